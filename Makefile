@@ -1,0 +1,94 @@
+# pgconn: build, test, demo, bench, install.
+#
+#   make demo     build (installing missing Debian packages first) and run the
+#                 pipeline on the bundled sample log
+#   make test     build and run every test; the last line is "N passed, N failed"
+#   make bench    throughput against grep and pgBadger (not part of make test)
+#   make install  PREFIX=/usr/local DESTDIR=
+
+CXX      ?= g++
+OPT      ?= -O2
+CXXFLAGS ?= $(OPT) -g
+CXXFLAGS += -std=c++20 -Wall -Wextra -Wshadow -Wno-unused-parameter -Icommon -MMD -MP
+LDLIBS   := -lpcre2-8 -lfmt
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+BUILD    ?= build
+BIN      ?= bin
+
+TOOLS      := pgconn-parse
+COMMON_SRC := $(wildcard common/*.cpp)
+COMMON_OBJ := $(COMMON_SRC:%.cpp=$(BUILD)/%.o)
+TEST_SRC   := $(wildcard tests/*_test.cpp)
+TEST_OBJ   := $(TEST_SRC:%.cpp=$(BUILD)/%.o)
+PROGRAMS   := $(TOOLS:%=$(BIN)/%)
+
+# Debian packages the build and the tests need, and a file each provides.
+DEB_PKGS := libpcre2-dev:/usr/include/pcre2.h \
+            libfmt-dev:/usr/include/fmt/format.h \
+            libcxxopts-dev:/usr/include/cxxopts.hpp \
+            catch2:/usr/include/catch2/catch.hpp \
+            jq:/usr/bin/jq \
+            time:/usr/bin/time \
+            mandoc:/usr/bin/mandoc \
+            postgresql:/usr/bin/pg_config
+
+.PHONY: all deps demo test unit-test e2e-test bench install uninstall clean
+
+all: deps $(PROGRAMS)
+
+# Installs what is missing with apt-get (as root), or says which command to run.
+deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+	  [ -e "$${p#*:}" ] || missing="$$missing $${p%%:*}"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing:$$missing"; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    apt-get update -qq && apt-get install -y -qq $$missing >/dev/null || exit 1; \
+	  else \
+	    echo "missing packages:$$missing (run: sudo apt-get install$$missing)" >&2; exit 1; \
+	  fi; \
+	fi
+
+$(BUILD)/libpgconn.a: $(COMMON_OBJ)
+	@mkdir -p $(@D)
+	$(AR) rcs $@ $^
+
+$(BUILD)/%.o: %.cpp | deps
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS) -c $< -o $@
+
+$(BIN)/%: $(BUILD)/tools/%.o $(BUILD)/libpgconn.a
+	@mkdir -p $(@D)
+	$(CXX) $(CXXFLAGS) $^ -o $@ $(LDLIBS)
+
+$(BUILD)/unit-tests: $(TEST_OBJ) $(BUILD)/libpgconn.a
+	$(CXX) $(CXXFLAGS) $^ -o $@ $(LDLIBS)
+
+$(BUILD)/gen-log: $(BUILD)/tests/perf/gen_log.o
+	$(CXX) $(CXXFLAGS) $^ -o $@ $(LDLIBS)
+
+demo: all
+	$(BIN)/pgconn-parse tests/sample/sample.log
+
+# Unit tests, then end-to-end tests of the built programs; tests/run.sh prints
+# the closing "N passed, N failed" line over both.
+test: all $(BUILD)/unit-tests
+	@tests/run.sh
+
+bench: all $(BUILD)/gen-log
+	@tests/perf/bench.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -m 755 $(PROGRAMS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 644 $(TOOLS:%=man/%.1) $(DESTDIR)$(PREFIX)/share/man/man1/
+
+uninstall:
+	rm -f $(TOOLS:%=$(DESTDIR)$(PREFIX)/bin/%) $(TOOLS:%=$(DESTDIR)$(PREFIX)/share/man/man1/%.1)
+
+clean:
+	rm -rf $(BUILD) $(BIN)
+
+-include $(COMMON_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(TOOLS:%=$(BUILD)/tools/%.d)

@@ -1,0 +1,40 @@
+// CsvlogFormat: reads csvlog (log_destination = csvlog): RFC 4180 records
+// whose quoted fields may span lines, columns by position
+// (pg-log-formats.md §7: 23 columns in 9.6-12, 24 in 13, 26 in 14+; extra
+// columns tolerated). A record longer than kMaxRecord keeps its first
+// kMaxRecord bytes (the columns that matter come first).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "log_record.hpp"
+
+namespace pgconn {
+
+class CsvlogFormat {
+ public:
+  static constexpr size_t kMaxRecord = 1 << 20;
+
+  // Feeds one line (no newline). Hands each completed record to `out`.
+  // Returns false when `out` said stop.
+  bool feed(std::string_view line, RecordSink* out);
+
+  // End of input: a record still open (unbalanced quote) is dropped; true
+  // when there was one, so the caller can report it.
+  bool finish();
+
+  // True when `line` starts like a csvlog record (time, user, db, pid).
+  static bool looks_like(std::string_view line);
+
+ private:
+  bool emit(std::string_view record, RecordSink* out);
+
+  std::string pending_;     // an open record's lines so far
+  bool in_quotes_ = false;  // pending_ ends inside a quoted field
+  std::vector<std::string_view> fields_;
+  std::string unquoted_;    // field texts with "" unescaped
+};
+
+}  // namespace pgconn

@@ -1,0 +1,42 @@
+// Event: one connection-lifecycle event, the unit of the stream that
+// pgconn-parse writes and pgconn-agg and pgconn-watch read (SPEC.md §2).
+//
+// Every optional field is "unknown" when empty (strings), negative (numbers)
+// or kUnset (flags); unknown fields are left out of the encoded line.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace pgconn {
+
+enum class EventType { kConnect, kDisconnect, kReject, kServer };
+
+// Three-valued flag for `replication` and `matched`.
+enum class Flag : int8_t { kUnset = -1, kFalse = 0, kTrue = 1 };
+
+struct Event {
+  EventType type = EventType::kConnect;
+  std::string ts;       // RFC 3339, as logged (see timestamp.hpp)
+  std::string tz;       // unresolved zone abbreviation, else empty
+  int64_t pid = -1;
+  std::string session;  // %c when logged, else a key unique in this stream
+  std::string user, db, app, host;
+  int32_t port = -1;
+  Flag replication = Flag::kUnset;  // written only when true
+  int64_t duration_ms = -1;
+  std::string reason;   // reject category or disconnect reason
+  std::string message;  // reject: PostgreSQL's text of the FATAL line
+  Flag matched = Flag::kUnset;
+  std::string state;    // server: ready, shutdown, crash
+  std::string server;   // --label or the syslog host
+};
+
+// "connect", "disconnect", "reject", "server".
+std::string_view event_type_name(EventType t);
+
+// Parses a name of event_type_name(); false when it is none of them.
+bool parse_event_type(std::string_view name, EventType* out);
+
+}  // namespace pgconn

@@ -1,0 +1,32 @@
+// Event <-> one line of the event stream (SPEC.md §2). No I/O.
+//
+// NDJSON: one compact object per line, keys in the fixed order of the
+// schema, unknown fields left out. Strings are always valid UTF-8: a byte
+// that is not part of a valid UTF-8 sequence becomes U+FFFD; control
+// characters are escaped (\n, \t, \u001b, ...), so every line parses with jq.
+//
+// TSV: the same fields in the same order (kTsvColumns), empty when unknown;
+// tab, newline, carriage return and backslash are written as \t \n \r \\,
+// other control characters as \xHH, invalid UTF-8 as U+FFFD.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "event.hpp"
+
+namespace pgconn {
+
+// Appends the event as one NDJSON line, '\n' included.
+void encode_json(const Event& e, std::string* out);
+
+// Appends the event as one TSV line, '\n' included.
+void encode_tsv(const Event& e, std::string* out);
+
+// The TSV column names, tab-separated, without newline.
+extern const std::string_view kTsvHeader;
+
+// Appends `s` as the body of a JSON string (no quotes), as described above.
+void append_json_escaped(std::string_view s, std::string* out);
+
+}  // namespace pgconn

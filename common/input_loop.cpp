@@ -1,0 +1,93 @@
+#include "input_loop.hpp"
+
+#include <cerrno>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "line_reader.hpp"
+#include "output.hpp"
+
+namespace pgconn {
+
+namespace {
+
+volatile std::sig_atomic_t g_stop = 0;
+
+void on_stop_signal(int) { g_stop = 1; }
+
+// Reads one open descriptor to its end. False: stop everything.
+bool read_one(int fd, std::string_view name, InputHandler* h,
+              const volatile std::sig_atomic_t* stop, bool* interrupted) {
+  LineReader reader(fd);
+  h->begin_input(name);
+  while (true) {
+    if (*stop) {
+      *interrupted = true;
+      return false;
+    }
+    LineReader::Status st = reader.fill(0);
+    if (st == LineReader::Status::kTimeout) {  // the next read would block
+      if (!output_flush() && output_closed()) return false;
+      int wait = h->wait_ms();
+      st = reader.fill(wait);
+      if (st == LineReader::Status::kTimeout) {
+        if (!h->on_timeout()) return false;
+        continue;
+      }
+    }
+    switch (st) {
+      case LineReader::Status::kData:
+        if (!reader.lines().empty()) {
+          if (!h->on_lines(reader.lines())) return false;
+          reader.consume();
+        }
+        break;
+      case LineReader::Status::kEof:
+        if (!reader.lines().empty() && !h->on_lines(reader.lines())) return false;
+        reader.consume();
+        return h->end_input(reader.truncated());
+      case LineReader::Status::kError:
+        h->on_input_error(name, reader.error());
+        return h->end_input(reader.truncated());
+      case LineReader::Status::kInterrupted:
+      case LineReader::Status::kTimeout:
+        break;
+    }
+  }
+}
+
+}  // namespace
+
+const volatile std::sig_atomic_t* install_stop_signals() {
+  struct sigaction sa = {};
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = 0;  // no SA_RESTART: a blocked read returns EINTR
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  return &g_stop;
+}
+
+InputEnd read_inputs(const std::vector<std::string>& names, InputHandler* handler,
+                     const volatile std::sig_atomic_t* stop) {
+  std::vector<std::string> inputs = names;
+  if (inputs.empty()) inputs.push_back("-");
+  bool interrupted = false;
+  for (const std::string& name : inputs) {
+    int fd = STDIN_FILENO;
+    if (name != "-") {
+      fd = open(name.c_str(), O_RDONLY | O_CLOEXEC);
+      if (fd < 0) {
+        handler->on_input_error(name, errno);
+        continue;
+      }
+    }
+    bool go_on = read_one(fd, name == "-" ? "(stdin)" : name, handler, stop, &interrupted);
+    if (fd != STDIN_FILENO) close(fd);
+    if (!go_on) return interrupted ? InputEnd::kInterrupted : InputEnd::kStopped;
+  }
+  return InputEnd::kDone;
+}
+
+}  // namespace pgconn

@@ -1,0 +1,46 @@
+// read_inputs(): the read loop every tool shares. Reads the named files in
+// order ("-" or no name: stdin) through LineReader and hands blocks of
+// whole lines to an InputHandler.
+//
+// Live-stream rules: stdout is flushed just before a read that would block;
+// while the handler asks for a timeout (wait_ms() >= 0) the loop waits at
+// most that long and calls on_timeout() when nothing came; SIGINT/SIGTERM
+// (the `stop` flag, set by a handler installed without SA_RESTART) end the
+// loop at once.
+#pragma once
+
+#include <csignal>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace pgconn {
+
+class InputHandler {
+ public:
+  virtual ~InputHandler() = default;
+  virtual void begin_input(std::string_view name) = 0;
+  // Whole lines; the last may lack '\n'. Returns false to stop everything.
+  virtual bool on_lines(std::string_view block) = 0;
+  // -1: wait for input without limit; else at most this many ms.
+  virtual int wait_ms() = 0;
+  // Nothing arrived within wait_ms(). Returns false to stop.
+  virtual bool on_timeout() = 0;
+  // The input ended (or its reading failed). `truncated`: lines cut at
+  // LineReader::kMaxLine. Returns false to stop.
+  virtual bool end_input(uint64_t truncated) = 0;
+  // An input could not be opened or read; errno in `err`.
+  virtual void on_input_error(std::string_view name, int err) = 0;
+};
+
+enum class InputEnd { kDone, kStopped, kInterrupted };
+
+// REQUIRES: `stop` stays valid; the handler outlives the call.
+InputEnd read_inputs(const std::vector<std::string>& names, InputHandler* handler,
+                     const volatile std::sig_atomic_t* stop);
+
+// Installs SIGINT and SIGTERM handlers that set the flag returned (without
+// SA_RESTART, so that a blocked read returns).
+const volatile std::sig_atomic_t* install_stop_signals();
+
+}  // namespace pgconn

@@ -1,0 +1,192 @@
+#include "log_parser.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "scanner.hpp"
+
+namespace pgconn {
+
+namespace {
+// Lines after which an input with no recognisable line is read as stderr.
+constexpr uint64_t kDetectLines = 200;
+
+// The heads of lifecycle messages: a line that has one but is not a report
+// line (damaged prefix, cut line) is counted as malformed.
+bool has_lifecycle_head(std::string_view line) {
+  return line.find("connection received: ") != std::string_view::npos ||
+         line.find("connection authorized: ") != std::string_view::npos ||
+         line.find("disconnection: session time: ") != std::string_view::npos;
+}
+}  // namespace
+
+Result<InputFormat> parse_input_format(std::string_view name) {
+  if (name == "auto") return InputFormat::kAuto;
+  if (name == "stderr") return InputFormat::kStderr;
+  if (name == "csv" || name == "csvlog") return InputFormat::kCsv;
+  if (name == "json" || name == "jsonlog") return InputFormat::kJson;
+  if (name == "syslog") return InputFormat::kSyslog;
+  return make_error(fmt::format("bad --input \"{}\": expected auto, stderr, csv, json or syslog", name));
+}
+
+std::string_view input_format_name(InputFormat f) {
+  switch (f) {
+    case InputFormat::kAuto: return "auto";
+    case InputFormat::kStderr: return "stderr";
+    case InputFormat::kCsv: return "csvlog";
+    case InputFormat::kJson: return "jsonlog";
+    case InputFormat::kSyslog: return "syslog";
+  }
+  return "?";
+}
+
+Result<std::unique_ptr<LogParser>> LogParser::create(const ParserOptions& options,
+                                                     Tracker* tracker, Reporter* reporter) {
+  std::unique_ptr<LogParser> p(new LogParser(options, tracker, reporter));
+  if (options.has_prefix) {  // compiled here once to report a bad prefix
+    auto m = PrefixMatcher::compile(options.prefix);
+    if (!m.ok()) return make_error(m.error());
+  }
+  p->begin_input();
+  return p;
+}
+
+LogParser::LogParser(const ParserOptions& options, Tracker* tracker, Reporter* reporter)
+    : options_(options), tracker_(tracker), reporter_(reporter) {}
+
+LogParser::~LogParser() = default;
+
+StderrFormat LogParser::make_stderr() const {
+  if (options_.has_prefix) return StderrFormat(std::move(*PrefixMatcher::compile(options_.prefix)));
+  return StderrFormat();
+}
+
+void LogParser::begin_input() {
+  line_no_ = 0;
+  undecided_ = 0;
+  current_ = options_.format;
+  stderr_.reset();
+  csv_.reset();
+  json_.reset();
+  syslog_.reset();
+  switch (current_) {
+    case InputFormat::kStderr: stderr_.emplace(make_stderr()); break;
+    case InputFormat::kCsv: csv_.emplace(); break;
+    case InputFormat::kJson: json_.emplace(); break;
+    case InputFormat::kSyslog: syslog_.emplace(make_stderr(), options_.year); break;
+    case InputFormat::kAuto: break;
+  }
+}
+
+std::string LogParser::describe() const {
+  if (current_ == InputFormat::kStderr && stderr_)
+    return fmt::format("stderr, log_line_prefix '{}'", stderr_->detected());
+  return std::string(input_format_name(current_));
+}
+
+bool LogParser::on_record(const LogRecord& r) {
+  uint64_t malformed = tracker_->stats().malformed;
+  bool go_on = tracker_->add(r);
+  if (tracker_->stats().malformed != malformed)
+    reporter_->on_malformed(line_no_, "malformed connection line");
+  return go_on;
+}
+
+// Picks the format from the first line that shows one.
+bool LogParser::detect(std::string_view text) {
+  if (JsonlogFormat::looks_like(text)) {
+    current_ = InputFormat::kJson;
+    json_.emplace();
+  } else if (CsvlogFormat::looks_like(text)) {
+    current_ = InputFormat::kCsv;
+    csv_.emplace();
+  } else if (SyslogFormat::looks_like(text)) {
+    current_ = InputFormat::kSyslog;
+    syslog_.emplace(make_stderr(), options_.year);
+  } else {
+    StderrFormat s = make_stderr();
+    LogRecord r;
+    if (!s.parse(text, &r) && ++undecided_ < kDetectLines) return false;
+    current_ = InputFormat::kStderr;
+    stderr_.emplace(std::move(s));
+  }
+  return true;
+}
+
+bool LogParser::line(std::string_view text) {
+  if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
+  if (current_ == InputFormat::kAuto && !detect(text)) return true;
+  switch (current_) {
+    case InputFormat::kStderr: {
+      LogRecord r;
+      if (stderr_->parse(text, &r)) return on_record(r);
+      if (has_lifecycle_head(text)) reporter_->on_malformed(line_no_, "malformed connection line");
+      return true;
+    }
+    case InputFormat::kCsv:
+      return csv_->feed(text, this);
+    case InputFormat::kJson: {
+      LogRecord r;
+      if (json_->parse(text, &r)) return on_record(r);
+      if (has_lifecycle_head(text)) reporter_->on_malformed(line_no_, "malformed connection line");
+      return true;
+    }
+    case InputFormat::kSyslog:
+      return syslog_->feed(text, this);
+    case InputFormat::kAuto:
+      break;
+  }
+  return true;
+}
+
+bool LogParser::feed(std::string_view block) {
+  const uint64_t before = line_no_;
+  bool ok = true;
+  size_t pos = 0;
+  // Line by line until the format is known, and for the formats whose
+  // records span lines (csvlog, syslog pieces).
+  while (ok && pos < block.size() &&
+         (current_ == InputFormat::kAuto || current_ == InputFormat::kCsv ||
+          current_ == InputFormat::kSyslog)) {
+    size_t nl = block.find('\n', pos);
+    size_t end = nl == std::string_view::npos ? block.size() : nl;
+    ++line_no_;
+    ok = line(block.substr(pos, end - pos));
+    pos = end + 1;
+  }
+  if (ok && pos < block.size()) {
+    // stderr and jsonlog lines stand alone: only lines with a marker can
+    // matter. Newlines are counted only to number those lines.
+    std::string_view rest = block.substr(pos);
+    const char* base = rest.data();
+    const uint64_t first = line_no_;
+    size_t counted_to = 0;
+    uint64_t newlines = 0;
+    ok = for_each_candidate(rest, [&](std::string_view l) {
+      size_t at = l.data() - base;
+      newlines += count_newlines(base + counted_to, at - counted_to);
+      counted_to = at;
+      line_no_ = first + newlines + 1;
+      return line(l);
+    });
+    newlines += count_newlines(base + counted_to, rest.size() - counted_to);
+    line_no_ = first + newlines + (rest.back() != '\n');
+  }
+  lines_total_ += line_no_ - before;
+  return ok;
+}
+
+bool LogParser::idle() {
+  if (syslog_ && !syslog_->flush(this)) return false;
+  return tracker_->settle_all();
+}
+
+bool LogParser::end_input() {
+  bool ok = true;
+  if (syslog_) ok = syslog_->flush(this);
+  if (csv_ && csv_->finish()) reporter_->on_malformed(line_no_, "unterminated csvlog record");
+  return ok;
+}
+
+}  // namespace pgconn

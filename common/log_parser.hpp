@@ -1,0 +1,87 @@
+// LogParser: PostgreSQL log text in, connection events out (through a
+// Tracker). Knows the input formats and picks one; does no I/O.
+//
+// The caller feeds blocks of whole lines as it reads them (LineReader), and
+// tells it when an input ends and when a live stream goes idle. With
+// --input=auto the format is detected anew at the start of each input from
+// its first recognisable line; the tracker (sessions) carries over from one
+// input to the next, so a session can start in one rotated file and end in
+// the next.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "csvlog_format.hpp"
+#include "jsonlog_format.hpp"
+#include "result.hpp"
+#include "sink.hpp"
+#include "stderr_format.hpp"
+#include "syslog_format.hpp"
+#include "tracker.hpp"
+
+namespace pgconn {
+
+enum class InputFormat { kAuto, kStderr, kCsv, kJson, kSyslog };
+
+// "auto", "stderr", "csv" ("csvlog"), "json" ("jsonlog"), "syslog".
+Result<InputFormat> parse_input_format(std::string_view name);
+std::string_view input_format_name(InputFormat f);
+
+struct ParserOptions {
+  InputFormat format = InputFormat::kAuto;
+  std::string prefix;       // --prefix; empty with has_prefix false: detect
+  bool has_prefix = false;
+  int year = 1970;          // for syslog headers without a year
+};
+
+class LogParser : private RecordSink {
+ public:
+  // Fails on a bad prefix. REQUIRES: tracker and reporter outlive the parser.
+  static Result<std::unique_ptr<LogParser>> create(const ParserOptions& options,
+                                                   Tracker* tracker, Reporter* reporter);
+  ~LogParser() override;
+
+  // A new input starts: line numbers restart, detection starts over.
+  void begin_input();
+
+  // Feeds whole lines; the last may lack its '\n' (end of input, or a line
+  // cut by the reader). Returns false when the event sink said stop.
+  bool feed(std::string_view block);
+
+  // A live stream has been idle: hand on everything held back.
+  bool idle();
+
+  // The current input ended.
+  bool end_input();
+
+  // Lines seen in all inputs.
+  uint64_t lines() const { return lines_total_; }
+
+  // The format of the current input once known ("stderr (%m [%p] )").
+  std::string describe() const;
+
+ private:
+  explicit LogParser(const ParserOptions& options, Tracker* tracker, Reporter* reporter);
+  StderrFormat make_stderr() const;
+  bool line(std::string_view text);
+  bool detect(std::string_view text);
+  bool on_record(const LogRecord& r) override;
+
+  ParserOptions options_;
+  Tracker* tracker_;
+  Reporter* reporter_;
+  InputFormat current_ = InputFormat::kAuto;
+  std::optional<StderrFormat> stderr_;
+  std::optional<CsvlogFormat> csv_;
+  std::optional<JsonlogFormat> json_;
+  std::optional<SyslogFormat> syslog_;
+  uint64_t line_no_ = 0;      // in the current input
+  uint64_t lines_total_ = 0;
+  uint64_t undecided_ = 0;    // lines before the format was known
+};
+
+}  // namespace pgconn

@@ -1,0 +1,63 @@
+#include "log_record.hpp"
+
+namespace pgconn {
+
+bool is_report_severity(std::string_view s) {
+  switch (s.size()) {
+    case 3: return s == "LOG";
+    case 4: return s == "INFO";
+    case 5: return s == "FATAL" || s == "ERROR" || s == "PANIC";
+    case 6: return s == "NOTICE" || (s.substr(0, 5) == "DEBUG" && s[5] >= '1' && s[5] <= '5');
+    case 7: return s == "WARNING";
+    default: return false;
+  }
+}
+
+std::string_view strip_sqlstate(std::string_view m) {
+  if (m.size() < 7 || m[5] != ':' || m[6] != ' ') return m;
+  for (int i = 0; i < 5; ++i) {
+    char c = m[i];
+    if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z'))) return m;
+  }
+  return m.substr(7);
+}
+
+namespace {
+bool all_digits(std::string_view s) {
+  if (s.empty() || s.size() > 5) return false;
+  for (char c : s)
+    if (c < '0' || c > '9') return false;
+  return true;
+}
+int32_t to_port(std::string_view s) {
+  int32_t v = 0;
+  for (char c : s) v = v * 10 + (c - '0');
+  return v <= 65535 ? v : -1;
+}
+}  // namespace
+
+void split_host_port(std::string_view text, std::string_view* host, int32_t* port) {
+  *port = -1;
+  *host = known(text);
+  if (host->empty() || (*host)[0] == '[') return;
+  if (host->back() == ')') {  // %r: host(port)
+    size_t open = host->rfind('(');
+    if (open != std::string_view::npos &&
+        all_digits(host->substr(open + 1, host->size() - open - 2))) {
+      *port = to_port(host->substr(open + 1, host->size() - open - 2));
+      *host = host->substr(0, open);
+    }
+    return;
+  }
+  size_t colon = host->rfind(':');  // csvlog: host:port, also for IPv6 (::1:5432)
+  if (colon != std::string_view::npos && all_digits(host->substr(colon + 1))) {
+    *port = to_port(host->substr(colon + 1));
+    *host = host->substr(0, colon);
+  }
+}
+
+std::string_view known(std::string_view field) {
+  return field == "[unknown]" ? std::string_view() : field;
+}
+
+}  // namespace pgconn

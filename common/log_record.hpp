@@ -1,0 +1,54 @@
+// LogRecord: one PostgreSQL report (a log line with its prefix, a csvlog
+// record, a jsonlog object, a syslog message), reduced to the fields that
+// matter for connections. Every input format produces these; the session
+// tracker consumes them and knows nothing of formats.
+//
+// Views point into the input format's buffers and are valid until that
+// format parses its next record. A session-only field PostgreSQL printed as
+// "[unknown]" or left empty is empty here.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "timestamp.hpp"
+
+namespace pgconn {
+
+struct LogRecord {
+  Timestamp time;                 // !time.valid() when the format has none
+  int64_t pid = -1;               // -1: not logged (empty prefix)
+  int64_t line_num = -1;          // %l / session_line_num, -1 when absent
+  std::string_view session_id;    // %c / session_id
+  std::string_view user, db, app;
+  std::string_view host;          // %h, %r, connection_from; "[local]"
+  int32_t port = -1;
+  std::string_view backend_type;  // %b / backend_type
+  std::string_view severity;      // "LOG", "FATAL", ...
+  std::string_view message;       // SQLSTATE prefix of verbose logs removed
+  std::string_view server;        // syslog host or envelope's instance
+};
+
+// Receives the records an input format reads.
+class RecordSink {
+ public:
+  virtual ~RecordSink() = default;
+  // `r` and its views are valid only during the call. Returns false to stop.
+  virtual bool on_record(const LogRecord& r) = 0;
+};
+
+// True for severities that start a report (LOG, FATAL, ...), false for the
+// secondary fields (DETAIL, HINT, STATEMENT, ...) and anything else.
+bool is_report_severity(std::string_view s);
+
+// Removes a verbose log's "28P01: " SQLSTATE from the start of a message.
+std::string_view strip_sqlstate(std::string_view message);
+
+// Splits "10.0.0.5(51234)" (%r), "10.0.0.5:51234" (csvlog connection_from)
+// or "[local]" into host and port; port stays -1 when there is none.
+void split_host_port(std::string_view text, std::string_view* host, int32_t* port);
+
+// "[unknown]" -> "", anything else unchanged.
+std::string_view known(std::string_view field);
+
+}  // namespace pgconn

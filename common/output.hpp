@@ -1,0 +1,44 @@
+// The only writer to stdout. Fully buffered (64 KiB); the tools flush just
+// before a call that may block, so a live stream shows each event at once
+// while a file is still written in large blocks.
+//
+// A closed reader (EPIPE) is not an error: writes then report false and the
+// tool stops quietly. Any other write error is kept for the exit status.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "event.hpp"
+#include "sink.hpp"
+
+namespace pgconn {
+
+// Call once at start-up, before any output: buffering, SIGPIPE ignored.
+void output_init();
+
+// Queues `s`. Returns false once stdout is closed or failed.
+bool output_write(std::string_view s);
+
+// Writes out what is queued. Returns false once stdout is closed or failed.
+bool output_flush();
+
+// 0, or the errno of the first write error other than EPIPE.
+int output_error();
+
+// True once a write met EPIPE (the reader went away).
+bool output_closed();
+
+// Encodes events (NDJSON or TSV) to stdout.
+class EventWriter : public EventSink {
+ public:
+  enum class Format { kJson, kTsv };
+  explicit EventWriter(Format f) : format_(f) {}
+  bool on_event(const Event& e) override;
+
+ private:
+  Format format_;
+  std::string line_;
+};
+
+}  // namespace pgconn

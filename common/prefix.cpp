@@ -1,0 +1,186 @@
+#include "prefix.hpp"
+
+#include <cctype>
+
+#include <fmt/format.h>
+
+namespace pgconn {
+
+namespace {
+
+constexpr std::string_view kSeverityPattern =
+    "(DEBUG[1-5]|INFO|NOTICE|WARNING|ERROR|LOG|FATAL|PANIC|DETAIL|HINT|CONTEXT|STATEMENT|QUERY|"
+    "LOCATION):  ";
+
+// %t / %s / %m: "2024-05-01 10:00:00[.123] ZONE"; zone an abbreviation or
+// a numeric offset ("+03", "-0330").
+constexpr std::string_view kTimeSeconds =
+    R"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?: (?:[A-Za-z]{1,7}|[+-]\d\d(?::?\d\d)?))?)";
+constexpr std::string_view kTimeMillis =
+    R"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3}(?: (?:[A-Za-z]{1,7}|[+-]\d\d(?::?\d\d)?))?)";
+
+void append_literal(char c, std::string* out) {
+  if (std::string_view("\\^$.|?*+()[]{}").find(c) != std::string_view::npos) out->push_back('\\');
+  out->push_back(c);
+}
+
+int64_t to_int(std::string_view s) {
+  int64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return -1;
+    v = v * 10 + (c - '0');
+    if (v > (int64_t{1} << 40)) return -1;
+  }
+  return s.empty() ? -1 : v;
+}
+
+}  // namespace
+
+PrefixMatcher::PrefixMatcher(Regex re, std::vector<Field> fields, std::string source)
+    : re_(std::move(re)), fields_(std::move(fields)), source_(std::move(source)) {
+  for (Field f : fields_)
+    if (f == Field::kPid) has_pid_ = true;
+}
+
+Result<PrefixMatcher> PrefixMatcher::compile(std::string_view prefix) {
+  std::string pat = "^";
+  std::vector<Field> fields;
+  int optional_groups = 0;
+  for (size_t i = 0; i < prefix.size(); ++i) {
+    char c = prefix[i];
+    if (c != '%') {
+      append_literal(c, &pat);
+      continue;
+    }
+    if (++i >= prefix.size()) break;  // a lone '%' at the end prints nothing
+    int pad = 0;  // >0: right-aligned (spaces before), <0: left-aligned (after)
+    bool minus = prefix[i] == '-';
+    if (minus) ++i;
+    while (i < prefix.size() && prefix[i] >= '0' && prefix[i] <= '9') pad = 1, ++i;
+    if (minus) pad = -1;
+    if (i >= prefix.size()) break;
+    std::string_view value;
+    Field field = Field::kIgnored;
+    switch (prefix[i]) {
+      case 'a': value = "(.*?)"; field = Field::kApp; break;
+      case 'u': value = "(.*?)"; field = Field::kUser; break;
+      case 'd': value = "(.*?)"; field = Field::kDb; break;
+      case 'r': value = R"((\[local\]|[^\s()]*\(\d+\)|[^\s()]*))"; field = Field::kHostPort; break;
+      case 'h': value = R"((\[local\]|\S*?))"; field = Field::kHost; break;
+      case 'L': value = R"((\S*?))"; break;
+      case 'b': value = "(.*?)"; field = Field::kBackendType; break;
+      case 'p': value = R"((\d+))"; field = Field::kPid; break;
+      case 'P': value = R"((\d*))"; break;
+      case 't': case 's':
+        pat += pad > 0 ? " *(" : "(";
+        pat += kTimeSeconds;
+        pat += pad < 0 ? ") *" : ")";
+        fields.push_back(prefix[i] == 't' ? Field::kTime : Field::kIgnored);
+        continue;
+      case 'm':
+        pat += pad > 0 ? " *(" : "(";
+        pat += kTimeMillis;
+        pat += pad < 0 ? ") *" : ")";
+        fields.push_back(Field::kTime);
+        continue;
+      case 'n': value = R"((\d+\.\d{3}))"; field = Field::kEpoch; break;
+      case 'i': value = "(.*?)"; break;
+      case 'e': value = "([0-9A-Z]{5})"; break;
+      case 'c': value = R"(([0-9a-f]+\.[0-9a-f]+))"; field = Field::kSession; break;
+      case 'l': value = R"((\d+))"; field = Field::kLineNum; break;
+      case 'v': value = R"((\d+/\d+|))"; break;
+      case 'x': value = R"((\d+))"; break;
+      case 'Q': value = R"((-?\d+))"; break;
+      case '%': pat += '%'; continue;
+      case 'q':  // processes without a session stop the prefix here
+        pat += "(?:";
+        ++optional_groups;
+        continue;
+      default:
+        continue;  // PostgreSQL prints nothing for an unknown escape
+    }
+    if (pad > 0) pat += " *";
+    pat += value;
+    if (pad < 0) pat += " *";
+    fields.push_back(field);
+  }
+  for (int k = 0; k < optional_groups; ++k) pat += ")?";
+  pat += kSeverityPattern;
+  fields.push_back(Field::kSeverity);
+  auto re = Regex::compile(pat);
+  if (!re.ok()) return make_error(fmt::format("bad log_line_prefix \"{}\": {}", prefix, re.error()));
+  return PrefixMatcher(std::move(*re), std::move(fields), std::string(prefix));
+}
+
+PrefixMatcher PrefixMatcher::generic() {
+  std::string pat = "^(.*?)\\b";
+  pat += kSeverityPattern;
+  auto re = Regex::compile(pat);
+  return PrefixMatcher(std::move(*re), {Field::kGenericPrefix, Field::kSeverity}, "(generic)");
+}
+
+// Picks what has a recognisable shape out of an unknown prefix: a time at
+// its start, the first "[pid]" (or "[pid-line]"), a %c-shaped session id.
+void PrefixMatcher::read_generic(std::string_view p, LogRecord* r) const {
+  size_t n = p.size() > 19 && p[19] == '.' ? 23 : 19;  // time, milliseconds
+  if (n <= p.size()) {
+    size_t z = n + 1;  // then " ZONE" when it has one
+    while (z < p.size() && (std::isalnum(static_cast<unsigned char>(p[z])) || p[z] == '+' ||
+                            p[z] == '-' || p[z] == ':'))
+      ++z;
+    if (n == p.size() || p[n] != ' ' || z == n + 1 || !parse_pg_time(p.substr(0, z), &r->time))
+      parse_pg_time(p.substr(0, n), &r->time);
+  }
+  for (size_t at = p.find('['); at != std::string_view::npos; at = p.find('[', at + 1)) {
+    size_t close = p.find_first_of("]-", at + 1);
+    if (close == std::string_view::npos) break;
+    int64_t pid = to_int(p.substr(at + 1, close - at - 1));
+    if (pid > 0) {
+      r->pid = pid;
+      break;
+    }
+  }
+  for (size_t dot = p.find('.'); dot != std::string_view::npos; dot = p.find('.', dot + 1)) {
+    size_t b = dot, e = dot + 1;
+    while (b > 0 && std::isxdigit(static_cast<unsigned char>(p[b - 1]))) --b;
+    while (e < p.size() && std::isxdigit(static_cast<unsigned char>(p[e]))) ++e;
+    bool bounded = (b == 0 || !std::isalnum(static_cast<unsigned char>(p[b - 1]))) &&
+                   (e == p.size() || !std::isalnum(static_cast<unsigned char>(p[e])));
+    if (bounded && dot - b >= 6 && dot - b <= 8 && e - dot - 1 >= 1 && e - dot - 1 <= 8) {
+      r->session_id = p.substr(b, e - b);
+      break;
+    }
+  }
+}
+
+bool PrefixMatcher::match(std::string_view line, LogRecord* r) const {
+  if (!re_.match(line, &caps_)) return false;
+  for (size_t i = 0; i < fields_.size(); ++i) {
+    std::string_view v = caps_[i + 1];
+    if (v.data() == nullptr) continue;
+    switch (fields_[i]) {
+      case Field::kApp: r->app = known(v); break;
+      case Field::kUser: r->user = known(v); break;
+      case Field::kDb: r->db = known(v); break;
+      case Field::kHostPort: split_host_port(v, &r->host, &r->port); break;
+      case Field::kHost: r->host = known(v); break;
+      case Field::kBackendType: r->backend_type = v; break;
+      case Field::kPid: r->pid = to_int(v); break;
+      case Field::kTime:
+        if (!r->time.valid()) parse_pg_time(v, &r->time);
+        break;
+      case Field::kEpoch:
+        if (!r->time.valid()) parse_epoch_time(v, &r->time);
+        break;
+      case Field::kSession: r->session_id = v; break;
+      case Field::kLineNum: r->line_num = to_int(v); break;
+      case Field::kSeverity: r->severity = v; break;
+      case Field::kGenericPrefix: read_generic(v, r); break;
+      case Field::kIgnored: break;
+    }
+  }
+  r->message = strip_sqlstate(line.substr(caps_[0].size()));
+  return true;
+}
+
+}  // namespace pgconn

@@ -1,0 +1,53 @@
+// StderrFormat: reads the lines of a stderr log (log_destination = stderr,
+// also what a syslog message or a journal entry carries after its header).
+//
+// With a prefix given (--prefix) every line is read with it. Without one the
+// prefix is detected as lines come, so a live stream needs no look-ahead:
+// every known prefix (pg-log-formats.md §2: PostgreSQL's defaults old and
+// new, Debian, Amazon RDS, pgBadger's, Azure, SUSE, %c and %l variants) is
+// tried; a prefix that fails a line another known prefix reads is dropped;
+// the first (most specific) survivor that reads the line wins. A prefix none
+// of them reads falls back to PrefixMatcher::generic().
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "log_record.hpp"
+#include "prefix.hpp"
+
+namespace pgconn {
+
+class StderrFormat {
+ public:
+  // Auto-detection.
+  StderrFormat();
+  // A fixed prefix: lines it does not read are not reports.
+  explicit StderrFormat(PrefixMatcher fixed);
+
+  StderrFormat(StderrFormat&&) noexcept;
+  ~StderrFormat();
+
+  // Reads one line (no newline). Returns false when it is not the first line
+  // of a report (a continuation line, another program's output, garbage).
+  bool parse(std::string_view line, LogRecord* r);
+
+  // The log_line_prefix in use: the fixed one, the detected one, or
+  // "(generic)"; empty before the first report line.
+  std::string_view detected() const;
+
+ private:
+  std::vector<PrefixMatcher> candidates_;
+  uint64_t alive_ = 0;      // bit i: candidates_[i] is still possible
+  int last_ = -1;           // candidate that read the last report line
+  bool fixed_ = false;
+  uint64_t generic_only_ = 0;  // report lines no known prefix read
+  PrefixMatcher generic_;
+};
+
+// The log_line_prefix values auto-detection knows, most specific first.
+const std::vector<std::string_view>& known_prefixes();
+
+}  // namespace pgconn

@@ -1,0 +1,135 @@
+#include "syslog_format.hpp"
+
+namespace pgconn {
+
+namespace {
+
+// PostgreSQL cuts syslog messages at PG_SYSLOG_LIMIT (900) bytes, at a
+// space where it can: a piece at least this long may continue.
+constexpr size_t kMaySplit = 780;
+
+constexpr std::string_view kMonths = "JanFebMarAprMayJunJulAugSepOctNovDec";
+
+int64_t digits(std::string_view s) {
+  if (s.empty() || s.size() > 18) return -1;
+  int64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return -1;
+    v = v * 10 + (c - '0');
+  }
+  return v;
+}
+
+// "May  1 10:00:00" -> wall time in `year`.
+bool parse_bsd_time(std::string_view s, int year, Timestamp* t) {
+  if (s.size() != 15 || s[3] != ' ' || s[6] != ' ' || s[9] != ':' || s[12] != ':') return false;
+  size_t m = kMonths.find(s.substr(0, 3));
+  if (m == std::string_view::npos || m % 3 != 0) return false;
+  int64_t day = digits(s.substr(4, 2).substr(s[4] == ' ' ? 1 : 0));
+  int64_t hh = digits(s.substr(7, 2)), mm = digits(s.substr(10, 2)), ss = digits(s.substr(13, 2));
+  if (day < 1 || day > 31 || hh < 0 || hh > 23 || mm < 0 || mm > 59 || ss < 0 || ss > 60)
+    return false;
+  *t = Timestamp();
+  t->wall_ms = (days_from_civil(year, static_cast<unsigned>(m / 3 + 1), static_cast<unsigned>(day)) *
+                    86400 + hh * 3600 + mm * 60 + ss) * 1000;
+  return true;
+}
+
+}  // namespace
+
+SyslogFormat::SyslogFormat(StderrFormat inner, int year) : inner_(std::move(inner)), year_(year) {}
+
+bool SyslogFormat::parse_header(std::string_view line, int year, Header* h) {
+  if (!line.empty() && line[0] == '<') {  // a <PRI> some daemons keep
+    size_t close = line.find('>');
+    if (close == std::string_view::npos || close > 4) return false;
+    line.remove_prefix(close + 1);
+  }
+  size_t host_at;
+  if (line.size() > 16 && line[15] == ' ' && parse_bsd_time(line.substr(0, 15), year, &h->time)) {
+    host_at = 16;
+  } else {
+    size_t sp = line.find(' ');
+    if (sp == std::string_view::npos || !parse_iso_time(line.substr(0, sp), &h->time)) return false;
+    host_at = sp + 1;
+  }
+  size_t host_end = line.find(' ', host_at);
+  if (host_end == std::string_view::npos || host_end == host_at) return false;
+  h->host = line.substr(host_at, host_end - host_at);
+  std::string_view rest = line.substr(host_end + 1);
+  size_t colon = rest.find("]: ");
+  size_t open = rest.substr(0, colon).rfind('[');
+  if (colon == std::string_view::npos || open == std::string_view::npos || open == 0 ||
+      rest.substr(0, open).find(' ') != std::string_view::npos)
+    return false;
+  h->pid = digits(rest.substr(open + 1, colon - open - 1));
+  if (h->pid < 0) return false;
+  rest.remove_prefix(colon + 3);
+  if (rest.size() > 4 && rest[0] == '[') {  // [N-M] sequence numbers
+    size_t dash = rest.find('-');
+    size_t close = rest.find("] ");
+    if (dash != std::string_view::npos && close != std::string_view::npos && dash < close) {
+      int64_t n = digits(rest.substr(1, dash - 1));
+      int64_t m = digits(rest.substr(dash + 1, close - dash - 1));
+      if (n >= 0 && m >= 1) {
+        h->seq = n;
+        h->piece = m;
+        rest.remove_prefix(close + 2);
+      }
+    }
+  }
+  h->body = rest;
+  return true;
+}
+
+bool SyslogFormat::looks_like(std::string_view line) {
+  Header h;
+  return parse_header(line, 2000, &h);
+}
+
+bool SyslogFormat::emit(const Timestamp& time, std::string_view host, int64_t pid,
+                        std::string_view body, RecordSink* out) {
+  LogRecord r;
+  if (!inner_.parse(body, &r)) return true;
+  if (r.pid < 0) r.pid = pid;
+  if (!r.time.valid()) r.time = time;
+  r.server = host;
+  return out->on_record(r);
+}
+
+bool SyslogFormat::flush(RecordSink* out) {
+  if (!held_) return true;
+  held_ = false;
+  return emit(held_time_, held_host_, held_pid_, held_body_, out);
+}
+
+bool SyslogFormat::feed(std::string_view line, RecordSink* out) {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  Header h;
+  if (!parse_header(line, year_, &h)) return flush(out);
+  bool tab = !h.body.empty() && h.body[0] == '\t';
+  if (h.body.substr(0, 4) == "#011") tab = true;
+  if (h.piece >= 2) {
+    if (!held_ || h.seq != held_seq_ || h.pid != held_pid_ || h.host != held_host_ ||
+        h.piece != held_piece_ + 1)
+      return true;  // the rest of a message already read
+    if (tab) return flush(out);
+    held_body_.append(h.body);
+    held_piece_ = h.piece;
+    return h.body.size() >= kMaySplit || held_body_.size() > (1 << 16) ? true : flush(out);
+  }
+  if (!flush(out)) return false;
+  if (h.body.size() >= kMaySplit && h.seq >= 0) {
+    held_ = true;
+    held_time_ = h.time;
+    held_host_.assign(h.host);
+    held_pid_ = h.pid;
+    held_seq_ = h.seq;
+    held_piece_ = h.piece;
+    held_body_.assign(h.body);
+    return true;
+  }
+  return emit(h.time, h.host, h.pid, h.body, out);
+}
+
+}  // namespace pgconn

@@ -1,0 +1,54 @@
+// SyslogFormat: reads PostgreSQL's syslog output as a syslog daemon writes
+// it to a file (pg-log-formats.md §9):
+//   May  1 10:00:00 db1 postgres[812]: [3-1] <log_line_prefix>LOG:  …
+//   2024-05-01T10:00:00.105+00:00 db1 postgres[812]: [3-1] …
+// The host becomes LogRecord::server, the header's pid and time are used
+// when the prefix has none. A message split into pieces ([N-1], [N-2] …,
+// syslog_split_messages) is joined before it is read; pieces that start
+// with a tab (rsyslog: "#011") are continuation lines and are skipped.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "log_record.hpp"
+#include "stderr_format.hpp"
+
+namespace pgconn {
+
+class SyslogFormat {
+ public:
+  // `year`: the year of RFC 3164 headers, which have none.
+  SyslogFormat(StderrFormat inner, int year);
+
+  // Feeds one line. Returns false when `out` said stop.
+  bool feed(std::string_view line, RecordSink* out);
+
+  // Hands on a message held for a continuation piece (idle, end of input).
+  bool flush(RecordSink* out);
+
+  static bool looks_like(std::string_view line);
+
+ private:
+  struct Header {
+    Timestamp time;
+    std::string_view host;
+    int64_t pid = -1;
+    int64_t seq = -1;  // N of [N-M], -1 without sequence numbers
+    int64_t piece = 1; // M
+    std::string_view body;
+  };
+  static bool parse_header(std::string_view line, int year, Header* h);
+  bool emit(const Timestamp& time, std::string_view host, int64_t pid, std::string_view body,
+            RecordSink* out);
+
+  StderrFormat inner_;
+  int year_;
+  bool held_ = false;  // a first piece that may go on in [N-2]
+  Timestamp held_time_;
+  std::string held_host_;
+  int64_t held_pid_ = -1, held_seq_ = -1, held_piece_ = 0;
+  std::string held_body_;
+};
+
+}  // namespace pgconn

@@ -1,0 +1,454 @@
+#include "tracker.hpp"
+
+#include <climits>
+
+#include <fmt/format.h>
+
+namespace pgconn {
+
+namespace {
+
+// Keys: server index in the top bits, then the pid; logs without a pid get
+// synthetic keys with bit 39 set so they never meet a real pid.
+constexpr int kServerShift = 40;
+constexpr uint64_t kNoPidBit = uint64_t{1} << 39;
+
+std::string nopid_index_key(std::string_view user, std::string_view db, std::string_view host,
+                            int32_t port) {
+  std::string k;
+  k.reserve(user.size() + db.size() + host.size() + 8);
+  k.append(user).push_back('\0');
+  k.append(db).push_back('\0');
+  k.append(host).push_back('\0');
+  k.append(std::to_string(port));
+  return k;
+}
+
+}  // namespace
+
+Tracker::Tracker(EventSink* sink, TrackerOptions options)
+    : sink_(sink), options_(std::move(options)) {}
+
+Tracker::~Tracker() = default;
+
+uint32_t Tracker::server_index(std::string_view name) {
+  if (!options_.label.empty()) name = options_.label;
+  for (uint32_t i = 0; i < servers_.size(); ++i)
+    if (servers_[i].name == name) return i;
+  servers_.push_back(Server{std::string(name)});
+  return static_cast<uint32_t>(servers_.size() - 1);
+}
+
+uint64_t Tracker::key_for(const LogRecord& r, uint32_t server) const {
+  return (uint64_t{server} << kServerShift) | (static_cast<uint64_t>(r.pid) & (kNoPidBit - 1));
+}
+
+Tracker::Backend* Tracker::find(uint64_t key) {
+  auto it = backends_.find(key);
+  return it == backends_.end() ? nullptr : &it->second;
+}
+
+Tracker::Backend& Tracker::create(uint64_t key, uint32_t server, const LogRecord& r) {
+  evict_if_full();
+  Backend& b = backends_[key];
+  b = Backend();
+  b.server = server;
+  b.pid = r.pid;
+  b.order = next_order_++;
+  b.session = new_session_key(r);
+  fifo_.emplace_back(key, b.order);
+  return b;
+}
+
+void Tracker::forget(uint64_t key) {
+  auto it = backends_.find(key);
+  if (it == backends_.end()) return;
+  Backend& b = it->second;
+  if ((key & kNoPidBit) && b.stage == Stage::kOpen) {
+    auto range = nopid_open_.equal_range(nopid_index_key(b.user, b.db, b.host, b.port));
+    for (auto i = range.first; i != range.second; ++i) {
+      if (i->second == key) {
+        nopid_open_.erase(i);
+        break;
+      }
+    }
+  }
+  backends_.erase(it);
+}
+
+void Tracker::evict_if_full() {
+  while (backends_.size() >= options_.max_backends && !fifo_.empty()) {
+    auto [key, order] = fifo_.front();
+    fifo_.pop_front();
+    Backend* b = find(key);
+    if (b == nullptr || b->order != order) continue;  // already gone
+    if (b->stage == Stage::kHeld) settle(*b);
+    forget(key);
+    ++stats_.evicted;
+  }
+  if (fifo_.size() > 2 * options_.max_backends + 1024) {  // drop stale entries
+    std::deque<std::pair<uint64_t, uint64_t>> live;
+    for (auto& [key, order] : fifo_) {
+      Backend* b = find(key);
+      if (b != nullptr && b->order == order) live.emplace_back(key, order);
+    }
+    fifo_.swap(live);
+  }
+}
+
+std::string Tracker::new_session_key(const LogRecord& r) {
+  if (!r.session_id.empty()) return std::string(r.session_id);
+  ++session_seq_;
+  return r.pid >= 0 ? fmt::format("{}-{}", r.pid, session_seq_) : fmt::format("n{}", session_seq_);
+}
+
+Event Tracker::base_event(EventType type, const LogRecord& r, const Backend* b) const {
+  Event e;
+  e.type = type;
+  if (r.time.valid()) {
+    append_rfc3339(r.time, &e.ts);
+    if (r.time.zone == Timestamp::Zone::kAbbrev) e.tz = r.time.abbrev;
+  }
+  e.pid = r.pid;
+  if (b != nullptr) {
+    e.session = b->session;
+    e.user = b->user;
+    e.db = b->db;
+    e.app = b->app;
+    e.host = b->host;
+    e.port = b->port;
+    if (b->replication) e.replication = Flag::kTrue;
+    e.server = servers_[b->server].name;
+  }
+  return e;
+}
+
+void Tracker::emit(Event&& e) {
+  if (!queue_.empty()) {
+    queue_.push_back(Queued{std::move(e)});
+    return;
+  }
+  ++stats_.events[static_cast<int>(e.type)];
+  if (!stopped_ && !sink_->on_event(e)) stopped_ = true;
+}
+
+void Tracker::hold(Event&& e, uint64_t key, const LogRecord& r) {
+  Backend* b = find(key);
+  b->stage = Stage::kHeld;
+  b->held_seq = queue_base_ + queue_.size();
+  Queued q{std::move(e), key, r.time.valid() ? r.time.sort_ms() : INT64_MIN, true};
+  queue_.push_back(std::move(q));
+}
+
+void Tracker::settle(Backend& b) {
+  if (b.stage != Stage::kHeld) return;
+  b.stage = Stage::kOpen;
+  queue_[b.held_seq - queue_base_].held = false;
+  if (b.pid < 0) {
+    uint64_t key = queue_[b.held_seq - queue_base_].backend;
+    nopid_open_.emplace(nopid_index_key(b.user, b.db, b.host, b.port), key);
+    if (nopid_last_held_ == key) nopid_last_held_ = 0;
+  }
+}
+
+void Tracker::release() {
+  while (!queue_.empty()) {
+    Queued& front = queue_.front();
+    if (front.held) {
+      if (queue_.size() <= options_.max_held) break;
+      settle(*find(front.backend));
+    }
+    Event e = std::move(front.event);
+    queue_.pop_front();
+    ++queue_base_;
+    ++stats_.events[static_cast<int>(e.type)];
+    if (!stopped_ && !sink_->on_event(e)) stopped_ = true;
+  }
+}
+
+void Tracker::settle_older_than(int64_t ms) {
+  release();
+  while (!queue_.empty() && queue_.front().held && queue_.front().held_ms != INT64_MIN &&
+         queue_.front().held_ms <= ms) {
+    settle(*find(queue_.front().backend));
+    release();
+  }
+}
+
+bool Tracker::settle_all() {
+  for (Queued& q : queue_)
+    if (q.held) settle(*find(q.backend));
+  release();
+  return !stopped_;
+}
+
+void Tracker::close_lost(Backend& b, const LogRecord& r) {
+  Event e = base_event(EventType::kDisconnect, r, &b);
+  e.pid = b.pid;
+  e.reason = "lost";
+  e.matched = Flag::kTrue;
+  emit(std::move(e));
+}
+
+void Tracker::on_received(uint64_t key, uint32_t server, const LogRecord& r, const Message& m) {
+  if (Backend* b = find(key)) {
+    settle(*b);
+    if (b->stage == Stage::kOpen) close_lost(*b, r);
+    forget(key);
+  }
+  Backend& b = create(key, server, r);
+  b.host = m.host;
+  b.port = m.port;
+}
+
+void Tracker::on_authorized(uint64_t key, uint32_t server, const LogRecord& r, const Message& m) {
+  Backend* b = find(key);
+  if (b != nullptr && b->stage != Stage::kReceived) {  // pid reused, its start unlogged
+    settle(*b);
+    close_lost(*b, r);
+    forget(key);
+    b = nullptr;
+  }
+  if (b == nullptr) {  // no `connection received` (log started later, PG 18 options)
+    b = &create(key, server, r);
+    b->host = r.host;
+    b->port = r.port;
+  }
+  b->user = m.user;
+  b->db = m.has_db ? m.db : std::string_view();
+  b->app = m.app;
+  b->replication = m.replication;
+  hold(base_event(EventType::kConnect, r, b), key, r);
+}
+
+void Tracker::on_ready(uint64_t key, uint32_t server, const LogRecord& r) {
+  Backend* b = find(key);
+  if (b != nullptr && b->stage != Stage::kReceived) {
+    settle(*b);
+    return;
+  }
+  // PG 18 with log_connections=setup_durations only: the first sign of it.
+  if (b == nullptr) {
+    b = &create(key, server, r);
+    b->host = r.host;
+    b->port = r.port;
+  }
+  b->user = r.user;
+  b->db = r.db;
+  b->app = r.app;
+  b->stage = Stage::kOpen;
+  emit(base_event(EventType::kConnect, r, b));
+}
+
+void Tracker::on_disconnection(uint64_t key, uint32_t server, const LogRecord& r,
+                               const Message& m) {
+  ++stats_.disconnection_lines;
+  Backend* b = find(key);
+  if (b != nullptr) settle(*b);
+  Event e;
+  if (b != nullptr && b->stage == Stage::kOpen) {
+    e = base_event(EventType::kDisconnect, r, b);
+    e.reason = b->end_reason;
+    e.matched = Flag::kTrue;
+  } else {
+    e = base_event(EventType::kDisconnect, r, nullptr);
+    e.session = b != nullptr ? b->session : new_session_key(r);
+    e.server = servers_[server].name;
+    e.app = r.app;
+    e.matched = Flag::kFalse;
+  }
+  e.user = m.user;
+  e.db = m.db;
+  e.host = m.host;
+  e.port = m.port;
+  e.duration_ms = m.duration_ms;
+  if (b != nullptr) forget(key);
+  emit(std::move(e));
+}
+
+void Tracker::on_reject(uint64_t key, uint32_t server, const LogRecord& r, const Message& m) {
+  Backend* b = find(key);
+  if (b != nullptr && b->stage == Stage::kHeld) {  // the held connect was a reject all along
+    Queued& q = queue_[b->held_seq - queue_base_];
+    q.held = false;
+    Event& e = q.event;
+    e.type = EventType::kReject;
+    e.ts.clear();
+    e.tz.clear();
+    if (r.time.valid()) {
+      append_rfc3339(r.time, &e.ts);
+      if (r.time.zone == Timestamp::Zone::kAbbrev) e.tz = r.time.abbrev;
+    }
+    e.reason = m.reason;
+    e.message = r.message;
+    e.matched = Flag::kTrue;
+    if (b->pid < 0 && nopid_last_held_ == key) nopid_last_held_ = 0;
+    forget(key);
+    release();
+    return;
+  }
+  if (b != nullptr && b->stage == Stage::kOpen && !m.after_authorization) {
+    close_lost(*b, r);  // the pid was reused; its session's end was not logged
+    forget(key);
+    b = nullptr;
+  }
+  // A reject for an open session: its connect was settled before the FATAL
+  // came (a live stream went idle, or the FATAL was late). The reject names
+  // the same session so that readers drop it.
+  Event e = base_event(EventType::kReject, r, b);
+  if (b == nullptr) {
+    e.session = new_session_key(r);
+    e.server = servers_[server].name;
+  }
+  if (e.user.empty()) e.user = !m.user.empty() ? m.user : r.user;
+  if (e.db.empty()) e.db = !m.db.empty() ? m.db : r.db;
+  if (e.app.empty()) e.app = r.app;
+  if (e.host.empty()) {
+    e.host = !m.host.empty() ? m.host : r.host;
+    e.port = r.port;
+  }
+  if (m.replication) e.replication = Flag::kTrue;
+  e.reason = m.reason;
+  e.message = r.message;
+  e.matched = b != nullptr ? Flag::kTrue : Flag::kFalse;
+  if (b != nullptr) forget(key);
+  emit(std::move(e));
+}
+
+void Tracker::on_session_end(uint64_t key, const Message& m, uint32_t server) {
+  Backend* b = find(key);
+  if (b == nullptr) return;
+  settle(*b);
+  if (b->stage != Stage::kOpen) return;
+  b->end_reason = m.reason;
+  if (m.reason == "terminated" && servers_[server].shutting_down) b->end_reason = "shutdown";
+}
+
+void Tracker::on_server_down(uint32_t server, const LogRecord& r, const char* state) {
+  Server& s = servers_[server];
+  s.shutting_down = false;
+  if (s.down) return;
+  s.down = true;
+  for (Queued& q : queue_)
+    if (q.held && (q.backend >> kServerShift) == server) settle(*find(q.backend));
+  Event e = base_event(EventType::kServer, r, nullptr);
+  e.state = state;
+  e.server = s.name;
+  emit(std::move(e));
+  for (auto it = backends_.begin(); it != backends_.end();) {
+    if (it->second.server == server) {
+      uint64_t key = it->first;
+      ++it;
+      forget(key);
+    } else {
+      ++it;
+    }
+  }
+}
+
+bool Tracker::add(const LogRecord& r) {
+  if (stopped_) return false;
+  if (r.time.valid()) settle_older_than(r.time.sort_ms() - options_.settle_ms);
+  const uint32_t server = server_index(r.server);
+  const Message m = classify_message(r.severity, r.message);
+  const bool has_pid = r.pid >= 0;
+  uint64_t key = has_pid ? key_for(r, server) : 0;
+
+  if (m.kind == MsgKind::kMalformed) {
+    ++stats_.malformed;
+    return true;
+  }
+  if (m.kind != MsgKind::kNone) ++stats_.lifecycle_lines;
+
+  if (!has_pid && m.kind != MsgKind::kNone) {
+    // Join by order: the newest unauthorized backend, the newest held one.
+    const uint64_t base = uint64_t{server} << kServerShift;
+    if (nopid_last_held_ != 0 && !(m.kind == MsgKind::kReject && m.after_authorization)) {
+      if (Backend* held = find(nopid_last_held_)) settle(*held);
+      nopid_last_held_ = 0;
+    }
+    switch (m.kind) {
+      case MsgKind::kReceived:
+        key = base | kNoPidBit | ++nopid_seq_;
+        nopid_last_received_ = key;
+        break;
+      case MsgKind::kAuthorized:
+        key = nopid_last_received_ != 0 ? nopid_last_received_ : (base | kNoPidBit | ++nopid_seq_);
+        nopid_last_received_ = 0;
+        nopid_last_held_ = key;
+        break;
+      case MsgKind::kReject:
+        key = m.after_authorization ? nopid_last_held_ : nopid_last_received_;
+        if (!m.after_authorization) nopid_last_received_ = 0;
+        if (key == 0) key = base | kNoPidBit | ++nopid_seq_;  // unmatched: never found
+        break;
+      case MsgKind::kDisconnection: {
+        auto it = nopid_open_.find(nopid_index_key(m.user, m.db, m.host, m.port));
+        key = it != nopid_open_.end() ? it->second : (base | kNoPidBit | ++nopid_seq_);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  switch (m.kind) {
+    case MsgKind::kNone:
+      if (Backend* b = has_pid ? find(key) : nullptr) {
+        if (r.severity == "FATAL" && b->stage != Stage::kOpen) {
+          Message other;  // an unknown FATAL during set-up still refuses it
+          other.kind = MsgKind::kReject;
+          other.reason = "other";
+          other.after_authorization = b->stage == Stage::kHeld;
+          on_reject(key, server, r, other);
+        } else {
+          settle(*b);  // the backend's next line: it got through set-up
+        }
+      }
+      break;
+    case MsgKind::kReceived:
+      on_received(key, server, r, m);
+      break;
+    case MsgKind::kAuthenticated:
+      break;
+    case MsgKind::kAuthorized:
+      on_authorized(key, server, r, m);
+      break;
+    case MsgKind::kReady:
+      if (has_pid) on_ready(key, server, r);
+      break;
+    case MsgKind::kDisconnection:
+      on_disconnection(key, server, r, m);
+      break;
+    case MsgKind::kReject:
+      on_reject(key, server, r, m);
+      break;
+    case MsgKind::kSessionEnd:
+      if (has_pid) on_session_end(key, m, server);
+      break;
+    case MsgKind::kServerReady: {
+      servers_[server].down = false;
+      servers_[server].shutting_down = false;
+      Event e = base_event(EventType::kServer, r, nullptr);
+      e.state = "ready";
+      e.server = servers_[server].name;
+      emit(std::move(e));
+      break;
+    }
+    case MsgKind::kShutdownRequest:
+      servers_[server].shutting_down = true;
+      break;
+    case MsgKind::kServerShutdown:
+      on_server_down(server, r, "shutdown");
+      break;
+    case MsgKind::kServerCrash:
+      on_server_down(server, r, "crash");
+      break;
+    case MsgKind::kMalformed:
+      break;
+  }
+  release();
+  return !stopped_;
+}
+
+}  // namespace pgconn

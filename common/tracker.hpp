@@ -1,0 +1,131 @@
+// Tracker: joins the reports of one backend into connection events.
+//
+// It keeps a table of backends keyed by (server, pid), and turns their
+// lifecycle lines into the events of SPEC.md §2:
+//   - `connection authorized` is held until it is settled (the backend's
+//     next line, a line logged >= settle_ms later, settle_all(), finish()):
+//     a §4b FATAL turns it into a `reject`, anything else into a `connect`;
+//   - a pid that logs a new `connection received` while its session is open
+//     closes that session (`disconnect`, reason `lost`);
+//   - a crash or shutdown writes a `server` event and forgets the server's
+//     backends.
+// Events leave in log order: events after a held connection wait for it.
+// The table is capped; past the cap the oldest backend is forgotten and
+// counted in stats().evicted.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "event.hpp"
+#include "log_record.hpp"
+#include "message.hpp"
+#include "sink.hpp"
+
+namespace pgconn {
+
+struct TrackerOptions {
+  std::string label;             // `server` of every event; else LogRecord::server
+  size_t max_backends = 65536;   // table cap
+  int64_t settle_ms = 1000;      // a line this much later settles a held connection
+  size_t max_held = 100000;      // events queued behind held connections
+};
+
+struct TrackerStats {
+  uint64_t lifecycle_lines = 0;   // reports classified as lifecycle lines
+  uint64_t disconnection_lines = 0;
+  uint64_t events[4] = {0, 0, 0, 0};  // by EventType
+  uint64_t evicted = 0;           // backends forgotten at the cap
+  uint64_t malformed = 0;         // lifecycle-looking lines that did not parse
+};
+
+class Tracker {
+ public:
+  // REQUIRES: sink outlives the tracker.
+  Tracker(EventSink* sink, TrackerOptions options);
+  ~Tracker();
+
+  // Feeds one report, in log order. Returns false once the sink said stop.
+  bool add(const LogRecord& r);
+
+  // Settles every held connection and writes all queued events; call when a
+  // live stream has been idle (~20 ms) and at end of input.
+  bool settle_all();
+
+  // True while a connection is held (the caller then waits with a timeout).
+  bool holding() const { return !queue_.empty(); }
+
+  const TrackerStats& stats() const { return stats_; }
+
+ private:
+  enum class Stage : uint8_t { kReceived, kHeld, kOpen };
+  struct Backend {
+    Stage stage = Stage::kReceived;
+    bool replication = false;
+    int32_t port = -1;
+    uint32_t server = 0;
+    int64_t pid = -1;
+    uint64_t held_seq = 0;     // kHeld: its connect's place in queue_
+    uint64_t order = 0;        // insertion order, for eviction
+    std::string_view end_reason;  // static text (message.cpp), or empty
+    std::string session, user, db, app, host;
+  };
+  struct Queued {
+    Event event;
+    uint64_t backend = 0;  // held connects: the backend key
+    int64_t held_ms = 0;   // held connects: sort time of the authorized line
+    bool held = false;
+  };
+  struct Server {
+    std::string name;
+    bool shutting_down = false;  // smart/fast shutdown requested
+    bool down = false;           // crash or shutdown event written
+  };
+
+  uint64_t key_for(const LogRecord& r, uint32_t server) const;
+  uint32_t server_index(std::string_view name);
+  Backend* find(uint64_t key);
+  Backend& create(uint64_t key, uint32_t server, const LogRecord& r);
+  void forget(uint64_t key);
+  void evict_if_full();
+
+  Event base_event(EventType type, const LogRecord& r, const Backend* b) const;
+  std::string new_session_key(const LogRecord& r);
+  void emit(Event&& e);
+  void hold(Event&& e, uint64_t key, const LogRecord& r);
+  void settle(Backend& b);
+  void release();
+  void settle_older_than(int64_t ms);
+
+  void on_received(uint64_t key, uint32_t server, const LogRecord& r, const Message& m);
+  void on_authorized(uint64_t key, uint32_t server, const LogRecord& r, const Message& m);
+  void on_ready(uint64_t key, uint32_t server, const LogRecord& r);
+  void on_disconnection(uint64_t key, uint32_t server, const LogRecord& r, const Message& m);
+  void on_reject(uint64_t key, uint32_t server, const LogRecord& r, const Message& m);
+  void on_session_end(uint64_t key, const Message& m, uint32_t server);
+  void on_server_down(uint32_t server, const LogRecord& r, const char* state);
+  void close_lost(Backend& b, const LogRecord& r);
+
+  EventSink* sink_;
+  TrackerOptions options_;
+  TrackerStats stats_;
+  bool stopped_ = false;
+  std::unordered_map<uint64_t, Backend> backends_;
+  std::deque<std::pair<uint64_t, uint64_t>> fifo_;  // (key, order), lazily pruned
+  uint64_t next_order_ = 0;
+  std::deque<Queued> queue_;
+  uint64_t queue_base_ = 0;   // sequence number of queue_.front()
+  std::vector<Server> servers_;
+  uint64_t session_seq_ = 0;
+  // Logs without a pid (empty prefix): lines are joined by order.
+  uint64_t nopid_seq_ = 0;
+  uint64_t nopid_last_received_ = 0;  // key of the newest unauthorized backend
+  uint64_t nopid_last_held_ = 0;      // key of the newest held connection
+  std::unordered_multimap<std::string, uint64_t> nopid_open_;  // user/db/host/port -> key
+};
+
+}  // namespace pgconn

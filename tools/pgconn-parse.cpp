@@ -1,0 +1,159 @@
+// pgconn-parse: PostgreSQL log lines in, connection events out (SPEC.md §3).
+// Flag parsing, wiring and the exit status; the work is in common/.
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <string>
+#include <vector>
+
+#include <cxxopts.hpp>
+
+#include "diag.hpp"
+#include "event_codec.hpp"
+#include "input_loop.hpp"
+#include "log_parser.hpp"
+#include "output.hpp"
+#include "tracker.hpp"
+#include "version.hpp"
+
+using namespace pgconn;
+
+namespace {
+
+constexpr const char* kUsageText =
+    "usage: pgconn-parse [--format=json|tsv] [--input=auto|stderr|csv|json|syslog]\n"
+    "                    [--prefix=LOG_LINE_PREFIX] [--label=NAME] [--header] [FILE...]";
+
+// A live stream idle this long settles held connections (SPEC.md §2).
+constexpr int kIdleSettleMs = 20;
+
+enum Exit { kOk = 0, kFailure = 1, kUsage = 2 };
+
+int usage_error(const std::string& what) {
+  diag_line(what);
+  std::fprintf(stderr, "%s\n", kUsageText);
+  return kUsage;
+}
+
+class ParseHandler : public InputHandler {
+ public:
+  ParseHandler(LogParser* parser, Tracker* tracker, WarningCounter* warnings)
+      : parser_(parser), tracker_(tracker), warnings_(warnings) {}
+
+  void begin_input(std::string_view name) override {
+    name_ = name;
+    warnings_->set_input(name);
+    parser_->begin_input();
+  }
+  bool on_lines(std::string_view block) override { return parser_->feed(block); }
+  int wait_ms() override { return tracker_->holding() ? kIdleSettleMs : -1; }
+  bool on_timeout() override { return parser_->idle() && output_flush(); }
+  bool end_input(uint64_t truncated) override {
+    warnings_->add_truncated(truncated, name_);
+    return parser_->end_input();
+  }
+  void on_input_error(std::string_view name, int err) override {
+    diag("{}: {}", name, std::strerror(err));
+    failed_ = true;
+  }
+  bool failed() const { return failed_; }
+
+ private:
+  LogParser* parser_;
+  Tracker* tracker_;
+  WarningCounter* warnings_;
+  std::string name_;
+  bool failed_ = false;
+};
+
+void print_hints(const LogParser& parser, const Tracker& tracker) {
+  const TrackerStats& s = tracker.stats();
+  if (parser.lines() > 0 && s.lifecycle_lines == 0 && s.malformed == 0) {
+    diag("no connection lines found in {} lines: set log_connections = on and "
+         "log_disconnections = on, and lc_messages to English ('C' or 'en_US.UTF-8')",
+         parser.lines());
+  } else if (s.events[static_cast<int>(EventType::kConnect)] >= 2 && s.disconnection_lines == 0) {
+    diag("hint: {} sessions started and none ended: is log_disconnections on?",
+         s.events[static_cast<int>(EventType::kConnect)]);
+  }
+  if (s.evicted > 0)
+    diag("warning: {} sessions never ended in the log and were forgotten (table cap {})",
+         s.evicted, TrackerOptions().max_backends);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  diag_init("pgconn-parse");
+  output_init();
+  cxxopts::Options opts("pgconn-parse", "PostgreSQL log lines in, connection events out.");
+  opts.add_options()
+      ("format", "output format: json or tsv", cxxopts::value<std::string>()->default_value("json"))
+      ("input", "input format: auto, stderr, csv, json, syslog",
+       cxxopts::value<std::string>()->default_value("auto"))
+      ("prefix", "the server's log_line_prefix", cxxopts::value<std::string>())
+      ("label", "server name for every event", cxxopts::value<std::string>())
+      ("header", "with --format=tsv: print the column names first")
+      ("h,help", "print this help")
+      ("version", "print the version")
+      ("files", "log files", cxxopts::value<std::vector<std::string>>());
+  opts.parse_positional({"files"});
+  cxxopts::ParseResult args;
+  try {
+    args = opts.parse(argc, argv);
+  } catch (const cxxopts::exceptions::exception& e) {
+    return usage_error(e.what());
+  }
+  if (args.count("help")) {
+    std::printf("%s\n\n%s", kUsageText, opts.help().c_str() + opts.help().find("\n") + 1);
+    return kOk;
+  }
+  if (args.count("version")) {
+    std::printf("pgconn-parse %s\n", kVersion);
+    return kOk;
+  }
+
+  std::string format = args["format"].as<std::string>();
+  if (format != "json" && format != "tsv")
+    return usage_error("bad --format \"" + format + "\": expected json or tsv");
+  if (args.count("header") && format != "tsv") return usage_error("--header needs --format=tsv");
+  auto input = parse_input_format(args["input"].as<std::string>());
+  if (!input.ok()) return usage_error(input.error());
+
+  ParserOptions popts;
+  popts.format = *input;
+  if (args.count("prefix")) {
+    popts.prefix = args["prefix"].as<std::string>();
+    popts.has_prefix = true;
+  }
+  std::time_t now = std::time(nullptr);
+  std::tm tm_now{};
+  gmtime_r(&now, &tm_now);
+  popts.year = tm_now.tm_year + 1900;
+
+  TrackerOptions topts;
+  if (args.count("label")) topts.label = args["label"].as<std::string>();
+  EventWriter writer(format == "tsv" ? EventWriter::Format::kTsv : EventWriter::Format::kJson);
+  Tracker tracker(&writer, topts);
+  WarningCounter warnings;
+  auto parser = LogParser::create(popts, &tracker, &warnings);
+  if (!parser.ok()) return usage_error(parser.error());
+
+  std::vector<std::string> files;
+  if (args.count("files")) files = args["files"].as<std::vector<std::string>>();
+  if (args.count("header")) output_write(std::string(kTsvHeader) + "\n");
+
+  const volatile std::sig_atomic_t* stop = install_stop_signals();
+  ParseHandler handler(parser->get(), &tracker, &warnings);
+  read_inputs(files, &handler, stop);
+  (*parser)->idle();  // end of input (or Ctrl+C): settle and write what is owed
+  output_flush();
+  if (output_error() != 0) {
+    diag("write error: {}", std::strerror(output_error()));
+    return kFailure;
+  }
+  if (output_closed()) return kOk;
+  warnings.report();
+  print_hints(**parser, tracker);
+  return handler.failed() ? kFailure : kOk;
+}
