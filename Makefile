@@ -64,7 +64,7 @@ $(BIN)/%: $(BUILD)/tools/%.o $(BUILD)/libpgconn.a
 	$(CXX) $(CXXFLAGS) $^ -o $@ $(LDLIBS)
 
 $(BUILD)/unit-tests: $(TEST_OBJ) $(BUILD)/libpgconn.a
-	$(CXX) $(CXXFLAGS) $^ -o $@ $(LDLIBS)
+	$(CXX) $(CXXFLAGS) $^ -o $@ /usr/lib/libCatch2WithMain.a $(LDLIBS)
 
 $(BUILD)/gen-log: $(BUILD)/tests/perf/gen_log.o
 	$(CXX) $(CXXFLAGS) $^ -o $@ $(LDLIBS)

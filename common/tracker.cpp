@@ -385,10 +385,18 @@ bool Tracker::add(const LogRecord& r) {
       case MsgKind::kDisconnection: {
         auto it = nopid_open_.find(nopid_index_key(m.user, m.db, m.host, m.port));
         key = it != nopid_open_.end() ? it->second : (base | kNoPidBit | ++nopid_seq_);
+        if (Backend* b = find(key); b != nullptr && b->stage == Stage::kOpen)
+          b->end_reason = nopid_end_reason_;
         break;
       }
       default:
         break;
+    }
+    // A session end FATAL comes right before its disconnection line.
+    nopid_end_reason_ = {};
+    if (m.kind == MsgKind::kSessionEnd) {
+      nopid_end_reason_ = m.reason;
+      if (m.reason == "terminated" && servers_[server].shutting_down) nopid_end_reason_ = "shutdown";
     }
   }
 

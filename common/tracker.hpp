@@ -125,6 +125,7 @@ class Tracker {
   uint64_t nopid_seq_ = 0;
   uint64_t nopid_last_received_ = 0;  // key of the newest unauthorized backend
   uint64_t nopid_last_held_ = 0;      // key of the newest held connection
+  std::string_view nopid_end_reason_;  // a session end waiting for its disconnection
   std::unordered_multimap<std::string, uint64_t> nopid_open_;  // user/db/host/port -> key
 };
 
