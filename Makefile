@@ -69,8 +69,15 @@ $(BUILD)/unit-tests: $(TEST_OBJ) $(BUILD)/libpgconn.a
 $(BUILD)/gen-log: $(BUILD)/tests/perf/gen_log.o
 	$(CXX) $(CXXFLAGS) $^ -o $@ $(LDLIBS)
 
+SAMPLE := tests/sample/sample.log
+
 demo: all
-	$(BIN)/pgconn-parse tests/sample/sample.log
+	@echo '$$ pgconn-parse $(SAMPLE) | head -4'
+	@$(BIN)/pgconn-parse $(SAMPLE) | head -4
+	@echo; echo '$$ pgconn-parse $(SAMPLE) | jq -r .type | sort | uniq -c'
+	@$(BIN)/pgconn-parse $(SAMPLE) | jq -r .type | sort | uniq -c
+	@echo; echo '$$ pgconn-parse $(SAMPLE) | grep '"'"'"type":"reject"'"'"' | jq -r .reason | sort | uniq -c'
+	@$(BIN)/pgconn-parse $(SAMPLE) | grep '"type":"reject"' | jq -r .reason | sort | uniq -c
 
 # Unit tests, then end-to-end tests of the built programs; tests/run.sh prints
 # the closing "N passed, N failed" line over both.
