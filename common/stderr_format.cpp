@@ -56,31 +56,22 @@ bool StderrFormat::parse(std::string_view line, LogRecord* r) {
     last_ = 0;
     return true;
   }
-  // Fast path: the prefix that read the last line, while it is the only one
-  // left or reads this line too.
-  if (last_ >= 0 && (alive_ & (alive_ - 1)) == 0) {
-    if (candidates_[last_].match(line, r)) return true;
-  }
-  uint64_t matched = 0;
-  int first = -1;
-  LogRecord probe;
+  // Known prefixes in priority order; the first that reads the line wins,
+  // and the ones before it that could not read it are dropped for good.
+  uint64_t failed = 0;
   for (size_t i = 0; i < candidates_.size(); ++i) {
-    if (!(alive_ & (uint64_t{1} << i))) continue;
-    LogRecord tmp;
-    if (!candidates_[i].match(line, &tmp)) continue;
-    matched |= uint64_t{1} << i;
-    if (first < 0) {
-      first = static_cast<int>(i);
-      probe = tmp;
+    const uint64_t bit = uint64_t{1} << i;
+    if (!(alive_ & bit)) continue;
+    *r = LogRecord();
+    if (candidates_[i].match(line, r)) {
+      alive_ &= ~failed;
+      last_ = static_cast<int>(i);
+      generic_only_ = 0;
+      return true;
     }
+    failed |= bit;
   }
-  if (first >= 0) {
-    alive_ = matched;
-    last_ = first;
-    generic_only_ = 0;
-    *r = probe;
-    return true;
-  }
+  *r = LogRecord();
   if (!generic_.match(line, r)) return false;
   if (++generic_only_ >= kGiveUpAfter && alive_ != 0) alive_ = 0;  // a custom prefix
   last_ = -2;

@@ -5,8 +5,9 @@
 // prefix is detected as lines come, so a live stream needs no look-ahead:
 // every known prefix (pg-log-formats.md §2: PostgreSQL's defaults old and
 // new, Debian, Amazon RDS, pgBadger's, Azure, SUSE, %c and %l variants) is
-// tried; a prefix that fails a line another known prefix reads is dropped;
-// the first (most specific) survivor that reads the line wins. A prefix none
+// tried in order, most specific first;
+// the first (most specific) survivor that reads the line wins, and those
+// before it that could not read it are dropped. A prefix none
 // of them reads falls back to PrefixMatcher::generic().
 #pragma once
 

@@ -158,6 +158,13 @@ bool parse_iso_time(std::string_view text, Timestamp* out) {
   return true;
 }
 
+namespace {
+void put2(std::string* out, unsigned v) {
+  out->push_back(static_cast<char>('0' + v / 10 % 10));
+  out->push_back(static_cast<char>('0' + v % 10));
+}
+}  // namespace
+
 void append_rfc3339(const Timestamp& t, std::string* out) {
   int64_t ms = t.wall_ms;
   int64_t days = ms >= 0 ? ms / 86400000 : (ms - 86399999) / 86400000;
@@ -165,18 +172,39 @@ void append_rfc3339(const Timestamp& t, std::string* out) {
   int64_t y;
   unsigned m, d;
   civil_from_days(days, &y, &m, &d);
-  int secs = static_cast<int>(rem / 1000);
-  auto it = std::back_inserter(*out);
-  fmt::format_to(it, "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", y, m, d, secs / 3600,
-                 secs / 60 % 60, secs % 60);
-  if (t.has_ms) fmt::format_to(it, ".{:03}", rem % 1000);
+  unsigned secs = static_cast<unsigned>(rem / 1000);
+  if (y < 0 || y > 9999) {
+    fmt::format_to(std::back_inserter(*out), "{:04}", y);
+  } else {
+    put2(out, static_cast<unsigned>(y / 100));
+    put2(out, static_cast<unsigned>(y % 100));
+  }
+  out->push_back('-');
+  put2(out, m);
+  out->push_back('-');
+  put2(out, d);
+  out->push_back('T');
+  put2(out, secs / 3600);
+  out->push_back(':');
+  put2(out, secs / 60 % 60);
+  out->push_back(':');
+  put2(out, secs % 60);
+  if (t.has_ms) {
+    unsigned frac = static_cast<unsigned>(rem % 1000);
+    out->push_back('.');
+    out->push_back(static_cast<char>('0' + frac / 100));
+    put2(out, frac % 100);
+  }
   switch (t.zone) {
     case Timestamp::Zone::kUtc:
       out->push_back('Z');
       break;
     case Timestamp::Zone::kOffset: {
-      int off = t.offset_min < 0 ? -t.offset_min : t.offset_min;
-      fmt::format_to(it, "{}{:02}:{:02}", t.offset_min < 0 ? '-' : '+', off / 60, off % 60);
+      unsigned off = static_cast<unsigned>(t.offset_min < 0 ? -t.offset_min : t.offset_min);
+      out->push_back(t.offset_min < 0 ? '-' : '+');
+      put2(out, off / 60);
+      out->push_back(':');
+      put2(out, off % 60);
       break;
     }
     default:
