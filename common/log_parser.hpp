@@ -52,6 +52,10 @@ class LogParser : private RecordSink {
   // cut by the reader). Returns false when the event sink said stop.
   bool feed(std::string_view block);
 
+  // True while something is held back that idle() would hand on (a
+  // connection not yet settled, a syslog message that may continue).
+  bool holding() const { return tracker_->holding() || (syslog_ && syslog_->holding()); }
+
   // A live stream has been idle: hand on everything held back.
   bool idle();
 

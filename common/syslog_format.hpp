@@ -29,6 +29,9 @@ class SyslogFormat {
 
   static bool looks_like(std::string_view line);
 
+  // True while a message is held for a continuation piece.
+  bool holding() const { return held_; }
+
  private:
   struct Header {
     Timestamp time;

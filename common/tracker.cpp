@@ -205,7 +205,7 @@ void Tracker::on_authorized(uint64_t key, uint32_t server, const LogRecord& r, c
   Backend* b = find(key);
   if (b != nullptr && b->stage != Stage::kReceived) {  // pid reused, its start unlogged
     settle(*b);
-    close_lost(*b, r);
+    if (b->stage == Stage::kOpen) close_lost(*b, r);
     forget(key);
     b = nullptr;
   }
@@ -255,6 +255,7 @@ void Tracker::on_disconnection(uint64_t key, uint32_t server, const LogRecord& r
     e.session = b != nullptr ? b->session : new_session_key(r);
     e.server = servers_[server].name;
     e.app = r.app;
+    if (b != nullptr && b->stage == Stage::kOrphan) e.reason = b->end_reason;
     e.matched = Flag::kFalse;
   }
   e.user = m.user;
@@ -310,16 +311,19 @@ void Tracker::on_reject(uint64_t key, uint32_t server, const LogRecord& r, const
   if (m.replication) e.replication = Flag::kTrue;
   e.reason = m.reason;
   e.message = r.message;
-  e.matched = b != nullptr ? Flag::kTrue : Flag::kFalse;
+  e.matched = b != nullptr && b->stage != Stage::kOrphan ? Flag::kTrue : Flag::kFalse;
   if (b != nullptr) forget(key);
   emit(std::move(e));
 }
 
-void Tracker::on_session_end(uint64_t key, const Message& m, uint32_t server) {
+void Tracker::on_session_end(uint64_t key, const Message& m, uint32_t server, const LogRecord& r) {
   Backend* b = find(key);
-  if (b == nullptr) return;
+  if (b == nullptr) {  // its start is not in this stream; keep why it ends
+    b = &create(key, server, r);
+    b->stage = Stage::kOrphan;
+  }
   settle(*b);
-  if (b->stage != Stage::kOpen) return;
+  if (b->stage != Stage::kOpen && b->stage != Stage::kOrphan) return;
   b->end_reason = m.reason;
   if (m.reason == "terminated" && servers_[server].shutting_down) b->end_reason = "shutdown";
 }
@@ -385,25 +389,43 @@ bool Tracker::add(const LogRecord& r) {
       case MsgKind::kDisconnection: {
         auto it = nopid_open_.find(nopid_index_key(m.user, m.db, m.host, m.port));
         key = it != nopid_open_.end() ? it->second : (base | kNoPidBit | ++nopid_seq_);
-        if (Backend* b = find(key); b != nullptr && b->stage == Stage::kOpen)
-          b->end_reason = nopid_end_reason_;
+        // Session-end FATALs come before their disconnection lines, in the
+        // same order when several sessions end at once (a fast shutdown).
+        std::string_view reason;
+        if (!nopid_end_reasons_.empty()) {
+          reason = nopid_end_reasons_.front();
+          nopid_end_reasons_.pop_front();
+        } else if (servers_[server].shutting_down) {
+          reason = "shutdown";
+        }
+        Backend* b = find(key);
+        if (b == nullptr && !reason.empty()) {
+          b = &create(key, server, r);
+          b->stage = Stage::kOrphan;
+        }
+        if (b != nullptr) b->end_reason = reason;
         break;
       }
+      case MsgKind::kSessionEnd:
+        if (nopid_end_reasons_.size() < 64) {
+          bool shutdown = m.reason == "terminated" && servers_[server].shutting_down;
+          nopid_end_reasons_.push_back(shutdown ? "shutdown" : m.reason);
+        }
+        break;
+      case MsgKind::kServerReady:
+      case MsgKind::kServerShutdown:
+      case MsgKind::kServerCrash:
+        nopid_end_reasons_.clear();
+        break;
       default:
         break;
-    }
-    // A session end FATAL comes right before its disconnection line.
-    nopid_end_reason_ = {};
-    if (m.kind == MsgKind::kSessionEnd) {
-      nopid_end_reason_ = m.reason;
-      if (m.reason == "terminated" && servers_[server].shutting_down) nopid_end_reason_ = "shutdown";
     }
   }
 
   switch (m.kind) {
     case MsgKind::kNone:
       if (Backend* b = has_pid ? find(key) : nullptr) {
-        if (r.severity == "FATAL" && b->stage != Stage::kOpen) {
+        if (r.severity == "FATAL" && (b->stage == Stage::kReceived || b->stage == Stage::kHeld)) {
           Message other;  // an unknown FATAL during set-up still refuses it
           other.kind = MsgKind::kReject;
           other.reason = "other";
@@ -432,7 +454,7 @@ bool Tracker::add(const LogRecord& r) {
       on_reject(key, server, r, m);
       break;
     case MsgKind::kSessionEnd:
-      if (has_pid) on_session_end(key, m, server);
+      if (has_pid) on_session_end(key, m, server, r);
       break;
     case MsgKind::kServerReady: {
       servers_[server].down = false;

@@ -62,7 +62,9 @@ class Tracker {
   const TrackerStats& stats() const { return stats_; }
 
  private:
-  enum class Stage : uint8_t { kReceived, kHeld, kOpen };
+  // kOrphan: a session whose start this stream never saw, known only by a
+  // line that tells why it is ending.
+  enum class Stage : uint8_t { kReceived, kHeld, kOpen, kOrphan };
   struct Backend {
     Stage stage = Stage::kReceived;
     bool replication = false;
@@ -106,7 +108,7 @@ class Tracker {
   void on_ready(uint64_t key, uint32_t server, const LogRecord& r);
   void on_disconnection(uint64_t key, uint32_t server, const LogRecord& r, const Message& m);
   void on_reject(uint64_t key, uint32_t server, const LogRecord& r, const Message& m);
-  void on_session_end(uint64_t key, const Message& m, uint32_t server);
+  void on_session_end(uint64_t key, const Message& m, uint32_t server, const LogRecord& r);
   void on_server_down(uint32_t server, const LogRecord& r, const char* state);
   void close_lost(Backend& b, const LogRecord& r);
 
@@ -125,7 +127,7 @@ class Tracker {
   uint64_t nopid_seq_ = 0;
   uint64_t nopid_last_received_ = 0;  // key of the newest unauthorized backend
   uint64_t nopid_last_held_ = 0;      // key of the newest held connection
-  std::string_view nopid_end_reason_;  // a session end waiting for its disconnection
+  std::deque<std::string_view> nopid_end_reasons_;  // session ends waiting for their disconnections
   std::unordered_multimap<std::string, uint64_t> nopid_open_;  // user/db/host/port -> key
 };
 

@@ -37,8 +37,8 @@ int usage_error(const std::string& what) {
 
 class ParseHandler : public InputHandler {
  public:
-  ParseHandler(LogParser* parser, Tracker* tracker, WarningCounter* warnings)
-      : parser_(parser), tracker_(tracker), warnings_(warnings) {}
+  ParseHandler(LogParser* parser, WarningCounter* warnings)
+      : parser_(parser), warnings_(warnings) {}
 
   void begin_input(std::string_view name) override {
     name_ = name;
@@ -46,7 +46,7 @@ class ParseHandler : public InputHandler {
     parser_->begin_input();
   }
   bool on_lines(std::string_view block) override { return parser_->feed(block); }
-  int wait_ms() override { return tracker_->holding() ? kIdleSettleMs : -1; }
+  int wait_ms() override { return parser_->holding() ? kIdleSettleMs : -1; }
   bool on_timeout() override { return parser_->idle() && output_flush(); }
   bool end_input(uint64_t truncated) override {
     warnings_->add_truncated(truncated, name_);
@@ -60,7 +60,6 @@ class ParseHandler : public InputHandler {
 
  private:
   LogParser* parser_;
-  Tracker* tracker_;
   WarningCounter* warnings_;
   std::string name_;
   bool failed_ = false;
@@ -144,7 +143,7 @@ int main(int argc, char** argv) {
   if (args.count("header")) output_write(std::string(kTsvHeader) + "\n");
 
   const volatile std::sig_atomic_t* stop = install_stop_signals();
-  ParseHandler handler(parser->get(), &tracker, &warnings);
+  ParseHandler handler(parser->get(), &warnings);
   read_inputs(files, &handler, stop);
   (*parser)->idle();  // end of input (or Ctrl+C): settle and write what is owed
   output_flush();
