@@ -1,6 +1,12 @@
 #include "event_codec.hpp"
 
+#include <cctype>
+#include <string>
+
 #include <fmt/format.h>
+
+#include "json_reader.hpp"
+#include "utf8.hpp"
 
 namespace pgconn {
 
@@ -12,29 +18,6 @@ namespace {
 
 constexpr char kHex[] = "0123456789abcdef";
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
-
-// Length of the valid UTF-8 sequence at s[i], or 0 when it is not one
-// (overlong forms, surrogates and code points past U+10FFFF are invalid).
-size_t utf8_sequence(std::string_view s, size_t i) {
-  const auto b = [&](size_t k) { return static_cast<unsigned char>(s[i + k]); };
-  const unsigned char c = b(0);
-  const size_t left = s.size() - i;
-  if (c >= 0xC2 && c <= 0xDF) return left >= 2 && (b(1) & 0xC0) == 0x80 ? 2 : 0;
-  if (c >= 0xE0 && c <= 0xEF) {
-    if (left < 3 || (b(1) & 0xC0) != 0x80 || (b(2) & 0xC0) != 0x80) return 0;
-    if (c == 0xE0 && b(1) < 0xA0) return 0;  // overlong
-    if (c == 0xED && b(1) > 0x9F) return 0;  // surrogate
-    return 3;
-  }
-  if (c >= 0xF0 && c <= 0xF4) {
-    if (left < 4 || (b(1) & 0xC0) != 0x80 || (b(2) & 0xC0) != 0x80 || (b(3) & 0xC0) != 0x80)
-      return 0;
-    if (c == 0xF0 && b(1) < 0x90) return 0;
-    if (c == 0xF4 && b(1) > 0x8F) return 0;
-    return 4;
-  }
-  return 0;
-}
 
 // Walks `s`, copying runs of plain bytes and handing every byte that needs
 // care to `special(c, out)`; non-ASCII is validated here for both encoders.
@@ -192,6 +175,195 @@ void encode_tsv(const Event& e, std::string* out) {
   tsv_str(e.state, out);
   append_escaped(e.server, out, tsv_special);
   out->push_back('\n');
+}
+
+namespace {
+
+bool to_int64(std::string_view v, int64_t* out) {
+  if (v.empty() || v.size() > 18) return false;
+  int64_t n = 0;
+  for (char c : v) {
+    if (c < '0' || c > '9') return false;
+    n = n * 10 + (c - '0');
+  }
+  *out = n;
+  return true;
+}
+
+Flag to_flag(std::string_view v) {
+  return v == "true" ? Flag::kTrue : v == "false" ? Flag::kFalse : Flag::kUnset;
+}
+
+void clear(Event* e) {
+  e->ts.clear();
+  e->tz.clear();
+  e->pid = -1;
+  e->session.clear();
+  e->user.clear();
+  e->db.clear();
+  e->app.clear();
+  e->host.clear();
+  e->port = -1;
+  e->replication = Flag::kUnset;
+  e->duration_ms = -1;
+  e->reason.clear();
+  e->message.clear();
+  e->matched = Flag::kUnset;
+  e->state.clear();
+  e->server.clear();
+}
+
+// The TSV escapes of encode_tsv, undone.
+void tsv_unescape(std::string_view v, std::string* out) {
+  out->clear();
+  for (size_t i = 0; i < v.size(); ++i) {
+    if (v[i] != '\\' || i + 1 >= v.size()) {
+      out->push_back(v[i]);
+      continue;
+    }
+    char c = v[++i];
+    switch (c) {
+      case 't': out->push_back('\t'); break;
+      case 'n': out->push_back('\n'); break;
+      case 'r': out->push_back('\r'); break;
+      case 'x':
+        if (i + 2 < v.size() + 0 && std::isxdigit(static_cast<unsigned char>(v[i + 1])) &&
+            std::isxdigit(static_cast<unsigned char>(v[i + 2]))) {
+          out->push_back(static_cast<char>(std::stoi(std::string(v.substr(i + 1, 2)), nullptr, 16)));
+          i += 2;
+        } else {
+          out->append("\\x");
+        }
+        break;
+      default: out->push_back(c);
+    }
+  }
+}
+
+// Sets one field by its key; false for a value of the wrong type.
+bool set_field(std::string_view key, std::string_view v, bool is_string, Event* e) {
+  auto str = [&](std::string* f) {
+    if (!is_string) return false;
+    f->assign(v);
+    return true;
+  };
+  auto num = [&](int64_t* f) { return !is_string && to_int64(v, f); };
+  switch (key.size() > 0 ? key[0] : 0) {
+    case 't':
+      if (key == "ts") return str(&e->ts);
+      if (key == "tz") return str(&e->tz);
+      break;
+    case 'p':
+      if (key == "pid") return num(&e->pid);
+      if (key == "port") {
+        int64_t p;
+        if (!num(&p) || p > 65535) return false;
+        e->port = static_cast<int32_t>(p);
+        return true;
+      }
+      break;
+    case 's':
+      if (key == "session") return str(&e->session);
+      if (key == "state") return str(&e->state);
+      if (key == "server") return str(&e->server);
+      break;
+    case 'u':
+      if (key == "user") return str(&e->user);
+      break;
+    case 'd':
+      if (key == "db") return str(&e->db);
+      if (key == "duration_ms") return num(&e->duration_ms);
+      break;
+    case 'a':
+      if (key == "app") return str(&e->app);
+      break;
+    case 'h':
+      if (key == "host") return str(&e->host);
+      break;
+    case 'r':
+      if (key == "reason") return str(&e->reason);
+      if (key == "replication") {
+        e->replication = to_flag(v);
+        return !is_string && e->replication != Flag::kUnset;
+      }
+      break;
+    case 'm':
+      if (key == "message") return str(&e->message);
+      if (key == "matched") {
+        e->matched = to_flag(v);
+        return !is_string && e->matched != Flag::kUnset;
+      }
+      break;
+  }
+  return true;  // a key this version does not know
+}
+
+Decoded decode_json(std::string_view line, Event* e, std::string_view* why) {
+  thread_local JsonReader json;
+  if (!json.parse(line)) {
+    *why = "not a JSON object";
+    return Decoded::kMalformed;
+  }
+  const JsonReader::Member* type = json.find("type");
+  if (type == nullptr || type->type != JsonReader::Type::kString) {
+    *why = "no \"type\"";
+    return Decoded::kMalformed;
+  }
+  if (!parse_event_type(type->value, &e->type)) return Decoded::kSkip;
+  clear(e);
+  for (const JsonReader::Member& m : json.members()) {
+    if (m.type == JsonReader::Type::kNull || m.key == "type") continue;
+    if (!set_field(m.key, m.value, m.type == JsonReader::Type::kString, e)) {
+      *why = "a field has the wrong type";
+      return Decoded::kMalformed;
+    }
+  }
+  return Decoded::kEvent;
+}
+
+constexpr std::string_view kColumns[] = {
+    "type", "ts", "tz", "pid", "session", "user", "db", "app", "host",
+    "port", "replication", "duration_ms", "reason", "message", "matched", "state", "server"};
+constexpr bool kStringColumn[] = {true, true, true, false, true, true, true, true, true,
+                                  false, false, false, true, true, false, true, true};
+
+Decoded decode_tsv(std::string_view line, Event* e, std::string_view* why) {
+  if (line == kTsvHeader) return Decoded::kSkip;
+  std::string_view cols[17];
+  size_t n = 0, pos = 0;
+  while (n < 17) {
+    size_t tab = line.find('\t', pos);
+    cols[n++] = line.substr(pos, tab == std::string_view::npos ? std::string_view::npos : tab - pos);
+    if (tab == std::string_view::npos) break;
+    pos = tab + 1;
+  }
+  if (n < 17) {
+    *why = "not 17 tab-separated columns";
+    return Decoded::kMalformed;
+  }
+  if (!parse_event_type(cols[0], &e->type)) return Decoded::kSkip;
+  clear(e);
+  thread_local std::string value;
+  for (size_t i = 1; i < 17; ++i) {
+    if (cols[i].empty()) continue;
+    tsv_unescape(cols[i], &value);
+    if (!set_field(kColumns[i], value, kStringColumn[i], e)) {
+      *why = "a column has the wrong type";
+      return Decoded::kMalformed;
+    }
+  }
+  return Decoded::kEvent;
+}
+
+}  // namespace
+
+Decoded decode_event(std::string_view line, Event* e, std::string_view* why) {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  size_t i = 0;
+  while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+  if (i == line.size()) return Decoded::kSkip;
+  if (line[i] == '{') return decode_json(line, e, why);
+  return decode_tsv(line, e, why);
 }
 
 }  // namespace pgconn

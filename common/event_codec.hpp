@@ -29,4 +29,16 @@ extern const std::string_view kTsvHeader;
 // Appends `s` as the body of a JSON string (no quotes), as described above.
 void append_json_escaped(std::string_view s, std::string* out);
 
+enum class Decoded {
+  kEvent,      // *e holds the event
+  kSkip,       // a line to pass over quietly: empty, the TSV header, an
+               // event type this version does not know (the format grows)
+  kMalformed,  // not an event line; `why` says what is wrong
+};
+
+// Reads one line of the event stream, NDJSON or TSV (told apart by its
+// first byte). Unknown keys are ignored. *e is overwritten field by field
+// (its strings keep their capacity, so a reused Event costs no allocation).
+Decoded decode_event(std::string_view line, Event* e, std::string_view* why);
+
 }  // namespace pgconn

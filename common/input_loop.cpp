@@ -51,6 +51,8 @@ bool read_one(int fd, std::string_view name, InputHandler* h,
         h->on_input_error(name, reader.error());
         return h->end_input(reader.truncated());
       case LineReader::Status::kInterrupted:
+        if (!h->on_wake()) return false;
+        break;
       case LineReader::Status::kTimeout:
         break;
     }

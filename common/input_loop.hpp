@@ -31,6 +31,9 @@ class InputHandler {
   virtual bool end_input(uint64_t truncated) = 0;
   // An input could not be opened or read; errno in `err`.
   virtual void on_input_error(std::string_view name, int err) = 0;
+  // A signal interrupted the wait (the tool's own flags may be set).
+  // Returns false to stop.
+  virtual bool on_wake() { return true; }
 };
 
 enum class InputEnd { kDone, kStopped, kInterrupted };

@@ -153,7 +153,7 @@ bool parse_iso_time(std::string_view text, Timestamp* out) {
   size_t i = 0;
   if (!parse_date_time(text, &i, 'T', &t)) return false;
   parse_fraction(text, &i, &t);
-  if (!parse_offset(text.substr(i), &t)) return false;
+  if (i < text.size() && !parse_offset(text.substr(i), &t)) return false;
   *out = t;
   return true;
 }

@@ -41,8 +41,10 @@ bool parse_pg_time(std::string_view text, Timestamp* out);
 // Parses %n, "1714557600.123" (seconds since the epoch, UTC).
 bool parse_epoch_time(std::string_view text, Timestamp* out);
 
-// Parses RFC 3339 / ISO 8601 with a zone, "2024-05-01T10:00:00.105+00:00",
-// "2020-05-02T13:00:20.38403Z" (fractions past milliseconds are dropped).
+// Parses RFC 3339 / ISO 8601, "2024-05-01T10:00:00.105+00:00",
+// "2020-05-02T13:00:20.38403Z" (fractions past milliseconds are dropped);
+// without an offset (an event's `ts` for an unresolved zone) the zone is
+// kNone.
 bool parse_iso_time(std::string_view text, Timestamp* out);
 
 // Appends the RFC 3339 form: "2024-05-01T10:00:00.123Z", "…+02:00", or no

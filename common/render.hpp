@@ -1,0 +1,38 @@
+// Summary and History as text for people and JSON for programs. No I/O.
+//
+// Text is meant for a terminal: every name from the log passes through
+// display_safe(), so control characters and escape sequences in user,
+// database or application names are shown escaped, never sent raw.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "summary.hpp"
+#include "timestamp.hpp"
+
+namespace pgconn {
+
+// `s` with control characters, DEL and invalid UTF-8 bytes written as
+// \xHH (and a backslash as \\): safe to print on a terminal.
+std::string display_safe(std::string_view s);
+
+// A name as listed: display_safe(), and "unknown" for an empty one.
+std::string display_name(std::string_view s);
+
+// A readable phrase for a reject reason ("too many connections"); the
+// reason itself for one this version does not know.
+std::string_view reason_phrase(std::string_view reason);
+
+// The text summary (SPEC.md §4, the seeds' layout).
+void render_summary_text(const Summary& s, const Filter& f, std::string* out);
+
+// One JSON object and a newline:
+// {"active":…,"connects":…,"disconnects":…,"rejects":{…},"by":{"db":{…},…}}
+void render_summary_json(const Summary& s, std::string* out);
+
+// `zone`: the newest event's time, whose zone the bucket times are shown in.
+void render_history_text(const History& h, const Filter& f, int64_t last_ms, std::string* out);
+void render_history_json(const History& h, const Timestamp& zone, std::string* out);
+
+}  // namespace pgconn

@@ -1,0 +1,114 @@
+#include "summary.hpp"
+
+#include <algorithm>
+#include <unordered_map>
+
+namespace pgconn {
+
+namespace {
+
+std::vector<Count> sorted(const std::unordered_map<std::string, int64_t>& counts) {
+  std::vector<Count> out;
+  out.reserve(counts.size());
+  for (const auto& [name, n] : counts) out.push_back(Count{name, n});
+  std::sort(out.begin(), out.end(), [](const Count& a, const Count& b) {
+    return a.n != b.n ? a.n > b.n : a.name < b.name;
+  });
+  return out;
+}
+
+int64_t floor_to(int64_t v, int64_t step) {
+  int64_t q = v / step;
+  if (v % step != 0 && v < 0) --q;
+  return q * step;
+}
+
+}  // namespace
+
+Summary summarize(const Window& w, const Filter& f, const std::vector<Dimension>& by) {
+  Summary s;
+  s.no_data = w.empty();
+  std::vector<std::unordered_map<std::string, int64_t>> groups(by.size());
+  for (const auto& [key, session] : w.active()) {
+    if (!f.matches(session.who)) continue;
+    ++s.active;
+    for (size_t i = 0; i < by.size(); ++i) ++groups[i][who_field(session.who, by[i])];
+  }
+  for (size_t i = 0; i < by.size(); ++i) s.by.emplace_back(by[i], sorted(groups[i]));
+
+  std::unordered_map<std::string, int64_t> rejects;
+  for (const auto& [key, t] : w.totals()) {
+    if (!f.empty() && !f.matches(Window::who_of_totals_key(key))) continue;
+    s.connects += t.connects;
+    s.disconnects += t.disconnects;
+    for (const auto& [reason, n] : t.rejects) {
+      rejects[reason] += static_cast<int64_t>(n);
+      s.rejected += n;
+    }
+  }
+  s.rejects = sorted(rejects);
+  s.no_match = !s.no_data && s.active == 0 && s.connects == 0 && s.disconnects == 0 && s.rejected == 0;
+  return s;
+}
+
+History history(const Window& w, const Filter& f, int64_t bucket_ms, int64_t last_ms) {
+  History h;
+  h.bucket_ms = bucket_ms;
+  h.no_data = w.empty();
+  const int64_t n = std::max<int64_t>(1, last_ms / bucket_ms);
+  const int64_t newest = w.newest().valid() ? w.newest().wall_ms : 0;
+  const int64_t last_start = floor_to(newest, bucket_ms);
+  h.from_ms = last_start - (n - 1) * bucket_ms;
+  h.to_ms = last_start + bucket_ms;
+  h.buckets.resize(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) h.buckets[i].start_ms = h.from_ms + i * bucket_ms;
+
+  int64_t active_now = 0;
+  for (const auto& [key, session] : w.active())
+    if (f.matches(session.who)) ++active_now;
+
+  // Walk the records from the newest back: the active count at a moment is
+  // the count now minus the changes after it.
+  std::vector<int64_t> change_in(static_cast<size_t>(n), 0);  // per bucket
+  std::vector<std::unordered_map<std::string, int64_t>> growth(3);
+  const Dimension growth_dims[3] = {Dimension::kApp, Dimension::kUser, Dimension::kHost};
+  bool any = false;
+  for (const Window::Record& r : w.history()) {
+    if (!f.matches(r.who)) continue;
+    any = true;
+    if (r.wall_ms < h.from_ms) continue;
+    const int64_t i = std::min<int64_t>((r.wall_ms - h.from_ms) / bucket_ms, n - 1);
+    Bucket& b = h.buckets[static_cast<size_t>(i)];
+    if (r.type == EventType::kConnect) ++b.connects;
+    if (r.type == EventType::kDisconnect) ++b.disconnects;
+    change_in[static_cast<size_t>(i)] += r.delta;
+    if (r.delta != 0)
+      for (int g = 0; g < 3; ++g) growth[g][who_field(r.who, growth_dims[g])] += r.delta;
+  }
+  // change_after[k]: the changes after the start of bucket k (k = n: none).
+  std::vector<int64_t> change_after(static_cast<size_t>(n) + 1, 0);
+  for (int64_t k = n - 1; k >= 0; --k)
+    change_after[static_cast<size_t>(k)] = change_after[static_cast<size_t>(k) + 1] + change_in[static_cast<size_t>(k)];
+  int64_t before = active_now - change_after[0];
+  for (int64_t i = 0; i < n; ++i) {
+    Bucket& b = h.buckets[static_cast<size_t>(i)];
+    b.active = active_now - change_after[static_cast<size_t>(i) + 1];
+    b.delta = b.active - before;
+    before = b.active;
+    h.connects += b.connects;
+    h.disconnects += b.disconnects;
+    const bool rising = b.delta > 0;
+    const bool three = i >= 2 && rising && h.buckets[i - 1].delta > 0 && h.buckets[i - 2].delta > 0;
+    b.leak = three || (rising && b.disconnects == 0);
+  }
+  h.net = static_cast<int64_t>(h.connects) - static_cast<int64_t>(h.disconnects);
+  for (int g = 0; g < 3; ++g) {
+    std::vector<Count> up = sorted(growth[g]);
+    up.erase(std::remove_if(up.begin(), up.end(), [](const Count& c) { return c.n <= 0; }), up.end());
+    h.growth.emplace_back(growth_dims[g], std::move(up));
+  }
+  h.no_match = !h.no_data && !any && active_now == 0;
+  return h;
+}
+
+}  // namespace pgconn

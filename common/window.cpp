@@ -1,0 +1,193 @@
+#include "window.hpp"
+
+namespace pgconn {
+
+namespace {
+constexpr std::string_view kDimensionNames[] = {"db", "user", "app", "host", "server"};
+}
+
+std::string_view dimension_name(Dimension d) { return kDimensionNames[static_cast<int>(d)]; }
+
+bool parse_dimension(std::string_view name, Dimension* out) {
+  for (int i = 0; i < 5; ++i) {
+    if (kDimensionNames[i] == name) {
+      *out = static_cast<Dimension>(i);
+      return true;
+    }
+  }
+  return false;
+}
+
+const std::string& who_field(const Who& w, Dimension d) {
+  switch (d) {
+    case Dimension::kDb: return w.db;
+    case Dimension::kUser: return w.user;
+    case Dimension::kApp: return w.app;
+    case Dimension::kHost: return w.host;
+    case Dimension::kServer: return w.server;
+  }
+  return w.db;
+}
+
+bool Filter::empty() const {
+  for (const auto& f : field)
+    if (f) return false;
+  return true;
+}
+
+bool Filter::matches(const Who& w) const {
+  for (int i = 0; i < 5; ++i) {
+    if (!field[i]) continue;
+    const std::string& v = who_field(w, static_cast<Dimension>(i));
+    if (v == *field[i]) continue;
+    if (v.empty() && *field[i] == "unknown") continue;  // shown as "unknown"
+    return false;
+  }
+  return true;
+}
+
+Window::Window(WindowOptions options) : options_(options) {}
+
+void Window::clear() {
+  active_.clear();
+  fifo_.clear();
+  history_.clear();
+  totals_.clear();
+  events_ = 0;
+  evicted_ = 0;
+  totals_overflow_ = 0;
+  newest_ = Timestamp();
+}
+
+std::string Window::session_key(const Event& e) {
+  std::string key = e.server;
+  key.push_back('\0');
+  if (!e.session.empty()) {
+    key += e.session;
+  } else {  // an event stream without session keys: the pid stands in
+    key += "pid:";
+    key += std::to_string(e.pid);
+  }
+  return key;
+}
+
+Who Window::who_of_totals_key(std::string_view key) {
+  Who w;
+  std::string* parts[] = {&w.user, &w.db, &w.app, &w.host, &w.server};
+  size_t pos = 0;
+  for (std::string* p : parts) {
+    size_t end = key.find('\0', pos);
+    if (end == std::string_view::npos) end = key.size();
+    p->assign(key.substr(pos, end - pos));
+    pos = end + 1;
+    if (pos > key.size()) break;
+  }
+  return w;
+}
+
+Window::Totals& Window::totals_for(const Who& w) {
+  std::string key;
+  key.reserve(w.user.size() + w.db.size() + w.app.size() + w.host.size() + w.server.size() + 4);
+  key.append(w.user).push_back('\0');
+  key.append(w.db).push_back('\0');
+  key.append(w.app).push_back('\0');
+  key.append(w.host).push_back('\0');
+  key.append(w.server);
+  auto it = totals_.find(key);
+  if (it != totals_.end()) return it->second;
+  if (totals_.size() >= options_.max_totals) {
+    ++totals_overflow_;
+    return totals_[std::string(4, '\0')];
+  }
+  return totals_[key];
+}
+
+void Window::record(EventType type, int8_t delta, int64_t wall_ms, Who who) {
+  history_.push_back(Record{wall_ms, type, delta, std::move(who)});
+  while (history_.size() > options_.max_events) history_.pop_front();
+}
+
+void Window::open(std::string key, const Event& e, int64_t since_ms) {
+  while (active_.size() >= options_.max_active && !fifo_.empty()) {
+    auto [old, order] = fifo_.front();
+    fifo_.pop_front();
+    auto it = active_.find(old);
+    if (it == active_.end() || it->second.order != order) continue;  // already gone
+    active_.erase(it);
+    ++evicted_;
+  }
+  if (fifo_.size() > 2 * options_.max_active + 1024) {  // drop stale entries
+    std::deque<std::pair<std::string, uint64_t>> live;
+    for (auto& [k, order] : fifo_) {
+      auto it = active_.find(k);
+      if (it != active_.end() && it->second.order == order) live.emplace_back(std::move(k), order);
+    }
+    fifo_.swap(live);
+  }
+  Session& s = active_[key];
+  s.who = Who{e.user, e.db, e.app, e.host, e.server};
+  s.since_ms = since_ms;
+  s.pid = e.pid;
+  s.order = next_order_++;
+  fifo_.emplace_back(std::move(key), s.order);
+}
+
+void Window::add(const Event& e) {
+  ++events_;
+  Timestamp t;
+  if (!e.ts.empty() && parse_iso_time(e.ts, &t)) {
+    if (!newest_.valid() || t.sort_ms() >= newest_.sort_ms()) newest_ = t;
+  } else {
+    t = newest_;  // no time: as the newest event so far
+  }
+  const int64_t wall = t.valid() ? t.wall_ms : 0;
+  const int64_t sort = t.valid() ? t.sort_ms() : 0;
+  Who who{e.user, e.db, e.app, e.host, e.server};
+
+  switch (e.type) {
+    case EventType::kConnect: {
+      std::string key = session_key(e);
+      bool known = active_.count(key) != 0;  // a repeated connect replaces it
+      open(std::move(key), e, sort);
+      ++totals_for(who).connects;
+      record(EventType::kConnect, known ? 0 : 1, wall, std::move(who));
+      break;
+    }
+    case EventType::kDisconnect: {
+      auto it = active_.find(session_key(e));
+      int8_t delta = 0;
+      if (it != active_.end()) {
+        if (who.app.empty()) who.app = it->second.who.app;
+        active_.erase(it);
+        delta = -1;
+      }
+      ++totals_for(who).disconnects;
+      record(EventType::kDisconnect, delta, wall, std::move(who));
+      break;
+    }
+    case EventType::kReject: {
+      auto it = active_.find(session_key(e));
+      int8_t delta = 0;
+      if (it != active_.end()) {  // a late reject closes the session it names
+        active_.erase(it);
+        delta = -1;
+      }
+      ++totals_for(who).rejects[e.reason.empty() ? "other" : e.reason];
+      record(EventType::kReject, delta, wall, std::move(who));
+      break;
+    }
+    case EventType::kServer:
+      if (e.state != "crash" && e.state != "shutdown") break;
+      for (auto it = active_.begin(); it != active_.end();) {
+        if (it->second.who.server == e.server) {
+          record(EventType::kServer, -1, wall, it->second.who);
+          it = active_.erase(it);
+        } else {
+          ++it;
+        }
+      }
+      break;
+  }
+}
+
+}  // namespace pgconn

@@ -1,0 +1,120 @@
+// Window: what pgconn-agg knows about the connections of an event stream.
+//
+//   - the active sessions, exact over the whole stream: a `connect` opens
+//     one (keyed by server and session), its `disconnect` or a `reject`
+//     naming it closes it, a `server` crash or shutdown closes every session
+//     of that server; a disconnect for a session it does not hold is
+//     counted but changes nothing (never negative);
+//   - session totals: connects, disconnects, rejects by reason, kept per
+//     (user, db, app, host, server) so that filters apply to them too;
+//   - the last max_events changes, oldest dropped first, for --history.
+//
+// Pure: no I/O, no clock; times come from the events. Memory is bounded:
+// max_active sessions (the oldest is forgotten past it, counted in
+// evicted()), max_events records, max_totals name combinations (past it
+// new combinations are counted together under an empty name).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "event.hpp"
+#include "timestamp.hpp"
+
+namespace pgconn {
+
+// The names a session or event is counted under.
+struct Who {
+  std::string user, db, app, host, server;
+};
+
+enum class Dimension : uint8_t { kDb, kUser, kApp, kHost, kServer };
+
+// "db", "user", "app", "host", "server".
+std::string_view dimension_name(Dimension d);
+bool parse_dimension(std::string_view name, Dimension* out);
+const std::string& who_field(const Who& w, Dimension d);
+
+// Exact, case-sensitive, ANDed; an unset field matches everything. The value
+// "unknown" also matches an empty name (which is how it is shown).
+struct Filter {
+  std::optional<std::string> field[5];  // by Dimension
+
+  bool empty() const;
+  bool matches(const Who& w) const;
+};
+
+struct WindowOptions {
+  size_t max_events = 10000;
+  size_t max_active = 100000;
+  size_t max_totals = 65536;
+};
+
+class Window {
+ public:
+  struct Session {
+    Who who;
+    int64_t since_ms = 0;  // Timestamp::sort_ms() of its connect
+    int64_t pid = -1;
+    uint64_t order = 0;
+  };
+  // One change kept for --history.
+  struct Record {
+    int64_t wall_ms = 0;     // local wall clock of the event
+    EventType type = EventType::kConnect;
+    int8_t delta = 0;        // +1 opened a session, -1 closed one
+    Who who;
+  };
+  struct Totals {
+    uint64_t connects = 0, disconnects = 0;
+    std::map<std::string, uint64_t> rejects;  // by reason
+  };
+
+  explicit Window(WindowOptions options);
+
+  // Applies one event, in stream order.
+  void add(const Event& e);
+
+  // Forgets everything (SIGHUP, the seeds' `clear`).
+  void clear();
+
+  const std::unordered_map<std::string, Session>& active() const { return active_; }
+  const std::deque<Record>& history() const { return history_; }
+  // Totals by "user\0db\0app\0host\0server".
+  const std::unordered_map<std::string, Totals>& totals() const { return totals_; }
+  // Splits a totals key back into its names.
+  static Who who_of_totals_key(std::string_view key);
+
+  // Any event at all since the start or the last clear().
+  bool empty() const { return events_ == 0; }
+  uint64_t events() const { return events_; }
+  // The newest event's time, and the zone its `ts` was written in.
+  const Timestamp& newest() const { return newest_; }
+  uint64_t evicted() const { return evicted_; }
+  uint64_t totals_overflow() const { return totals_overflow_; }
+
+ private:
+  static std::string session_key(const Event& e);
+  void open(std::string key, const Event& e, int64_t since_ms);
+  void record(EventType type, int8_t delta, int64_t wall_ms, Who who);
+  Totals& totals_for(const Who& w);
+
+  WindowOptions options_;
+  std::unordered_map<std::string, Session> active_;
+  std::deque<std::pair<std::string, uint64_t>> fifo_;  // (key, order), lazily pruned
+  uint64_t next_order_ = 0;
+  std::deque<Record> history_;
+  std::unordered_map<std::string, Totals> totals_;
+  uint64_t events_ = 0;
+  uint64_t evicted_ = 0;
+  uint64_t totals_overflow_ = 0;
+  Timestamp newest_;
+};
+
+}  // namespace pgconn
