@@ -1,5 +1,7 @@
 #include "json_reader.hpp"
 
+#include <cstring>
+
 namespace pgconn {
 
 namespace {
@@ -46,10 +48,12 @@ void JsonReader::ws() {
 // At the opening quote. Strings without escapes are views into the input.
 bool JsonReader::string_body(std::string_view* out) {
   size_t start = ++pos_;
-  while (pos_ < in_.size() && in_[pos_] != '"' && in_[pos_] != '\\') {
-    if (static_cast<unsigned char>(in_[pos_]) < 0x20) return false;
-    ++pos_;
-  }
+  // The closing quote, unless a backslash comes first (escapes are rare).
+  // Strings here are short: a byte loop beats memchr's call overhead.
+  const char* p = in_.data() + pos_;
+  const char* end = in_.data() + in_.size();
+  while (p < end && *p != '"' && *p != '\\') ++p;
+  pos_ = static_cast<size_t>(p - in_.data());
   if (pos_ >= in_.size()) return false;
   if (in_[pos_] == '"') {
     *out = in_.substr(start, pos_ - start);

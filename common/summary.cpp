@@ -32,13 +32,13 @@ Summary summarize(const Window& w, const Filter& f, const std::vector<Dimension>
   for (const auto& [key, session] : w.active()) {
     if (!f.matches(session.who)) continue;
     ++s.active;
-    for (size_t i = 0; i < by.size(); ++i) ++groups[i][who_field(session.who, by[i])];
+    for (size_t i = 0; i < by.size(); ++i) ++groups[i][std::string(who_field(session.who, by[i]))];
   }
   for (size_t i = 0; i < by.size(); ++i) s.by.emplace_back(by[i], sorted(groups[i]));
 
   std::unordered_map<std::string, int64_t> rejects;
   for (const auto& [key, t] : w.totals()) {
-    if (!f.empty() && !f.matches(Window::who_of_totals_key(key))) continue;
+    if (!f.empty() && !f.matches(unpack_who(key))) continue;
     s.connects += t.connects;
     s.disconnects += t.disconnects;
     for (const auto& [reason, n] : t.rejects) {
@@ -74,7 +74,8 @@ History history(const Window& w, const Filter& f, int64_t bucket_ms, int64_t las
   const Dimension growth_dims[3] = {Dimension::kApp, Dimension::kUser, Dimension::kHost};
   bool any = false;
   for (const Window::Record& r : w.history()) {
-    if (!f.matches(r.who)) continue;
+    const WhoView who = unpack_who(r.who);
+    if (!f.matches(who)) continue;
     any = true;
     if (r.wall_ms < h.from_ms) continue;
     const int64_t i = std::min<int64_t>((r.wall_ms - h.from_ms) / bucket_ms, n - 1);
@@ -83,7 +84,7 @@ History history(const Window& w, const Filter& f, int64_t bucket_ms, int64_t las
     if (r.type == EventType::kDisconnect) ++b.disconnects;
     change_in[static_cast<size_t>(i)] += r.delta;
     if (r.delta != 0)
-      for (int g = 0; g < 3; ++g) growth[g][who_field(r.who, growth_dims[g])] += r.delta;
+      for (int g = 0; g < 3; ++g) growth[g][std::string(who_field(who, growth_dims[g]))] += r.delta;
   }
   // change_after[k]: the changes after the start of bucket k (k = n: none).
   std::vector<int64_t> change_after(static_cast<size_t>(n) + 1, 0);

@@ -18,7 +18,30 @@ bool parse_dimension(std::string_view name, Dimension* out) {
   return false;
 }
 
-const std::string& who_field(const Who& w, Dimension d) {
+void pack_who(const Event& e, std::string* out) {
+  out->clear();
+  out->append(e.user).push_back('\0');
+  out->append(e.db).push_back('\0');
+  out->append(e.app).push_back('\0');
+  out->append(e.host).push_back('\0');
+  out->append(e.server);
+}
+
+WhoView unpack_who(std::string_view packed) {
+  WhoView w;
+  std::string_view* parts[] = {&w.user, &w.db, &w.app, &w.host, &w.server};
+  size_t pos = 0;
+  for (std::string_view* p : parts) {
+    if (pos > packed.size()) break;
+    size_t end = packed.find('\0', pos);
+    if (end == std::string_view::npos) end = packed.size();
+    *p = packed.substr(pos, end - pos);
+    pos = end + 1;
+  }
+  return w;
+}
+
+std::string_view who_field(const WhoView& w, Dimension d) {
   switch (d) {
     case Dimension::kDb: return w.db;
     case Dimension::kUser: return w.user;
@@ -35,10 +58,10 @@ bool Filter::empty() const {
   return true;
 }
 
-bool Filter::matches(const Who& w) const {
+bool Filter::matches(const WhoView& w) const {
   for (int i = 0; i < 5; ++i) {
     if (!field[i]) continue;
-    const std::string& v = who_field(w, static_cast<Dimension>(i));
+    std::string_view v = who_field(w, static_cast<Dimension>(i));
     if (v == *field[i]) continue;
     if (v.empty() && *field[i] == "unknown") continue;  // shown as "unknown"
     return false;
@@ -71,40 +94,29 @@ std::string Window::session_key(const Event& e) {
   return key;
 }
 
-Who Window::who_of_totals_key(std::string_view key) {
-  Who w;
-  std::string* parts[] = {&w.user, &w.db, &w.app, &w.host, &w.server};
-  size_t pos = 0;
-  for (std::string* p : parts) {
-    size_t end = key.find('\0', pos);
-    if (end == std::string_view::npos) end = key.size();
-    p->assign(key.substr(pos, end - pos));
-    pos = end + 1;
-    if (pos > key.size()) break;
-  }
-  return w;
-}
-
-Window::Totals& Window::totals_for(const Who& w) {
-  std::string key;
-  key.reserve(w.user.size() + w.db.size() + w.app.size() + w.host.size() + w.server.size() + 4);
-  key.append(w.user).push_back('\0');
-  key.append(w.db).push_back('\0');
-  key.append(w.app).push_back('\0');
-  key.append(w.host).push_back('\0');
-  key.append(w.server);
-  auto it = totals_.find(key);
+Window::Totals& Window::totals_for(const std::string& packed) {
+  auto it = totals_.find(packed);
   if (it != totals_.end()) return it->second;
   if (totals_.size() >= options_.max_totals) {
     ++totals_overflow_;
     return totals_[std::string(4, '\0')];
   }
-  return totals_[key];
+  return totals_[packed];
 }
 
-void Window::record(EventType type, int8_t delta, int64_t wall_ms, Who who) {
-  history_.push_back(Record{wall_ms, type, delta, std::move(who)});
-  while (history_.size() > options_.max_events) history_.pop_front();
+void Window::record(EventType type, int8_t delta, int64_t wall_ms, const std::string& who) {
+  if (history_.size() >= options_.max_events) {
+    // Reuse the oldest record's storage for the newest.
+    Record r = std::move(history_.front());
+    history_.pop_front();
+    r.wall_ms = wall_ms;
+    r.type = type;
+    r.delta = delta;
+    r.who.assign(who);
+    history_.push_back(std::move(r));
+    return;
+  }
+  history_.push_back(Record{wall_ms, type, delta, who});
 }
 
 void Window::open(std::string key, const Event& e, int64_t since_ms) {
@@ -142,27 +154,31 @@ void Window::add(const Event& e) {
   }
   const int64_t wall = t.valid() ? t.wall_ms : 0;
   const int64_t sort = t.valid() ? t.sort_ms() : 0;
-  Who who{e.user, e.db, e.app, e.host, e.server};
+  pack_who(e, &packed_);
 
   switch (e.type) {
     case EventType::kConnect: {
       std::string key = session_key(e);
       bool known = active_.count(key) != 0;  // a repeated connect replaces it
       open(std::move(key), e, sort);
-      ++totals_for(who).connects;
-      record(EventType::kConnect, known ? 0 : 1, wall, std::move(who));
+      ++totals_for(packed_).connects;
+      record(EventType::kConnect, known ? 0 : 1, wall, packed_);
       break;
     }
     case EventType::kDisconnect: {
       auto it = active_.find(session_key(e));
       int8_t delta = 0;
       if (it != active_.end()) {
-        if (who.app.empty()) who.app = it->second.who.app;
+        if (e.app.empty() && !it->second.who.app.empty()) {  // counted under its connect's app
+          Event named = e;
+          named.app = it->second.who.app;
+          pack_who(named, &packed_);
+        }
         active_.erase(it);
         delta = -1;
       }
-      ++totals_for(who).disconnects;
-      record(EventType::kDisconnect, delta, wall, std::move(who));
+      ++totals_for(packed_).disconnects;
+      record(EventType::kDisconnect, delta, wall, packed_);
       break;
     }
     case EventType::kReject: {
@@ -172,15 +188,20 @@ void Window::add(const Event& e) {
         active_.erase(it);
         delta = -1;
       }
-      ++totals_for(who).rejects[e.reason.empty() ? "other" : e.reason];
-      record(EventType::kReject, delta, wall, std::move(who));
+      ++totals_for(packed_).rejects[e.reason.empty() ? "other" : e.reason];
+      record(EventType::kReject, delta, wall, packed_);
       break;
     }
     case EventType::kServer:
       if (e.state != "crash" && e.state != "shutdown") break;
       for (auto it = active_.begin(); it != active_.end();) {
         if (it->second.who.server == e.server) {
-          record(EventType::kServer, -1, wall, it->second.who);
+          const Who& w = it->second.who;
+          packed_.clear();
+          for (const std::string* f : {&w.user, &w.db, &w.app, &w.host})
+            packed_.append(*f).push_back('\0');
+          packed_.append(w.server);
+          record(EventType::kServer, -1, wall, packed_);
           it = active_.erase(it);
         } else {
           ++it;

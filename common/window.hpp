@@ -34,12 +34,25 @@ struct Who {
   std::string user, db, app, host, server;
 };
 
+// The same names as views: into a Who, or into a packed key
+// "user\0db\0app\0host\0server" (see pack_who()).
+struct WhoView {
+  std::string_view user, db, app, host, server;
+  WhoView() = default;
+  WhoView(const Who& w) : user(w.user), db(w.db), app(w.app), host(w.host), server(w.server) {}
+};
+
+// Packs the names of an event into one key (replacing *out).
+void pack_who(const Event& e, std::string* out);
+// Reads a packed key back; the views point into `packed`.
+WhoView unpack_who(std::string_view packed);
+
 enum class Dimension : uint8_t { kDb, kUser, kApp, kHost, kServer };
 
 // "db", "user", "app", "host", "server".
 std::string_view dimension_name(Dimension d);
 bool parse_dimension(std::string_view name, Dimension* out);
-const std::string& who_field(const Who& w, Dimension d);
+std::string_view who_field(const WhoView& w, Dimension d);
 
 // Exact, case-sensitive, ANDed; an unset field matches everything. The value
 // "unknown" also matches an empty name (which is how it is shown).
@@ -47,7 +60,7 @@ struct Filter {
   std::optional<std::string> field[5];  // by Dimension
 
   bool empty() const;
-  bool matches(const Who& w) const;
+  bool matches(const WhoView& w) const;
 };
 
 struct WindowOptions {
@@ -69,7 +82,7 @@ class Window {
     int64_t wall_ms = 0;     // local wall clock of the event
     EventType type = EventType::kConnect;
     int8_t delta = 0;        // +1 opened a session, -1 closed one
-    Who who;
+    std::string who;         // packed names (unpack_who)
   };
   struct Totals {
     uint64_t connects = 0, disconnects = 0;
@@ -86,10 +99,8 @@ class Window {
 
   const std::unordered_map<std::string, Session>& active() const { return active_; }
   const std::deque<Record>& history() const { return history_; }
-  // Totals by "user\0db\0app\0host\0server".
+  // Totals by packed names (unpack_who).
   const std::unordered_map<std::string, Totals>& totals() const { return totals_; }
-  // Splits a totals key back into its names.
-  static Who who_of_totals_key(std::string_view key);
 
   // Any event at all since the start or the last clear().
   bool empty() const { return events_ == 0; }
@@ -102,8 +113,8 @@ class Window {
  private:
   static std::string session_key(const Event& e);
   void open(std::string key, const Event& e, int64_t since_ms);
-  void record(EventType type, int8_t delta, int64_t wall_ms, Who who);
-  Totals& totals_for(const Who& w);
+  void record(EventType type, int8_t delta, int64_t wall_ms, const std::string& who);
+  Totals& totals_for(const std::string& packed);
 
   WindowOptions options_;
   std::unordered_map<std::string, Session> active_;
@@ -115,6 +126,7 @@ class Window {
   uint64_t evicted_ = 0;
   uint64_t totals_overflow_ = 0;
   Timestamp newest_;
+  std::string packed_;  // the current event's names, reused
 };
 
 }  // namespace pgconn
