@@ -293,7 +293,7 @@ Message classify_log(sv msg) {
   if (starts(msg, "replication connection authorized: ")) {
     m.kind = MsgKind::kAuthorized;
     m.replication = true;
-    return parse_authorized(msg.substr(36), &m) ? m : malformed;
+    return parse_authorized(msg.substr(35), &m) ? m : malformed;
   }
   if (starts(msg, "disconnection: ")) {
     m.kind = MsgKind::kDisconnection;

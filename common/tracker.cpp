@@ -352,7 +352,6 @@ void Tracker::on_server_down(uint32_t server, const LogRecord& r, const char* st
 
 bool Tracker::add(const LogRecord& r) {
   if (stopped_) return false;
-  if (r.time.valid()) settle_older_than(r.time.sort_ms() - options_.settle_ms);
   const uint32_t server = server_index(r.server);
   const Message m = classify_message(r.severity, r.message);
   const bool has_pid = r.pid >= 0;
@@ -477,6 +476,11 @@ bool Tracker::add(const LogRecord& r) {
     case MsgKind::kMalformed:
       break;
   }
+  // Only now the time rule: the backend's own line (above) comes first, so
+  // a FATAL logged in the next second still turns its connection into a
+  // reject. With whole-second times a second more is needed to be sure.
+  if (r.time.valid())
+    settle_older_than(r.time.sort_ms() - options_.settle_ms - (r.time.has_ms ? 0 : 1000));
   release();
   return !stopped_;
 }

@@ -1,0 +1,1213 @@
+// gen-log: a deterministic, realistic PostgreSQL 15 stderr log on stdout, for
+// the benchmark (tests/perf/bench.sh) and for checking pgconn-parse's counts
+// against a known ground truth.
+//
+//   gen-log [--lines N] [--seed S] [--prefix=default|debian|pgbadger] [--truth FILE]
+//
+// The log is a simulation of one busy server: many client backends
+// interleaved, timestamps (UTC, milliseconds) rising by 1-6 ms per line,
+// about 10% connection lifecycle lines and the rest statements, durations,
+// multi-line statements (TAB continuations), errors with DETAIL/HINT/
+// CONTEXT/STATEMENT lines, lock waits, temporary files, checkpoints and
+// autovacuum. Connection traffic covers what pgconn-parse must get right
+// (SPEC.md §2, pg-log-formats.md §3-§5):
+//   - established sessions over TCP (IPv4, IPv6, some with SSL) and Unix
+//     sockets ([local]), with and without application_name, names with spaces;
+//   - PG 14+ "connection authenticated" lines for scram and peer;
+//   - rejects before "connection authorized" (too many clients, password,
+//     pg_hba.conf, authentication timeout) and after it on the same pid with
+//     no disconnection (no database, role/db limits, reserved slots, ...);
+//   - health checks ("connection received" then nothing, or "incomplete
+//     startup packet");
+//   - a small pid pool, so pids recur; sometimes a pid is reused while its
+//     session never logged its end (a "lost" session);
+//   - sessions ended by pg_terminate_backend, idle timeouts, client resets;
+//   - one app that leaks: its sessions never close;
+//   - a physical replication connection that stays open.
+//
+// --truth FILE writes "key value" lines: connects, disconnects (logged and
+// lost, by reason), rejects by SPEC §2 category, sessions open at the end and
+// the exact peak of concurrently open sessions with its time. A session is
+// open from its "connection authorized" line to its "disconnection" line, or
+// for a lost one to the "connection received" line that reuses its pid.
+//
+// --lines is approximate: once reached, no new connection starts and the
+// connections still being set up are completed, so the truth stays exact.
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <queue>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace {
+
+// ---------------------------------------------------------------- random
+
+// xoshiro256**, seeded by splitmix64: the same stream on every platform.
+class Rng {
+ public:
+  explicit Rng(uint64_t seed) {
+    for (auto& w : s_) {
+      seed += 0x9e3779b97f4a7c15ULL;
+      uint64_t z = seed;
+      z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+      z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+      w = z ^ (z >> 31);
+    }
+  }
+  uint64_t next() {
+    const uint64_t result = rotl(s_[1] * 5, 7) * 9;
+    const uint64_t t = s_[1] << 17;
+    s_[2] ^= s_[0];
+    s_[3] ^= s_[1];
+    s_[1] ^= s_[2];
+    s_[0] ^= s_[3];
+    s_[2] ^= t;
+    s_[3] = rotl(s_[3], 45);
+    return result;
+  }
+  // Uniform in [0, n).
+  uint32_t below(uint32_t n) { return static_cast<uint32_t>(((next() >> 32) * n) >> 32); }
+  // Uniform in [lo, hi].
+  int64_t range(int64_t lo, int64_t hi) {
+    return lo + static_cast<int64_t>(below(static_cast<uint32_t>(hi - lo + 1)));
+  }
+  double unit() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
+  bool chance(double p) { return unit() < p; }
+  // Log-uniform in [a, b]: many short, some long.
+  double loguni(double a, double b) { return a * std::exp(unit() * std::log(b / a)); }
+  template <class T, size_t N>
+  const T& pick(const T (&arr)[N]) { return arr[below(N)]; }
+
+ private:
+  static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+  uint64_t s_[4];
+};
+
+// ---------------------------------------------------------------- model
+
+enum class Prefix { Default, Debian, Pgbadger };
+
+// What the prefix knows about the process writing a line.
+enum class Who {
+  Server,   // postmaster, checkpointer, autovacuum: no client (%q cuts here)
+  Unknown,  // a backend before its startup packet: [unknown]@[unknown]
+  Named,    // user and database known, application_name not yet applied
+  Session,  // established: application_name applied
+};
+
+enum class Reject : uint8_t {
+  None,
+  // before "connection authorized"
+  TooManyClients, AuthFailed, NoHbaEntry, HbaReject, AuthTimeout,
+  // after "connection authorized", same pid, no disconnection
+  NoDatabase, RoleLimit, ReservedSlots, DbLimit, NoRole, LoginNotAllowed, OtherPermission,
+  Count
+};
+
+const char* const kRejectName[] = {
+    "none",         "too_many_clients", "auth_failed", "no_hba_entry",
+    "hba_reject",   "auth_timeout",     "no_database", "role_limit",
+    "reserved_slots", "db_limit",       "no_role",     "login_not_allowed",
+    "other",
+};
+static_assert(sizeof(kRejectName) / sizeof(kRejectName[0]) == size_t(Reject::Count));
+
+bool is_post_auth(Reject r) { return r >= Reject::NoDatabase; }
+
+enum class EndReason : uint8_t {
+  Normal, Terminated, IdleTimeout, IdleInTxTimeout, ClientLost, Lost, Count
+};
+const char* const kEndName[] = {"normal", "terminated", "idle_timeout",
+                                "idle_in_transaction_timeout", "client_lost", "lost"};
+
+enum class Auth : uint8_t { Scram, Peer, Trust };
+
+struct Profile {
+  const char* app;    // "" when the client sets no application_name
+  const char* user;
+  const char* db;
+  const char* const* hosts;  // "[local]" for a Unix socket
+  int nhosts;
+  double weight;             // share of new connections
+  double life_min_s, life_max_s;
+  int activity;              // relative chance to be picked for a statement (1..10)
+  int min_statements;        // statements logged before a normal end
+  double ssl;                // chance of TLS
+  Auth auth;
+};
+
+const char* const kRailsHosts[] = {"10.0.1.5", "10.0.1.6", "10.0.1.7", "10.0.1.8"};
+const char* const kSidekiqHosts[] = {"10.0.1.10", "10.0.1.11"};
+const char* const kApiHosts[] = {"2001:db8:10::21", "2001:db8:10::22", "2001:db8:10::23"};
+const char* const kAnalyticsHosts[] = {"10.0.2.20", "10.0.2.21"};
+const char* const kAdminHosts[] = {"192.168.10.15"};
+const char* const kLocalHosts[] = {"[local]"};
+const char* const kEtlHosts[] = {"10.0.3.7"};
+const char* const kMonHosts[] = {"10.0.5.2", "fd00:5::2"};
+const char* const kLeakHosts[] = {"10.0.1.9"};
+const char* const kReplHosts[] = {"10.0.9.2"};
+
+#define HOSTS(a) a, int(sizeof(a) / sizeof(a[0]))
+const Profile kProfiles[] = {
+    {"rails", "app_user", "production", HOSTS(kRailsHosts), 48, 0.1, 3, 10, 1, 0.0, Auth::Scram},
+    {"sidekiq", "app_user", "production", HOSTS(kSidekiqHosts), 2, 30, 600, 4, 1, 0.0, Auth::Scram},
+    {"PostgreSQL JDBC Driver", "api", "production", HOSTS(kApiHosts), 15, 2, 60, 6, 1, 1.0, Auth::Scram},
+    {"", "readonly", "analytics", HOSTS(kAnalyticsHosts), 10, 1, 30, 3, 1, 0.3, Auth::Scram},
+    {"pgAdmin 4 - DB:production", "admin", "production", HOSTS(kAdminHosts), 1, 30, 900, 1, 0, 1.0, Auth::Scram},
+    {"psql", "postgres", "postgres", HOSTS(kLocalHosts), 3, 5, 300, 1, 0, 0.0, Auth::Peer},
+    {"etl job", "etl", "warehouse", HOSTS(kEtlHosts), 4, 10, 120, 5, 2, 0.0, Auth::Trust},
+    {"pg_exporter", "monitor", "postgres", HOSTS(kMonHosts), 15, 0.01, 0.2, 10, 1, 0.0, Auth::Scram},
+};
+constexpr int kNumProfiles = int(sizeof(kProfiles) / sizeof(kProfiles[0]));
+// Not chosen at random: scheduled separately.
+const Profile kLeakProfile = {"billing-sync", "app_user", "production", HOSTS(kLeakHosts),
+                              0, 0, 0, 1, 1, 0.0, Auth::Scram};
+const Profile kReplProfile = {"walreceiver", "replicator", "", HOSTS(kReplHosts),
+                              0, 0, 0, 0, 0, 1.0, Auth::Scram};
+#undef HOSTS
+
+constexpr int kLeakCap = 150;            // the leaking pool's size
+constexpr int kPidPool = 1000;           // client backends draw pids from here
+constexpr double kNewConnChance = 0.0450;  // per free line: start a connection
+constexpr double kLostChance = 0.003;    // a new connection reuses a live session's pid
+constexpr int64_t kStart = 1709287200000;  // 2024-03-01 10:00:00.000 UTC
+
+enum class State : uint8_t { Free, Setup, Open, Ending };
+
+struct Session {
+  uint32_t gen = 0;
+  State state = State::Free;
+  Reject reject = Reject::None;
+  EndReason end = EndReason::Normal;
+  bool leak = false;
+  bool repl = false;
+  bool ssl = false;
+  bool health = false;  // a health check: received, then nothing or "incomplete startup packet"
+  const Profile* prof = nullptr;
+  const char* user = "";
+  const char* db = "";
+  const char* host = "";
+  int pid = 0;
+  int port = 0;
+  int statements = 0;
+  int open_idx = -1;  // index in the open list while Open
+  int64_t start_ms = 0;
+  int64_t auth_ms = 0;
+};
+
+enum class Kind : uint8_t {
+  // per session
+  Authenticated, Authorized, PreFatal, PostFatal, Incomplete, End, Disconnect,
+  // server-wide
+  LeakArrival, CheckpointStart, CheckpointDone, Autovacuum, Replication,
+};
+
+bool is_setup(Kind k) {
+  return k == Kind::Authenticated || k == Kind::Authorized || k == Kind::PreFatal ||
+         k == Kind::PostFatal || k == Kind::Incomplete || k == Kind::Disconnect;
+}
+
+struct Item {
+  int64_t t;
+  uint64_t seq;
+  uint32_t sid;
+  uint32_t gen;
+  Kind kind;
+  bool operator>(const Item& o) const { return t != o.t ? t > o.t : seq > o.seq; }
+};
+
+// ---------------------------------------------------------------- time
+
+// "YYYY-MM-DD HH:MM:SS" of a Unix time in seconds (UTC).
+void civil(int64_t secs, char* out) {
+  int64_t days = secs / 86400, rem = secs % 86400;
+  if (rem < 0) rem += 86400, --days;
+  // Howard Hinnant's civil_from_days.
+  const int64_t z = days + 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const unsigned doe = unsigned(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const int64_t y0 = int64_t(yoe) + era * 400;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  const unsigned d = doy - (153 * mp + 2) / 5 + 1;
+  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
+  const int64_t y = y0 + (m <= 2);
+  std::snprintf(out, 32, "%04d-%02u-%02u %02d:%02d:%02d", int(y), m, d, int(rem / 3600),
+                int(rem / 60 % 60), int(rem % 60));
+}
+
+// ---------------------------------------------------------------- output
+
+class Writer {
+ public:
+  explicit Writer(Prefix p) : prefix_(p) {}
+  ~Writer() { flush(); }
+
+  uint64_t lines() const { return lines_; }
+  uint64_t bytes() const { return flushed_ + buf_.size(); }
+  void flush() {
+    flushed_ += buf_.size();
+    if (buf_.size() && std::fwrite(buf_.data(), 1, buf_.size(), stdout) != buf_.size()) {
+      std::exit(1);  // closed pipe or full disk: nothing more to do
+    }
+    buf_.clear();
+  }
+
+  // The prefix of a line logged at ms by process pid.
+  void prefix(int64_t ms, int pid, Who who, const Session* s) {
+    stamp(ms, prefix_ != Prefix::Pgbadger);
+    switch (prefix_) {
+      case Prefix::Default:
+        fmt::format_to(out(), " [{}] ", pid);
+        break;
+      case Prefix::Debian:
+        fmt::format_to(out(), " [{}] ", pid);
+        if (who == Who::Unknown) {
+          put("[unknown]@[unknown] ");
+        } else if (who != Who::Server) {
+          put(s->user);
+          put("@");
+          put(*s->db ? s->db : "[unknown]");
+          put(" ");
+        }
+        break;
+      case Prefix::Pgbadger:
+        fmt::format_to(out(), " [{}]: ", pid);
+        if (who == Who::Server) {
+          put("user=,db=,app=,client= ");
+        } else {
+          const bool named = who != Who::Unknown;
+          put("user=");
+          put(named ? s->user : "[unknown]");
+          put(",db=");
+          put(named && *s->db ? s->db : "[unknown]");
+          put(",app=");
+          put(who == Who::Session && *s->prof->app ? s->prof->app : "[unknown]");
+          put(",client=");
+          put(s->host);
+          put(" ");
+        }
+        break;
+    }
+  }
+
+  // One whole line: prefix, "SEV:  ", the message, newline.
+  template <class... Args>
+  void line(int64_t ms, int pid, Who who, const Session* s, std::string_view sev,
+            fmt::format_string<Args...> f, Args&&... args) {
+    prefix(ms, pid, who, s);
+    put(sev);
+    put(":  ");
+    fmt::format_to(out(), f, std::forward<Args>(args)...);
+    end();
+  }
+  // A continuation line of a multi-line message: TAB, text, newline.
+  template <class... Args>
+  void cont(fmt::format_string<Args...> f, Args&&... args) {
+    put("\t");
+    fmt::format_to(out(), f, std::forward<Args>(args)...);
+    end();
+  }
+  // Pieces of a line built by the caller: begin with prefix()+put(), end with end().
+  void put(std::string_view sv) { buf_.append(sv.data(), sv.data() + sv.size()); }
+  std::back_insert_iterator<fmt::memory_buffer> out() { return std::back_inserter(buf_); }
+  void end() {
+    buf_.push_back('\n');
+    ++lines_;
+    if (buf_.size() >= (1u << 20)) flush();
+  }
+
+  // "2024-03-01 10:00:00.123 UTC" (or without ".123" for %t).
+  void stamp(int64_t ms, bool with_ms) {
+    const int64_t sec = ms / 1000;
+    if (sec != cached_sec_) {
+      civil(sec, cached_);
+      cached_sec_ = sec;
+    }
+    buf_.append(cached_, cached_ + 19);
+    if (with_ms) {
+      const int r = int(ms % 1000);
+      const char frac[4] = {'.', char('0' + r / 100), char('0' + r / 10 % 10), char('0' + r % 10)};
+      buf_.append(frac, frac + 4);
+    }
+    put(" UTC");
+  }
+
+  std::string format_time(int64_t ms) const {
+    char c[32];
+    civil(ms / 1000, c);
+    if (prefix_ == Prefix::Pgbadger) return fmt::format("{} UTC", c);
+    return fmt::format("{}.{:03d} UTC", c, int(ms % 1000));
+  }
+
+ private:
+  Prefix prefix_;
+  fmt::memory_buffer buf_;
+  uint64_t lines_ = 0;
+  uint64_t flushed_ = 0;
+  int64_t cached_sec_ = -1;
+  char cached_[32] = {};
+};
+
+// ---------------------------------------------------------------- statements
+
+const char* const kTables[] = {"orders", "customers", "order_items", "products", "invoices",
+                               "shipments", "accounts", "events"};
+const char* const kStatuses[] = {"pending", "paid", "shipped", "cancelled", "refunded"};
+
+// A one-line SQL statement (never containing "connection").
+void simple_sql(Writer& w, Rng& r) {
+  switch (r.below(12)) {
+    case 0: fmt::format_to(w.out(), "SELECT * FROM orders WHERE customer_id = {}", r.range(1, 99999)); break;
+    case 1: fmt::format_to(w.out(), "SELECT id, email, created_at FROM customers WHERE id = {} LIMIT 1", r.range(1, 500000)); break;
+    case 2: fmt::format_to(w.out(), "UPDATE orders SET status = '{}', updated_at = now() WHERE id = {}", r.pick(kStatuses), r.range(1, 9999999)); break;
+    case 3: fmt::format_to(w.out(), "INSERT INTO events (kind, user_id, payload) VALUES ('page_view', {}, '{{\"path\": \"/products/{}\", \"ref\": \"search\"}}')", r.range(1, 500000), r.range(1, 20000)); break;
+    case 4: w.put("BEGIN"); break;
+    case 5: w.put("COMMIT"); break;
+    case 6: fmt::format_to(w.out(), "SELECT count(*) FROM {} WHERE created_at > now() - interval '{} minutes'", r.pick(kTables), r.range(1, 120)); break;
+    case 7: fmt::format_to(w.out(), "DELETE FROM sessions WHERE expires_at < now() - interval '{} days'", r.range(1, 30)); break;
+    case 8: fmt::format_to(w.out(), "SELECT p.id, p.name, p.price FROM products p WHERE p.category_id = {} AND p.active ORDER BY p.price LIMIT {}", r.range(1, 400), r.range(10, 100)); break;
+    case 9: fmt::format_to(w.out(), "UPDATE accounts SET balance = balance - {}.{:02d} WHERE id = {}", r.range(1, 999), r.range(0, 99), r.range(1, 100000)); break;
+    case 10: fmt::format_to(w.out(), "SELECT pg_advisory_xact_lock({})", r.range(1, 1000)); break;
+    default: fmt::format_to(w.out(), "INSERT INTO order_items (order_id, product_id, quantity, price) VALUES ({}, {}, {}, {}.{:02d}) RETURNING id", r.range(1, 9999999), r.range(1, 20000), r.range(1, 5), r.range(1, 500), r.range(0, 99)); break;
+  }
+}
+
+// The first line of a multi-line statement; returns which one, for multi_cont()
+// to write its TAB-indented continuation lines.
+int multi_head(Writer& w, Rng& r) {
+  const int which = int(r.below(3));
+  w.put(which == 0 ? "SELECT c.id," : which == 1 ? "UPDATE orders" : "WITH recent AS (");
+  return which;
+}
+void multi_cont(Writer& w, Rng& r, int which) {
+  switch (which) {
+    case 0:
+      w.cont("       c.name,");
+      w.cont("       sum(o.total) AS revenue");
+      w.cont("FROM customers c");
+      w.cont("JOIN orders o ON o.customer_id = c.id");
+      w.cont("WHERE o.created_at >= now() - interval '{} days'", r.range(1, 30));
+      w.cont("GROUP BY c.id, c.name");
+      w.cont("ORDER BY revenue DESC LIMIT 50");
+      break;
+    case 1:
+      w.cont("SET status = '{}'", r.pick(kStatuses));
+      w.cont("WHERE id = {}", r.range(1, 9999999));
+      break;
+    default:
+      w.cont("    SELECT order_id, sum(quantity) AS n");
+      w.cont("    FROM order_items WHERE created_at > now() - interval '1 hour'");
+      w.cont("    GROUP BY order_id");
+      w.cont(")");
+      w.cont("SELECT * FROM recent WHERE n > {}", r.range(2, 20));
+      break;
+  }
+}
+
+void duration(Writer& w, Rng& r) {
+  const int64_t us = r.chance(0.9) ? r.range(20, 5000) : r.range(5000, 9000000);
+  fmt::format_to(w.out(), "duration: {}.{:03d} ms  ", us / 1000, int(us % 1000));
+}
+
+// ---------------------------------------------------------------- generator
+
+class Generator {
+ public:
+  Generator(uint64_t seed, uint64_t target, Prefix prefix)
+      : r_(seed), w_(prefix), target_(target) {
+    // A pool of pids, scattered like the kernel's: 1000 values in 20000-99999.
+    for (int i = 0; i < kPidPool; ++i) free_pids_.push_back(20000 + i * 79 + int(r_.below(79)));
+    double total = 0;
+    for (const auto& p : kProfiles) total += p.weight;
+    double acc = 0;
+    for (const auto& p : kProfiles) cum_.push_back((acc += p.weight) / total);
+  }
+
+  void run() {
+    startup();
+    while (!stopping_ || pending_setup_ > 0) {
+      if (!stopping_ && w_.lines() >= target_) stopping_ = true;
+      if (stopping_) {
+        // Drain: complete every connection still being set up.
+        if (heap_.empty()) break;
+        Item it = heap_.top();
+        heap_.pop();
+        if (!is_setup(it.kind)) continue;
+        --pending_setup_;
+        now_ = std::max(now_ + 1, it.t);
+        do_item(it);
+        continue;
+      }
+      now_ += r_.range(1, 6);
+      bool done = false;
+      while (!done && !heap_.empty() && heap_.top().t <= now_) {
+        Item it = heap_.top();
+        heap_.pop();
+        if (is_setup(it.kind)) --pending_setup_;
+        done = do_item(it);
+      }
+      if (done) continue;
+      if (r_.chance(kNewConnChance) || open_.empty()) {
+        new_connection(nullptr);
+      } else {
+        activity();
+      }
+    }
+    w_.flush();
+  }
+
+  void write_truth(FILE* f, uint64_t seed, const char* prefix) {
+    uint64_t rejects = 0;
+    for (int i = 1; i < int(Reject::Count); ++i) rejects += reject_count_[i];
+    uint64_t disconnects = 0;
+    for (auto n : end_count_) disconnects += n;
+    std::string s;
+    auto kv = [&](std::string_view k, auto v) { s += fmt::format("{} {}\n", k, v); };
+    s += "# gen-log ground truth; a session is open from \"connection authorized\" until its\n"
+         "# \"disconnection\" line, or (lost) until a \"connection received\" reuses its pid\n";
+    kv("seed", seed);
+    kv("prefix", prefix);
+    kv("lines", w_.lines());
+    kv("bytes", w_.bytes());
+    kv("connection_lines", conn_lines_);
+    kv("first_time", w_.format_time(kStart));
+    kv("last_time", w_.format_time(now_));
+    kv("server_ready", 1);
+    kv("received", received_);
+    kv("health_checks", health_);
+    kv("connects", connects_);
+    kv("connects_replication", repl_connects_);
+    kv("connects_leak", leak_opened_);
+    kv("disconnects", disconnects);
+    kv("disconnects_logged", disconnects - end_count_[int(EndReason::Lost)]);
+    for (int i = 0; i < int(EndReason::Count); ++i)
+      kv(fmt::format("disconnect_{}", kEndName[i]), end_count_[i]);
+    kv("rejects", rejects);
+    for (int i = 1; i < int(Reject::Count); ++i)
+      kv(fmt::format("reject_{}", kRejectName[i]), reject_count_[i]);
+    kv("open_at_end", open_count_);
+    kv("open_at_end_leak", leak_open_);
+    kv("peak_open", peak_);
+    kv("peak_time", w_.format_time(peak_ms_));
+    kv("peak_time_ms", peak_ms_);
+    std::fputs(s.c_str(), f);
+  }
+
+ private:
+  // ---- bookkeeping
+
+  void push(int64_t t, uint32_t sid, Kind k) {
+    heap_.push(Item{t, seq_++, sid, sid == kNoSession ? 0 : sessions_[sid].gen, k});
+    if (is_setup(k)) ++pending_setup_;
+  }
+  static constexpr uint32_t kNoSession = ~0u;
+
+  uint32_t alloc_session() {
+    uint32_t sid;
+    if (!free_sessions_.empty()) {
+      sid = free_sessions_.back();
+      free_sessions_.pop_back();
+    } else {
+      sid = uint32_t(sessions_.size());
+      sessions_.emplace_back();
+    }
+    Session& s = sessions_[sid];
+    const uint32_t gen = s.gen + 1;
+    s = Session{};
+    s.gen = gen;
+    return sid;
+  }
+  void free_session(uint32_t sid, bool release_pid) {
+    Session& s = sessions_[sid];
+    if (release_pid) free_pids_.push_back(s.pid);
+    s.state = State::Free;
+    ++s.gen;  // invalidates its scheduled items
+    free_sessions_.push_back(sid);
+  }
+  int take_pid() {
+    const uint32_t i = r_.below(uint32_t(free_pids_.size()));
+    const int pid = free_pids_[i];
+    free_pids_[i] = free_pids_.back();
+    free_pids_.pop_back();
+    return pid;
+  }
+  void open_add(uint32_t sid) {
+    sessions_[sid].open_idx = int(open_.size());
+    open_.push_back(sid);
+  }
+  void open_remove(uint32_t sid) {
+    const int i = sessions_[sid].open_idx;
+    open_[i] = open_.back();
+    sessions_[open_[i]].open_idx = i;
+    open_.pop_back();
+    sessions_[sid].open_idx = -1;
+  }
+  void opened(const Session& s) {
+    ++connects_;
+    if (++open_count_ > peak_) {
+      peak_ = open_count_;
+      peak_ms_ = now_;
+    }
+    if (s.leak) ++leak_open_;
+    if (s.repl) ++repl_connects_;
+  }
+  void closed(const Session& s, EndReason why) {
+    --open_count_;
+    ++end_count_[int(why)];
+    if (s.leak) --leak_open_;
+  }
+
+  // ---- server-wide
+
+  void startup() {
+    const int pm = 812;
+    now_ = kStart - 2500;
+    auto server = [&](int pid, int64_t step, auto f) {
+      now_ += step;
+      f(pid);
+    };
+    server(pm, 0, [&](int pid) {
+      w_.line(now_, pid, Who::Server, nullptr, "LOG",
+              "starting PostgreSQL 15.5 (Debian 15.5-0+deb12u1) on x86_64-pc-linux-gnu, compiled by "
+              "gcc (Debian 12.2.0-14) 12.2.0, 64-bit");
+    });
+    server(pm, 1, [&](int pid) { w_.line(now_, pid, Who::Server, nullptr, "LOG", "listening on IPv4 address \"0.0.0.0\", port 5432"); });
+    server(pm, 1, [&](int pid) { w_.line(now_, pid, Who::Server, nullptr, "LOG", "listening on IPv6 address \"::\", port 5432"); });
+    server(pm, 2, [&](int pid) { w_.line(now_, pid, Who::Server, nullptr, "LOG", "listening on Unix socket \"/var/run/postgresql/.s.PGSQL.5432\""); });
+    server(815, 9, [&](int pid) { w_.line(now_, pid, Who::Server, nullptr, "LOG", "database system was shut down at 2024-03-01 09:58:12 UTC"); });
+    server(pm, 14, [&](int pid) { w_.line(now_, pid, Who::Server, nullptr, "LOG", "database system is ready to accept connections"); });
+    now_ = kStart;
+    push(kStart + 700, kNoSession, Kind::Replication);
+    push(kStart + r_.range(5000, 30000), kNoSession, Kind::LeakArrival);
+    push(kStart + 300000, kNoSession, Kind::CheckpointStart);
+    push(kStart + r_.range(10000, 60000), kNoSession, Kind::Autovacuum);
+  }
+
+  void checkpoint_start() {
+    w_.line(now_, 813, Who::Server, nullptr, "LOG", "checkpoint starting: time");
+    push(now_ + r_.range(25000, 29999), kNoSession, Kind::CheckpointDone);
+    push(now_ + 300000, kNoSession, Kind::CheckpointStart);
+  }
+  void checkpoint_done() {
+    const int bufs = int(r_.range(200, 20000));
+    const int64_t write_ms = r_.range(20000, 27000), sync_ms = r_.range(5, 400);
+    const int files = int(r_.range(5, 80));
+    const int dist = int(r_.range(2000, 90000));
+    w_.line(now_, 813, Who::Server, nullptr, "LOG",
+            "checkpoint complete: wrote {} buffers ({}.{}%); 0 WAL file(s) added, {} removed, {} "
+            "recycled; write={}.{:03d} s, sync={}.{:03d} s, total={}.{:03d} s; sync files={}, "
+            "longest=0.{:03d} s, average=0.00{} s; distance={} kB, estimate={} kB",
+            bufs, bufs * 100 / 16384, bufs * 1000 / 16384 % 10, r_.range(0, 3), r_.range(0, 5),
+            write_ms / 1000, int(write_ms % 1000), sync_ms / 1000, int(sync_ms % 1000),
+            (write_ms + sync_ms) / 1000, int((write_ms + sync_ms) % 1000), files,
+            int(r_.range(1, 120)), int(r_.range(1, 9)), dist, dist + int(r_.range(0, 5000)));
+  }
+  void autovacuum() {
+    // An autovacuum worker: a pid from the same pool as client backends.
+    push(now_ + r_.range(5000, 60000), kNoSession, Kind::Autovacuum);
+    if (free_pids_.empty()) return;
+    const int pid = take_pid();
+    free_pids_.push_back(pid);
+    const char* table = r_.pick(kTables);
+    const char* db = r_.chance(0.8) ? "production" : "analytics";
+    if (r_.chance(0.4)) {
+      w_.line(now_, pid, Who::Server, nullptr, "LOG", "automatic analyze of table \"{}.public.{}\"", db, table);
+      w_.cont("avg read rate: {}.{:03d} MB/s, avg write rate: {}.{:03d} MB/s", r_.range(0, 90),
+              int(r_.range(0, 999)), r_.range(0, 20), int(r_.range(0, 999)));
+      w_.cont("buffer usage: {} hits, {} misses, {} dirtied", r_.range(100, 90000), r_.range(0, 9000), r_.range(0, 900));
+      w_.cont("system usage: CPU: user: 0.{:02d} s, system: 0.{:02d} s, elapsed: {}.{:02d} s",
+              int(r_.range(0, 99)), int(r_.range(0, 99)), r_.range(0, 9), int(r_.range(0, 99)));
+      return;
+    }
+    const int64_t pages = r_.range(50, 500000), dead = r_.range(100, 900000);
+    w_.line(now_, pid, Who::Server, nullptr, "LOG",
+            "automatic vacuum of table \"{}.public.{}\": index scans: {}", db, table, r_.range(0, 2));
+    w_.cont("pages: 0 removed, {} remain, {} scanned (100.00% of total)", pages, pages);
+    w_.cont("tuples: {} removed, {} remain, 0 are dead but not yet removable", dead, dead * 7);
+    w_.cont("removable cutoff: {}, which was {} XIDs old when operation ended", r_.range(100000, 9999999), r_.range(0, 50));
+    w_.cont("frozen: 0 pages from table (0.00% of total) had 0 tuples frozen");
+    w_.cont("index scan needed: {} pages from table ({}.{:02d}% of total) had {} dead item identifiers removed",
+            r_.range(1, 5000), r_.range(0, 40), int(r_.range(0, 99)), dead);
+    w_.cont("avg read rate: {}.{:03d} MB/s, avg write rate: {}.{:03d} MB/s", r_.range(0, 90),
+            int(r_.range(0, 999)), r_.range(0, 20), int(r_.range(0, 999)));
+    w_.cont("buffer usage: {} hits, {} misses, {} dirtied", r_.range(100, 90000), r_.range(0, 9000), r_.range(0, 900));
+    w_.cont("WAL usage: {} records, {} full page images, {} bytes", r_.range(0, 90000), r_.range(0, 900), r_.range(0, 9000000));
+    w_.cont("system usage: CPU: user: 0.{:02d} s, system: 0.{:02d} s, elapsed: {}.{:02d} s",
+            int(r_.range(0, 99)), int(r_.range(0, 99)), r_.range(0, 9), int(r_.range(0, 99)));
+  }
+
+  // ---- connections
+
+  // Starts a connection: "connection received" now, the rest scheduled.
+  void new_connection(const Profile* forced) {
+    const Profile* p = forced;
+    if (!p) {
+      const double u = r_.unit();
+      int i = 0;
+      while (i + 1 < kNumProfiles && u >= cum_[i]) ++i;
+      p = &kProfiles[i];
+    }
+    // Now and then the OS hands out the pid of a session whose end was never
+    // logged (kill -9, a gap in the log): that session is lost.
+    int pid = 0;
+    if (!forced && r_.chance(kLostChance) && !open_.empty()) {
+      const uint32_t victim = open_[r_.below(uint32_t(open_.size()))];
+      Session& v = sessions_[victim];
+      if (!v.leak && !v.repl && v.state == State::Open && now_ - v.auth_ms > 1000) {
+        pid = v.pid;
+        open_remove(victim);
+        closed(v, EndReason::Lost);
+        free_session(victim, false);
+      }
+    }
+    if (pid == 0) {
+      if (free_pids_.empty()) return;
+      pid = take_pid();
+    }
+    const uint32_t sid = alloc_session();
+    Session& s = sessions_[sid];
+    s.state = State::Setup;
+    s.prof = p;
+    s.pid = pid;
+    s.user = p->user;
+    s.db = p->db;
+    s.host = p->hosts[r_.below(uint32_t(p->nhosts))];
+    s.port = s.host[0] == '[' ? 0 : int(r_.range(32768, 60999));
+    s.ssl = s.port && r_.chance(p->ssl);
+    s.leak = p == &kLeakProfile;
+    s.repl = p == &kReplProfile;
+    s.start_ms = now_;
+    ++received_;
+    ++conn_lines_;
+    if (s.port) {
+      w_.line(now_, pid, Who::Unknown, &s, "LOG", "connection received: host={} port={}", s.host, s.port);
+    } else {
+      w_.line(now_, pid, Who::Unknown, &s, "LOG", "connection received: host={}", s.host);
+    }
+
+    // What becomes of it.
+    if (!forced) {
+      const double u = r_.unit();
+      double acc = 0;
+      auto band = [&](double width) { return u < (acc += width); };
+      if (band(0.020)) {  // a health check or port scanner
+        s.health = true;
+        ++health_;
+        if (r_.chance(0.3)) {
+          push(now_ + r_.range(1, 4), sid, Kind::Incomplete);
+        } else {
+          free_session(sid, true);
+        }
+        return;
+      }
+      if (band(0.004)) s.reject = Reject::TooManyClients;
+      else if (band(0.008)) s.reject = Reject::AuthFailed;
+      else if (band(0.003)) s.reject = Reject::NoHbaEntry;
+      else if (band(0.001)) s.reject = Reject::HbaReject;
+      else if (band(0.0005)) s.reject = Reject::AuthTimeout;
+      else if (band(0.004)) s.reject = Reject::NoDatabase;
+      else if (band(0.003)) s.reject = Reject::RoleLimit;
+      else if (band(0.003)) s.reject = Reject::ReservedSlots;
+      else if (band(0.002)) s.reject = Reject::DbLimit;
+      else if (band(0.001)) s.reject = Reject::NoRole;
+      else if (band(0.001)) s.reject = Reject::LoginNotAllowed;
+      else if (band(0.001)) s.reject = Reject::OtherPermission;
+    }
+    switch (s.reject) {
+      case Reject::AuthFailed:
+        if (r_.chance(0.4)) s.user = r_.chance(0.5) ? "app" : "root";
+        break;
+      case Reject::NoHbaEntry:
+      case Reject::HbaReject:
+        s.user = r_.chance(0.5) ? "postgres" : s.user;
+        break;
+      case Reject::NoDatabase:
+        s.db = r_.chance(0.5) ? "prod" : "production_old";
+        break;
+      case Reject::RoleLimit:
+        s.user = "reporting";
+        s.db = "analytics";
+        break;
+      case Reject::NoRole:
+      case Reject::LoginNotAllowed:
+        s.user = s.reject == Reject::NoRole ? "deploy" : "app_owner";
+        break;
+      case Reject::OtherPermission:
+        s.db = "payroll";
+        break;
+      default:
+        break;
+    }
+    if (s.reject == Reject::AuthTimeout) {
+      push(now_ + 60000 + r_.range(0, 5), sid, Kind::PreFatal);
+    } else if (s.reject != Reject::None && !is_post_auth(s.reject)) {
+      push(now_ + r_.range(2, 40), sid, Kind::PreFatal);
+    } else if (p->auth != Auth::Trust && !s.repl) {
+      push(now_ + r_.range(2, 12), sid, Kind::Authenticated);
+    } else {
+      push(now_ + r_.range(2, 12), sid, Kind::Authorized);
+    }
+  }
+
+  void authenticated(uint32_t sid) {
+    Session& s = sessions_[sid];
+    ++conn_lines_;
+    if (s.prof->auth == Auth::Peer) {
+      w_.line(now_, s.pid, Who::Named, &s, "LOG",
+              "connection authenticated: identity=\"{}\" method=peer (/etc/postgresql/15/main/pg_hba.conf:118)",
+              s.user);
+    } else {
+      w_.line(now_, s.pid, Who::Named, &s, "LOG",
+              "connection authenticated: identity=\"{}\" method=scram-sha-256 (/etc/postgresql/15/main/pg_hba.conf:{})",
+              s.user, s.host[0] == '1' && s.host[1] == '0' ? 124 : 127);
+    }
+    push(now_ + r_.range(0, 2), sid, Kind::Authorized);
+  }
+
+  void authorized(uint32_t sid) {
+    Session& s = sessions_[sid];
+    s.auth_ms = now_;
+    ++conn_lines_;
+    w_.prefix(now_, s.pid, Who::Named, &s);
+    if (s.repl) {
+      fmt::format_to(w_.out(), "LOG:  replication connection authorized: user={}", s.user);
+    } else {
+      fmt::format_to(w_.out(), "LOG:  connection authorized: user={} database={}", s.user, s.db);
+    }
+    if (*s.prof->app) {
+      w_.put(" application_name=");
+      w_.put(s.prof->app);
+    }
+    if (s.ssl) w_.put(" SSL enabled (protocol=TLSv1.3, cipher=TLS_AES_256_GCM_SHA384, bits=256)");
+    w_.end();
+    if (is_post_auth(s.reject)) {
+      // Checked after "connection authorized": a FATAL on the same pid within
+      // milliseconds, and no disconnection line.
+      push(now_ + r_.range(0, 4), sid, Kind::PostFatal);
+      return;
+    }
+    s.state = State::Open;
+    opened(s);
+    if (s.repl) return;  // streams until the end of the log
+    open_add(sid);
+    if (!s.leak) {
+      const int64_t life = int64_t(1000 * r_.loguni(s.prof->life_min_s, s.prof->life_max_s));
+      push(now_ + std::max<int64_t>(life, 5), sid, Kind::End);
+    }
+  }
+
+  void pre_fatal(uint32_t sid) {
+    Session& s = sessions_[sid];
+    ++conn_lines_;
+    ++reject_count_[int(s.reject)];
+    switch (s.reject) {
+      case Reject::TooManyClients:
+        w_.line(now_, s.pid, Who::Named, &s, "FATAL", "sorry, too many clients already");
+        break;
+      case Reject::AuthFailed:
+        w_.line(now_, s.pid, Who::Named, &s, "FATAL", "password authentication failed for user \"{}\"", s.user);
+        if (s.user == s.prof->user) {
+          w_.line(now_, s.pid, Who::Named, &s, "DETAIL",
+                  "Connection matched pg_hba.conf line 124: \"host all all 10.0.0.0/8 scram-sha-256\"");
+        } else {
+          w_.line(now_, s.pid, Who::Named, &s, "DETAIL", "Role \"{}\" does not exist.", s.user);
+          w_.cont("Connection matched pg_hba.conf line 124: \"host all all 10.0.0.0/8 scram-sha-256\"");
+        }
+        break;
+      case Reject::NoHbaEntry:
+        w_.line(now_, s.pid, Who::Named, &s, "FATAL",
+                "no pg_hba.conf entry for host \"{}\", user \"{}\", database \"{}\", {}", s.host,
+                s.user, s.db, s.ssl ? "SSL encryption" : "no encryption");
+        break;
+      case Reject::HbaReject:
+        w_.line(now_, s.pid, Who::Named, &s, "FATAL",
+                "pg_hba.conf rejects connection for host \"{}\", user \"{}\", database \"{}\", {}",
+                s.host, s.user, s.db, s.ssl ? "SSL encryption" : "no encryption");
+        break;
+      case Reject::AuthTimeout:
+        w_.line(now_, s.pid, Who::Named, &s, "FATAL", "canceling authentication due to timeout");
+        break;
+      default:
+        break;
+    }
+    free_session(sid, true);
+  }
+
+  void post_fatal(uint32_t sid) {
+    Session& s = sessions_[sid];
+    ++conn_lines_;
+    ++reject_count_[int(s.reject)];
+    switch (s.reject) {
+      case Reject::NoDatabase:
+        w_.line(now_, s.pid, Who::Named, &s, "FATAL", "database \"{}\" does not exist", s.db);
+        break;
+      case Reject::RoleLimit:
+        w_.line(now_, s.pid, Who::Named, &s, "FATAL", "too many connections for role \"{}\"", s.user);
+        break;
+      case Reject::ReservedSlots:
+        w_.line(now_, s.pid, Who::Named, &s, "FATAL",
+                "remaining connection slots are reserved for non-replication superuser connections");
+        break;
+      case Reject::DbLimit:
+        w_.line(now_, s.pid, Who::Named, &s, "FATAL", "too many connections for database \"{}\"", s.db);
+        break;
+      case Reject::NoRole:
+        w_.line(now_, s.pid, Who::Named, &s, "FATAL", "role \"{}\" does not exist", s.user);
+        break;
+      case Reject::LoginNotAllowed:
+        w_.line(now_, s.pid, Who::Named, &s, "FATAL", "role \"{}\" is not permitted to log in", s.user);
+        break;
+      case Reject::OtherPermission:
+        w_.line(now_, s.pid, Who::Named, &s, "FATAL", "permission denied for database \"{}\"", s.db);
+        w_.line(now_, s.pid, Who::Named, &s, "DETAIL", "User does not have CONNECT privilege.");
+        break;
+      default:
+        break;
+    }
+    free_session(sid, true);
+  }
+
+  void incomplete(uint32_t sid) {
+    Session& s = sessions_[sid];
+    w_.line(now_, s.pid, Who::Unknown, &s, "LOG", "incomplete startup packet");
+    free_session(sid, true);
+  }
+
+  // A session's natural end: a plain disconnection, or a FATAL/LOG first.
+  void end(uint32_t sid) {
+    Session& s = sessions_[sid];
+    if (s.statements < s.prof->min_statements) {
+      statement(s);
+      push(now_ + r_.range(1, 30), sid, Kind::End);
+      return;
+    }
+    const double u = r_.unit();
+    EndReason why = EndReason::Normal;
+    if (s.statements > 0) {
+      if (u < 0.010) why = EndReason::Terminated;
+      else if (u < 0.015) why = EndReason::IdleInTxTimeout;
+      else if (u < 0.020) why = EndReason::IdleTimeout;
+      else if (u < 0.030) why = EndReason::ClientLost;
+    }
+    s.end = why;
+    if (why == EndReason::Normal) {
+      disconnect(sid);
+      return;
+    }
+    switch (why) {
+      case EndReason::Terminated:
+        w_.line(now_, s.pid, Who::Session, &s, "FATAL", "terminating connection due to administrator command");
+        break;
+      case EndReason::IdleInTxTimeout:
+        w_.line(now_, s.pid, Who::Session, &s, "FATAL", "terminating connection due to idle-in-transaction timeout");
+        break;
+      case EndReason::IdleTimeout:
+        w_.line(now_, s.pid, Who::Session, &s, "FATAL", "terminating connection due to idle-session timeout");
+        break;
+      default:
+        w_.line(now_, s.pid, Who::Session, &s, "LOG", "could not receive data from client: Connection reset by peer");
+        break;
+    }
+    open_remove(sid);
+    s.state = State::Ending;
+    push(now_ + r_.range(0, 3), sid, Kind::Disconnect);
+  }
+
+  void disconnect(uint32_t sid) {
+    Session& s = sessions_[sid];
+    const int64_t t = now_ - s.start_ms;
+    ++conn_lines_;
+    w_.prefix(now_, s.pid, Who::Session, &s);
+    fmt::format_to(w_.out(),
+                   "LOG:  disconnection: session time: {}:{:02d}:{:02d}.{:03d} user={} database={} host={}",
+                   t / 3600000, int(t / 60000 % 60), int(t / 1000 % 60), int(t % 1000), s.user, s.db, s.host);
+    if (s.port) fmt::format_to(w_.out(), " port={}", s.port);
+    w_.end();
+    if (s.state == State::Open) open_remove(sid);
+    closed(s, s.end);
+    free_session(sid, true);
+  }
+
+  // ---- statements
+
+  void activity() {
+    // Busy apps are picked more often: rejection sampling on the weight.
+    uint32_t sid = 0;
+    for (int tries = 0; tries < 8; ++tries) {
+      sid = open_[r_.below(uint32_t(open_.size()))];
+      if (int(r_.below(10)) < sessions_[sid].prof->activity) break;
+    }
+    statement(sessions_[sid]);
+  }
+
+  void statement(Session& s) {
+    ++s.statements;
+    const int pid = s.pid;
+    const uint32_t u = r_.below(1000);
+    auto head = [&](std::string_view sev) {
+      w_.prefix(now_, pid, Who::Session, &s);
+      w_.put(sev);
+      w_.put(":  ");
+    };
+    if (s.prof == &kProfiles[7]) {
+      // The exporter's own queries; some mention connections (grep counts them).
+      static const char* const kMonitoring[] = {
+          "SELECT count(*) AS connections, state FROM pg_stat_activity GROUP BY state",
+          "SELECT setting::int AS max_connections FROM pg_settings WHERE name = 'max_connections'",
+          "SELECT datname, numbackends, xact_commit, xact_rollback, blks_read, blks_hit FROM pg_stat_database",
+          "SELECT client_addr, state, sent_lsn, write_lsn, flush_lsn, replay_lsn FROM pg_stat_replication",
+          "SELECT pg_database_size(datname) FROM pg_database WHERE datallowconn",
+      };
+      head("LOG");
+      duration(w_, r_);
+      w_.put("statement: ");
+      w_.put(r_.pick(kMonitoring));
+      w_.end();
+      return;
+    }
+    if (u < 560) {  // log_min_duration_statement = 0
+      head("LOG");
+      duration(w_, r_);
+      w_.put("statement: ");
+      simple_sql(w_, r_);
+      w_.end();
+    } else if (u < 740) {  // log_statement = 'all'
+      head("LOG");
+      w_.put("statement: ");
+      simple_sql(w_, r_);
+      w_.end();
+    } else if (u < 820) {  // a multi-line statement
+      head("LOG");
+      if (r_.chance(0.5)) duration(w_, r_);
+      w_.put("statement: ");
+      const int which = multi_head(w_, r_);
+      w_.end();
+      multi_cont(w_, r_, which);
+    } else if (u < 900) {  // extended protocol with parameters
+      head("LOG");
+      duration(w_, r_);
+      fmt::format_to(w_.out(), "execute <unnamed>: SELECT * FROM {} WHERE id = $1 AND tenant_id = $2",
+                     r_.pick(kTables));
+      w_.end();
+      w_.line(now_, pid, Who::Session, &s, "DETAIL", "parameters: $1 = '{}', $2 = '{}'", r_.range(1, 999999),
+              r_.range(1, 40));
+    } else if (u < 940) {
+      error(s);
+    } else if (u < 955) {  // lock wait
+      const int other = 20000 + int(r_.below(79000));
+      w_.line(now_, pid, Who::Session, &s, "LOG",
+              "process {} still waiting for ShareLock on transaction {} after 1000.{:03d} ms", pid,
+              r_.range(700000, 900000), int(r_.range(0, 999)));
+      w_.line(now_, pid, Who::Session, &s, "DETAIL", "Process holding the lock: {}. Wait queue: {}.", other, pid);
+      w_.line(now_, pid, Who::Session, &s, "CONTEXT", "while updating tuple ({},{}) in relation \"accounts\"",
+              r_.range(0, 9000), r_.range(1, 80));
+      w_.line(now_, pid, Who::Session, &s, "STATEMENT",
+              "UPDATE accounts SET balance = balance + 10 WHERE id = {}", r_.range(1, 100000));
+    } else if (u < 970) {  // temporary file
+      w_.line(now_, pid, Who::Session, &s, "LOG", "temporary file: path \"base/pgsql_tmp/pgsql_tmp{}.{}\", size {}",
+              pid, r_.range(0, 9), r_.range(1000000, 900000000));
+      w_.line(now_, pid, Who::Session, &s, "STATEMENT",
+              "SELECT * FROM orders ORDER BY created_at DESC, total DESC");
+    } else if (u < 980) {  // an application's own audit text, which looks like ours
+      head("LOG");
+      duration(w_, r_);
+      fmt::format_to(w_.out(),
+                     "statement: INSERT INTO audit_log (message) VALUES ('connection received: host=10.9.{}.{} port={}')",
+                     r_.range(0, 255), r_.range(1, 254), r_.range(1024, 65535));
+      w_.end();
+    } else {
+      w_.line(now_, pid, Who::Session, &s, "WARNING", "there is no transaction in progress");
+    }
+  }
+
+  void error(Session& s) {
+    const int pid = s.pid;
+    switch (r_.below(8)) {
+      case 0: {
+        const int64_t id = r_.range(1, 9999999);
+        w_.line(now_, pid, Who::Session, &s, "ERROR", "duplicate key value violates unique constraint \"orders_pkey\"");
+        w_.line(now_, pid, Who::Session, &s, "DETAIL", "Key (id)=({}) already exists.", id);
+        w_.line(now_, pid, Who::Session, &s, "STATEMENT",
+                "INSERT INTO orders (id, customer_id, status) VALUES ({}, {}, 'pending')", id, r_.range(1, 99999));
+        break;
+      }
+      case 1:
+        w_.line(now_, pid, Who::Session, &s, "ERROR", "relation \"order_archive\" does not exist at character 15");
+        w_.line(now_, pid, Who::Session, &s, "STATEMENT", "SELECT * FROM order_archive WHERE id = {}", r_.range(1, 99999));
+        break;
+      case 2:
+        w_.line(now_, pid, Who::Session, &s, "ERROR", "canceling statement due to statement timeout");
+        w_.prefix(now_, pid, Who::Session, &s);
+        w_.put("STATEMENT:  ");
+        {
+          const int which = multi_head(w_, r_);
+          w_.end();
+          multi_cont(w_, r_, which);
+        }
+        break;
+      case 3:
+        w_.line(now_, pid, Who::Session, &s, "ERROR", "column \"nme\" does not exist at character 8");
+        w_.line(now_, pid, Who::Session, &s, "HINT", "Perhaps you meant to reference the column \"customers.name\".");
+        w_.line(now_, pid, Who::Session, &s, "STATEMENT", "SELECT nme FROM customers WHERE id = {}", r_.range(1, 500000));
+        break;
+      case 4: {
+        const int other = 20000 + int(r_.below(79000));
+        const int64_t tx = r_.range(700000, 900000);
+        w_.line(now_, pid, Who::Session, &s, "ERROR", "deadlock detected");
+        w_.line(now_, pid, Who::Session, &s, "DETAIL",
+                "Process {} waits for ShareLock on transaction {}; blocked by process {}.", pid, tx, other);
+        w_.cont("Process {} waits for ShareLock on transaction {}; blocked by process {}.", other, tx + 1, pid);
+        w_.cont("Process {}: UPDATE accounts SET balance = balance - 10 WHERE id = 1", pid);
+        w_.cont("Process {}: UPDATE accounts SET balance = balance + 10 WHERE id = 2", other);
+        w_.line(now_, pid, Who::Session, &s, "HINT", "See server log for query details.");
+        w_.line(now_, pid, Who::Session, &s, "CONTEXT", "while updating tuple (0,{}) in relation \"accounts\"", r_.range(1, 90));
+        w_.line(now_, pid, Who::Session, &s, "STATEMENT", "UPDATE accounts SET balance = balance - 10 WHERE id = 1");
+        break;
+      }
+      case 5:
+        w_.line(now_, pid, Who::Session, &s, "ERROR", "current transaction is aborted, commands ignored until end of transaction block");
+        w_.line(now_, pid, Who::Session, &s, "STATEMENT", "SELECT 1");
+        break;
+      case 6:
+        w_.line(now_, pid, Who::Session, &s, "ERROR", "syntax error at or near \"FORM\" at character 10");
+        w_.line(now_, pid, Who::Session, &s, "STATEMENT", "SELECT * FORM orders LIMIT {}", r_.range(1, 100));
+        break;
+      default:
+        w_.line(now_, pid, Who::Session, &s, "ERROR", "permission denied for table payroll");
+        w_.line(now_, pid, Who::Session, &s, "STATEMENT", "SELECT * FROM payroll");
+        break;
+    }
+  }
+
+  // ---- dispatch
+
+  // Runs a scheduled item; false when it was stale (its session moved on).
+  bool do_item(const Item& it) {
+    if (it.sid != kNoSession) {
+      const Session& s = sessions_[it.sid];
+      if (s.gen != it.gen || s.state == State::Free) return false;
+    }
+    switch (it.kind) {
+      case Kind::Authenticated: authenticated(it.sid); break;
+      case Kind::Authorized: authorized(it.sid); break;
+      case Kind::PreFatal: pre_fatal(it.sid); break;
+      case Kind::PostFatal: post_fatal(it.sid); break;
+      case Kind::Incomplete: incomplete(it.sid); break;
+      case Kind::End: end(it.sid); break;
+      case Kind::Disconnect: disconnect(it.sid); break;
+      case Kind::LeakArrival:
+        push(now_ + r_.range(15000, 45000), kNoSession, Kind::LeakArrival);
+        if (leak_opened_ >= kLeakCap) return false;
+        ++leak_opened_;
+        new_connection(&kLeakProfile);
+        break;
+      case Kind::CheckpointStart: checkpoint_start(); break;
+      case Kind::CheckpointDone: checkpoint_done(); break;
+      case Kind::Autovacuum: autovacuum(); break;
+      case Kind::Replication: new_connection(&kReplProfile); break;
+    }
+    return true;
+  }
+
+  Rng r_;
+  Writer w_;
+  uint64_t target_;
+  bool stopping_ = false;
+  int64_t now_ = 0;
+  uint64_t seq_ = 0;
+  int64_t pending_setup_ = 0;
+  std::priority_queue<Item, std::vector<Item>, std::greater<Item>> heap_;
+  std::vector<Session> sessions_;
+  std::vector<uint32_t> free_sessions_;
+  std::vector<int> free_pids_;
+  std::vector<uint32_t> open_;  // sessions that may log statements
+  std::vector<double> cum_;
+
+  // truth
+  uint64_t conn_lines_ = 0, received_ = 0, health_ = 0, connects_ = 0;
+  uint64_t reject_count_[int(Reject::Count)] = {};
+  uint64_t end_count_[int(EndReason::Count)] = {};
+  int64_t open_count_ = 0, peak_ = 0, peak_ms_ = 0;
+  int leak_opened_ = 0, leak_open_ = 0, repl_connects_ = 0;
+};
+
+[[noreturn]] void usage(const char* why) {
+  std::fprintf(stderr,
+               "gen-log: %s\nusage: gen-log [--lines N] [--seed S] "
+               "[--prefix=default|debian|pgbadger] [--truth FILE]\n",
+               why);
+  std::exit(2);
+}
+
+uint64_t number(const char* opt, const char* v) {
+  char* end = nullptr;
+  errno = 0;
+  const unsigned long long n = std::strtoull(v, &end, 10);
+  if (!*v || *end || errno || v[0] == '-') usage(fmt::format("bad value for {}: {}", opt, v).c_str());
+  return n;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  uint64_t lines = 1000000, seed = 1;
+  std::string prefix_name = "default", truth;
+  for (int i = 1; i < argc; ++i) {
+    std::string_view a = argv[i];
+    std::string opt(a), val;
+    bool has_val = false;
+    if (auto eq = a.find('='); a.starts_with("--") && eq != std::string_view::npos) {
+      opt = std::string(a.substr(0, eq));
+      val = std::string(a.substr(eq + 1));
+      has_val = true;
+    }
+    auto value = [&]() -> std::string {
+      if (has_val) return val;
+      if (i + 1 >= argc) usage(fmt::format("{} needs a value", opt).c_str());
+      return argv[++i];
+    };
+    if (opt == "--lines") lines = number("--lines", value().c_str());
+    else if (opt == "--seed") seed = number("--seed", value().c_str());
+    else if (opt == "--prefix") prefix_name = value();
+    else if (opt == "--truth") truth = value();
+    else if (opt == "-h" || opt == "--help") {
+      std::printf("usage: gen-log [--lines N] [--seed S] [--prefix=default|debian|pgbadger] [--truth FILE]\n");
+      return 0;
+    } else {
+      usage(fmt::format("unknown option {}", a).c_str());
+    }
+  }
+  Prefix prefix;
+  if (prefix_name == "default") prefix = Prefix::Default;
+  else if (prefix_name == "debian") prefix = Prefix::Debian;
+  else if (prefix_name == "pgbadger") prefix = Prefix::Pgbadger;
+  else usage(fmt::format("unknown prefix {} (default, debian, pgbadger)", prefix_name).c_str());
+
+  static char outbuf[1 << 16];
+  std::setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
+  Generator g(seed, lines, prefix);
+  g.run();
+  if (std::fflush(stdout) != 0) return 1;
+  if (!truth.empty()) {
+    FILE* f = std::fopen(truth.c_str(), "w");
+    if (!f) {
+      std::fprintf(stderr, "gen-log: %s: %s\n", truth.c_str(), std::strerror(errno));
+      return 1;
+    }
+    g.write_truth(f, seed, prefix_name.c_str());
+    if (std::fclose(f) != 0) return 1;
+  }
+  return 0;
+}
