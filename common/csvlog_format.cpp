@@ -53,7 +53,7 @@ bool CsvlogFormat::looks_like(std::string_view line) {
 }
 
 bool CsvlogFormat::feed(std::string_view line, RecordSink* out) {
-  if (!line.empty() && line.back() == '\r' && !in_quotes_) line.remove_suffix(1);
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);  // CRLF files
   if (pending_.empty() && !in_quotes_) {
     if (!quotes_after(line, false)) return emit(line, out);  // the common case: one line
     pending_.assign(line);

@@ -52,7 +52,10 @@ bool JsonReader::string_body(std::string_view* out) {
   // Strings here are short: a byte loop beats memchr's call overhead.
   const char* p = in_.data() + pos_;
   const char* end = in_.data() + in_.size();
-  while (p < end && *p != '"' && *p != '\\') ++p;
+  while (p < end && *p != '"' && *p != '\\') {
+    if (static_cast<unsigned char>(*p) < 0x20) return false;  // must be escaped
+    ++p;
+  }
   pos_ = static_cast<size_t>(p - in_.data());
   if (pos_ >= in_.size()) return false;
   if (in_[pos_] == '"') {
@@ -107,9 +110,11 @@ bool JsonReader::string_body(std::string_view* out) {
   return false;
 }
 
-// At '{' or '['; moves past the matching close, honouring strings.
+// At '{' or '['; moves past the matching close, honouring strings. Checks
+// that brackets pair up; the values inside are read later, by whoever
+// parses this text.
 bool JsonReader::skip_nested() {
-  int depth = 0;
+  std::string open;  // the brackets not yet closed
   while (pos_ < in_.size()) {
     char c = in_[pos_];
     if (c == '"') {
@@ -117,9 +122,12 @@ bool JsonReader::skip_nested() {
       while (pos_ < in_.size() && in_[pos_] != '"') pos_ += in_[pos_] == '\\' ? 2 : 1;
       if (pos_ >= in_.size()) return false;
     } else if (c == '{' || c == '[') {
-      ++depth;
+      if (open.size() > 512) return false;  // deeper than any log record
+      open.push_back(c);
     } else if (c == '}' || c == ']') {
-      if (--depth == 0) {
+      if (open.empty() || open.back() != (c == '}' ? '{' : '[')) return false;
+      open.pop_back();
+      if (open.empty()) {
         ++pos_;
         return true;
       }
@@ -128,6 +136,34 @@ bool JsonReader::skip_nested() {
   }
   return false;
 }
+
+namespace {
+// RFC 8259 number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+bool valid_number(std::string_view n) {
+  size_t i = 0;
+  auto digits = [&] {
+    size_t start = i;
+    while (i < n.size() && n[i] >= '0' && n[i] <= '9') ++i;
+    return i > start;
+  };
+  if (i < n.size() && n[i] == '-') ++i;
+  if (i < n.size() && n[i] == '0') {
+    ++i;
+  } else if (!digits()) {
+    return false;
+  }
+  if (i < n.size() && n[i] == '.') {
+    ++i;
+    if (!digits()) return false;
+  }
+  if (i < n.size() && (n[i] == 'e' || n[i] == 'E')) {
+    ++i;
+    if (i < n.size() && (n[i] == '+' || n[i] == '-')) ++i;
+    if (!digits()) return false;
+  }
+  return i == n.size();
+}
+}  // namespace
 
 bool JsonReader::value(Member* m) {
   if (pos_ >= in_.size()) return false;
@@ -156,7 +192,7 @@ bool JsonReader::value(Member* m) {
                                (in_[pos_] >= '0' && in_[pos_] <= '9')))
     ++pos_;
   m->value = in_.substr(start, pos_ - start);
-  return !m->value.empty();
+  return valid_number(m->value);
 }
 
 bool JsonReader::parse(std::string_view text) {

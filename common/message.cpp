@@ -299,8 +299,10 @@ Message classify_log(sv msg) {
     m.kind = MsgKind::kDisconnection;
     return parse_disconnection(msg.substr(15), &m) ? m : malformed;
   }
+  // "could not receive data from client: Connection reset by peer" (or
+  // "…timed out"); other errno texts are rare and carry no scanner marker.
   if (starts(msg, "unexpected EOF on client connection") ||
-      starts(msg, "could not receive data from client: "))
+      starts(msg, "could not receive data from client: Connection "))
     return session_end("client_lost");
   if (starts(msg, "database system is ready to accept ")) {
     sv rest = msg.substr(35);

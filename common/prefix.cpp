@@ -104,7 +104,9 @@ Result<PrefixMatcher> PrefixMatcher::compile(std::string_view prefix) {
     if (pad < 0) pat += " *";
     fields.push_back(field);
   }
-  for (int k = 0; k < optional_groups; ++k) pat += ")?";
+  // Lazy: a line is read with the shortest prefix that fits, so text that
+  // merely looks like "user@db LOG:  " inside a message is not a prefix.
+  for (int k = 0; k < optional_groups; ++k) pat += ")??";
   pat += kSeverityPattern;
   fields.push_back(Field::kSeverity);
   auto re = Regex::compile(pat);
@@ -124,10 +126,15 @@ PrefixMatcher PrefixMatcher::generic() {
 void PrefixMatcher::read_generic(std::string_view p, LogRecord* r) const {
   size_t n = p.size() > 19 && p[19] == '.' ? 23 : 19;  // time, milliseconds
   if (n <= p.size()) {
-    size_t z = n + 1;  // then " ZONE" when it has one
-    while (z < p.size() && (std::isalnum(static_cast<unsigned char>(p[z])) || p[z] == '+' ||
-                            p[z] == '-' || p[z] == ':'))
+    size_t z = n + 1;  // then " ZONE" when it has one: letters, or +HH[[:]MM]
+    if (z < p.size() && (p[z] == '+' || p[z] == '-')) {
       ++z;
+      while (z < p.size() && (std::isdigit(static_cast<unsigned char>(p[z])) ||
+                              (p[z] == ':' && z + 1 < p.size() && std::isdigit(static_cast<unsigned char>(p[z + 1])))))
+        ++z;
+    } else {
+      while (z < p.size() && std::isalpha(static_cast<unsigned char>(p[z]))) ++z;
+    }
     if (n == p.size() || p[n] != ' ' || z == n + 1 || !parse_pg_time(p.substr(0, z), &r->time))
       parse_pg_time(p.substr(0, n), &r->time);
   }
@@ -155,6 +162,7 @@ void PrefixMatcher::read_generic(std::string_view p, LogRecord* r) const {
 
 bool PrefixMatcher::match(std::string_view line, LogRecord* r) const {
   if (!re_.match(line, &caps_)) return false;
+  bool timed = false;  // the first time escape of the prefix wins
   for (size_t i = 0; i < fields_.size(); ++i) {
     std::string_view v = caps_[i + 1];
     if (v.data() == nullptr) continue;
@@ -167,10 +175,10 @@ bool PrefixMatcher::match(std::string_view line, LogRecord* r) const {
       case Field::kBackendType: r->backend_type = v; break;
       case Field::kPid: r->pid = to_int(v); break;
       case Field::kTime:
-        if (!r->time.valid()) parse_pg_time(v, &r->time);
+        if (!timed) timed = parse_pg_time(v, &r->time);
         break;
       case Field::kEpoch:
-        if (!r->time.valid()) parse_epoch_time(v, &r->time);
+        if (!timed) timed = parse_epoch_time(v, &r->time);
         break;
       case Field::kSession: r->session_id = v; break;
       case Field::kLineNum: r->line_num = to_int(v); break;

@@ -52,9 +52,10 @@ std::string_view StderrFormat::detected() const {
 bool StderrFormat::parse(std::string_view line, LogRecord* r) {
   if (line.empty() || line[0] == '\t') return false;  // continuation of a report
   if (fixed_) {
+    *r = LogRecord();
     if (!candidates_[0].match(line, r)) return false;
     last_ = 0;
-    return true;
+    return is_report_severity(r->severity);
   }
   // Known prefixes in priority order; the first that reads the line wins,
   // and the ones before it that could not read it are dropped for good.
@@ -67,7 +68,7 @@ bool StderrFormat::parse(std::string_view line, LogRecord* r) {
       alive_ &= ~failed;
       last_ = static_cast<int>(i);
       generic_only_ = 0;
-      return true;
+      return is_report_severity(r->severity);  // DETAIL, HINT, ... belong to the line before
     }
     failed |= bit;
   }
@@ -75,7 +76,7 @@ bool StderrFormat::parse(std::string_view line, LogRecord* r) {
   if (!generic_.match(line, r)) return false;
   if (++generic_only_ >= kGiveUpAfter && alive_ != 0) alive_ = 0;  // a custom prefix
   last_ = -2;
-  return true;
+  return is_report_severity(r->severity);
 }
 
 }  // namespace pgconn

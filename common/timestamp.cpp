@@ -126,7 +126,7 @@ bool parse_pg_time(std::string_view text, Timestamp* out) {
   if (!parse_date_time(text, &i, ' ', &t)) return false;
   parse_fraction(text, &i, &t);
   if (i < text.size()) {
-    if (text[i] != ' ') return false;
+    if (text[i] != ' ' || i + 1 == text.size()) return false;
     if (!parse_zone(text.substr(i + 1), &t)) return false;
   }
   *out = t;

@@ -127,13 +127,15 @@ exec 8>&-
 wait
 check "SIGINT: output flushed and exit 0" "grep -q '\"type\":\"connect\"' '$T/int.out' && grep -q 'rc=0' '$T/int.out'" "$(cat "$T/int.out")"
 
-# --- the man page: clean lint, SYNOPSIS as --help says
+# --- the man pages: clean lint, SYNOPSIS as --help says
 if command -v mandoc >/dev/null; then
-  check "man page lints clean" "mandoc -Tlint -Wwarning man/pgconn-parse.1"
-  synopsis=$(mandoc -Tascii -Owidth=200 man/pgconn-parse.1 | col -b | sed -n '/^SYNOPSIS/,/^$/p' | sed 1d | tr -s ' \n' ' ' | sed 's/^ //; s/ $//')
-  usage=$($P --help | sed -n '1,/^$/p' | sed 's/^usage: //' | tr -s ' \n' ' ' | sed 's/ $//')
-  norm() { echo "$1" | sed 's/ | /|/g; s/\[FILE\.\.\.\]/[file ...]/'; }
-  check "man SYNOPSIS matches --help" "[ \"$(norm "$synopsis")\" = \"$(norm "$usage")\" ]" "man: $(norm "$synopsis") / help: $(norm "$usage")"
+  norm() { echo "$1" | sed 's/ | /|/g; s/\[FILE\.\.\.\]/[file ...]/; s/\[app=NAME \.\.\.\]/[app=NAME ...]/'; }
+  for tool in pgconn-parse pgconn-agg pgconn-watch; do
+    check "$tool(1) lints clean" "mandoc -Tlint -Wwarning man/$tool.1"
+    synopsis=$(mandoc -Tascii -Owidth=200 "man/$tool.1" | col -b | sed -n '/^SYNOPSIS/,/^$/p' | sed 1d | tr -s ' \t\n' ' ' | sed 's/^ //; s/ $//')
+    usage=$("${PGCONN_BIN:-bin}/$tool" --help | sed -n '1,/^$/p' | sed 's/^usage: //' | tr -s ' \n' ' ' | sed 's/ $//')
+    check "$tool(1) SYNOPSIS matches --help" "[ \"$(norm "$synopsis")\" = \"$(norm "$usage")\" ]" "man: $(norm "$synopsis") / help: $(norm "$usage")"
+  done
 fi
 
 [ $failures -eq 0 ]
