@@ -72,12 +72,14 @@ $(BUILD)/gen-log: $(BUILD)/tests/perf/gen_log.o
 SAMPLE := tests/sample/sample.log
 
 demo: all
-	@echo '$$ pgconn-parse $(SAMPLE) | head -4'
-	@$(BIN)/pgconn-parse $(SAMPLE) | head -4
-	@echo; echo '$$ pgconn-parse $(SAMPLE) | jq -r .type | sort | uniq -c'
-	@$(BIN)/pgconn-parse $(SAMPLE) | jq -r .type | sort | uniq -c
-	@echo; echo '$$ pgconn-parse $(SAMPLE) | grep '"'"'"type":"reject"'"'"' | jq -r .reason | sort | uniq -c'
-	@$(BIN)/pgconn-parse $(SAMPLE) | grep '"type":"reject"' | jq -r .reason | sort | uniq -c
+	@echo '$$ pgconn-parse $(SAMPLE) | head -3'
+	@$(BIN)/pgconn-parse $(SAMPLE) | head -3
+	@echo; echo '$$ pgconn-parse $(SAMPLE) | pgconn-agg'
+	@$(BIN)/pgconn-parse $(SAMPLE) | $(BIN)/pgconn-agg
+	@echo; echo '$$ pgconn-parse $(SAMPLE) | pgconn-agg --history'
+	@$(BIN)/pgconn-parse $(SAMPLE) | $(BIN)/pgconn-agg --history
+	@echo; echo '$$ pgconn-parse $(SAMPLE) | pgconn-watch | grep -v sidekiq | sed -n 20,28p'
+	@$(BIN)/pgconn-parse $(SAMPLE) | $(BIN)/pgconn-watch | grep -v sidekiq | sed -n 20,28p
 
 # Unit tests, then end-to-end tests of the built programs; tests/run.sh prints
 # the closing "N passed, N failed" line over both.
