@@ -16,6 +16,20 @@ std::string plural(uint64_t n, std::string_view one) {
 
 void diag_init(std::string_view program) { g_program = program; }
 
+std::string house_style(std::string_view m) {
+  std::string out;
+  for (size_t i = 0; i < m.size(); ++i) {
+    if (m.substr(i, 3) == "\u2018" || m.substr(i, 3) == "\u2019") {
+      out.push_back('"');
+      i += 2;
+    } else {
+      out.push_back(m[i]);
+    }
+  }
+  if (!out.empty() && out[0] >= 'A' && out[0] <= 'Z') out[0] = static_cast<char>(out[0] - 'A' + 'a');
+  return out;
+}
+
 void diag_line(std::string_view text) {
   std::fflush(stdout);  // keep stdout and stderr in order on a terminal
   std::string line = fmt::format("{}: {}\n", g_program, text);

@@ -23,6 +23,10 @@ void diag(fmt::format_string<Args...> f, Args&&... args) {
   diag_line(fmt::format(f, std::forward<Args>(args)...));
 }
 
+// An option parser's message in the house style: lower-case start, plain
+// double quotes ("Option ‘x’ does not exist" -> "option \"x\" does not exist").
+std::string house_style(std::string_view message);
+
 // Counts damaged input (a Reporter) and says it once, at the end:
 // "warning: 3 lines skipped (2 malformed connection lines, …); first: FILE:17".
 class WarningCounter : public Reporter {

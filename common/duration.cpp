@@ -31,6 +31,7 @@ Result<int64_t> parse_duration(std::string_view what, std::string_view text) {
     else if (unit == "d") scale = 86400000;
     else if (unit.empty()) return bad("a unit is missing (ms, s, m, h, d)");
     else return bad(fmt::format("unknown unit \"{}\"", unit));
+    if (n > (int64_t{1} << 50) / scale) return bad("too large");
     total += n * scale;
     if (total > int64_t{1} << 50) return bad("too large");
   }

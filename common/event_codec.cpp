@@ -334,7 +334,7 @@ bool decode_json_fast(std::string_view line, Event* e, Decoded* result) {
       const char* v = p;
       while (p < end && *p != ',' && *p != '}') ++p;
       std::string_view raw(v, p - v);
-      if (raw.empty() || raw[0] == '{' || raw[0] == '[' || raw[0] == '"') return false;
+      if (raw != "null" && raw != "true" && raw != "false" && !is_json_number(raw)) return false;
       if (raw != "null" && !set_field(k, raw, false, e)) return false;
     }
   }

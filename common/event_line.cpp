@@ -68,7 +68,7 @@ void render_event_line(const Event& e, const Palette& p, bool with_server, std::
       style = &p.disconnect;
       mark = "[-]";
       text = app + " disconnected";
-      if (!e.reason.empty()) text += fmt::format(": {}", end_phrase(e.reason));
+      if (!e.reason.empty()) text += fmt::format(": {}", display_safe(end_phrase(e.reason)));
       std::string details;
       if (e.duration_ms >= 0) details = "duration: " + format_duration(e.duration_ms);
       if (std::string w = who(e, false); !w.empty()) details += (details.empty() ? "" : ", ") + w;
@@ -78,7 +78,8 @@ void render_event_line(const Event& e, const Palette& p, bool with_server, std::
     case EventType::kReject:
       style = &p.reject;
       mark = "[!]";
-      text = fmt::format("Connection failed: {}", reason_phrase(e.reason.empty() ? "other" : e.reason));
+      text = fmt::format("Connection failed: {}",
+                         display_safe(reason_phrase(e.reason.empty() ? "other" : e.reason)));
       if (std::string w = who(e, true); !w.empty()) text += " (" + w + ")";
       break;
     case EventType::kServer:

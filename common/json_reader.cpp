@@ -137,9 +137,8 @@ bool JsonReader::skip_nested() {
   return false;
 }
 
-namespace {
 // RFC 8259 number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
-bool valid_number(std::string_view n) {
+bool is_json_number(std::string_view n) {
   size_t i = 0;
   auto digits = [&] {
     size_t start = i;
@@ -163,7 +162,6 @@ bool valid_number(std::string_view n) {
   }
   return i == n.size();
 }
-}  // namespace
 
 bool JsonReader::value(Member* m) {
   if (pos_ >= in_.size()) return false;
@@ -192,7 +190,7 @@ bool JsonReader::value(Member* m) {
                                (in_[pos_] >= '0' && in_[pos_] <= '9')))
     ++pos_;
   m->value = in_.substr(start, pos_ - start);
-  return valid_number(m->value);
+  return is_json_number(m->value);
 }
 
 bool JsonReader::parse(std::string_view text) {

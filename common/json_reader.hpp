@@ -14,6 +14,9 @@
 
 namespace pgconn {
 
+// True for an RFC 8259 number ("-1.5e3"; not "01", "1.", "+1").
+bool is_json_number(std::string_view text);
+
 class JsonReader {
  public:
   enum class Type : uint8_t { kString, kNumber, kBool, kNull, kObject, kArray };

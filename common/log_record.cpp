@@ -56,6 +56,19 @@ void split_host_port(std::string_view text, std::string_view* host, int32_t* por
   }
 }
 
+int64_t pid_from_session_id(std::string_view id) {
+  size_t dot = id.find('.');
+  if (dot == std::string_view::npos || dot == 0 || id.size() - dot - 1 == 0 || id.size() - dot - 1 > 8)
+    return -1;
+  int64_t pid = 0;
+  for (char c : id.substr(dot + 1)) {
+    int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    if (d < 0) return -1;
+    pid = pid * 16 + d;
+  }
+  return pid;
+}
+
 std::string_view known(std::string_view field) {
   return field == "[unknown]" ? std::string_view() : field;
 }

@@ -48,6 +48,10 @@ std::string_view strip_sqlstate(std::string_view message);
 // or "[local]" into host and port; port stays -1 when there is none.
 void split_host_port(std::string_view text, std::string_view* host, int32_t* port);
 
+// The pid inside a session id "6632134f.1092" (hex after the dot), -1
+// when it is not of that form.
+int64_t pid_from_session_id(std::string_view session_id);
+
 // "[unknown]" -> "", anything else unchanged.
 std::string_view known(std::string_view field);
 

@@ -68,7 +68,11 @@ Result<PrefixMatcher> PrefixMatcher::compile(std::string_view prefix) {
       case 'r': value = R"((\[local\]|[^\s()]*\(\d+\)|[^\s()]*))"; field = Field::kHostPort; break;
       case 'h': value = R"((\[local\]|\S*?))"; field = Field::kHost; break;
       case 'L': value = R"((\S*?))"; break;
-      case 'b': value = "(.*?)"; field = Field::kBackendType; break;
+      case 'b':  // multi-word types first: "client backend", "autovacuum worker", …
+        value = R"((client backend|not initialized|background worker "[^"]*"|)"
+                R"((?:autovacuum|logical replication|parallel|background|standalone|slotsync|io) \S+|.*?))";
+        field = Field::kBackendType;
+        break;
       case 'p': value = R"((\d+))"; field = Field::kPid; break;
       case 'P': value = R"((\d*))"; break;
       case 't': case 's':

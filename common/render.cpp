@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "duration.hpp"
 #include "event_codec.hpp"
 #include "utf8.hpp"
 
@@ -106,7 +107,7 @@ std::string span(int64_t ms) {
   if (ms == 3600000) return "hour";
   if (ms % 3600000 == 0) return fmt::format("{} h", ms / 3600000);
   if (ms % 60000 == 0) return fmt::format("{} min", ms / 60000);
-  return fmt::format("{} s", ms / 1000);
+  return format_duration(ms);
 }
 
 }  // namespace
@@ -176,9 +177,10 @@ void render_summary_text(const Summary& s, const Filter& f, std::string* out) {
     fmt::format_to(it, "No connections match {}.\n", describe(f));
     return;
   }
-  // The "By" lists share one layout (names padded to the widest); the
-  // reject list has its own.
-  size_t name_w = 8, num_w = 2;
+  // The "By" lists share one layout, the seeds' ("  production    32"):
+  // names padded to the widest (at least 10), counts right-aligned in 4 or
+  // more columns. The reject list has its own.
+  size_t name_w = 10, num_w = 4;
   for (const auto& [dim, counts] : s.by) {
     if (f.field[static_cast<int>(dim)]) continue;
     for (const Count& c : counts) {
@@ -201,13 +203,13 @@ void render_summary_text(const Summary& s, const Filter& f, std::string* out) {
   fmt::format_to(it, "\nSession totals: {} connects, {} disconnects", s.connects, s.disconnects);
   if (s.rejected > 0) {
     fmt::format_to(it, ", {} rejected\nRejected:\n", s.rejected);
-    name_w = 8;
-    num_w = 2;
+    name_w = 10;
+    num_w = 4;
     for (const Count& c : s.rejects) {
-      name_w = std::max(name_w, width(reason_phrase(c.name)));
+      name_w = std::max(name_w, width(display_safe(reason_phrase(c.name))));
       num_w = std::max(num_w, fmt::formatted_size("{}", c.n));
     }
-    for (const Count& c : s.rejects) row(reason_phrase(c.name), c.n);
+    for (const Count& c : s.rejects) row(display_safe(reason_phrase(c.name)), c.n);
   } else {
     out->push_back('\n');
   }
@@ -284,6 +286,12 @@ void render_history_text(const History& h, const Filter& f, int64_t last_ms, std
 
 void render_history_json(const History& h, const Timestamp& zone, std::string* out) {
   auto it = std::back_inserter(*out);
+  if (h.no_data) {  // no event, so no time to place buckets at
+    out->append("{\"from\":null,\"to\":null,");
+    fmt::format_to(it, "\"bucket_s\":{},\"connects\":0,\"disconnects\":0,\"net\":0,"
+                   "\"buckets\":[],\"growth\":{{}}}}\n", h.bucket_ms / 1000);
+    return;
+  }
   out->append("{\"from\":");
   json_string(time_json(h.from_ms, zone), out);
   out->append(",\"to\":");

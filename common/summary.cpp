@@ -7,6 +7,11 @@ namespace pgconn {
 
 namespace {
 
+// An empty name is shown as "unknown": count both as one.
+std::string group_name(std::string_view name) {
+  return name.empty() ? std::string("unknown") : std::string(name);
+}
+
 std::vector<Count> sorted(const std::unordered_map<std::string, int64_t>& counts) {
   std::vector<Count> out;
   out.reserve(counts.size());
@@ -32,7 +37,7 @@ Summary summarize(const Window& w, const Filter& f, const std::vector<Dimension>
   for (const auto& [key, session] : w.active()) {
     if (!f.matches(session.who)) continue;
     ++s.active;
-    for (size_t i = 0; i < by.size(); ++i) ++groups[i][std::string(who_field(session.who, by[i]))];
+    for (size_t i = 0; i < by.size(); ++i) ++groups[i][group_name(who_field(session.who, by[i]))];
   }
   for (size_t i = 0; i < by.size(); ++i) s.by.emplace_back(by[i], sorted(groups[i]));
 
@@ -84,16 +89,18 @@ History history(const Window& w, const Filter& f, int64_t bucket_ms, int64_t las
     if (r.type == EventType::kDisconnect) ++b.disconnects;
     change_in[static_cast<size_t>(i)] += r.delta;
     if (r.delta != 0)
-      for (int g = 0; g < 3; ++g) growth[g][std::string(who_field(who, growth_dims[g]))] += r.delta;
+      for (int g = 0; g < 3; ++g) growth[g][group_name(who_field(who, growth_dims[g]))] += r.delta;
   }
   // change_after[k]: the changes after the start of bucket k (k = n: none).
   std::vector<int64_t> change_after(static_cast<size_t>(n) + 1, 0);
   for (int64_t k = n - 1; k >= 0; --k)
     change_after[static_cast<size_t>(k)] = change_after[static_cast<size_t>(k) + 1] + change_in[static_cast<size_t>(k)];
-  int64_t before = active_now - change_after[0];
+  int64_t before = std::max<int64_t>(0, active_now - change_after[0]);
   for (int64_t i = 0; i < n; ++i) {
     Bucket& b = h.buckets[static_cast<size_t>(i)];
-    b.active = active_now - change_after[static_cast<size_t>(i) + 1];
+    // A bounded history can miss the opening of a session it saw close;
+    // never show fewer than none.
+    b.active = std::max<int64_t>(0, active_now - change_after[static_cast<size_t>(i) + 1]);
     b.delta = b.active - before;
     before = b.active;
     h.connects += b.connects;

@@ -140,8 +140,32 @@ void Tracker::hold(Event&& e, uint64_t key, const LogRecord& r) {
   queue_.push_back(std::move(q));
 }
 
+void Tracker::turn_into_reject(Backend& b, const Timestamp& t, std::string_view reason,
+                               std::string_view message) {
+  Queued& q = queue_[b.held_seq - queue_base_];
+  q.held = false;
+  Event& e = q.event;
+  e.type = EventType::kReject;
+  e.ts.clear();
+  e.tz.clear();
+  if (t.valid()) {
+    append_rfc3339(t, &e.ts);
+    if (t.zone == Timestamp::Zone::kAbbrev) e.tz = t.abbrev;
+  }
+  e.reason = reason;
+  e.message = message;
+  e.matched = Flag::kTrue;
+  b.stage = Stage::kReceived;  // nothing left to settle; forgotten by the caller or pid reuse
+  b.fatal.clear();
+  if (b.pid < 0 && nopid_last_held_ == q.backend) nopid_last_held_ = 0;
+}
+
 void Tracker::settle(Backend& b) {
   if (b.stage != Stage::kHeld) return;
+  if (!b.fatal.empty()) {
+    turn_into_reject(b, b.fatal_time, "other", b.fatal);
+    return;
+  }
   b.stage = Stage::kOpen;
   queue_[b.held_seq - queue_base_].held = false;
   if (b.pid < 0) {
@@ -244,10 +268,15 @@ void Tracker::on_disconnection(uint64_t key, uint32_t server, const LogRecord& r
                                const Message& m) {
   ++stats_.disconnection_lines;
   Backend* b = find(key);
+  if (b != nullptr && b->stage == Stage::kHeld && !b->fatal.empty()) {
+    b->fatal.clear();  // a disconnection: the FATAL ended a real session
+    b->end_reason = {};
+  }
   if (b != nullptr) settle(*b);
   Event e;
   if (b != nullptr && b->stage == Stage::kOpen) {
     e = base_event(EventType::kDisconnect, r, b);
+    if (e.app.empty()) e.app = r.app;  // PG <= 11 log no application_name; %a may
     e.reason = b->end_reason;
     e.matched = Flag::kTrue;
   } else {
@@ -270,20 +299,9 @@ void Tracker::on_disconnection(uint64_t key, uint32_t server, const LogRecord& r
 void Tracker::on_reject(uint64_t key, uint32_t server, const LogRecord& r, const Message& m) {
   Backend* b = find(key);
   if (b != nullptr && b->stage == Stage::kHeld) {  // the held connect was a reject all along
-    Queued& q = queue_[b->held_seq - queue_base_];
-    q.held = false;
-    Event& e = q.event;
-    e.type = EventType::kReject;
-    e.ts.clear();
-    e.tz.clear();
-    if (r.time.valid()) {
-      append_rfc3339(r.time, &e.ts);
-      if (r.time.zone == Timestamp::Zone::kAbbrev) e.tz = r.time.abbrev;
-    }
-    e.reason = m.reason;
-    e.message = r.message;
-    e.matched = Flag::kTrue;
-    if (b->pid < 0 && nopid_last_held_ == key) nopid_last_held_ = 0;
+    if (m.user.empty() == false && queue_[b->held_seq - queue_base_].event.user.empty())
+      queue_[b->held_seq - queue_base_].event.user = m.user;
+    turn_into_reject(*b, r.time, m.reason, r.message);
     forget(key);
     release();
     return;
@@ -318,6 +336,7 @@ void Tracker::on_reject(uint64_t key, uint32_t server, const LogRecord& r, const
 
 void Tracker::on_session_end(uint64_t key, const Message& m, uint32_t server, const LogRecord& r) {
   Backend* b = find(key);
+  if (b == nullptr && m.reason == "crash") return;  // no disconnection follows a crash
   if (b == nullptr) {  // its start is not in this stream; keep why it ends
     b = &create(key, server, r);
     b->stage = Stage::kOrphan;
@@ -352,6 +371,14 @@ void Tracker::on_server_down(uint32_t server, const LogRecord& r, const char* st
 
 bool Tracker::add(const LogRecord& r) {
   if (stopped_) return false;
+  if (r.pid < 0 && !r.session_id.empty()) {
+    // A session id but no pid (Azure's "%t-%c-"): the id carries the pid.
+    if (int64_t pid = pid_from_session_id(r.session_id); pid >= 0) {
+      LogRecord with_pid = r;
+      with_pid.pid = pid;
+      return add(with_pid);
+    }
+  }
   const uint32_t server = server_index(r.server);
   const Message m = classify_message(r.severity, r.message);
   const bool has_pid = r.pid >= 0;
@@ -406,7 +433,10 @@ bool Tracker::add(const LogRecord& r) {
         break;
       }
       case MsgKind::kSessionEnd:
-        if (nopid_end_reasons_.size() < 64) {
+        if (nopid_last_received_ != 0) {  // a probe that connected and reset
+          forget(nopid_last_received_);
+          nopid_last_received_ = 0;
+        } else if (nopid_end_reasons_.size() < 64) {
           bool shutdown = m.reason == "terminated" && servers_[server].shutting_down;
           nopid_end_reasons_.push_back(shutdown ? "shutdown" : m.reason);
         }
@@ -424,12 +454,16 @@ bool Tracker::add(const LogRecord& r) {
   switch (m.kind) {
     case MsgKind::kNone:
       if (Backend* b = has_pid ? find(key) : nullptr) {
-        if (r.severity == "FATAL" && (b->stage == Stage::kReceived || b->stage == Stage::kHeld)) {
+        if (r.severity == "FATAL" && b->stage == Stage::kReceived) {
           Message other;  // an unknown FATAL during set-up still refuses it
           other.kind = MsgKind::kReject;
           other.reason = "other";
-          other.after_authorization = b->stage == Stage::kHeld;
           on_reject(key, server, r, other);
+        } else if (r.severity == "FATAL" && b->stage == Stage::kHeld && b->fatal.empty()) {
+          // A set-up failure, or the end of a session whose statements this
+          // stream skipped: the next line of the backend tells.
+          b->fatal.assign(r.message);
+          b->fatal_time = r.time;
         } else {
           settle(*b);  // the backend's next line: it got through set-up
         }

@@ -75,6 +75,11 @@ class Tracker {
     uint64_t order = 0;        // insertion order, for eviction
     std::string_view end_reason;  // static text (message.cpp), or empty
     std::string session, user, db, app, host;
+    // kHeld: an unknown FATAL came before the connection settled. If the
+    // backend's next line is its `disconnection`, it was a session after
+    // all (set-up failures log none); otherwise it is a reject `other`.
+    std::string fatal;
+    Timestamp fatal_time;
   };
   struct Queued {
     Event event;
@@ -100,6 +105,8 @@ class Tracker {
   void emit(Event&& e);
   void hold(Event&& e, uint64_t key, const LogRecord& r);
   void settle(Backend& b);
+  void turn_into_reject(Backend& b, const Timestamp& t, std::string_view reason,
+                        std::string_view message);
   void release();
   void settle_older_than(int64_t ms);
 

@@ -119,12 +119,18 @@ void Window::record(EventType type, int8_t delta, int64_t wall_ms, const std::st
   history_.push_back(Record{wall_ms, type, delta, who});
 }
 
-void Window::open(std::string key, const Event& e, int64_t since_ms) {
-  while (active_.size() >= options_.max_active && !fifo_.empty()) {
+void Window::open(std::string key, const Event& e, int64_t since_ms, int64_t wall_ms) {
+  while (active_.size() >= options_.max_active && active_.count(key) == 0 && !fifo_.empty()) {
     auto [old, order] = fifo_.front();
     fifo_.pop_front();
     auto it = active_.find(old);
     if (it == active_.end() || it->second.order != order) continue;  // already gone
+    // Forgotten, so the history must see it go as it saw it come.
+    const Who& w = it->second.who;
+    std::string packed;
+    for (const std::string* f : {&w.user, &w.db, &w.app, &w.host}) packed.append(*f).push_back('\0');
+    packed.append(w.server);
+    record(EventType::kServer, -1, wall_ms, packed);
     active_.erase(it);
     ++evicted_;
   }
@@ -160,7 +166,7 @@ void Window::add(const Event& e) {
     case EventType::kConnect: {
       std::string key = session_key(e);
       bool known = active_.count(key) != 0;  // a repeated connect replaces it
-      open(std::move(key), e, sort);
+      open(std::move(key), e, sort, wall);
       ++totals_for(packed_).connects;
       record(EventType::kConnect, known ? 0 : 1, wall, packed_);
       break;
@@ -185,6 +191,12 @@ void Window::add(const Event& e) {
       auto it = active_.find(session_key(e));
       int8_t delta = 0;
       if (it != active_.end()) {  // a late reject closes the session it names
+        Event named = e;  // counted under the names the session had
+        const Who& w = it->second.who;
+        for (auto [mine, theirs] : {std::pair{&named.user, &w.user}, std::pair{&named.db, &w.db},
+                                    std::pair{&named.app, &w.app}, std::pair{&named.host, &w.host}})
+          if (mine->empty()) *mine = *theirs;
+        pack_who(named, &packed_);
         active_.erase(it);
         delta = -1;
       }

@@ -112,7 +112,7 @@ class Window {
 
  private:
   static std::string session_key(const Event& e);
-  void open(std::string key, const Event& e, int64_t since_ms);
+  void open(std::string key, const Event& e, int64_t since_ms, int64_t wall_ms);
   void record(EventType type, int8_t delta, int64_t wall_ms, const std::string& who);
   Totals& totals_for(const std::string& packed);
 

@@ -185,7 +185,7 @@ TEST_CASE("CsvlogFormat drops the CR at the end of a CRLF record that spans line
           "[csvlog_format]") {
   // A 9.6-12 record (application_name last, empty: unquoted) whose message
   // spans lines, from a file with CRLF line endings.
-  // BUG: feed() only strips the '\r' of a line that starts outside quotes;
+  // Regression (was a bug): feed() only strips the '\r' of a line that starts outside quotes;
   // the last line of a multi-line record starts inside them, so its '\r'
   // stays and the unquoted last field reads "\r": app == "\r".
   auto recs = feed_all({

@@ -253,7 +253,7 @@ TEST_CASE("JsonReader rejects malformed members", "[json_reader]") {
 TEST_CASE("JsonReader rejects raw control characters inside strings", "[json_reader]") {
   // JSON requires control characters in strings to be escaped. The reader
   // rejects them after an escape but not before one.
-  // BUG: the escape-free fast path of string_body() does not check for bytes
+  // Regression (was a bug): the escape-free fast path of string_body() does not check for bytes
   // below 0x20, so {"a":"x<TAB>y"} is accepted while {"a":"\"x<TAB>y"} is
   // rejected.
   CHECK_FALSE(parses("{\"a\":\"\\\"x\ty\"}"));
@@ -263,7 +263,7 @@ TEST_CASE("JsonReader rejects raw control characters inside strings", "[json_rea
 }
 
 TEST_CASE("JsonReader rejects malformed numbers", "[json_reader]") {
-  // BUG: value() takes any run of [0-9+-.eE] for a number, so these invalid
+  // Regression (was a bug): value() takes any run of [0-9+-.eE] for a number, so these invalid
   // JSON numbers are accepted (the header: false when the text is not one
   // well-formed JSON object).
   for (const char* text : {"{\"a\":-}", "{\"a\":+1}", "{\"a\":1.2.3}", "{\"a\":1-2}", "{\"a\":e5}",
@@ -274,7 +274,7 @@ TEST_CASE("JsonReader rejects malformed numbers", "[json_reader]") {
 }
 
 TEST_CASE("JsonReader rejects mismatched brackets in a nested value", "[json_reader]") {
-  // BUG: skip_nested() counts '{' and '[' as one depth and closes on either
+  // Regression (was a bug): skip_nested() counts '{' and '[' as one depth and closes on either
   // '}' or ']', so {"a":[1}} is accepted with a = "[1}".
   CHECK_FALSE(parses("{\"a\":[1}}"));
   CHECK_FALSE(parses("{\"a\":{\"b\":1]}"));

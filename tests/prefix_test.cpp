@@ -525,7 +525,7 @@ TEST_CASE("PrefixMatcher leaves fields it has no escape for untouched", "[prefix
 }
 
 TEST_CASE("PrefixMatcher overwrites the time of a record read before", "[prefix]") {
-  // BUG: match() sets the time only `if (!r->time.valid())`, so a record
+  // Regression (was a bug): match() sets the time only `if (!r->time.valid())`, so a record
   // that already holds a time (a reused LogRecord) keeps the old one,
   // although the header says match() fills the prefix fields.
   PrefixMatcher m = compiled("%m [%p] ");
@@ -672,7 +672,7 @@ TEST_CASE("PrefixMatcher::generic keeps the zone when a separator other than a s
           "[prefix]") {
   // A custom log_line_prefix such as '%t:%p:' (no brackets, so no pid by
   // shape): the time is still "2024-05-01 10:00:00 UTC".
-  // BUG: read_generic() scans the zone with ':' allowed (for "+05:30") and so
+  // Regression (was a bug): read_generic() scans the zone with ':' allowed (for "+05:30") and so
   // reads "UTC:4242:" as the zone; that fails, and its fallback parses the
   // time without any zone: kNone instead of kUtc, and the event's ts loses
   // its "Z".

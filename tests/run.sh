@@ -26,7 +26,9 @@ fi
 [ $unit_rc -eq 0 ] || [ $failed -gt 0 ] || failed=$((failed + 1))
 
 suites=(tests/*_test.sh)
-if [ "${PGCONN_SKIP_SERVER:-}" != 1 ]; then suites+=(tests/e2e/real_server_test.sh); fi
+if [ "${PGCONN_SKIP_SERVER:-}" != 1 ]; then
+  suites+=(tests/e2e/real_server_test.sh tests/e2e/agg_server_test.sh)
+fi
 for suite in "${suites[@]}"; do
   [ -x "$suite" ] || continue
   echo "== $suite"

@@ -264,7 +264,7 @@ TEST_CASE("StderrFormat does not take continuation lines starting with TAB for r
 
 TEST_CASE("StderrFormat does not take a secondary field for the first line of a report",
           "[stderr_format]") {
-  // BUG: the header says parse() returns false for a line that is not the
+  // Regression (was a bug): the header says parse() returns false for a line that is not the
   // first line of a report, but DETAIL/HINT/STATEMENT/LOCATION lines come
   // back as records (severity "DETAIL" ...), unlike csvlog and jsonlog,
   // which drop non-report severities.
@@ -323,7 +323,7 @@ TEST_CASE("StderrFormat resets the record for every line", "[stderr_format]") {
 
 TEST_CASE("StderrFormat with a fixed prefix resets the record for every line",
           "[stderr_format]") {
-  // BUG: in fixed-prefix mode parse() hands the caller's record straight to
+  // Regression (was a bug): in fixed-prefix mode parse() hands the caller's record straight to
   // PrefixMatcher::match() without resetting it (auto mode does reset it),
   // so a postmaster line keeps the user and database of the backend line
   // read before it, and its time (match() sets a time only when the record

@@ -170,7 +170,7 @@ TEST_CASE("parse_pg_time rejects what is not PostgreSQL's time form", "[timestam
 }
 
 TEST_CASE("parse_pg_time rejects a trailing space with no zone after it", "[timestamp]") {
-  // BUG: parse_zone() accepts an empty zone, so "2024-05-01 10:00:00 " (a
+  // Regression (was a bug): parse_zone() accepts an empty zone, so "2024-05-01 10:00:00 " (a
   // space and nothing) parses, although it is not of the documented form
   // "2024-05-01 10:00:00[.123][ ZONE]".
   Timestamp t;

@@ -187,7 +187,7 @@ int main(int argc, char** argv) {
   try {
     args = opts.parse(argc, argv);
   } catch (const cxxopts::exceptions::exception& e) {
-    return usage_error(e.what());
+    return usage_error(house_style(e.what()));
   }
   if (args.count("help")) {
     std::printf("%s\n\n%s", kUsageText, opts.help().c_str() + opts.help().find("\n") + 1);

@@ -1,0 +1,494 @@
+// render: Summary and History as text and JSON (render.hpp, SPEC.md §4,
+// the seeds' layout). Summaries are built by hand so that the exact text is
+// checked independently of the Window.
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "json_reader.hpp"
+#include "render.hpp"
+#include "summary.hpp"
+#include "timestamp.hpp"
+#include "window.hpp"
+
+using namespace pgconn;
+
+namespace {
+
+constexpr int64_t kMin = 60000;
+
+std::vector<Count> list(std::vector<std::pair<std::string, int64_t>> v) {
+  std::vector<Count> out;
+  for (auto& [name, n] : v) out.push_back(Count{name, n});
+  return out;
+}
+
+// The seeds' "Connection Overview" numbers.
+Summary seed_summary() {
+  Summary s;
+  s.active = 47;
+  s.by.emplace_back(Dimension::kDb, list({{"production", 32}, {"analytics", 8}, {"test", 7}}));
+  s.by.emplace_back(Dimension::kUser, list({{"app_user", 28}, {"readonly", 12}, {"admin", 7}}));
+  s.by.emplace_back(Dimension::kApp,
+                    list({{"rails", 20}, {"", 14}, {"sidekiq", 8}, {"psql", 5}}));
+  s.connects = 234;
+  s.disconnects = 187;
+  return s;
+}
+
+Filter filter(Dimension d, std::string v) {
+  Filter f;
+  f.field[static_cast<int>(d)] = std::move(v);
+  return f;
+}
+
+std::string summary_text(const Summary& s, const Filter& f = Filter{}) {
+  std::string out;
+  render_summary_text(s, f, &out);
+  return out;
+}
+
+std::string summary_json(const Summary& s) {
+  std::string out;
+  render_summary_json(s, &out);
+  return out;
+}
+
+int64_t wall(int h, int m) {
+  Timestamp t;
+  REQUIRE(parse_iso_time(fmt::format("2024-03-01T{:02}:{:02}:00Z", h, m), &t));
+  return t.wall_ms;
+}
+
+// The seeds' history: 40, 45, 52, 61 active in 15-minute buckets.
+History seed_history() {
+  History h;
+  h.bucket_ms = 15 * kMin;
+  h.from_ms = wall(10, 0);
+  h.to_ms = wall(11, 0);
+  const int64_t active[] = {40, 45, 52, 61};
+  const int64_t delta[] = {2, 5, 7, 9};
+  const uint64_t con[] = {60, 55, 9, 110};
+  const uint64_t dis[] = {58, 50, 2, 101};
+  const bool leak[] = {false, false, true, true};
+  for (int i = 0; i < 4; ++i) {
+    Bucket b;
+    b.start_ms = h.from_ms + i * h.bucket_ms;
+    b.active = active[i];
+    b.delta = delta[i];
+    b.connects = con[i];
+    b.disconnects = dis[i];
+    b.leak = leak[i];
+    h.buckets.push_back(b);
+    h.connects += con[i];
+    h.disconnects += dis[i];
+  }
+  h.net = static_cast<int64_t>(h.connects) - static_cast<int64_t>(h.disconnects);
+  h.growth.emplace_back(Dimension::kApp, list({{"rails", 15}, {"sidekiq", 6}}));
+  h.growth.emplace_back(Dimension::kUser, list({{"app_user", 21}}));
+  h.growth.emplace_back(Dimension::kHost,
+                        list({{"10.0.1.5", 9}, {"10.0.1.6", 7}, {"10.0.1.7", 4}, {"[local]", 1}}));
+  return h;
+}
+
+std::string history_text(const History& h, const Filter& f = Filter{}, int64_t last = 60 * kMin) {
+  std::string out;
+  render_history_text(h, f, last, &out);
+  return out;
+}
+
+Timestamp utc_zone() {
+  Timestamp t;
+  REQUIRE(parse_iso_time("2024-03-01T10:52:00Z", &t));
+  return t;
+}
+
+}  // namespace
+
+// ------------------------------------------------------------------ summary
+
+TEST_CASE("render: the summary text", "[render]") {
+  CHECK(summary_text(seed_summary()) ==
+        "Active connections: 47\n"
+        "\n"
+        "By database:\n"
+        "  production    32\n"
+        "  analytics      8\n"
+        "  test           7\n"
+        "\n"
+        "By user:\n"
+        "  app_user      28\n"
+        "  readonly      12\n"
+        "  admin          7\n"
+        "\n"
+        "By application:\n"
+        "  rails         20\n"
+        "  unknown       14\n"
+        "  sidekiq        8\n"
+        "  psql           5\n"
+        "\n"
+        "Session totals: 234 connects, 187 disconnects\n");
+}
+
+TEST_CASE("render: the summary has the seeds' column layout", "[render][seed]") {
+  // The seeds ("Connection Overview", "Filtered View") print names in a
+  // 12-column field and counts right-aligned in 4 ("  production    32").
+  // Only the order of "unknown" differs from the seed on purpose (SPEC.md
+  // §4: biggest first).
+  CHECK(summary_text(seed_summary()) ==
+        "Active connections: 47\n"
+        "\n"
+        "By database:\n"
+        "  production    32\n"
+        "  analytics      8\n"
+        "  test           7\n"
+        "\n"
+        "By user:\n"
+        "  app_user      28\n"
+        "  readonly      12\n"
+        "  admin          7\n"
+        "\n"
+        "By application:\n"
+        "  rails         20\n"
+        "  unknown       14\n"
+        "  sidekiq        8\n"
+        "  psql           5\n"
+        "\n"
+        "Session totals: 234 connects, 187 disconnects\n");
+}
+
+TEST_CASE("render: long names and big counts widen the columns", "[render]") {
+  Summary s;
+  s.active = 1234;
+  s.by.emplace_back(Dimension::kDb, list({{"a_rather_long_database", 1200}, {"x", 34}}));
+  s.by.emplace_back(Dimension::kApp, list({{"caf\xC3\xA9", 1234}}));
+  s.connects = 2000;
+  s.disconnects = 766;
+  CHECK(summary_text(s) ==
+        "Active connections: 1234\n"
+        "\n"
+        "By database:\n"
+        "  a_rather_long_database  1200\n"
+        "  x                         34\n"
+        "\n"
+        "By application:\n"
+        "  caf\xC3\xA9" "                    1234\n"
+        "\n"
+        "Session totals: 2000 connects, 766 disconnects\n");
+}
+
+TEST_CASE("render: the filtered summary leaves the filtered dimension out", "[render]") {
+  Summary s;
+  s.active = 32;
+  s.by.emplace_back(Dimension::kDb, list({{"production", 32}}));
+  s.by.emplace_back(Dimension::kUser, list({{"app_user", 25}, {"readonly", 5}, {"admin", 2}}));
+  s.by.emplace_back(Dimension::kApp, list({{"rails", 20}, {"sidekiq", 8}, {"psql", 4}}));
+  s.connects = 120;
+  s.disconnects = 88;
+  CHECK(summary_text(s, filter(Dimension::kDb, "production")) ==
+        "Active connections to 'production': 32\n"
+        "\n"
+        "By user:\n"
+        "  app_user      25\n"
+        "  readonly       5\n"
+        "  admin          2\n"
+        "\n"
+        "By application:\n"
+        "  rails         20\n"
+        "  sidekiq        8\n"
+        "  psql           4\n"
+        "\n"
+        "Session totals: 120 connects, 88 disconnects\n");
+
+  Filter two = filter(Dimension::kDb, "test");
+  two.field[static_cast<int>(Dimension::kUser)] = "admin";
+  Summary t;
+  t.active = 3;
+  t.by.emplace_back(Dimension::kDb, list({{"test", 3}}));
+  t.by.emplace_back(Dimension::kUser, list({{"admin", 3}}));
+  t.by.emplace_back(Dimension::kApp, list({{"psql", 2}, {"", 1}}));
+  t.connects = 3;
+  CHECK(summary_text(t, two) ==
+        "Active connections to 'test' for user 'admin': 3\n"
+        "\n"
+        "By application:\n"
+        "  psql           2\n"
+        "  unknown        1\n"
+        "\n"
+        "Session totals: 3 connects, 0 disconnects\n");
+
+  Summary u;
+  u.active = 0;
+  u.by.emplace_back(Dimension::kDb, std::vector<Count>{});
+  u.connects = 4;
+  u.disconnects = 4;
+  CHECK(summary_text(u, filter(Dimension::kApp, "cron")) ==
+        "Active connections from application 'cron': 0\n"
+        "\n"
+        "Session totals: 4 connects, 4 disconnects\n");
+  CHECK(summary_text(u, filter(Dimension::kHost, "10.0.1.5")).rfind(
+            "Active connections from host '10.0.1.5': 0\n", 0) == 0);
+  CHECK(summary_text(u, filter(Dimension::kServer, "db1")).rfind(
+            "Active connections on server 'db1': 0\n", 0) == 0);
+}
+
+TEST_CASE("render: rejects are listed by reason phrase", "[render]") {
+  Summary s;
+  s.active = 1;
+  s.by.emplace_back(Dimension::kDb, list({{"production", 1}}));
+  s.connects = 5;
+  s.disconnects = 4;
+  s.rejected = 4;
+  s.rejects = list({{"too_many_clients", 2}, {"role_limit", 1}, {"brand_new_reason", 1}});
+  CHECK(summary_text(s) ==
+        "Active connections: 1\n"
+        "\n"
+        "By database:\n"
+        "  production     1\n"
+        "\n"
+        "Session totals: 5 connects, 4 disconnects, 4 rejected\n"
+        "Rejected:\n"
+        "  too many connections                 2\n"
+        "  connection limit exceeded (role)     1\n"
+        "  brand_new_reason                     1\n");
+  CHECK(reason_phrase("db_limit") == "connection limit exceeded (database)");
+  CHECK(reason_phrase("reserved_slots") == "only reserved slots left");
+  CHECK(reason_phrase("something_else") == "something_else");
+}
+
+TEST_CASE("render: the empty state and a filter matching nothing", "[render]") {
+  Summary empty;
+  empty.no_data = true;
+  const std::string text = summary_text(empty);
+  CHECK(text.rfind("No connection data available.\n", 0) == 0);
+  CHECK(std::count(text.begin(), text.end(), '\n') == 2);  // the message and a hint
+  CHECK(text.find("pgconn-parse") != std::string::npos);
+
+  Summary none;
+  none.no_match = true;
+  CHECK(summary_text(none, filter(Dimension::kDb, "nope")) == "No connections match db=nope.\n");
+  Filter two = filter(Dimension::kUser, "admin");
+  two.field[static_cast<int>(Dimension::kDb)] = "test";
+  CHECK(summary_text(none, two) == "No connections match db=test, user=admin.\n");
+
+  History h;
+  h.no_data = true;
+  const std::string ht = history_text(h);
+  CHECK(ht.rfind("No connection data available.\n", 0) == 0);
+  History hn;
+  hn.no_match = true;
+  CHECK(history_text(hn, filter(Dimension::kApp, "x")) == "No connections match app=x.\n");
+}
+
+TEST_CASE("render: summary JSON", "[render]") {
+  Summary s;
+  s.active = 14;
+  s.by.emplace_back(Dimension::kDb, list({{"production", 9}, {"test", 2}}));
+  s.by.emplace_back(Dimension::kUser, list({{"app_user", 9}}));
+  s.by.emplace_back(Dimension::kApp, list({{"rails", 6}, {"", 1}}));
+  s.connects = 81;
+  s.disconnects = 67;
+  s.rejected = 1;
+  s.rejects = list({{"role_limit", 1}});
+  // SPEC.md §4's example, key for key.
+  CHECK(summary_json(s) ==
+        "{\"active\":14,\"connects\":81,\"disconnects\":67,\"rejects\":{\"role_limit\":1},"
+        "\"by\":{\"db\":{\"production\":9,\"test\":2},\"user\":{\"app_user\":9},"
+        "\"app\":{\"rails\":6,\"unknown\":1}}}\n");
+
+  // Names are JSON-escaped and the line parses back.
+  Summary e;
+  e.by.emplace_back(Dimension::kApp, list({{"a\"b\\c\x1b[2J", 1}}));
+  e.active = 1;
+  const std::string line = summary_json(e);
+  CHECK(line ==
+        "{\"active\":1,\"connects\":0,\"disconnects\":0,\"rejects\":{},"
+        "\"by\":{\"app\":{\"a\\\"b\\\\c\\u001b[2J\":1}}}\n");
+  JsonReader outer, by, app;
+  REQUIRE(outer.parse(line));
+  REQUIRE(outer.find("by") != nullptr);
+  REQUIRE(by.parse(outer.find("by")->value));
+  REQUIRE(app.parse(by.find("app")->value));
+  REQUIRE(app.members().size() == 1);
+  CHECK(app.members()[0].key == "a\"b\\c\x1b[2J");
+
+  Summary empty;
+  empty.no_data = true;
+  CHECK(summary_json(empty) ==
+        "{\"active\":0,\"connects\":0,\"disconnects\":0,\"rejects\":{},\"by\":{}}\n");
+}
+
+TEST_CASE("render: JSON has one key per shown name, also for an app named unknown",
+          "[render]") {
+  // Regression (was a bug): an application really named "unknown" and an unset one are two
+  // groups in summarize(), and render_summary_json writes both as
+  // "unknown": the object gets a duplicate key ({"unknown":2,"unknown":1})
+  // and jq keeps only the last count. The text view shows two "unknown"
+  // rows. Filters already treat them as one (Filter::matches).
+  Window w(WindowOptions{});
+  for (const char* id : {"1", "2", "3"}) {
+    Event e;
+    e.type = EventType::kConnect;
+    e.ts = "2024-03-01T10:00:00Z";
+    e.session = id;
+    e.app = id[0] == '3' ? "unknown" : "";
+    w.add(e);
+  }
+  const Summary s = summarize(w, Filter{}, {Dimension::kApp});
+  const std::string line = summary_json(s);
+  JsonReader outer, by, app;
+  REQUIRE(outer.parse(line));
+  REQUIRE(by.parse(outer.find("by")->value));
+  REQUIRE(app.parse(by.find("app")->value));
+  CHECK(app.members().size() == 1);
+  CHECK(app.integer("unknown") == 3);
+}
+
+// ------------------------------------------------------------------ history
+
+TEST_CASE("render: the history text", "[render][history]") {
+  CHECK(history_text(seed_history()) ==
+        "Last hour: 234 connects, 211 disconnects, +23 net\n"
+        "\n"
+        "10:00  40 active (+2)   60 connects,  58 disconnects\n"
+        "10:15  45 active (+5)   55 connects,  50 disconnects\n"
+        "10:30  52 active (+7)    9 connects,   2 disconnects  \u2190 potential leak\n"
+        "10:45  61 active (+9)  110 connects, 101 disconnects  \u2190 potential leak\n"
+        "\n"
+        "Trend: \u2581\u2582\u2585\u2588  40 \u2192 61 active\n"
+        "Growth:\n"
+        "  app   rails +15, sidekiq +6\n"
+        "  user  app_user +21\n"
+        "  host  10.0.1.5 +9, 10.0.1.6 +7, 10.0.1.7 +4, \u2026\n");
+}
+
+TEST_CASE("render: history text with flat buckets, a filter and no growth", "[render][history]") {
+  History h;
+  h.bucket_ms = 5 * kMin;
+  h.from_ms = wall(10, 30);
+  h.to_ms = wall(10, 40);
+  Bucket a;
+  a.start_ms = wall(10, 30);
+  a.active = 3;
+  Bucket b;
+  b.start_ms = wall(10, 35);
+  b.active = 0;
+  b.delta = -3;
+  b.disconnects = 3;
+  h.buckets = {a, b};
+  h.disconnects = 3;
+  h.net = -3;
+  h.growth.emplace_back(Dimension::kApp, std::vector<Count>{});
+  CHECK(history_text(h, filter(Dimension::kDb, "production"), 10 * kMin) ==
+        "Last 10 min (db=production): 0 connects, 3 disconnects, -3 net\n"
+        "\n"
+        "10:30  3 active       0 connects, 0 disconnects\n"
+        "10:35  0 active (-3)  0 connects, 3 disconnects\n"
+        "\n"
+        "Trend: \u2588\u2581  3 \u2192 0 active\n");
+}
+
+TEST_CASE("render: history JSON", "[render][history]") {
+  std::string out;
+  render_history_json(seed_history(), utc_zone(), &out);
+  CHECK(out ==
+        "{\"from\":\"2024-03-01T10:00:00Z\",\"to\":\"2024-03-01T11:00:00Z\",\"bucket_s\":900,"
+        "\"connects\":234,\"disconnects\":211,\"net\":23,\"buckets\":["
+        "{\"start\":\"2024-03-01T10:00:00Z\",\"active\":40,\"delta\":2,\"connects\":60,\"disconnects\":58,\"leak\":false},"
+        "{\"start\":\"2024-03-01T10:15:00Z\",\"active\":45,\"delta\":5,\"connects\":55,\"disconnects\":50,\"leak\":false},"
+        "{\"start\":\"2024-03-01T10:30:00Z\",\"active\":52,\"delta\":7,\"connects\":9,\"disconnects\":2,\"leak\":true},"
+        "{\"start\":\"2024-03-01T10:45:00Z\",\"active\":61,\"delta\":9,\"connects\":110,\"disconnects\":101,\"leak\":true}],"
+        "\"growth\":{\"app\":{\"rails\":15,\"sidekiq\":6},\"user\":{\"app_user\":21},"
+        "\"host\":{\"10.0.1.5\":9,\"10.0.1.6\":7,\"10.0.1.7\":4,\"[local]\":1}}}\n");
+
+  // The bucket times carry the log's own offset.
+  Timestamp zone;
+  REQUIRE(parse_iso_time("2024-03-01T10:52:00.123+05:30", &zone));
+  History h = seed_history();
+  h.buckets.resize(1);
+  h.growth.clear();
+  std::string z;
+  render_history_json(h, zone, &z);
+  CHECK(z.rfind("{\"from\":\"2024-03-01T10:00:00+05:30\",\"to\":\"2024-03-01T11:00:00+05:30\","
+                "\"bucket_s\":900,", 0) == 0);
+  CHECK(z.find("{\"start\":\"2024-03-01T10:00:00+05:30\",") != std::string::npos);
+  JsonReader r;
+  CHECK(r.parse(z));
+}
+
+// ---------------------------------------------------------- display_safe
+
+TEST_CASE("display_safe escapes ESC, control characters and DEL", "[render]") {
+  CHECK(display_safe("rails") == "rails");
+  CHECK(display_safe("") == "");
+  CHECK(display_safe("evil\x1b[2J\x1b]0;pwn\x07") == "evil\\x1b[2J\\x1b]0;pwn\\x07");
+  CHECK(display_safe("a\tb\nc\rd") == "a\\x09b\\x0ac\\x0dd");
+  CHECK(display_safe(std::string("a\0b", 3)) == "a\\x00b");
+  CHECK(display_safe("del\x7f") == "del\\x7f");
+  CHECK(display_safe("back\\slash") == "back\\\\slash");  // so an escape is unambiguous
+}
+
+TEST_CASE("display_safe escapes C1 controls and invalid UTF-8, keeps valid UTF-8", "[render]") {
+  CHECK(display_safe("caf\xC3\xA9") == "caf\xC3\xA9");
+  CHECK(display_safe("\xE6\x97\xA5\xE6\x9C\xAC") == "\xE6\x97\xA5\xE6\x9C\xAC");
+  CHECK(display_safe("\xF0\x9F\x98\x80") == "\xF0\x9F\x98\x80");
+  CHECK(display_safe("\xC2\xA0") == "\xC2\xA0");  // U+00A0 is printable
+  // U+009B (CSI) and U+0085 (NEL) encoded in UTF-8.
+  CHECK(display_safe("x\xC2\x9B" "2Jy") == "x\\xc2\\x9b2Jy");
+  CHECK(display_safe("\xC2\x85") == "\\xc2\\x85");
+  CHECK(display_safe("\xC2\x80") == "\\xc2\\x80");
+  // Raw 8-bit C1 bytes and other invalid bytes.
+  CHECK(display_safe("\x9B" "31m") == "\\x9b31m");
+  CHECK(display_safe("a\xFF" "b") == "a\\xffb");
+  CHECK(display_safe("\xC3") == "\\xc3");                  // cut sequence
+  CHECK(display_safe("\xC0\xAF") == "\\xc0\\xaf");         // overlong "/"
+  CHECK(display_safe("\xED\xA0\x80") == "\\xed\\xa0\\x80");  // a surrogate
+  CHECK(display_name("") == "unknown");
+  CHECK(display_name("x\x1b") == "x\\x1b");
+}
+
+TEST_CASE("render: names from the log never reach the text raw", "[render]") {
+  const std::string evil = "evil\x1b[2J\xC2\x9B" "0m\x07";
+  Summary s;
+  s.active = 1;
+  s.by.emplace_back(Dimension::kApp, list({{evil, 1}}));
+  const std::string text = summary_text(s);
+  CHECK(text.find('\x1b') == std::string::npos);
+  CHECK(text.find('\x07') == std::string::npos);
+  CHECK(text.find("\xC2\x9B") == std::string::npos);
+  CHECK(text.find("evil\\x1b[2J\\xc2\\x9b0m\\x07") != std::string::npos);
+
+  const std::string filtered = summary_text(s, filter(Dimension::kApp, evil));
+  CHECK(filtered.find('\x1b') == std::string::npos);
+  CHECK(filtered.find("from application 'evil\\x1b[2J") != std::string::npos);
+  Summary none;
+  none.no_match = true;
+  CHECK(summary_text(none, filter(Dimension::kUser, evil)).find('\x1b') == std::string::npos);
+
+  History h = seed_history();
+  h.growth[0].second = list({{evil, 3}});
+  const std::string ht = history_text(h, filter(Dimension::kDb, evil));
+  CHECK(ht.find('\x1b') == std::string::npos);
+  CHECK(ht.find('\x07') == std::string::npos);
+}
+
+TEST_CASE("render: a reject reason this version does not know is shown escaped", "[render]") {
+  // Regression (was a bug): reason_phrase() hands back an unknown reason as it is, and
+  // render_summary_text prints it without display_safe(): a `reason` in the
+  // event stream (untrusted input to pgconn-agg, like every name) reaches
+  // the terminal raw, ESC sequences included. render.hpp: "every name from
+  // the log passes through display_safe()"; SPEC.md §6: "control characters
+  // and terminal escapes ... never written raw to a terminal".
+  Summary s;
+  s.active = 0;
+  s.rejected = 1;
+  s.rejects = list({{"x\x1b[2J\x07", 1}});
+  const std::string text = summary_text(s);
+  CHECK(text.find('\x1b') == std::string::npos);
+  CHECK(text.find('\x07') == std::string::npos);
+  CHECK(text.find("x\\x1b[2J\\x07") != std::string::npos);
+}

@@ -1,0 +1,496 @@
+// summarize() and history(): the numbers pgconn-agg shows (summary.hpp,
+// SPEC.md §4). A Window is fed events built by hand.
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "event.hpp"
+#include "summary.hpp"
+#include "timestamp.hpp"
+#include "window.hpp"
+
+using namespace pgconn;
+
+namespace {
+
+constexpr int64_t kMin = 60000;
+
+std::string at(int h, int m, int s = 0) { return fmt::format("2024-03-01T{:02}:{:02}:{:02}Z", h, m, s); }
+
+// Wall-clock milliseconds of a time of 2024-03-01.
+int64_t wall(int h, int m, int s = 0) {
+  Timestamp t;
+  REQUIRE(parse_iso_time(at(h, m, s), &t));
+  return t.wall_ms;
+}
+
+struct S {
+  Event e;
+  S(EventType t, std::string ts, std::string session) {
+    e.type = t;
+    e.ts = std::move(ts);
+    e.session = std::move(session);
+  }
+  S& user(std::string v) { e.user = std::move(v); return *this; }
+  S& db(std::string v) { e.db = std::move(v); return *this; }
+  S& app(std::string v) { e.app = std::move(v); return *this; }
+  S& host(std::string v) { e.host = std::move(v); return *this; }
+  S& server(std::string v) { e.server = std::move(v); return *this; }
+  S& reason(std::string v) { e.reason = std::move(v); return *this; }
+  S& state(std::string v) { e.state = std::move(v); return *this; }
+  operator const Event&() const { return e; }
+};
+
+S con(std::string ts, std::string s) { return S(EventType::kConnect, std::move(ts), std::move(s)); }
+S dis(std::string ts, std::string s) { return S(EventType::kDisconnect, std::move(ts), std::move(s)); }
+S rej(std::string ts, std::string s) { return S(EventType::kReject, std::move(ts), std::move(s)); }
+
+Filter filter(Dimension d, std::string v) {
+  Filter f;
+  f.field[static_cast<int>(d)] = std::move(v);
+  return f;
+}
+
+using Counts = std::vector<std::pair<std::string, int64_t>>;
+Counts counts(const std::vector<Count>& c) {
+  Counts out;
+  for (const Count& x : c) out.emplace_back(x.name, x.n);
+  return out;
+}
+
+const std::vector<Dimension> kDefaultBy = {Dimension::kDb, Dimension::kUser, Dimension::kApp};
+
+// Per bucket: {active, delta, connects, disconnects, leak}.
+struct B {
+  int64_t active, delta;
+  uint64_t connects, disconnects;
+  bool leak;
+  bool operator==(const B& o) const {
+    return active == o.active && delta == o.delta && connects == o.connects &&
+           disconnects == o.disconnects && leak == o.leak;
+  }
+};
+std::vector<B> rows(const History& h) {
+  std::vector<B> out;
+  for (const Bucket& b : h.buckets) out.push_back(B{b.active, b.delta, b.connects, b.disconnects, b.leak});
+  return out;
+}
+std::vector<int64_t> starts(const History& h) {
+  std::vector<int64_t> out;
+  for (const Bucket& b : h.buckets) out.push_back(b.start_ms);
+  return out;
+}
+
+}  // namespace
+
+namespace Catch {
+template <>
+struct StringMaker<B> {
+  static std::string convert(const B& b) {
+    return fmt::format("{{active {} delta {} c {} d {}{}}}", b.active, b.delta, b.connects,
+                       b.disconnects, b.leak ? " LEAK" : "");
+  }
+};
+}  // namespace Catch
+
+// ---------------------------------------------------------------- summarize
+
+TEST_CASE("summarize: groups active sessions biggest first, ties by name", "[summary]") {
+  Window w(WindowOptions{});
+  w.add(con(at(10, 0), "1").user("app_user").db("production").app("rails"));
+  w.add(con(at(10, 0), "2").user("app_user").db("production").app("sidekiq"));
+  w.add(con(at(10, 0), "3").user("readonly").db("analytics").app("rails"));
+  w.add(con(at(10, 0), "4").user("admin").db("test").app("sidekiq"));
+  w.add(con(at(10, 0), "5").user("admin").db("test"));
+  w.add(con(at(10, 0), "6").user("admin").db("test"));
+  w.add(con(at(10, 0), "7").user("admin").db("test"));
+  w.add(con(at(10, 0), "8").user("zed").db("production").app("psql"));
+  w.add(dis(at(10, 1), "8").user("zed").db("production"));
+  Summary s = summarize(w, Filter{}, kDefaultBy);
+  CHECK_FALSE(s.no_data);
+  CHECK_FALSE(s.no_match);
+  CHECK(s.active == 7);
+  REQUIRE(s.by.size() == 3);
+  CHECK(s.by[0].first == Dimension::kDb);
+  CHECK(counts(s.by[0].second) == Counts{{"test", 4}, {"production", 2}, {"analytics", 1}});
+  CHECK(s.by[1].first == Dimension::kUser);
+  CHECK(counts(s.by[1].second) == Counts{{"admin", 4}, {"app_user", 2}, {"readonly", 1}});
+  CHECK(s.by[2].first == Dimension::kApp);
+  // An unset application_name is counted as "unknown" (how it is shown).
+  CHECK(counts(s.by[2].second) == Counts{{"unknown", 3}, {"rails", 2}, {"sidekiq", 2}});
+  CHECK(s.connects == 8);
+  CHECK(s.disconnects == 1);
+  CHECK(s.rejected == 0);
+  CHECK(s.rejects.empty());
+}
+
+TEST_CASE("summarize: --by order and dimensions are as asked", "[summary]") {
+  Window w(WindowOptions{});
+  w.add(con(at(10, 0), "1").user("u").db("d").app("rails").host("10.0.1.5").server("db1"));
+  w.add(con(at(10, 0), "2").user("u").db("d").app("rails").host("10.0.1.6").server("db1"));
+  w.add(con(at(10, 0), "3").user("u").db("d").app("psql").host("[local]").server("db2"));
+  Summary s = summarize(w, Filter{}, {Dimension::kApp, Dimension::kHost, Dimension::kServer});
+  REQUIRE(s.by.size() == 3);
+  CHECK(s.by[0].first == Dimension::kApp);
+  CHECK(counts(s.by[0].second) == Counts{{"rails", 2}, {"psql", 1}});
+  CHECK(s.by[1].first == Dimension::kHost);
+  CHECK(counts(s.by[1].second) == Counts{{"10.0.1.5", 1}, {"10.0.1.6", 1}, {"[local]", 1}});
+  CHECK(s.by[2].first == Dimension::kServer);
+  CHECK(counts(s.by[2].second) == Counts{{"db1", 2}, {"db2", 1}});
+}
+
+TEST_CASE("summarize: rejects by reason, biggest first", "[summary]") {
+  Window w(WindowOptions{});
+  w.add(rej(at(10, 0), "1").user("a").reason("too_many_clients"));
+  w.add(rej(at(10, 0), "2").user("a").reason("too_many_clients"));
+  w.add(rej(at(10, 0), "3").user("b").reason("role_limit"));
+  w.add(rej(at(10, 0), "4").user("b").reason("db_limit"));
+  Summary s = summarize(w, Filter{}, kDefaultBy);
+  CHECK_FALSE(s.no_data);
+  CHECK_FALSE(s.no_match);
+  CHECK(s.active == 0);
+  CHECK(s.rejected == 4);
+  CHECK(counts(s.rejects) == Counts{{"too_many_clients", 2}, {"db_limit", 1}, {"role_limit", 1}});
+  Summary b = summarize(w, filter(Dimension::kUser, "b"), kDefaultBy);
+  CHECK(b.rejected == 2);
+  CHECK(counts(b.rejects) == Counts{{"db_limit", 1}, {"role_limit", 1}});
+}
+
+TEST_CASE("summarize: filters are exact, case-sensitive and ANDed", "[summary]") {
+  Window w(WindowOptions{});
+  w.add(con(at(10, 0), "1").user("app_user").db("production").app("rails"));
+  w.add(con(at(10, 0), "2").user("app_user").db("production").app("rails"));
+  w.add(con(at(10, 0), "3").user("admin").db("production"));
+  w.add(con(at(10, 0), "4").user("admin").db("test").app("psql"));
+  w.add(con(at(10, 0), "5").user("admin").db("production").app("psql"));
+  w.add(dis(at(10, 1), "5").user("admin").db("production"));
+  w.add(rej(at(10, 2), "6").user("admin").db("production").reason("db_limit"));
+
+  Summary s = summarize(w, filter(Dimension::kDb, "production"), kDefaultBy);
+  CHECK(s.active == 3);
+  CHECK(s.connects == 4);
+  CHECK(s.disconnects == 1);
+  CHECK(s.rejected == 1);
+  CHECK(counts(s.by[1].second) == Counts{{"app_user", 2}, {"admin", 1}});
+
+  CHECK(summarize(w, filter(Dimension::kDb, "Production"), kDefaultBy).no_match);
+  CHECK(summarize(w, filter(Dimension::kDb, "prod"), kDefaultBy).no_match);
+
+  Filter both = filter(Dimension::kDb, "production");
+  both.field[static_cast<int>(Dimension::kUser)] = "admin";
+  Summary a = summarize(w, both, kDefaultBy);
+  CHECK(a.active == 1);
+  CHECK(a.connects == 2);  // sessions 3 and 5
+  CHECK(a.disconnects == 1);
+  CHECK(a.rejected == 1);
+
+  // "unknown" is the empty application_name.
+  Summary u = summarize(w, filter(Dimension::kApp, "unknown"), kDefaultBy);
+  CHECK(u.active == 1);
+  CHECK(u.connects == 1);
+  // The disconnect of session 5 counts under its connect's app, psql.
+  Summary p = summarize(w, filter(Dimension::kApp, "psql"), kDefaultBy);
+  CHECK(p.active == 1);
+  CHECK(p.connects == 2);
+  CHECK(p.disconnects == 1);
+}
+
+TEST_CASE("summarize: no_data and no_match", "[summary]") {
+  Window w(WindowOptions{});
+  Summary empty = summarize(w, Filter{}, kDefaultBy);
+  CHECK(empty.no_data);
+  CHECK(empty.active == 0);
+  Summary empty_f = summarize(w, filter(Dimension::kDb, "x"), kDefaultBy);
+  CHECK(empty_f.no_data);
+
+  w.add(con(at(10, 0), "1").user("u").db("d"));
+  w.add(con(at(10, 0), "2").user("v").db("d"));
+  w.add(dis(at(10, 1), "2").user("v").db("d"));
+  CHECK_FALSE(summarize(w, Filter{}, kDefaultBy).no_data);
+  Summary none = summarize(w, filter(Dimension::kUser, "nobody"), kDefaultBy);
+  CHECK_FALSE(none.no_data);
+  CHECK(none.no_match);
+  // A filter that matches only closed sessions is a match with 0 active.
+  Summary closed = summarize(w, filter(Dimension::kUser, "v"), kDefaultBy);
+  CHECK_FALSE(closed.no_match);
+  CHECK(closed.active == 0);
+  CHECK(closed.connects == 1);
+
+  w.clear();
+  CHECK(summarize(w, Filter{}, kDefaultBy).no_data);
+}
+
+TEST_CASE("summarize: a server crash empties that server's share only", "[summary]") {
+  Window w(WindowOptions{});
+  w.add(con(at(10, 0), "1").db("d").server("db1"));
+  w.add(con(at(10, 0), "2").db("d").server("db2"));
+  w.add(S(EventType::kServer, at(10, 1), "").server("db1").state("crash"));
+  Summary s = summarize(w, Filter{}, {Dimension::kServer});
+  CHECK(s.active == 1);
+  CHECK(counts(s.by[0].second) == Counts{{"db2", 1}});
+  CHECK(s.disconnects == 0);
+}
+
+// ------------------------------------------------------------------ history
+
+TEST_CASE("history: buckets are aligned to multiples of the bucket", "[summary][history]") {
+  Window w(WindowOptions{});
+  w.add(con(at(10, 7), "1").app("a"));
+  w.add(con(at(10, 52, 30), "2").app("a"));
+  History h = history(w, Filter{}, 15 * kMin, 60 * kMin);
+  CHECK_FALSE(h.no_data);
+  CHECK_FALSE(h.no_match);
+  CHECK(h.bucket_ms == 15 * kMin);
+  CHECK(h.from_ms == wall(10, 0));
+  CHECK(h.to_ms == wall(11, 0));
+  CHECK(starts(h) == std::vector<int64_t>{wall(10, 0), wall(10, 15), wall(10, 30), wall(10, 45)});
+  CHECK(rows(h) == std::vector<B>{{1, 1, 1, 0, true}, {1, 0, 0, 0, false},
+                                  {1, 0, 0, 0, false}, {2, 1, 1, 0, true}});
+  CHECK(h.connects == 2);
+  CHECK(h.disconnects == 0);
+  CHECK(h.net == 2);
+}
+
+TEST_CASE("history: the newest bucket holds the newest event, also on a boundary",
+          "[summary][history]") {
+  Window w(WindowOptions{});
+  w.add(con(at(10, 7), "1"));
+  w.add(con(at(11, 0, 0), "2"));
+  History h = history(w, Filter{}, 15 * kMin, 60 * kMin);
+  CHECK(starts(h) == std::vector<int64_t>{wall(10, 15), wall(10, 30), wall(10, 45), wall(11, 0)});
+  CHECK(h.to_ms == wall(11, 15));
+  // The 10:07 session is older than the history but counted as active.
+  CHECK(rows(h) == std::vector<B>{{1, 0, 0, 0, false}, {1, 0, 0, 0, false},
+                                  {1, 0, 0, 0, false}, {2, 1, 1, 0, true}});
+  CHECK(h.connects == 1);
+  CHECK(h.net == 1);
+
+  // An event at the last millisecond of a bucket stays in it.
+  Window v(WindowOptions{});
+  v.add(con("2024-03-01T10:59:59.999Z", "1"));
+  History g = history(v, Filter{}, 15 * kMin, 60 * kMin);
+  CHECK(g.buckets.back().start_ms == wall(10, 45));
+  CHECK(g.buckets.back().connects == 1);
+}
+
+TEST_CASE("history: --last/--bucket buckets, empty ones included", "[summary][history]") {
+  Window w(WindowOptions{});
+  w.add(con(at(10, 31), "1"));
+  w.add(con(at(10, 58), "2"));
+  History h = history(w, Filter{}, 5 * kMin, 30 * kMin);
+  REQUIRE(h.buckets.size() == 6);
+  CHECK(starts(h) == std::vector<int64_t>{wall(10, 30), wall(10, 35), wall(10, 40), wall(10, 45),
+                                          wall(10, 50), wall(10, 55)});
+  CHECK(h.bucket_ms == 5 * kMin);
+  CHECK(rows(h) == std::vector<B>{{1, 1, 1, 0, true}, {1, 0, 0, 0, false}, {1, 0, 0, 0, false},
+                                  {1, 0, 0, 0, false}, {1, 0, 0, 0, false}, {2, 1, 1, 0, true}});
+
+  CHECK(history(w, Filter{}, 15 * kMin, 60 * kMin).buckets.size() == 4);
+  CHECK(history(w, Filter{}, 60 * kMin, 60 * kMin).buckets.size() == 1);
+  CHECK(history(w, Filter{}, 10 * kMin, 120 * kMin).buckets.size() == 12);
+  // At least one bucket.
+  CHECK(history(w, Filter{}, 60 * kMin, 15 * kMin).buckets.size() == 1);
+}
+
+TEST_CASE("history: buckets follow the log's local time, not UTC", "[summary][history]") {
+  Window w(WindowOptions{});
+  w.add(con("2024-03-01T10:20:00+05:30", "1"));  // 04:50 UTC
+  History h = history(w, Filter{}, 60 * kMin, 60 * kMin);
+  REQUIRE(h.buckets.size() == 1);
+  CHECK(h.buckets[0].start_ms == wall(10, 0));  // not 09:30 (04:00 UTC)
+  CHECK(h.buckets[0].connects == 1);
+}
+
+TEST_CASE("history: active is counted over the whole stream, delta from the first start",
+          "[summary][history]") {
+  Window w(WindowOptions{});
+  // Three sessions opened long before the history; one ends inside it.
+  w.add(con(at(8, 0), "old1").app("rails"));
+  w.add(con(at(8, 0), "old2").app("rails"));
+  w.add(con(at(8, 0), "old3").app("rails"));
+  w.add(con(at(10, 5), "n1").app("rails"));
+  w.add(con(at(10, 20), "n2").app("rails"));
+  w.add(dis(at(10, 21), "old1"));
+  w.add(con(at(10, 50), "n3").app("rails"));
+  History h = history(w, Filter{}, 15 * kMin, 60 * kMin);
+  CHECK(rows(h) == std::vector<B>{{4, 1, 1, 0, true}, {4, 0, 1, 1, false},
+                                  {4, 0, 0, 0, false}, {5, 1, 1, 0, true}});
+  CHECK(h.connects == 3);
+  CHECK(h.disconnects == 1);
+  CHECK(h.net == 2);
+}
+
+TEST_CASE("history: connects and disconnects are counted per bucket", "[summary][history]") {
+  Window w(WindowOptions{});
+  w.add(con(at(10, 1), "1"));
+  w.add(con(at(10, 2), "2"));
+  w.add(dis(at(10, 3), "1"));
+  w.add(dis(at(10, 16), "2"));
+  w.add(dis(at(10, 17), "standalone"));  // counted, changes nothing
+  w.add(rej(at(10, 18), "r").reason("auth_failed"));  // neither
+  w.add(con(at(10, 46), "3"));
+  w.add(dis(at(10, 47), "3"));
+  History h = history(w, Filter{}, 15 * kMin, 60 * kMin);
+  CHECK(rows(h) == std::vector<B>{{1, 1, 2, 1, false}, {0, -1, 0, 2, false},
+                                  {0, 0, 0, 0, false}, {0, 0, 1, 1, false}});
+  CHECK(h.connects == 3);
+  CHECK(h.disconnects == 4);
+  CHECK(h.net == -1);
+}
+
+TEST_CASE("history: a leak is the third rising bucket in a row", "[summary][history]") {
+  Window w(WindowOptions{});
+  // Every bucket: two sessions open, one of them ends: +1 with a disconnect.
+  int id = 0;
+  for (int m : {0, 15, 30, 45}) {
+    std::string a = std::to_string(++id), b = std::to_string(++id);
+    w.add(con(at(10, m + 1), a));
+    w.add(con(at(10, m + 2), b));
+    w.add(dis(at(10, m + 3), a));
+  }
+  History h = history(w, Filter{}, 15 * kMin, 60 * kMin);
+  CHECK(rows(h) == std::vector<B>{{1, 1, 2, 1, false}, {2, 1, 2, 1, false},
+                                  {3, 1, 2, 1, true}, {4, 1, 2, 1, true}});
+
+  // A flat bucket breaks the run.
+  Window v(WindowOptions{});
+  id = 0;
+  for (int m : {0, 15, 30, 45}) {
+    std::string a = std::to_string(++id), b = std::to_string(++id);
+    v.add(con(at(10, m + 1), a));
+    if (m != 15) v.add(con(at(10, m + 2), b));
+    v.add(dis(at(10, m + 3), a));
+  }
+  History g = history(v, Filter{}, 15 * kMin, 60 * kMin);
+  CHECK(rows(g) == std::vector<B>{{1, 1, 2, 1, false}, {1, 0, 1, 1, false},
+                                  {2, 1, 2, 1, false}, {3, 1, 2, 1, false}});
+}
+
+TEST_CASE("history: rising with no disconnects is a leak; flat or falling never",
+          "[summary][history]") {
+  Window w(WindowOptions{});
+  w.add(con(at(9, 0), "old1"));
+  w.add(con(at(9, 0), "old2"));
+  w.add(con(at(10, 1), "1"));                   // +1, no disconnect: leak
+  w.add(dis(at(10, 16), "old1"));               // -1
+  w.add(con(at(10, 31), "2"));                  // 0: one in, one out
+  w.add(dis(at(10, 32), "old2"));
+  w.add(con(at(10, 46), "3"));                  // +2 with no disconnect: leak
+  w.add(con(at(10, 47), "4"));
+  History h = history(w, Filter{}, 15 * kMin, 60 * kMin);
+  CHECK(rows(h) == std::vector<B>{{3, 1, 1, 0, true}, {2, -1, 0, 1, false},
+                                  {2, 0, 1, 1, false}, {4, 2, 2, 0, true}});
+}
+
+TEST_CASE("history: a server crash lowers active without disconnects", "[summary][history]") {
+  Window w(WindowOptions{});
+  w.add(con(at(10, 1), "1"));
+  w.add(con(at(10, 2), "2"));
+  w.add(con(at(10, 3), "3"));
+  w.add(S(EventType::kServer, at(10, 20), "").state("crash"));
+  w.add(con(at(10, 21), "4"));
+  History h = history(w, Filter{}, 15 * kMin, 30 * kMin);
+  CHECK(rows(h) == std::vector<B>{{3, 3, 3, 0, true}, {1, -2, 1, 0, false}});
+  CHECK(h.net == 4);
+}
+
+TEST_CASE("history: growth per app, user and host, positive only", "[summary][history]") {
+  Window w(WindowOptions{});
+  w.add(con(at(9, 0), "old").app("sidekiq").user("app_user").host("10.0.1.9"));
+  w.add(con(at(10, 1), "1").app("rails").user("app_user").host("10.0.1.5"));
+  w.add(con(at(10, 2), "2").app("rails").user("app_user").host("10.0.1.5"));
+  w.add(con(at(10, 3), "3").app("rails").user("web").host("10.0.1.6"));
+  w.add(con(at(10, 4), "4").user("admin").host("[local]"));
+  w.add(con(at(10, 5), "5").app("psql").user("admin").host("[local]"));
+  w.add(dis(at(10, 6), "5").user("admin").host("[local]"));  // psql: net 0
+  w.add(dis(at(10, 7), "old").user("app_user").host("10.0.1.9"));  // sidekiq: -1
+  History h = history(w, Filter{}, 15 * kMin, 60 * kMin);
+  REQUIRE(h.growth.size() == 3);
+  CHECK(h.growth[0].first == Dimension::kApp);
+  CHECK(counts(h.growth[0].second) == Counts{{"rails", 3}, {"unknown", 1}});
+  CHECK(h.growth[1].first == Dimension::kUser);
+  CHECK(counts(h.growth[1].second) == Counts{{"admin", 1}, {"app_user", 1}, {"web", 1}});
+  CHECK(h.growth[2].first == Dimension::kHost);
+  CHECK(counts(h.growth[2].second) == Counts{{"10.0.1.5", 2}, {"10.0.1.6", 1}, {"[local]", 1}});
+}
+
+TEST_CASE("history: filters apply to buckets, active and growth", "[summary][history]") {
+  Window w(WindowOptions{});
+  w.add(con(at(9, 0), "p0").db("production").app("rails"));
+  w.add(con(at(10, 1), "p1").db("production").app("rails"));
+  w.add(con(at(10, 2), "t1").db("test").app("psql"));
+  w.add(con(at(10, 16), "t2").db("test").app("psql"));
+  w.add(dis(at(10, 17), "p0").db("production"));
+  History h = history(w, filter(Dimension::kDb, "production"), 15 * kMin, 30 * kMin);
+  CHECK(rows(h) == std::vector<B>{{2, 1, 1, 0, true}, {1, -1, 0, 1, false}});
+  CHECK(counts(h.growth[0].second).empty());  // rails: +1 -1
+  History t = history(w, filter(Dimension::kDb, "test"), 15 * kMin, 30 * kMin);
+  CHECK(rows(t) == std::vector<B>{{1, 1, 1, 0, true}, {2, 1, 1, 0, true}});
+  CHECK(counts(t.growth[0].second) == Counts{{"psql", 2}});
+
+  History none = history(w, filter(Dimension::kDb, "nope"), 15 * kMin, 30 * kMin);
+  CHECK(none.no_match);
+  CHECK_FALSE(none.no_data);
+  // The bucket times come from the whole stream, not from the filtered part.
+  CHECK(none.buckets.back().start_ms == wall(10, 15));
+
+  Window empty(WindowOptions{});
+  CHECK(history(empty, Filter{}, 15 * kMin, 60 * kMin).no_data);
+}
+
+TEST_CASE("history: past max_events the totals shrink but active stays exact",
+          "[summary][history]") {
+  WindowOptions o;
+  o.max_events = 2;
+  Window w(o);
+  w.add(con(at(10, 46), "1"));
+  w.add(con(at(10, 47), "2"));
+  w.add(con(at(10, 48), "3"));
+  History h = history(w, Filter{}, 15 * kMin, 15 * kMin);
+  REQUIRE(h.buckets.size() == 1);
+  CHECK(h.buckets[0].active == 3);
+  CHECK(h.buckets[0].connects == 2);
+}
+
+TEST_CASE("history: forgotten sessions past max_active never make active negative",
+          "[summary][history]") {
+  // Regression (was a bug): Window::open() drops the oldest session past max_active without a
+  // record of -1, while its connect's +1 stays in history(); walking back
+  // from the (exact) active count then gives negative counts for the
+  // buckets before. Here: max_active 1, three connects in the last bucket
+  // -> active -2 in each earlier bucket.
+  WindowOptions o;
+  o.max_active = 1;
+  Window w(o);
+  w.add(con(at(10, 46), "1"));
+  w.add(con(at(10, 47), "2"));
+  w.add(con(at(10, 48), "3"));
+  History h = history(w, Filter{}, 15 * kMin, 60 * kMin);
+  for (const Bucket& b : h.buckets) {
+    INFO("bucket at " << (b.start_ms - wall(10, 0)) / kMin << " min past 10:00");
+    CHECK(b.active >= 0);
+  }
+  CHECK(h.buckets.back().active == 1);
+}
+
+TEST_CASE("history: a reject closing a session counts under that session's names",
+          "[summary][history]") {
+  // Regression (was a bug): Window::add() records the -1 of a reject that closes an open
+  // session under the reject's own names (a disconnect borrows its
+  // connect's app; a reject does not). A reject line without
+  // application_name then escapes an --app filter and the buckets before it
+  // go negative: connect app=rails at 10:46, reject without app at 10:47,
+  // history --app=rails -> active -1 at the end of 10:00, 10:15, 10:30.
+  Window w(WindowOptions{});
+  w.add(con(at(10, 46), "1").user("u").db("d").app("rails"));
+  w.add(rej(at(10, 47), "1").user("u").db("d").reason("db_limit"));
+  REQUIRE(w.active().empty());
+  History h = history(w, filter(Dimension::kApp, "rails"), 15 * kMin, 60 * kMin);
+  for (const Bucket& b : h.buckets) CHECK(b.active >= 0);
+  CHECK(h.buckets.back().active == 0);
+}

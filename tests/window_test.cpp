@@ -1,0 +1,446 @@
+// Window: the active set, session totals and the bounded event history of
+// pgconn-agg (window.hpp, SPEC.md §2 "Semantics that matter", §4). Events
+// are built by hand; times are RFC 3339 strings as pgconn-parse writes them.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cstdint>
+#include <iterator>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "event.hpp"
+#include "timestamp.hpp"
+#include "window.hpp"
+
+using namespace pgconn;
+
+namespace {
+
+// "2024-03-01T10:07:00Z" for at(10, 7).
+std::string at(int h, int m, int s = 0) { return fmt::format("2024-03-01T{:02}:{:02}:{:02}Z", h, m, s); }
+
+// An event built by hand: W(kConnect, at(10, 0), "s1").user("u").app("rails").
+struct W {
+  Event e;
+  W(EventType t, std::string ts, std::string session) {
+    e.type = t;
+    e.ts = std::move(ts);
+    e.session = std::move(session);
+  }
+  W& user(std::string v) { e.user = std::move(v); return *this; }
+  W& db(std::string v) { e.db = std::move(v); return *this; }
+  W& app(std::string v) { e.app = std::move(v); return *this; }
+  W& host(std::string v) { e.host = std::move(v); return *this; }
+  W& server(std::string v) { e.server = std::move(v); return *this; }
+  W& reason(std::string v) { e.reason = std::move(v); return *this; }
+  W& state(std::string v) { e.state = std::move(v); return *this; }
+  W& pid(int64_t v) { e.pid = v; return *this; }
+  operator const Event&() const { return e; }
+};
+
+W connect(std::string ts, std::string s) { return W(EventType::kConnect, std::move(ts), std::move(s)); }
+W disconnect(std::string ts, std::string s) { return W(EventType::kDisconnect, std::move(ts), std::move(s)); }
+W reject(std::string ts, std::string s) { return W(EventType::kReject, std::move(ts), std::move(s)); }
+W server_event(std::string ts, std::string state) {
+  return W(EventType::kServer, std::move(ts), "").state(std::move(state));
+}
+
+// The session ids (without the server part of the key) of the active set.
+std::set<std::string> active_sessions(const Window& w) {
+  std::set<std::string> out;
+  for (const auto& [key, s] : w.active()) out.insert(key.substr(key.find('\0') + 1));
+  return out;
+}
+
+uint64_t total_connects(const Window& w) {
+  uint64_t n = 0;
+  for (const auto& [k, t] : w.totals()) n += t.connects;
+  return n;
+}
+uint64_t total_disconnects(const Window& w) {
+  uint64_t n = 0;
+  for (const auto& [k, t] : w.totals()) n += t.disconnects;
+  return n;
+}
+
+std::string packed(std::string user, std::string db, std::string app, std::string host,
+                   std::string server = "") {
+  Event e;
+  e.user = user;
+  e.db = db;
+  e.app = app;
+  e.host = host;
+  e.server = server;
+  std::string out;
+  pack_who(e, &out);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("Window: a connect opens a session, its disconnect closes it", "[window]") {
+  Window w(WindowOptions{});
+  CHECK(w.empty());
+  w.add(connect(at(10, 0), "s1").user("app_user").db("production").app("rails").host("10.0.1.5"));
+  w.add(connect(at(10, 1), "s2").user("admin").db("test").app("psql"));
+  CHECK(active_sessions(w) == std::set<std::string>{"s1", "s2"});
+  const Window::Session& s1 = w.active().begin()->second.who.user == "app_user"
+                                  ? w.active().begin()->second
+                                  : std::next(w.active().begin())->second;
+  CHECK(s1.who.db == "production");
+  CHECK(s1.who.app == "rails");
+  CHECK(s1.who.host == "10.0.1.5");
+  w.add(disconnect(at(10, 2), "s1").user("app_user").db("production"));
+  CHECK(active_sessions(w) == std::set<std::string>{"s2"});
+  CHECK_FALSE(w.empty());
+  CHECK(w.events() == 3);
+  CHECK(total_connects(w) == 2);
+  CHECK(total_disconnects(w) == 1);
+  REQUIRE(w.history().size() == 3);
+  CHECK(w.history()[0].delta == 1);
+  CHECK(w.history()[2].type == EventType::kDisconnect);
+  CHECK(w.history()[2].delta == -1);
+}
+
+TEST_CASE("Window: a standalone disconnect is counted but never makes the set negative",
+          "[window]") {
+  Window w(WindowOptions{});
+  w.add(disconnect(at(10, 0), "never-seen").user("u").db("d"));
+  w.add(disconnect(at(10, 0), "never-seen").user("u").db("d"));
+  CHECK(w.active().empty());
+  CHECK(total_disconnects(w) == 2);
+  REQUIRE(w.history().size() == 2);
+  CHECK(w.history()[0].delta == 0);
+  CHECK(w.history()[1].delta == 0);
+  // A later connect still counts as one open session.
+  w.add(connect(at(10, 1), "s1").user("u").db("d"));
+  CHECK(w.active().size() == 1);
+  w.add(disconnect(at(10, 2), "s1").user("u").db("d"));
+  w.add(disconnect(at(10, 3), "s1").user("u").db("d"));  // its end logged twice
+  CHECK(w.active().empty());
+  CHECK(w.history().back().delta == 0);
+}
+
+TEST_CASE("Window: a reject naming an open session closes it", "[window]") {
+  Window w(WindowOptions{});
+  w.add(connect(at(10, 0), "s1").user("u").db("d").app("a"));
+  w.add(connect(at(10, 0), "s2").user("u").db("d").app("a"));
+  w.add(reject(at(10, 0, 1), "s1").user("u").db("d").app("a").reason("role_limit"));
+  CHECK(active_sessions(w) == std::set<std::string>{"s2"});
+  CHECK(w.history().back().type == EventType::kReject);
+  CHECK(w.history().back().delta == -1);
+  // A reject of a session never opened changes nothing.
+  w.add(reject(at(10, 1), "s9").user("u").db("d").reason("auth_failed"));
+  CHECK(active_sessions(w) == std::set<std::string>{"s2"});
+  CHECK(w.history().back().delta == 0);
+  // Rejects are counted by reason; one without a reason as "other".
+  w.add(reject(at(10, 2), "s8").user("u").db("d"));
+  std::map<std::string, uint64_t> rejects;
+  for (const auto& [k, t] : w.totals())
+    for (const auto& [reason, n] : t.rejects) rejects[reason] += n;
+  CHECK(rejects == std::map<std::string, uint64_t>{{"auth_failed", 1}, {"other", 1}, {"role_limit", 1}});
+  // A reject is neither a connect nor a disconnect.
+  CHECK(total_connects(w) == 2);
+  CHECK(total_disconnects(w) == 0);
+}
+
+TEST_CASE("Window: a repeated connect of the same session replaces it", "[window]") {
+  Window w(WindowOptions{});
+  w.add(connect(at(10, 0), "s1").user("u").db("d").app("old"));
+  w.add(connect(at(10, 1), "s1").user("u").db("d").app("new"));
+  REQUIRE(w.active().size() == 1);
+  CHECK(w.active().begin()->second.who.app == "new");
+  CHECK(total_connects(w) == 2);
+  REQUIRE(w.history().size() == 2);
+  CHECK(w.history()[1].delta == 0);  // the active count did not grow
+  w.add(disconnect(at(10, 2), "s1").user("u").db("d"));
+  CHECK(w.active().empty());
+}
+
+TEST_CASE("Window: a server crash or shutdown closes that server's sessions only", "[window]") {
+  Window w(WindowOptions{});
+  w.add(connect(at(10, 0), "a1").user("u").db("d").server("db1"));
+  w.add(connect(at(10, 0), "a2").user("u").db("d").server("db1"));
+  w.add(connect(at(10, 0), "b1").user("u").db("d").server("db2"));
+  w.add(connect(at(10, 0), "n1").user("u").db("d"));  // no server label
+  const size_t records = w.history().size();
+
+  w.add(server_event(at(10, 1), "ready").server("db1"));
+  CHECK(w.active().size() == 4);
+  CHECK(w.history().size() == records);
+
+  w.add(server_event(at(10, 2), "crash").server("db1"));
+  CHECK(active_sessions(w) == std::set<std::string>{"b1", "n1"});
+  // Each dropped session is one record of -1, under its own names.
+  REQUIRE(w.history().size() == records + 2);
+  for (size_t i = records; i < w.history().size(); ++i) {
+    CHECK(w.history()[i].type == EventType::kServer);
+    CHECK(w.history()[i].delta == -1);
+    CHECK(unpack_who(w.history()[i].who).server == "db1");
+  }
+  // A crash or shutdown is not a disconnect.
+  CHECK(total_disconnects(w) == 0);
+
+  w.add(server_event(at(10, 3), "shutdown"));  // the unlabelled server
+  CHECK(active_sessions(w) == std::set<std::string>{"b1"});
+  w.add(server_event(at(10, 4), "shutdown").server("db2"));
+  CHECK(w.active().empty());
+  // The disconnect that a crash made redundant changes nothing.
+  w.add(disconnect(at(10, 5), "a1").user("u").db("d").server("db1"));
+  CHECK(w.active().empty());
+  CHECK(w.history().back().delta == 0);
+}
+
+TEST_CASE("Window: the same session id on two servers is two sessions", "[window]") {
+  Window w(WindowOptions{});
+  w.add(connect(at(10, 0), "42-1").server("db1"));
+  w.add(connect(at(10, 0), "42-1").server("db2"));
+  CHECK(w.active().size() == 2);
+  w.add(disconnect(at(10, 1), "42-1").server("db2"));
+  REQUIRE(w.active().size() == 1);
+  CHECK(w.active().begin()->second.who.server == "db1");
+}
+
+TEST_CASE("Window: without a session key the pid joins connect and disconnect", "[window]") {
+  Window w(WindowOptions{});
+  w.add(connect(at(10, 0), "").pid(812).user("u"));
+  w.add(connect(at(10, 0), "").pid(813).user("u"));
+  w.add(disconnect(at(10, 1), "").pid(812).user("u"));
+  REQUIRE(w.active().size() == 1);
+  CHECK(w.active().begin()->second.pid == 813);
+}
+
+TEST_CASE("Window: a disconnect is counted under its connect's application", "[window]") {
+  Window w(WindowOptions{});
+  w.add(connect(at(10, 0), "s1").user("u").db("d").app("rails").host("h"));
+  w.add(disconnect(at(10, 1), "s1").user("u").db("d").host("h"));  // the line has no app
+  REQUIRE(w.totals().count(packed("u", "d", "rails", "h")) == 1);
+  const Window::Totals& t = w.totals().at(packed("u", "d", "rails", "h"));
+  CHECK(t.connects == 1);
+  CHECK(t.disconnects == 1);
+  CHECK(w.totals().count(packed("u", "d", "", "h")) == 0);
+  CHECK(unpack_who(w.history().back().who).app == "rails");
+}
+
+TEST_CASE("Window: totals are kept per name combination", "[window]") {
+  Window w(WindowOptions{});
+  w.add(connect(at(10, 0), "s1").user("u1").db("d1").app("a1").host("h1"));
+  w.add(connect(at(10, 0), "s2").user("u1").db("d1").app("a1").host("h1"));
+  w.add(connect(at(10, 0), "s3").user("u2").db("d1").host("h2"));
+  w.add(connect(at(10, 0), "s4").user("u1").db("d1").app("a1").host("h1").server("db2"));
+  w.add(reject(at(10, 1), "s5").user("u2").db("d1").host("h2").reason("no_hba_entry"));
+  CHECK(w.totals().size() == 3);
+  CHECK(w.totals().at(packed("u1", "d1", "a1", "h1")).connects == 2);
+  CHECK(w.totals().at(packed("u1", "d1", "a1", "h1", "db2")).connects == 1);
+  const Window::Totals& t = w.totals().at(packed("u2", "d1", "", "h2"));
+  CHECK(t.connects == 1);
+  CHECK(t.rejects.at("no_hba_entry") == 1);
+
+  // Filters apply to the totals through their names.
+  Filter f;
+  f.field[static_cast<int>(Dimension::kUser)] = "u1";
+  uint64_t n = 0;
+  for (const auto& [k, tt] : w.totals())
+    if (f.matches(unpack_who(k))) n += tt.connects;
+  CHECK(n == 3);
+  f.field[static_cast<int>(Dimension::kServer)] = "db2";
+  n = 0;
+  for (const auto& [k, tt] : w.totals())
+    if (f.matches(unpack_who(k))) n += tt.connects;
+  CHECK(n == 1);
+}
+
+TEST_CASE("Window: name combinations past max_totals are counted together", "[window]") {
+  WindowOptions o;
+  o.max_totals = 2;
+  Window w(o);
+  w.add(connect(at(10, 0), "s1").user("a"));
+  w.add(connect(at(10, 0), "s2").user("b"));
+  w.add(connect(at(10, 0), "s3").user("c"));
+  w.add(connect(at(10, 0), "s4").user("d"));
+  w.add(connect(at(10, 0), "s5").user("a"));  // a known combination still has its own
+  CHECK(w.totals_overflow() == 2);
+  CHECK(total_connects(w) == 5);
+  CHECK(w.totals().size() == 3);
+  CHECK(w.totals().at(packed("a", "", "", "")).connects == 2);
+  CHECK(w.active().size() == 5);  // the active set is not affected
+}
+
+TEST_CASE("Window: past max_active the oldest session is forgotten and counted", "[window]") {
+  WindowOptions o;
+  o.max_active = 3;
+  Window w(o);
+  for (int i = 1; i <= 5; ++i) w.add(connect(at(10, i), fmt::format("s{}", i)));
+  CHECK(active_sessions(w) == std::set<std::string>{"s3", "s4", "s5"});
+  CHECK(w.evicted() == 2);
+  // Closing sessions makes room: no eviction while under the cap.
+  w.add(disconnect(at(10, 6), "s3"));
+  w.add(connect(at(10, 7), "s6"));
+  CHECK(active_sessions(w) == std::set<std::string>{"s4", "s5", "s6"});
+  CHECK(w.evicted() == 2);
+  // An evicted session's disconnect is standalone now.
+  w.add(disconnect(at(10, 8), "s1"));
+  CHECK(w.active().size() == 3);
+}
+
+TEST_CASE("Window: a repeated connect at the max_active cap evicts nothing", "[window]") {
+  // Regression (was a bug): Window::open() evicts before it looks whether the key is already
+  // open, so re-opening a session at the cap forgets another, live session
+  // and counts it in evicted(): the set does not grow, nothing must go.
+  WindowOptions o;
+  o.max_active = 2;
+  Window w(o);
+  w.add(connect(at(10, 0), "s1"));
+  w.add(connect(at(10, 1), "s2"));
+  w.add(connect(at(10, 2), "s2"));
+  CHECK(active_sessions(w) == std::set<std::string>{"s1", "s2"});
+  CHECK(w.evicted() == 0);
+}
+
+TEST_CASE("Window: the active set stays bounded over many sessions", "[window]") {
+  WindowOptions o;
+  o.max_active = 100;
+  o.max_events = 50;
+  Window w(o);
+  for (int i = 0; i < 20000; ++i) w.add(connect(at(10, 0), std::to_string(i)));
+  CHECK(w.active().size() == 100);
+  CHECK(w.evicted() == 19900);
+  CHECK(w.history().size() == 50);
+}
+
+TEST_CASE("Window: max_events keeps the newest records", "[window]") {
+  WindowOptions o;
+  o.max_events = 3;
+  Window w(o);
+  for (int i = 1; i <= 5; ++i) w.add(connect(at(10, i), fmt::format("s{}", i)));
+  REQUIRE(w.history().size() == 3);
+  std::vector<std::string> sessions;
+  Timestamp t3, t5;
+  REQUIRE(parse_iso_time(at(10, 3), &t3));
+  REQUIRE(parse_iso_time(at(10, 5), &t5));
+  CHECK(w.history().front().wall_ms == t3.wall_ms);
+  CHECK(w.history().back().wall_ms == t5.wall_ms);
+  // The records bound --history only: the active set and totals are exact.
+  CHECK(w.active().size() == 5);
+  CHECK(total_connects(w) == 5);
+  CHECK(w.events() == 5);
+}
+
+TEST_CASE("Window: clear() forgets everything", "[window]") {
+  WindowOptions o;
+  o.max_active = 1;
+  Window w(o);
+  w.add(connect(at(10, 0), "s1").user("u"));
+  w.add(connect(at(10, 1), "s2").user("u"));
+  w.add(reject(at(10, 2), "s3").reason("auth_failed"));
+  REQUIRE(w.evicted() == 1);
+  w.clear();
+  CHECK(w.empty());
+  CHECK(w.events() == 0);
+  CHECK(w.active().empty());
+  CHECK(w.history().empty());
+  CHECK(w.totals().empty());
+  CHECK(w.evicted() == 0);
+  CHECK_FALSE(w.newest().valid());
+  // Still usable: a disconnect of a session from before the clear is standalone.
+  w.add(disconnect(at(10, 3), "s2").user("u"));
+  CHECK(w.active().empty());
+  CHECK(w.history().back().delta == 0);
+  w.add(connect(at(10, 4), "s4").user("u"));
+  CHECK(w.active().size() == 1);
+  CHECK(w.newest().valid());
+}
+
+TEST_CASE("Window: events without ts count and are placed at the newest time", "[window]") {
+  Window w(WindowOptions{});
+  w.add(connect("", "s0").user("u"));  // nothing timed yet
+  CHECK(w.active().size() == 1);
+  CHECK_FALSE(w.newest().valid());
+  w.add(connect(at(10, 5), "s1").user("u"));
+  w.add(connect("", "s2").user("u"));
+  w.add(connect("not a time", "s3").user("u"));
+  CHECK(w.active().size() == 4);
+  Timestamp t;
+  REQUIRE(parse_iso_time(at(10, 5), &t));
+  REQUIRE(w.newest().valid());
+  CHECK(w.newest().wall_ms == t.wall_ms);
+  REQUIRE(w.history().size() == 4);
+  CHECK(w.history()[2].wall_ms == t.wall_ms);
+  CHECK(w.history()[3].wall_ms == t.wall_ms);
+}
+
+TEST_CASE("Window: newest() is the latest time, not the last line", "[window]") {
+  Window w(WindowOptions{});
+  w.add(connect("2024-03-01T10:30:00.250+02:00", "s1"));
+  w.add(connect(at(8, 0), "s2"));  // 08:00Z is earlier than 10:30+02:00 (08:30Z)
+  REQUIRE(w.newest().valid());
+  CHECK(w.newest().zone == Timestamp::Zone::kOffset);
+  CHECK(w.newest().offset_min == 120);
+}
+
+TEST_CASE("Filter: exact, case-sensitive, ANDed; unknown matches an empty name", "[window]") {
+  Who who{"app_user", "production", "", "10.0.1.5", "db1"};
+  Filter f;
+  CHECK(f.empty());
+  CHECK(f.matches(who));
+  f.field[static_cast<int>(Dimension::kDb)] = "production";
+  CHECK_FALSE(f.empty());
+  CHECK(f.matches(who));
+  f.field[static_cast<int>(Dimension::kDb)] = "Production";
+  CHECK_FALSE(f.matches(who));
+  f.field[static_cast<int>(Dimension::kDb)] = "prod";
+  CHECK_FALSE(f.matches(who));  // no partial matches
+  f.field[static_cast<int>(Dimension::kDb)] = "production";
+  f.field[static_cast<int>(Dimension::kUser)] = "admin";
+  CHECK_FALSE(f.matches(who));  // AND
+  f.field[static_cast<int>(Dimension::kUser)] = "app_user";
+  f.field[static_cast<int>(Dimension::kApp)] = "unknown";
+  CHECK(f.matches(who));
+  f.field[static_cast<int>(Dimension::kHost)] = "10.0.1.5";
+  f.field[static_cast<int>(Dimension::kServer)] = "db1";
+  CHECK(f.matches(who));
+  f.field[static_cast<int>(Dimension::kServer)] = "db2";
+  CHECK_FALSE(f.matches(who));
+
+  Filter g;
+  g.field[static_cast<int>(Dimension::kApp)] = "";  // an empty value is not "any"
+  CHECK(g.matches(who));
+  Who named{"u", "d", "rails", "h", ""};
+  CHECK_FALSE(g.matches(named));
+  Filter unknown;
+  unknown.field[static_cast<int>(Dimension::kApp)] = "unknown";
+  CHECK_FALSE(unknown.matches(named));
+}
+
+TEST_CASE("pack_who and unpack_who round trip; dimension names", "[window]") {
+  Event e;
+  e.user = "u";
+  e.db = "d b";
+  e.app = "";
+  e.host = "[local]";
+  e.server = "db1";
+  std::string p;
+  pack_who(e, &p);
+  WhoView v = unpack_who(p);
+  CHECK(v.user == "u");
+  CHECK(v.db == "d b");
+  CHECK(v.app == "");
+  CHECK(v.host == "[local]");
+  CHECK(v.server == "db1");
+  CHECK(who_field(v, Dimension::kHost) == "[local]");
+
+  for (std::string_view name : {"db", "user", "app", "host", "server"}) {
+    Dimension d;
+    REQUIRE(parse_dimension(name, &d));
+    CHECK(dimension_name(d) == name);
+  }
+  Dimension d;
+  CHECK_FALSE(parse_dimension("bogus", &d));
+  CHECK_FALSE(parse_dimension("", &d));
+  CHECK_FALSE(parse_dimension("DB", &d));
+}
