@@ -33,6 +33,30 @@ struct Event {
   std::string server;   // --label or the syslog host
 };
 
+// The same fields as views, for readers that only look: the event stream's
+// decoder hands these out without copying the line's strings. Views point
+// into the decoded line or into an Event; they live as long as those.
+struct EventView {
+  EventType type = EventType::kConnect;
+  std::string_view ts, tz;
+  int64_t pid = -1;
+  std::string_view session, user, db, app, host;
+  int32_t port = -1;
+  Flag replication = Flag::kUnset;
+  int64_t duration_ms = -1;
+  std::string_view reason, message;
+  Flag matched = Flag::kUnset;
+  std::string_view state, server;
+
+  EventView() = default;
+  // Views into `e` (implicit: every reader of an Event can read this).
+  EventView(const Event& e)
+      : type(e.type), ts(e.ts), tz(e.tz), pid(e.pid), session(e.session), user(e.user),
+        db(e.db), app(e.app), host(e.host), port(e.port), replication(e.replication),
+        duration_ms(e.duration_ms), reason(e.reason), message(e.message), matched(e.matched),
+        state(e.state), server(e.server) {}
+};
+
 // "connect", "disconnect", "reject", "server".
 std::string_view event_type_name(EventType t);
 

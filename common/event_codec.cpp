@@ -1,6 +1,11 @@
 #include "event_codec.hpp"
 
 #include <cctype>
+#include <cstring>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include <string>
 
 #include <fmt/format.h>
@@ -194,23 +199,25 @@ Flag to_flag(std::string_view v) {
   return v == "true" ? Flag::kTrue : v == "false" ? Flag::kFalse : Flag::kUnset;
 }
 
-void clear(Event* e) {
-  e->ts.clear();
-  e->tz.clear();
-  e->pid = -1;
-  e->session.clear();
-  e->user.clear();
-  e->db.clear();
-  e->app.clear();
-  e->host.clear();
-  e->port = -1;
-  e->replication = Flag::kUnset;
-  e->duration_ms = -1;
-  e->reason.clear();
-  e->message.clear();
-  e->matched = Flag::kUnset;
-  e->state.clear();
-  e->server.clear();
+// Copies a view's fields into an Event (reusing its strings' capacity).
+void assign(const EventView& v, Event* e) {
+  e->type = v.type;
+  e->ts.assign(v.ts);
+  e->tz.assign(v.tz);
+  e->pid = v.pid;
+  e->session.assign(v.session);
+  e->user.assign(v.user);
+  e->db.assign(v.db);
+  e->app.assign(v.app);
+  e->host.assign(v.host);
+  e->port = v.port;
+  e->replication = v.replication;
+  e->duration_ms = v.duration_ms;
+  e->reason.assign(v.reason);
+  e->message.assign(v.message);
+  e->matched = v.matched;
+  e->state.assign(v.state);
+  e->server.assign(v.server);
 }
 
 // The TSV escapes of encode_tsv, undone.
@@ -240,22 +247,30 @@ void tsv_unescape(std::string_view v, std::string* out) {
   }
 }
 
-// Sets one field by its key; false for a value of the wrong type.
-bool set_field(std::string_view key, std::string_view v, bool is_string, Event* e) {
-  auto str = [&](std::string* f) {
+// key == literal, with the length known at compile time so the compare is
+// inlined (this runs a dozen times per event).
+template <size_t N>
+bool is(std::string_view key, const char (&literal)[N]) {
+  return key.size() == N - 1 && std::memcmp(key.data(), literal, N - 1) == 0;
+}
+
+// Sets one field by its key; false for a value of the wrong type. Strings
+// become views of `v`.
+bool set_view_field(std::string_view key, std::string_view v, bool is_string, EventView* e) {
+  auto str = [&](std::string_view* f) {
     if (!is_string) return false;
-    f->assign(v);
+    *f = v;
     return true;
   };
   auto num = [&](int64_t* f) { return !is_string && to_int64(v, f); };
   switch (key.size() > 0 ? key[0] : 0) {
     case 't':
-      if (key == "ts") return str(&e->ts);
-      if (key == "tz") return str(&e->tz);
+      if (is(key, "ts")) return str(&e->ts);
+      if (is(key, "tz")) return str(&e->tz);
       break;
     case 'p':
-      if (key == "pid") return num(&e->pid);
-      if (key == "port") {
+      if (is(key, "pid")) return num(&e->pid);
+      if (is(key, "port")) {
         int64_t p;
         if (!num(&p) || p > 65535) return false;
         e->port = static_cast<int32_t>(p);
@@ -263,33 +278,33 @@ bool set_field(std::string_view key, std::string_view v, bool is_string, Event* 
       }
       break;
     case 's':
-      if (key == "session") return str(&e->session);
-      if (key == "state") return str(&e->state);
-      if (key == "server") return str(&e->server);
+      if (is(key, "session")) return str(&e->session);
+      if (is(key, "state")) return str(&e->state);
+      if (is(key, "server")) return str(&e->server);
       break;
     case 'u':
-      if (key == "user") return str(&e->user);
+      if (is(key, "user")) return str(&e->user);
       break;
     case 'd':
-      if (key == "db") return str(&e->db);
-      if (key == "duration_ms") return num(&e->duration_ms);
+      if (is(key, "db")) return str(&e->db);
+      if (is(key, "duration_ms")) return num(&e->duration_ms);
       break;
     case 'a':
-      if (key == "app") return str(&e->app);
+      if (is(key, "app")) return str(&e->app);
       break;
     case 'h':
-      if (key == "host") return str(&e->host);
+      if (is(key, "host")) return str(&e->host);
       break;
     case 'r':
-      if (key == "reason") return str(&e->reason);
-      if (key == "replication") {
+      if (is(key, "reason")) return str(&e->reason);
+      if (is(key, "replication")) {
         e->replication = to_flag(v);
         return !is_string && e->replication != Flag::kUnset;
       }
       break;
     case 'm':
-      if (key == "message") return str(&e->message);
-      if (key == "matched") {
+      if (is(key, "message")) return str(&e->message);
+      if (is(key, "matched")) {
         e->matched = to_flag(v);
         return !is_string && e->matched != Flag::kUnset;
       }
@@ -298,11 +313,30 @@ bool set_field(std::string_view key, std::string_view v, bool is_string, Event* 
   return true;  // a key this version does not know
 }
 
+// The first '"', '\\' or control byte in [p, end), or end: 16 bytes at a
+// time (strings are most of an event line).
+const char* string_end(const char* p, const char* end) {
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  const __m128i control = _mm_set1_epi8(0x1F);
+  while (end - p >= 16) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
+                               _mm_cmpeq_epi8(_mm_min_epu8(v, control), v));
+    int mask = _mm_movemask_epi8(hit);
+    if (mask != 0) return p + __builtin_ctz(static_cast<unsigned>(mask));
+    p += 16;
+  }
+#endif
+  while (p < end && *p != '"' && *p != '\\' && static_cast<unsigned char>(*p) >= 0x20) ++p;
+  return p;
+}
+
 // The lines pgconn-parse writes: no white space, keys without escapes, flat
-// values. Reads them without building a member list. Returns false, having
-// set nothing that matters, for anything else (the general reader then
-// reads the line).
-bool decode_json_fast(std::string_view line, Event* e, Decoded* result) {
+// values. Reads them into views without a copy. Returns false for anything
+// else (the general reader then reads the line).
+bool decode_json_fast(std::string_view line, EventView* e, Decoded* result) {
   const char* p = line.data();
   const char* end = p + line.size();
   if (line.size() < 10 || line.substr(0, 9) != "{\"type\":\"") return false;
@@ -310,32 +344,32 @@ bool decode_json_fast(std::string_view line, Event* e, Decoded* result) {
   const char* name = p;
   while (p < end && *p != '"' && *p != '\\') ++p;
   if (p >= end || *p != '"') return false;
+  *e = EventView();
   if (!parse_event_type(std::string_view(name, p - name), &e->type)) {
     *result = Decoded::kSkip;
     return true;
   }
-  clear(e);
   ++p;
   while (p < end && *p == ',') {
     ++p;
     if (p >= end || *p != '"') return false;
     const char* key = ++p;
-    while (p < end && *p != '"' && *p != '\\') ++p;
+    p = string_end(p, end);
     if (p + 1 >= end || *p != '"' || p[1] != ':') return false;
     std::string_view k(key, p - key);
     p += 2;
     if (p < end && *p == '"') {
       const char* v = ++p;
-      while (p < end && *p != '"' && *p != '\\') ++p;
+      p = string_end(p, end);
       if (p >= end || *p != '"') return false;  // escapes: the general reader
-      if (!set_field(k, std::string_view(v, p - v), true, e)) return false;
+      if (!set_view_field(k, std::string_view(v, p - v), true, e)) return false;
       ++p;
     } else {
       const char* v = p;
       while (p < end && *p != ',' && *p != '}') ++p;
       std::string_view raw(v, p - v);
       if (raw != "null" && raw != "true" && raw != "false" && !is_json_number(raw)) return false;
-      if (raw != "null" && !set_field(k, raw, false, e)) return false;
+      if (raw != "null" && !set_view_field(k, raw, false, e)) return false;
     }
   }
   if (p + 1 != end || *p != '}') return false;
@@ -343,9 +377,8 @@ bool decode_json_fast(std::string_view line, Event* e, Decoded* result) {
   return true;
 }
 
+// Any JSON object (white space, escapes, nested values of unknown keys).
 Decoded decode_json(std::string_view line, Event* e, std::string_view* why) {
-  Decoded fast;
-  if (decode_json_fast(line, e, &fast)) return fast;
   thread_local JsonReader json;
   if (!json.parse(line)) {
     *why = "not a JSON object";
@@ -356,15 +389,18 @@ Decoded decode_json(std::string_view line, Event* e, std::string_view* why) {
     *why = "no \"type\"";
     return Decoded::kMalformed;
   }
-  if (!parse_event_type(type->value, &e->type)) return Decoded::kSkip;
-  clear(e);
+  EventView v;
+  if (!parse_event_type(type->value, &v.type)) return Decoded::kSkip;
   for (const JsonReader::Member& m : json.members()) {
     if (m.type == JsonReader::Type::kNull || m.key == "type") continue;
-    if (!set_field(m.key, m.value, m.type == JsonReader::Type::kString, e)) {
+    // An object or array is the wrong type for every field of ours; under
+    // an unknown key it is ignored like any other value.
+    if (!set_view_field(m.key, m.value, m.type == JsonReader::Type::kString, &v)) {
       *why = "a field has the wrong type";
       return Decoded::kMalformed;
     }
   }
+  assign(v, e);
   return Decoded::kEvent;
 }
 
@@ -388,29 +424,50 @@ Decoded decode_tsv(std::string_view line, Event* e, std::string_view* why) {
     *why = "not 17 tab-separated columns";
     return Decoded::kMalformed;
   }
-  if (!parse_event_type(cols[0], &e->type)) return Decoded::kSkip;
-  clear(e);
-  thread_local std::string value;
+  EventView v;
+  if (!parse_event_type(cols[0], &v.type)) return Decoded::kSkip;
+  thread_local std::string values[17];
   for (size_t i = 1; i < 17; ++i) {
     if (cols[i].empty()) continue;
-    tsv_unescape(cols[i], &value);
-    if (!set_field(kColumns[i], value, kStringColumn[i], e)) {
+    tsv_unescape(cols[i], &values[i]);
+    if (!set_view_field(kColumns[i], values[i], kStringColumn[i], &v)) {
       *why = "a column has the wrong type";
       return Decoded::kMalformed;
     }
   }
+  assign(v, e);
   return Decoded::kEvent;
+}
+
+// Lines the fast path does not take: TSV, and JSON in any form.
+Decoded decode_general(std::string_view line, Event* e, std::string_view* why) {
+  size_t i = 0;
+  while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+  if (i == line.size()) return Decoded::kSkip;
+  if (line[i] == '{') return decode_json(line, e, why);
+  return decode_tsv(line, e, why);
 }
 
 }  // namespace
 
 Decoded decode_event(std::string_view line, Event* e, std::string_view* why) {
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-  size_t i = 0;
-  while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
-  if (i == line.size()) return Decoded::kSkip;
-  if (line[i] == '{') return decode_json(line, e, why);
-  return decode_tsv(line, e, why);
+  EventView v;
+  Decoded fast;
+  if (decode_json_fast(line, &v, &fast)) {
+    if (fast == Decoded::kEvent) assign(v, e);
+    return fast;
+  }
+  return decode_general(line, e, why);
+}
+
+Decoded decode_event(std::string_view line, EventView* v, Event* storage, std::string_view* why) {
+  if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+  Decoded fast;
+  if (decode_json_fast(line, v, &fast)) return fast;
+  Decoded d = decode_general(line, storage, why);
+  if (d == Decoded::kEvent) *v = EventView(*storage);
+  return d;
 }
 
 }  // namespace pgconn

@@ -41,4 +41,9 @@ enum class Decoded {
 // (its strings keep their capacity, so a reused Event costs no allocation).
 Decoded decode_event(std::string_view line, Event* e, std::string_view* why);
 
+// The same into views: the lines pgconn-parse writes are read without a
+// copy (views into `line`); any other line is decoded into *storage and the
+// views point there. Valid while `line` and *storage are.
+Decoded decode_event(std::string_view line, EventView* v, Event* storage, std::string_view* why);
+
 }  // namespace pgconn

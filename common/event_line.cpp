@@ -20,9 +20,9 @@ std::string clock(std::string_view ts) {
 }
 
 // "user: app_user, db: production" with what is known.
-std::string who(const Event& e, bool with_host) {
+std::string who(const EventView& e, bool with_host) {
   std::string s;
-  auto add = [&](std::string_view label, const std::string& v) {
+  auto add = [&](std::string_view label, std::string_view v) {
     if (v.empty()) return;
     if (!s.empty()) s += ", ";
     s += fmt::format("{}: {}", label, display_safe(v));
@@ -52,7 +52,7 @@ std::string_view end_phrase(std::string_view r) {
   return r;
 }
 
-void render_event_line(const Event& e, const Palette& p, bool with_server, std::string* out) {
+void render_event_line(const EventView& e, const Palette& p, bool with_server, std::string* out) {
   auto it = std::back_inserter(*out);
   const fmt::text_style* style = &p.connect;
   std::string_view mark = "[+]";

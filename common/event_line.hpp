@@ -16,7 +16,7 @@ namespace pgconn {
 
 // Appends the line for `e` and a newline. `with_server`: name the server
 // (the stream carries several).
-void render_event_line(const Event& e, const Palette& p, bool with_server, std::string* out);
+void render_event_line(const EventView& e, const Palette& p, bool with_server, std::string* out);
 
 // A readable phrase for a disconnect reason ("terminated by an
 // administrator"); the reason itself for one this version does not know.

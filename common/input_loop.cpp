@@ -3,6 +3,7 @@
 #include <cerrno>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "line_reader.hpp"
@@ -20,7 +21,8 @@ void on_stop_signal(int) { g_stop = 1; }
 bool read_one(int fd, std::string_view name, InputHandler* h,
               const volatile std::sig_atomic_t* stop, bool* interrupted) {
   LineReader reader(fd);
-  h->begin_input(name);
+  struct stat st = {};
+  h->begin_input(name, fstat(fd, &st) != 0 || !S_ISREG(st.st_mode));
   while (true) {
     if (*stop) {
       *interrupted = true;

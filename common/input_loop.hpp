@@ -19,7 +19,8 @@ namespace pgconn {
 class InputHandler {
  public:
   virtual ~InputHandler() = default;
-  virtual void begin_input(std::string_view name) = 0;
+  // `live`: a pipe, terminal or socket (more may come), not a regular file.
+  virtual void begin_input(std::string_view name, bool live) = 0;
   // Whole lines; the last may lack '\n'. Returns false to stop everything.
   virtual bool on_lines(std::string_view block) = 0;
   // -1: wait for input without limit; else at most this many ms.

@@ -182,6 +182,30 @@ bool LogParser::idle() {
   return tracker_->settle_all();
 }
 
+bool LogParser::tick(int64_t now_ms) {
+  if (!holding()) {
+    checkpoint_ms_ = -1;
+    return true;
+  }
+  if (checkpoint_ms_ >= 0 && now_ms - checkpoint_ms_ >= kLiveSettleMs) {
+    // Everything held at the checkpoint has waited long enough.
+    if (syslog_ && !syslog_->flush(this)) return false;
+    if (!tracker_->settle_before(checkpoint_mark_)) return false;
+    checkpoint_ms_ = -1;
+  }
+  if (checkpoint_ms_ < 0 && holding()) {
+    checkpoint_mark_ = tracker_->mark();
+    checkpoint_ms_ = now_ms;
+  }
+  return true;
+}
+
+int64_t LogParser::next_tick_ms(int64_t now_ms) const {
+  if (!holding()) return -1;
+  if (checkpoint_ms_ < 0) return kLiveSettleMs;
+  return std::max<int64_t>(0, checkpoint_ms_ + kLiveSettleMs - now_ms);
+}
+
 bool LogParser::end_input() {
   bool ok = true;
   if (syslog_) ok = syslog_->flush(this);

@@ -59,6 +59,17 @@ class LogParser : private RecordSink {
   // A live stream has been idle: hand on everything held back.
   bool idle();
 
+  // Live streams, input still coming: a connection held for kLiveSettleMs
+  // of wall-clock time since it was read is settled. (The scanner never
+  // shows the tracker the statement lines that would settle it, and on a
+  // busy server the log is never idle; a refusing FATAL is written within
+  // milliseconds of its `connection authorized`.) `now_ms` is a monotonic
+  // clock; call after each feed(). next_tick_ms() says how long until a
+  // tick has something to do (-1: nothing held).
+  static constexpr int64_t kLiveSettleMs = 20;
+  bool tick(int64_t now_ms);
+  int64_t next_tick_ms(int64_t now_ms) const;
+
   // The current input ended.
   bool end_input();
 
@@ -86,6 +97,8 @@ class LogParser : private RecordSink {
   uint64_t line_no_ = 0;      // in the current input
   uint64_t lines_total_ = 0;
   uint64_t undecided_ = 0;    // lines before the format was known
+  uint64_t checkpoint_mark_ = 0;  // tracker mark() taken at checkpoint_ms_
+  int64_t checkpoint_ms_ = -1;    // -1: no checkpoint
 };
 
 }  // namespace pgconn

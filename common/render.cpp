@@ -242,8 +242,12 @@ void render_history_text(const History& h, const Filter& f, int64_t last_ms, std
     return;
   }
   std::string who = f.empty() ? "" : " (" + describe(f) + ")";
-  fmt::format_to(it, "Last {}{}: {} connects, {} disconnects, {:+} net\n\n", span(last_ms), who,
+  fmt::format_to(it, "Last {}{}: {} connects, {} disconnects, {:+} net\n", span(last_ms), who,
                  h.connects, h.disconnects, h.net);
+  if (!h.complete)
+    fmt::format_to(it, "(only the newest changes are kept, from {}: raise --max-events for the rest)\n",
+                   clock(h.complete_from_ms, false, true));
+  out->push_back('\n');
   const bool days = h.to_ms - h.from_ms > 86400000 ||
                     (h.from_ms / 86400000) != ((h.to_ms - 1) / 86400000);
   const bool seconds = h.bucket_ms % 60000 != 0;

@@ -35,9 +35,10 @@ Summary summarize(const Window& w, const Filter& f, const std::vector<Dimension>
   s.no_data = w.empty();
   std::vector<std::unordered_map<std::string, int64_t>> groups(by.size());
   for (const auto& [key, session] : w.active()) {
-    if (!f.matches(session.who)) continue;
+    const WhoView who = unpack_who(session.who);
+    if (!f.matches(who)) continue;
     ++s.active;
-    for (size_t i = 0; i < by.size(); ++i) ++groups[i][group_name(who_field(session.who, by[i]))];
+    for (size_t i = 0; i < by.size(); ++i) ++groups[i][group_name(who_field(who, by[i]))];
   }
   for (size_t i = 0; i < by.size(); ++i) s.by.emplace_back(by[i], sorted(groups[i]));
 
@@ -70,7 +71,7 @@ History history(const Window& w, const Filter& f, int64_t bucket_ms, int64_t las
 
   int64_t active_now = 0;
   for (const auto& [key, session] : w.active())
-    if (f.matches(session.who)) ++active_now;
+    if (f.matches(unpack_who(session.who))) ++active_now;
 
   // Walk the records from the newest back: the active count at a moment is
   // the count now minus the changes after it.
@@ -116,6 +117,10 @@ History history(const Window& w, const Filter& f, int64_t bucket_ms, int64_t las
     h.growth.emplace_back(growth_dims[g], std::move(up));
   }
   h.no_match = !h.no_data && !any && active_now == 0;
+  if (w.dropped() > 0 && !w.history().empty() && w.history().front().wall_ms > h.from_ms) {
+    h.complete = false;
+    h.complete_from_ms = w.history().front().wall_ms;
+  }
   return h;
 }
 

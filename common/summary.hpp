@@ -47,6 +47,10 @@ struct History {
   // Net sessions opened over the history, per name, positive ones only.
   std::vector<std::pair<Dimension, std::vector<Count>>> growth;
   bool no_data = false, no_match = false;
+  // False when --max-events dropped changes inside the history: counts
+  // before `complete_from_ms` (the oldest change kept) are short.
+  bool complete = true;
+  int64_t complete_from_ms = 0;
 };
 
 // The buckets of `bucket_ms` that end with the one holding the newest event,

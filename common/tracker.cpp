@@ -86,7 +86,7 @@ void Tracker::evict_if_full() {
     forget(key);
     ++stats_.evicted;
   }
-  if (fifo_.size() > 2 * options_.max_backends + 1024) {  // drop stale entries
+  if (fifo_.size() > 2 * backends_.size() + 1024) {  // drop stale entries: memory follows the table
     std::deque<std::pair<uint64_t, uint64_t>> live;
     for (auto& [key, order] : fifo_) {
       Backend* b = find(key);
@@ -197,6 +197,15 @@ void Tracker::settle_older_than(int64_t ms) {
     settle(*find(queue_.front().backend));
     release();
   }
+}
+
+bool Tracker::settle_before(uint64_t mark) {
+  for (uint64_t seq = queue_base_; seq < mark && seq - queue_base_ < queue_.size(); ++seq) {
+    Queued& q = queue_[seq - queue_base_];
+    if (q.held) settle(*find(q.backend));
+  }
+  release();
+  return !stopped_;
 }
 
 bool Tracker::settle_all() {

@@ -59,6 +59,11 @@ class Tracker {
   // True while a connection is held (the caller then waits with a timeout).
   bool holding() const { return !queue_.empty(); }
 
+  // A position in the output queue: settle_before(mark()) later settles
+  // everything held now, and nothing held after.
+  uint64_t mark() const { return queue_base_ + queue_.size(); }
+  bool settle_before(uint64_t mark);
+
   const TrackerStats& stats() const { return stats_; }
 
  private:

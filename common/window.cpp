@@ -18,7 +18,7 @@ bool parse_dimension(std::string_view name, Dimension* out) {
   return false;
 }
 
-void pack_who(const Event& e, std::string* out) {
+void pack_who(const EventView& e, std::string* out) {
   out->clear();
   out->append(e.user).push_back('\0');
   out->append(e.db).push_back('\0');
@@ -79,11 +79,12 @@ void Window::clear() {
   events_ = 0;
   evicted_ = 0;
   totals_overflow_ = 0;
+  dropped_ = 0;
   newest_ = Timestamp();
 }
 
-std::string Window::session_key(const Event& e) {
-  std::string key = e.server;
+std::string Window::session_key(const EventView& e) {
+  std::string key(e.server);
   key.push_back('\0');
   if (!e.session.empty()) {
     key += e.session;
@@ -106,6 +107,7 @@ Window::Totals& Window::totals_for(const std::string& packed) {
 
 void Window::record(EventType type, int8_t delta, int64_t wall_ms, const std::string& who) {
   if (history_.size() >= options_.max_events) {
+    ++dropped_;
     // Reuse the oldest record's storage for the newest.
     Record r = std::move(history_.front());
     history_.pop_front();
@@ -119,22 +121,18 @@ void Window::record(EventType type, int8_t delta, int64_t wall_ms, const std::st
   history_.push_back(Record{wall_ms, type, delta, who});
 }
 
-void Window::open(std::string key, const Event& e, int64_t since_ms, int64_t wall_ms) {
+void Window::open(std::string key, const EventView& e, int64_t since_ms, int64_t wall_ms) {
   while (active_.size() >= options_.max_active && active_.count(key) == 0 && !fifo_.empty()) {
     auto [old, order] = fifo_.front();
     fifo_.pop_front();
     auto it = active_.find(old);
     if (it == active_.end() || it->second.order != order) continue;  // already gone
     // Forgotten, so the history must see it go as it saw it come.
-    const Who& w = it->second.who;
-    std::string packed;
-    for (const std::string* f : {&w.user, &w.db, &w.app, &w.host}) packed.append(*f).push_back('\0');
-    packed.append(w.server);
-    record(EventType::kServer, -1, wall_ms, packed);
+    record(EventType::kServer, -1, wall_ms, it->second.who);
     active_.erase(it);
     ++evicted_;
   }
-  if (fifo_.size() > 2 * options_.max_active + 1024) {  // drop stale entries
+  if (fifo_.size() > 2 * active_.size() + 1024) {  // drop stale entries: memory follows the live table
     std::deque<std::pair<std::string, uint64_t>> live;
     for (auto& [k, order] : fifo_) {
       auto it = active_.find(k);
@@ -143,14 +141,14 @@ void Window::open(std::string key, const Event& e, int64_t since_ms, int64_t wal
     fifo_.swap(live);
   }
   Session& s = active_[key];
-  s.who = Who{e.user, e.db, e.app, e.host, e.server};
+  s.who = packed_;
   s.since_ms = since_ms;
   s.pid = e.pid;
   s.order = next_order_++;
   fifo_.emplace_back(std::move(key), s.order);
 }
 
-void Window::add(const Event& e) {
+void Window::add(const EventView& e) {
   ++events_;
   Timestamp t;
   if (!e.ts.empty() && parse_iso_time(e.ts, &t)) {
@@ -175,9 +173,10 @@ void Window::add(const Event& e) {
       auto it = active_.find(session_key(e));
       int8_t delta = 0;
       if (it != active_.end()) {
-        if (e.app.empty() && !it->second.who.app.empty()) {  // counted under its connect's app
-          Event named = e;
-          named.app = it->second.who.app;
+        std::string_view app = unpack_who(it->second.who).app;
+        if (e.app.empty() && !app.empty()) {  // counted under its connect's app
+          EventView named = e;
+          named.app = app;
           pack_who(named, &packed_);
         }
         active_.erase(it);
@@ -191,29 +190,24 @@ void Window::add(const Event& e) {
       auto it = active_.find(session_key(e));
       int8_t delta = 0;
       if (it != active_.end()) {  // a late reject closes the session it names
-        Event named = e;  // counted under the names the session had
-        const Who& w = it->second.who;
-        for (auto [mine, theirs] : {std::pair{&named.user, &w.user}, std::pair{&named.db, &w.db},
-                                    std::pair{&named.app, &w.app}, std::pair{&named.host, &w.host}})
-          if (mine->empty()) *mine = *theirs;
+        EventView named = e;  // counted under the names the session had
+        const WhoView w = unpack_who(it->second.who);
+        for (auto [mine, theirs] : {std::pair{&named.user, w.user}, std::pair{&named.db, w.db},
+                                    std::pair{&named.app, w.app}, std::pair{&named.host, w.host}})
+          if (mine->empty()) *mine = theirs;
         pack_who(named, &packed_);
         active_.erase(it);
         delta = -1;
       }
-      ++totals_for(packed_).rejects[e.reason.empty() ? "other" : e.reason];
+      ++totals_for(packed_).rejects[e.reason.empty() ? std::string("other") : std::string(e.reason)];
       record(EventType::kReject, delta, wall, packed_);
       break;
     }
     case EventType::kServer:
       if (e.state != "crash" && e.state != "shutdown") break;
       for (auto it = active_.begin(); it != active_.end();) {
-        if (it->second.who.server == e.server) {
-          const Who& w = it->second.who;
-          packed_.clear();
-          for (const std::string* f : {&w.user, &w.db, &w.app, &w.host})
-            packed_.append(*f).push_back('\0');
-          packed_.append(w.server);
-          record(EventType::kServer, -1, wall, packed_);
+        if (unpack_who(it->second.who).server == e.server) {
+          record(EventType::kServer, -1, wall, it->second.who);
           it = active_.erase(it);
         } else {
           ++it;

@@ -43,7 +43,7 @@ struct WhoView {
 };
 
 // Packs the names of an event into one key (replacing *out).
-void pack_who(const Event& e, std::string* out);
+void pack_who(const EventView& e, std::string* out);
 // Reads a packed key back; the views point into `packed`.
 WhoView unpack_who(std::string_view packed);
 
@@ -72,7 +72,7 @@ struct WindowOptions {
 class Window {
  public:
   struct Session {
-    Who who;
+    std::string who;       // packed names (unpack_who): one allocation
     int64_t since_ms = 0;  // Timestamp::sort_ms() of its connect
     int64_t pid = -1;
     uint64_t order = 0;
@@ -92,7 +92,8 @@ class Window {
   explicit Window(WindowOptions options);
 
   // Applies one event, in stream order.
-  void add(const Event& e);
+  void add(const EventView& e);
+  void add(const Event& e) { add(EventView(e)); }
 
   // Forgets everything (SIGHUP, the seeds' `clear`).
   void clear();
@@ -108,11 +109,13 @@ class Window {
   // The newest event's time, and the zone its `ts` was written in.
   const Timestamp& newest() const { return newest_; }
   uint64_t evicted() const { return evicted_; }
+  // History records dropped at max_events since the start or clear().
+  uint64_t dropped() const { return dropped_; }
   uint64_t totals_overflow() const { return totals_overflow_; }
 
  private:
-  static std::string session_key(const Event& e);
-  void open(std::string key, const Event& e, int64_t since_ms, int64_t wall_ms);
+  static std::string session_key(const EventView& e);
+  void open(std::string key, const EventView& e, int64_t since_ms, int64_t wall_ms);
   void record(EventType type, int8_t delta, int64_t wall_ms, const std::string& who);
   Totals& totals_for(const std::string& packed);
 
@@ -125,6 +128,7 @@ class Window {
   uint64_t events_ = 0;
   uint64_t evicted_ = 0;
   uint64_t totals_overflow_ = 0;
+  uint64_t dropped_ = 0;
   Timestamp newest_;
   std::string packed_;  // the current event's names, reused
 };

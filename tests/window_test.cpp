@@ -89,12 +89,12 @@ TEST_CASE("Window: a connect opens a session, its disconnect closes it", "[windo
   w.add(connect(at(10, 0), "s1").user("app_user").db("production").app("rails").host("10.0.1.5"));
   w.add(connect(at(10, 1), "s2").user("admin").db("test").app("psql"));
   CHECK(active_sessions(w) == std::set<std::string>{"s1", "s2"});
-  const Window::Session& s1 = w.active().begin()->second.who.user == "app_user"
+  const Window::Session& s1 = unpack_who(w.active().begin()->second.who).user == "app_user"
                                   ? w.active().begin()->second
                                   : std::next(w.active().begin())->second;
-  CHECK(s1.who.db == "production");
-  CHECK(s1.who.app == "rails");
-  CHECK(s1.who.host == "10.0.1.5");
+  CHECK(unpack_who(s1.who).db == "production");
+  CHECK(unpack_who(s1.who).app == "rails");
+  CHECK(unpack_who(s1.who).host == "10.0.1.5");
   w.add(disconnect(at(10, 2), "s1").user("app_user").db("production"));
   CHECK(active_sessions(w) == std::set<std::string>{"s2"});
   CHECK_FALSE(w.empty());
@@ -154,7 +154,7 @@ TEST_CASE("Window: a repeated connect of the same session replaces it", "[window
   w.add(connect(at(10, 0), "s1").user("u").db("d").app("old"));
   w.add(connect(at(10, 1), "s1").user("u").db("d").app("new"));
   REQUIRE(w.active().size() == 1);
-  CHECK(w.active().begin()->second.who.app == "new");
+  CHECK(unpack_who(w.active().begin()->second.who).app == "new");
   CHECK(total_connects(w) == 2);
   REQUIRE(w.history().size() == 2);
   CHECK(w.history()[1].delta == 0);  // the active count did not grow
@@ -203,7 +203,7 @@ TEST_CASE("Window: the same session id on two servers is two sessions", "[window
   CHECK(w.active().size() == 2);
   w.add(disconnect(at(10, 1), "42-1").server("db2"));
   REQUIRE(w.active().size() == 1);
-  CHECK(w.active().begin()->second.who.server == "db1");
+  CHECK(unpack_who(w.active().begin()->second.who).server == "db1");
 }
 
 TEST_CASE("Window: without a session key the pid joins connect and disconnect", "[window]") {

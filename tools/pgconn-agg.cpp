@@ -69,7 +69,7 @@ class AggHandler : public InputHandler {
     next_ = Clock::now() + std::chrono::milliseconds(interval_ms);
   }
 
-  void begin_input(std::string_view name) override {
+  void begin_input(std::string_view name, bool /*live*/) override {
     warnings_->set_input(name);
     line_no_ = 0;
   }
@@ -81,8 +81,8 @@ class AggHandler : public InputHandler {
       size_t end = nl == std::string_view::npos ? block.size() : nl;
       ++line_no_;
       std::string_view why;
-      switch (decode_event(block.substr(pos, end - pos), &event_, &why)) {
-        case Decoded::kEvent: window_->add(event_); break;
+      switch (decode_event(block.substr(pos, end - pos), &event_view_, &event_, &why)) {
+        case Decoded::kEvent: window_->add(event_view_); break;
         case Decoded::kMalformed: warnings_->on_malformed(line_no_, why); break;
         case Decoded::kSkip: break;
       }
@@ -154,7 +154,8 @@ class AggHandler : public InputHandler {
   bool printed_ = false;
   bool failed_ = false;
   uint64_t line_no_ = 0;
-  Event event_;
+  EventView event_view_;
+  Event event_;  // storage for lines the decoder cannot read in place
   std::string out_;
   Clock::time_point next_;
 };

@@ -1,6 +1,7 @@
 // pgconn-parse: PostgreSQL log lines in, connection events out (SPEC.md §3).
 // Flag parsing, wiring and the exit status; the work is in common/.
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <ctime>
 #include <string>
@@ -24,8 +25,12 @@ constexpr const char* kUsageText =
     "usage: pgconn-parse [--format=json|tsv] [--input=auto|stderr|csv|json|syslog]\n"
     "                    [--prefix=LOG_LINE_PREFIX] [--label=NAME] [--header] [FILE...]";
 
-// A live stream idle this long settles held connections (SPEC.md §2).
-constexpr int kIdleSettleMs = 20;
+// Milliseconds on a monotonic clock, for the live settle rules.
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
 
 enum Exit { kOk = 0, kFailure = 1, kUsage = 2 };
 
@@ -40,13 +45,18 @@ class ParseHandler : public InputHandler {
   ParseHandler(LogParser* parser, WarningCounter* warnings)
       : parser_(parser), warnings_(warnings) {}
 
-  void begin_input(std::string_view name) override {
+  void begin_input(std::string_view name, bool live) override {
     name_ = name;
+    live_ = live;
     warnings_->set_input(name);
     parser_->begin_input();
   }
-  bool on_lines(std::string_view block) override { return parser_->feed(block); }
-  int wait_ms() override { return parser_->holding() ? kIdleSettleMs : -1; }
+  // A held connection settles after ~20 ms: of silence (on_timeout), or of
+  // waiting while lines keep coming (tick).
+  bool on_lines(std::string_view block) override {
+    return parser_->feed(block) && (!live_ || parser_->tick(now_ms()));
+  }
+  int wait_ms() override { return static_cast<int>(parser_->next_tick_ms(now_ms())); }
   bool on_timeout() override { return parser_->idle() && output_flush(); }
   bool end_input(uint64_t truncated) override {
     warnings_->add_truncated(truncated, name_);
@@ -62,6 +72,7 @@ class ParseHandler : public InputHandler {
   LogParser* parser_;
   WarningCounter* warnings_;
   std::string name_;
+  bool live_ = false;  // a regular file settles by log time alone
   bool failed_ = false;
 };
 

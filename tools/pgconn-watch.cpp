@@ -42,7 +42,7 @@ class WatchHandler : public InputHandler {
   WatchHandler(const Filter& filter, const Palette& palette, WarningCounter* warnings)
       : filter_(filter), palette_(palette), warnings_(warnings) {}
 
-  void begin_input(std::string_view name) override {
+  void begin_input(std::string_view name, bool /*live*/) override {
     warnings_->set_input(name);
     line_no_ = 0;
   }
@@ -55,7 +55,7 @@ class WatchHandler : public InputHandler {
       size_t end = nl == std::string_view::npos ? block.size() : nl;
       ++line_no_;
       std::string_view why;
-      switch (decode_event(block.substr(pos, end - pos), &event_, &why)) {
+      switch (decode_event(block.substr(pos, end - pos), &view_, &event_, &why)) {
         case Decoded::kEvent: show(); break;
         case Decoded::kMalformed: warnings_->on_malformed(line_no_, why); break;
         case Decoded::kSkip: break;
@@ -80,24 +80,32 @@ class WatchHandler : public InputHandler {
 
  private:
   void show() {
-    if (!event_.server.empty() && servers_.size() < 2) servers_.insert(event_.server);
+    const EventView& e = view_;
+    if (!e.server.empty() && servers_.size() < 2) servers_.emplace(e.server);
     // A server event concerns every session of its server: shown unless
     // the filter names another server.
-    if (event_.type == EventType::kServer) {
+    if (e.type == EventType::kServer) {
       const auto& s = filter_.field[static_cast<int>(Dimension::kServer)];
-      if (s && *s != event_.server) return;
-    } else if (!filter_.matches(WhoView(Who{event_.user, event_.db, event_.app, event_.host, event_.server}))) {
-      return;
+      if (s && *s != e.server) return;
+    } else {
+      WhoView who;
+      who.user = e.user;
+      who.db = e.db;
+      who.app = e.app;
+      who.host = e.host;
+      who.server = e.server;
+      if (!filter_.matches(who)) return;
     }
-    render_event_line(event_, palette_, servers_.size() > 1, &out_);
+    render_event_line(e, palette_, servers_.size() > 1, &out_);
   }
 
   const Filter& filter_;
   const Palette& palette_;
   WarningCounter* warnings_;
-  Event event_;
+  EventView view_;
+  Event event_;  // storage for lines the decoder cannot read in place
   std::string out_;
-  std::set<std::string> servers_;
+  std::set<std::string, std::less<>> servers_;
   uint64_t line_no_ = 0;
   bool failed_ = false;
 };
