@@ -9,6 +9,27 @@
 # and prints the budgets with PASS/FAIL and pgconn-parse's counts beside the
 # ground truth and pgBadger's.
 #
+# pgconn-agg is also measured on BENCH_AGG_EVENTS events (cached in
+# build/bench/: the events of the big stream, or of the measured log, repeated
+# with renumbered sessions, dates moved on by whole days and a server shutdown
+# between copies): best of BENCH_AGG_RUNS wall-clock runs and its peak RSS;
+# and the wall-clock time of one summary (plain and --history) over the first
+# 10,000 and 100,000 of those events, median and max of BENCH_SUMMARY_RUNS.
+#
+# Watch latency (SPEC §7): tests/perf/latency.cpp (compiled by this script
+# into build/bench/) appends lines to a file read by
+# `tail -F FILE | pgconn-parse | pgconn-watch --color=never`, with
+# clock_gettime(CLOCK_MONOTONIC) just before the append and just after the
+# watch line is read; BENCH_LATENCY_SAMPLES connects (received + authorized,
+# held ~20 ms by pgconn-parse until settled) and as many disconnections,
+# appends 50-100 ms apart. The same through `pgconn-parse | pgconn-watch` fed
+# by a pipe (no tail), and `tail -F FILE` alone (append -> line read) show
+# what each part adds. Then BENCH_LATENCY_BUSY_SAMPLES more through the full
+# pipeline while other backends keep the log busy, at about gen-log's rate: a
+# statement line every 3 ms, every 10th of them a health check's "connection
+# received" (the quiet-file rows never show how long a connect is held when
+# the log does not go quiet).
+#
 # Settings (environment; relative paths are taken from the current directory):
 #   PGCONN_PARSE      the program to measure (default: bin/pgconn-parse)
 #   PGCONN_PARSE_ARGS extra arguments for it, split on spaces (default: none)
@@ -25,6 +46,14 @@
 #                     log), fresh: always rerun, 0: skip (default 1)
 #   BENCH_DIR         where logs and reports go (default: build/bench)
 #   BENCH_STRICT      1: exit 1 when a budget fails (default 0)
+#   BENCH_AGG_EVENTS  events for the pgconn-agg throughput rows (default
+#                     10000000, about 2 GB cached; 0 skips them)
+#   BENCH_AGG_RUNS    timed runs of pgconn-agg on them, best kept (default 3)
+#   BENCH_SUMMARY_RUNS runs of each one-summary measurement (default 11)
+#   BENCH_LATENCY_SAMPLES samples of each watch latency kind (default 200; 0
+#                     skips the latency rows; about 90 s at 200)
+#   BENCH_LATENCY_BUSY_SAMPLES samples on a busy log (default 30, each up to
+#                     3 s; 0 skips them)
 #
 # Adding a measurement: write a measure_* function that sets its variables,
 # call it in the "measure" section, and print it with time_row/budget_row/
@@ -55,6 +84,12 @@ SEED=${BENCH_SEED:-1}
 RUNS=${BENCH_RUNS:-5}
 PGBADGER_MODE=${BENCH_PGBADGER:-1}
 DIR=$(setting "${BENCH_DIR:-}" build/bench)
+WATCH=$(setting "${PGCONN_WATCH:-}" bin/pgconn-watch)
+AGG_BIG_N=${BENCH_AGG_EVENTS:-10000000}
+AGG_RUNS=${BENCH_AGG_RUNS:-3}
+SUMMARY_RUNS=${BENCH_SUMMARY_RUNS:-11}
+LAT_SAMPLES=${BENCH_LATENCY_SAMPLES:-200}
+LAT_BUSY_SAMPLES=${BENCH_LATENCY_BUSY_SAMPLES:-30}
 GNU_TIME=/usr/bin/time
 export LC_ALL=C
 
@@ -70,16 +105,20 @@ case $PREFIX_NAME in
   pgbadger) PG_PREFIX='%t [%p]: user=%u,db=%d,app=%a,client=%h ' ;;
   *) die "BENCH_PREFIX must be default, debian or pgbadger (got '$PREFIX_NAME')" ;;
 esac
-for v in LINES:BENCH_LINES BIG_LINES:BENCH_BIG_LINES SEED:BENCH_SEED RUNS:BENCH_RUNS; do
+for v in LINES:BENCH_LINES BIG_LINES:BENCH_BIG_LINES SEED:BENCH_SEED RUNS:BENCH_RUNS \
+  AGG_BIG_N:BENCH_AGG_EVENTS AGG_RUNS:BENCH_AGG_RUNS SUMMARY_RUNS:BENCH_SUMMARY_RUNS \
+  LAT_SAMPLES:BENCH_LATENCY_SAMPLES LAT_BUSY_SAMPLES:BENCH_LATENCY_BUSY_SAMPLES; do
   var=${v%%:*}
   [[ ${!var} =~ ^[0-9]+$ ]] || die "${v#*:} must be a number (got '${!var}')"
 done
 [ "$RUNS" -ge 1 ] || die "BENCH_RUNS must be at least 1"
+[ "$AGG_RUNS" -ge 1 ] || die "BENCH_AGG_RUNS must be at least 1"
+[ "$SUMMARY_RUNS" -ge 1 ] || die "BENCH_SUMMARY_RUNS must be at least 1"
 case $PGBADGER_MODE in 0 | 1 | fresh) ;; *) die "BENCH_PGBADGER must be 0, 1 or fresh" ;; esac
 
 [ -x "$PARSE" ] || die "$(rel "$PARSE") is missing or not executable (run make in $ROOT, or set PGCONN_PARSE)"
 [ -x "$GEN" ] || die "$(rel "$GEN") is missing (run: make -C $ROOT $(rel "$GEN"))"
-for tool in grep awk sort cat sha256sum; do
+for tool in grep awk sort cat sha256sum head tail; do
   command -v "$tool" >/dev/null || die "$tool is required but not installed"
 done
 [ -x "$GNU_TIME" ] && "$GNU_TIME" --version 2>&1 | grep -q GNU ||
@@ -89,6 +128,11 @@ if [ "$PGBADGER_MODE" != 0 ]; then
     die "pgbadger is not installed (apt-get install pgbadger), or set BENCH_PGBADGER=0 to skip it"
 fi
 [ -n "${EPOCHREALTIME:-}" ] || die "bash 5 or later is needed (EPOCHREALTIME)"
+if [ "$LAT_SAMPLES" -gt 0 ]; then
+  [ -x "$WATCH" ] || die "$(rel "$WATCH") is missing (run make in $ROOT), or set BENCH_LATENCY_SAMPLES=0"
+  command -v "${CXX:-g++}" >/dev/null ||
+    die "${CXX:-g++} is needed to build tests/perf/latency.cpp, or set BENCH_LATENCY_SAMPLES=0"
+fi
 mkdir -p "$DIR"
 
 # ---------------------------------------------------------------- helpers
@@ -228,6 +272,220 @@ measure_agg() {
   : "${AGG_ACTIVE:=-}"
 }
 
+# pgconn-agg on BENCH_AGG_EVENTS events: the events of the big stream (or of
+# the measured log) repeated until there are at least N. Copy k has its
+# session keys renumbered (PID-SEQ: SEQ moved past the base's highest, as one
+# longer stream would number them; other keys get ".k" appended), its dates
+# moved on by k times the whole days the base spans (so time keeps rising),
+# and a server shutdown event ends each copy but the last (a restart: sessions
+# still open do not pile up from copy to copy). Cached by the hash of the base
+# and of this function.
+make_agg_events() {
+  local base=$1 n=$2 base_n copies id out seqs
+  base_n=$(wc -l <"$base")
+  [ "$base_n" -gt 0 ] || die "no events in $(rel "$base") to repeat"
+  copies=$(((n + base_n - 1) / base_n))
+  id=$({ sha256sum <"$base"; declare -f make_agg_events; } | sha256sum | cut -c1-10)
+  out=$DIR/agg-events-$n-$id.ndjson
+  AGG_BIG_EVENTS=$out
+  if [ -s "$out" ]; then
+    note "using cached $(rel "$out")"
+    return 0
+  fi
+  rm -f "$DIR"/agg-events-*
+  note "writing $(rel "$out"): $copies copies of the $base_n events of $(rel "$base")"
+  local first last
+  first=$(head -n 1 "$base" | sed -n 's/.*"ts":"\([0-9]\{4\}-[0-9][0-9]-[0-9][0-9]\)T.*/\1/p')
+  last=$(tail -n 1 "$base" | sed -n 's/.*"ts":"\([0-9]\{4\}-[0-9][0-9]-[0-9][0-9]\)T.*/\1/p')
+  [ -n "$first" ] && [ -n "$last" ] || die "$(rel "$base"): no RFC 3339 dates on its first and last lines"
+  # pgconn-parse's own session keys are PID-SEQUENCE: past the highest sequence.
+  seqs=$(awk 'match($0, /"session":"[0-9]+-[0-9]+"/) {
+      v = substr($0, RSTART + 11, RLENGTH - 12); v = substr(v, index(v, "-") + 1) + 0
+      if (v > m) m = v
+    } END { print m + 1 }' "$base")
+  local k
+  for ((k = 0; k < copies; k++)); do
+    awk -v k="$k" -v first="$first" -v last="$last" -v copies="$copies" -v seqs="$seqs" '
+      # Days since 1970-01-01 of "YYYY-MM-DD", and back (H. Hinnant).
+      function days(d,   y, m, dd, era, yoe, doy) {
+        y = substr(d, 1, 4) + 0; m = substr(d, 6, 2) + 0; dd = substr(d, 9, 2) + 0
+        if (m <= 2) y--
+        era = int((y >= 0 ? y : y - 399) / 400); yoe = y - era * 400
+        doy = int((153 * (m > 2 ? m - 3 : m + 9) + 2) / 5) + dd - 1
+        return era * 146097 + yoe * 365 + int(yoe / 4) - int(yoe / 100) + doy - 719468
+      }
+      function civil(z,   era, doe, yoe, doy, mp, d, m) {
+        z += 719468; era = int((z >= 0 ? z : z - 146096) / 146097); doe = z - era * 146097
+        yoe = int((doe - int(doe / 1460) + int(doe / 36524) - int(doe / 146096)) / 365)
+        doy = doe - (365 * yoe + int(yoe / 4) - int(yoe / 100)); mp = int((5 * doy + 2) / 153)
+        d = doy - int((153 * mp + 2) / 5) + 1; m = mp < 10 ? mp + 3 : mp - 9
+        return sprintf("%04d-%02d-%02d", yoe + era * 400 + (m <= 2), m, d)
+      }
+      BEGIN { shift = k * (days(last) - days(first) + 1); suffix = "." k }
+      k > 0 {
+        if ((i = index($0, "\"ts\":\""))) {
+          d = substr($0, i + 6, 10)
+          if (!(d in moved)) moved[d] = civil(days(d) + shift)
+          $0 = substr($0, 1, i + 5) moved[d] substr($0, i + 16)
+        }
+        if ((i = index($0, "\"session\":\""))) {
+          j = index(substr($0, i + 11), "\"")
+          v = substr($0, i + 11, j - 1)
+          if (v ~ /^[0-9]+-[0-9]+$/) {  # pid-sequence: the sequence moves on
+            h = index(v, "-")
+            v = substr(v, 1, h) (substr(v, h + 1) + k * seqs)
+          } else {
+            v = v suffix
+          }
+          $0 = substr($0, 1, i + 10) v substr($0, i + 10 + j)
+        }
+      }
+      { print; last_line = $0 }
+      END {
+        if (k < copies - 1 && match(last_line, /"ts":"[^"]*"/))
+          print "{\"type\":\"server\"," substr(last_line, RSTART, RLENGTH) ",\"state\":\"shutdown\"}"
+      }' "$base"
+  done >"$out.tmp" || die "writing $(rel "$out") failed"
+  mv "$out.tmp" "$out"
+}
+
+run_agg_big() { "$AGG" "$AGG_BIG_EVENTS" | cat >/dev/null; }
+measure_agg_big() {
+  AGG_BIG_TIME="" AGG_BIG_RSS_KB="" AGG_BIG_CPU="" AGG_BIG_COUNT="" AGG_BIG_ACTIVE=""
+  [ -x "$AGG" ] && [ "$AGG_BIG_N" -gt 0 ] || return 0
+  make_agg_events "${BIG_EVENTS:-$EVENTS}" "$AGG_BIG_N"
+  AGG_BIG_COUNT=$(wc -l <"$AGG_BIG_EVENTS")
+  cat "$AGG_BIG_EVENTS" >/dev/null # into the page cache
+  note "pgconn-agg on $AGG_BIG_COUNT events, best of $AGG_RUNS"
+  local RUNS=$AGG_RUNS
+  best_of run_agg_big
+  AGG_BIG_TIME=$BEST
+  "$GNU_TIME" -f '%M %U %S' -o "$DIR/agg-big.rss" "$AGG" --json "$AGG_BIG_EVENTS" 2>"$DIR/agg-big.stderr" \
+    >"$DIR/agg-big.json" || die "pgconn-agg failed: $(tail -n 3 "$DIR/agg-big.stderr")"
+  read -r AGG_BIG_RSS_KB AGG_BIG_USER AGG_BIG_SYS < <(tail -n 1 "$DIR/agg-big.rss")
+  AGG_BIG_CPU=$(calc "printf \"%.2f\", $AGG_BIG_USER + $AGG_BIG_SYS")
+  AGG_BIG_ACTIVE=$(sed -n 's/^{"active":\([0-9]*\).*/\1/p' "$DIR/agg-big.json" | tail -n 1)
+}
+
+# Wall-clock seconds of SUMMARY_RUNS runs of "$@" (output to /dev/null):
+# median and max in $MED and $MAX.
+summary_runs() {
+  local i t0 times=""
+  for ((i = 0; i < SUMMARY_RUNS; i++)); do
+    t0=$EPOCHREALTIME
+    "$@" >/dev/null 2>>"$DIR/summary.stderr" || die "'$*' failed (exit $?)"
+    times+="$t0 $EPOCHREALTIME"$'\n'
+  done
+  read -r MED MAX < <(printf '%s' "$times" | awk '{ print $2 - $1 }' | sort -g |
+    awk '{ v[NR] = $1 } END { printf "%.4f %.4f\n", v[int((NR + 1) / 2)], v[NR] }')
+}
+
+# One summary (and one --history) over the first 10,000 and 100,000 events:
+# seconds in SUM_MED[N], SUM_MAX[N] (plain) and SUM_MED[N-h], SUM_MAX[N-h].
+declare -A SUM_MED SUM_MAX
+measure_summary() {
+  SUM_SIZES=""
+  [ -x "$AGG" ] || return 0
+  local src=${AGG_BIG_EVENTS:-${BIG_EVENTS:-$EVENTS}} n have
+  have=$(wc -l <"$src")
+  : >"$DIR/summary.stderr"
+  # What starting the process costs on this machine now.
+  summary_runs "$AGG" /dev/null
+  SUM_MED[0]=$MED SUM_MAX[0]=$MAX
+  for n in 10000 100000; do
+    [ "$have" -ge "$n" ] || { note "only $have events: no $n-event summary row"; continue; }
+    head -n "$n" "$src" >"$DIR/agg-$n.ndjson"
+    note "pgconn-agg, one summary over $n events, $SUMMARY_RUNS runs (plain, --history)"
+    summary_runs "$AGG" "$DIR/agg-$n.ndjson"
+    SUM_MED[$n]=$MED SUM_MAX[$n]=$MAX
+    summary_runs "$AGG" --history "$DIR/agg-$n.ndjson"
+    SUM_MED[$n-h]=$MED SUM_MAX[$n-h]=$MAX
+    SUM_SIZES+=" $n"
+  done
+}
+
+# The latency helper, built from tests/perf/latency.cpp when it changed.
+build_latency() {
+  local src=$ROOT/tests/perf/latency.cpp id
+  [ -s "$src" ] || die "$(rel "$src") is missing"
+  id=$(sha256sum "$src" | cut -c1-10)
+  LATENCY=$DIR/latency-bin-$id
+  [ -x "$LATENCY" ] && return 0
+  rm -f "$DIR"/latency-bin-*
+  note "compiling $(rel "$src") into $(rel "$LATENCY")"
+  "${CXX:-g++}" -std=c++20 -O2 -Wall -pthread "$src" -o "$LATENCY.tmp" 2>"$DIR/latency.build" ||
+    die "compiling $(rel "$src") failed: $(head -n 5 "$DIR/latency.build")"
+  mv "$LATENCY.tmp" "$LATENCY"
+}
+
+# What tail -F is: its version, and whether it watches FILE with inotify
+# (an inotify descriptor among its open files) or polls.
+tail_info() {
+  local probe=$DIR/tail-probe.log pid i
+  TAIL_VERSION=$(tail --version 2>/dev/null | head -n 1)
+  : "${TAIL_VERSION:=unknown tail}"
+  : >"$probe"
+  tail -F "$probe" >/dev/null 2>&1 &
+  pid=$!
+  TAIL_WATCH="polling (no inotify descriptor)"
+  for ((i = 0; i < 20; i++)); do
+    sleep 0.05
+    if ls -l "/proc/$pid/fd" 2>/dev/null | grep -q 'anon_inode:inotify'; then
+      TAIL_WATCH="inotify"
+      break
+    fi
+  done
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  rm -f "$probe"
+  TAIL_FS=$(df -PT "$DIR" 2>/dev/null | awk 'NR == 2 { print $2 }')
+  : "${TAIL_FS:=?}"
+}
+
+# run_latency OUT MODE FILE COMMAND [OPTION...]: runs the helper; its summary
+# lines ("KIND n= lost= median= ...") go to OUT.
+run_latency() {
+  local out=$1 mode=$2 file=$3 cmd=$4 name
+  shift 4
+  name=$(basename "$out" .txt)
+  "$LATENCY" --mode="$mode" --file="$file" --samples="$LAT_SAMPLES" --warmup=5 --gap-ms=50:100 \
+    --timeout-ms=1000 --raw="$DIR/$name" "$@" -- "$cmd" >"$out" 2>"$DIR/$name.stderr" ||
+    die "the latency helper failed: $(tail -n 3 "$DIR/$name.stderr")"
+}
+# lat FILE KIND KEY: one number from run_latency's output ("" when absent).
+lat() { awk -v k="$2" -v f="$3" '$1 == k { for (i = 2; i <= NF; i++) { split($i, a, "="); if (a[1] == f) print a[2] } }' "$1"; }
+
+measure_latency() {
+  LAT_DONE=""
+  [ "$LAT_SAMPLES" -gt 0 ] || return 0
+  build_latency
+  tail_info
+  LAT_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
+  local q_parse q_watch q_file q_tail
+  printf -v q_parse '%q' "$PARSE"
+  printf -v q_watch '%q' "$WATCH"
+  printf -v q_file '%q' "$DIR/latency-watch.log"
+  printf -v q_tail '%q' "$DIR/latency-tail.log"
+  local parse_cmd="$q_parse"
+  local a
+  for a in "${PARSE_ARGS[@]}"; do parse_cmd+=" $(printf '%q' "$a")"; done
+  note "watch latency: $LAT_SAMPLES connects + $LAT_SAMPLES disconnections through tail -F | pgconn-parse | pgconn-watch (~$((LAT_SAMPLES * 19 / 100)) s)"
+  run_latency "$DIR/latency-watch.txt" events "$DIR/latency-watch.log" \
+    "tail -F $q_file | $parse_cmd | $q_watch --color=never"
+  note "watch latency: the same through pgconn-parse | pgconn-watch written to by a pipe, no tail (~$((LAT_SAMPLES * 19 / 100)) s)"
+  run_latency "$DIR/latency-pipe.txt" events - "$parse_cmd | $q_watch --color=never"
+  note "watch latency: tail -F alone, $LAT_SAMPLES lines (~$((LAT_SAMPLES * 8 / 100)) s)"
+  run_latency "$DIR/latency-tail.txt" lines "$DIR/latency-tail.log" "tail -F $q_tail"
+  if [ "$LAT_BUSY_SAMPLES" -gt 0 ]; then
+    note "watch latency: $LAT_BUSY_SAMPLES connects + disconnections on a busy log (up to $((LAT_BUSY_SAMPLES * 32 / 10)) s)"
+    run_latency "$DIR/latency-busy.txt" events "$DIR/latency-watch.log" \
+      "tail -F $q_file | $parse_cmd | $q_watch --color=never" \
+      --samples="$LAT_BUSY_SAMPLES" --warmup=2 --timeout-ms=3000 --noise-ms=3 --noise-received=10
+  fi
+  LAT_LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
+  LAT_DONE=1
+}
+
 measure_pgbadger() {
   PGB_TIME="" PGB_NOTE=""
   [ "$PGBADGER_MODE" != 0 ] || return 0
@@ -261,6 +519,11 @@ pgbadger_counts() {
 # ---------------------------------------------------------------- report
 
 FAILS=0 PASSES=0 DIFFS=0
+# lat_row LABEL FILE KIND: one latency line from run_latency's output.
+lat_row() {
+  printf '  %-44s %7s %7s %7s %7s %5s\n' "$1" "$(lat "$2" "$3" median)" "$(lat "$2" "$3" p90)" \
+    "$(lat "$2" "$3" p99)" "$(lat "$2" "$3" max)" "$(lat "$2" "$3" lost)"
+}
 hr() { printf '%s\n' "------------------------------------------------------------------------------"; }
 # time_row LABEL SECONDS: time, MB/s and lines/s on the measured log.
 time_row() {
@@ -300,7 +563,41 @@ report() {
   if [ -n "$AGG_TIME" ]; then
     calc "printf \"  %-44s %9.3f s %9.2f M events/s (%d events)\n\", \"pgconn-agg EVENTS | cat\", $AGG_TIME, $AGG_N / 1e6 / $AGG_TIME, $AGG_N"
   fi
+  if [ -n "$AGG_BIG_TIME" ]; then
+    calc "printf \"  %-44s %9.3f s %9.2f M events/s (%d events, best of %d)\n\", \"pgconn-agg REPEATED_EVENTS | cat\", $AGG_BIG_TIME, $AGG_BIG_COUNT / 1e6 / $AGG_BIG_TIME, $AGG_BIG_COUNT, $AGG_RUNS"
+    calc "printf \"  %-44s %9.3f s %9.2f M events/s (user+sys CPU of one more run)\n\", \"\", $AGG_BIG_CPU, $AGG_BIG_COUNT / 1e6 / $AGG_BIG_CPU"
+  fi
   hr
+  if [ -n "$SUM_SIZES" ]; then
+    printf '  %-44s %11s %11s\n' "pgconn-agg FILE >/dev/null: one summary" "median" "max"
+    printf '  %-44s %s\n' "(wall clock of the process, $SUMMARY_RUNS runs)" ""
+    local n
+    calc "printf \"  %-44s %8.1f ms %8.1f ms\n\", \"empty input (/dev/null): starting up\", ${SUM_MED[0]} * 1000, ${SUM_MAX[0]} * 1000"
+    for n in $SUM_SIZES; do
+      calc "printf \"  %-44s %8.1f ms %8.1f ms\n\", \"$n events\", ${SUM_MED[$n]} * 1000, ${SUM_MAX[$n]} * 1000"
+      calc "printf \"  %-44s %8.1f ms %8.1f ms\n\", \"$n events, --history\", ${SUM_MED[$n-h]} * 1000, ${SUM_MAX[$n-h]} * 1000"
+    done
+    hr
+  fi
+  if [ -n "$LAT_DONE" ]; then
+    printf '  %-44s %7s %7s %7s %7s %5s\n' "latency, ms (append -> line read)" "median" "p90" "p99" "max" "lost"
+    printf '  %-44s %s\n' "($LAT_SAMPLES samples each, appends 50-100 ms apart)" ""
+    lat_row "tail -F | parse | watch: connect" "$DIR/latency-watch.txt" connect
+    lat_row "tail -F | parse | watch: disconnect" "$DIR/latency-watch.txt" disconnect
+    lat_row "pipe | parse | watch: connect" "$DIR/latency-pipe.txt" connect
+    lat_row "pipe | parse | watch: disconnect" "$DIR/latency-pipe.txt" disconnect
+    lat_row "tail -F alone: one line" "$DIR/latency-tail.txt" line
+    if [ "$LAT_BUSY_SAMPLES" -gt 0 ]; then
+      printf '  %-44s %s\n' "busy log ($LAT_BUSY_SAMPLES samples each; lost: > 3 s):" ""
+      lat_row "tail -F | parse | watch: connect" "$DIR/latency-busy.txt" connect
+      lat_row "tail -F | parse | watch: disconnect" "$DIR/latency-busy.txt" disconnect
+      echo "  busy: meanwhile a statement line of another backend every 3 ms, every 10th a health"
+      echo "  check's \"connection received\""
+    fi
+    echo "  connect: received + authorized in one write; pgconn-parse holds it ~20 ms"
+    echo "  tail: $TAIL_VERSION, $TAIL_WATCH on $TAIL_FS; load average $LAT_LOAD -> $LAT_LOAD_END"
+    hr
+  fi
   grep_ratio=$(calc "printf \"%.2f\", $PARSE_TIME / $GREP_TIME")
   pgb_ratio=""
   [ -z "$PGB_TIME" ] || pgb_ratio=$(calc "printf \"%.0f\", $PGB_TIME / $PARSE_TIME")
@@ -319,6 +616,33 @@ report() {
   budget_row "pgconn-agg events/s" "$agg_rate" "M" ">=" 2
   budget_row "pgconn-agg peak RSS${AGG_N:+, $AGG_N events}" \
     "$([ -z "$AGG_RSS_KB" ] || calc "printf \"%.1f\", $AGG_RSS_KB / 1024")" " MB" "<" 32
+  if [ "$AGG_BIG_N" -gt 0 ]; then
+    budget_row "pgconn-agg events/s, ${AGG_BIG_COUNT:-$AGG_BIG_N} events" \
+      "$([ -z "$AGG_BIG_TIME" ] || calc "printf \"%.2f\", $AGG_BIG_COUNT / 1e6 / $AGG_BIG_TIME")" "M" ">=" 2
+    budget_row "pgconn-agg peak RSS, ${AGG_BIG_COUNT:-$AGG_BIG_N} events" \
+      "$([ -z "$AGG_BIG_RSS_KB" ] || calc "printf \"%.1f\", $AGG_BIG_RSS_KB / 1024")" " MB" "<" 32
+  fi
+  local n
+  for n in $SUM_SIZES; do
+    budget_row "one summary, $n events (max of $SUMMARY_RUNS)" \
+      "$(calc "printf \"%.1f\", ${SUM_MAX[$n]} * 1000")" " ms" "<" 1000
+    budget_row "one --history, $n events (max of $SUMMARY_RUNS)" \
+      "$(calc "printf \"%.1f\", ${SUM_MAX[$n-h]} * 1000")" " ms" "<" 1000
+  done
+  if [ -n "$LAT_DONE" ]; then
+    local kind
+    for kind in connect disconnect; do
+      budget_row "watch latency, $kind: median" "$(lat "$DIR/latency-watch.txt" "$kind" median)" " ms" "<=" 50
+      budget_row "watch latency, $kind: p99" "$(lat "$DIR/latency-watch.txt" "$kind" p99)" " ms" "<=" 100
+      budget_row "watch latency, $kind: lost (> 1 s)" "$(lat "$DIR/latency-watch.txt" "$kind" lost)" "" "<=" 0
+    done
+    if [ "$LAT_BUSY_SAMPLES" -gt 0 ]; then
+      for kind in connect disconnect; do
+        budget_row "watch latency, busy log, $kind: median" "$(lat "$DIR/latency-busy.txt" "$kind" median)" " ms" "<=" 50
+        budget_row "watch latency, busy log, $kind: p99" "$(lat "$DIR/latency-busy.txt" "$kind" p99)" " ms" "<=" 100
+      done
+    fi
+  fi
   hr
   printf '  %-36s %13s %13s %13s\n' "counts" "ground truth" "pgconn-parse" "pgBadger"
   local T=$TRUTH r
@@ -370,7 +694,8 @@ report() {
   fi
   hr
   echo "  budgets: $PASSES PASS, $FAILS FAIL; counts differing from the ground truth: $DIFFS"
-  echo "  files: $(rel "$DIR")/ (parse.ndjson, parse.counts, the pgBadger report, *.truth)"
+  echo "  files: $(rel "$DIR")/ (parse.ndjson, parse.counts, the pgBadger report, *.truth," \
+    "latency-*.KIND.txt: every latency sample)"
 }
 
 generate_log
@@ -378,6 +703,9 @@ measure_grep
 measure_parse
 measure_big_stream
 measure_agg
+measure_agg_big
+measure_summary
+measure_latency
 measure_pgbadger
 pgbadger_counts
 report
