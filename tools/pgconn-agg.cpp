@@ -12,6 +12,7 @@
 
 #include <cxxopts.hpp>
 
+#include "cli.hpp"
 #include "diag.hpp"
 #include "duration.hpp"
 #include "event_codec.hpp"
@@ -19,10 +20,11 @@
 #include "output.hpp"
 #include "render.hpp"
 #include "summary.hpp"
-#include "version.hpp"
 #include "window.hpp"
 
 using namespace pgconn;
+using cli::kFailure;
+using cli::kOk;
 
 namespace {
 
@@ -30,8 +32,6 @@ constexpr const char* kUsageText =
     "usage: pgconn-agg [--by=db,user,app,host,server] [--history] [--bucket=15m] [--last=60m]\n"
     "                  [--db=NAME] [--user=NAME] [--app=NAME] [--host=ADDR] [--server=NAME]\n"
     "                  [--max-events=10000] [--interval=DURATION] [--json] [FILE...]";
-
-enum Exit { kOk = 0, kFailure = 1, kUsage = 2 };
 
 volatile std::sig_atomic_t g_print_now = 0;  // SIGUSR1
 volatile std::sig_atomic_t g_clear = 0;      // SIGHUP
@@ -46,11 +46,7 @@ void install_signal(int sig, void (*handler)(int)) {
   sigaction(sig, &sa, nullptr);  // no SA_RESTART: a blocked read returns
 }
 
-int usage_error(const std::string& what) {
-  diag_line(what);
-  std::fprintf(stderr, "%s\n", kUsageText);
-  return kUsage;
-}
+int usage_error(const std::string& what) { return cli::usage_error(kUsageText, what); }
 
 struct View {
   std::vector<Dimension> by;
@@ -185,19 +181,7 @@ int main(int argc, char** argv) {
       ("files", "event files", cxxopts::value<std::vector<std::string>>());
   opts.parse_positional({"files"});
   cxxopts::ParseResult args;
-  try {
-    args = opts.parse(argc, argv);
-  } catch (const cxxopts::exceptions::exception& e) {
-    return usage_error(house_style(e.what()));
-  }
-  if (args.count("help")) {
-    std::printf("%s\n\n%s", kUsageText, opts.help().c_str() + opts.help().find("\n") + 1);
-    return kOk;
-  }
-  if (args.count("version")) {
-    std::printf("pgconn-agg %s\n", kVersion);
-    return kOk;
-  }
+  if (auto done = cli::parse(opts, argc, argv, kUsageText, &args)) return *done;
 
   View view;
   view.history = args.count("history") > 0;
@@ -256,12 +240,7 @@ int main(int argc, char** argv) {
   install_signal(SIGHUP, on_hup);
   read_inputs(files, &handler, stop);
   if (!output_closed()) handler.print();  // the final summary, also after Ctrl+C
-  output_flush();
-  if (output_error() != 0) {
-    diag("write error: {}", std::strerror(output_error()));
-    return kFailure;
-  }
-  if (output_closed()) return kOk;
+  if (auto done = cli::finish_output()) return *done;
   warnings.report();
   if (window.evicted() > 0)
     diag("warning: {} sessions were forgotten past {} open ones (is log_disconnections on?)",

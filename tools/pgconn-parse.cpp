@@ -9,15 +9,17 @@
 
 #include <cxxopts.hpp>
 
+#include "cli.hpp"
 #include "diag.hpp"
 #include "event_codec.hpp"
 #include "input_loop.hpp"
 #include "log_parser.hpp"
 #include "output.hpp"
 #include "tracker.hpp"
-#include "version.hpp"
 
 using namespace pgconn;
+using cli::kFailure;
+using cli::kOk;
 
 namespace {
 
@@ -32,13 +34,7 @@ int64_t now_ms() {
       .count();
 }
 
-enum Exit { kOk = 0, kFailure = 1, kUsage = 2 };
-
-int usage_error(const std::string& what) {
-  diag_line(what);
-  std::fprintf(stderr, "%s\n", kUsageText);
-  return kUsage;
-}
+int usage_error(const std::string& what) { return cli::usage_error(kUsageText, what); }
 
 class ParseHandler : public InputHandler {
  public:
@@ -109,19 +105,7 @@ int main(int argc, char** argv) {
       ("files", "log files", cxxopts::value<std::vector<std::string>>());
   opts.parse_positional({"files"});
   cxxopts::ParseResult args;
-  try {
-    args = opts.parse(argc, argv);
-  } catch (const cxxopts::exceptions::exception& e) {
-    return usage_error(house_style(e.what()));
-  }
-  if (args.count("help")) {
-    std::printf("%s\n\n%s", kUsageText, opts.help().c_str() + opts.help().find("\n") + 1);
-    return kOk;
-  }
-  if (args.count("version")) {
-    std::printf("pgconn-parse %s\n", kVersion);
-    return kOk;
-  }
+  if (auto done = cli::parse(opts, argc, argv, kUsageText, &args)) return *done;
 
   std::string format = args["format"].as<std::string>();
   if (format != "json" && format != "tsv")
@@ -157,12 +141,7 @@ int main(int argc, char** argv) {
   ParseHandler handler(parser->get(), &warnings);
   read_inputs(files, &handler, stop);
   (*parser)->idle();  // end of input (or Ctrl+C): settle and write what is owed
-  output_flush();
-  if (output_error() != 0) {
-    diag("write error: {}", std::strerror(output_error()));
-    return kFailure;
-  }
-  if (output_closed()) return kOk;
+  if (auto done = cli::finish_output()) return *done;
   warnings.report();
   print_hints(**parser, tracker);
   return handler.failed() ? kFailure : kOk;

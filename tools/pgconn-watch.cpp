@@ -12,16 +12,18 @@
 #include <cxxopts.hpp>
 
 #include "color.hpp"
+#include "cli.hpp"
 #include "diag.hpp"
 #include "event_codec.hpp"
 #include "event_line.hpp"
 #include "input_loop.hpp"
 #include "output.hpp"
 #include "render.hpp"
-#include "version.hpp"
 #include "window.hpp"
 
 using namespace pgconn;
+using cli::kFailure;
+using cli::kOk;
 
 namespace {
 
@@ -29,13 +31,7 @@ constexpr const char* kUsageText =
     "usage: pgconn-watch [--db=NAME] [--user=NAME] [--app=NAME] [--host=ADDR] [--server=NAME]\n"
     "                    [--color=auto|always|never] [app=NAME ...] [FILE...]";
 
-enum Exit { kOk = 0, kFailure = 1, kUsage = 2 };
-
-int usage_error(const std::string& what) {
-  diag_line(what);
-  std::fprintf(stderr, "%s\n", kUsageText);
-  return kUsage;
-}
+int usage_error(const std::string& what) { return cli::usage_error(kUsageText, what); }
 
 class WatchHandler : public InputHandler {
  public:
@@ -141,19 +137,7 @@ int main(int argc, char** argv) {
       ("args", "filters NAME=VALUE and event files", cxxopts::value<std::vector<std::string>>());
   opts.parse_positional({"args"});
   cxxopts::ParseResult args;
-  try {
-    args = opts.parse(argc, argv);
-  } catch (const cxxopts::exceptions::exception& e) {
-    return usage_error(house_style(e.what()));
-  }
-  if (args.count("help")) {
-    std::printf("%s\n\n%s", kUsageText, opts.help().c_str() + opts.help().find("\n") + 1);
-    return kOk;
-  }
-  if (args.count("version")) {
-    std::printf("pgconn-watch %s\n", kVersion);
-    return kOk;
-  }
+  if (auto done = cli::parse(opts, argc, argv, kUsageText, &args)) return *done;
   if (args.count("history"))
     return usage_error("cannot use --history and --watch together: use pgconn-agg --history");
   auto mode = parse_color_mode(args["color"].as<std::string>());
@@ -189,12 +173,7 @@ int main(int argc, char** argv) {
   WatchHandler handler(filter, palette, &warnings);
   const volatile std::sig_atomic_t* stop = install_stop_signals();
   InputEnd end = read_inputs(files, &handler, stop);
-  output_flush();
-  if (output_error() != 0) {
-    diag("write error: {}", std::strerror(output_error()));
-    return kFailure;
-  }
-  if (output_closed()) return kOk;
+  if (auto done = cli::finish_output()) return *done;
   if (end == InputEnd::kInterrupted) {
     if (tty) {
       output_write("Exited watch mode.\n");

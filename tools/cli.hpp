@@ -1,0 +1,61 @@
+// What the three tools' main() share: exit statuses, the usage error, the
+// option-parsing prologue (--help, --version, a bad option) and the
+// write-error epilogue. Only tools/ include cxxopts; common/ never does.
+#pragma once
+
+#include <cstdio>
+#include <cstring>
+#include <optional>
+#include <string>
+
+#include <cxxopts.hpp>
+
+#include "diag.hpp"
+#include "output.hpp"
+#include "version.hpp"
+
+namespace pgconn::cli {
+
+enum Exit { kOk = 0, kFailure = 1, kUsage = 2 };
+
+// "<program>: <what>" and the usage line(s) on stderr; returns kUsage.
+inline int usage_error(const char* usage, const std::string& what) {
+  diag_line(what);
+  std::fprintf(stderr, "%s\n", usage);
+  return kUsage;
+}
+
+// Parses argv into *args. Returns the exit status when main() is done
+// already (--help or --version printed, or a bad option reported).
+inline std::optional<int> parse(cxxopts::Options& opts, int argc, char** argv, const char* usage,
+                                cxxopts::ParseResult* args) {
+  try {
+    *args = opts.parse(argc, argv);
+  } catch (const cxxopts::exceptions::exception& e) {
+    return usage_error(usage, house_style(e.what()));
+  }
+  if (args->count("help")) {
+    std::string help = opts.help();
+    std::printf("%s\n\n%s", usage, help.c_str() + help.find('\n') + 1);
+    return kOk;
+  }
+  if (args->count("version")) {
+    std::printf("%s %s\n", opts.program().c_str(), kVersion);
+    return kOk;
+  }
+  return std::nullopt;
+}
+
+// Flushes stdout. Returns the exit status when main() is done: a write
+// error (reported, 1) or a reader that went away (quietly, 0).
+inline std::optional<int> finish_output() {
+  output_flush();
+  if (output_error() != 0) {
+    diag("write error: {}", std::strerror(output_error()));
+    return kFailure;
+  }
+  if (output_closed()) return kOk;
+  return std::nullopt;
+}
+
+}  // namespace pgconn::cli
