@@ -308,8 +308,8 @@ void Tracker::on_disconnection(uint64_t key, uint32_t server, const LogRecord& r
 void Tracker::on_reject(uint64_t key, uint32_t server, const LogRecord& r, const Message& m) {
   Backend* b = find(key);
   if (b != nullptr && b->stage == Stage::kHeld) {  // the held connect was a reject all along
-    if (m.user.empty() == false && queue_[b->held_seq - queue_base_].event.user.empty())
-      queue_[b->held_seq - queue_base_].event.user = m.user;
+    Event& held = queue_[b->held_seq - queue_base_].event;
+    if (held.user.empty()) held.user = m.user;  // the FATAL may name the role
     turn_into_reject(*b, r.time, m.reason, r.message);
     forget(key);
     release();
@@ -320,9 +320,10 @@ void Tracker::on_reject(uint64_t key, uint32_t server, const LogRecord& r, const
     forget(key);
     b = nullptr;
   }
-  // A reject for an open session: its connect was settled before the FATAL
-  // came (a live stream went idle, or the FATAL was late). The reject names
-  // the same session so that readers drop it.
+  // A refusal before `connection authorized` (b is kReceived, or unknown
+  // when the stream missed the start), or a §4b refusal of a connection
+  // already settled as open (its FATAL came after the settle rules let it
+  // go): then the reject names that session, so that readers drop it.
   Event e = base_event(EventType::kReject, r, b);
   if (b == nullptr) {
     e.session = new_session_key(r);
