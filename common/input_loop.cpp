@@ -89,9 +89,12 @@ InputEnd read_inputs(const std::vector<std::string>& names, InputHandler* handle
     }
     bool go_on = read_one(fd, name == "-" ? "(stdin)" : name, handler, stop, &interrupted);
     if (fd != STDIN_FILENO) close(fd);
-    if (!go_on) return interrupted ? InputEnd::kInterrupted : InputEnd::kStopped;
+    // Ctrl+C reaches a whole pipeline at once: the writer before us may die
+    // of it and leave an end of input that we read before looking at the
+    // flag. It is still an interruption.
+    if (!go_on || *stop) return interrupted || *stop ? InputEnd::kInterrupted : InputEnd::kStopped;
   }
-  return InputEnd::kDone;
+  return *stop ? InputEnd::kInterrupted : InputEnd::kDone;
 }
 
 }  // namespace pgconn

@@ -1,0 +1,430 @@
+#!/usr/bin/env bash
+# Command-line behaviour of pgconn-watch (SPEC.md §5, §6; STYLE.md Color):
+# lines through a pipe and on a pseudo-terminal, the header, colours and
+# what turns them off, Ctrl+C, filters, files, damaged input, exit statuses
+# and I/O faults. Prints "ok - NAME" / "not ok - NAME: why"; exits 1 when a
+# check failed.
+set -u
+cd "$(dirname "$0")/.." || exit 1
+W=$PWD/${PGCONN_BIN:-bin}/pgconn-watch
+T=$(mktemp -d)
+BG=()
+cleanup() {
+  local p
+  for p in "${BG[@]}"; do kill "$p" 2>/dev/null; done
+  rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+failures=0
+ok() { echo "ok - $1"; }
+not_ok() { echo "not ok - $1: $2"; failures=$((failures + 1)); }
+# check NAME CONDITION [WHY]: WHY is a command run only on failure, whose
+# output (on one line) says what went wrong; by default the condition.
+check() {
+  if eval "$2"; then ok "$1"
+  elif [ $# -ge 3 ]; then not_ok "$1" "$(eval "$3" 2>&1 | head -c 800 | tr '\n' ' ')"
+  else not_ok "$1" "$2"; fi
+}
+# Shows bytes of a file on one line (for failure messages).
+show() { head -c 600 "$1" | od -An -c | tr -s ' \n' ' '; }
+has_esc() { grep -q $'\x1b' "$1"; }
+# Removes SGR colour sequences (ESC [ ... m).
+plain() { sed $'s/\x1b\\[[0-9;]*m//g' "$1"; }
+
+if [ ! -x "$W" ]; then
+  not_ok "pgconn-watch built" "no executable $W (run make)"
+  exit 1
+fi
+
+# --- a pseudo-terminal: `ptyrun OUT PIDFILE CMD...` runs CMD with stdout on
+# the slave side of a new pty (raw mode: no \r added) in a session of its
+# own, copies everything written there into OUT, writes CMD's pid into
+# PIDFILE, forwards SIGINT/SIGTERM to its group, and exits with CMD's status.
+PTY=$T/ptyrun.py
+cat >"$PTY" <<'PY'
+import os, select, signal, subprocess, sys, tty
+out_path, pid_path, cmd = sys.argv[1], sys.argv[2], sys.argv[3:]
+master, slave = os.openpty()
+tty.setraw(slave)
+p = None
+def forward(sig, frame):  # to CMD's whole process group
+    if p is not None:
+        try:
+            os.killpg(p.pid, sig)
+        except ProcessLookupError:
+            pass
+# Handlers, not SIG_IGN (which a background job of a script starts with):
+# exec resets them, so CMD gets SIGINT's default action, as on a terminal.
+signal.signal(signal.SIGINT, forward)
+signal.signal(signal.SIGTERM, forward)
+p = subprocess.Popen(cmd, stdout=slave, start_new_session=True)
+with open(pid_path + ".tmp", "w") as f:
+    f.write(str(p.pid))
+os.rename(pid_path + ".tmp", pid_path)
+# The slave stays open here until CMD has ended and everything it wrote has
+# been read: once the last slave descriptor closes, Linux may answer EIO
+# before the last bytes written are readable.
+with open(out_path, "ab", buffering=0) as out:
+    while True:
+        if select.select([master], [], [], 0.05)[0]:
+            out.write(os.read(master, 65536))
+        elif p.poll() is not None:
+            while select.select([master], [], [], 0.05)[0]:
+                out.write(os.read(master, 65536))
+            break
+rc = p.returncode
+sys.exit(rc if rc >= 0 else 128 - rc)
+PY
+# A plain interpreter first: a version manager's shim can take seconds to start.
+PYTHON=""
+for c in /usr/bin/python3 /usr/local/bin/python3 python3; do
+  if command -v "$c" >/dev/null; then PYTHON=$(command -v "$c"); break; fi
+done
+if [ -z "$PYTHON" ]; then
+  not_ok "python3 for the pseudo-terminal tests" "python3 not found"
+  exit 1
+fi
+# on_pty OUT CMD...: CMD on a pseudo-terminal with a colour-capable TERM and
+# no NO_COLOR unless the caller's `env` says otherwise; stdin is ours.
+on_pty() {
+  local out=$1; shift
+  : >"$out"
+  env -u NO_COLOR TERM=xterm-256color "$PYTHON" "$PTY" "$out" "$T/pty.pid" "$@"
+}
+# Waits until FILE contains the fixed string S (up to $3 tenths of a second).
+wait_for() {
+  local i
+  for ((i = 0; i < ${3:-50}; i++)); do
+    grep -qF -- "$2" "$1" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# --- input: the seeds' "Watch View" (004) as events
+SEED=$T/seed.ndjson
+cat >"$SEED" <<'E'
+{"type":"connect","ts":"2024-05-01T10:23:45.120Z","pid":101,"session":"101-1","user":"app_user","db":"production","app":"rails","host":"10.0.1.5","port":51234}
+{"type":"disconnect","ts":"2024-05-01T10:23:47.000Z","pid":99,"session":"99-1","user":"admin","db":"test","app":"psql","host":"[local]","duration_ms":2300,"matched":true}
+{"type":"connect","ts":"2024-05-01T10:23:48.000Z","pid":102,"session":"102-1","user":"app_user","db":"production","app":"sidekiq","host":"10.0.1.6","port":51240}
+{"type":"reject","ts":"2024-05-01T10:23:49.000Z","pid":103,"user":"app_user","reason":"too_many_clients","message":"sorry, too many clients already"}
+E
+# shellcheck disable=SC2034  # used inside check's eval
+SEED_LINES='[+] 10:23:45 rails connected from 10.0.1.5 (user: app_user, db: production)
+[-] 10:23:47 psql disconnected (duration: 2.3s, user: admin, db: test)
+[+] 10:23:48 sidekiq connected from 10.0.1.6 (user: app_user, db: production)
+[!] 10:23:49 Connection failed: too many connections (user: app_user)'
+HEADER='Watching connections (Ctrl+C to exit)'
+
+# --- options and usage
+"$W" --help >"$T/out" 2>"$T/err"; rc=$?
+check "--help exits 0 and starts with the usage line" \
+  "[ $rc = 0 ] && head -1 '$T/out' | grep -q '^usage: pgconn-watch ' && [ ! -s '$T/err' ]"
+"$W" --version >"$T/out" 2>&1; rc=$?
+check "--version prints the version" "[ $rc = 0 ] && grep -Eq '^pgconn-watch [0-9]+\.[0-9]+' '$T/out'"
+"$W" --color=bogus "$SEED" >"$T/out" 2>"$T/err"; rc=$?
+check "--color=bogus exits 2" "[ $rc = 2 ]" "echo rc=$rc"
+check "--color=bogus: one error line quoting the value, then the usage" \
+  "[ \$(grep -c '^pgconn-watch: ' '$T/err') = 1 ] && grep -q '^pgconn-watch: bad --color \"bogus\"' '$T/err' && grep -q '^usage: pgconn-watch ' '$T/err' && [ ! -s '$T/out' ]" \
+  'cat "$T/err"'
+"$W" --color "$SEED" >"$T/out" 2>"$T/err"; rc=$?
+check "--color has no implicit value: exit 2" "[ $rc = 2 ] && grep -q '^usage: ' '$T/err' && [ ! -s '$T/out' ]" "echo rc=$rc; cat '$T/err'"
+"$W" --history "$SEED" >"$T/out" 2>"$T/err"; rc=$?
+check "--history exits 2" "[ $rc = 2 ]" "echo rc=$rc"
+check "--history: one error line naming pgconn-agg --history, then the usage" \
+  "[ \$(grep -c '^pgconn-watch: ' '$T/err') = 1 ] && grep -q '^pgconn-watch: .*pgconn-agg --history' '$T/err' && grep -q '^usage: pgconn-watch ' '$T/err' && [ ! -s '$T/out' ]" \
+  'cat "$T/err"'
+"$W" --bogus "$SEED" >"$T/out" 2>"$T/err"; rc=$?
+check "unknown option: exit 2, one error line and the usage" \
+  "[ $rc = 2 ] && [ \$(grep -c '^pgconn-watch: ' '$T/err') = 1 ] && grep -q '^usage: ' '$T/err' && [ ! -s '$T/out' ]" \
+  "echo rc=$rc; cat '$T/err'"
+
+# --- through a pipe
+"$W" <"$SEED" >"$T/out" 2>"$T/err"; rc=$?
+check "pipe: exit 0, nothing on stderr" "[ $rc = 0 ] && [ ! -s '$T/err' ]" "echo rc=$rc; cat '$T/err'"
+check "pipe: the seeds' lines exactly, no header" "[ \"\$(cat '$T/out')\" = \"\$SEED_LINES\" ]" 'cat "$T/out"'
+check "pipe: no ESC byte" "! has_esc '$T/out'" 'show "$T/out"'
+TERM=xterm-256color "$W" <"$SEED" >"$T/out"
+check "pipe with a colour TERM: still no ESC byte" "! has_esc '$T/out' && [ \"\$(cat '$T/out')\" = \"\$SEED_LINES\" ]" 'show "$T/out"'
+"$W" --color=always <"$SEED" >"$T/out"
+check "--color=always colours a pipe" \
+  "grep -qF $'\x1b[32m[+]' '$T/out' && grep -qF $'\x1b[33m[-]' '$T/out' && grep -qF $'\x1b[31m[!]' '$T/out'" 'show "$T/out"'
+check "--color=always on a pipe: no header, same text" "[ \"\$(plain '$T/out')\" = \"\$SEED_LINES\" ]" 'plain "$T/out"'
+NO_COLOR=1 "$W" --color=always <"$SEED" >"$T/out"
+check "--color=always wins over NO_COLOR" "has_esc '$T/out'"
+
+# --- on a pseudo-terminal
+on_pty "$T/pty" "$W" <"$SEED" 2>"$T/err"; rc=$?
+check "terminal: exit 0 at end of input" "[ $rc = 0 ]" "echo rc=$rc; cat '$T/err'"
+check "terminal: the header comes first" "[ \"\$(head -1 '$T/pty')\" = '$HEADER' ]" 'show "$T/pty"'
+check "terminal: the seeds' lines after the header" \
+  "[ \"\$(plain '$T/pty' | tail -n +2)\" = \"\$SEED_LINES\" ]" 'plain "$T/pty"'
+check "terminal: [+] is green" "grep -qF $'\x1b[32m[+]\x1b[0m' '$T/pty'" 'show "$T/pty"'
+check "terminal: [-] is yellow" "grep -qF $'\x1b[33m[-]\x1b[0m' '$T/pty'" 'show "$T/pty"'
+check "terminal: [!] is red" "grep -qF $'\x1b[31m[!]\x1b[0m' '$T/pty'" 'show "$T/pty"'
+check "terminal: the header itself is not coloured" "[ \"\$(head -1 '$T/pty')\" = \"\$(plain '$T/pty' | head -1)\" ]"
+check "terminal: nothing on stderr" "[ ! -s '$T/err' ]" 'cat "$T/err"'
+
+on_pty "$T/pty" "$W" app=myapp <"$SEED" 2>/dev/null
+check "terminal: the header names the app=myapp filter" \
+  "[ \"\$(head -1 '$T/pty')\" = 'Watching connections for application: myapp (Ctrl+C to exit)' ]" 'head -1 "$T/pty"'
+check "terminal: app=myapp shows none of the other apps' events" "[ \$(wc -l <'$T/pty') = 1 ]" 'plain "$T/pty"'
+on_pty "$T/pty" "$W" --app=myapp <"$SEED" 2>/dev/null
+check "terminal: --app=myapp gives the same header" \
+  "[ \"\$(head -1 '$T/pty')\" = 'Watching connections for application: myapp (Ctrl+C to exit)' ]" 'head -1 "$T/pty"'
+
+on_pty "$T/pty" env NO_COLOR=1 "$W" <"$SEED" 2>/dev/null
+check "terminal with NO_COLOR=1: no colour, header kept" \
+  "! has_esc '$T/pty' && [ \"\$(head -1 '$T/pty')\" = '$HEADER' ] && [ \$(wc -l <'$T/pty') = 5 ]" 'show "$T/pty"'
+on_pty "$T/pty" env NO_COLOR= "$W" <"$SEED" 2>/dev/null
+check "terminal with an empty NO_COLOR: colour" "grep -qF $'\x1b[32m[+]' '$T/pty'" 'show "$T/pty"'
+on_pty "$T/pty" env TERM=dumb "$W" <"$SEED" 2>/dev/null
+check "terminal with TERM=dumb: no colour" "! has_esc '$T/pty' && [ \$(wc -l <'$T/pty') = 5 ]" 'show "$T/pty"'
+on_pty "$T/pty" env -u TERM "$W" <"$SEED" 2>/dev/null
+check "terminal with TERM unset: no colour" "! has_esc '$T/pty' && [ \$(wc -l <'$T/pty') = 5 ]" 'show "$T/pty"'
+on_pty "$T/pty" "$W" --color=never <"$SEED" 2>/dev/null
+check "--color=never on a terminal: no colour, header kept" \
+  "! has_esc '$T/pty' && [ \"\$(head -1 '$T/pty')\" = '$HEADER' ] && [ \"\$(tail -n +2 '$T/pty')\" = \"\$SEED_LINES\" ]" 'show "$T/pty"'
+on_pty "$T/pty" env TERM=dumb NO_COLOR=1 "$W" --color=always <"$SEED" 2>/dev/null
+check "--color=always on a terminal wins over TERM=dumb and NO_COLOR" "grep -qF $'\x1b[31m[!]' '$T/pty'" 'show "$T/pty"'
+if command -v script >/dev/null; then
+  TERM=xterm script -qfc "env -u NO_COLOR '$W' '$SEED'" /dev/null </dev/null >"$T/script.out" 2>/dev/null
+  check "terminal under script(1): header and green [+]" \
+    "head -1 '$T/script.out' | tr -d '\r' | grep -qx '$HEADER' && grep -qF $'\x1b[32m[+]' '$T/script.out'" 'show "$T/script.out"'
+fi
+
+# Untrusted names on a terminal: nothing but our own colour sequences.
+HOSTILE=$T/hostile.ndjson
+cat >"$HOSTILE" <<'E'
+{"type":"connect","ts":"2024-05-01T10:00:00Z","user":"u\u001b[2J","db":"d\u0007\r","app":"a\u001b]0;pwned\u0007\u009b31m","host":"10.0.0.1"}
+{"type":"disconnect","ts":"2024-05-01T10:00:01Z","user":"\u001bc","db":"\n","app":"x\u0000y","host":"10.0.0.1","duration_ms":5}
+{"type":"reject","ts":"2024-05-01T10:00:02Z","user":"\u001b[31m","db":"\u001b","host":"\u001b[1A","reason":"auth_failed"}
+E
+printf '\xff\xfe{"type":"connect","ts":"2024-05-01T10:00:03Z","app":"\xc3\x28bad"}\n' >>"$HOSTILE"
+on_pty "$T/pty" "$W" "$HOSTILE" 2>"$T/err"
+n_ctl=$(plain "$T/pty" | LC_ALL=C tr -d '\n' | LC_ALL=C tr -cd '\000-\037\177' | wc -c)
+check "terminal: escapes and control characters in names are shown escaped" \
+  "[ $n_ctl = 0 ] && grep -qF 'u\\x1b[2J' '$T/pty' && grep -qF 'a\\x1b]0;pwned\\x07\\xc2\\x9b31m' '$T/pty'" 'show "$T/pty"'
+check "terminal: a hostile stream still gives one line per event" "[ \$(plain '$T/pty' | grep -c '^\[[-+!]\] ') = 3 ]" 'plain "$T/pty"'
+# A reason this version does not know is shown escaped too (518f1b1 wrote
+# it raw: reason_phrase() and end_phrase() return it as it is, so a
+# hand-made event stream could send escape sequences to the terminal).
+printf '%s\n' '{"type":"reject","ts":"2024-05-01T10:00:00Z","user":"u","reason":"x\u001b]0;pwned\u0007"}' \
+  '{"type":"disconnect","ts":"2024-05-01T10:00:00Z","user":"u","reason":"y\u001b[2J"}' >"$T/reason.ndjson"
+on_pty "$T/pty" "$W" "$T/reason.ndjson" 2>/dev/null
+n_ctl=$(plain "$T/pty" | LC_ALL=C tr -d '\n' | LC_ALL=C tr -cd '\000-\037\177' | wc -c)
+check "terminal: an unknown reason is shown escaped too" "[ $n_ctl = 0 ]" 'echo raw control bytes:; show "$T/pty"'
+
+# --- Ctrl+C
+mkfifo "$T/fifo"
+# On a terminal: SIGINT to the watcher while it waits for input.
+exec 3<>"$T/fifo"
+rm -f "$T/pty.pid"
+on_pty "$T/pty" "$W" <"$T/fifo" 2>"$T/err" &
+pty_job=$!
+BG+=("$pty_job")
+head -1 "$SEED" >&3
+if wait_for "$T/pty" "rails connected" 30 && [ -s "$T/pty.pid" ]; then
+  kill -INT "$(cat "$T/pty.pid")"
+  wait "$pty_job"; rc=$?
+  check "terminal: Ctrl+C exits 0" "[ $rc = 0 ]" "echo rc=$rc; cat '$T/err'"
+  check "terminal: Ctrl+C prints 'Exited watch mode.' last" \
+    "[ \"\$(tail -1 '$T/pty')\" = 'Exited watch mode.' ]" 'show "$T/pty"'
+  check "terminal: the event before Ctrl+C was shown at once" "[ \$(plain '$T/pty' | grep -c 'rails connected') = 1 ]"
+else
+  not_ok "terminal: an event shows while the input stays open" 'show "$T/pty"'
+  kill "$pty_job" 2>/dev/null
+fi
+exec 3>&-
+# SIGTERM ends it the same way.
+exec 3<>"$T/fifo"
+rm -f "$T/pty.pid"
+on_pty "$T/pty" "$W" <"$T/fifo" 2>"$T/err" &
+pty_job=$!
+BG+=("$pty_job")
+if wait_for "$T/pty" "Watching" 30 && [ -s "$T/pty.pid" ]; then
+  kill -TERM "$(cat "$T/pty.pid")"
+  wait "$pty_job"; rc=$?
+  check "terminal: SIGTERM exits 0 with 'Exited watch mode.'" \
+    "[ $rc = 0 ] && [ \"\$(tail -1 '$T/pty')\" = 'Exited watch mode.' ]" "echo rc=$rc; show '$T/pty'"
+else
+  not_ok "terminal: header while the input stays open" 'show "$T/pty"'
+  kill "$pty_job" 2>/dev/null
+fi
+exec 3>&-
+# Ctrl+C on a terminal signals the whole pipeline, `tail -F FILE |
+# pgconn-watch`: tail dies at once, so watch sees the end of its input and
+# its own SIGINT at about the same time; either way it was interrupted.
+# ctrlc.py runs that pipeline on a pty in a process group of its own, waits
+# for the last event, sends SIGINT to the group, and checks that watch
+# exits 0 after "Exited watch mode."; up to 60 times, until one fails
+# (prints 0, or 1 and that try).
+# Regression (was a bug): watch often (2% to 60% of the tries, with the
+# load) ended as at the end of its input, without "Exited watch mode."
+# (read_inputs() returned kDone on that EOF without looking at the flag).
+cat >"$T/ctrlc.py" <<'PY'
+import os, select, signal, subprocess, sys, time, tty
+watch, events, tries = sys.argv[1], sys.argv[2], int(sys.argv[3])
+env = dict(os.environ, TERM="xterm-256color")
+env.pop("NO_COLOR", None)
+for s in (signal.SIGINT, signal.SIGTERM):  # a background job starts with SIGINT ignored
+    signal.signal(s, signal.SIG_DFL)
+def drain(master, out, wait):
+    while select.select([master], [], [], wait)[0]:
+        out += os.read(master, 65536)
+    return out
+misses = []
+for i in range(1, tries + 1):
+    master, slave = os.openpty()
+    tty.setraw(slave)
+    tail = subprocess.Popen(["tail", "-n", "+1", "-F", events], stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, preexec_fn=os.setpgrp)
+    w = subprocess.Popen([watch], stdin=tail.stdout, stdout=slave, stderr=subprocess.PIPE,
+                         env=env, preexec_fn=lambda: os.setpgid(0, tail.pid))
+    tail.stdout.close()
+    out = b""
+    deadline = time.monotonic() + 5
+    while b"too many connections" not in out and time.monotonic() < deadline:
+        out = drain(master, out, 0.05)
+    os.killpg(tail.pid, signal.SIGINT)
+    rc = w.wait()
+    err = w.stderr.read().decode(errors="replace").strip()
+    tail.wait()
+    # The slave is still open here, so nothing watch wrote can be lost.
+    out = drain(master, out, 0.05)
+    os.close(slave)
+    os.close(master)
+    last = out.rstrip(b"\n").split(b"\n")[-1].decode(errors="replace")
+    if rc != 0 or last != "Exited watch mode.":
+        misses.append("try %d: rc=%d, last line %r, stderr %r" % (i, rc, last[-40:], err))
+        break  # one is enough
+print(len(misses))
+for m in misses:
+    print(m)
+PY
+"$PYTHON" "$T/ctrlc.py" "$W" "$SEED" 60 >"$T/ctrlc.out" 2>&1
+check "terminal: Ctrl+C to 'tail -F FILE | pgconn-watch': exit 0 and 'Exited watch mode.' (up to 60 tries)" \
+  "[ \"\$(head -1 '$T/ctrlc.out')\" = 0 ]" "tail -n +2 '$T/ctrlc.out'"
+# Into a pipe (a file here): SIGINT still exits 0, and stdout stays events only.
+exec 3<>"$T/fifo"
+"$W" <"$T/fifo" >"$T/out" 2>"$T/err" &
+wpid=$!
+BG+=("$wpid")
+head -1 "$SEED" >&3
+start_ns=$(date +%s%N)
+if wait_for "$T/out" "rails connected" 10; then
+  ms=$((($(date +%s%N) - start_ns) / 1000000))
+  check "pipe: an event is written at once while the input stays open (${ms} ms)" "[ $ms -lt 1000 ]"
+  kill -INT "$wpid"
+  wait "$wpid"; rc=$?
+  check "pipe: Ctrl+C exits 0" "[ $rc = 0 ]" "echo rc=$rc"
+  check "pipe: after Ctrl+C stdout holds only event lines" \
+    "[ \"\$(cat '$T/out')\" = \"\$(echo \"\$SEED_LINES\" | head -1)\" ]" 'cat "$T/out"'
+else
+  not_ok "pipe: an event is written at once while the input stays open" "echo nothing within 1 s"
+  kill "$wpid" 2>/dev/null
+fi
+exec 3>&-
+
+# --- filters (exact, case-sensitive, ANDed); each event has its own second
+FILT=$T/filter.ndjson
+cat >"$FILT" <<'E'
+{"type":"connect","ts":"2024-05-01T10:00:01Z","user":"app_user","db":"production","app":"rails","host":"10.0.1.5"}
+{"type":"connect","ts":"2024-05-01T10:00:02Z","user":"app_user","db":"production","app":"myapp","host":"10.0.1.6"}
+{"type":"connect","ts":"2024-05-01T10:00:03Z","user":"admin","db":"test","app":"myapp","host":"10.0.1.6"}
+{"type":"connect","ts":"2024-05-01T10:00:04Z","user":"app_user","db":"test","app":"myapp","host":"[local]"}
+{"type":"disconnect","ts":"2024-05-01T10:00:05Z","user":"app_user","db":"production","app":"myapp","host":"10.0.1.6","duration_ms":3000}
+{"type":"reject","ts":"2024-05-01T10:00:06Z","user":"admin","db":"test","host":"10.0.1.6","reason":"auth_failed"}
+{"type":"connect","ts":"2024-05-01T10:00:07Z","user":"readonly","db":"analytics","host":"10.0.2.21"}
+{"type":"connect","ts":"2024-05-01T10:00:08Z","user":"App_User","db":"Production","app":"MyApp","host":"10.0.1.60"}
+E
+# Seconds of the events shown, e.g. "2 3 4 5".
+shown() { "$W" "$@" 2>&1 | sed -n 's/^\[[-+!]\] 10:00:0\([0-9]\) .*/\1/p' | tr '\n' ' ' | sed 's/ $//'; }
+# filter_case "SECONDS SHOWN" FILE ARGS...
+filter_case() {
+  local want=$1 file=$2; shift 2
+  local got; got=$(shown "$@" "$file")
+  check "filter ${*:-(none)} on $(basename "$file")" "[ '$got' = '$want' ]" "echo events $got, expected $want"
+}
+filter_case "1 2 3 4 5 6 7 8" "$FILT"
+filter_case "2 3 4 5" "$FILT" --app=myapp
+filter_case "2 3 4 5" "$FILT" app=myapp
+filter_case "3 4 6" "$FILT" --db=test
+filter_case "3 4 6" "$FILT" db=test
+filter_case "3 6" "$FILT" --user=admin
+filter_case "3 6" "$FILT" user=admin
+filter_case "2 3 5 6" "$FILT" --host=10.0.1.6
+filter_case "2 3 5 6" "$FILT" host=10.0.1.6
+filter_case "4" "$FILT" '--host=[local]'
+filter_case "3 4" "$FILT" --app=myapp --db=test
+filter_case "3 4" "$FILT" app=myapp db=test
+filter_case "3 4" "$FILT" --app=myapp db=test
+filter_case "3" "$FILT" app=myapp db=test user=admin
+filter_case "4" "$FILT" app=myapp user=app_user 'host=[local]'
+filter_case "" "$FILT" app=myapp user=readonly
+filter_case "" "$FILT" --db=nosuch
+filter_case "6 7" "$FILT" --app=unknown
+filter_case "8" "$FILT" --app=MyApp
+filter_case "" "$FILT" --app=myap
+"$W" app=myapp <"$FILT" >"$T/out" 2>"$T/err"; rc=$?
+check "a positional filter with the events on stdin" "[ $rc = 0 ] && [ \$(wc -l <'$T/out') = 4 ] && [ ! -s '$T/err' ]" "echo rc=$rc; cat '$T/out' '$T/err'"
+# A server event concerns every session: it passes the name filters.
+{ cat "$FILT"; echo '{"type":"server","ts":"2024-05-01T10:00:09Z","pid":1,"state":"shutdown"}'; } >"$T/srv.ndjson"
+filter_case "2 3 4 5 9" "$T/srv.ndjson" app=myapp
+
+# --- files
+"$W" "$SEED" >"$T/out" 2>"$T/err"; rc=$?
+check "a file named on the command line is read" "[ $rc = 0 ] && [ \"\$(cat '$T/out')\" = \"\$SEED_LINES\" ]" "echo rc=$rc; cat '$T/out'"
+head -2 "$SEED" >"$T/s1"; tail -n +3 "$SEED" >"$T/s2"
+"$W" "$T/s1" "$T/s2" >"$T/out"
+check "two files are read in order" "[ \"\$(cat '$T/out')\" = \"\$SEED_LINES\" ]" 'cat "$T/out"'
+head -2 "$SEED" | "$W" "$T/s2" - >"$T/out"
+check "'-' reads stdin in its place" "[ \"\$(cat '$T/out')\" = \"\$(echo \"\$SEED_LINES\" | tail -n 2; echo \"\$SEED_LINES\" | head -2)\" ]" 'cat "$T/out"'
+"$W" "$T/nonexistent" "$SEED" >"$T/out" 2>"$T/err"; rc=$?
+check "missing file: exit 1, err(3)-style message, the other file still read" \
+  "[ $rc = 1 ] && grep -qx 'pgconn-watch: $T/nonexistent: No such file or directory' '$T/err' && [ \$(wc -l <'$T/out') = 4 ]" \
+  "echo rc=$rc; cat '$T/err'"
+# TSV events are read as well (detected per line).
+printf 'type\tts\ttz\tpid\tsession\tuser\tdb\tapp\thost\tport\treplication\tduration_ms\treason\tmessage\tmatched\tstate\tserver\n' >"$T/tsv"
+printf 'connect\t2024-05-01T10:23:45.120Z\t\t101\t101-1\tapp_user\tproduction\trails\t10.0.1.5\t51234\t\t\t\t\t\t\t\n' >>"$T/tsv"
+"$W" "$T/tsv" "$SEED" >"$T/out" 2>"$T/err"; rc=$?
+check "TSV events and a TSV header are accepted" \
+  "[ $rc = 0 ] && [ ! -s '$T/err' ] && [ \"\$(head -1 '$T/out')\" = \"\$(echo \"\$SEED_LINES\" | head -1)\" ] && [ \$(wc -l <'$T/out') = 5 ]" \
+  'cat "$T/out" "$T/err"'
+
+# --- damaged input: valid lines shown, one counted warning, exit 0
+{
+  echo 'this is not an event'
+  head -2 "$SEED"
+  echo '{"type":"connect","ts":'
+  printf '\x00\x01\xff garbage\n'
+  tail -n +3 "$SEED"
+  echo '{"type":"some_future_type","ts":"2024-05-01T10:00:00Z"}'
+} >"$T/bad.ndjson"
+"$W" "$T/bad.ndjson" >"$T/out" 2>"$T/err"; rc=$?
+check "malformed lines: exit 0" "[ $rc = 0 ]" "echo rc=$rc"
+check "malformed lines: the good events are all shown" "[ \"\$(cat '$T/out')\" = \"\$SEED_LINES\" ]" 'cat "$T/out"'
+check "malformed lines: one warning line that counts them (3)" \
+  "[ \$(wc -l <'$T/err') = 1 ] && grep -q '^pgconn-watch: warning: .*\b3\b' '$T/err' && grep -q 'bad.ndjson:1' '$T/err'" 'cat "$T/err"'
+head -c 300000 /dev/urandom >"$T/random"
+"$W" "$T/random" >"$T/out" 2>"$T/err"; rc=$?
+check "binary garbage: exit 0, at most one warning line, nothing raw on stdout" \
+  "[ $rc = 0 ] && [ \$(wc -l <'$T/err') -le 1 ] && ! has_esc '$T/out'" "echo rc=$rc; head -c 300 '$T/err'"
+
+# --- output faults
+awk '{ for (i = 0; i < 30000; i++) print }' "$SEED" >"$T/big.ndjson"
+"$W" "$T/big.ndjson" 2>"$T/err" | head -1 >"$T/out"; rc=${PIPESTATUS[0]}
+check "| head -1: exit 0" "[ $rc = 0 ]" "echo rc=$rc"
+check "| head -1: nothing on stderr, the first line" \
+  "[ ! -s '$T/err' ] && [ \"\$(cat '$T/out')\" = \"\$(echo \"\$SEED_LINES\" | head -1)\" ]" 'cat "$T/err"'
+if [ -w /dev/full ]; then
+  "$W" "$T/big.ndjson" >/dev/full 2>"$T/err"; rc=$?
+  check ">/dev/full: exit 1 with a write error" \
+    "[ $rc = 1 ] && grep -qx 'pgconn-watch: write error: No space left on device' '$T/err'" "echo rc=$rc; cat '$T/err'"
+  "$W" "$SEED" >/dev/full 2>"$T/err"; rc=$?
+  check ">/dev/full with a small input: exit 1 with a write error" \
+    "[ $rc = 1 ] && grep -qx 'pgconn-watch: write error: No space left on device' '$T/err'" "echo rc=$rc; cat '$T/err'"
+fi
+
+[ $failures -eq 0 ] || exit 1
