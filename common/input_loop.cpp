@@ -17,6 +17,12 @@ volatile std::sig_atomic_t g_stop = 0;
 
 void on_stop_signal(int) { g_stop = 1; }
 
+// The signal mask to wait with: the process mask less the wake signals.
+sigset_t g_wait_mask;
+bool g_have_wait_mask = false;
+
+const sigset_t* wait_mask() { return g_have_wait_mask ? &g_wait_mask : nullptr; }
+
 // Reads one open descriptor to its end. False: stop everything.
 bool read_one(int fd, std::string_view name, InputHandler* h,
               const volatile std::sig_atomic_t* stop, bool* interrupted) {
@@ -28,11 +34,11 @@ bool read_one(int fd, std::string_view name, InputHandler* h,
       *interrupted = true;
       return false;
     }
-    LineReader::Status st = reader.fill(0);
+    LineReader::Status st = reader.fill(0, wait_mask());
     if (st == LineReader::Status::kTimeout) {  // the next read would block
       if (!output_flush() && output_closed()) return false;
       int wait = h->wait_ms();
-      st = reader.fill(wait);
+      st = reader.fill(wait, wait_mask());
       if (st == LineReader::Status::kTimeout) {
         if (!h->on_timeout()) return false;
         continue;
@@ -63,18 +69,42 @@ bool read_one(int fd, std::string_view name, InputHandler* h,
 
 }  // namespace
 
-const volatile std::sig_atomic_t* install_stop_signals() {
+void install_wake_signal(int sig, void (*handler)(int)) {
+  if (!g_have_wait_mask) {
+    sigprocmask(SIG_BLOCK, nullptr, &g_wait_mask);
+    g_have_wait_mask = true;
+  }
   struct sigaction sa = {};
-  sa.sa_handler = on_stop_signal;
+  sa.sa_handler = handler;
   sigemptyset(&sa.sa_mask);
-  sa.sa_flags = 0;  // no SA_RESTART: a blocked read returns EINTR
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
+  sa.sa_flags = 0;  // no SA_RESTART: the wait returns EINTR
+  sigaction(sig, &sa, nullptr);
+  sigset_t block;
+  sigemptyset(&block);
+  sigaddset(&block, sig);
+  sigprocmask(SIG_BLOCK, &block, nullptr);
+  sigdelset(&g_wait_mask, sig);
+}
+
+const volatile std::sig_atomic_t* install_stop_signals() {
+  install_wake_signal(SIGINT, on_stop_signal);
+  install_wake_signal(SIGTERM, on_stop_signal);
   return &g_stop;
 }
 
-InputEnd read_inputs(const std::vector<std::string>& names, InputHandler* handler,
-                     const volatile std::sig_atomic_t* stop) {
+namespace {
+// After the loop: a signal still pending reaches its handler (unblocking
+// delivers it before sigprocmask returns), then a second Ctrl+C ends the
+// program as usual while what is owed is written.
+void restore_signals() {
+  if (!g_have_wait_mask) return;
+  sigprocmask(SIG_SETMASK, &g_wait_mask, nullptr);
+  signal(SIGINT, SIG_DFL);
+  signal(SIGTERM, SIG_DFL);
+}
+
+InputEnd read_all(const std::vector<std::string>& names, InputHandler* handler,
+                  const volatile std::sig_atomic_t* stop) {
   std::vector<std::string> inputs = names;
   if (inputs.empty()) inputs.push_back("-");
   bool interrupted = false;
@@ -95,6 +125,14 @@ InputEnd read_inputs(const std::vector<std::string>& names, InputHandler* handle
     if (!go_on || *stop) return interrupted || *stop ? InputEnd::kInterrupted : InputEnd::kStopped;
   }
   return *stop ? InputEnd::kInterrupted : InputEnd::kDone;
+}
+}  // namespace
+
+InputEnd read_inputs(const std::vector<std::string>& names, InputHandler* handler,
+                     const volatile std::sig_atomic_t* stop) {
+  InputEnd end = read_all(names, handler, stop);
+  restore_signals();
+  return *stop ? InputEnd::kInterrupted : end;
 }
 
 }  // namespace pgconn

@@ -39,12 +39,21 @@ class InputHandler {
 
 enum class InputEnd { kDone, kStopped, kInterrupted };
 
-// REQUIRES: `stop` stays valid; the handler outlives the call.
+// REQUIRES: `stop` stays valid; the handler outlives the call. On return
+// the signal mask is as before and SIGINT/SIGTERM have their default action.
 InputEnd read_inputs(const std::vector<std::string>& names, InputHandler* handler,
                      const volatile std::sig_atomic_t* stop);
 
-// Installs SIGINT and SIGTERM handlers that set the flag returned (without
-// SA_RESTART, so that a blocked read returns).
+// Installs SIGINT and SIGTERM handlers that set the flag returned.
+//
+// Signals that wake the loop are kept blocked except while it waits for
+// input (ppoll with them unblocked): a signal can then never slip in between
+// the loop's look at its flags and the wait, and be missed until more input
+// comes.
 const volatile std::sig_atomic_t* install_stop_signals();
+
+// Installs `handler` for `sig` (SIGUSR1, SIGHUP, ...) the same way: it runs
+// while the loop waits, which then calls InputHandler::on_wake().
+void install_wake_signal(int sig, void (*handler)(int));
 
 }  // namespace pgconn

@@ -17,7 +17,7 @@ void LineReader::find_ready(size_t from) {
   if (nl != nullptr) ready_ = static_cast<const char*>(nl) - base + 1;
 }
 
-LineReader::Status LineReader::fill(int timeout_ms) {
+LineReader::Status LineReader::fill(int timeout_ms, const sigset_t* wait_mask) {
   if (eof_) return Status::kEof;
   if (start_ > 0) {  // roll the partial line to the front
     std::memmove(buf_.data(), buf_.data() + start_, end_ - start_);
@@ -35,9 +35,10 @@ LineReader::Status LineReader::fill(int timeout_ms) {
       return Status::kData;
     }
   }
-  if (timeout_ms >= 0) {
+  {  // Always wait here, never in read(): only ppoll() lets signals in.
     pollfd p{fd_, POLLIN, 0};
-    int n = poll(&p, 1, timeout_ms);
+    timespec ts{timeout_ms / 1000, (timeout_ms % 1000) * 1000000L};
+    int n = ppoll(&p, 1, timeout_ms >= 0 ? &ts : nullptr, wait_mask);
     if (n == 0) return Status::kTimeout;
     if (n < 0) {
       if (errno == EINTR) return Status::kInterrupted;

@@ -10,6 +10,7 @@
 // would block and give up waiting after a timeout (live streams).
 #pragma once
 
+#include <csignal>
 #include <cstdint>
 #include <string_view>
 #include <vector>
@@ -29,8 +30,10 @@ class LineReader {
   // Waits up to `timeout_ms` (-1: no limit, 0: not at all) for input, then
   // reads once. kData: lines() has something new. kTimeout: nothing came.
   // kEof: the end; a last line without newline is in lines(). kInterrupted:
-  // a signal arrived (EINTR). kError: see error().
-  Status fill(int timeout_ms);
+  // a signal arrived (EINTR). kError: see error(). The wait is ppoll(2)
+  // with `wait_mask` as the signal mask (nullptr: the mask as it is), so a
+  // caller that keeps its signals blocked gets them only while waiting.
+  Status fill(int timeout_ms, const sigset_t* wait_mask = nullptr);
 
   // The complete lines read and not yet consumed, each ending with '\n'
   // except a last line cut at kMaxLine or ended by EOF. Valid until the

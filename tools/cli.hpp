@@ -35,8 +35,9 @@ inline std::optional<int> parse(cxxopts::Options& opts, int argc, char** argv, c
     return usage_error(usage, house_style(e.what()));
   }
   if (args->count("help")) {
-    std::string help = opts.help();
-    std::printf("%s\n\n%s", usage, help.c_str() + help.find('\n') + 1);
+    std::string help = opts.help();  // description, its own usage, options
+    size_t list = help.find("\n\n");
+    std::printf("%s\n\n%s", usage, list == std::string::npos ? "" : help.c_str() + list + 2);
     return kOk;
   }
   if (args->count("version")) {

@@ -39,13 +39,6 @@ volatile std::sig_atomic_t g_clear = 0;      // SIGHUP
 void on_usr1(int) { g_print_now = 1; }
 void on_hup(int) { g_clear = 1; }
 
-void install_signal(int sig, void (*handler)(int)) {
-  struct sigaction sa = {};
-  sa.sa_handler = handler;
-  sigemptyset(&sa.sa_mask);
-  sigaction(sig, &sa, nullptr);  // no SA_RESTART: a blocked read returns
-}
-
 int usage_error(const std::string& what) { return cli::usage_error(kUsageText, what); }
 
 struct View {
@@ -236,8 +229,8 @@ int main(int argc, char** argv) {
   WarningCounter warnings;
   AggHandler handler(&window, view, interval_ms, &warnings);
   const volatile std::sig_atomic_t* stop = install_stop_signals();
-  install_signal(SIGUSR1, on_usr1);
-  install_signal(SIGHUP, on_hup);
+  install_wake_signal(SIGUSR1, on_usr1);
+  install_wake_signal(SIGHUP, on_hup);
   read_inputs(files, &handler, stop);
   if (!output_closed()) handler.print();  // the final summary, also after Ctrl+C
   if (auto done = cli::finish_output()) return *done;
