@@ -36,6 +36,10 @@ LineReader::Status LineReader::fill(int timeout_ms, const sigset_t* wait_mask) {
     }
   }
   {  // Always wait here, never in read(): only ppoll() lets signals in.
+    if (fd_ < 0) {  // poll() would skip it and wait for ever
+      error_ = EBADF;
+      return Status::kError;
+    }
     pollfd p{fd_, POLLIN, 0};
     timespec ts{timeout_ms / 1000, (timeout_ms % 1000) * 1000000L};
     int n = ppoll(&p, 1, timeout_ms >= 0 ? &ts : nullptr, wait_mask);
@@ -43,6 +47,10 @@ LineReader::Status LineReader::fill(int timeout_ms, const sigset_t* wait_mask) {
     if (n < 0) {
       if (errno == EINTR) return Status::kInterrupted;
       error_ = errno;
+      return Status::kError;
+    }
+    if (p.revents & POLLNVAL) {
+      error_ = EBADF;
       return Status::kError;
     }
   }
