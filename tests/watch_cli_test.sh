@@ -41,41 +41,7 @@ fi
 # the slave side of a new pty (raw mode: no \r added) in a session of its
 # own, copies everything written there into OUT, writes CMD's pid into
 # PIDFILE, forwards SIGINT/SIGTERM to its group, and exits with CMD's status.
-PTY=$T/ptyrun.py
-cat >"$PTY" <<'PY'
-import os, select, signal, subprocess, sys, tty
-out_path, pid_path, cmd = sys.argv[1], sys.argv[2], sys.argv[3:]
-master, slave = os.openpty()
-tty.setraw(slave)
-p = None
-def forward(sig, frame):  # to CMD's whole process group
-    if p is not None:
-        try:
-            os.killpg(p.pid, sig)
-        except ProcessLookupError:
-            pass
-# Handlers, not SIG_IGN (which a background job of a script starts with):
-# exec resets them, so CMD gets SIGINT's default action, as on a terminal.
-signal.signal(signal.SIGINT, forward)
-signal.signal(signal.SIGTERM, forward)
-p = subprocess.Popen(cmd, stdout=slave, start_new_session=True)
-with open(pid_path + ".tmp", "w") as f:
-    f.write(str(p.pid))
-os.rename(pid_path + ".tmp", pid_path)
-# The slave stays open here until CMD has ended and everything it wrote has
-# been read: once the last slave descriptor closes, Linux may answer EIO
-# before the last bytes written are readable.
-with open(out_path, "ab", buffering=0) as out:
-    while True:
-        if select.select([master], [], [], 0.05)[0]:
-            out.write(os.read(master, 65536))
-        elif p.poll() is not None:
-            while select.select([master], [], [], 0.05)[0]:
-                out.write(os.read(master, 65536))
-            break
-rc = p.returncode
-sys.exit(rc if rc >= 0 else 128 - rc)
-PY
+PTY=$PWD/tests/ptyrun.py
 # A plain interpreter first: a version manager's shim can take seconds to start.
 PYTHON=""
 for c in /usr/bin/python3 /usr/local/bin/python3 python3; do
