@@ -11,16 +11,6 @@ bool quotes_after(std::string_view s, bool in_quotes) {
   return in_quotes;
 }
 
-int64_t to_int(std::string_view s) {
-  if (s.empty() || s.size() > 18) return -1;
-  int64_t v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return -1;
-    v = v * 10 + (c - '0');
-  }
-  return v;
-}
-
 }  // namespace
 
 bool CsvlogFormat::looks_like(std::string_view line) {
@@ -115,10 +105,10 @@ bool CsvlogFormat::emit(std::string_view rec, RecordSink* out) {
   if (!parse_pg_time(fields_[0], &r.time)) return true;
   r.user = known(fields_[1]);
   r.db = known(fields_[2]);
-  r.pid = to_int(fields_[3]);
+  r.pid = parse_decimal(fields_[3]);
   split_host_port(fields_[4], &r.host, &r.port);
   r.session_id = fields_[5];
-  r.line_num = to_int(fields_[6]);
+  r.line_num = parse_decimal(fields_[6]);
   r.severity = fields_[11];
   r.message = fields_[13];
   if (fields_.size() > 22) r.app = known(fields_[22]);

@@ -14,9 +14,7 @@ namespace {
 std::string clock(std::string_view ts) {
   Timestamp t;
   if (ts.empty() || !parse_iso_time(ts, &t)) return "--:--:--";
-  int64_t secs = t.wall_ms / 1000;
-  int64_t day = ((secs % 86400) + 86400) % 86400;
-  return fmt::format("{:02}:{:02}:{:02}", day / 3600, day / 60 % 60, day % 60);
+  return wall_clock(t.wall_ms, false, true);
 }
 
 // "user: app_user, db: production" with what is known.

@@ -22,37 +22,41 @@ std::string_view strip_sqlstate(std::string_view m) {
   return m.substr(7);
 }
 
-namespace {
-bool all_digits(std::string_view s) {
-  if (s.empty() || s.size() > 5) return false;
-  for (char c : s)
-    if (c < '0' || c > '9') return false;
-  return true;
+int64_t parse_decimal(std::string_view s, int64_t max) {
+  if (s.empty()) return -1;
+  int64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return -1;
+    v = v * 10 + (c - '0');
+    if (v > max) return -1;
+  }
+  return v;
 }
-int32_t to_port(std::string_view s) {
-  int32_t v = 0;
-  for (char c : s) v = v * 10 + (c - '0');
-  return v <= 65535 ? v : -1;
-}
-}  // namespace
 
 void split_host_port(std::string_view text, std::string_view* host, int32_t* port) {
   *port = -1;
   *host = known(text);
   if (host->empty() || (*host)[0] == '[') return;
+  // Up to five digits split the port off; a number past 65535 is no port.
+  auto port_of = [](std::string_view digits) { return parse_decimal(digits, 99999); };
   if (host->back() == ')') {  // %r: host(port)
     size_t open = host->rfind('(');
-    if (open != std::string_view::npos &&
-        all_digits(host->substr(open + 1, host->size() - open - 2))) {
-      *port = to_port(host->substr(open + 1, host->size() - open - 2));
-      *host = host->substr(0, open);
+    if (open != std::string_view::npos) {
+      int64_t p = port_of(host->substr(open + 1, host->size() - open - 2));
+      if (p >= 0) {
+        *port = p <= 65535 ? static_cast<int32_t>(p) : -1;
+        *host = host->substr(0, open);
+      }
     }
     return;
   }
   size_t colon = host->rfind(':');  // csvlog: host:port, also for IPv6 (::1:5432)
-  if (colon != std::string_view::npos && all_digits(host->substr(colon + 1))) {
-    *port = to_port(host->substr(colon + 1));
-    *host = host->substr(0, colon);
+  if (colon != std::string_view::npos) {
+    int64_t p = port_of(host->substr(colon + 1));
+    if (p >= 0) {
+      *port = p <= 65535 ? static_cast<int32_t>(p) : -1;
+      *host = host->substr(0, colon);
+    }
   }
 }
 

@@ -52,6 +52,11 @@ void split_host_port(std::string_view text, std::string_view* host, int32_t* por
 // when it is not of that form.
 int64_t pid_from_session_id(std::string_view session_id);
 
+// A run of decimal digits as a number no larger than `max`; -1 when `s` is
+// empty, has any other byte, or is larger. (Every parser's pids, ports,
+// line and sequence numbers.)
+int64_t parse_decimal(std::string_view s, int64_t max = int64_t{1} << 40);
+
 // "[unknown]" -> "", anything else unchanged.
 std::string_view known(std::string_view field);
 

@@ -1,5 +1,7 @@
 #include "message.hpp"
 
+#include "log_record.hpp"
+
 namespace pgconn {
 
 namespace {
@@ -16,15 +18,7 @@ bool between(sv s, sv head, sv tail, sv* out) {
   return true;
 }
 
-int32_t parse_port(sv s) {
-  if (s.empty() || s.size() > 5) return -1;
-  int32_t v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return -1;
-    v = v * 10 + (c - '0');
-  }
-  return v <= 65535 ? v : -1;
-}
+int32_t parse_port(sv s) { return s.size() > 5 ? -1 : static_cast<int32_t>(parse_decimal(s, 65535)); }
 
 // "H:MM:SS.mmm" (hours uncapped) to milliseconds; -1 when malformed.
 int64_t parse_session_time(sv s) {

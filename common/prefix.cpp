@@ -24,15 +24,6 @@ void append_literal(char c, std::string* out) {
   out->push_back(c);
 }
 
-int64_t to_int(std::string_view s) {
-  int64_t v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return -1;
-    v = v * 10 + (c - '0');
-    if (v > (int64_t{1} << 40)) return -1;
-  }
-  return s.empty() ? -1 : v;
-}
 
 }  // namespace
 
@@ -145,7 +136,7 @@ void PrefixMatcher::read_generic(std::string_view p, LogRecord* r) const {
   for (size_t at = p.find('['); at != std::string_view::npos; at = p.find('[', at + 1)) {
     size_t close = p.find_first_of("]-", at + 1);
     if (close == std::string_view::npos) break;
-    int64_t pid = to_int(p.substr(at + 1, close - at - 1));
+    int64_t pid = parse_decimal(p.substr(at + 1, close - at - 1));
     if (pid > 0) {
       r->pid = pid;
       break;
@@ -177,7 +168,7 @@ bool PrefixMatcher::match(std::string_view line, LogRecord* r) const {
       case Field::kHostPort: split_host_port(v, &r->host, &r->port); break;
       case Field::kHost: r->host = known(v); break;
       case Field::kBackendType: r->backend_type = v; break;
-      case Field::kPid: r->pid = to_int(v); break;
+      case Field::kPid: r->pid = parse_decimal(v); break;
       case Field::kTime:
         if (!timed) timed = parse_pg_time(v, &r->time);
         break;
@@ -185,7 +176,7 @@ bool PrefixMatcher::match(std::string_view line, LogRecord* r) const {
         if (!timed) timed = parse_epoch_time(v, &r->time);
         break;
       case Field::kSession: r->session_id = v; break;
-      case Field::kLineNum: r->line_num = to_int(v); break;
+      case Field::kLineNum: r->line_num = parse_decimal(v); break;
       case Field::kSeverity: r->severity = v; break;
       case Field::kGenericPrefix: read_generic(v, r); break;
       case Field::kIgnored: break;

@@ -85,9 +85,9 @@ std::string time_json(int64_t wall_ms, const Timestamp& zone) {
   return s;
 }
 
-// "10:45", or "03-01 10:45" when the history spans days, "10:45:30" for
-// buckets under a minute.
-std::string clock(int64_t wall_ms, bool with_date, bool with_seconds) {
+}  // namespace
+
+std::string wall_clock(int64_t wall_ms, bool with_date, bool with_seconds) {
   int64_t secs = wall_ms / 1000;
   int64_t day_secs = ((secs % 86400) + 86400) % 86400;
   std::string s;
@@ -102,6 +102,8 @@ std::string clock(int64_t wall_ms, bool with_date, bool with_seconds) {
   if (with_seconds) s += fmt::format(":{:02}", day_secs % 60);
   return s;
 }
+
+namespace {
 
 std::string span(int64_t ms) {
   if (ms == 3600000) return "hour";
@@ -246,7 +248,7 @@ void render_history_text(const History& h, const Filter& f, int64_t last_ms, std
                  h.connects, h.disconnects, h.net);
   if (!h.complete)
     fmt::format_to(it, "(only the newest changes are kept, from {}: raise --max-events for the rest)\n",
-                   clock(h.complete_from_ms, false, true));
+                   wall_clock(h.complete_from_ms, false, true));
   out->push_back('\n');
   const bool days = h.to_ms - h.from_ms > 86400000 ||
                     (h.from_ms / 86400000) != ((h.to_ms - 1) / 86400000);
@@ -261,7 +263,7 @@ void render_history_text(const History& h, const Filter& f, int64_t last_ms, std
   for (const Bucket& b : h.buckets) {
     std::string delta = b.delta == 0 ? "" : fmt::format("({:+})", b.delta);
     fmt::format_to(it, "{}  {:>{}} active {:<{}}  {:>{}} connects, {:>{}} disconnects",
-                   clock(b.start_ms, days, seconds), b.active, act_w, delta, delta_w + 2,
+                   wall_clock(b.start_ms, days, seconds), b.active, act_w, delta, delta_w + 2,
                    b.connects, con_w, b.disconnects, dis_w);
     out->append(b.leak ? "  \u2190 potential leak\n" : "\n");
   }

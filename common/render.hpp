@@ -20,6 +20,10 @@ std::string display_safe(std::string_view s);
 // A name as listed: display_safe(), and "unknown" for an empty one.
 std::string display_name(std::string_view s);
 
+// A wall-clock time of a log as people read it: "10:45", with_date
+// "03-01 10:45", with_seconds "10:45:30".
+std::string wall_clock(int64_t wall_ms, bool with_date, bool with_seconds);
+
 // A readable phrase for a reject reason ("too many connections"); the
 // reason itself for one this version does not know.
 std::string_view reason_phrase(std::string_view reason);

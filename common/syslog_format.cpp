@@ -10,23 +10,14 @@ constexpr size_t kMaySplit = 780;
 
 constexpr std::string_view kMonths = "JanFebMarAprMayJunJulAugSepOctNovDec";
 
-int64_t digits(std::string_view s) {
-  if (s.empty() || s.size() > 18) return -1;
-  int64_t v = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9') return -1;
-    v = v * 10 + (c - '0');
-  }
-  return v;
-}
 
 // "May  1 10:00:00" -> wall time in `year`.
 bool parse_bsd_time(std::string_view s, int year, Timestamp* t) {
   if (s.size() != 15 || s[3] != ' ' || s[6] != ' ' || s[9] != ':' || s[12] != ':') return false;
   size_t m = kMonths.find(s.substr(0, 3));
   if (m == std::string_view::npos || m % 3 != 0) return false;
-  int64_t day = digits(s.substr(4, 2).substr(s[4] == ' ' ? 1 : 0));
-  int64_t hh = digits(s.substr(7, 2)), mm = digits(s.substr(10, 2)), ss = digits(s.substr(13, 2));
+  int64_t day = parse_decimal(s.substr(4, 2).substr(s[4] == ' ' ? 1 : 0));
+  int64_t hh = parse_decimal(s.substr(7, 2)), mm = parse_decimal(s.substr(10, 2)), ss = parse_decimal(s.substr(13, 2));
   if (day < 1 || day > 31 || hh < 0 || hh > 23 || mm < 0 || mm > 59 || ss < 0 || ss > 60)
     return false;
   *t = Timestamp();
@@ -62,15 +53,15 @@ bool SyslogFormat::parse_header(std::string_view line, int year, Header* h) {
   if (colon == std::string_view::npos || open == std::string_view::npos || open == 0 ||
       rest.substr(0, open).find(' ') != std::string_view::npos)
     return false;
-  h->pid = digits(rest.substr(open + 1, colon - open - 1));
+  h->pid = parse_decimal(rest.substr(open + 1, colon - open - 1));
   if (h->pid < 0) return false;
   rest.remove_prefix(colon + 3);
   if (rest.size() > 4 && rest[0] == '[') {  // [N-M] sequence numbers
     size_t dash = rest.find('-');
     size_t close = rest.find("] ");
     if (dash != std::string_view::npos && close != std::string_view::npos && dash < close) {
-      int64_t n = digits(rest.substr(1, dash - 1));
-      int64_t m = digits(rest.substr(dash + 1, close - dash - 1));
+      int64_t n = parse_decimal(rest.substr(1, dash - 1));
+      int64_t m = parse_decimal(rest.substr(dash + 1, close - dash - 1));
       if (n >= 0 && m >= 1) {
         h->seq = n;
         h->piece = m;

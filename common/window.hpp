@@ -40,6 +40,8 @@ struct WhoView {
   std::string_view user, db, app, host, server;
   WhoView() = default;
   WhoView(const Who& w) : user(w.user), db(w.db), app(w.app), host(w.host), server(w.server) {}
+  explicit WhoView(const EventView& e)
+      : user(e.user), db(e.db), app(e.app), host(e.host), server(e.server) {}
 };
 
 // Packs the names of an event into one key (replacing *out).

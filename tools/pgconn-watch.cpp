@@ -83,14 +83,8 @@ class WatchHandler : public InputHandler {
     if (e.type == EventType::kServer) {
       const auto& s = filter_.field[static_cast<int>(Dimension::kServer)];
       if (s && *s != e.server) return;
-    } else {
-      WhoView who;
-      who.user = e.user;
-      who.db = e.db;
-      who.app = e.app;
-      who.host = e.host;
-      who.server = e.server;
-      if (!filter_.matches(who)) return;
+    } else if (!filter_.matches(WhoView(e))) {
+      return;
     }
     render_event_line(e, palette_, servers_.size() > 1, &out_);
   }
