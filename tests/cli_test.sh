@@ -115,6 +115,21 @@ check "live: a held connect leaves after a short idle, pipe still open" "grep -q
 exec 7>&-
 wait $pid
 
+# --- live and busy: statement lines keep coming (all logged in the same
+# second, so neither the 1 s rule nor the idle rule applies); the held
+# connect must still leave within a fraction of a second of wall-clock time
+mkfifo "$T/fifo3"
+($P <"$T/fifo3" >"$T/busy.out" 2>&1) &
+exec 9>"$T/fifo3"
+head -2 "$LOG" >&9
+for i in $(seq 1 100); do
+  echo "2024-05-01 10:00:00.200 UTC [999] LOG:  statement: SELECT $i" >&9
+  sleep 0.005
+done
+check "live and busy: a held connect leaves while lines keep coming" "grep -q '\"type\":\"connect\"' '$T/busy.out'" "$(cat "$T/busy.out")"
+exec 9>&-
+wait
+
 # --- Ctrl+C mid-stream: what is owed is written, exit 0
 mkfifo "$T/fifo2"
 ($P <"$T/fifo2" >"$T/int.out" 2>&1; echo "rc=$?" >>"$T/int.out") &
