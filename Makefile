@@ -4,6 +4,7 @@
 #                 pipeline on the bundled sample log
 #   make test     build and run every test; the last line is "N passed, N failed"
 #   make bench    throughput against grep and pgBadger (not part of make test)
+#   make fuzz     libFuzzer targets, FUZZ_SECONDS=120 each (fuzz/fuzz.mk; not in make test)
 #   make install  PREFIX=/usr/local DESTDIR=
 
 CXX      ?= g++
@@ -33,7 +34,7 @@ DEB_PKGS := libpcre2-dev:/usr/include/pcre2.h \
             mandoc:/usr/bin/mandoc \
             postgresql:/usr/bin/pg_config
 
-.PHONY: all deps demo test unit-test e2e-test bench install uninstall clean
+.PHONY: all deps demo test unit-test e2e-test bench install uninstall clean fuzz
 
 all: deps $(PROGRAMS)
 
@@ -99,5 +100,7 @@ uninstall:
 
 clean:
 	rm -rf $(BUILD) $(BIN)
+
+include fuzz/fuzz.mk
 
 -include $(COMMON_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(TOOLS:%=$(BUILD)/tools/%.d)
