@@ -61,7 +61,7 @@ History history(const Window& w, const Filter& f, int64_t bucket_ms, int64_t las
   History h;
   h.bucket_ms = bucket_ms;
   h.no_data = w.empty();
-  const int64_t n = std::max<int64_t>(1, last_ms / bucket_ms);
+  const int64_t n = std::clamp<int64_t>(last_ms / bucket_ms, 1, kMaxBuckets);
   const int64_t newest = w.newest().valid() ? w.newest().wall_ms : 0;
   const int64_t last_start = floor_to(newest, bucket_ms);
   h.from_ms = last_start - (n - 1) * bucket_ms;

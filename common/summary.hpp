@@ -53,8 +53,14 @@ struct History {
   int64_t complete_from_ms = 0;
 };
 
+// The most buckets a history has: 1-minute buckets over 69 days. Past it
+// the rows (and the memory and time to build them) would grow with --last
+// alone; pgconn-agg refuses such a --last/--bucket pair.
+inline constexpr int64_t kMaxBuckets = 100000;
+
 // The buckets of `bucket_ms` that end with the one holding the newest event,
-// `last_ms / bucket_ms` of them (at least one). Leak rule (SPEC.md §4): a
+// `last_ms / bucket_ms` of them (at least one, at most kMaxBuckets: the
+// newest ones). Leak rule (SPEC.md §4): a
 // bucket is marked when it is the third or later rising bucket in a row,
 // or when it rose with no disconnect in it.
 History history(const Window& w, const Filter& f, int64_t bucket_ms, int64_t last_ms);

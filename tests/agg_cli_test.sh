@@ -66,6 +66,9 @@ bad_usage "--max-events=0: usage error" 'bad --max-events "0"' --max-events=0
 bad_usage "--max-events=abc: usage error" 'bad --max-events "abc"' --max-events=abc
 bad_usage "--last=-5m: usage error" 'bad --last "-5m": must be positive' --history --last=-5m
 bad_usage "--last shorter than --bucket: usage error" 'shorter than --bucket' --history --bucket=30m --last=15m
+# issue_6 (found by fuzz/duration_fuzz.cpp): a --last of millions of buckets ran out of memory.
+bad_usage "issue_6 --last of too many buckets: usage error" \
+  '--last (1000d00h) is more than 100000 buckets of --bucket (1ms)' --history --bucket=1ms --last=1000d
 bad_usage "--by=bogus: usage error" 'bad --by "bogus"' --by=bogus
 bad_usage "--by=db,db: usage error" '"db" twice' --by=db,db
 bad_usage "--interval=5x: usage error" 'bad --interval "5x": unknown unit "x"' --interval=5x

@@ -297,6 +297,20 @@ TEST_CASE("history: --last/--bucket buckets, empty ones included", "[summary][hi
   CHECK(history(w, Filter{}, 60 * kMin, 15 * kMin).buckets.size() == 1);
 }
 
+// issue_6 (found by fuzz/duration_fuzz.cpp): --bucket=1h30m --last=1116277d
+// asked for 18 million buckets and ran for minutes; 1ms over 1000d ran out
+// of memory.
+TEST_CASE("history: issue_6 at most kMaxBuckets buckets, the newest ones", "[summary][history]") {
+  Window w(WindowOptions{});
+  w.add(con(at(10, 7), "1"));
+  History h = history(w, Filter{}, 1, int64_t{1} << 50);
+  REQUIRE(h.buckets.size() == static_cast<size_t>(kMaxBuckets));
+  CHECK(h.to_ms == wall(10, 7) + 1);
+  CHECK(h.from_ms == h.to_ms - kMaxBuckets);
+  CHECK(h.buckets.back().connects == 1);
+  CHECK(history(w, Filter{}, 1, kMaxBuckets).buckets.size() == static_cast<size_t>(kMaxBuckets));
+}
+
 TEST_CASE("history: buckets follow the log's local time, not UTC", "[summary][history]") {
   Window w(WindowOptions{});
   w.add(con("2024-03-01T10:20:00+05:30", "1"));  // 04:50 UTC

@@ -203,6 +203,10 @@ int main(int argc, char** argv) {
   if (view.last_ms < view.bucket_ms)
     return usage_error("--last (" + format_duration(view.last_ms) + ") is shorter than --bucket (" +
                        format_duration(view.bucket_ms) + ")");
+  if (view.last_ms / view.bucket_ms > kMaxBuckets)
+    return usage_error("--last (" + format_duration(view.last_ms) + ") is more than " +
+                       std::to_string(kMaxBuckets) + " buckets of --bucket (" +
+                       format_duration(view.bucket_ms) + ")");
   const char* filters[] = {"db", "user", "app", "host", "server"};
   for (int i = 0; i < 5; ++i)
     if (args.count(filters[i])) view.filter.field[i] = args[filters[i]].as<std::string>();
