@@ -31,7 +31,8 @@ DEB_PKGS := libpcre2-dev:/usr/include/pcre2.h \
             jq:/usr/bin/jq \
             time:/usr/bin/time \
             mandoc:/usr/bin/mandoc \
-            postgresql:/usr/bin/pg_config
+            postgresql:/usr/bin/pg_config \
+            rsyslog:/usr/sbin/rsyslogd
 
 .PHONY: all deps demo test unit-test e2e-test bench install uninstall clean
 
