@@ -4,7 +4,8 @@
 #                 pipeline on the bundled sample log
 #   make test     build and run every test; the last line is "N passed, N failed"
 #   make bench    throughput against grep and pgBadger (not part of make test)
-#   make install  PREFIX=/usr/local DESTDIR=
+#   make install  PREFIX=/usr/local DESTDIR=: programs, man pages, bash completions
+#   make uninstall the same PREFIX and DESTDIR
 
 CXX      ?= g++
 OPT      ?= -O2
@@ -90,13 +91,22 @@ test: all $(BUILD)/unit-tests
 bench: all $(BUILD)/gen-log
 	@tests/perf/bench.sh
 
+# Programs, man pages, and the bash completion once per program name (the
+# name bash-completion's lazy loading looks for).
+MAN5       := man/pgconn-events.5
+COMPLETION := $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	  $(DESTDIR)$(PREFIX)/share/man/man5 $(COMPLETION)
 	install -m 755 $(PROGRAMS) $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(TOOLS:%=man/%.1) $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 $(MAN5) $(DESTDIR)$(PREFIX)/share/man/man5/
+	for t in $(TOOLS); do install -m 644 completions/pgconn.bash $(COMPLETION)/$$t || exit 1; done
 
 uninstall:
-	rm -f $(TOOLS:%=$(DESTDIR)$(PREFIX)/bin/%) $(TOOLS:%=$(DESTDIR)$(PREFIX)/share/man/man1/%.1)
+	rm -f $(TOOLS:%=$(DESTDIR)$(PREFIX)/bin/%) $(TOOLS:%=$(DESTDIR)$(PREFIX)/share/man/man1/%.1) \
+	  $(MAN5:man/%=$(DESTDIR)$(PREFIX)/share/man/man5/%) $(TOOLS:%=$(COMPLETION)/%)
 
 clean:
 	rm -rf $(BUILD) $(BIN)
