@@ -4,7 +4,7 @@
 # (COMP_WORDBREAKS holds '=', so "--format=t" is "--format" "=" "t").
 # Prints "ok - NAME" / "not ok - NAME: why".
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 BIN_DIR=$(cd "${PGCONN_BIN:-bin}" && pwd)
 failures=0
 ok() { echo "ok - $1"; }

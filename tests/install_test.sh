@@ -2,7 +2,7 @@
 # make install and make uninstall into a DESTDIR, and the installed programs,
 # man pages and bash completions. Prints "ok - NAME" / "not ok - NAME: why".
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 failures=0
@@ -13,7 +13,7 @@ check() { if eval "$2"; then ok "$1"; else not_ok "$1" "${3:-$2}"; fi; }
 D=$T/root
 P=/usr/local
 TOOLS="pgconn-parse pgconn-agg pgconn-watch"
-make_args=(-s --no-print-directory DESTDIR="$D" PREFIX="$P" BIN="${PGCONN_BIN:-bin}")
+make_args=(-s --no-print-directory DESTDIR="$D" PREFIX="$P" BIN="${PGCONN_BIN:-bin}" BUILD="${BUILD:-build}")
 
 make "${make_args[@]}" install >"$T/install.out" 2>&1; rc=$?
 check "make install DESTDIR=… PREFIX=$P exits 0" "[ $rc = 0 ]" "exit $rc: $(tail -n 3 "$T/install.out")"

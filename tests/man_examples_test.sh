@@ -14,7 +14,7 @@
 # An example that cannot run here (it needs a server or a network) has the
 # comment line `.\" not run: WHY` just before its .Dl; keep those few.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 BIN_DIR=$(cd "${PGCONN_BIN:-bin}" && pwd)
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT

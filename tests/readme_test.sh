@@ -6,7 +6,7 @@
 # snippets must be in the README as they are in contrib/rsyslog/.
 # Prints "ok - NAME" / "not ok - NAME: why".
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 BIN_DIR=$(cd "${PGCONN_BIN:-bin}" && pwd)
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT

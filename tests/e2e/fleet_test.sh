@@ -43,6 +43,7 @@
 #   PGCONN_E2E_KEEP=DIR   keep fleet.log, the events, the records, the configs
 #
 # shellcheck disable=SC2016  # single-quoted $names are jq variables
+# shellcheck disable=SC2317  # functions called through traps
 set -uo pipefail
 exec </dev/null
 
