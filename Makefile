@@ -82,6 +82,8 @@ demo: all
 	@$(BIN)/pgconn-parse $(SAMPLE) | $(BIN)/pgconn-agg --history
 	@echo; echo '$$ pgconn-parse $(SAMPLE) | pgconn-watch | grep -v sidekiq | sed -n 20,28p'
 	@$(BIN)/pgconn-parse $(SAMPLE) | $(BIN)/pgconn-watch | grep -v sidekiq | sed -n 20,28p
+	@echo; echo '$$ pgconn-parse --input=syslog tests/sample/fleet.log | pgconn-agg --by=server,db'
+	@$(BIN)/pgconn-parse --input=syslog tests/sample/fleet.log | $(BIN)/pgconn-agg --by=server,db
 
 # Unit tests, then end-to-end tests of the built programs; tests/run.sh prints
 # the closing "N passed, N failed" line over both.
