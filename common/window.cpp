@@ -69,7 +69,7 @@ bool Filter::matches(const WhoView& w) const {
   return true;
 }
 
-Window::Window(WindowOptions options) : options_(options) {}
+Window::Window(WindowOptions options) : options_(options), peak_all_(options_.filter.empty()) {}
 
 void Window::clear() {
   active_.clear();
@@ -84,9 +84,6 @@ void Window::clear() {
   peak_.clear();
 }
 
-bool Window::peak_counts(std::string_view packed) const {
-  return options_.filter.empty() || options_.filter.matches(unpack_who(packed));
-}
 
 std::string Window::session_key(const EventView& e) {
   std::string key(e.server);

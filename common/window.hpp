@@ -140,11 +140,15 @@ class Window {
  private:
   static std::string session_key(const EventView& e);
   Session& open(std::string key, const EventView& e, const Timestamp& t);
-  bool peak_counts(std::string_view packed) const;
+  // Whether the peak counts a session of these names (packed).
+  bool peak_counts(std::string_view packed) const {
+    return peak_all_ || options_.filter.matches(unpack_who(packed));
+  }
   void record(EventType type, int8_t delta, int64_t wall_ms, const std::string& who);
   Totals& totals_for(const std::string& packed);
 
   WindowOptions options_;
+  bool peak_all_;  // no filter: the peak counts every session
   std::unordered_map<std::string, Session> active_;
   std::deque<std::pair<std::string, uint64_t>> fifo_;  // (key, order), lazily pruned
   uint64_t next_order_ = 0;
