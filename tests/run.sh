@@ -27,7 +27,7 @@ fi
 
 suites=(tests/*_test.sh)
 if [ "${PGCONN_SKIP_SERVER:-}" != 1 ]; then
-  suites+=(tests/e2e/real_server_test.sh tests/e2e/agg_server_test.sh tests/e2e/fleet_test.sh)
+  suites+=(tests/e2e/real_server_test.sh tests/e2e/agg_server_test.sh tests/e2e/peak_server_test.sh tests/e2e/fleet_test.sh)
 fi
 for suite in "${suites[@]}"; do
   [ -x "$suite" ] || continue
