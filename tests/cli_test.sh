@@ -135,15 +135,17 @@ exec 9>&-
 wait
 
 # --- Ctrl+C mid-stream: what is owed is written, exit 0
+# (by pid: `pkill -f` by name also hit other people's pgconn-parse)
 mkfifo "$T/fifo2"
-($P <"$T/fifo2" >"$T/int.out" 2>&1; echo "rc=$?" >>"$T/int.out") &
+$P <"$T/fifo2" >"$T/int.out" 2>&1 &
+pid=$!
 exec 8>"$T/fifo2"
 head -2 "$LOG" >&8
 sleep 0.3
-pkill -INT -f "^$P\$"
-sleep 0.3
+kill -INT $pid
+wait $pid
+echo "rc=$?" >>"$T/int.out"
 exec 8>&-
-wait
 check "SIGINT: output flushed and exit 0" "grep -q '\"type\":\"connect\"' '$T/int.out' && grep -q 'rc=0' '$T/int.out'" "$(cat "$T/int.out")"
 
 # --- the man pages: clean lint, SYNOPSIS as --help says

@@ -45,9 +45,10 @@ echo "soak: $EVENTS events (gen-log --lines $LINES --new-conn 1) through pgconn-
 start_ns=$(date +%s%N)
 "$GEN" --lines "$LINES" --new-conn 1 --seed 7 >"$T/log" &
 GEN_PID=$!
-"$BIN/pgconn-parse" <"$T/log" >"$T/events" 2>"$T/parse.err" &
+# "-" (stdin): a command line no one else's `pkill -f '^bin/pgconn-parse$'` matches.
+"$BIN/pgconn-parse" - <"$T/log" >"$T/events" 2>"$T/parse.err" &
 PARSE_PID=$!
-"$BIN/pgconn-agg" --json --interval=10s <"$T/events" >"$T/agg.out" 2>"$T/agg.err" &
+"$BIN/pgconn-agg" --json --interval=10s - <"$T/events" >"$T/agg.out" 2>"$T/agg.err" &
 AGG_PID=$!
 PIDS=("$GEN_PID" "$PARSE_PID" "$AGG_PID")
 
