@@ -35,6 +35,12 @@ size_t width(std::string_view s) {
 
 void pad(std::string* out, size_t n) { out->append(n, ' '); }
 
+// Names are aligned up to this width; a longer one (PostgreSQL's own names
+// stop at 63 bytes, but a log or an event stream can say anything) only
+// pushes its own count to the right. Otherwise one 100,000-character name
+// would pad every row of every list to that width.
+constexpr size_t kMaxAlign = 64;
+
 // "db=production, user=admin"
 std::string describe(const Filter& f) {
   std::string d;
@@ -121,6 +127,21 @@ std::string span(int64_t ms) {
 
 }  // namespace
 
+namespace {
+
+// U+061C, U+200E, U+200F, U+202A..U+202E, U+2066..U+2069: the bidirectional
+// formatting characters, which reorder what a terminal shows after them
+// ("Trojan Source"). REQUIRES: s[i..i+n) is one valid UTF-8 sequence.
+bool is_bidi_control(std::string_view s, size_t i, size_t n) {
+  auto b = [&](size_t k) { return static_cast<unsigned char>(s[i + k]); };
+  if (n == 2) return b(0) == 0xD8 && b(1) == 0x9C;
+  if (n != 3 || b(0) != 0xE2) return false;
+  if (b(1) == 0x80) return b(2) == 0x8E || b(2) == 0x8F || (b(2) >= 0xAA && b(2) <= 0xAE);
+  return b(1) == 0x81 && b(2) >= 0xA6 && b(2) <= 0xA9;
+}
+
+}  // namespace
+
 std::string display_safe(std::string_view s) {
   std::string out;
   out.reserve(s.size());
@@ -134,9 +155,10 @@ std::string display_safe(std::string_view s) {
       continue;
     }
     // A valid UTF-8 sequence stays, except C1 controls (U+0080..U+009F,
-    // which some terminals obey like ESC).
+    // which some terminals obey like ESC) and bidi controls.
     size_t n = c >= 0x80 ? utf8_sequence(s, i) : 0;
-    if (n > 0 && !(c == 0xC2 && static_cast<unsigned char>(s[i + 1]) < 0xA0)) {
+    if (n > 0 && !(c == 0xC2 && static_cast<unsigned char>(s[i + 1]) < 0xA0) &&
+        !is_bidi_control(s, i, n)) {
       out.append(s.data() + i, n);
       i += n;
       continue;
@@ -193,7 +215,7 @@ void render_summary_text(const Summary& s, const Filter& f, std::string* out) {
   for (const auto& [dim, counts] : s.by) {
     if (f.field[static_cast<int>(dim)]) continue;
     for (const Count& c : counts) {
-      name_w = std::max(name_w, width(display_name(c.name)));
+      name_w = std::max(name_w, std::min(kMaxAlign, width(display_name(c.name))));
       num_w = std::max(num_w, fmt::formatted_size("{}", c.n));
     }
   }
@@ -220,7 +242,7 @@ void render_summary_text(const Summary& s, const Filter& f, std::string* out) {
     name_w = 10;
     num_w = 4;
     for (const Count& c : s.rejects) {
-      name_w = std::max(name_w, width(display_safe(reason_phrase(c.name))));
+      name_w = std::max(name_w, std::min(kMaxAlign, width(display_safe(reason_phrase(c.name)))));
       num_w = std::max(num_w, fmt::formatted_size("{}", c.n));
     }
     for (const Count& c : s.rejects) row(display_safe(reason_phrase(c.name)), c.n);

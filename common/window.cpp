@@ -1,5 +1,7 @@
 #include "window.hpp"
 
+#include <algorithm>
+
 namespace pgconn {
 
 namespace {
@@ -18,13 +20,24 @@ bool parse_dimension(std::string_view name, Dimension* out) {
   return false;
 }
 
+namespace {
+
+// A name's length before its bytes (LEB128: one byte below 128), so that a
+// name may hold any byte: with NUL separators, a name with a NUL in it (JSON
+// "x\u0000y") shifted the names after it into the wrong fields.
+void put_length(size_t n, std::string* out) {
+  for (; n >= 0x80; n >>= 7) out->push_back(static_cast<char>((n & 0x7F) | 0x80));
+  out->push_back(static_cast<char>(n));
+}
+
+}  // namespace
+
 void pack_who(const EventView& e, std::string* out) {
   out->clear();
-  out->append(e.user).push_back('\0');
-  out->append(e.db).push_back('\0');
-  out->append(e.app).push_back('\0');
-  out->append(e.host).push_back('\0');
-  out->append(e.server);
+  for (std::string_view name : {e.user, e.db, e.app, e.host, e.server}) {
+    put_length(name.size(), out);
+    out->append(name);
+  }
 }
 
 WhoView unpack_who(std::string_view packed) {
@@ -32,11 +45,15 @@ WhoView unpack_who(std::string_view packed) {
   std::string_view* parts[] = {&w.user, &w.db, &w.app, &w.host, &w.server};
   size_t pos = 0;
   for (std::string_view* p : parts) {
-    if (pos > packed.size()) break;
-    size_t end = packed.find('\0', pos);
-    if (end == std::string_view::npos) end = packed.size();
-    *p = packed.substr(pos, end - pos);
-    pos = end + 1;
+    size_t n = 0;
+    for (int shift = 0; pos < packed.size() && shift < 64; shift += 7) {
+      const auto b = static_cast<unsigned char>(packed[pos++]);
+      n |= static_cast<size_t>(b & 0x7F) << shift;
+      if (b < 0x80) break;
+    }
+    n = std::min(n, packed.size() - pos);
+    *p = packed.substr(pos, n);
+    pos += n;
   }
   return w;
 }
@@ -102,7 +119,7 @@ Window::Totals& Window::totals_for(const std::string& packed) {
   if (it != totals_.end()) return it->second;
   if (totals_.size() >= options_.max_totals) {
     ++totals_overflow_;
-    return totals_[std::string(4, '\0')];
+    return totals_[std::string(5, '\0')];  // five empty names
   }
   return totals_[packed];
 }

@@ -48,8 +48,8 @@ struct Who {
   std::string user, db, app, host, server;
 };
 
-// The same names as views: into a Who, or into a packed key
-// "user\0db\0app\0host\0server" (see pack_who()).
+// The same names as views: into a Who, or into a packed key holding each
+// of user, db, app, host, server as its length and its bytes (pack_who()).
 struct WhoView {
   std::string_view user, db, app, host, server;
   WhoView() = default;

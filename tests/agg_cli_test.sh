@@ -381,11 +381,13 @@ best_ms() {
   done
   echo $best
 }
+# PGCONN_TIME_FACTOR: a slower build (sanitizers) gets this many times longer.
+limit=$((500 * ${PGCONN_TIME_FACTOR:-1}))
 elapsed=$(best_ms $A --json "$T/many.ndjson")
-check "many: a summary over 26,000 events in under 500 ms (best ${elapsed} ms)" "[ -n '$elapsed' ] && [ '$elapsed' -lt 500 ]" "${elapsed} ms"
+check "many: a summary over 26,000 events in under $limit ms (best ${elapsed} ms)" "[ -n '$elapsed' ] && [ '$elapsed' -lt $limit ]" "${elapsed} ms"
 check "many: the counts" "[ \"\$(jq -c '[.active, .connects, .disconnects]' '$T/out')\" = '[13333,20000,6667]' ]" "$(jq -c '[.active, .connects, .disconnects]' "$T/out")"
 elapsed=$(best_ms $A --history "$T/many.ndjson")
-check "many: --history in under 500 ms (best ${elapsed} ms)" "[ -n '$elapsed' ] && [ '$elapsed' -lt 500 ]" "${elapsed} ms"
+check "many: --history in under $limit ms (best ${elapsed} ms)" "[ -n '$elapsed' ] && [ '$elapsed' -lt $limit ]" "${elapsed} ms"
 
 # --- closed stdout, full disk, missing files
 $A --by=host "$T/many.ndjson" 2>"$T/err" | head -1 >"$T/out"; rc=${PIPESTATUS[0]}

@@ -7,7 +7,7 @@
 # exits 1 when any failed.
 set -u
 cd "$(dirname "$0")/.."
-bin=${BIN:-bin}
+bin=${PGCONN_BIN:-${BIN:-bin}}
 parse="$bin/pgconn-parse"
 if [ ! -x "$parse" ]; then
   echo "not ok - golden: $parse not built"

@@ -465,6 +465,28 @@ TEST_CASE("display_safe escapes C1 controls and invalid UTF-8, keeps valid UTF-8
   CHECK(display_name("x\x1b") == "x\\x1b");
 }
 
+TEST_CASE("display_safe escapes bidi controls, keeps their neighbours", "[render]") {
+  CHECK(display_safe("a\xE2\x80\xAE" "b") == "a\\xe2\\x80\\xaeb");  // U+202E RLO
+  CHECK(display_safe("\xE2\x80\xAA") == "\\xe2\\x80\\xaa");        // U+202A LRE
+  CHECK(display_safe("\xE2\x81\xA6") == "\\xe2\\x81\\xa6");        // U+2066 LRI
+  CHECK(display_safe("\xE2\x81\xA9") == "\\xe2\\x81\\xa9");        // U+2069 PDI
+  CHECK(display_safe("\xE2\x80\x8F") == "\\xe2\\x80\\x8f");        // U+200F RLM
+  CHECK(display_safe("\xD8\x9C") == "\\xd8\\x9c");                    // U+061C ALM
+  CHECK(display_safe("\xE2\x80\xA6") == "\xE2\x80\xA6");           // U+2026 stays
+  CHECK(display_safe("\xE2\x81\xA5") == "\xE2\x81\xA5");           // U+2065 stays
+  CHECK(display_safe("\xD8\xA8") == "\xD8\xA8");                     // U+0628 stays
+}
+
+TEST_CASE("render: a very long name pads only its own row", "[render]") {
+  Summary s;
+  s.active = 2;
+  s.by.emplace_back(Dimension::kApp, list({{std::string(100000, 'a'), 1}, {"rails", 1}}));
+  const std::string text = summary_text(s);
+  CHECK(text.find("  " + std::string(100000, 'a') + "     1\n") != std::string::npos);
+  CHECK(text.find("\n  rails" + std::string(64 - 5 + 2, ' ') + "   1\n") != std::string::npos);
+  CHECK(text.size() < 100200);
+}
+
 TEST_CASE("render: names from the log never reach the text raw", "[render]") {
   const std::string evil = "evil\x1b[2J\xC2\x9B" "0m\x07";
   Summary s;

@@ -438,6 +438,20 @@ TEST_CASE("pack_who and unpack_who round trip; dimension names", "[window]") {
   CHECK(v.server == "db1");
   CHECK(who_field(v, Dimension::kHost) == "[local]");
 
+  // Any byte in a name, and names longer than one length byte holds.
+  e.user = std::string("x\0y", 3);
+  e.db = std::string(300, 'd');
+  e.app = std::string("\0", 1);
+  e.host = std::string(100000, 'h');
+  e.server = "";
+  pack_who(e, &p);
+  v = unpack_who(p);
+  CHECK(v.user == std::string("x\0y", 3));
+  CHECK(v.db == std::string(300, 'd'));
+  CHECK(v.app == std::string("\0", 1));
+  CHECK(v.host == std::string(100000, 'h'));
+  CHECK(v.server == "");
+
   for (std::string_view name : {"db", "user", "app", "host", "server"}) {
     Dimension d;
     REQUIRE(parse_dimension(name, &d));

@@ -3,6 +3,7 @@
 // against a known ground truth.
 //
 //   gen-log [--lines N] [--seed S] [--prefix=default|debian|pgbadger] [--truth FILE]
+//           [--new-conn P]
 //
 // The log is a simulation of one busy server: many client backends
 // interleaved, timestamps (UTC, milliseconds) rising by 1-6 ms per line,
@@ -30,6 +31,10 @@
 // the exact peak of concurrently open sessions with its time. A session is
 // open from its "connection authorized" line to its "disconnection" line, or
 // for a lost one to the "connection received" line that reuses its pid.
+//
+// --new-conn P (default 0.045) is the chance that a line starts a new
+// connection rather than a statement; 1 makes a log of almost only
+// connection traffic (about 40% of its lines become events), for soak tests.
 //
 // --lines is approximate: once reached, no new connection starts and the
 // connections still being set up are completed, so the truth stays exact.
@@ -178,7 +183,7 @@ const Profile kReplProfile = {"walreceiver", "replicator", "", HOSTS(kReplHosts)
 
 constexpr int kLeakCap = 150;            // the leaking pool's size
 constexpr int kPidPool = 1000;           // client backends draw pids from here
-constexpr double kNewConnChance = 0.0450;  // per free line: start a connection
+constexpr double kNewConnChance = 0.0450;  // per free line: start a connection (--new-conn)
 constexpr double kLostChance = 0.003;    // a new connection reuses a live session's pid
 constexpr int64_t kStart = 1709287200000;  // 2024-03-01 10:00:00.000 UTC
 
@@ -425,8 +430,8 @@ void duration(Writer& w, Rng& r) {
 
 class Generator {
  public:
-  Generator(uint64_t seed, uint64_t target, Prefix prefix)
-      : r_(seed), w_(prefix), target_(target) {
+  Generator(uint64_t seed, uint64_t target, Prefix prefix, double new_conn)
+      : r_(seed), w_(prefix), target_(target), new_conn_(new_conn) {
     // A pool of pids, scattered like the kernel's: 1000 values in 20000-99999.
     for (int i = 0; i < kPidPool; ++i) free_pids_.push_back(20000 + i * 79 + int(r_.below(79)));
     double total = 0;
@@ -459,7 +464,7 @@ class Generator {
         done = do_item(it);
       }
       if (done) continue;
-      if (r_.chance(kNewConnChance) || open_.empty()) {
+      if (r_.chance(new_conn_) || open_.empty()) {
         new_connection(nullptr);
       } else {
         activity();
@@ -1124,6 +1129,7 @@ class Generator {
   Rng r_;
   Writer w_;
   uint64_t target_;
+  double new_conn_;
   bool stopping_ = false;
   int64_t now_ = 0;
   uint64_t seq_ = 0;
@@ -1146,7 +1152,7 @@ class Generator {
 [[noreturn]] void usage(const char* why) {
   std::fprintf(stderr,
                "gen-log: %s\nusage: gen-log [--lines N] [--seed S] "
-               "[--prefix=default|debian|pgbadger] [--truth FILE]\n",
+               "[--prefix=default|debian|pgbadger] [--truth FILE] [--new-conn P]\n",
                why);
   std::exit(2);
 }
@@ -1163,6 +1169,7 @@ uint64_t number(const char* opt, const char* v) {
 
 int main(int argc, char** argv) {
   uint64_t lines = 1000000, seed = 1;
+  double new_conn = kNewConnChance;
   std::string prefix_name = "default", truth;
   for (int i = 1; i < argc; ++i) {
     std::string_view a = argv[i];
@@ -1182,8 +1189,15 @@ int main(int argc, char** argv) {
     else if (opt == "--seed") seed = number("--seed", value().c_str());
     else if (opt == "--prefix") prefix_name = value();
     else if (opt == "--truth") truth = value();
+    else if (opt == "--new-conn") {
+      const std::string v = value();
+      char* end = nullptr;
+      new_conn = std::strtod(v.c_str(), &end);
+      if (v.empty() || *end || !(new_conn > 0 && new_conn <= 1))
+        usage(fmt::format("bad value for --new-conn: {} (a chance in (0, 1])", v).c_str());
+    }
     else if (opt == "-h" || opt == "--help") {
-      std::printf("usage: gen-log [--lines N] [--seed S] [--prefix=default|debian|pgbadger] [--truth FILE]\n");
+      std::printf("usage: gen-log [--lines N] [--seed S] [--prefix=default|debian|pgbadger] [--truth FILE] [--new-conn P]\n");
       return 0;
     } else {
       usage(fmt::format("unknown option {}", a).c_str());
@@ -1197,7 +1211,7 @@ int main(int argc, char** argv) {
 
   static char outbuf[1 << 16];
   std::setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
-  Generator g(seed, lines, prefix);
+  Generator g(seed, lines, prefix, new_conn);
   g.run();
   if (std::fflush(stdout) != 0) return 1;
   if (!truth.empty()) {
