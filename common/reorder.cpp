@@ -48,6 +48,16 @@ int64_t window_limit(const Timestamp& t, int64_t window_ms) {
   return t.sort_ms() - window_ms - (t.has_ms ? 0 : 1000);
 }
 
+// A backend first seen at a line past 1 waits for line 1 only when it is
+// setting up a connection: `connection received` is always line 1, and
+// without it the tracker would take the connection for a reused pid. The
+// first line seen of any other backend (the postmaster, a session that was
+// going on when the stream began) starts the count at once, so a stream
+// that starts in the middle keeps its order.
+bool may_follow_line_one(const LogRecord& r) {
+  return r.message.substr(0, 11) == "connection " || r.severity == "FATAL";
+}
+
 }  // namespace
 
 Reorderer::Reorderer(RecordSink* out, ReorderOptions options) : out_(out), options_(options) {}
@@ -172,8 +182,8 @@ bool Reorderer::add(const LogRecord& r, bool report) {
     forget_idle();
   Session& s = sessions_[key_];
   bool ok = true;
-  if (s.next < 0 && n <= 1) {  // a backend's first line
-    s.next = n + 1;
+  if (s.next < 0 && (n <= 1 || (s.held.empty() && !may_follow_line_one(r)))) {
+    s.next = n + 1;  // the start of a backend's count
     ok = pass(r, report) && drain(s);
   } else if (n == s.next) {
     ++s.next;

@@ -85,12 +85,13 @@ void print_hints(const LogParser& parser, const Tracker& tracker) {
   }
   const ReorderStats& o = parser.reorder_stats();
   if (o.late > 0)
-    diag("warning: {} lines came later than the settle window after a later line of their "
-         "backend and were read where they came: events of those sessions may be wrong",
-         o.late);
+    diag("warning: {} line{} came out of order later than the settle window and {} read where "
+         "{} came: events of {} sessions may be wrong (see README, Managed PostgreSQL)",
+         o.late, o.late == 1 ? "" : "s", o.late == 1 ? "was" : "were", o.late == 1 ? "it" : "they",
+         o.late == 1 ? "its" : "their");
   if (o.overflow > 0)
-    diag("warning: {} times too many lines waited for an earlier one; they were read "
-         "without it", o.overflow);
+    diag("warning: {} time{} more lines waited for an earlier line than the cap allows; "
+         "they were read without it", o.overflow, o.overflow == 1 ? "" : "s");
   if (s.evicted > 0)
     diag("warning: {} sessions never ended in the log and were forgotten (table cap {})",
          s.evicted, TrackerOptions().max_backends);
