@@ -14,10 +14,10 @@
 //   - on a live stream: release_before(mark()) once the caller's wall-clock
 //     window is over (LogParser::tick), release_all() when it goes idle and
 //     at the end of an input.
-// The first line seen of a backend starts its count when it is line 1; a
-// later number is held for the window too, in case line 1 comes late (a
-// stream that starts in the middle of sessions pays that delay once per
-// backend). A line whose number was already passed (it came later than the
+// The first line seen of a backend starts its count, unless it is a line of
+// a connection's set-up (`connection …`, a FATAL) past line 1: that one is
+// held for the window too, in case `connection received` (line 1) comes
+// late. A line whose number was already passed (it came later than the
 // window) is handed on where it comes and counted in stats().late; a line 1
 // there starts a new process with a reused pid.
 //
