@@ -194,7 +194,7 @@ bool Reorderer::add(const LogRecord& r, bool report) {
       ++stats_.overflow;
       ok = release(s);
     }
-  } else if (n == 1) {  // a new process with a reused pid
+  } else if (n == 1 && r.session_id.empty()) {  // a new process with a reused pid
     ok = release(s);
     s.next = 2;
     ok = ok && pass(r, report);

@@ -19,7 +19,7 @@
 // held for the window too, in case `connection received` (line 1) comes
 // late. A line whose number was already passed (it came later than the
 // window) is handed on where it comes and counted in stats().late; a line 1
-// there starts a new process with a reused pid.
+// there starts a new process with a reused pid when the key is the pid.
 //
 // Memory is bounded: at most max_per_session lines held per backend and
 // max_held in all; past either cap the backend that has waited longest is
