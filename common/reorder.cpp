@@ -15,17 +15,23 @@ constexpr std::string_view LogRecord::*kViews[] = {
     &LogRecord::severity,   &LogRecord::message,  &LogRecord::server,
 };
 
-// Copies `from` into `r`, its texts into `text`.
-void copy_record(const LogRecord& from, LogRecord* r, std::string* text) {
+// Copies `from` into `r`, its texts into `text`, the message cut at
+// `max_message` bytes (on a character boundary).
+void copy_record(const LogRecord& from, size_t max_message, LogRecord* r, std::string* text) {
+  *r = from;
+  if (r->message.size() > max_message) {
+    size_t cut = max_message;
+    while (cut > 0 && (static_cast<unsigned char>(r->message[cut]) & 0xC0) == 0x80) --cut;
+    r->message = r->message.substr(0, cut);
+  }
   size_t size = 0;
-  for (auto view : kViews) size += (from.*view).size();
+  for (auto view : kViews) size += (r->*view).size();
   text->clear();
   text->reserve(size);
-  *r = from;
+  for (auto view : kViews) text->append(r->*view);
   size_t at = 0;
-  for (auto view : kViews) text->append(from.*view);
   for (auto view : kViews) {
-    size_t n = (from.*view).size();
+    size_t n = (r->*view).size();
     r->*view = std::string_view(*text).substr(at, n);
     at += n;
   }
@@ -79,7 +85,10 @@ void Reorderer::hold(Session& s, const std::string& key, const LogRecord& r, boo
   auto at = std::upper_bound(s.held.begin(), s.held.end(), r.line_num,
                              [](int64_t n, const Held& h) { return n < h.r.line_num; });
   at = s.held.insert(at, Held{});
-  copy_record(r, &at->r, &at->text);
+  // A secondary line only counts; a report's message matters to the
+  // tracker only as far as a lifecycle message goes (a statement of
+  // megabytes is not kept whole).
+  copy_record(r, report ? options_.max_message : 0, &at->r, &at->text);
   at->report = report;
   ++held_total_;
   ++stats_.held;

@@ -21,8 +21,9 @@
 // window) is handed on where it comes and counted in stats().late; a line 1
 // there starts a new process with a reused pid when the key is the pid.
 //
-// Memory is bounded: at most max_per_session lines held per backend and
-// max_held in all; past either cap the backend that has waited longest is
+// Memory is bounded (about 3 MB at most): at most max_per_session lines
+// held per backend and max_held in all, each with the first max_message
+// bytes of its message (enough for every lifecycle message); past either cap the backend that has waited longest is
 // released as it is (number order, the gap skipped) and counted in
 // stats().overflow. Backends with nothing held are forgotten once there
 // are more than max_sessions of them.
@@ -41,8 +42,9 @@ namespace pgconn {
 struct ReorderOptions {
   int64_t window_ms = 1000;       // SPEC §2: a line logged >= 1 s later settles
   size_t max_per_session = 64;
-  size_t max_held = 10000;
-  size_t max_sessions = 65536;
+  size_t max_held = 2048;
+  size_t max_sessions = 16384;
+  size_t max_message = 1024;      // a held report keeps this much of its message
 };
 
 struct ReorderStats {

@@ -218,3 +218,19 @@ TEST_CASE("Reorderer stops when the sink says so", "[reorder]") {
   CHECK_FALSE(o.add(rec(7, 2, 0), true));
   CHECK(out.seen.size() == 1);
 }
+
+TEST_CASE("Reorderer keeps the start of a held report's message", "[reorder]") {
+  Collect out;
+  ReorderOptions opts;
+  opts.max_message = 4;
+  Reorderer o(&out, opts);
+  std::string big = "statement: " + std::string(100000, 'x');
+  o.add(rec(7, 1, 0), true);
+  o.add(rec(7, 3, 0, big), true);
+  o.add(rec(7, 4, 0, "caf\xc3\xa9 au lait"), true);  // cut inside the é: before it
+  o.add(rec(7, 2, 0, "in order: kept whole"), true);
+  REQUIRE(out.seen.size() == 4);
+  CHECK(out.seen[1] == "7:2 in order: kept whole");
+  CHECK(out.seen[2] == "7:3 stat");
+  CHECK(out.seen[3] == "7:4 caf");
+}
