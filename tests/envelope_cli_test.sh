@@ -32,6 +32,22 @@ check "--input=cnpg on a stderr log: no events, exit 0" "[ $rc = 0 ] && [ ! -s '
 check "bad --input names the envelopes" \
   "[ $rc = 2 ] && grep -q 'bad --input \"k8s\": expected auto, stderr, csv, json, syslog, cnpg, gcp or journald' '$T/err'" "$(cat "$T/err")"
 
+# Damaged envelopes: binary garbage, cut and nested JSON, wrong types, a
+# long line. Exit 0, every output line valid JSON.
+{
+  head -c 20000 /dev/urandom
+  printf '\n{"logger":"postgres","msg":"record","record":{"log_time":"2022-11-27 18:58:02.093 UTC","process_id":[1],"error_severity":"LOG","message":"connection received: host=[local]"'
+  printf '\n{"logger":"postgres","record":{"record":{"record":{}}}}\n{"textPayload":"[1]: [1-1] db=,user= LOG:  connection received: host=[local]","timestamp":7,"resource":"x"}\n'
+  printf '{"MESSAGE":[1,2,3,999],"__REALTIME_TIMESTAMP":"-5"}\n{"MESSAGE":{"a":1},"_PID":"x"}\n{"MESSAGE":"\\u0000\\ud800 LOG:  x","_PID":"1"}\n'
+  printf '{"textPayload":"[1]: [1-1] db=,user= LOG:  %s"}\n' "$(head -c 300000 /dev/zero | tr '\0' x)"
+  cat "$G/cnpg.log" "$G/gcp.log" "$G/journald_json.log"
+} >"$T/garbage"
+for input in cnpg gcp journald auto; do
+  "$P" --input=$input "$T/garbage" >"$T/out" 2>"$T/err"; rc=$?
+  bad=$(jq -R 'fromjson? // "BAD" | select(type != "object")' "$T/out" | wc -l)
+  check "damaged envelopes, --input=$input: exit 0, valid JSON" "[ $rc = 0 ] && [ $bad = 0 ]" "exit $rc, $bad bad lines, $(head -c 200 "$T/err")"
+done
+
 # The README's recipes, fed from the golden envelopes.
 out=$(cat "$G/cnpg.log" | "$P" | "$BIN/pgconn-watch" --color=never 2>&1)
 check "kubectl logs -f POD | pgconn-parse | pgconn-watch" \
