@@ -4,7 +4,9 @@
 #                 pipeline on the bundled sample log
 #   make test     build and run every test; the last line is "N passed, N failed"
 #   make bench    throughput against grep and pgBadger (not part of make test)
-#   make install  PREFIX=/usr/local DESTDIR=
+#   make fuzz     libFuzzer targets, FUZZ_SECONDS=120 each (fuzz/fuzz.mk; not in make test)
+#   make install  PREFIX=/usr/local DESTDIR=: programs, man pages, bash completions
+#   make uninstall the same PREFIX and DESTDIR
 
 CXX      ?= g++
 OPT      ?= -O2
@@ -31,9 +33,10 @@ DEB_PKGS := libpcre2-dev:/usr/include/pcre2.h \
             jq:/usr/bin/jq \
             time:/usr/bin/time \
             mandoc:/usr/bin/mandoc \
-            postgresql:/usr/bin/pg_config
+            postgresql:/usr/bin/pg_config \
+            rsyslog:/usr/sbin/rsyslogd
 
-.PHONY: all deps demo test unit-test e2e-test bench install uninstall clean
+.PHONY: all deps demo test unit-test e2e-test bench install uninstall clean fuzz
 
 all: deps $(PROGRAMS)
 
@@ -80,6 +83,8 @@ demo: all
 	@$(BIN)/pgconn-parse $(SAMPLE) | $(BIN)/pgconn-agg --history
 	@echo; echo '$$ pgconn-parse $(SAMPLE) | pgconn-watch | grep -v sidekiq | sed -n 20,28p'
 	@$(BIN)/pgconn-parse $(SAMPLE) | $(BIN)/pgconn-watch | grep -v sidekiq | sed -n 20,28p
+	@echo; echo '$$ pgconn-parse --input=syslog tests/sample/fleet.log | pgconn-agg --by=server,db'
+	@$(BIN)/pgconn-parse --input=syslog tests/sample/fleet.log | $(BIN)/pgconn-agg --by=server,db
 
 # Unit tests, then end-to-end tests of the built programs; tests/run.sh prints
 # the closing "N passed, N failed" line over both.
@@ -89,15 +94,26 @@ test: all $(BUILD)/unit-tests
 bench: all $(BUILD)/gen-log
 	@tests/perf/bench.sh
 
+# Programs, man pages, and the bash completion once per program name (the
+# name bash-completion's lazy loading looks for).
+MAN5       := man/pgconn-events.5
+COMPLETION := $(DESTDIR)$(PREFIX)/share/bash-completion/completions
+
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	  $(DESTDIR)$(PREFIX)/share/man/man5 $(COMPLETION)
 	install -m 755 $(PROGRAMS) $(DESTDIR)$(PREFIX)/bin/
 	install -m 644 $(TOOLS:%=man/%.1) $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 $(MAN5) $(DESTDIR)$(PREFIX)/share/man/man5/
+	for t in $(TOOLS); do install -m 644 completions/pgconn.bash $(COMPLETION)/$$t || exit 1; done
 
 uninstall:
-	rm -f $(TOOLS:%=$(DESTDIR)$(PREFIX)/bin/%) $(TOOLS:%=$(DESTDIR)$(PREFIX)/share/man/man1/%.1)
+	rm -f $(TOOLS:%=$(DESTDIR)$(PREFIX)/bin/%) $(TOOLS:%=$(DESTDIR)$(PREFIX)/share/man/man1/%.1) \
+	  $(MAN5:man/%=$(DESTDIR)$(PREFIX)/share/man/man5/%) $(TOOLS:%=$(COMPLETION)/%)
 
 clean:
 	rm -rf $(BUILD) $(BIN)
+
+include fuzz/fuzz.mk
 
 -include $(COMMON_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(TOOLS:%=$(BUILD)/tools/%.d)

@@ -1,6 +1,7 @@
 #include "render.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 #include <fmt/format.h>
 
@@ -83,6 +84,12 @@ std::string time_json(int64_t wall_ms, const Timestamp& zone) {
   std::string s;
   append_rfc3339(t, &s);
   return s;
+}
+
+// "at 10:00:03", with the date when it is not the day of `newest`.
+bool other_day(int64_t wall_ms, const Timestamp& newest) {
+  auto day = [](int64_t ms) { return ms >= 0 ? ms / 86400000 : (ms + 1) / 86400000 - 1; };
+  return newest.valid() && day(wall_ms) != day(newest.wall_ms);
 }
 
 }  // namespace
@@ -197,6 +204,11 @@ void render_summary_text(const Summary& s, const Filter& f, std::string* out) {
     fmt::format_to(it, "{:>{}}\n", n, num_w);
   };
   fmt::format_to(it, "{}: {}\n", active_title(f), s.active);
+  if (s.peak.active > 0 && s.peak.at.valid())
+    fmt::format_to(it, "Peak: {} at {}\n", s.peak.active,
+                   wall_clock(s.peak.at.wall_ms, other_day(s.peak.at.wall_ms, s.newest), true));
+  else
+    fmt::format_to(it, "Peak: {}\n", s.peak.active);
   for (const auto& [dim, counts] : s.by) {
     if (f.field[static_cast<int>(dim)] || counts.empty()) continue;  // one row: the filter
     fmt::format_to(it, "\n{}\n", title(dim));
@@ -215,6 +227,79 @@ void render_summary_text(const Summary& s, const Filter& f, std::string* out) {
   } else {
     out->push_back('\n');
   }
+  if (s.with_durations) render_durations_text(s, out);
+  if (s.with_longest > 0) render_longest_text(s, out);
+}
+
+void render_durations_text(const Summary& s, std::string* out) {
+  auto it = std::back_inserter(*out);
+  for (const auto& [dim, rows] : s.durations) {
+    std::string t(title(dim));  // "By application:" -> "Durations by application:"
+    t[0] = 'b';
+    fmt::format_to(it, "\nDurations {}\n", t);
+    if (rows.empty()) {
+      out->append("  no session ended\n");
+      continue;
+    }
+    size_t name_w = 10, n_w = 8;
+    for (const DurationStats& r : rows) {
+      name_w = std::max(name_w, width(display_name(r.name)));
+      n_w = std::max(n_w, fmt::formatted_size("{}", r.n));
+    }
+    pad(out, name_w + 2);
+    fmt::format_to(it, "  {:>{}} {:>8} {:>8} {:>8} {:>8}\n", "sessions", n_w, "mean", "median", "p95", "max");
+    for (const DurationStats& r : rows) {
+      const std::string name = display_name(r.name);
+      out->append("  ");
+      out->append(name);
+      pad(out, name_w - std::min(name_w, width(name)) + 2);
+      fmt::format_to(it, "{:>{}} {:>8} {:>8} {:>8} {:>8}\n", r.n, n_w,
+                     format_duration(static_cast<int64_t>(r.mean_ms + 0.5)), format_duration(r.p50_ms),
+                     format_duration(r.p95_ms), format_duration(r.max_ms));
+    }
+  }
+}
+
+void render_longest_text(const Summary& s, std::string* out) {
+  if (s.longest.empty()) {
+    out->append("\nLongest open sessions: none\n");
+    return;
+  }
+  out->append("\nLongest open sessions:\n");
+  // Columns: since, open for, pid, user, db, app, host (server when any).
+  bool servers = false, days = false;
+  for (const OpenSession& o : s.longest) {
+    servers = servers || !o.server.empty();
+    days = days || (o.since.valid() && other_day(o.since.wall_ms, s.newest));
+  }
+  std::vector<std::vector<std::string>> rows;
+  rows.push_back({"since", "open for", "pid", "user", "db", "app", "host"});
+  if (servers) rows[0].push_back("server");
+  for (const OpenSession& o : s.longest) {
+    std::vector<std::string> r;
+    r.push_back(o.since.valid() ? wall_clock(o.since.wall_ms, days, true) : "?");
+    r.push_back(o.since.valid() ? format_duration(o.open_ms) : "?");
+    r.push_back(o.pid >= 0 ? fmt::format("{}", o.pid) : "-");
+    for (const std::string* v : {&o.user, &o.db, &o.app, &o.host}) r.push_back(display_name(*v));
+    if (servers) r.push_back(display_name(o.server));
+    rows.push_back(std::move(r));
+  }
+  std::vector<size_t> w(rows[0].size(), 0);
+  for (const auto& r : rows)
+    for (size_t c = 0; c < r.size(); ++c) w[c] = std::max(w[c], width(r[c]));
+  for (const auto& r : rows) {
+    std::string line = " ";
+    for (size_t c = 0; c < r.size(); ++c) {
+      line += ' ';
+      const bool right = c == 1 || c == 2;  // durations and pids right-aligned
+      if (right) line.append(w[c] - width(r[c]), ' ');
+      line += r[c];
+      if (!right && c + 1 < r.size()) line.append(w[c] - width(r[c]), ' ');
+      if (c + 1 < r.size()) line += ' ';
+    }
+    out->append(line);
+    out->push_back('\n');
+  }
 }
 
 void render_summary_json(const Summary& s, std::string* out) {
@@ -229,7 +314,61 @@ void render_summary_json(const Summary& s, std::string* out) {
     out->push_back(':');
     json_counts(s.by[i].second, true, out);
   }
-  out->append("}}\n");
+  fmt::format_to(it, "}},\"peak\":{{\"active\":{},\"at\":", s.peak.active);
+  if (s.peak.active > 0 && s.peak.at.valid()) {
+    std::string at;
+    append_rfc3339(s.peak.at, &at);
+    json_string(at, out);
+  } else {
+    out->append("null");
+  }
+  out->push_back('}');
+  if (s.with_durations) {
+    out->append(",\"durations\":{");
+    for (size_t i = 0; i < s.durations.size(); ++i) {
+      if (i > 0) out->push_back(',');
+      json_string(dimension_name(s.durations[i].first), out);
+      out->append(":{");
+      const auto& rows = s.durations[i].second;
+      for (size_t j = 0; j < rows.size(); ++j) {
+        const DurationStats& r = rows[j];
+        if (j > 0) out->push_back(',');
+        json_string(r.name.empty() ? "unknown" : r.name, out);
+        fmt::format_to(it, ":{{\"n\":{},\"mean_ms\":{},\"p50_ms\":{},\"p95_ms\":{},\"max_ms\":{}}}", r.n,
+                       std::round(r.mean_ms * 10) / 10, r.p50_ms, r.p95_ms, r.max_ms);
+      }
+      out->push_back('}');
+    }
+    out->push_back('}');
+  }
+  if (s.with_longest > 0) {
+    out->append(",\"longest\":[");
+    for (size_t i = 0; i < s.longest.size(); ++i) {
+      const OpenSession& o = s.longest[i];
+      if (i > 0) out->push_back(',');
+      out->push_back('{');
+      bool first = true;
+      auto key = [&](std::string_view k) {
+        if (!first) out->push_back(',');
+        first = false;
+        json_string(k, out);
+        out->push_back(':');
+      };
+      if (o.pid >= 0) key("pid"), fmt::format_to(it, "{}", o.pid);
+      for (auto [k, v] : {std::pair<std::string_view, const std::string*>{"user", &o.user}, {"db", &o.db},
+                          {"app", &o.app}, {"host", &o.host}, {"server", &o.server}})
+        if (!v->empty()) key(k), json_string(*v, out);
+      if (o.since.valid()) {
+        std::string since;
+        append_rfc3339(o.since, &since);
+        key("since"), json_string(since, out);
+        key("open_ms"), fmt::format_to(it, "{}", o.open_ms);
+      }
+      out->push_back('}');
+    }
+    out->push_back(']');
+  }
+  out->append("}\n");
 }
 
 void render_history_text(const History& h, const Filter& f, int64_t last_ms, std::string* out) {
@@ -253,18 +392,19 @@ void render_history_text(const History& h, const Filter& f, int64_t last_ms, std
   const bool days = h.to_ms - h.from_ms > 86400000 ||
                     (h.from_ms / 86400000) != ((h.to_ms - 1) / 86400000);
   const bool seconds = h.bucket_ms % 60000 != 0;
-  size_t act_w = 1, con_w = 1, dis_w = 1, delta_w = 2;
+  size_t act_w = 1, con_w = 1, dis_w = 1, delta_w = 2, peak_w = 1;
   for (const Bucket& b : h.buckets) {
     act_w = std::max(act_w, fmt::formatted_size("{}", b.active));
+    peak_w = std::max(peak_w, fmt::formatted_size("{}", b.peak));
     con_w = std::max(con_w, fmt::formatted_size("{}", b.connects));
     dis_w = std::max(dis_w, fmt::formatted_size("{}", b.disconnects));
     delta_w = std::max(delta_w, fmt::formatted_size("{:+}", b.delta));
   }
   for (const Bucket& b : h.buckets) {
     std::string delta = b.delta == 0 ? "" : fmt::format("({:+})", b.delta);
-    fmt::format_to(it, "{}  {:>{}} active {:<{}}  {:>{}} connects, {:>{}} disconnects",
+    fmt::format_to(it, "{}  {:>{}} active {:<{}}  peak {:>{}}  {:>{}} connects, {:>{}} disconnects",
                    wall_clock(b.start_ms, days, seconds), b.active, act_w, delta, delta_w + 2,
-                   b.connects, con_w, b.disconnects, dis_w);
+                   b.peak, peak_w, b.connects, con_w, b.disconnects, dis_w);
     out->append(b.leak ? "  \u2190 potential leak\n" : "\n");
   }
   // Sparkline of the active count.
@@ -309,8 +449,8 @@ void render_history_json(const History& h, const Timestamp& zone, std::string* o
     if (i > 0) out->push_back(',');
     out->append("{\"start\":");
     json_string(time_json(b.start_ms, zone), out);
-    fmt::format_to(it, ",\"active\":{},\"delta\":{},\"connects\":{},\"disconnects\":{},\"leak\":{}}}",
-                   b.active, b.delta, b.connects, b.disconnects, b.leak ? "true" : "false");
+    fmt::format_to(it, ",\"active\":{},\"delta\":{},\"connects\":{},\"disconnects\":{},\"leak\":{},\"peak\":{}}}",
+                   b.active, b.delta, b.connects, b.disconnects, b.leak ? "true" : "false", b.peak);
   }
   out->append("],\"growth\":{");
   for (size_t i = 0; i < h.growth.size(); ++i) {

@@ -28,13 +28,27 @@ std::string wall_clock(int64_t wall_ms, bool with_date, bool with_seconds);
 // reason itself for one this version does not know.
 std::string_view reason_phrase(std::string_view reason);
 
-// The text summary (SPEC.md §4, the seeds' layout).
+// The text summary (SPEC.md §4, the seeds' layout), "Peak: 72 at 10:00:03"
+// under the active count, and the durations and longest sessions when the
+// Summary has them.
 void render_summary_text(const Summary& s, const Filter& f, std::string* out);
 
+// The parts of the text summary: one table of session lengths per
+// dimension ("Durations by application:": sessions, mean, median, p95, max),
+// and the longest open sessions (since, open for, pid, user, db, app, host).
+void render_durations_text(const Summary& s, std::string* out);
+void render_longest_text(const Summary& s, std::string* out);
+
 // One JSON object and a newline:
-// {"active":…,"connects":…,"disconnects":…,"rejects":{…},"by":{"db":{…},…}}
+// {"active":…,"connects":…,"disconnects":…,"rejects":{…},"by":{"db":{…},…},
+//  "peak":{"active":72,"at":"2024-03-01T10:00:03.412Z"}}, "at" null with no
+// session; then, when the Summary has them,
+// "durations":{"app":{"rails":{"n":…,"mean_ms":…,"p50_ms":…,"p95_ms":…,"max_ms":…}},…}
+// and "longest":[{"pid":…,"user":…,"db":…,"app":…,"host":…,"server":…,
+// "since":…,"open_ms":…}] (unknown fields left out, as in the event stream).
 void render_summary_json(const Summary& s, std::string* out);
 
+// Each bucket has its peak: a "peak N" column, "peak":N.
 // `zone`: the newest event's time, whose zone the bucket times are shown in.
 void render_history_text(const History& h, const Filter& f, int64_t last_ms, std::string* out);
 void render_history_json(const History& h, const Timestamp& zone, std::string* out);

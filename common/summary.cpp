@@ -1,6 +1,7 @@
 #include "summary.hpp"
 
 #include <algorithm>
+#include <climits>
 #include <unordered_map>
 
 namespace pgconn {
@@ -30,9 +31,61 @@ int64_t floor_to(int64_t v, int64_t step) {
 
 }  // namespace
 
-Summary summarize(const Window& w, const Filter& f, const std::vector<Dimension>& by) {
+namespace {
+
+// Session lengths per name of each `by` dimension: the histograms of the
+// name combinations the filter matches, merged per name.
+void durations(const Window& w, const Filter& f, const std::vector<Dimension>& by, Summary* s) {
+  std::vector<std::unordered_map<std::string, LogHistogram>> merged(by.size());
+  for (const auto& [key, t] : w.totals()) {
+    if (t.durations.count() == 0) continue;
+    const WhoView who = unpack_who(key);
+    if (!f.empty() && !f.matches(who)) continue;
+    for (size_t i = 0; i < by.size(); ++i) merged[i][group_name(who_field(who, by[i]))].merge(t.durations);
+  }
+  for (size_t i = 0; i < by.size(); ++i) {
+    std::vector<DurationStats> rows;
+    rows.reserve(merged[i].size());
+    for (const auto& [name, h] : merged[i])
+      rows.push_back(DurationStats{name, h.count(), h.mean(), h.percentile(0.5), h.percentile(0.95), h.max()});
+    std::sort(rows.begin(), rows.end(), [](const DurationStats& a, const DurationStats& b) {
+      return a.n != b.n ? a.n > b.n : a.name < b.name;
+    });
+    s->durations.emplace_back(by[i], std::move(rows));
+  }
+}
+
+// The `n` sessions open longest, oldest first, ties by pid.
+void longest(const Window& w, const Filter& f, size_t n, Summary* s) {
+  std::vector<const Window::Session*> open;
+  for (const auto& [key, session] : w.active())
+    if (f.matches(unpack_who(session.who))) open.push_back(&session);
+  auto older = [](const Window::Session* a, const Window::Session* b) {
+    if (a->since_ms != b->since_ms) return a->since_ms < b->since_ms;
+    if (a->pid != b->pid) return a->pid < b->pid;
+    return a->order < b->order;
+  };
+  const size_t k = std::min(n, open.size());
+  std::partial_sort(open.begin(), open.begin() + static_cast<std::ptrdiff_t>(k), open.end(), older);
+  const int64_t now = w.newest().valid() ? w.newest().sort_ms() : 0;
+  for (size_t i = 0; i < k; ++i) {
+    const Window::Session& session = *open[i];
+    const WhoView who = unpack_who(session.who);
+    OpenSession o{std::string(who.user), std::string(who.db), std::string(who.app),
+                  std::string(who.host), std::string(who.server), session.since, 0, session.pid};
+    if (session.since.valid()) o.open_ms = std::max<int64_t>(0, now - session.since_ms);
+    s->longest.push_back(std::move(o));
+  }
+}
+
+}  // namespace
+
+Summary summarize(const Window& w, const Filter& f, const std::vector<Dimension>& by,
+                  const SummaryOptions& options) {
   Summary s;
   s.no_data = w.empty();
+  s.peak = w.peak().peak();
+  s.newest = w.newest();
   std::vector<std::unordered_map<std::string, int64_t>> groups(by.size());
   for (const auto& [key, session] : w.active()) {
     const WhoView who = unpack_who(session.who);
@@ -54,6 +107,10 @@ Summary summarize(const Window& w, const Filter& f, const std::vector<Dimension>
   }
   s.rejects = sorted(rejects);
   s.no_match = !s.no_data && s.active == 0 && s.connects == 0 && s.disconnects == 0 && s.rejected == 0;
+  s.with_durations = options.durations;
+  if (options.durations) durations(w, f, by, &s);
+  s.with_longest = options.longest;
+  if (options.longest > 0) longest(w, f, options.longest, &s);
   return s;
 }
 
@@ -61,7 +118,7 @@ History history(const Window& w, const Filter& f, int64_t bucket_ms, int64_t las
   History h;
   h.bucket_ms = bucket_ms;
   h.no_data = w.empty();
-  const int64_t n = std::max<int64_t>(1, last_ms / bucket_ms);
+  const int64_t n = std::clamp<int64_t>(last_ms / bucket_ms, 1, kMaxBuckets);
   const int64_t newest = w.newest().valid() ? w.newest().wall_ms : 0;
   const int64_t last_start = floor_to(newest, bucket_ms);
   h.from_ms = last_start - (n - 1) * bucket_ms;
@@ -97,11 +154,27 @@ History history(const Window& w, const Filter& f, int64_t bucket_ms, int64_t las
   for (int64_t k = n - 1; k >= 0; --k)
     change_after[static_cast<size_t>(k)] = change_after[static_cast<size_t>(k) + 1] + change_in[static_cast<size_t>(k)];
   int64_t before = std::max<int64_t>(0, active_now - change_after[0]);
+  // Peaks: the changes inside the history in time order, ends before starts
+  // at the same instant, swept from the count at its start.
+  std::vector<std::pair<int64_t, int8_t>> changes;  // (time, delta)
+  for (const Window::Record& r : w.history())
+    if (r.delta != 0 && r.wall_ms >= h.from_ms && f.matches(unpack_who(r.who)))
+      changes.emplace_back(r.wall_ms, r.delta);
+  std::sort(changes.begin(), changes.end());
+  size_t next_change = 0;
+  int64_t open_now = active_now - change_after[0];  // may dip below 0 in a cut history
   for (int64_t i = 0; i < n; ++i) {
     Bucket& b = h.buckets[static_cast<size_t>(i)];
+    const int64_t end = i + 1 < n ? b.start_ms + bucket_ms : INT64_MAX;  // as the records were bucketed
+    b.peak = open_now;
+    for (; next_change < changes.size() && changes[next_change].first < end; ++next_change) {
+      open_now += changes[next_change].second;
+      b.peak = std::max(b.peak, open_now);
+    }
     // A bounded history can miss the opening of a session it saw close;
     // never show fewer than none.
     b.active = std::max<int64_t>(0, active_now - change_after[static_cast<size_t>(i) + 1]);
+    b.peak = std::max(b.peak, b.active);
     b.delta = b.active - before;
     before = b.active;
     h.connects += b.connects;

@@ -17,23 +17,61 @@ struct Count {
   int64_t n = 0;
 };
 
+// Session lengths of one name (--durations), from the disconnects'
+// duration_ms: n and max exact, mean exact, median and p95 nearest-rank
+// within 0.4% (sketch.hpp).
+struct DurationStats {
+  std::string name;
+  uint64_t n = 0;
+  double mean_ms = 0;
+  int64_t p50_ms = 0, p95_ms = 0, max_ms = 0;
+};
+
+// An open session (--longest).
+struct OpenSession {
+  std::string user, db, app, host, server;
+  Timestamp since;      // its connect's time
+  int64_t open_ms = 0;  // from `since` to the newest event
+  int64_t pid = -1;
+};
+
+struct SummaryOptions {
+  bool durations = false;  // fill Summary::durations
+  size_t longest = 0;      // fill Summary::longest with this many sessions
+};
+
 struct Summary {
   int64_t active = 0;
+  // The most sessions open at once and when, over the whole stream (the
+  // Window's peak: REQUIRES the Window was built with the same filter).
+  PeakTracker::Peak peak;
+  Timestamp newest;  // the newest event's time
   std::vector<std::pair<Dimension, std::vector<Count>>> by;  // in --by order
   uint64_t connects = 0, disconnects = 0, rejected = 0;
   std::vector<Count> rejects;  // by reason
   bool no_data = false;        // no event at all
   bool no_match = false;       // events, but none the filter matches
+  // SummaryOptions::durations: per `by` dimension (in its order), per name,
+  // most sessions first, ties by name.
+  bool with_durations = false;
+  std::vector<std::pair<Dimension, std::vector<DurationStats>>> durations;
+  // SummaryOptions::longest: the sessions open longest, oldest first, ties
+  // by pid; at most that many.
+  size_t with_longest = 0;
+  std::vector<OpenSession> longest;
 };
 
 // Active sessions grouped by each of `by`; an unset name counts as "" (the
-// renderer shows "unknown").
-Summary summarize(const Window& w, const Filter& f, const std::vector<Dimension>& by);
+// renderer shows "unknown"). Durations need a Window with
+// WindowOptions::durations.
+Summary summarize(const Window& w, const Filter& f, const std::vector<Dimension>& by,
+                  const SummaryOptions& options = {});
 
 struct Bucket {
   int64_t start_ms = 0;   // wall clock, aligned to a multiple of the bucket
   int64_t active = 0;     // open sessions after its last moment
   int64_t delta = 0;      // change from the bucket before (the first: from its start)
+  int64_t peak = 0;       // most open at any moment in it, those open at its start included
   uint64_t connects = 0, disconnects = 0;
   bool leak = false;
 };
@@ -53,10 +91,17 @@ struct History {
   int64_t complete_from_ms = 0;
 };
 
+// The most buckets a history has: 1-minute buckets over 69 days. Past it
+// the rows (and the memory and time to build them) would grow with --last
+// alone; pgconn-agg refuses such a --last/--bucket pair.
+inline constexpr int64_t kMaxBuckets = 100000;
+
 // The buckets of `bucket_ms` that end with the one holding the newest event,
-// `last_ms / bucket_ms` of them (at least one). Leak rule (SPEC.md §4): a
+// `last_ms / bucket_ms` of them (at least one, at most kMaxBuckets: the
+// newest ones). Leak rule (SPEC.md §4): a
 // bucket is marked when it is the third or later rising bucket in a row,
-// or when it rose with no disconnect in it.
+// or when it rose with no disconnect in it. A bucket's peak is counted from
+// the kept changes in time order, ends before starts at the same instant.
 History history(const Window& w, const Filter& f, int64_t bucket_ms, int64_t last_ms);
 
 }  // namespace pgconn

@@ -48,14 +48,23 @@ bool SyslogFormat::parse_header(std::string_view line, int year, Header* h) {
   if (host_end == std::string_view::npos || host_end == host_at) return false;
   h->host = line.substr(host_at, host_end - host_at);
   std::string_view rest = line.substr(host_end + 1);
-  size_t colon = rest.find("]: ");
-  size_t open = rest.substr(0, colon).rfind('[');
-  if (colon == std::string_view::npos || open == std::string_view::npos || open == 0 ||
-      rest.substr(0, open).find(' ') != std::string_view::npos)
+  // The tag: "postgres[812]: " as syslog(3) writes it, or "postgres: "
+  // without a pid (rsyslog's imfile following a log file, logger -t); then
+  // only the prefix can give the pid.
+  size_t tag_end = rest.find(' ');
+  if (tag_end == std::string_view::npos || tag_end < 2 || rest[tag_end - 1] != ':') return false;
+  std::string_view tag = rest.substr(0, tag_end - 1);
+  if (tag.back() == ']') {
+    size_t open = tag.find('[');
+    if (open == std::string_view::npos || open == 0) return false;
+    h->pid = parse_decimal(tag.substr(open + 1, tag.size() - open - 2));
+    if (h->pid < 0) return false;
+  } else if (tag.find_first_of("[]") != std::string_view::npos) {
     return false;
-  h->pid = parse_decimal(rest.substr(open + 1, colon - open - 1));
-  if (h->pid < 0) return false;
-  rest.remove_prefix(colon + 3);
+  } else {
+    h->pid = -1;
+  }
+  rest.remove_prefix(tag_end + 1);
   h->body = rest;
   return true;
 }
@@ -77,7 +86,10 @@ bool parse_sequence(std::string_view* text, int64_t* n, int64_t* m) {
 
 bool SyslogFormat::looks_like(std::string_view line) {
   Header h;
-  return parse_header(line, 2000, &h);
+  if (!parse_header(line, 2000, &h)) return false;
+  // A tag without a pid is any program's: take it for PostgreSQL's only
+  // when a report ("LOG:  ", "FATAL:  " …) follows.
+  return h.pid >= 0 || h.body.find(":  ") != std::string_view::npos;
 }
 
 bool SyslogFormat::emit(const Timestamp& time, std::string_view host, int64_t pid,

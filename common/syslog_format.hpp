@@ -2,6 +2,9 @@
 // it to a file (pg-log-formats.md §9):
 //   May  1 10:00:00 db1 postgres[812]: [3-1] <log_line_prefix>LOG:  …
 //   2024-05-01T10:00:00.105+00:00 db1 postgres[812]: [3-1] …
+//   2024-05-01T10:00:00+00:00 db1 postgres: 2024-05-01 10:00:00.105 UTC [812] LOG:  …
+// (the last: a tag without a pid, as rsyslog's imfile sends a log file's
+// lines; the prefix must then carry the pid).
 // The host becomes LogRecord::server, the header's pid and time are used
 // when the prefix has none. A message split into pieces ([N-1], [N-2] …,
 // syslog_split_messages) is joined before it is read; pieces that start

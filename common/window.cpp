@@ -69,7 +69,7 @@ bool Filter::matches(const WhoView& w) const {
   return true;
 }
 
-Window::Window(WindowOptions options) : options_(options) {}
+Window::Window(WindowOptions options) : options_(options), peak_all_(options_.filter.empty()) {}
 
 void Window::clear() {
   active_.clear();
@@ -81,7 +81,9 @@ void Window::clear() {
   totals_overflow_ = 0;
   dropped_ = 0;
   newest_ = Timestamp();
+  peak_.clear();
 }
+
 
 std::string Window::session_key(const EventView& e) {
   std::string key(e.server);
@@ -121,7 +123,8 @@ void Window::record(EventType type, int8_t delta, int64_t wall_ms, const std::st
   history_.push_back(Record{wall_ms, type, delta, who});
 }
 
-void Window::open(std::string key, const EventView& e, int64_t since_ms, int64_t wall_ms) {
+Window::Session& Window::open(std::string key, const EventView& e, const Timestamp& t) {
+  const int64_t wall_ms = t.valid() ? t.wall_ms : 0;
   while (active_.size() >= options_.max_active && active_.count(key) == 0 && !fifo_.empty()) {
     auto [old, order] = fifo_.front();
     fifo_.pop_front();
@@ -129,6 +132,7 @@ void Window::open(std::string key, const EventView& e, int64_t since_ms, int64_t
     if (it == active_.end() || it->second.order != order) continue;  // already gone
     // Forgotten, so the history must see it go as it saw it come.
     record(EventType::kServer, -1, wall_ms, it->second.who);
+    if (t.valid() && peak_counts(it->second.who)) peak_.close(t);
     active_.erase(it);
     ++evicted_;
   }
@@ -142,10 +146,13 @@ void Window::open(std::string key, const EventView& e, int64_t since_ms, int64_t
   }
   Session& s = active_[key];
   s.who = packed_;
-  s.since_ms = since_ms;
+  s.since_ms = t.valid() ? t.sort_ms() : 0;
+  s.since = t;
   s.pid = e.pid;
   s.order = next_order_++;
+  s.record = dropped_ + history_.size();  // the connect's record comes next
   fifo_.emplace_back(std::move(key), s.order);
+  return s;
 }
 
 void Window::add(const EventView& e) {
@@ -157,14 +164,14 @@ void Window::add(const EventView& e) {
     t = newest_;  // no time: as the newest event so far
   }
   const int64_t wall = t.valid() ? t.wall_ms : 0;
-  const int64_t sort = t.valid() ? t.sort_ms() : 0;
   pack_who(e, &packed_);
 
   switch (e.type) {
     case EventType::kConnect: {
       std::string key = session_key(e);
       bool known = active_.count(key) != 0;  // a repeated connect replaces it
-      open(std::move(key), e, sort, wall);
+      const Session& s = open(std::move(key), e, t);
+      if (!known && t.valid() && peak_counts(packed_)) peak_.open(t, s.order);
       ++totals_for(packed_).connects;
       record(EventType::kConnect, known ? 0 : 1, wall, packed_);
       break;
@@ -179,17 +186,28 @@ void Window::add(const EventView& e) {
           named.app = app;
           pack_who(named, &packed_);
         }
+        if (t.valid() && peak_counts(it->second.who)) peak_.close(t);
         active_.erase(it);
         delta = -1;
       }
-      ++totals_for(packed_).disconnects;
+      Totals& totals = totals_for(packed_);
+      ++totals.disconnects;
+      if (options_.durations && e.duration_ms >= 0) totals.durations.add(e.duration_ms);
       record(EventType::kDisconnect, delta, wall, packed_);
       break;
     }
     case EventType::kReject: {
       auto it = active_.find(session_key(e));
-      int8_t delta = 0;
       if (it != active_.end()) {  // a late reject closes the session it names
+        // ... which never counted as open (window.hpp): the peak takes it
+        // back, and neither its connect's record nor this one changes the
+        // history's count.
+        const Session& s = it->second;
+        if (peak_counts(s.who)) peak_.retract(s.order, t);
+        if (s.record >= dropped_ && s.record - dropped_ < history_.size()) {
+          Record& r = history_[s.record - dropped_];
+          if (r.type == EventType::kConnect) r.delta = 0;
+        }
         EventView named = e;  // counted under the names the session had
         const WhoView w = unpack_who(it->second.who);
         for (auto [mine, theirs] : {std::pair{&named.user, w.user}, std::pair{&named.db, w.db},
@@ -197,22 +215,24 @@ void Window::add(const EventView& e) {
           if (mine->empty()) *mine = theirs;
         pack_who(named, &packed_);
         active_.erase(it);
-        delta = -1;
       }
       ++totals_for(packed_).rejects[e.reason.empty() ? std::string("other") : std::string(e.reason)];
-      record(EventType::kReject, delta, wall, packed_);
+      record(EventType::kReject, 0, wall, packed_);
       break;
     }
     case EventType::kServer:
       if (e.state != "crash" && e.state != "shutdown") break;
+      int64_t ended = 0;  // for the peak
       for (auto it = active_.begin(); it != active_.end();) {
         if (unpack_who(it->second.who).server == e.server) {
           record(EventType::kServer, -1, wall, it->second.who);
+          ended += peak_counts(it->second.who);
           it = active_.erase(it);
         } else {
           ++it;
         }
       }
+      if (t.valid()) peak_.close(t, ended);
       break;
   }
 }

@@ -7,7 +7,19 @@
 //     counted but changes nothing (never negative);
 //   - session totals: connects, disconnects, rejects by reason, kept per
 //     (user, db, app, host, server) so that filters apply to them too;
-//   - the last max_events changes, oldest dropped first, for --history.
+//   - the last max_events changes, oldest dropped first, for --history;
+//   - the peak of sessions open at once, exact in event time over the whole
+//     stream (peak.hpp), counting only the sessions options.filter matches:
+//     a peak cannot be summed from parts, so it is kept for what is shown;
+//   - with options.durations, the session lengths of the disconnects
+//     (duration_ms) in a LogHistogram per name combination of the totals,
+//     merged per name when shown, so that filters apply to them too.
+//
+// A `reject` naming a session that is open (a connection rejected right
+// after `connection authorized`) closes it, and that session never counts
+// as open: the peak takes its opening back, and its connect's history
+// record (when still kept) and the reject's record change nothing, so the
+// history's active and peak never count it either.
 //
 // Pure: no I/O, no clock; times come from the events. Memory is bounded:
 // max_active sessions (the oldest is forgotten past it, counted in
@@ -25,6 +37,8 @@
 #include <vector>
 
 #include "event.hpp"
+#include "peak.hpp"
+#include "sketch.hpp"
 #include "timestamp.hpp"
 
 namespace pgconn {
@@ -69,6 +83,8 @@ struct WindowOptions {
   size_t max_events = 10000;
   size_t max_active = 100000;
   size_t max_totals = 65536;
+  bool durations = false;  // keep Totals::durations (--durations)
+  Filter filter;           // the sessions the peak counts (what is shown)
 };
 
 class Window {
@@ -76,8 +92,10 @@ class Window {
   struct Session {
     std::string who;       // packed names (unpack_who): one allocation
     int64_t since_ms = 0;  // Timestamp::sort_ms() of its connect
+    Timestamp since;       // its connect's time (invalid when it had none)
     int64_t pid = -1;
-    uint64_t order = 0;
+    uint64_t order = 0;    // unique since the start or clear()
+    uint64_t record = 0;   // its connect's record: history()[record - dropped()]
   };
   // One change kept for --history.
   struct Record {
@@ -89,6 +107,7 @@ class Window {
   struct Totals {
     uint64_t connects = 0, disconnects = 0;
     std::map<std::string, uint64_t> rejects;  // by reason
+    LogHistogram durations;  // disconnects' duration_ms (options.durations)
   };
 
   explicit Window(WindowOptions options);
@@ -114,14 +133,22 @@ class Window {
   // History records dropped at max_events since the start or clear().
   uint64_t dropped() const { return dropped_; }
   uint64_t totals_overflow() const { return totals_overflow_; }
+  // Sessions open at once (see above).
+  const PeakTracker& peak() const { return peak_; }
+  const WindowOptions& options() const { return options_; }
 
  private:
   static std::string session_key(const EventView& e);
-  void open(std::string key, const EventView& e, int64_t since_ms, int64_t wall_ms);
+  Session& open(std::string key, const EventView& e, const Timestamp& t);
+  // Whether the peak counts a session of these names (packed).
+  bool peak_counts(std::string_view packed) const {
+    return peak_all_ || options_.filter.matches(unpack_who(packed));
+  }
   void record(EventType type, int8_t delta, int64_t wall_ms, const std::string& who);
   Totals& totals_for(const std::string& packed);
 
   WindowOptions options_;
+  bool peak_all_;  // no filter: the peak counts every session
   std::unordered_map<std::string, Session> active_;
   std::deque<std::pair<std::string, uint64_t>> fifo_;  // (key, order), lazily pruned
   uint64_t next_order_ = 0;
@@ -132,6 +159,7 @@ class Window {
   uint64_t totals_overflow_ = 0;
   uint64_t dropped_ = 0;
   Timestamp newest_;
+  PeakTracker peak_;
   std::string packed_;  // the current event's names, reused
 };
 

@@ -66,10 +66,18 @@ bad_usage "--max-events=0: usage error" 'bad --max-events "0"' --max-events=0
 bad_usage "--max-events=abc: usage error" 'bad --max-events "abc"' --max-events=abc
 bad_usage "--last=-5m: usage error" 'bad --last "-5m": must be positive' --history --last=-5m
 bad_usage "--last shorter than --bucket: usage error" 'shorter than --bucket' --history --bucket=30m --last=15m
+# issue_6 (found by fuzz/duration_fuzz.cpp): a --last of millions of buckets ran out of memory.
+bad_usage "issue_6 --last of too many buckets: usage error" \
+  '--last (1000d00h) is more than 100000 buckets of --bucket (1ms)' --history --bucket=1ms --last=1000d
 bad_usage "--by=bogus: usage error" 'bad --by "bogus"' --by=bogus
 bad_usage "--by=db,db: usage error" '"db" twice' --by=db,db
 bad_usage "--interval=5x: usage error" 'bad --interval "5x": unknown unit "x"' --interval=5x
 bad_usage "unknown option: usage error" 'bogus' --bogus
+bad_usage "--longest=0: usage error" 'bad --longest "0": expected a number from 1 to 100000' --longest=0
+bad_usage "--longest=x: usage error" 'bad --longest "x"' --longest=x
+bad_usage "--longest=5x: usage error" 'bad --longest "5x"' --longest=5x
+bad_usage "--durations with --history: usage error" '--durations is part of the summary' --history --durations
+bad_usage "--longest with --history: usage error" '--longest is part of the summary' --history --longest=3
 # Regression (was a bug): parse_duration multiplies before it checks the size: a day count
 # past ~1.07e11 overflows int64 and is accepted (as 9h34m here) instead of
 # "too large"; the history is then printed with exit 0.
@@ -80,8 +88,8 @@ $A "$EV" >"$T/text" 2>"$T/err"; rc=$?
 $A --json "$EV" >"$T/json" 2>>"$T/err"
 check "sample: exit 0, nothing on stderr" "[ $rc = 0 ] && [ ! -s '$T/err' ]" "$(cat "$T/err")"
 check "sample --json: one JSON object" "[ \$(wc -l <'$T/json') = 1 ] && jq -e 'type == \"object\"' '$T/json' >/dev/null"
-check "sample --json: keys active, connects, disconnects, rejects, by" \
-  "[ \"\$(jq -c 'keys_unsorted' '$T/json')\" = '[\"active\",\"connects\",\"disconnects\",\"rejects\",\"by\"]' ]" "$(cat "$T/json")"
+check "sample --json: keys active, connects, disconnects, rejects, by, peak" \
+  "[ \"\$(jq -c 'keys_unsorted' '$T/json')\" = '[\"active\",\"connects\",\"disconnects\",\"rejects\",\"by\",\"peak\"]' ]" "$(cat "$T/json")"
 # The numbers, worked out independently from the event stream with jq.
 want_active=$(jq -s '[.[] | select(.type == "connect") | .session] - [.[] | select(.type == "disconnect" or .type == "reject") | .session] | length' "$EV")
 want_connects=$(jq -s '[.[] | select(.type == "connect")] | length' "$EV")
@@ -182,8 +190,8 @@ check "--history: a sparkline and the growth" "grep -q '^Trend: ' '$T/text' && g
 $A --history --json "$EV" >"$T/json"
 check "--history --json: keys as SPEC.md §4" \
   "[ \"\$(jq -c 'keys_unsorted' '$T/json')\" = '[\"from\",\"to\",\"bucket_s\",\"connects\",\"disconnects\",\"net\",\"buckets\",\"growth\"]' ]" "$(jq -c keys_unsorted "$T/json")"
-check "--history --json: bucket keys as SPEC.md §4" \
-  "[ \"\$(jq -c '[.buckets[] | keys_unsorted] | unique' '$T/json')\" = '[[\"start\",\"active\",\"delta\",\"connects\",\"disconnects\",\"leak\"]]' ]" "$(jq -c '.buckets[0]' "$T/json")"
+check "--history --json: bucket keys as SPEC.md §4, and peak" \
+  "[ \"\$(jq -c '[.buckets[] | keys_unsorted] | unique' '$T/json')\" = '[[\"start\",\"active\",\"delta\",\"connects\",\"disconnects\",\"leak\",\"peak\"]]' ]" "$(jq -c '.buckets[0]' "$T/json")"
 check "--history --json: 4 buckets of 900 s, a leak, net = connects - disconnects = sums" \
   "jq -e '(.buckets | length) == 4 and .bucket_s == 900 and (.buckets | any(.leak)) and .net == .connects - .disconnects
           and .connects == ([.buckets[].connects] | add) and .disconnects == ([.buckets[].disconnects] | add)' '$T/json' >/dev/null" "$(cat "$T/json")"
@@ -201,6 +209,132 @@ $A --history --bucket=5m --last=30m "$EV" >"$T/text"
 check "--bucket=5m --last=30m: 6 text rows" "[ \$(grep -cE '^[0-9]{2}:[0-9]{2}  ' '$T/text') = 6 ] && head -1 '$T/text' | grep -q '^Last 30 min: '" "$(cat "$T/text")"
 $A --history --max-events=10 --json "$EV" >"$T/json"
 check "--max-events bounds the history, not the active count" "[ \$(jq '.buckets[-1].active' '$T/json') = 29 ] && [ \$(jq '.connects + .disconnects' '$T/json') -le 10 ]" "$(cat "$T/json")"
+
+# --- issue 9: peak, bucket peaks, --durations, --longest
+# The peak worked out independently from the event stream: sessions rejected
+# after their connect never count; in time order, ends before starts at the
+# same instant; the first moment the most are open.
+want_peak() {  # jq select expression over connects -> "N at TS"
+  jq -sr "(map(select(.type == \"reject\") | .session)) as \$rej
+    | (map(select(.type == \"connect\" and (.session | IN(\$rej[]) | not) and (${1:-true}))) | map({key: .session, value: .ts}) | from_entries) as \$open
+    | [ (\$open | to_entries[] | {t: .value, d: 1}),
+        (.[] | select(.type == \"disconnect\" and \$open[.session] != null) | {t: .ts, d: -1}) ]
+    | sort_by(.t, .d)
+    | reduce .[] as \$c ({n: 0, peak: 0, at: null};
+        .n += \$c.d | if .n > .peak then .peak = .n | .at = \$c.t else . end)
+    | \"\(.peak) at \(.at)\"" "$EV"
+}
+$A --json "$EV" >"$T/json"
+w=$(want_peak); g=$(jq -r '"\(.peak.active) at \(.peak.at)"' "$T/json")
+check "issue_9: the peak and its first moment as the events say ($w)" "[ '$g' = '$w' ]" "got $g want $w"
+check "issue_9: the sample's peak is 34 at 10:56:24.004" "[ '$g' = '34 at 2024-03-01T10:56:24.004Z' ]" "$g"
+$A "$EV" >"$T/text"
+check "issue_9: text 'Peak: 34 at 10:56:24' under the active count" \
+  "[ \"\$(sed -n 2p '$T/text')\" = 'Peak: 34 at 10:56:24' ]" "$(head -3 "$T/text")"
+w=$(want_peak '.app == "sidekiq"'); g=$($A --json --app=sidekiq "$EV" | jq -r '"\(.peak.active) at \(.peak.at)"')
+check "issue_9: the peak respects the filter (--app=sidekiq: $w)" "[ '$g' = '$w' ]" "got $g want $w"
+w=$(want_peak '.app == "rails" and .host == "10.0.1.5"'); g=$($A --json --app=rails --host=10.0.1.5 "$EV" | jq -r '"\(.peak.active) at \(.peak.at)"')
+check "issue_9: the peak respects ANDed filters ($w)" "[ '$g' = '$w' ]" "got $g want $w"
+g=$($A --json --max-events=5 "$EV" | jq -r '"\(.peak.active) at \(.peak.at)"')
+check "issue_9: --max-events bounds the history, not the peak" "[ '$g' = '34 at 2024-03-01T10:56:24.004Z' ]" "$g"
+# A session rejected right after its connect, at the peak, never counts;
+# a disconnect and a connect at the same instant: the end goes first.
+awk '{ print } /"type":"connect","ts":"2024-03-01T10:56:24.004Z"/ && !done {
+  print "{\"type\":\"connect\",\"ts\":\"2024-03-01T10:56:24.005Z\",\"pid\":1,\"session\":\"late-1\",\"user\":\"u\",\"db\":\"production\"}"
+  print "{\"type\":\"reject\",\"ts\":\"2024-03-01T10:56:24.006Z\",\"pid\":1,\"session\":\"late-1\",\"user\":\"u\",\"db\":\"production\",\"reason\":\"db_limit\"}"
+  done = 1 }' "$EV" >"$T/late.ndjson"
+check "issue_9: (the late reject is in the stream)" "[ \$(grep -c late-1 '$T/late.ndjson') = 2 ]"
+g=$($A --json "$T/late.ndjson" | jq -r '"\(.peak.active) at \(.peak.at)"')
+check "issue_9: a session rejected after its connect never counts in the peak" "[ '$g' = '34 at 2024-03-01T10:56:24.004Z' ]" "$g"
+printf '%s\n' '{"type":"connect","ts":"2024-03-01T10:00:00Z","session":"a"}' \
+  '{"type":"connect","ts":"2024-03-01T10:00:05Z","session":"b"}' \
+  '{"type":"disconnect","ts":"2024-03-01T10:00:05Z","session":"a","duration_ms":5000}' \
+  '{"type":"connect","ts":"2024-03-01T10:00:04.500Z","session":"c"}' >"$T/tie.ndjson"
+g=$($A --json "$T/tie.ndjson" | jq -c .peak)
+check "issue_9: ends before starts at the same instant; a connect written late is placed in time" \
+  "[ '$g' = '{\"active\":2,\"at\":\"2024-03-01T10:00:04.500Z\"}' ]" "$g"
+$A --json </dev/null >"$T/out"
+check "issue_9: no data: peak 0 at null" "[ \"\$(jq -c .peak '$T/out')\" = '{\"active\":0,\"at\":null}' ]" "$(cat "$T/out")"
+
+# Bucket peaks: the most open at any moment inside each bucket, those open
+# at its start included, worked out from the events.
+$A --history --json "$EV" >"$T/json"
+want_bpeaks=$(jq -sc '(map(select(.type == "reject") | .session)) as $rej
+  | (map(select(.type == "connect" and (.session | IN($rej[]) | not))) | map({key: .session, value: .ts}) | from_entries) as $open
+  | [ ($open | to_entries[] | {t: .value, d: 1}), (.[] | select(.type == "disconnect" and $open[.session] != null) | {t: .ts, d: -1}) ]
+  | sort_by(.t, .d) as $ch
+  | ["2024-03-01T10:00", "2024-03-01T10:15", "2024-03-01T10:30", "2024-03-01T10:45", "2024-03-01T11:00"] as $b
+  | [range(0; 4) as $i
+      | ([$ch[] | select(.t < $b[$i]) | .d] | add // 0) as $start
+      | [$ch[] | select(.t >= $b[$i] and .t < $b[$i + 1])] as $in
+      | reduce $in[] as $c ({n: $start, p: $start}; .n += $c.d | .p = ([.p, .n] | max)) | .p]' "$EV")
+g=$(jq -c '[.buckets[].peak]' "$T/json")
+check "issue_9: --history: each bucket's peak as the events say ($want_bpeaks)" "[ '$g' = '$want_bpeaks' ]" "got $g want $want_bpeaks"
+check "issue_9: --history: a bucket's peak is never below its active" "jq -e 'all(.buckets[]; .peak >= .active)' '$T/json' >/dev/null"
+$A --history "$EV" >"$T/text"
+check "issue_9: --history text: a peak column" "grep -Eq '^10:45 +29 active \(\+4\) +peak 34 ' '$T/text'" "$(cat "$T/text")"
+
+# --durations: n and max exact, mean exact, median and p95 (nearest rank)
+# within 1% of the exact values worked out from the events.
+$A --json --durations "$EV" >"$T/json"
+want_dur=$(jq -sc '(map(select(.type == "connect")) | map({key: .session, value: (.app // "unknown")}) | from_entries) as $app
+  | [.[] | select(.type == "disconnect" and .duration_ms != null) | {app: ($app[.session] // .app // "unknown"), db: (.db // "unknown"), user: (.user // "unknown"), ms: .duration_ms}] as $d
+  | def stats: (map(.ms) | sort) as $v | ($v | length) as $n
+      | {n: $n, mean_ms: (($v | add) / $n), p50_ms: $v[((0.5 * $n) | ceil) - 1], p95_ms: $v[((0.95 * $n) | ceil) - 1], max_ms: $v[-1]};
+    {db: ($d | group_by(.db) | map({key: .[0].db, value: stats}) | from_entries),
+     user: ($d | group_by(.user) | map({key: .[0].user, value: stats}) | from_entries),
+     app: ($d | group_by(.app) | map({key: .[0].app, value: stats}) | from_entries)}' "$EV")
+diff_dur=$(jq -rn --argjson got "$(jq -c .durations "$T/json")" --argjson want "$want_dur" '
+  [$want | to_entries[] | .key as $dim | .value | to_entries[] | .key as $name | .value as $w | $got[$dim][$name] as $g
+   | if $g == null then "\($dim)/\($name) missing"
+     elif $g.n != $w.n or $g.max_ms != $w.max_ms then "\($dim)/\($name): n/max \($g.n)/\($g.max_ms), want \($w.n)/\($w.max_ms)"
+     else (["mean_ms", "p50_ms", "p95_ms"][] as $k
+       | if (($g[$k] - $w[$k]) | fabs) > 0.01 * $w[$k] + 0.05 then "\($dim)/\($name) \($k): \($g[$k]), want \($w[$k])" else empty end)
+     end] + [($got | to_entries[] | .key as $dim | .value | keys[] | select($want[$dim][.] == null) | "\($dim)/\(.) extra")] | join("; ")')
+check "issue_9: --durations: n, mean, median, p95, max per db, user, app as the events say" "[ -z '$diff_dur' ]" "$diff_dur"
+check "issue_9: --durations --json: the keys" \
+  "jq -e '(.durations | keys_unsorted) == [\"db\",\"user\",\"app\"] and (.durations.app.rails | keys_unsorted) == [\"n\",\"mean_ms\",\"p50_ms\",\"p95_ms\",\"max_ms\"]' '$T/json' >/dev/null" "$(jq -c .durations "$T/json")"
+check "issue_9: --durations: ordered by sessions" "jq -e '[.durations.app[].n] as \$n | \$n == (\$n | sort | reverse)' '$T/json' >/dev/null" "$(jq -c .durations.app "$T/json")"
+$A --json --durations --by=host --db=analytics "$EV" >"$T/json"
+want_h=$(jq -sc '[.[] | select(.type == "disconnect" and .db == "analytics" and .duration_ms != null)] | group_by(.host) | map({key: .[0].host, value: {n: length, max_ms: (map(.duration_ms) | max)}}) | from_entries' "$EV")
+g=$(jq -c '.durations.host | map_values({n, max_ms})' "$T/json")
+check "issue_9: --durations respects --by and the filters" "[ \"\$(echo '$g' | jq -cS .)\" = \"\$(echo '$want_h' | jq -cS .)\" ]" "got $g want $want_h"
+$A --durations "$EV" >"$T/text"
+check "issue_9: --durations text: a table per dimension" \
+  "grep -qx 'Durations by application:' '$T/text' && grep -Eq '^ +sessions +mean +median +p95 +max\$' '$T/text' && grep -Eq '^  rails +60 +2\\.1s +2\\.1s +3\\.7s +3\\.9s\$' '$T/text'" "$(cat "$T/text")"
+$A --json "$EV" >"$T/json"
+check "issue_9: without --durations no durations key" "jq -e 'has(\"durations\") | not' '$T/json' >/dev/null"
+
+# --longest: the N sessions open longest, oldest first, ties by pid.
+$A --json --longest=4 "$EV" >"$T/json"
+want_long=$(jq -sc '(map(select(.type == "disconnect" or .type == "reject") | .session)) as $gone
+  | [.[] | select(.type == "connect" and (.session | IN($gone[]) | not))] | sort_by(.ts, .pid) | .[:4] | map({pid, since: .ts})' "$EV")
+g=$(jq -c '[.longest[] | {pid, since}]' "$T/json")
+check "issue_9: --longest=4: the oldest open sessions as the events say" "[ '$g' = '$want_long' ]" "got $g want $want_long"
+check "issue_9: --longest JSON: pid, user, db, app, host, since, open_ms" \
+  "jq -e '(.longest | length) == 4 and (.longest[0] | keys_unsorted) == [\"pid\",\"user\",\"db\",\"app\",\"host\",\"since\",\"open_ms\"] and .longest[0].open_ms == 3594000' '$T/json' >/dev/null" "$(jq -c .longest "$T/json")"
+g=$($A --json --longest=100 --app=rails "$EV" | jq '[.longest[] | .app] | (length == 26 and all(. == "rails"))')
+check "issue_9: --longest respects the filter and lists no more than are open" "[ '$g' = true ]" "$g"
+$A --longest=2 "$EV" >"$T/text"
+check "issue_9: --longest text: a table" \
+  "grep -qx 'Longest open sessions:' '$T/text' && grep -Eq '^  since +open for +pid +user +db +app +host\$' '$T/text' && grep -Eq '^  10:00:05 +59m54s +4130 +app_user +production +sidekiq +10\\.0\\.1\\.7\$' '$T/text'" "$(cat "$T/text")"
+
+# SIGHUP clears the peak, the durations and the open sessions.
+mkfifo "$T/fifo9"
+$A --json --durations --longest=3 <"$T/fifo9" >"$T/hup.out" 2>"$T/hup.err" &
+pid=$!; pids+=("$pid")
+exec 6>"$T/fifo9"
+cat "$EV" >&6
+sleep 0.3
+kill -HUP $pid
+wait_for "grep -q 'connection statistics cleared' '$T/hup.err'" 2
+printf '%s\n' '{"type":"connect","ts":"2024-03-01T12:00:00Z","pid":9,"session":"h1","user":"u","db":"d","app":"after"}' \
+  '{"type":"disconnect","ts":"2024-03-01T12:00:02Z","pid":9,"session":"h1","user":"u","db":"d","duration_ms":2000}' \
+  '{"type":"connect","ts":"2024-03-01T12:00:03Z","pid":10,"session":"h2","user":"u","db":"d","app":"after"}' >&6
+exec 6>&-
+wait_for "! kill -0 $pid 2>/dev/null" 3
+g=$(tail -n 1 "$T/hup.out" | jq -c '[.peak.active, .peak.at, .durations.app.after.n, .durations.app.after.max_ms, (.durations.app | length), [.longest[].pid]]')
+check "issue_9: SIGHUP clears the peak, durations and longest" "[ '$g' = '[1,\"2024-03-01T12:00:00Z\",1,2000,1,[10]]' ]" "$g"
 
 # --- damaged input: counted warning, the rest processed, exit 0
 { head -40 "$EV"; echo 'garbage here'; echo '{"type":"connect",'; printf '\x00\xff\xfe binary\n'; echo '{"type":"connect","pid":"x"}'; tail -n +41 "$EV"; } >"$T/mal.ndjson"

@@ -37,6 +37,9 @@ Summary seed_summary() {
                     list({{"rails", 20}, {"", 14}, {"sidekiq", 8}, {"psql", 5}}));
   s.connects = 234;
   s.disconnects = 187;
+  REQUIRE(parse_iso_time("2024-03-01T10:41:07.412Z", &s.peak.at));
+  s.peak.active = 52;
+  s.newest = s.peak.at;
   return s;
 }
 
@@ -75,6 +78,7 @@ History seed_history() {
   const uint64_t con[] = {60, 55, 9, 110};
   const uint64_t dis[] = {58, 50, 2, 101};
   const bool leak[] = {false, false, true, true};
+  const int64_t peak[] = {44, 47, 55, 66};
   for (int i = 0; i < 4; ++i) {
     Bucket b;
     b.start_ms = h.from_ms + i * h.bucket_ms;
@@ -83,6 +87,7 @@ History seed_history() {
     b.connects = con[i];
     b.disconnects = dis[i];
     b.leak = leak[i];
+    b.peak = peak[i];
     h.buckets.push_back(b);
     h.connects += con[i];
     h.disconnects += dis[i];
@@ -114,6 +119,7 @@ Timestamp utc_zone() {
 TEST_CASE("render: the summary text", "[render]") {
   CHECK(summary_text(seed_summary()) ==
         "Active connections: 47\n"
+        "Peak: 52 at 10:41:07\n"
         "\n"
         "By database:\n"
         "  production    32\n"
@@ -141,6 +147,7 @@ TEST_CASE("render: the summary has the seeds' column layout", "[render][seed]") 
   // §4: biggest first).
   CHECK(summary_text(seed_summary()) ==
         "Active connections: 47\n"
+        "Peak: 52 at 10:41:07\n"
         "\n"
         "By database:\n"
         "  production    32\n"
@@ -170,6 +177,7 @@ TEST_CASE("render: long names and big counts widen the columns", "[render]") {
   s.disconnects = 766;
   CHECK(summary_text(s) ==
         "Active connections: 1234\n"
+        "Peak: 0\n"
         "\n"
         "By database:\n"
         "  a_rather_long_database  1200\n"
@@ -191,6 +199,7 @@ TEST_CASE("render: the filtered summary leaves the filtered dimension out", "[re
   s.disconnects = 88;
   CHECK(summary_text(s, filter(Dimension::kDb, "production")) ==
         "Active connections to 'production': 32\n"
+        "Peak: 0\n"
         "\n"
         "By user:\n"
         "  app_user      25\n"
@@ -214,6 +223,7 @@ TEST_CASE("render: the filtered summary leaves the filtered dimension out", "[re
   t.connects = 3;
   CHECK(summary_text(t, two) ==
         "Active connections to 'test' for user 'admin': 3\n"
+        "Peak: 0\n"
         "\n"
         "By application:\n"
         "  psql           2\n"
@@ -228,6 +238,7 @@ TEST_CASE("render: the filtered summary leaves the filtered dimension out", "[re
   u.disconnects = 4;
   CHECK(summary_text(u, filter(Dimension::kApp, "cron")) ==
         "Active connections from application 'cron': 0\n"
+        "Peak: 0\n"
         "\n"
         "Session totals: 4 connects, 4 disconnects\n");
   CHECK(summary_text(u, filter(Dimension::kHost, "10.0.1.5")).rfind(
@@ -246,6 +257,7 @@ TEST_CASE("render: rejects are listed by reason phrase", "[render]") {
   s.rejects = list({{"too_many_clients", 2}, {"role_limit", 1}, {"brand_new_reason", 1}});
   CHECK(summary_text(s) ==
         "Active connections: 1\n"
+        "Peak: 0\n"
         "\n"
         "By database:\n"
         "  production     1\n"
@@ -298,7 +310,7 @@ TEST_CASE("render: summary JSON", "[render]") {
   CHECK(summary_json(s) ==
         "{\"active\":14,\"connects\":81,\"disconnects\":67,\"rejects\":{\"role_limit\":1},"
         "\"by\":{\"db\":{\"production\":9,\"test\":2},\"user\":{\"app_user\":9},"
-        "\"app\":{\"rails\":6,\"unknown\":1}}}\n");
+        "\"app\":{\"rails\":6,\"unknown\":1}},\"peak\":{\"active\":0,\"at\":null}}\n");
 
   // Names are JSON-escaped and the line parses back.
   Summary e;
@@ -307,7 +319,7 @@ TEST_CASE("render: summary JSON", "[render]") {
   const std::string line = summary_json(e);
   CHECK(line ==
         "{\"active\":1,\"connects\":0,\"disconnects\":0,\"rejects\":{},"
-        "\"by\":{\"app\":{\"a\\\"b\\\\c\\u001b[2J\":1}}}\n");
+        "\"by\":{\"app\":{\"a\\\"b\\\\c\\u001b[2J\":1}},\"peak\":{\"active\":0,\"at\":null}}\n");
   JsonReader outer, by, app;
   REQUIRE(outer.parse(line));
   REQUIRE(outer.find("by") != nullptr);
@@ -319,7 +331,7 @@ TEST_CASE("render: summary JSON", "[render]") {
   Summary empty;
   empty.no_data = true;
   CHECK(summary_json(empty) ==
-        "{\"active\":0,\"connects\":0,\"disconnects\":0,\"rejects\":{},\"by\":{}}\n");
+        "{\"active\":0,\"connects\":0,\"disconnects\":0,\"rejects\":{},\"by\":{},\"peak\":{\"active\":0,\"at\":null}}\n");
 }
 
 TEST_CASE("render: JSON has one key per shown name, also for an app named unknown",
@@ -354,10 +366,10 @@ TEST_CASE("render: the history text", "[render][history]") {
   CHECK(history_text(seed_history()) ==
         "Last hour: 234 connects, 211 disconnects, +23 net\n"
         "\n"
-        "10:00  40 active (+2)   60 connects,  58 disconnects\n"
-        "10:15  45 active (+5)   55 connects,  50 disconnects\n"
-        "10:30  52 active (+7)    9 connects,   2 disconnects  \u2190 potential leak\n"
-        "10:45  61 active (+9)  110 connects, 101 disconnects  \u2190 potential leak\n"
+        "10:00  40 active (+2)  peak 44   60 connects,  58 disconnects\n"
+        "10:15  45 active (+5)  peak 47   55 connects,  50 disconnects\n"
+        "10:30  52 active (+7)  peak 55    9 connects,   2 disconnects  \u2190 potential leak\n"
+        "10:45  61 active (+9)  peak 66  110 connects, 101 disconnects  \u2190 potential leak\n"
         "\n"
         "Trend: \u2581\u2582\u2585\u2588  40 \u2192 61 active\n"
         "Growth:\n"
@@ -374,9 +386,11 @@ TEST_CASE("render: history text with flat buckets, a filter and no growth", "[re
   Bucket a;
   a.start_ms = wall(10, 30);
   a.active = 3;
+  a.peak = 3;
   Bucket b;
   b.start_ms = wall(10, 35);
   b.active = 0;
+  b.peak = 3;
   b.delta = -3;
   b.disconnects = 3;
   h.buckets = {a, b};
@@ -386,8 +400,8 @@ TEST_CASE("render: history text with flat buckets, a filter and no growth", "[re
   CHECK(history_text(h, filter(Dimension::kDb, "production"), 10 * kMin) ==
         "Last 10 min (db=production): 0 connects, 3 disconnects, -3 net\n"
         "\n"
-        "10:30  3 active       0 connects, 0 disconnects\n"
-        "10:35  0 active (-3)  0 connects, 3 disconnects\n"
+        "10:30  3 active       peak 3  0 connects, 0 disconnects\n"
+        "10:35  0 active (-3)  peak 3  0 connects, 3 disconnects\n"
         "\n"
         "Trend: \u2588\u2581  3 \u2192 0 active\n");
 }
@@ -398,10 +412,10 @@ TEST_CASE("render: history JSON", "[render][history]") {
   CHECK(out ==
         "{\"from\":\"2024-03-01T10:00:00Z\",\"to\":\"2024-03-01T11:00:00Z\",\"bucket_s\":900,"
         "\"connects\":234,\"disconnects\":211,\"net\":23,\"buckets\":["
-        "{\"start\":\"2024-03-01T10:00:00Z\",\"active\":40,\"delta\":2,\"connects\":60,\"disconnects\":58,\"leak\":false},"
-        "{\"start\":\"2024-03-01T10:15:00Z\",\"active\":45,\"delta\":5,\"connects\":55,\"disconnects\":50,\"leak\":false},"
-        "{\"start\":\"2024-03-01T10:30:00Z\",\"active\":52,\"delta\":7,\"connects\":9,\"disconnects\":2,\"leak\":true},"
-        "{\"start\":\"2024-03-01T10:45:00Z\",\"active\":61,\"delta\":9,\"connects\":110,\"disconnects\":101,\"leak\":true}],"
+        "{\"start\":\"2024-03-01T10:00:00Z\",\"active\":40,\"delta\":2,\"connects\":60,\"disconnects\":58,\"leak\":false,\"peak\":44},"
+        "{\"start\":\"2024-03-01T10:15:00Z\",\"active\":45,\"delta\":5,\"connects\":55,\"disconnects\":50,\"leak\":false,\"peak\":47},"
+        "{\"start\":\"2024-03-01T10:30:00Z\",\"active\":52,\"delta\":7,\"connects\":9,\"disconnects\":2,\"leak\":true,\"peak\":55},"
+        "{\"start\":\"2024-03-01T10:45:00Z\",\"active\":61,\"delta\":9,\"connects\":110,\"disconnects\":101,\"leak\":true,\"peak\":66}],"
         "\"growth\":{\"app\":{\"rails\":15,\"sidekiq\":6},\"user\":{\"app_user\":21},"
         "\"host\":{\"10.0.1.5\":9,\"10.0.1.6\":7,\"10.0.1.7\":4,\"[local]\":1}}}\n");
 
@@ -491,4 +505,87 @@ TEST_CASE("render: a reject reason this version does not know is shown escaped",
   CHECK(text.find('\x1b') == std::string::npos);
   CHECK(text.find('\x07') == std::string::npos);
   CHECK(text.find("x\\x1b[2J\\x07") != std::string::npos);
+}
+
+// ------------------------------------------------------ issue 9
+
+namespace {
+
+Summary peak_summary() {
+  Summary s;
+  s.active = 2;
+  s.by.emplace_back(Dimension::kApp, list({{"rails", 2}}));
+  s.connects = 700;
+  s.disconnects = 698;
+  REQUIRE(parse_iso_time("2024-03-01T10:00:03.412Z", &s.peak.at));
+  s.peak.active = 72;
+  REQUIRE(parse_iso_time("2024-03-01T11:00:00Z", &s.newest));
+  s.with_durations = true;
+  s.durations.emplace_back(
+      Dimension::kApp,
+      std::vector<DurationStats>{{"rails", 636, 61234.5, 41000, 183000, 911000}, {"", 62, 850, 800, 1500, 2300}});
+  s.with_longest = 5;
+  OpenSession o;
+  o.user = "app_user";
+  o.db = "production";
+  o.app = "rails";
+  o.host = "10.0.1.5";
+  o.pid = 4242;
+  REQUIRE(parse_iso_time("2024-03-01T09:58:01.250Z", &o.since));
+  o.open_ms = 3718750;
+  s.longest.push_back(o);
+  OpenSession p;
+  p.user = "x\x1b[2J";
+  p.pid = 7;
+  REQUIRE(parse_iso_time("2024-02-29T23:00:00Z", &p.since));
+  p.open_ms = 12 * 3600000;
+  s.longest.push_back(p);
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("render: issue_9 peak, durations and the longest sessions as text", "[render][peak]") {
+  CHECK(summary_text(peak_summary()) ==
+        "Active connections: 2\n"
+        "Peak: 72 at 10:00:03\n"
+        "\n"
+        "By application:\n"
+        "  rails          2\n"
+        "\n"
+        "Session totals: 700 connects, 698 disconnects\n"
+        "\n"
+        "Durations by application:\n"
+        "              sessions     mean   median      p95      max\n"
+        "  rails            636    1m01s    41.0s    3m03s   15m11s\n"
+        "  unknown           62    850ms    800ms     1.5s     2.3s\n"
+        "\n"
+        "Longest open sessions:\n"
+        "  since           open for   pid  user      db          app      host\n"
+        "  03-01 09:58:01     1h01m  4242  app_user  production  rails    10.0.1.5\n"
+        "  02-29 23:00:00    12h00m     7  x\\x1b[2J  unknown     unknown  unknown\n");
+  Summary none = peak_summary();
+  none.longest.clear();
+  none.durations[0].second.clear();
+  std::string text = summary_text(none);
+  CHECK(text.find("Longest open sessions: none\n") != std::string::npos);
+  CHECK(text.find("Durations by application:\n  no session ended\n") != std::string::npos);
+  // A peak on another day than the newest event shows its date.
+  Summary d = peak_summary();
+  REQUIRE(parse_iso_time("2024-03-02T01:00:00Z", &d.newest));
+  CHECK(summary_text(d).find("Peak: 72 at 03-01 10:00:03\n") != std::string::npos);
+}
+
+TEST_CASE("render: issue_9 peak, durations and the longest sessions as JSON", "[render][peak]") {
+  const std::string line = summary_json(peak_summary());
+  CHECK(line ==
+        "{\"active\":2,\"connects\":700,\"disconnects\":698,\"rejects\":{},\"by\":{\"app\":{\"rails\":2}},"
+        "\"peak\":{\"active\":72,\"at\":\"2024-03-01T10:00:03.412Z\"},"
+        "\"durations\":{\"app\":{\"rails\":{\"n\":636,\"mean_ms\":61234.5,\"p50_ms\":41000,\"p95_ms\":183000,"
+        "\"max_ms\":911000},\"unknown\":{\"n\":62,\"mean_ms\":850,\"p50_ms\":800,\"p95_ms\":1500,\"max_ms\":2300}}},"
+        "\"longest\":[{\"pid\":4242,\"user\":\"app_user\",\"db\":\"production\",\"app\":\"rails\",\"host\":\"10.0.1.5\","
+        "\"since\":\"2024-03-01T09:58:01.250Z\",\"open_ms\":3718750},"
+        "{\"pid\":7,\"user\":\"x\\u001b[2J\",\"since\":\"2024-02-29T23:00:00Z\",\"open_ms\":43200000}]}\n");
+  JsonReader r;
+  CHECK(r.parse(line));
 }

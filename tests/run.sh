@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test: the Catch2 unit tests, then each shell suite in tests/
-# (tests/*_test.sh, tests/e2e/*_server_test.sh). Shell suites print
+# (tests/*_test.sh, and the server suites tests/e2e/*_test.sh). Shell suites print
 # "ok - NAME" / "not ok - NAME: why" lines. The last line of the run is
 # "N passed, N failed" over all of them.
 set -u
@@ -27,7 +27,8 @@ fi
 
 suites=(tests/*_test.sh)
 if [ "${PGCONN_SKIP_SERVER:-}" != 1 ]; then
-  suites+=(tests/e2e/real_server_test.sh tests/e2e/agg_server_test.sh tests/e2e/envelope_server_test.sh)
+  suites+=(tests/e2e/real_server_test.sh tests/e2e/agg_server_test.sh tests/e2e/peak_server_test.sh tests/e2e/fleet_test.sh
+           tests/e2e/envelope_server_test.sh)
 fi
 for suite in "${suites[@]}"; do
   [ -x "$suite" ] || continue

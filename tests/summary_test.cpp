@@ -297,6 +297,20 @@ TEST_CASE("history: --last/--bucket buckets, empty ones included", "[summary][hi
   CHECK(history(w, Filter{}, 60 * kMin, 15 * kMin).buckets.size() == 1);
 }
 
+// issue_6 (found by fuzz/duration_fuzz.cpp): --bucket=1h30m --last=1116277d
+// asked for 18 million buckets and ran for minutes; 1ms over 1000d ran out
+// of memory.
+TEST_CASE("history: issue_6 at most kMaxBuckets buckets, the newest ones", "[summary][history]") {
+  Window w(WindowOptions{});
+  w.add(con(at(10, 7), "1"));
+  History h = history(w, Filter{}, 1, int64_t{1} << 50);
+  REQUIRE(h.buckets.size() == static_cast<size_t>(kMaxBuckets));
+  CHECK(h.to_ms == wall(10, 7) + 1);
+  CHECK(h.from_ms == h.to_ms - kMaxBuckets);
+  CHECK(h.buckets.back().connects == 1);
+  CHECK(history(w, Filter{}, 1, kMaxBuckets).buckets.size() == static_cast<size_t>(kMaxBuckets));
+}
+
 TEST_CASE("history: buckets follow the log's local time, not UTC", "[summary][history]") {
   Window w(WindowOptions{});
   w.add(con("2024-03-01T10:20:00+05:30", "1"));  // 04:50 UTC
@@ -493,4 +507,160 @@ TEST_CASE("history: a reject closing a session counts under that session's names
   History h = history(w, filter(Dimension::kApp, "rails"), 15 * kMin, 60 * kMin);
   for (const Bucket& b : h.buckets) CHECK(b.active >= 0);
   CHECK(h.buckets.back().active == 0);
+}
+
+// ------------------------------------------------------ issue 9: peak, durations, longest
+
+namespace {
+
+std::string at_ms(int h, int m, int s, int ms) {
+  return fmt::format("2024-03-01T{:02}:{:02}:{:02}.{:03}Z", h, m, s, ms);
+}
+
+std::string iso(const Timestamp& t) {
+  std::string s;
+  if (t.valid()) append_rfc3339(t, &s);
+  return s;
+}
+
+S dis_ms(std::string ts, std::string s, int64_t ms) {
+  S d = dis(std::move(ts), std::move(s));
+  d.e.duration_ms = ms;
+  return d;
+}
+
+}  // namespace
+
+TEST_CASE("summarize: issue_9 peak is exact in event time and respects the filter",
+          "[summary][peak]") {
+  WindowOptions all;
+  WindowOptions rails;
+  rails.filter = filter(Dimension::kApp, "rails");
+  Window w(all), wr(rails);
+  auto feed = [&](const Event& e) { w.add(e); wr.add(e); };
+  feed(con(at_ms(10, 0, 1, 0), "1").app("rails"));
+  feed(con(at_ms(10, 0, 2, 0), "2").app("psql"));
+  feed(con(at_ms(10, 0, 3, 412), "3").app("rails"));   // 3 open
+  feed(dis(at_ms(10, 0, 4, 0), "2"));                  // 2
+  feed(con(at_ms(10, 0, 5, 0), "4").app("psql"));      // 3 again: not a new peak
+  feed(con(at_ms(10, 0, 5, 100), "5").app("rails"));   // 4 open, 3 of them rails
+  feed(rej(at_ms(10, 0, 5, 101), "5").reason("role_limit"));  // ... that never counts
+  feed(dis(at_ms(10, 0, 6, 0), "1"));
+  Summary s = summarize(w, Filter{}, kDefaultBy);
+  CHECK(s.peak.active == 3);
+  CHECK(iso(s.peak.at) == "2024-03-01T10:00:03.412Z");
+  Summary r = summarize(wr, rails.filter, kDefaultBy);
+  CHECK(r.peak.active == 2);
+  CHECK(iso(r.peak.at) == "2024-03-01T10:00:03.412Z");
+  w.clear();  // SIGHUP
+  CHECK(summarize(w, Filter{}, kDefaultBy).peak.active == 0);
+}
+
+TEST_CASE("summarize: issue_9 peak counts only sessions open in this stream, a crash ends them",
+          "[summary][peak]") {
+  Window w(WindowOptions{});
+  w.add(dis(at(9, 59), "old"));  // opened before the stream: unknown, changes nothing
+  w.add(con(at(10, 0), "1").server("a"));
+  w.add(con(at(10, 1), "2").server("b"));
+  S crash = S(EventType::kServer, at(10, 2), "").server("a").state("crash");
+  w.add(crash);
+  w.add(con(at(10, 3), "3").server("b"));
+  Summary s = summarize(w, Filter{}, kDefaultBy);
+  CHECK(s.peak.active == 2);
+  CHECK(iso(s.peak.at) == "2024-03-01T10:01:00Z");
+}
+
+TEST_CASE("history: issue_9 each bucket's peak counts those open at its start", "[summary][history][peak]") {
+  Window w(WindowOptions{});
+  w.add(con(at(9, 0), "early"));                 // open before the history
+  w.add(con(at(10, 1), "1"));
+  w.add(con(at(10, 2), "2"));                    // 3 open
+  w.add(dis(at(10, 3), "1"));
+  w.add(dis(at(10, 3), "2"));                    // 1
+  w.add(con(at(10, 20), "3"));                   // 2
+  w.add(dis(at(10, 20), "3"));                   // a session of no length: never open
+  w.add(con(at(10, 50), "4"));
+  w.add(dis(at(10, 55), "early"));
+  w.add(con(at(10, 55), "5"));                   // starts as "early" ends: 2, not 3
+  History h = history(w, Filter{}, 15 * kMin, 60 * kMin);
+  std::vector<int64_t> peaks;
+  for (const Bucket& b : h.buckets) peaks.push_back(b.peak);
+  CHECK(peaks == std::vector<int64_t>{3, 1, 1, 2});
+  CHECK(h.buckets[1].active == 1);
+  // The filter applies to the peaks too.
+  w.add(con(at(10, 56), "6").app("x"));
+  h = history(w, filter(Dimension::kApp, "x"), 15 * kMin, 60 * kMin);
+  peaks.clear();
+  for (const Bucket& b : h.buckets) peaks.push_back(b.peak);
+  CHECK(peaks == std::vector<int64_t>{0, 0, 0, 1});
+}
+
+TEST_CASE("history: issue_9 a session rejected after its connect is in no bucket's peak",
+          "[summary][history][peak]") {
+  Window w(WindowOptions{});
+  w.add(con(at(10, 0), "1"));
+  w.add(con(at(10, 16), "2"));
+  w.add(rej(at(10, 16, 1), "2").reason("db_limit"));
+  History h = history(w, Filter{}, 15 * kMin, 60 * kMin);  // 9:30 to 10:30
+  std::vector<int64_t> peaks;
+  for (const Bucket& b : h.buckets) peaks.push_back(b.peak);
+  CHECK(peaks == std::vector<int64_t>{0, 0, 1, 1});
+  CHECK(h.buckets[3].connects == 1);  // its connect is still a connect
+}
+
+TEST_CASE("summarize: issue_9 durations per name, filtered, ordered by sessions", "[summary][durations]") {
+  WindowOptions o;
+  o.durations = true;
+  Window w(o);
+  w.add(con(at(10, 0), "1").user("u").db("prod").app("rails"));
+  w.add(dis_ms(at(10, 1), "1", 1000).user("u").db("prod"));  // app carried from the connect
+  w.add(dis_ms(at(10, 2), "x", 3000).user("u").db("prod"));  // unmatched: app unknown
+  w.add(dis_ms(at(10, 3), "y", 5000).user("v").db("test").app("rails"));
+  w.add(dis(at(10, 4), "z").user("v").db("test").app("rails"));  // no duration: not counted
+  Summary s = summarize(w, Filter{}, kDefaultBy, SummaryOptions{true, 0});
+  REQUIRE(s.with_durations);
+  REQUIRE(s.durations.size() == 3);
+  CHECK(s.durations[2].first == Dimension::kApp);
+  const auto& apps = s.durations[2].second;
+  REQUIRE(apps.size() == 2);
+  CHECK(apps[0].name == "rails");
+  CHECK(apps[0].n == 2);
+  CHECK(apps[0].mean_ms == 3000);
+  CHECK(apps[0].p50_ms == 1000);  // nearest rank: ceil(0.5 * 2) = 1st
+  CHECK(apps[0].p95_ms == 5000);
+  CHECK(apps[0].max_ms == 5000);
+  CHECK(apps[1].name == "unknown");
+  const auto& dbs = s.durations[0].second;
+  REQUIRE(dbs.size() == 2);
+  CHECK((dbs[0].name == "prod" && dbs[0].n == 2 && dbs[1].name == "test" && dbs[1].n == 1));
+  Summary f = summarize(w, filter(Dimension::kUser, "v"), kDefaultBy, SummaryOptions{true, 0});
+  REQUIRE(f.durations[0].second.size() == 1);
+  CHECK(f.durations[0].second[0].name == "test");
+  CHECK(f.durations[0].second[0].max_ms == 5000);
+  w.clear();
+  CHECK(summarize(w, Filter{}, kDefaultBy, SummaryOptions{true, 0}).durations[0].second.empty());
+}
+
+TEST_CASE("summarize: issue_9 the longest open sessions, oldest first, ties by pid", "[summary][longest]") {
+  Window w(WindowOptions{});
+  auto c = [&](std::string ts, std::string s, int64_t pid, std::string app) {
+    S e = con(std::move(ts), std::move(s)).app(std::move(app)).user("u").db("d").host("10.0.0.1");
+    e.e.pid = pid;
+    w.add(e);
+  };
+  c(at(10, 5), "a", 300, "rails");
+  c(at(10, 0), "b", 200, "rails");
+  c(at(10, 0), "c", 100, "psql");
+  c(at(10, 9), "d", 50, "rails");
+  w.add(dis(at(10, 30), "b"));
+  Summary s = summarize(w, Filter{}, kDefaultBy, SummaryOptions{false, 2});
+  REQUIRE(s.longest.size() == 2);
+  CHECK(s.longest[0].pid == 100);
+  CHECK(s.longest[0].app == "psql");
+  CHECK(iso(s.longest[0].since) == "2024-03-01T10:00:00Z");
+  CHECK(s.longest[0].open_ms == 30 * kMin);  // to the newest event
+  CHECK(s.longest[1].pid == 300);
+  Summary r = summarize(w, filter(Dimension::kApp, "rails"), kDefaultBy, SummaryOptions{false, 10});
+  REQUIRE(r.longest.size() == 2);
+  CHECK((r.longest[0].pid == 300 && r.longest[1].pid == 50));
 }

@@ -271,7 +271,24 @@ TEST_CASE("SyslogFormat::feed returns false when the sink says stop", "[syslog_f
   CHECK_FALSE(f.flush(&c));
 }
 
+TEST_CASE("SyslogFormat reads a tag without a pid (rsyslog imfile), the pid from the prefix",
+          "[syslog_format]") {
+  SyslogFormat f = make();
+  Collect c;
+  REQUIRE(f.feed("2024-05-01T10:00:01+00:00 db2 postgres: 2024-05-01 10:00:00.105 UTC [812] LOG:  "
+                 "connection authorized: user=app database=shop",
+                 &c));
+  REQUIRE(f.feed("2024-05-01T10:00:01+00:00 db2 postgres: #011DETAIL:  x", &c));
+  REQUIRE(c.records.size() == 1);
+  CHECK(c.records[0].server == "db2");
+  CHECK(c.records[0].pid == 812);
+  CHECK(c.records[0].time == "2024-05-01T10:00:00.105Z");
+  CHECK(c.records[0].message == "connection authorized: user=app database=shop");
+}
+
 TEST_CASE("SyslogFormat::looks_like recognises both header forms", "[syslog_format]") {
+  CHECK(SyslogFormat::looks_like("2024-05-01T10:00:01+00:00 db2 postgres: 2024-05-01 10:00:00.105 UTC "
+                                 "[812] LOG:  connection received: host=[local]"));
   CHECK(SyslogFormat::looks_like("May  1 10:00:00 db1 postgres[812]: [3-1] LOG:  x"));
   CHECK(SyslogFormat::looks_like("Nov 22 23:19:46 db1 postgres[27153]: [1-1] x"));
   CHECK(SyslogFormat::looks_like("2024-05-01T10:00:00.105+00:00 db1 postgres[812]: [3-1] x"));
@@ -291,6 +308,7 @@ TEST_CASE("SyslogFormat::looks_like rejects other lines and broken headers", "[s
            "May  1 24:00:00 db1 postgres[812]: x",
            "May  1 10:00 db1 postgres[812]: x",
            "May  1 10:00:00 db1 postgres: x",
+           "May  1 10:00:00 db1 post[gres: LOG:  x",
            "May  1 10:00:00 db1 postgres[]: x",
            "May  1 10:00:00 db1 postgres[abc]: x",
            "May  1 10:00:00 db1 [812]: x",

@@ -133,7 +133,11 @@ TEST_CASE("Window: a reject naming an open session closes it", "[window]") {
   w.add(reject(at(10, 0, 1), "s1").user("u").db("d").app("a").reason("role_limit"));
   CHECK(active_sessions(w) == std::set<std::string>{"s2"});
   CHECK(w.history().back().type == EventType::kReject);
-  CHECK(w.history().back().delta == -1);
+  // It never counted as open (issue 9): neither its connect's record nor
+  // the reject's changes the history's count.
+  CHECK(w.history().back().delta == 0);
+  CHECK(w.history().front().delta == 0);
+  CHECK(w.history()[1].delta == 1);
   // A reject of a session never opened changes nothing.
   w.add(reject(at(10, 1), "s9").user("u").db("d").reason("auth_failed"));
   CHECK(active_sessions(w) == std::set<std::string>{"s2"});
@@ -443,4 +447,23 @@ TEST_CASE("pack_who and unpack_who round trip; dimension names", "[window]") {
   CHECK_FALSE(parse_dimension("bogus", &d));
   CHECK_FALSE(parse_dimension("", &d));
   CHECK_FALSE(parse_dimension("DB", &d));
+}
+
+TEST_CASE("Window: issue_9 the peak is kept for the filter, a late reject never counts", "[window][peak]") {
+  WindowOptions o;
+  o.filter.field[static_cast<int>(Dimension::kDb)] = "d";
+  Window w(o);
+  w.add(connect(at(10, 0), "s1").db("d"));
+  w.add(connect(at(10, 1), "s2").db("other"));
+  w.add(connect(at(10, 2), "s3").db("d"));
+  w.add(reject(at(10, 2), "s3").reason("db_limit"));  // rejected right after authorized
+  w.add(connect(at(10, 3), "s4").db("d"));
+  CHECK(w.peak().peak().active == 2);
+  std::string when;
+  append_rfc3339(w.peak().peak().at, &when);
+  CHECK(when == "2024-03-01T10:03:00Z");
+  CHECK(w.peak().late() == 0);
+  // The session keeps its connect's time for --longest.
+  const auto& s = w.active().begin()->second;
+  CHECK(s.since.valid());
 }

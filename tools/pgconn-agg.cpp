@@ -30,6 +30,7 @@ namespace {
 
 constexpr const char* kUsageText =
     "usage: pgconn-agg [--by=db,user,app,host,server] [--history] [--bucket=15m] [--last=60m]\n"
+    "                  [--durations] [--longest=N]\n"
     "                  [--db=NAME] [--user=NAME] [--app=NAME] [--host=ADDR] [--server=NAME]\n"
     "                  [--max-events=10000] [--interval=DURATION] [--json] [FILE...]";
 
@@ -45,6 +46,7 @@ struct View {
   std::vector<Dimension> by;
   Filter filter;
   bool history = false, json = false;
+  SummaryOptions summary;  // --durations, --longest
   int64_t bucket_ms = 15 * 60000, last_ms = 60 * 60000;
 };
 
@@ -124,7 +126,7 @@ class AggHandler : public InputHandler {
       if (view_.json) render_history_json(h, window_->newest(), &out_);
       else render_history_text(h, view_.filter, view_.last_ms, &out_);
     } else {
-      Summary s = summarize(*window_, view_.filter, view_.by);
+      Summary s = summarize(*window_, view_.filter, view_.by, view_.summary);
       if (view_.json) render_summary_json(s, &out_);
       else render_summary_text(s, view_.filter, &out_);
     }
@@ -161,6 +163,8 @@ int main(int argc, char** argv) {
       ("history", "connects, disconnects and active sessions over time, with leak markers")
       ("bucket", "history bucket", cxxopts::value<std::string>())
       ("last", "history span before the newest event", cxxopts::value<std::string>())
+      ("durations", "session lengths per --by name: sessions, mean, median, p95, max")
+      ("longest", "the N sessions open longest", cxxopts::value<std::string>())
       ("db", "only this database", cxxopts::value<std::string>())
       ("user", "only this user", cxxopts::value<std::string>())
       ("app", "only this application (\"unknown\": none set)", cxxopts::value<std::string>())
@@ -203,11 +207,34 @@ int main(int argc, char** argv) {
   if (view.last_ms < view.bucket_ms)
     return usage_error("--last (" + format_duration(view.last_ms) + ") is shorter than --bucket (" +
                        format_duration(view.bucket_ms) + ")");
+  if (view.last_ms / view.bucket_ms > kMaxBuckets)
+    return usage_error("--last (" + format_duration(view.last_ms) + ") is more than " +
+                       std::to_string(kMaxBuckets) + " buckets of --bucket (" +
+                       format_duration(view.bucket_ms) + ")");
+  view.summary.durations = args.count("durations") > 0;
+  if (args.count("longest")) {
+    std::string v = args["longest"].as<std::string>();
+    size_t used = 0;
+    long long n = 0;
+    try {
+      n = std::stoll(v, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != v.size() || n <= 0 || n > 100000)
+      return usage_error("bad --longest \"" + v + "\": expected a number from 1 to 100000");
+    view.summary.longest = static_cast<size_t>(n);
+  }
+  for (const char* opt : {"durations", "longest"})
+    if (view.history && args.count(opt))
+      return usage_error(std::string("--") + opt + " is part of the summary, not of --history");
   const char* filters[] = {"db", "user", "app", "host", "server"};
   for (int i = 0; i < 5; ++i)
     if (args.count(filters[i])) view.filter.field[i] = args[filters[i]].as<std::string>();
   std::string max_events = args["max-events"].as<std::string>();
   WindowOptions wopts;
+  wopts.durations = view.summary.durations;
+  wopts.filter = view.filter;  // the peak is kept for what is shown
   try {
     size_t used = 0;
     long long n = std::stoll(max_events, &used);

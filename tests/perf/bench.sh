@@ -12,7 +12,8 @@
 # pgconn-agg is also measured on BENCH_AGG_EVENTS events (cached in
 # build/bench/: the events of the big stream, or of the measured log, repeated
 # with renumbered sessions, dates moved on by whole days and a server shutdown
-# between copies): best of BENCH_AGG_RUNS wall-clock runs and its peak RSS;
+# between copies): best of BENCH_AGG_RUNS wall-clock runs and its peak RSS,
+# plain and with --durations (session length sketches per name);
 # and the wall-clock time of one summary (plain and --history) over the first
 # 10,000 and 100,000 of those events, median and max of BENCH_SUMMARY_RUNS.
 #
@@ -257,7 +258,7 @@ measure_big_stream() {
 # log): events/s, peak RSS, and its active count at the end.
 run_agg() { "$AGG" "$AGG_EVENTS" | cat >/dev/null; }
 measure_agg() {
-  AGG_TIME="" AGG_RSS_KB="" AGG_ACTIVE="-" AGG_N=""
+  AGG_TIME="" AGG_RSS_KB="" AGG_ACTIVE="-" AGG_N="" AGG_PEAK="-" AGG_PEAK_AT="-"
   [ -x "$AGG" ] || { note "no $(rel "$AGG"): pgconn-agg rows skipped"; return 0; }
   AGG_EVENTS=${BIG_EVENTS:-$EVENTS}
   AGG_N=$(wc -l <"$AGG_EVENTS")
@@ -267,9 +268,14 @@ measure_agg() {
   "$GNU_TIME" -f %M -o "$DIR/agg.rss" "$AGG" "$AGG_EVENTS" 2>"$DIR/agg.stderr" | cat >/dev/null ||
     die "pgconn-agg failed: $(tail -n 3 "$DIR/agg.stderr")"
   AGG_RSS_KB=$(tail -n 1 "$DIR/agg.rss")
-  # The active count of the measured log's events, to set beside the truth.
-  AGG_ACTIVE=$("$AGG" --json "$EVENTS" 2>/dev/null | sed -n 's/.*"active":\([0-9]*\).*/\1/p' | tail -n 1)
-  : "${AGG_ACTIVE:=-}"
+  # The active count and the peak of the measured log's events, to set
+  # beside the truth.
+  local json
+  json=$("$AGG" --json "$EVENTS" 2>/dev/null | tail -n 1)
+  AGG_ACTIVE=$(sed -n 's/^{"active":\([0-9]*\).*/\1/p' <<<"$json")
+  AGG_PEAK=$(sed -n 's/.*"peak":{"active":\([0-9]*\).*/\1/p' <<<"$json")
+  AGG_PEAK_AT=$(sed -n 's/.*"peak":{"active":[0-9]*,"at":"\([^"]*\)".*/\1/p' <<<"$json" | sed 's/T/ /; s/Z$/ UTC/')
+  : "${AGG_ACTIVE:=-}" "${AGG_PEAK:=-}" "${AGG_PEAK_AT:=-}"
 }
 
 # pgconn-agg on BENCH_AGG_EVENTS events: the events of the big stream (or of
@@ -365,6 +371,22 @@ measure_agg_big() {
   read -r AGG_BIG_RSS_KB AGG_BIG_USER AGG_BIG_SYS < <(tail -n 1 "$DIR/agg-big.rss")
   AGG_BIG_CPU=$(calc "printf \"%.2f\", $AGG_BIG_USER + $AGG_BIG_SYS")
   AGG_BIG_ACTIVE=$(sed -n 's/^{"active":\([0-9]*\).*/\1/p' "$DIR/agg-big.json" | tail -n 1)
+}
+
+# The same events through pgconn-agg --durations (a LogHistogram per name
+# combination, merged per name at the end): best of BENCH_AGG_RUNS and RSS.
+run_agg_durations() { "$AGG" --durations "$AGG_BIG_EVENTS" | cat >/dev/null; }
+measure_agg_durations() {
+  AGG_DUR_TIME="" AGG_DUR_RSS_KB=""
+  [ -n "${AGG_BIG_EVENTS:-}" ] && [ -s "$AGG_BIG_EVENTS" ] || return 0
+  note "pgconn-agg --durations on $AGG_BIG_COUNT events, best of $AGG_RUNS"
+  local RUNS=$AGG_RUNS
+  best_of run_agg_durations
+  AGG_DUR_TIME=$BEST
+  "$GNU_TIME" -f '%M' -o "$DIR/agg-durations.rss" "$AGG" --durations --json "$AGG_BIG_EVENTS" \
+    2>"$DIR/agg-durations.stderr" >"$DIR/agg-durations.json" ||
+    die "pgconn-agg --durations failed: $(tail -n 3 "$DIR/agg-durations.stderr")"
+  AGG_DUR_RSS_KB=$(tail -n 1 "$DIR/agg-durations.rss")
 }
 
 # Wall-clock seconds of SUMMARY_RUNS runs of "$@" (output to /dev/null):
@@ -567,6 +589,9 @@ report() {
     calc "printf \"  %-44s %9.3f s %9.2f M events/s (%d events, best of %d)\n\", \"pgconn-agg REPEATED_EVENTS | cat\", $AGG_BIG_TIME, $AGG_BIG_COUNT / 1e6 / $AGG_BIG_TIME, $AGG_BIG_COUNT, $AGG_RUNS"
     calc "printf \"  %-44s %9.3f s %9.2f M events/s (user+sys CPU of one more run)\n\", \"\", $AGG_BIG_CPU, $AGG_BIG_COUNT / 1e6 / $AGG_BIG_CPU"
   fi
+  if [ -n "$AGG_DUR_TIME" ]; then
+    calc "printf \"  %-44s %9.3f s %9.2f M events/s (%d events, best of %d)\n\", \"pgconn-agg --durations REPEATED_EVENTS | cat\", $AGG_DUR_TIME, $AGG_BIG_COUNT / 1e6 / $AGG_DUR_TIME, $AGG_BIG_COUNT, $AGG_RUNS"
+  fi
   hr
   if [ -n "$SUM_SIZES" ]; then
     printf '  %-44s %11s %11s\n' "pgconn-agg FILE >/dev/null: one summary" "median" "max"
@@ -621,6 +646,10 @@ report() {
       "$([ -z "$AGG_BIG_TIME" ] || calc "printf \"%.2f\", $AGG_BIG_COUNT / 1e6 / $AGG_BIG_TIME")" "M" ">=" 2
     budget_row "pgconn-agg peak RSS, ${AGG_BIG_COUNT:-$AGG_BIG_N} events" \
       "$([ -z "$AGG_BIG_RSS_KB" ] || calc "printf \"%.1f\", $AGG_BIG_RSS_KB / 1024")" " MB" "<" 32
+    budget_row "pgconn-agg --durations events/s" \
+      "$([ -z "$AGG_DUR_TIME" ] || calc "printf \"%.2f\", $AGG_BIG_COUNT / 1e6 / $AGG_DUR_TIME")" "M" ">=" 2
+    budget_row "pgconn-agg --durations peak RSS" \
+      "$([ -z "$AGG_DUR_RSS_KB" ] || calc "printf \"%.1f\", $AGG_DUR_RSS_KB / 1024")" " MB" "<" 32
   fi
   local n
   for n in $SUM_SIZES; do
@@ -670,12 +699,17 @@ report() {
   count_row "open at end" "$(truth_of "$T" open_at_end)" "$(pc open_at_end)"
   count_row "  active (pgconn-agg --json)" "$(truth_of "$T" open_at_end)" "$AGG_ACTIVE"
   count_row "peak open sessions" "$(truth_of "$T" peak_open)" "$(pc peak_open)" "${PGB_PEAK%% *} (c)"
+  count_row "  peak (pgconn-agg --json)" "$(truth_of "$T" peak_open)" "$AGG_PEAK"
   local tp pp
   tp=$(truth_of "$T" peak_time)
   pp=$(pc peak_time | sed 's/T/ /; s/Z$/ UTC/')
   printf '  %-36s %s\n' "  at (truth)" "$tp"
   printf '  %-36s %s%s\n' "  at (pgconn-parse)" "$pp" "$([ "$tp" = "$pp" ] || echo "  <-- differs")"
   [ "$tp" = "$pp" ] || DIFFS=$((DIFFS + 1))
+  if [ "$AGG_PEAK_AT" != - ]; then
+    printf '  %-36s %s%s\n' "  at (pgconn-agg)" "$AGG_PEAK_AT" "$([ "$tp" = "$AGG_PEAK_AT" ] || echo "  <-- differs")"
+    [ "$tp" = "$AGG_PEAK_AT" ] || DIFFS=$((DIFFS + 1))
+  fi
   [ "$PGB_PEAK" = "-" ] || printf '  %-36s %s\n' "  at (pgBadger)" "$(echo "$PGB_PEAK" | sed 's/^[0-9]* (//; s/)$//')"
   if [ -n "$BIG_RSS_KB" ]; then
     local t
@@ -704,6 +738,7 @@ measure_parse
 measure_big_stream
 measure_agg
 measure_agg_big
+measure_agg_durations
 measure_summary
 measure_latency
 measure_pgbadger

@@ -1,0 +1,89 @@
+#include "sketch.hpp"
+
+#include <algorithm>
+#include <bit>
+#include <cmath>
+
+namespace pgconn {
+
+uint32_t LogHistogram::bucket_of(int64_t v) {
+  if (v < kSub) return static_cast<uint32_t>(v < 0 ? 0 : v);
+  const uint64_t u = static_cast<uint64_t>(v);
+  const int e = 63 - std::countl_zero(u);  // 2^e <= v < 2^(e+1), e >= kSubBits
+  const int shift = e - kSubBits;          // bucket width 2^shift
+  // Octave e starts at bucket kSub * (e - kSubBits + 1); v >> shift is in [kSub, 2 kSub).
+  return static_cast<uint32_t>(kSub * (shift + 1) + static_cast<int64_t>(u >> shift) - kSub);
+}
+
+void LogHistogram::bucket_range(uint32_t b, int64_t* lo, int64_t* hi) {
+  if (b < kSub) {
+    *lo = *hi = b;
+    return;
+  }
+  const int shift = static_cast<int>(b / kSub) - 1;
+  const uint64_t top = kSub + b % kSub;  // the value's top kSubBits + 1 bits
+  const uint64_t l = top << shift;
+  *lo = static_cast<int64_t>(l);
+  *hi = static_cast<int64_t>(l + ((uint64_t{1} << shift) - 1));
+}
+
+void LogHistogram::add(int64_t v) {
+  if (v < 0) v = 0;
+  const uint32_t b = bucket_of(v);
+  if (counts_.empty()) {
+    first_ = b;
+    counts_.assign(1, 0);
+    min_ = max_ = v;
+  } else if (b < first_) {  // grow downwards
+    counts_.insert(counts_.begin(), first_ - b, 0);
+    first_ = b;
+  } else if (b - first_ >= counts_.size()) {
+    counts_.resize(b - first_ + 1, 0);
+  }
+  ++counts_[b - first_];
+  ++n_;
+  sum_ += static_cast<uint64_t>(v);
+  min_ = std::min(min_, v);
+  max_ = std::max(max_, v);
+}
+
+void LogHistogram::merge(const LogHistogram& o) {
+  if (o.n_ == 0) return;
+  if (n_ == 0) {
+    *this = o;
+    return;
+  }
+  const uint32_t first = std::min(first_, o.first_);
+  const size_t last = std::max(first_ + counts_.size(), o.first_ + o.counts_.size());
+  if (first < first_) counts_.insert(counts_.begin(), first_ - first, 0);
+  first_ = first;
+  if (counts_.size() < last - first_) counts_.resize(last - first_, 0);
+  for (size_t i = 0; i < o.counts_.size(); ++i) counts_[o.first_ - first_ + i] += o.counts_[i];
+  n_ += o.n_;
+  sum_ += o.sum_;
+  min_ = std::min(min_, o.min_);
+  max_ = std::max(max_, o.max_);
+}
+
+void LogHistogram::clear() { *this = LogHistogram(); }
+
+int64_t LogHistogram::percentile(double p) const {
+  if (n_ == 0) return 0;
+  uint64_t rank = static_cast<uint64_t>(std::ceil(p * static_cast<double>(n_)));
+  rank = std::clamp<uint64_t>(rank, 1, n_);
+  if (rank == n_) return max_;  // exact
+  if (rank == 1) return min_;
+  uint64_t seen = 0;
+  for (size_t i = 0; i < counts_.size(); ++i) {
+    seen += counts_[i];
+    if (seen < rank) continue;
+    int64_t lo, hi;
+    bucket_range(first_ + static_cast<uint32_t>(i), &lo, &hi);
+    // The midpoint: within half a bucket of any value in it.
+    const int64_t mid = lo + (hi - lo) / 2;
+    return std::clamp(mid, min_, max_);
+  }
+  return max_;
+}
+
+}  // namespace pgconn

@@ -1,0 +1,8 @@
+// Fuzz target: a stderr log with any log_line_prefix (auto-detected), through the whole
+// parse pipeline (parse_driver.hpp).
+#include "parse_driver.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  pgconn::fuzz::run_parser(pgconn::InputFormat::kStderr, data, size);
+  return 0;
+}

@@ -1,0 +1,399 @@
+#!/usr/bin/env bash
+# fleet_test.sh: the README's fleet recipe, end to end, on one machine.
+#
+#   PostgreSQL db1 --log file--> rsyslog edge db1 --TCP--+
+#                                                        +--> rsyslog central --> fleet.log
+#   PostgreSQL db2 --log file--> rsyslog edge db2 --TCP--+
+#
+#   tail -n +1 -F fleet.log | pgconn-parse --input=syslog | tee EVENTS |
+#     pgconn-agg --by=server,db --json --interval=200ms > OUT
+#
+# Two throw-away PostgreSQL clusters (pgcluster.sh, Debian's prefix
+# `%m [%p] %q%u@%d `, logging collector) on two ports; three rsyslogd
+# (Debian's rsyslog) started by this test with temporary configurations made
+# from contrib/rsyslog/pgconn-edge.conf and pgconn-central.conf, the files the
+# README tells a DBA to install, with only the log file, the target, the
+# port (unprivileged, on 127.0.0.1) and the host name changed: both servers
+# run on this machine, so each edge names itself db1 or db2 with
+# global(localHostname=...). Nothing outside temporary directories is
+# touched; the system's /dev/log is not used.
+#
+# At each checkpoint it asks both servers' pg_stat_activity (client
+# backends but the asking session) and waits until the newest record of the
+# live pgconn-agg shows the same active sessions by server and by database
+# (summed over the servers), and the connects, disconnects and rejects the
+# test caused; then `pgconn-agg --server=dbN --by=db,user,app` on the events
+# so far must show server N's own sessions by database, user and
+# application. Both servers get sessions with the same user, database and
+# application, so only the server tells them apart.
+#
+#   1  sessions on both servers
+#   2  some closed on db1, more opened on db2, a refused connection on db2
+#   3  db1 restarted with sessions open (fast shutdown): db1 drops to 0,
+#      db2 keeps its sessions; then a new session on db1
+#   4  everything closed
+#   and pgconn-watch on the events names the server on every line once the
+#   stream has shown two servers; --server=db2 shows db2's only.
+#
+# Prints `ok - NAME` / `not ok - NAME: why`; exits 1 if a check failed.
+# Needs PostgreSQL server binaries, rsyslogd and jq. About 20 s.
+#
+# Environment:
+#   PGCONN_PARSE, PGCONN_AGG, PGCONN_WATCH   the programs (default bin/...)
+#   PGCONN_E2E_KEEP=DIR   keep fleet.log, the events, the records, the configs
+#
+# shellcheck disable=SC2016  # single-quoted $names are jq variables
+# shellcheck disable=SC2317  # functions called through traps
+set -uo pipefail
+exec </dev/null
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+parse=${PGCONN_PARSE:-$root/bin/pgconn-parse}
+agg=${PGCONN_AGG:-$root/bin/pgconn-agg}
+watch=${PGCONN_WATCH:-$root/bin/pgconn-watch}
+RSYSLOGD=${RSYSLOGD:-$(command -v rsyslogd || echo /usr/sbin/rsyslogd)}
+
+failed=0
+ok() { printf 'ok - %s\n' "$1"; }
+not_ok() { printf 'not ok - %s: %s\n' "$1" "$2"; failed=1; }
+fatal() { not_ok "$1" "$2"; exit 1; }
+
+for p in "$parse" "$agg" "$watch"; do
+  [[ -x $p ]] || fatal "$(basename "$p") built" "no executable $p (run make)"
+done
+command -v jq >/dev/null || fatal "jq installed" "jq is needed"
+[[ -x $RSYSLOGD ]] || fatal "rsyslogd installed" "no rsyslogd (apt-get install rsyslog, or make deps as root)"
+
+# shellcheck source=pgcluster.sh
+. "$here/pgcluster.sh"
+
+WORK=""
+TAIL_PID="" PARSE_PID="" AGG_PID=""
+declare -A RS_PID=()
+
+# ------------------------------------------------------------ two clusters
+#
+# pgcluster.sh keeps one cluster in PGC_* globals; `on N CMD...` runs CMD
+# with server N's (and keeps what CMD changed, e.g. the postmaster pid after
+# a restart). Held sessions have names unique over both servers.
+
+declare -A SRV_DIR=() SRV_DATA=() SRV_PORT=() SRV_LOGDIR=() SRV_PM=() SRV_LOGGER=()
+save_server() {
+  SRV_DIR[$1]=$PGC_DIR SRV_DATA[$1]=$PGC_DATA SRV_PORT[$1]=$PGC_PORT
+  SRV_LOGDIR[$1]=$PGC_LOGDIR SRV_PM[$1]=$PGC_PM_PID SRV_LOGGER[$1]=$PGC_LOGGER_PID
+}
+use_server() {
+  PGC_DIR=${SRV_DIR[$1]:-} PGC_DATA=${SRV_DATA[$1]:-} PGC_PORT=${SRV_PORT[$1]:-}
+  PGC_LOGDIR=${SRV_LOGDIR[$1]:-} PGC_PM_PID=${SRV_PM[$1]:-} PGC_LOGGER_PID=${SRV_LOGGER[$1]:-}
+}
+on() {
+  local n=$1 rc=0
+  shift
+  use_server "$n"
+  "$@" || rc=$?
+  save_server "$n"
+  return "$rc"
+}
+
+stop_rsyslog() {
+  local name=$1 pid=${RS_PID[$1]:-}
+  [[ -n $pid ]] || return 0
+  kill "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  unset "RS_PID[$name]"
+}
+
+cleanup() {
+  local rc=$? p n
+  set +e
+  for p in $TAIL_PID $PARSE_PID $AGG_PID; do kill "$p" 2>/dev/null; done
+  for p in $TAIL_PID $PARSE_PID $AGG_PID; do wait "$p" 2>/dev/null; done
+  for n in "${!RS_PID[@]}"; do stop_rsyslog "$n"; done
+  if [[ -n ${PGCONN_E2E_KEEP:-} && -n $WORK ]]; then
+    mkdir -p "$PGCONN_E2E_KEEP"
+    cp -r "$WORK"/*.log "$WORK"/*.ndjson "$WORK"/*.out "$WORK"/*.err "$WORK"/*.conf "$PGCONN_E2E_KEEP/" 2>/dev/null
+  fi
+  for n in 1 2; do
+    [[ -n ${SRV_DIR[$n]:-} ]] || continue
+    use_server "$n"
+    pgc_cleanup
+  done
+  [[ -z $WORK ]] || rm -rf "$WORK"
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/pgconn-fleet.XXXXXX") || fatal "temp dir" "mktemp failed"
+chmod 755 "$WORK"
+FLEET=$WORK/fleet.log
+EVENTS=$WORK/events.ndjson
+OUT=$WORK/records.out
+start=$SECONDS
+
+now_ms() { local t=${EPOCHREALTIME//[.,]/}; echo $((t / 1000)); }
+
+# ------------------------------------------------------------ rsyslog
+
+# Free TCP port at or above a random one.
+free_port() {
+  local p=$((20000 + RANDOM % 20000)) i
+  for ((i = 0; i < 200; i++, p++)); do
+    if pgc_port_free "$p"; then echo "$p"; return 0; fi
+  done
+  return 1
+}
+
+# start_rsyslog NAME CONFIG: rsyslogd in the foreground of a background job,
+# with its own pid file; its configuration checked first.
+start_rsyslog() {
+  local name=$1 conf=$2
+  if ! "$RSYSLOGD" -N1 -f "$conf" >"$WORK/$name.check.err" 2>&1; then
+    fatal "rsyslog $name: configuration" "$(grep -v '^rsyslogd: version' "$WORK/$name.check.err" | head -n 3 | tr '\n' ' ')"
+  fi
+  "$RSYSLOGD" -n -f "$conf" -i "$WORK/$name.pid" >"$WORK/$name.out" 2>"$WORK/$name.err" &
+  RS_PID[$name]=$!
+}
+
+CENTRAL_PORT=$(free_port) || fatal "rsyslog ports" "no free TCP port"
+mkdir -p "$WORK/central"
+{
+  echo "# test wrapper: own work directory, the README's central snippet"
+  echo "global(workDirectory=\"$WORK/central\")"
+  sed -e "s|port=\"10514\"|port=\"$CENTRAL_PORT\" address=\"127.0.0.1\"|" \
+      -e "s|/var/log/pgconn/fleet.log|$FLEET|" "$root/contrib/rsyslog/pgconn-central.conf"
+} >"$WORK/central.conf"
+grep -q "port=\"$CENTRAL_PORT\"" "$WORK/central.conf" && grep -qF "$FLEET" "$WORK/central.conf" ||
+  fatal "central configuration" "contrib/rsyslog/pgconn-central.conf no longer has port 10514 and /var/log/pgconn/fleet.log"
+start_rsyslog central "$WORK/central.conf"
+for ((i = 0; i < 250; i++)); do pgc_port_free "$CENTRAL_PORT" || break; sleep 0.02; done
+pgc_port_free "$CENTRAL_PORT" && fatal "rsyslog central" "not listening on 127.0.0.1:$CENTRAL_PORT after 5 s: $(cat "$WORK/central.err")"
+ok "rsyslog $("$RSYSLOGD" -v | awk 'NR == 1 {print $2}') central on 127.0.0.1:$CENTRAL_PORT writing fleet.log"
+
+# start_edge N: the edge of server N, following its log file.
+start_edge() {
+  local n=$1 name=db$1
+  mkdir -p "$WORK/$name"
+  {
+    echo "# test wrapper: own work directory and host name, the README's edge snippet"
+    echo "global(workDirectory=\"$WORK/$name\" localHostname=\"$name\")"
+    sed -e "s|/var/log/postgresql/postgresql-16-main.log|${SRV_LOGDIR[$n]}/pg.log|" \
+        -e "s|target=\"pgconn-central.example.com\" port=\"10514\"|target=\"127.0.0.1\" port=\"$CENTRAL_PORT\"|" \
+        "$root/contrib/rsyslog/pgconn-edge.conf"
+  } >"$WORK/$name.conf"
+  grep -q "port=\"$CENTRAL_PORT\"" "$WORK/$name.conf" && grep -qF "${SRV_LOGDIR[$n]}/pg.log" "$WORK/$name.conf" ||
+    fatal "edge configuration" "contrib/rsyslog/pgconn-edge.conf no longer names the Debian log file and pgconn-central.example.com:10514"
+  start_rsyslog "$name" "$WORK/$name.conf"
+}
+
+# ------------------------------------------------------------ the servers
+
+SETTINGS=(log_filename=pg.log "log_line_prefix=%m [%p] %q%u@%d " log_destination=stderr
+  log_connections=on log_disconnections=on)
+
+for n in 1 2; do
+  on "$n" pgc_init 20 >"$WORK/init$n.out" 2>&1 || fatal "create PostgreSQL cluster $n" "$(tail -n 5 "$WORK/init$n.out" | tr '\n' ' ')"
+  on "$n" pgc_start "${SETTINGS[@]}" >"$WORK/start$n.out" 2>&1 ||
+    fatal "start PostgreSQL $n" "$(tail -n 5 "$WORK/start$n.out" | tr '\n' ' ')"
+done
+ok "PostgreSQL $("$PGC_BIN/postgres" --version | awk '{print $3}') db1 on port ${SRV_PORT[1]}, db2 on port ${SRV_PORT[2]}"
+
+declare -A EXP_CONNECTS=([1]=0 [2]=0) EXP_DISCONNECTS=([1]=0 [2]=0)
+EXP_REJECTS=0
+declare -A S_SRV=()   # held session name -> server
+
+for n in 1 2; do
+  err=$(on "$n" pgc_settle pgc_psql sock postgres postgres setup \
+    -c "create role app_user login password '$PGC_PASSWORD'" -c "create database shop" \
+    -c "create database analytics" 2>&1 >/dev/null) || fatal "db$n: create role and databases" "$err"
+  EXP_CONNECTS[$n]=$((EXP_CONNECTS[$n] + 1)) EXP_DISCONNECTS[$n]=$((EXP_DISCONNECTS[$n] + 1))
+done
+
+start_edge 1
+start_edge 2
+
+# The pipeline of the README, for the whole run (FIFOs to know each pid).
+mkfifo "$WORK/tail.fifo" "$WORK/parse.fifo"
+tail -n +1 -F "$FLEET" >"$WORK/tail.fifo" 2>"$WORK/tail.err" &
+TAIL_PID=$!
+"$parse" --input=syslog <"$WORK/tail.fifo" 2>"$WORK/parse.err" | tee "$EVENTS" >"$WORK/parse.fifo" &
+PARSE_PID=$!
+"$agg" --by=server,db --json --interval=200ms <"$WORK/parse.fifo" >"$OUT" 2>"$WORK/agg.err" &
+AGG_PID=$!
+
+# ------------------------------------------------------------ sessions
+
+open_session() {   # open_session SERVER NAME TRANSPORT USER DB APP
+  local n=$1 name=$2
+  on "$n" pgc_hold "$name" "$3" "$4" "$5" "$6" ||
+    fatal "db$n: open session $name ($4@$5 over $3)" "$(cat "${SRV_DIR[$n]}/hold/$name.err" 2>/dev/null)"
+  S_SRV[$name]=$n
+  EXP_CONNECTS[$n]=$((EXP_CONNECTS[$n] + 1))
+}
+
+close_session() {   # close_session NAME
+  local name=$1 n=${S_SRV[$1]}
+  on "$n" pgc_close "$name" || fatal "db$n: close session $name" "its backend did not exit"
+  unset "S_SRV[$name]"
+  EXP_DISCONNECTS[$n]=$((EXP_DISCONNECTS[$n] + 1))
+}
+
+PSA_SQL="with a as (
+  select coalesce(datname, '(none)') d, coalesce(usename, '(none)') u,
+         coalesce(nullif(application_name, ''), 'unknown') ap
+  from pg_stat_activity
+  where backend_type = 'client backend' and pid <> pg_backend_pid())
+select json_build_object(
+  'pid', pg_backend_pid(),
+  'active', (select count(*) from a),
+  'db', (select coalesce(json_object_agg(d, n), '{}') from (select d, count(*) n from a group by d) x),
+  'user', (select coalesce(json_object_agg(u, n), '{}') from (select u, count(*) n from a group by u) x),
+  'app', (select coalesce(json_object_agg(ap, n), '{}') from (select ap, count(*) n from a group by ap) x))"
+
+last_record() { tail -n 1 "$OUT" 2>/dev/null; }
+
+# The fleet view pg_stat_activity implies: {active, server, db, connects,
+# disconnects, rejects} from the two servers' answers.
+fleet_view() {
+  jq -cSn --argjson a "$1" --argjson b "$2" --argjson c "$3" --argjson d "$4" --argjson r "$5" '
+    def nz: with_entries(select(.value != 0));
+    {active: ($a.active + $b.active),
+     server: ({db1: $a.active, db2: $b.active} | nz),
+     db: ([$a.db, $b.db] | map(to_entries[]) | group_by(.key)
+          | map({key: .[0].key, value: (map(.value) | add)}) | from_entries),
+     connects: $c, disconnects: $d, rejects: $r}'
+}
+AGG_VIEW='{active, server: .by.server, db: .by.db, connects, disconnects, rejects: ([.rejects[]] | add // 0)}'
+
+# checkpoint NAME: both servers' pg_stat_activity, then the live record, then
+# the --server filter on the events so far.
+checkpoint() {
+  local name=$1 n psa pid want got deadline
+  declare -A view=()
+  for n in 1 2; do
+    psa=$(on "$n" pgc_settle pgc_psql sock postgres postgres pgconn-ctl -c "$PSA_SQL") ||
+      fatal "$name: db$n pg_stat_activity" "psql failed: $psa"
+    EXP_CONNECTS[$n]=$((EXP_CONNECTS[$n] + 1)) EXP_DISCONNECTS[$n]=$((EXP_DISCONNECTS[$n] + 1))
+    pid=$(jq -r .pid <<<"$psa")
+    view[$n]=$(jq -c 'del(.pid)' <<<"$psa")
+    # The asking session's end comes after every line of the steps before
+    # it: once it is in fleet.log, so is everything the check needs.
+    deadline=$(($(now_ms) + 15000))
+    until grep -F " db$n postgres: " "$FLEET" 2>/dev/null | grep -qF "[$pid] postgres@postgres LOG:  disconnection:"; do
+      (($(now_ms) < deadline)) || fatal "$name: fleet.log" "no disconnection line of db$n's control session (pid $pid) after 15 s"
+      sleep 0.02
+    done
+  done
+  want=$(fleet_view "${view[1]}" "${view[2]}" \
+    $((EXP_CONNECTS[1] + EXP_CONNECTS[2])) $((EXP_DISCONNECTS[1] + EXP_DISCONNECTS[2])) "$EXP_REJECTS")
+  deadline=$(($(now_ms) + 5000))
+  while :; do
+    got=$(last_record | jq -cS "$AGG_VIEW" 2>/dev/null)
+    [[ $got != "$want" ]] || break
+    (($(now_ms) < deadline)) || break
+    sleep 0.05
+  done
+  if [[ $got == "$want" ]]; then
+    ok "$name: fleet view as pg_stat_activity: $(jq -r '"active \(.active), by server \(.server | tostring), by db \(.db | tostring), connects \(.connects), disconnects \(.disconnects), rejects \(.rejects)"' <<<"$want")"
+  else
+    not_ok "$name: fleet view as pg_stat_activity" "want $want, pgconn-agg $got"
+  fi
+  for n in 1 2; do
+    want=$(jq -cS '{active, db, user, app}' <<<"${view[$n]}")
+    deadline=$(($(now_ms) + 5000))
+    while :; do
+      got=$(sed '$!b; /}$/!d' "$EVENTS" | "$agg" --server="db$n" --by=db,user,app --json 2>&1 |
+        jq -cS '{active, db: .by.db, user: .by.user, app: .by.app}' 2>&1)
+      [[ $got != "$want" ]] || break
+      (($(now_ms) < deadline)) || break
+      sleep 0.1
+    done
+    if [[ $got == "$want" ]]; then
+      ok "$name: pgconn-agg --server=db$n shows db$n's sessions: $want"
+    else
+      not_ok "$name: pgconn-agg --server=db$n shows db$n's sessions" "pg_stat_activity $want, pgconn-agg $got"
+    fi
+  done
+}
+
+# ------------------------------------------------------------ 1
+
+open_session 1 a-web1 tcp4 app_user shop web
+open_session 1 a-web2 tcp4 app_user shop web
+open_session 1 a-console sock postgres postgres console
+open_session 2 b-web1 tcp4 app_user shop web
+open_session 2 b-report sock app_user analytics ''
+checkpoint "1 (3 sessions on db1, 2 on db2)"
+
+# ------------------------------------------------------------ 2
+
+close_session a-web1
+open_session 2 b-web2 tcp4 app_user shop web
+open_session 2 b-web3 sock app_user shop web
+if err=$(on 2 pgc_settle pgc_psql sock app_user nosuchdb web -c 'select 1' 2>&1); then
+  fatal "2: db2 refuses a connection to a missing database" "it was accepted"
+fi
+EXP_REJECTS=$((EXP_REJECTS + 1))
+checkpoint "2 (1 closed on db1, 2 opened and 1 refused on db2)"
+
+# ------------------------------------------------------------ 3
+
+n_open=0
+for s in "${!S_SRV[@]}"; do [[ ${S_SRV[$s]} != 1 ]] || n_open=$((n_open + 1)); done
+on 1 pgc_stop fast 2>"$WORK/stop.err" || fatal "3: db1 fast shutdown" "$(cat "$WORK/stop.err")"
+for s in "${!S_SRV[@]}"; do
+  [[ ${S_SRV[$s]} == 1 ]] || continue
+  on 1 pgc_hold_reap "$s"; unset "S_SRV[$s]"
+done
+EXP_DISCONNECTS[1]=$((EXP_DISCONNECTS[1] + n_open))   # fast shutdown: each logs its end
+on 1 pgc_start "${SETTINGS[@]}" >"$WORK/start1.out" 2>&1 ||
+  fatal "3: start db1 again" "$(tail -n 5 "$WORK/start1.out" | tr '\n' ' ')"
+checkpoint "3a (db1 restarted with $n_open sessions open; db2 untouched)"
+open_session 1 a-web3 tcp4 app_user shop web
+checkpoint "3b (a new session on db1)"
+
+# ------------------------------------------------------------ 4
+
+for s in "${!S_SRV[@]}"; do close_session "$s"; done
+checkpoint "4 (everything closed)"
+
+# ------------------------------------------------------------ watch
+
+sed '$!b; /}$/!d' "$EVENTS" >"$WORK/events-final.ndjson"
+"$watch" --color=never "$WORK/events-final.ndjson" >"$WORK/watch.out" 2>"$WORK/watch.err"
+first2=$(jq -r '.server // empty' "$WORK/events-final.ndjson" | awk '!seen[$0]++ { n++ } n == 2 { print NR; exit }')
+unnamed=$(tail -n +"${first2:-1}" "$WORK/watch.out" | grep -cvE '^\[.\] [0-9:]{8} db[12]: ')
+if [[ -n $first2 && $unnamed == 0 && -s $WORK/watch.out ]]; then
+  ok "pgconn-watch names the server on every line from db2's first event on ($(grep -c ' db1: ' "$WORK/watch.out") db1, $(grep -c ' db2: ' "$WORK/watch.out") db2 lines)"
+else
+  not_ok "pgconn-watch names the server on every line" "$unnamed lines without one after event ${first2:-?}: $(tail -n +"${first2:-1}" "$WORK/watch.out" | grep -vE '^\[.\] [0-9:]{8} db[12]: ' | head -n 2 | tr '\n' ' ')"
+fi
+"$watch" --color=never --server=db2 "$WORK/events-final.ndjson" >"$WORK/watch2.out" 2>>"$WORK/watch.err"
+want=$(jq -c 'select(.server == "db2")' "$WORK/events-final.ndjson" | wc -l)
+if [[ $(wc -l <"$WORK/watch2.out") == "$want" ]] && ! grep -q ' db1: ' "$WORK/watch2.out"; then
+  ok "pgconn-watch --server=db2 shows db2's $want events only"
+else
+  not_ok "pgconn-watch --server=db2 shows db2's events only" "$(wc -l <"$WORK/watch2.out") lines for $want events"
+fi
+
+# ------------------------------------------------------------ the end
+
+kill "$TAIL_PID" 2>/dev/null; wait "$TAIL_PID" 2>/dev/null; TAIL_PID=""
+wait "$PARSE_PID"; prc=$?
+wait "$AGG_PID"; arc=$?
+PARSE_PID="" AGG_PID=""
+if ((prc == 0 && arc == 0)); then ok "pgconn-parse and pgconn-agg exit 0 at end of input"; else
+  not_ok "pgconn-parse and pgconn-agg exit 0 at end of input" "pgconn-parse $prc, pgconn-agg $arc"
+fi
+if [[ ! -s $WORK/parse.err && ! -s $WORK/agg.err && ! -s $WORK/watch.err ]]; then ok "nothing on stderr"; else
+  not_ok "nothing on stderr" "$(cat "$WORK/parse.err" "$WORK/agg.err" "$WORK/watch.err" | head -n 3 | cut -c1-200 | tr '\n' ' ')"
+fi
+for name in db1 db2 central; do stop_rsyslog "$name"; done
+if grep -qi 'error' "$WORK"/central.err "$WORK"/db1.err "$WORK"/db2.err 2>/dev/null; then
+  not_ok "rsyslog ran without errors" "$(grep -hi error "$WORK"/central.err "$WORK"/db1.err "$WORK"/db2.err | head -n 2 | tr '\n' ' ')"
+else
+  ok "rsyslog ran without errors; fleet.log has $(wc -l <"$FLEET") lines from $(awk '{print $2}' "$FLEET" | sort -u | tr '\n' ' ')"
+fi
+ok "done in $((SECONDS - start)) s"
+exit "$failed"

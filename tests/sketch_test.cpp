@@ -1,0 +1,138 @@
+// LogHistogram: session lengths in bounded memory for --durations
+// (sketch.hpp, issue 9): n, mean and max exact; nearest-rank percentiles
+// within 1% (the layout promises 1/256) on skewed data.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <vector>
+
+#include "sketch.hpp"
+
+using namespace pgconn;
+
+namespace {
+
+// The exact nearest-rank percentile: the value at rank ceil(p * n).
+int64_t nearest_rank(std::vector<int64_t> v, double p) {
+  std::sort(v.begin(), v.end());
+  size_t rank = static_cast<size_t>(std::ceil(p * static_cast<double>(v.size())));
+  rank = std::clamp<size_t>(rank, 1, v.size());
+  return v[rank - 1];
+}
+
+double rel_err(int64_t got, int64_t want) {
+  if (want == 0) return got == 0 ? 0 : 1;
+  return std::abs(static_cast<double>(got - want)) / static_cast<double>(want);
+}
+
+}  // namespace
+
+TEST_CASE("LogHistogram: every bucket is at most 1/128 of its lower bound wide", "[sketch]") {
+  for (uint32_t b = 0; b < 7296; ++b) {
+    int64_t lo, hi;
+    LogHistogram::bucket_range(b, &lo, &hi);
+    REQUIRE(LogHistogram::bucket_of(lo) == b);
+    REQUIRE(LogHistogram::bucket_of(hi) == b);
+    if (b > 0) {
+      int64_t plo, phi;
+      LogHistogram::bucket_range(b - 1, &plo, &phi);
+      REQUIRE(phi + 1 == lo);  // no gap, no overlap
+    }
+    REQUIRE(static_cast<double>(hi - lo) <= static_cast<double>(lo) / 128.0);
+    if (hi == INT64_MAX) break;
+  }
+  CHECK(LogHistogram::bucket_of(127) == 127);  // exact below 128
+  CHECK(LogHistogram::bucket_of(INT64_MAX) < 7296);
+}
+
+TEST_CASE("LogHistogram: exact below 128, n, mean and max always exact", "[sketch]") {
+  LogHistogram h;
+  std::vector<int64_t> v;
+  for (int64_t i = 0; i < 100; ++i) {
+    h.add(i % 37);
+    v.push_back(i % 37);
+  }
+  for (double p : {0.0, 0.01, 0.5, 0.95, 0.99, 1.0}) CHECK(h.percentile(p) == nearest_rank(v, p));
+  CHECK(h.count() == 100);
+  CHECK(h.max() == 36);
+  CHECK(h.min() == 0);
+  double sum = 0;
+  for (int64_t x : v) sum += static_cast<double>(x);
+  CHECK(h.mean() == sum / 100);
+  h.add(-5);  // a negative length counts as 0
+  CHECK(h.min() == 0);
+  CHECK(h.count() == 101);
+}
+
+TEST_CASE("LogHistogram: skewed sessions, many short and a few of hours, within 1%", "[sketch]") {
+  std::mt19937_64 rng(9);
+  std::lognormal_distribution<double> quick(std::log(120.0), 1.0);  // ~120 ms, up to seconds
+  std::uniform_int_distribution<int64_t> hours(3600000, 5 * 3600000);
+  LogHistogram h;
+  std::vector<int64_t> v;
+  for (int i = 0; i < 200000; ++i) {
+    int64_t ms = static_cast<int64_t>(quick(rng));
+    h.add(ms);
+    v.push_back(ms);
+  }
+  for (int i = 0; i < 40; ++i) {  // the leak: a few sessions of hours
+    int64_t ms = hours(rng);
+    h.add(ms);
+    v.push_back(ms);
+  }
+  REQUIRE(h.count() == v.size());
+  CHECK(h.max() == *std::max_element(v.begin(), v.end()));
+  long double sum = 0;
+  for (int64_t x : v) sum += x;
+  CHECK(h.mean() == Approx(static_cast<double>(sum / v.size())).epsilon(1e-12));
+  for (double p : {0.01, 0.25, 0.5, 0.9, 0.95, 0.99, 0.999, 0.9998, 0.99995, 1.0}) {
+    INFO("p = " << p << ": sketch " << h.percentile(p) << ", exact " << nearest_rank(v, p));
+    CHECK(rel_err(h.percentile(p), nearest_rank(v, p)) < 0.01);
+    CHECK(rel_err(h.percentile(p), nearest_rank(v, p)) <= 1.0 / 256);
+  }
+}
+
+TEST_CASE("LogHistogram: 999 sessions of 10 ms and one of 3 hours", "[sketch]") {
+  LogHistogram h;
+  for (int i = 0; i < 999; ++i) h.add(10);
+  h.add(3 * 3600000);
+  CHECK(h.percentile(0.5) == 10);
+  CHECK(h.percentile(0.95) == 10);
+  CHECK(h.percentile(0.999) == 10);  // rank 999
+  CHECK(h.percentile(1.0) == 3 * 3600000);
+  CHECK(h.max() == 3 * 3600000);
+  CHECK(h.mean() == (999 * 10 + 3 * 3600000) / 1000.0);
+}
+
+TEST_CASE("LogHistogram: merging is the same as adding everything to one", "[sketch]") {
+  std::mt19937_64 rng(1);
+  std::lognormal_distribution<double> d(std::log(2000.0), 2.0);
+  LogHistogram all, parts[3], merged;
+  for (int i = 0; i < 30000; ++i) {
+    int64_t ms = static_cast<int64_t>(d(rng));
+    all.add(ms);
+    parts[i % 3].add(ms + 0);
+  }
+  for (const LogHistogram& p : parts) merged.merge(p);
+  merged.merge(LogHistogram());  // an empty one changes nothing
+  CHECK(merged.count() == all.count());
+  CHECK(merged.max() == all.max());
+  CHECK(merged.min() == all.min());
+  CHECK(merged.mean() == all.mean());
+  for (double p : {0.1, 0.5, 0.95, 0.99}) CHECK(merged.percentile(p) == all.percentile(p));
+}
+
+TEST_CASE("LogHistogram: the whole int64 range in bounded memory", "[sketch]") {
+  LogHistogram h;
+  h.add(0);
+  h.add(INT64_MAX);
+  h.add(1);
+  CHECK(h.count() == 3);
+  CHECK(h.percentile(0.5) == 1);
+  CHECK(h.percentile(1.0) == INT64_MAX);
+  h.clear();
+  CHECK(h.count() == 0);
+}
