@@ -100,21 +100,26 @@ bool CsvlogFormat::emit(std::string_view rec, RecordSink* out) {
     if (i >= rec.size()) break;
     ++i;  // the comma
   }
-  if (fields_.size() < 14) return true;  // not a csvlog record
   LogRecord r;
-  if (!parse_pg_time(fields_[0], &r.time)) return true;
-  r.user = known(fields_[1]);
-  r.db = known(fields_[2]);
-  r.pid = parse_decimal(fields_[3]);
-  split_host_port(fields_[4], &r.host, &r.port);
-  r.session_id = fields_[5];
-  r.line_num = parse_decimal(fields_[6]);
-  r.severity = fields_[11];
-  r.message = fields_[13];
-  if (fields_.size() > 22) r.app = known(fields_[22]);
-  if (fields_.size() > 23) r.backend_type = fields_[23];
-  if (!is_report_severity(r.severity)) return true;
+  if (!csvlog_record(fields_.data(), fields_.size(), &r)) return true;
   return out->on_record(r);
+}
+
+bool csvlog_record(const std::string_view* f, size_t n, LogRecord* r) {
+  if (n < 14) return false;  // not a csvlog record
+  *r = LogRecord();
+  if (!parse_pg_time(f[0], &r->time)) return false;
+  r->user = known(f[1]);
+  r->db = known(f[2]);
+  r->pid = parse_decimal(f[3]);
+  split_host_port(f[4], &r->host, &r->port);
+  r->session_id = f[5];
+  r->line_num = parse_decimal(f[6]);
+  r->severity = f[11];
+  r->message = f[13];
+  if (n > 22) r->app = known(f[22]);
+  if (n > 23) r->backend_type = f[23];
+  return is_report_severity(r->severity);
 }
 
 }  // namespace pgconn

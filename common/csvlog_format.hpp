@@ -13,6 +13,23 @@
 
 namespace pgconn {
 
+// The csvlog columns of pg-log-formats.md §7 in order, as CloudNativePG
+// names them in its JSON records.
+inline constexpr std::string_view kCsvlogColumns[] = {
+    "log_time", "user_name", "database_name", "process_id", "connection_from",
+    "session_id", "session_line_num", "command_tag", "session_start_time",
+    "virtual_transaction_id", "transaction_id", "error_severity", "sql_state_code",
+    "message", "detail", "hint", "internal_query", "internal_query_pos", "context",
+    "query", "query_pos", "location", "application_name", "backend_type", "leader_pid",
+    "query_id"};
+inline constexpr size_t kCsvlogColumnCount = sizeof kCsvlogColumns / sizeof kCsvlogColumns[0];
+
+// Reads the unquoted columns of one csvlog record, by position (at least
+// 14; missing later ones are empty), into *r. Returns false when it is not
+// a report (no readable log_time, too few columns, a severity that is not
+// one of a report). Views in *r point into the columns.
+bool csvlog_record(const std::string_view* columns, size_t count, LogRecord* r);
+
 class CsvlogFormat {
  public:
   static constexpr size_t kMaxRecord = 1 << 20;

@@ -27,7 +27,11 @@ Result<InputFormat> parse_input_format(std::string_view name) {
   if (name == "csv" || name == "csvlog") return InputFormat::kCsv;
   if (name == "json" || name == "jsonlog") return InputFormat::kJson;
   if (name == "syslog") return InputFormat::kSyslog;
-  return make_error(fmt::format("bad --input \"{}\": expected auto, stderr, csv, json or syslog", name));
+  if (name == "cnpg") return InputFormat::kCnpg;
+  if (name == "gcp") return InputFormat::kGcp;
+  if (name == "journald") return InputFormat::kJournald;
+  return make_error(fmt::format(
+      "bad --input \"{}\": expected auto, stderr, csv, json, syslog, cnpg, gcp or journald", name));
 }
 
 std::string_view input_format_name(InputFormat f) {
@@ -37,6 +41,9 @@ std::string_view input_format_name(InputFormat f) {
     case InputFormat::kCsv: return "csvlog";
     case InputFormat::kJson: return "jsonlog";
     case InputFormat::kSyslog: return "syslog";
+    case InputFormat::kCnpg: return "cnpg";
+    case InputFormat::kGcp: return "gcp";
+    case InputFormat::kJournald: return "journald";
   }
   return "?";
 }
@@ -70,11 +77,28 @@ void LogParser::begin_input() {
   csv_.reset();
   json_.reset();
   syslog_.reset();
+  cnpg_.reset();
+  gcp_.reset();
+  journald_.reset();
+  full_scan_ = false;
+  start_format();
+}
+
+void LogParser::start_format() {
   switch (current_) {
     case InputFormat::kStderr: stderr_.emplace(make_stderr()); break;
     case InputFormat::kCsv: csv_.emplace(); break;
     case InputFormat::kJson: json_.emplace(); break;
     case InputFormat::kSyslog: syslog_.emplace(make_stderr(), options_.year); break;
+    case InputFormat::kCnpg: cnpg_.emplace(); break;
+    case InputFormat::kGcp:
+      if (options_.has_prefix) {
+        gcp_.emplace(std::move(*PrefixMatcher::compile(options_.prefix)));
+      } else {
+        gcp_.emplace();
+      }
+      break;
+    case InputFormat::kJournald: journald_.emplace(make_stderr(), options_.year); break;
     case InputFormat::kAuto: break;
   }
 }
@@ -86,6 +110,16 @@ std::string LogParser::describe() const {
 }
 
 bool LogParser::on_record(const LogRecord& r) {
+  if (r.line_num >= 0) return reorder_.add(r, true);
+  return to_tracker(r);
+}
+
+bool LogParser::on_secondary(const LogRecord& r) {
+  if (r.line_num >= 0) return reorder_.add(r, false);
+  return true;
+}
+
+bool LogParser::to_tracker(const LogRecord& r) {
   uint64_t malformed = tracker_->stats().malformed;
   bool go_on = tracker_->add(r);
   if (tracker_->stats().malformed != malformed)
@@ -94,23 +128,30 @@ bool LogParser::on_record(const LogRecord& r) {
 }
 
 // Picks the format from the first line that shows one.
+// Picks the format from the first line that shows one. A JSON object is
+// jsonlog by its first key, else an envelope by its keys.
 bool LogParser::detect(std::string_view text) {
   if (JsonlogFormat::looks_like(text)) {
     current_ = InputFormat::kJson;
-    json_.emplace();
+  } else if (CnpgFormat::looks_like(text)) {
+    current_ = InputFormat::kCnpg;
+  } else if (GcpFormat::looks_like(text)) {
+    current_ = InputFormat::kGcp;
+  } else if (JournaldFormat::looks_like(text)) {
+    current_ = InputFormat::kJournald;
   } else if (CsvlogFormat::looks_like(text)) {
     current_ = InputFormat::kCsv;
-    csv_.emplace();
   } else if (SyslogFormat::looks_like(text)) {
     current_ = InputFormat::kSyslog;
-    syslog_.emplace(make_stderr(), options_.year);
   } else {
     StderrFormat s = make_stderr();
     LogRecord r;
     if (!s.parse(text, &r) && ++undecided_ < kDetectLines) return false;
     current_ = InputFormat::kStderr;
     stderr_.emplace(std::move(s));
+    return true;
   }
+  start_format();
   return true;
 }
 
@@ -120,7 +161,14 @@ bool LogParser::line(std::string_view text) {
   switch (current_) {
     case InputFormat::kStderr: {
       LogRecord r;
-      if (stderr_->parse(text, &r)) return on_record(r);
+      if (stderr_->parse(text, &r)) {
+        if (r.line_num >= 0) full_scan_ = true;
+        return on_record(r);
+      }
+      if (r.line_num >= 0) {  // DETAIL, HINT…: its %l counts
+        full_scan_ = true;
+        return on_secondary(r);
+      }
       if (has_lifecycle_head(text)) reporter_->on_malformed(line_no_, "malformed connection line");
       return true;
     }
@@ -134,6 +182,12 @@ bool LogParser::line(std::string_view text) {
     }
     case InputFormat::kSyslog:
       return syslog_->feed(text, this);
+    case InputFormat::kCnpg:
+      return cnpg_->feed(text, this);
+    case InputFormat::kGcp:
+      return gcp_->feed(text, this);
+    case InputFormat::kJournald:
+      return journald_->feed(text, this);
     case InputFormat::kAuto:
       break;
   }
@@ -144,41 +198,55 @@ bool LogParser::feed(std::string_view block) {
   const uint64_t before = line_no_;
   bool ok = true;
   size_t pos = 0;
-  // Line by line until the format is known, and for the formats whose
-  // records span lines (csvlog, syslog pieces).
-  while (ok && pos < block.size() &&
-         (current_ == InputFormat::kAuto || current_ == InputFormat::kCsv ||
-          current_ == InputFormat::kSyslog)) {
-    size_t nl = block.find('\n', pos);
-    size_t end = nl == std::string_view::npos ? block.size() : nl;
-    ++line_no_;
-    ok = line(block.substr(pos, end - pos));
-    pos = end + 1;
-  }
-  if (ok && pos < block.size()) {
-    // stderr and jsonlog lines stand alone: only lines with a marker can
-    // matter. Newlines are counted only to number those lines.
+  while (ok && pos < block.size()) {
+    if (line_by_line()) {
+      size_t nl = block.find('\n', pos);
+      size_t end = nl == std::string_view::npos ? block.size() : nl;
+      ++line_no_;
+      ok = line(block.substr(pos, end - pos));
+      pos = end + 1;
+      continue;
+    }
+    // stderr lines without line numbers stand alone: only lines with a
+    // marker can matter. Newlines are counted only to number those lines.
+    // A line that shows %l ends the scan there.
     std::string_view rest = block.substr(pos);
     const char* base = rest.data();
     const uint64_t first = line_no_;
     size_t counted_to = 0;
     uint64_t newlines = 0;
+    size_t resume = std::string_view::npos;
     ok = for_each_candidate(rest, [&](std::string_view l) {
       size_t at = l.data() - base;
       newlines += count_newlines(base + counted_to, at - counted_to);
       counted_to = at;
       line_no_ = first + newlines + 1;
-      return line(l);
+      if (!line(l)) return false;
+      if (!full_scan_) return true;
+      resume = at + l.size() + 1;
+      return false;
     });
+    if (resume != std::string_view::npos) {
+      ok = true;
+      pos += resume;
+      continue;
+    }
     newlines += count_newlines(base + counted_to, rest.size() - counted_to);
     line_no_ = first + newlines + (rest.back() != '\n');
+    break;
   }
   lines_total_ += line_no_ - before;
   return ok;
 }
 
-bool LogParser::idle() {
+bool LogParser::flush_pieces() {
   if (syslog_ && !syslog_->flush(this)) return false;
+  if (journald_ && !journald_->flush(this)) return false;
+  return true;
+}
+
+bool LogParser::idle() {
+  if (!flush_pieces() || !reorder_.release_all()) return false;
   return tracker_->settle_all();
 }
 
@@ -188,13 +256,16 @@ bool LogParser::tick(int64_t now_ms) {
     return true;
   }
   if (checkpoint_ms_ >= 0 && now_ms - checkpoint_ms_ >= kLiveSettleMs) {
-    // Everything held at the checkpoint has waited long enough.
-    if (syslog_ && !syslog_->flush(this)) return false;
+    // Everything held at the checkpoint has waited long enough. (Lines the
+    // reorderer releases now reach the tracker after its mark: a connection
+    // among them waits one more window.)
+    if (!flush_pieces() || !reorder_.release_before(checkpoint_reorder_)) return false;
     if (!tracker_->settle_before(checkpoint_mark_)) return false;
     checkpoint_ms_ = -1;
   }
   if (checkpoint_ms_ < 0 && holding()) {
     checkpoint_mark_ = tracker_->mark();
+    checkpoint_reorder_ = reorder_.mark();
     checkpoint_ms_ = now_ms;
   }
   return true;
@@ -207,8 +278,7 @@ int64_t LogParser::next_tick_ms(int64_t now_ms) const {
 }
 
 bool LogParser::end_input() {
-  bool ok = true;
-  if (syslog_) ok = syslog_->flush(this);
+  bool ok = flush_pieces() && reorder_.release_all();
   if (csv_ && csv_->finish()) reporter_->on_malformed(line_no_, "unterminated csvlog record");
   return ok;
 }

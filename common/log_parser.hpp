@@ -7,6 +7,13 @@
 // its first recognisable line; the tracker (sessions) carries over from one
 // input to the next, so a session can start in one rotated file and end in
 // the next.
+//
+// Formats whose lines carry a session line number (csvlog, jsonlog,
+// CloudNativePG, Cloud SQL's "[%l-1]", a stderr prefix with %l) go through
+// a Reorderer before the tracker, which puts each backend's lines back in
+// order; such stderr and jsonlog inputs are read line by line, since the
+// fast scan would leave gaps in the count. A stderr log without %l keeps
+// the fast scan.
 #pragma once
 
 #include <cstdint>
@@ -15,8 +22,12 @@
 #include <string>
 #include <string_view>
 
+#include "cnpg_format.hpp"
 #include "csvlog_format.hpp"
+#include "gcp_format.hpp"
+#include "journald_format.hpp"
 #include "jsonlog_format.hpp"
+#include "reorder.hpp"
 #include "result.hpp"
 #include "sink.hpp"
 #include "stderr_format.hpp"
@@ -25,9 +36,10 @@
 
 namespace pgconn {
 
-enum class InputFormat { kAuto, kStderr, kCsv, kJson, kSyslog };
+enum class InputFormat { kAuto, kStderr, kCsv, kJson, kSyslog, kCnpg, kGcp, kJournald };
 
-// "auto", "stderr", "csv" ("csvlog"), "json" ("jsonlog"), "syslog".
+// "auto", "stderr", "csv" ("csvlog"), "json" ("jsonlog"), "syslog", and the
+// envelopes "cnpg", "gcp", "journald".
 Result<InputFormat> parse_input_format(std::string_view name);
 std::string_view input_format_name(InputFormat f);
 
@@ -53,14 +65,19 @@ class LogParser : private RecordSink {
   bool feed(std::string_view block);
 
   // True while something is held back that idle() would hand on (a
-  // connection not yet settled, a syslog message that may continue).
-  bool holding() const { return tracker_->holding() || (syslog_ && syslog_->holding()); }
+  // connection not yet settled, a syslog message that may continue, a line
+  // waiting for an earlier one).
+  bool holding() const {
+    return tracker_->holding() || reorder_.holding() || (syslog_ && syslog_->holding()) ||
+           (journald_ && journald_->holding());
+  }
 
   // A live stream has been idle: hand on everything held back.
   bool idle();
 
   // Live streams, input still coming: a connection held for kLiveSettleMs
-  // of wall-clock time since it was read is settled. (The scanner never
+  // of wall-clock time since it was read is settled, and a line held for an
+  // earlier one of its backend is released. (The scanner never
   // shows the tracker the statement lines that would settle it, and on a
   // busy server the log is never idle; a refusing FATAL is written within
   // milliseconds of its `connection authorized`.) `now_ms` is a monotonic
@@ -70,8 +87,11 @@ class LogParser : private RecordSink {
   bool tick(int64_t now_ms);
   int64_t next_tick_ms(int64_t now_ms) const;
 
-  // The current input ended.
+  // The current input ended: lines held for earlier ones are released.
   bool end_input();
+
+  // Lines put back in order, or come too late for it.
+  const ReorderStats& reorder_stats() const { return reorder_.stats(); }
 
   // Lines seen in all inputs.
   uint64_t lines() const { return lines_total_; }
@@ -82,9 +102,25 @@ class LogParser : private RecordSink {
  private:
   explicit LogParser(const ParserOptions& options, Tracker* tracker, Reporter* reporter);
   StderrFormat make_stderr() const;
+  void start_format();  // the reader of current_ (not kAuto)
   bool line(std::string_view text);
   bool detect(std::string_view text);
   bool on_record(const LogRecord& r) override;
+  bool on_secondary(const LogRecord& r) override;
+  bool to_tracker(const LogRecord& r);
+  bool flush_pieces();
+  // Lines one at a time (no fast scan): before the format and prefix are
+  // known, for multi-line and envelope formats, and with line numbers.
+  bool line_by_line() const {
+    return current_ != InputFormat::kStderr || full_scan_ || stderr_->detected().empty();
+  }
+
+  // The reorderer's sink: the tracker, through to_tracker().
+  struct TrackerSink : RecordSink {
+    LogParser* parser;
+    explicit TrackerSink(LogParser* p) : parser(p) {}
+    bool on_record(const LogRecord& r) override { return parser->to_tracker(r); }
+  };
 
   ParserOptions options_;
   Tracker* tracker_;
@@ -94,10 +130,17 @@ class LogParser : private RecordSink {
   std::optional<CsvlogFormat> csv_;
   std::optional<JsonlogFormat> json_;
   std::optional<SyslogFormat> syslog_;
+  std::optional<CnpgFormat> cnpg_;
+  std::optional<GcpFormat> gcp_;
+  std::optional<JournaldFormat> journald_;
+  TrackerSink tracker_sink_{this};
+  Reorderer reorder_{&tracker_sink_};
+  bool full_scan_ = false;    // the lines carry line numbers: read every one
   uint64_t line_no_ = 0;      // in the current input
   uint64_t lines_total_ = 0;
   uint64_t undecided_ = 0;    // lines before the format was known
   uint64_t checkpoint_mark_ = 0;  // tracker mark() taken at checkpoint_ms_
+  uint64_t checkpoint_reorder_ = 0;  // reorderer mark() taken then
   int64_t checkpoint_ms_ = -1;    // -1: no checkpoint
 };
 

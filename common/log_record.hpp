@@ -35,6 +35,11 @@ class RecordSink {
   virtual ~RecordSink() = default;
   // `r` and its views are valid only during the call. Returns false to stop.
   virtual bool on_record(const LogRecord& r) = 0;
+  // A later line of a report that carries a prefix of its own (`DETAIL:  `,
+  // `HINT:  `…): no event comes of it, but it has its own %l line number,
+  // which the sink needs to put lines back in order. `r` has the prefix
+  // fields and the field name as its severity. Returns false to stop.
+  virtual bool on_secondary(const LogRecord& r) { return true; }
 };
 
 // True for severities that start a report (LOG, FATAL, ...), false for the

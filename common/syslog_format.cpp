@@ -65,20 +65,22 @@ bool SyslogFormat::parse_header(std::string_view line, int year, Header* h) {
     h->pid = -1;
   }
   rest.remove_prefix(tag_end + 1);
-  if (rest.size() > 4 && rest[0] == '[') {  // [N-M] sequence numbers
-    size_t dash = rest.find('-');
-    size_t close = rest.find("] ");
-    if (dash != std::string_view::npos && close != std::string_view::npos && dash < close) {
-      int64_t n = parse_decimal(rest.substr(1, dash - 1));
-      int64_t m = parse_decimal(rest.substr(dash + 1, close - dash - 1));
-      if (n >= 0 && m >= 1) {
-        h->seq = n;
-        h->piece = m;
-        rest.remove_prefix(close + 2);
-      }
-    }
-  }
   h->body = rest;
+  return true;
+}
+
+bool parse_sequence(std::string_view* text, int64_t* n, int64_t* m) {
+  std::string_view rest = *text;
+  if (rest.size() <= 4 || rest[0] != '[') return false;
+  size_t dash = rest.find('-');
+  size_t close = rest.find("] ");
+  if (dash == std::string_view::npos || close == std::string_view::npos || dash > close) return false;
+  int64_t seq = parse_decimal(rest.substr(1, dash - 1));
+  int64_t piece = parse_decimal(rest.substr(dash + 1, close - dash - 1));
+  if (seq < 0 || piece < 1) return false;
+  *n = seq;
+  *m = piece;
+  text->remove_prefix(close + 2);
   return true;
 }
 
@@ -93,11 +95,12 @@ bool SyslogFormat::looks_like(std::string_view line) {
 bool SyslogFormat::emit(const Timestamp& time, std::string_view host, int64_t pid,
                         std::string_view body, RecordSink* out) {
   LogRecord r;
-  if (!inner_.parse(body, &r)) return true;
+  const bool report = inner_.parse(body, &r);
+  if (!report && r.severity.empty()) return true;  // a continuation line, not PostgreSQL's
   if (r.pid < 0) r.pid = pid;
   if (!r.time.valid()) r.time = time;
   r.server = host;
-  return out->on_record(r);
+  return report ? out->on_record(r) : out->on_secondary(r);
 }
 
 bool SyslogFormat::flush(RecordSink* out) {
@@ -110,6 +113,17 @@ bool SyslogFormat::feed(std::string_view line, RecordSink* out) {
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   Header h;
   if (!parse_header(line, year_, &h)) return flush(out);
+  return feed_message(h.time, h.host, h.pid, h.body, out);
+}
+
+bool SyslogFormat::feed_message(const Timestamp& time, std::string_view host, int64_t pid,
+                                std::string_view message, RecordSink* out) {
+  Header h;
+  h.time = time;
+  h.host = host;
+  h.pid = pid;
+  h.body = message;
+  parse_sequence(&h.body, &h.seq, &h.piece);
   bool tab = !h.body.empty() && h.body[0] == '\t';
   if (h.body.substr(0, 4) == "#011") tab = true;
   if (h.piece >= 2) {

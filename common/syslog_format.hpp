@@ -19,6 +19,11 @@
 
 namespace pgconn {
 
+// Reads syslog's "[N-M] " sequence numbers (N counts messages, M the pieces
+// of one) from the start of *text and removes them; false (and *text left
+// alone) when it does not start with them.
+bool parse_sequence(std::string_view* text, int64_t* n, int64_t* m);
+
 class SyslogFormat {
  public:
   // `year`: the year of RFC 3164 headers, which have none.
@@ -26,6 +31,12 @@ class SyslogFormat {
 
   // Feeds one line. Returns false when `out` said stop.
   bool feed(std::string_view line, RecordSink* out);
+
+  // The same for a message whose header came apart (a journal entry):
+  // `message` is what follows "postgres[pid]: ", with or without "[N-M] ".
+  // `pid` -1 when unknown. Views need live only during the call.
+  bool feed_message(const Timestamp& time, std::string_view host, int64_t pid,
+                    std::string_view message, RecordSink* out);
 
   // Hands on a message held for a continuation piece (idle, end of input).
   bool flush(RecordSink* out);

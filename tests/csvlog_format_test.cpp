@@ -306,3 +306,24 @@ TEST_CASE("CsvlogFormat::looks_like rejects other lines", "[csvlog_format]") {
     CHECK_FALSE(CsvlogFormat::looks_like(line));
   }
 }
+
+TEST_CASE("csvlog_record maps columns by position, missing ones empty", "[csvlog_format]") {
+  std::string_view cols[kCsvlogColumnCount];
+  cols[0] = "2022-11-27 18:58:02.093 UTC";
+  cols[3] = "600";
+  cols[4] = "10.0.0.5:5000";
+  cols[5] = "6383b33a.258";
+  cols[6] = "3";
+  cols[11] = "LOG";
+  cols[13] = "connection received: host=10.0.0.5 port=5000";
+  LogRecord r;
+  REQUIRE(csvlog_record(cols, kCsvlogColumnCount, &r));
+  CHECK(r.pid == 600);
+  CHECK(r.line_num == 3);
+  CHECK(r.port == 5000);
+  CHECK(r.app.empty());
+  CHECK(kCsvlogColumns[6] == "session_line_num");
+  cols[11] = "DETAIL";
+  CHECK_FALSE(csvlog_record(cols, kCsvlogColumnCount, &r));
+  CHECK_FALSE(csvlog_record(cols, 13, &r));
+}

@@ -332,3 +332,47 @@ TEST_CASE("SyslogFormat skips garbage and truncated headers without a record", "
   REQUIRE(f.feed(std::string(5000, '\xff'), &c));
   CHECK(c.records.empty());
 }
+
+TEST_CASE("parse_sequence reads and removes [N-M]", "[syslog_format]") {
+  std::string_view t = "[12-3] LOG:  x";
+  int64_t n = -1, m = -1;
+  REQUIRE(parse_sequence(&t, &n, &m));
+  CHECK(n == 12);
+  CHECK(m == 3);
+  CHECK(t == "LOG:  x");
+  for (std::string_view bad : {"[12] LOG:  x", "[a-1] x", "[1-0] x", "LOG:  [1-1] x", "[1-1]"}) {
+    std::string_view b = bad;
+    CHECK_FALSE(parse_sequence(&b, &n, &m));
+    CHECK(b == bad);
+  }
+}
+
+TEST_CASE("SyslogFormat::feed_message takes a header that came apart", "[syslog_format]") {
+  SyslogFormat f = make();
+  Collect out;
+  Timestamp t;
+  REQUIRE(parse_iso_time("2024-03-01T10:00:01.105Z", &t));
+  REQUIRE(f.feed_message(t, "db1", 900, "[2-1] LOG:  connection authorized: user=app database=shop", &out));
+  REQUIRE(out.records.size() == 1);
+  CHECK(out.records[0].pid == 900);
+  CHECK(out.records[0].server == "db1");
+  CHECK(out.records[0].time == "2024-03-01T10:00:01.105Z");
+  f.feed_message(t, "db1", -1, "2024-03-01 10:00:02.000 UTC [901] LOG:  connection received: host=[local]", &out);
+  REQUIRE(out.records.size() == 2);
+  CHECK(out.records[1].pid == 901);
+}
+
+TEST_CASE("SyslogFormat hands DETAIL lines with a prefix to on_secondary", "[syslog_format]") {
+  struct Secondary : RecordSink {
+    bool on_record(const LogRecord&) override { return true; }
+    bool on_secondary(const LogRecord& r) override {
+      lines.push_back(r.line_num);
+      return true;
+    }
+    std::vector<int64_t> lines;
+  } out;
+  SyslogFormat f(StderrFormat(std::move(*PrefixMatcher::compile("[%l-1] "))), 2024);
+  f.feed("May  1 10:00:00 db1 postgres[812]: [3-1] [4-1] DETAIL:  Role \"x\" does not exist.", &out);
+  f.feed("May  1 10:00:00 db1 postgres[812]: [4-2] #011more", &out);
+  REQUIRE(out.lines == std::vector<int64_t>{4});
+}

@@ -24,7 +24,8 @@ using cli::kOk;
 namespace {
 
 constexpr const char* kUsageText =
-    "usage: pgconn-parse [--format=json|tsv] [--input=auto|stderr|csv|json|syslog]\n"
+    "usage: pgconn-parse [--format=json|tsv]\n"
+    "                    [--input=auto|stderr|csv|json|syslog|cnpg|gcp|journald]\n"
     "                    [--prefix=LOG_LINE_PREFIX] [--label=NAME] [--header] [FILE...]";
 
 // Milliseconds on a monotonic clock, for the live settle rules.
@@ -82,6 +83,15 @@ void print_hints(const LogParser& parser, const Tracker& tracker) {
     diag("hint: {} sessions started and none ended: is log_disconnections on?",
          s.events[static_cast<int>(EventType::kConnect)]);
   }
+  const ReorderStats& o = parser.reorder_stats();
+  if (o.late > 0)
+    diag("warning: {} line{} came out of order later than the settle window and {} read where "
+         "{} came: events of {} sessions may be wrong (see README, Managed PostgreSQL)",
+         o.late, o.late == 1 ? "" : "s", o.late == 1 ? "was" : "were", o.late == 1 ? "it" : "they",
+         o.late == 1 ? "its" : "their");
+  if (o.overflow > 0)
+    diag("warning: {} time{} more lines waited for an earlier line than the cap allows; "
+         "they were read without it", o.overflow, o.overflow == 1 ? "" : "s");
   if (s.evicted > 0)
     diag("warning: {} sessions never ended in the log and were forgotten (table cap {})",
          s.evicted, TrackerOptions().max_backends);
@@ -95,7 +105,7 @@ int main(int argc, char** argv) {
   cxxopts::Options opts("pgconn-parse", "PostgreSQL log lines in, connection events out.");
   opts.add_options()
       ("format", "output format: json or tsv", cxxopts::value<std::string>()->default_value("json"))
-      ("input", "input format: auto, stderr, csv, json, syslog",
+      ("input", "input format: auto, stderr, csv, json, syslog, cnpg, gcp, journald",
        cxxopts::value<std::string>()->default_value("auto"))
       ("prefix", "the server's log_line_prefix", cxxopts::value<std::string>())
       ("label", "server name for every event", cxxopts::value<std::string>())
