@@ -27,8 +27,8 @@ const sigset_t* wait_mask() { return g_have_wait_mask ? &g_wait_mask : nullptr; 
 bool read_one(int fd, std::string_view name, InputHandler* h,
               const volatile std::sig_atomic_t* stop, bool* interrupted) {
   LineReader reader(fd);
-  struct stat st = {};
-  h->begin_input(name, fstat(fd, &st) != 0 || !S_ISREG(st.st_mode));
+  struct stat info = {};
+  h->begin_input(name, fstat(fd, &info) != 0 || !S_ISREG(info.st_mode));
   while (true) {
     if (*stop) {
       *interrupted = true;
