@@ -56,6 +56,11 @@ deps:
 	  fi; \
 	fi
 
+# Keep every object: make would delete the tools' objects as intermediates,
+# and a later make (install_test.sh's, on the sanitized build) would then
+# rebuild them with the wrong flags.
+.SECONDARY:
+
 $(BUILD)/libpgconn.a: $(COMMON_OBJ)
 	@mkdir -p $(@D)
 	$(AR) rcs $@ $^
