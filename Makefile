@@ -42,10 +42,11 @@ DEB_PKGS := libpcre2-dev:/usr/include/pcre2.h \
 
 all: deps $(PROGRAMS)
 
-# Installs what is missing with apt-get (as root), or says which command to run.
-deps:
-	@missing=""; for p in $(DEB_PKGS); do \
-	  [ -e "$${p#*:}" ] || missing="$$missing $${p%%:*}"; done; \
+# install_missing PKG:FILE...: installs with apt-get (as root) each package
+# whose file (a shell pattern) is missing, or says which command to run.
+define install_missing
+	@missing=""; for p in $(1); do \
+	  ls -d $${p#*:} >/dev/null 2>&1 || missing="$$missing $${p%%:*}"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "installing:$$missing"; \
@@ -55,11 +56,16 @@ deps:
 	    echo "missing packages:$$missing (run: sudo apt-get install$$missing)" >&2; exit 1; \
 	  fi; \
 	fi
+endef
 
-# Keep every object: make would delete the tools' objects as intermediates,
-# and a later make (install_test.sh's, on the sanitized build) would then
-# rebuild them with the wrong flags.
-.SECONDARY:
+deps:
+	$(call install_missing,$(DEB_PKGS))
+
+# Keep the tools' objects: make would delete them as intermediates, and a
+# later make (install_test.sh's, on the sanitized build) would then rebuild
+# them with the wrong flags. (A bare .SECONDARY: would do, but fuzz/fuzz.mk
+# names its own, which turns the bare form off.)
+.SECONDARY: $(TOOLS:%=$(BUILD)/tools/%.o) $(BUILD)/tests/perf/gen_log.o
 
 $(BUILD)/libpgconn.a: $(COMMON_OBJ)
 	@mkdir -p $(@D)
@@ -109,7 +115,7 @@ sanitized:
 # the sanitized build; tests/run.sh prints the closing "N passed, N failed"
 # line over all of them. PGCONN_SKIP_SANITIZE=1 leaves the sanitized stage out.
 test: all $(BUILD)/unit-tests $(if $(PGCONN_SKIP_SANITIZE),,sanitized)
-	@$(if $(PGCONN_SKIP_SANITIZE),,PGCONN_SAN_BUILD=$(SAN_BUILD)) tests/run.sh
+	@$(if $(PGCONN_SKIP_SANITIZE),,PGCONN_SAN_BUILD=$(SAN_BUILD) PGCONN_SAN_OPT='$(SAN_OPT)') tests/run.sh
 
 bench: all $(BUILD)/gen-log
 	@tests/perf/bench.sh

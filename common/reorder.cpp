@@ -83,13 +83,13 @@ void Reorderer::hold(Session& s, const std::string& key, const LogRecord& r, boo
     waiting_.push_back(Waiting{s.since_seq, s.since_ms, key});
   }
   auto at = std::upper_bound(s.held.begin(), s.held.end(), r.line_num,
-                             [](int64_t n, const Held& h) { return n < h.r.line_num; });
-  at = s.held.insert(at, Held{});
+                             [](int64_t n, const std::unique_ptr<Held>& h) { return n < h->r.line_num; });
+  Held* h = s.held.insert(at, std::make_unique<Held>())->get();
   // A secondary line only counts; a report's message matters to the
   // tracker only as far as a lifecycle message goes (a statement of
   // megabytes is not kept whole).
-  copy_record(r, report ? options_.max_message : 0, &at->r, &at->text);
-  at->report = report;
+  copy_record(r, report ? options_.max_message : 0, &h->r, &h->text);
+  h->report = report;
   ++held_total_;
   ++stats_.held;
 }
@@ -97,8 +97,8 @@ void Reorderer::hold(Session& s, const std::string& key, const LogRecord& r, boo
 // Hands on the held lines that now follow without a gap.
 bool Reorderer::drain(Session& s) {
   size_t n = 0;
-  while (n < s.held.size() && s.held[n].r.line_num <= s.next) {
-    const Held& h = s.held[n];
+  while (n < s.held.size() && s.held[n]->r.line_num <= s.next) {
+    const Held& h = *s.held[n];
     if (h.r.line_num == s.next) ++s.next;
     if (!pass(h.r, h.report)) return false;
     ++n;
@@ -110,7 +110,8 @@ bool Reorderer::drain(Session& s) {
 
 // The wait is over: everything held leaves in number order.
 bool Reorderer::release(Session& s) {
-  for (const Held& h : s.held) {
+  for (const std::unique_ptr<Held>& p : s.held) {
+    const Held& h = *p;
     s.next = std::max(s.next, h.r.line_num + 1);
     if (!pass(h.r, h.report)) return false;
   }

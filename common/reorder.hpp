@@ -31,6 +31,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -76,7 +77,9 @@ class Reorderer {
   const ReorderStats& stats() const { return stats_; }
 
  private:
-  // A held line, with its own copy of the record's text.
+  // A held line, with its own copy of the record's text. The record's views
+  // point into `text`, so a Held never moves (a short string moves with
+  // its bytes): the vector holds pointers.
   struct Held {
     LogRecord r;
     std::string text;
@@ -84,7 +87,7 @@ class Reorderer {
   };
   struct Session {
     int64_t next = -1;        // the number expected next; -1: not known yet
-    std::vector<Held> held;   // sorted by line number
+    std::vector<std::unique_ptr<Held>> held;  // sorted by line number
     uint64_t since_seq = 0;   // when the current wait began (next_seq_)
     int64_t since_ms = 0;     // its log time (INT64_MIN: none)
   };

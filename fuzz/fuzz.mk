@@ -22,17 +22,7 @@ FUZZ_RT := /usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a
 .SECONDARY: $(FUZZ_OBJ)
 
 fuzz-deps: deps
-	@missing=""; command -v $(FUZZ_CXX) >/dev/null || missing=" clang"; \
-	ls $(FUZZ_RT) >/dev/null 2>&1 || missing="$$missing libclang-rt-14-dev"; \
-	if [ -n "$$missing" ]; then \
-	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "installing:$$missing"; \
-	    export DEBIAN_FRONTEND=noninteractive; \
-	    apt-get update -qq && apt-get install -y -qq $$missing >/dev/null || exit 1; \
-	  else \
-	    echo "missing packages:$$missing (run: sudo apt-get install$$missing)" >&2; exit 1; \
-	  fi; \
-	fi
+	$(call install_missing,clang:/usr/bin/$(FUZZ_CXX) libclang-rt-14-dev:$(FUZZ_RT))
 
 # The library is instrumented for coverage (fuzzer-no-link) but only the
 # targets link libFuzzer's main.
