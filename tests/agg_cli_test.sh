@@ -381,8 +381,10 @@ best_ms() {
   done
   echo $best
 }
+# SPEC §7: well under 1 s (make bench measures it; this only catches a
+# blow-up, so the limit is the budget itself, best of several runs).
 # PGCONN_TIME_FACTOR: a slower build (sanitizers) gets this many times longer.
-limit=$((500 * ${PGCONN_TIME_FACTOR:-1}))
+limit=$((1000 * ${PGCONN_TIME_FACTOR:-1}))
 elapsed=$(best_ms $A --json "$T/many.ndjson")
 check "many: a summary over 26,000 events in under $limit ms (best ${elapsed} ms)" "[ -n '$elapsed' ] && [ '$elapsed' -lt $limit ]" "${elapsed} ms"
 check "many: the counts" "[ \"\$(jq -c '[.active, .connects, .disconnects]' '$T/out')\" = '[13333,20000,6667]' ]" "$(jq -c '[.active, .connects, .disconnects]' "$T/out")"
