@@ -151,6 +151,19 @@ class AggHandler : public InputHandler {
   Clock::time_point next_;
 };
 
+// A whole number from 1 to `max` (--longest, --max-events).
+bool parse_count(const std::string& v, long long max, size_t* out) {
+  try {
+    size_t used = 0;
+    long long n = std::stoll(v, &used);
+    if (used != v.size() || n <= 0 || n > max) return false;
+    *out = static_cast<size_t>(n);
+    return true;
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -214,16 +227,8 @@ int main(int argc, char** argv) {
   view.summary.durations = args.count("durations") > 0;
   if (args.count("longest")) {
     std::string v = args["longest"].as<std::string>();
-    size_t used = 0;
-    long long n = 0;
-    try {
-      n = std::stoll(v, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used == 0 || used != v.size() || n <= 0 || n > 100000)
+    if (!parse_count(v, 100000, &view.summary.longest))
       return usage_error("bad --longest \"" + v + "\": expected a number from 1 to 100000");
-    view.summary.longest = static_cast<size_t>(n);
   }
   for (const char* opt : {"durations", "longest"})
     if (view.history && args.count(opt))
@@ -235,14 +240,8 @@ int main(int argc, char** argv) {
   WindowOptions wopts;
   wopts.durations = view.summary.durations;
   wopts.filter = view.filter;  // the peak is kept for what is shown
-  try {
-    size_t used = 0;
-    long long n = std::stoll(max_events, &used);
-    if (used != max_events.size() || n <= 0 || n > 100000000) throw std::invalid_argument("");
-    wopts.max_events = static_cast<size_t>(n);
-  } catch (const std::exception&) {
+  if (!parse_count(max_events, 100000000, &wopts.max_events))
     return usage_error("bad --max-events \"" + max_events + "\": expected a number from 1 to 100000000");
-  }
   int64_t interval_ms = 0;
   if (args.count("interval")) {
     auto ms = parse_duration("--interval", args["interval"].as<std::string>());
