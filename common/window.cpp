@@ -237,7 +237,7 @@ void Window::add(const EventView& e) {
       record(EventType::kReject, 0, wall, packed_);
       break;
     }
-    case EventType::kServer:
+    case EventType::kServer: {
       if (e.state != "crash" && e.state != "shutdown") break;
       int64_t ended = 0;  // for the peak
       for (auto it = active_.begin(); it != active_.end();) {
@@ -250,6 +250,9 @@ void Window::add(const EventView& e) {
         }
       }
       if (t.valid()) peak_.close(t, ended);
+      break;
+    }
+    case EventType::kUpdate:  // the session's new names: not counted yet
       break;
   }
 }
