@@ -634,13 +634,13 @@ TEST_CASE("render: issue_13 a lower bound says so under the active count", "[ren
   s.ended_before = 3;
   const std::string text = summary_text(s);
   CHECK(text.rfind("Active connections: 47\n"
-                   "  (at least: the log begins 2024-03-01 09:58:01; sessions opened before it are not seen, "
-                   "3 of them have ended since)\n"
+                   "  (at least: the log begins 2024-03-01 09:58:01; 3 sessions from before it have ended since)\n"
                    "Peak: 52 at 10:41:07\n", 0) == 0);
   s.ended_before = 1;
-  CHECK(summary_text(s).find("before it are not seen, 1 of them has ended since)\n") != std::string::npos);
+  CHECK(summary_text(s).find("; 1 session from before it has ended since)\n") != std::string::npos);
   s.ended_before = 0;
-  CHECK(summary_text(s).find("before it are not seen)\nPeak") != std::string::npos);
+  CHECK(summary_text(s).find("  (at least: the log begins 2024-03-01 09:58:01; sessions from before it are not seen)\nPeak") !=
+        std::string::npos);
   s.since_at = Timestamp();
   CHECK(summary_text(s).find("(at least: the log begins an unknown time;") != std::string::npos);
   // Complete: no extra line.
@@ -663,8 +663,7 @@ TEST_CASE("render: issue_13 --history marks the buckets from before the view was
   h.ended_before = 2;
   const std::string text = history_text(h);
   CHECK(text.find("Last hour: 234 connects, 211 disconnects, +23 net\n"
-                  "(\u2265 at least: the log begins 2024-03-01 10:07:00; sessions opened before it are not seen, "
-                  "2 of them have ended since)\n\n"
+                  "(\u2265 at least: the log begins 2024-03-01 10:07:00; 2 sessions from before it have ended since)\n\n"
                   "10:00 \u2265  40 active (+2)  peak 44   60 connects,  58 disconnects\n"
                   "10:15 \u2265  45 active (+5)  peak 47   55 connects,  50 disconnects\n"
                   "10:30    52 active (+7)  peak 55    9 connects,   2 disconnects  \u2190 potential leak\n") == 0);
