@@ -375,6 +375,10 @@ check "issue_13: --history: buckets after the snapshot only are complete" "[ \"\
 { sed 's/^{/{"server":"a",/' "$EV"; sed 's/^{/{"server":"b",/' "$T/mid.ndjson"; } >"$T/two.ndjson"
 g=$(for f in "" --server=a --server=b; do $A --json $f "$T/two.ndjson" | jq -c .complete; done | tr '\n' ' ')
 check "issue_13: several servers: complete when every one shown is" "[ '$g' = 'false true false ' ]" "$g"
+# An idle server read with --snapshot: nothing open, and that is exact.
+echo '{"type":"server","ts":"2024-03-01T10:00:00Z","pid":4000,"state":"snapshot"}' | $A >"$T/text"
+check "issue_13: only a snapshot of an idle server: Active connections: 0, no note" \
+  "[ \"\$(head -2 '$T/text')\" = \"\$(printf 'Active connections: 0\nPeak: 0')\" ]" "$(cat "$T/text")"
 # A start after an unclean death (no crash line): nothing survives it.
 { cat "$EV"; echo '{"type":"server","ts":"2024-03-01T11:30:00Z","pid":5000,"state":"ready"}'
   echo '{"type":"connect","ts":"2024-03-01T11:30:01Z","pid":5001,"session":"r1","user":"u","db":"d"}'; } >"$T/restart.ndjson"

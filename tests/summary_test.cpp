@@ -749,3 +749,18 @@ TEST_CASE("history: issue_13 buckets before the view was complete are marked", "
   CHECK(h.since_at.valid());
   for (const Bucket& b : h.buckets) CHECK_FALSE(b.complete);
 }
+
+TEST_CASE("summarize: issue_13 events without sessions and no filter are a summary of 0", "[summary][complete]") {
+  // An idle server read with pgconn-parse --snapshot: one server event only.
+  Window w(WindowOptions{});
+  w.add(S(EventType::kServer, at(10, 0), "").state("snapshot"));
+  Summary s = summarize(w, Filter{}, {Dimension::kDb});
+  CHECK_FALSE(s.no_data);
+  CHECK_FALSE(s.no_match);  // was "No connections match ." (an empty filter)
+  CHECK(s.complete);
+  CHECK(s.active == 0);
+  CHECK(summarize(w, filter(Dimension::kDb, "x"), {Dimension::kDb}).no_match);
+  History h = history(w, Filter{}, 15 * kMin, 60 * kMin);
+  CHECK_FALSE(h.no_match);
+  CHECK(history(w, filter(Dimension::kDb, "x"), 15 * kMin, 60 * kMin).no_match);
+}
