@@ -74,7 +74,7 @@ std::optional<Compression> detect_compression(std::string_view head, bool comple
 
 namespace {
 
-Error damaged(const char* format, const char* what) {
+std::string damaged(const char* format, const char* what) {
   std::string msg = std::string(format) + " data is damaged";
   if (what != nullptr && *what != '\0') {
     msg += ": ";
@@ -82,11 +82,11 @@ Error damaged(const char* format, const char* what) {
     msg[msg.size() - std::strlen(what)] = static_cast<char>(
         std::tolower(static_cast<unsigned char>(what[0])));
   }
-  return make_error(std::move(msg));
+  return msg;
 }
 
-Error trailing_garbage(const char* format) {
-  return make_error(std::string("trailing garbage after ") + format + " data");
+std::string trailing_garbage(const char* format) {
+  return std::string("trailing garbage after ") + format + " data";
 }
 
 // zlib, gzip members one after the other.
@@ -98,7 +98,8 @@ class GzipDecoder : public Decoder {
   }
   bool ok() const { return ok_; }
 
-  Result<Step> decode(std::string_view in, char* out, size_t cap, bool /*at_end*/) override {
+  Step step(std::string_view in, char* out, size_t cap, bool /*at_end*/,
+            std::string* error) override {
     z_.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
     z_.avail_in = static_cast<uInt>(std::min<size_t>(in.size(), UINT_MAX));
     z_.next_out = reinterpret_cast<Bytef*>(out);
@@ -107,8 +108,11 @@ class GzipDecoder : public Decoder {
       if (!in_member_) {
         if (z_.avail_in == 0) break;
         // After a member only another may follow (gzip(1) would warn too).
-        if (members_ > 0 && (z_.next_in[0] != 0x1f || (z_.avail_in > 1 && z_.next_in[1] != 0x8b)))
-          return trailing_garbage("gzip");
+        if (members_ > 0 &&
+            (z_.next_in[0] != 0x1f || (z_.avail_in > 1 && z_.next_in[1] != 0x8b))) {
+          *error = trailing_garbage("gzip");
+          break;
+        }
         in_member_ = true;
       }
       uInt before_in = z_.avail_in, before_out = z_.avail_out;
@@ -120,14 +124,18 @@ class GzipDecoder : public Decoder {
         continue;
       }
       if (r == Z_BUF_ERROR) break;  // wants more input (or room)
-      if (r != Z_OK) return damaged("gzip", r == Z_MEM_ERROR ? "out of memory" : z_.msg);
+      if (r != Z_OK) {
+        *error = damaged("gzip", r == Z_MEM_ERROR ? "out of memory" : z_.msg);
+        break;
+      }
       if (z_.avail_in == before_in && z_.avail_out == before_out) break;
       if (z_.avail_in == 0) break;
     }
     return Step{in.size() - z_.avail_in, cap - z_.avail_out};
   }
 
-  std::string finish() override { return in_member_ ? "gzip data is truncated" : ""; }
+  bool at_clean_end() const override { return !in_member_; }
+  const char* name() const override { return "gzip"; }
 
  private:
   z_stream z_ = {};
@@ -145,7 +153,8 @@ class Bzip2Decoder : public Decoder {
   }
   bool ok() const { return ok_; }
 
-  Result<Step> decode(std::string_view in, char* out, size_t cap, bool /*at_end*/) override {
+  Step step(std::string_view in, char* out, size_t cap, bool /*at_end*/,
+            std::string* error) override {
     b_.next_in = const_cast<char*>(in.data());
     b_.avail_in = static_cast<unsigned>(std::min<size_t>(in.size(), UINT_MAX));
     b_.next_out = out;
@@ -153,7 +162,10 @@ class Bzip2Decoder : public Decoder {
     while (b_.avail_out > 0) {
       if (!in_stream_) {
         if (b_.avail_in == 0) break;
-        if (streams_ > 0 && b_.next_in[0] != 'B') return trailing_garbage("bzip2");
+        if (streams_ > 0 && b_.next_in[0] != 'B') {
+          *error = trailing_garbage("bzip2");
+          break;
+        }
         in_stream_ = true;
       }
       unsigned before_in = b_.avail_in, before_out = b_.avail_out;
@@ -170,21 +182,29 @@ class Bzip2Decoder : public Decoder {
         next.avail_out = b_.avail_out;
         b_ = next;
         ok_ = BZ2_bzDecompressInit(&b_, 0, 0) == BZ_OK;
-        if (!ok_) return damaged("bzip2", "out of memory");
+        if (!ok_) {
+          *error = damaged("bzip2", "out of memory");
+          break;
+        }
         continue;
       }
-      if (r == BZ_DATA_ERROR_MAGIC)
-        return streams_ > 0 ? trailing_garbage("bzip2") : damaged("bzip2", "bad magic");
-      if (r == BZ_DATA_ERROR) return damaged("bzip2", "bad block or checksum");
-      if (r == BZ_MEM_ERROR) return damaged("bzip2", "out of memory");
-      if (r != BZ_OK) return damaged("bzip2", nullptr);
+      if (r != BZ_OK) {
+        if (r == BZ_DATA_ERROR_MAGIC)
+          *error = streams_ > 0 ? trailing_garbage("bzip2") : damaged("bzip2", "bad magic");
+        else if (r == BZ_DATA_ERROR)
+          *error = damaged("bzip2", "bad block or checksum");
+        else
+          *error = damaged("bzip2", r == BZ_MEM_ERROR ? "out of memory" : nullptr);
+        break;
+      }
       if (b_.avail_in == before_in && b_.avail_out == before_out) break;
       if (b_.avail_in == 0) break;
     }
     return Step{in.size() - b_.avail_in, cap - b_.avail_out};
   }
 
-  std::string finish() override { return in_stream_ ? "bzip2 data is truncated" : ""; }
+  bool at_clean_end() const override { return !in_stream_; }
+  const char* name() const override { return "bzip2"; }
 
  private:
   bz_stream b_ = {};
@@ -201,7 +221,8 @@ class XzDecoder : public Decoder {
   ~XzDecoder() override { lzma_end(&s_); }
   bool ok() const { return ok_; }
 
-  Result<Step> decode(std::string_view in, char* out, size_t cap, bool at_end) override {
+  Step step(std::string_view in, char* out, size_t cap, bool at_end,
+            std::string* error) override {
     s_.next_in = reinterpret_cast<const uint8_t*>(in.data());
     s_.avail_in = in.size();
     s_.next_out = reinterpret_cast<uint8_t*>(out);
@@ -211,19 +232,20 @@ class XzDecoder : public Decoder {
       if (r == LZMA_STREAM_END) {
         done_ = true;
       } else if (r == LZMA_MEM_ERROR) {
-        return damaged("xz", "out of memory");
+        *error = damaged("xz", "out of memory");
       } else if (r == LZMA_DATA_ERROR || r == LZMA_FORMAT_ERROR) {
-        return damaged("xz", r == LZMA_FORMAT_ERROR ? "not in xz format" : "corrupt data");
+        *error = damaged("xz", r == LZMA_FORMAT_ERROR ? "not in xz format" : "corrupt data");
       } else if (r == LZMA_OPTIONS_ERROR) {
-        return damaged("xz", "unsupported options");
+        *error = damaged("xz", "unsupported options");
       } else if (r != LZMA_OK && r != LZMA_BUF_ERROR) {
-        return damaged("xz", nullptr);
+        *error = damaged("xz", nullptr);
       }
     }
     return Step{in.size() - s_.avail_in, cap - s_.avail_out};
   }
 
-  std::string finish() override { return done_ ? "" : "xz data is truncated"; }
+  bool at_clean_end() const override { return done_; }
+  const char* name() const override { return "xz"; }
 
  private:
   lzma_stream s_ = LZMA_STREAM_INIT;
@@ -241,7 +263,8 @@ class ZstdDecoder : public Decoder {
   ~ZstdDecoder() override { ZSTD_freeDStream(d_); }
   bool ok() const { return d_ != nullptr; }
 
-  Result<Step> decode(std::string_view in, char* out, size_t cap, bool /*at_end*/) override {
+  Step step(std::string_view in, char* out, size_t cap, bool /*at_end*/,
+            std::string* error) override {
     ZSTD_inBuffer i{in.data(), in.size(), 0};
     ZSTD_outBuffer o{out, cap, 0};
     while (o.pos < o.size) {
@@ -250,8 +273,9 @@ class ZstdDecoder : public Decoder {
       bool was_boundary = at_boundary_;
       size_t r = ZSTD_decompressStream(d_, &o, &i);
       if (ZSTD_isError(r)) {
-        if (was_boundary && frames_ > 0) return trailing_garbage("zstd");
-        return damaged("zstd", ZSTD_getErrorName(r));
+        *error = was_boundary && frames_ > 0 ? trailing_garbage("zstd")
+                                             : damaged("zstd", ZSTD_getErrorName(r));
+        break;
       }
       at_boundary_ = r == 0;
       if (at_boundary_) ++frames_;
@@ -261,7 +285,8 @@ class ZstdDecoder : public Decoder {
     return Step{i.pos, o.pos};
   }
 
-  std::string finish() override { return at_boundary_ ? "" : "zstd data is truncated"; }
+  bool at_clean_end() const override { return at_boundary_; }
+  const char* name() const override { return "zstd"; }
 
  private:
   ZSTD_DStream* d_;
@@ -277,6 +302,22 @@ std::unique_ptr<Decoder> make() {
 }
 
 }  // namespace
+
+Result<Decoder::Step> Decoder::decode(std::string_view in, char* out, size_t cap, bool at_end) {
+  if (!error_.empty()) return make_error(error_);
+  std::string error;
+  Step s = step(in, out, cap, at_end, &error);
+  if (!error.empty()) {
+    error_ = std::move(error);
+    if (s.produced == 0) return make_error(error_);
+  }
+  return s;
+}
+
+std::string Decoder::finish() {
+  if (!error_.empty()) return error_;
+  return at_clean_end() ? "" : std::string(name()) + " data is truncated";
+}
 
 std::unique_ptr<Decoder> Decoder::create(Compression c) {
   switch (c) {

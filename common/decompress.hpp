@@ -70,15 +70,28 @@ class Decoder {
   // input (possibly empty); call again while it produces (the library may
   // hold more text than `cap`). An error is the damage in the library's
   // words, prefixed with the format: "gzip data is damaged: invalid block
-  // type", "trailing garbage after gzip data". After an error the decoder
-  // is spent.
+  // type", "trailing garbage after gzip data". The text decoded before the
+  // damage is handed out first: the error comes from the next call. After
+  // an error the decoder is spent.
   // REQUIRES: cap > 0.
-  virtual Result<Step> decode(std::string_view in, char* out, size_t cap, bool at_end) = 0;
+  Result<Step> decode(std::string_view in, char* out, size_t cap, bool at_end);
 
   // Call once the input has ended and decode(..., at_end = true) produces
   // no more. An empty string when the data ended cleanly; else
-  // "<format> data is truncated".
-  virtual std::string finish() = 0;
+  // "<format> data is truncated" (or the damage decode() found).
+  std::string finish();
+
+ protected:
+  // One decode() of the format: sets `error` on damage, with what it
+  // decoded before it in the Step.
+  virtual Step step(std::string_view in, char* out, size_t cap, bool at_end,
+                    std::string* error) = 0;
+  // Whether the data seen so far ends cleanly here.
+  virtual bool at_clean_end() const = 0;
+  virtual const char* name() const = 0;
+
+ private:
+  std::string error_;  // found by step(), not yet returned
 };
 
 }  // namespace pgconn
