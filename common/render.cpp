@@ -104,9 +104,9 @@ std::string log_rfc3339(const Timestamp& t) {
   return s;
 }
 
-// "2024-03-01 10:00:00" in the time's own zone; "an unknown time" when invalid.
+// "2024-03-01 10:00:00" in the time's own zone; "at an unknown time" when invalid.
 std::string log_time(const Timestamp& t) {
-  if (!t.valid()) return "an unknown time";
+  if (!t.valid()) return "at an unknown time";
   std::string iso;
   append_rfc3339(t, &iso);
   return iso.size() >= 19 ? iso.substr(0, 10) + " " + iso.substr(11, 8) : iso;

@@ -642,7 +642,7 @@ TEST_CASE("render: issue_13 a lower bound says so under the active count", "[ren
   CHECK(summary_text(s).find("  (at least: the log begins 2024-03-01 09:58:01; sessions from before it are not seen)\nPeak") !=
         std::string::npos);
   s.since_at = Timestamp();
-  CHECK(summary_text(s).find("(at least: the log begins an unknown time;") != std::string::npos);
+  CHECK(summary_text(s).find("(at least: the log begins at an unknown time;") != std::string::npos);
   // Complete: no extra line.
   s.complete = true;
   CHECK(summary_text(s).find("at least") == std::string::npos);
