@@ -258,7 +258,10 @@ void Window::add(const EventView& e) {
     t = newest_;  // no time: as the newest event so far
   }
   const int64_t wall = t.valid() ? t.wall_ms : 0;
-  ServerView* server = server_view(e.server, t);
+  // A connect found in the process table (pgconn-parse --snapshot) has its
+  // process's start time, maybe days before the log: not where the stream
+  // begins.
+  ServerView* server = server_view(e.server, e.snapshot == Flag::kTrue ? Timestamp() : t);
   if (server && (e.type == EventType::kConnect || e.type == EventType::kDisconnect ||
                  e.type == EventType::kUpdate))
     server->sessions = true;

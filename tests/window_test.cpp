@@ -42,6 +42,7 @@ struct W {
   W& pid(int64_t v) { e.pid = v; return *this; }
   W& matched(bool v) { e.matched = v ? Flag::kTrue : Flag::kFalse; return *this; }
   W& duration(int64_t v) { e.duration_ms = v; return *this; }
+  W& snapshot() { e.snapshot = Flag::kTrue; return *this; }
   operator const Event&() const { return e; }
 };
 
@@ -643,4 +644,18 @@ TEST_CASE("Window: issue_13 reset_statistics() (SIGHUP) keeps the open sessions"
   CHECK(w.history().size() == std::min<size_t>(n + 1, 3));
   CHECK(w.active().size() == 9);
   if (n < 3) CHECK(w.history().front().delta == first);
+}
+
+TEST_CASE("Window: issue_13 a connect from the process table does not move where the stream begins", "[window]") {
+  Window w(WindowOptions{});
+  // tail -n 0 -F LOG | pgconn-parse --snapshot: backends started long before.
+  w.add(connect("2024-02-20T08:00:00Z", "old").snapshot());
+  w.add(server_event(at(10, 0), "snapshot"));
+  w.add(connect(at(10, 1), "new"));
+  const Window::ServerView& v = w.servers().at("");
+  CHECK(v.complete);
+  Timestamp t;
+  REQUIRE(parse_iso_time(at(10, 0), &t));
+  CHECK(v.first.wall_ms == t.wall_ms);
+  CHECK(w.active().size() == 2);
 }
