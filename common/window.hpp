@@ -187,7 +187,6 @@ class Window {
   size_t record_index(uint64_t record) const;
   ServerView* server_view(std::string_view server, const Timestamp& t);
   void end_sessions(std::string_view server, int64_t wall, const Timestamp& t);
-  void update(const EventView& e, const Timestamp& t, int64_t wall);
   Totals& totals_for(const std::string& packed);
 
   WindowOptions options_;
