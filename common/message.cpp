@@ -301,6 +301,7 @@ Message classify_log(sv msg) {
   if (starts(msg, "database system is ready to accept ")) {
     sv rest = msg.substr(35);
     if (rest == "connections" || rest == "read-only connections") m.kind = MsgKind::kServerReady;
+    m.read_only = rest == "read-only connections";
     return m;
   }
   if (msg == "received smart shutdown request" || msg == "received fast shutdown request") {

@@ -1,5 +1,6 @@
 #include "tracker.hpp"
 
+#include <algorithm>
 #include <climits>
 
 #include <fmt/format.h>
@@ -12,6 +13,8 @@ namespace {
 // synthetic keys with bit 39 set so they never meet a real pid.
 constexpr int kServerShift = 40;
 constexpr uint64_t kNoPidBit = uint64_t{1} << 39;
+// Backends without a pid waiting for their `connection authorized`.
+constexpr size_t kNoPidPending = 16;
 
 std::string nopid_index_key(std::string_view user, std::string_view db, std::string_view host,
                             int32_t port) {
@@ -65,13 +68,17 @@ void Tracker::forget(uint64_t key) {
   if (it == backends_.end()) return;
   Backend& b = it->second;
   if ((key & kNoPidBit) && b.stage == Stage::kOpen) {
-    auto range = nopid_open_.equal_range(nopid_index_key(b.user, b.db, b.host, b.port));
-    for (auto i = range.first; i != range.second; ++i) {
-      if (i->second == key) {
-        nopid_open_.erase(i);
-        break;
+    auto erase = [key](std::unordered_multimap<std::string, uint64_t>* index, const std::string& k) {
+      auto range = index->equal_range(k);
+      for (auto i = range.first; i != range.second; ++i) {
+        if (i->second == key) {
+          index->erase(i);
+          break;
+        }
       }
-    }
+    };
+    erase(&nopid_open_, nopid_index_key(b.user, b.db, b.host, b.port));
+    if (b.loose) erase(&nopid_loose_, nopid_index_key(b.user, b.db, {}, -1));
   }
   backends_.erase(it);
 }
@@ -171,6 +178,7 @@ void Tracker::settle(Backend& b) {
   if (b.pid < 0) {
     uint64_t key = queue_[b.held_seq - queue_base_].backend;
     nopid_open_.emplace(nopid_index_key(b.user, b.db, b.host, b.port), key);
+    if (b.loose) nopid_loose_.emplace(nopid_index_key(b.user, b.db, {}, -1), key);
     if (nopid_last_held_ == key) nopid_last_held_ = 0;
   }
 }
@@ -251,6 +259,7 @@ void Tracker::on_authorized(uint64_t key, uint32_t server, const LogRecord& r, c
   b->db = m.has_db ? m.db : std::string_view();
   b->app = m.app;
   b->replication = m.replication;
+  b->loose = r.pid < 0 && nopid_loose_next_;
   hold(base_event(EventType::kConnect, r, b), key, r);
 }
 
@@ -282,10 +291,10 @@ void Tracker::on_disconnection(uint64_t key, uint32_t server, const LogRecord& r
     b->end_reason = {};
   }
   if (b != nullptr) settle(*b);
+  if (b != nullptr) check_app(*b, r);  // the line's own %a: the session moves first
   Event e;
   if (b != nullptr && b->stage == Stage::kOpen) {
     e = base_event(EventType::kDisconnect, r, b);
-    if (e.app.empty()) e.app = r.app;  // PG <= 11 log no application_name; %a may
     e.reason = b->end_reason;
     e.matched = Flag::kTrue;
   } else {
@@ -352,6 +361,7 @@ void Tracker::on_session_end(uint64_t key, const Message& m, uint32_t server, co
     b->stage = Stage::kOrphan;
   }
   settle(*b);
+  check_app(*b, r);
   if (b->stage != Stage::kOpen && b->stage != Stage::kOrphan) return;
   b->end_reason = m.reason;
   if (m.reason == "terminated" && servers_[server].shutting_down) b->end_reason = "shutdown";
@@ -368,6 +378,10 @@ void Tracker::on_server_down(uint32_t server, const LogRecord& r, const char* st
   e.state = state;
   e.server = s.name;
   emit(std::move(e));
+  forget_server(server);
+}
+
+void Tracker::forget_server(uint32_t server) {
   for (auto it = backends_.begin(); it != backends_.end();) {
     if (it->second.server == server) {
       uint64_t key = it->first;
@@ -377,6 +391,62 @@ void Tracker::on_server_down(uint32_t server, const LogRecord& r, const char* st
       ++it;
     }
   }
+  const uint64_t base = uint64_t{server} << kServerShift;
+  if (nopid_last_received_ >> kServerShift == server) nopid_last_received_ = 0;
+  if (nopid_last_held_ >> kServerShift == server) nopid_last_held_ = 0;
+  std::erase_if(nopid_pending_, [&](uint64_t k) { return (k & ~((uint64_t{1} << kServerShift) - 1)) == base; });
+}
+
+void Tracker::on_server_ready(uint32_t server, const LogRecord& r, bool read_only) {
+  Server& s = servers_[server];
+  // A promotion: the standby's sessions stay. Any other `ready` follows a
+  // start of the postmaster, after which no session of before is left (an
+  // unclean death, SIGKILL or power loss, logs no crash line).
+  const bool promotion = !read_only && s.standby && !s.down;
+  s.standby = read_only;
+  s.down = false;
+  s.shutting_down = false;
+  if (!promotion) {
+    // Held connections are settled first: they were sessions of the server
+    // that just died, and readers drop them with the rest at `ready`.
+    for (Queued& q : queue_)
+      if (q.held && (q.backend >> kServerShift) == server) settle(*find(q.backend));
+  }
+  Event e = base_event(EventType::kServer, r, nullptr);
+  e.state = "ready";
+  e.server = s.name;
+  emit(std::move(e));
+  if (!promotion) forget_server(server);
+}
+
+// A line of an open session names its application as it is now: when that
+// differs from what the session had, the session moves to it. An empty
+// name (%a printed "[unknown]", or a format without it) says nothing.
+void Tracker::check_app(Backend& b, const LogRecord& r) {
+  if (r.app.empty() || b.stage != Stage::kOpen || r.app == b.app) return;
+  b.app.assign(r.app);
+  emit(base_event(EventType::kUpdate, r, &b));
+}
+
+// Without pids, `connection authorized` belongs to the newest backend whose
+// `connection received` no line has followed. When several set-ups
+// interleave that is a guess, and the session is `loose`: a disconnection
+// naming an address no open session has may then close it by user and
+// database.
+uint64_t Tracker::nopid_pair_authorized(uint32_t server, bool* loose) {
+  size_t waiting = 0;
+  uint64_t pick = 0;
+  for (auto it = nopid_pending_.rbegin(); it != nopid_pending_.rend(); ++it) {
+    if ((*it >> kServerShift) != server) continue;
+    Backend* b = find(*it);
+    if (b == nullptr || b->stage != Stage::kReceived) continue;
+    if (pick == 0) pick = *it;
+    ++waiting;
+  }
+  if (nopid_last_received_ != 0) pick = nopid_last_received_;
+  *loose = waiting != 1;
+  if (pick != 0) std::erase(nopid_pending_, pick);
+  return pick;
 }
 
 bool Tracker::add(const LogRecord& r) {
@@ -411,20 +481,40 @@ bool Tracker::add(const LogRecord& r) {
       case MsgKind::kReceived:
         key = base | kNoPidBit | ++nopid_seq_;
         nopid_last_received_ = key;
+        nopid_pending_.push_back(key);
+        while (nopid_pending_.size() > kNoPidPending) {  // probes that hung up
+          uint64_t old = nopid_pending_.front();
+          nopid_pending_.pop_front();
+          if (Backend* b = find(old); b != nullptr && b->stage == Stage::kReceived) forget(old);
+        }
         break;
-      case MsgKind::kAuthorized:
-        key = nopid_last_received_ != 0 ? nopid_last_received_ : (base | kNoPidBit | ++nopid_seq_);
+      case MsgKind::kAuthorized: {
+        bool loose = false;
+        key = nopid_pair_authorized(server, &loose);
+        if (key == 0) key = base | kNoPidBit | ++nopid_seq_;
         nopid_last_received_ = 0;
         nopid_last_held_ = key;
+        nopid_loose_next_ = loose;
         break;
+      }
       case MsgKind::kReject:
         key = m.after_authorization ? nopid_last_held_ : nopid_last_received_;
-        if (!m.after_authorization) nopid_last_received_ = 0;
+        if (!m.after_authorization) {
+          if (key != 0) std::erase(nopid_pending_, key);
+          nopid_last_received_ = 0;
+        }
         if (key == 0) key = base | kNoPidBit | ++nopid_seq_;  // unmatched: never found
         break;
       case MsgKind::kDisconnection: {
         auto it = nopid_open_.find(nopid_index_key(m.user, m.db, m.host, m.port));
-        key = it != nopid_open_.end() ? it->second : (base | kNoPidBit | ++nopid_seq_);
+        if (it != nopid_open_.end()) {
+          key = it->second;
+        } else if (auto l = nopid_loose_.find(nopid_index_key(m.user, m.db, {}, -1));
+                   l != nopid_loose_.end()) {
+          key = l->second;  // its `connection received` was another backend's
+        } else {
+          key = base | kNoPidBit | ++nopid_seq_;
+        }
         // Session-end FATALs come before their disconnection lines, in the
         // same order when several sessions end at once (a fast shutdown).
         std::string_view reason;
@@ -444,6 +534,7 @@ bool Tracker::add(const LogRecord& r) {
       }
       case MsgKind::kSessionEnd:
         if (nopid_last_received_ != 0) {  // a probe that connected and reset
+          std::erase(nopid_pending_, nopid_last_received_);
           forget(nopid_last_received_);
           nopid_last_received_ = 0;
         } else if (nopid_end_reasons_.size() < 64) {
@@ -476,6 +567,7 @@ bool Tracker::add(const LogRecord& r) {
           b->fatal_time = r.time;
         } else {
           settle(*b);  // the backend's next line: it got through set-up
+          check_app(*b, r);
         }
       }
       break;
@@ -499,15 +591,9 @@ bool Tracker::add(const LogRecord& r) {
     case MsgKind::kSessionEnd:
       if (has_pid) on_session_end(key, m, server, r);
       break;
-    case MsgKind::kServerReady: {
-      servers_[server].down = false;
-      servers_[server].shutting_down = false;
-      Event e = base_event(EventType::kServer, r, nullptr);
-      e.state = "ready";
-      e.server = servers_[server].name;
-      emit(std::move(e));
+    case MsgKind::kServerReady:
+      on_server_ready(server, r, m.read_only);
       break;
-    }
     case MsgKind::kShutdownRequest:
       servers_[server].shutting_down = true;
       break;

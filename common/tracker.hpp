@@ -8,7 +8,13 @@
 //   - a pid that logs a new `connection received` while its session is open
 //     closes that session (`disconnect`, reason `lost`);
 //   - a crash or shutdown writes a `server` event and forgets the server's
-//     backends.
+//     backends; so does `ready` (the postmaster started: after an unclean
+//     death no crash line was logged, and nothing survives a restart), but
+//     for a hot standby's promotion (`ready to accept connections` after
+//     `ready to accept read-only connections`), whose sessions live on;
+//   - a later line of an open session that shows another application name
+//     (%a, csvlog, jsonlog) writes an `update` event and moves the session
+//     to that name, as pg_stat_activity does;
 // Events leave in log order: events after a held connection wait for it.
 // The table is capped; past the cap the oldest backend is forgotten and
 // counted in stats().evicted.
@@ -38,7 +44,7 @@ struct TrackerOptions {
 struct TrackerStats {
   uint64_t lifecycle_lines = 0;   // reports classified as lifecycle lines
   uint64_t disconnection_lines = 0;
-  uint64_t events[4] = {0, 0, 0, 0};  // by EventType
+  uint64_t events[5] = {0, 0, 0, 0, 0};  // by EventType
   uint64_t evicted = 0;           // backends forgotten at the cap
   uint64_t malformed = 0;         // lifecycle-looking lines that did not parse
 };
@@ -73,6 +79,7 @@ class Tracker {
   struct Backend {
     Stage stage = Stage::kReceived;
     bool replication = false;
+    bool loose = false;        // no pid: its address may be another backend's
     int32_t port = -1;
     uint32_t server = 0;
     int64_t pid = -1;
@@ -96,6 +103,7 @@ class Tracker {
     std::string name;
     bool shutting_down = false;  // smart/fast shutdown requested
     bool down = false;           // crash or shutdown event written
+    bool standby = false;        // ready for read-only connections (hot standby)
   };
 
   uint64_t key_for(const LogRecord& r, uint32_t server) const;
@@ -122,6 +130,10 @@ class Tracker {
   void on_reject(uint64_t key, uint32_t server, const LogRecord& r, const Message& m);
   void on_session_end(uint64_t key, const Message& m, uint32_t server, const LogRecord& r);
   void on_server_down(uint32_t server, const LogRecord& r, const char* state);
+  void on_server_ready(uint32_t server, const LogRecord& r, bool read_only);
+  void forget_server(uint32_t server);
+  void check_app(Backend& b, const LogRecord& r);
+  uint64_t nopid_pair_authorized(uint32_t server, bool* loose);
   void close_lost(Backend& b, const LogRecord& r);
 
   EventSink* sink_;
@@ -138,9 +150,17 @@ class Tracker {
   // Logs without a pid (empty prefix): lines are joined by order.
   uint64_t nopid_seq_ = 0;
   uint64_t nopid_last_received_ = 0;  // key of the newest unauthorized backend
+  // Backends whose `connection received` no line has followed yet (newest
+  // last; probes that hang up stay here until pushed out).
+  std::deque<uint64_t> nopid_pending_;
   uint64_t nopid_last_held_ = 0;      // key of the newest held connection
+  bool nopid_loose_next_ = false;     // the authorized line being handled was paired by a guess
   std::deque<std::string_view> nopid_end_reasons_;  // session ends waiting for their disconnections
   std::unordered_multimap<std::string, uint64_t> nopid_open_;  // user/db/host/port -> key
+  // Open sessions paired with their `connection received` by a guess
+  // (several set-ups interleaved): user/db -> key, for a disconnection
+  // whose address no session has.
+  std::unordered_multimap<std::string, uint64_t> nopid_loose_;
 };
 
 }  // namespace pgconn
