@@ -145,7 +145,7 @@ TEST_CASE("Tracker turns a held connection into a reject on each FATAL of §4b",
        "\"pg_use_reserved_connections\" role",
        "reserved_slots"},
       {"database \"shop\" does not exist", "no_database"},
-      {"database \"shop\" is not currently accepting connections", "other"},
+      {"database \"shop\" is not currently accepting connections", "db_not_accepting"},
       {"permission denied for database \"shop\"", "other"},
       {"cannot connect to invalid database \"shop\"", "other"},
   };
