@@ -56,7 +56,9 @@ Result<PrefixMatcher> PrefixMatcher::compile(std::string_view prefix) {
       case 'a': value = "(.*?)"; field = Field::kApp; break;
       case 'u': value = "(.*?)"; field = Field::kUser; break;
       case 'd': value = "(.*?)"; field = Field::kDb; break;
-      case 'r': value = R"((\[local\]|[^\s()]*\(\d+\)|[^\s()]*))"; field = Field::kHostPort; break;
+      // %r: host(port), [local], a host alone, or whatever the server put
+      // there (Amazon RDS prints "???(???)" when it does not know).
+      case 'r': value = R"((\[local\]|[^\s()]*\(\d+\)|[^\s()]*\([^\s()]*\)|[^\s()]*))"; field = Field::kHostPort; break;
       case 'h': value = R"((\[local\]|\S*?))"; field = Field::kHost; break;
       case 'L': value = R"((\S*?))"; break;
       case 'b':  // multi-word types first: "client backend", "autovacuum worker", …
