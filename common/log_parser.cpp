@@ -80,6 +80,9 @@ void LogParser::begin_input() {
   cnpg_.reset();
   gcp_.reset();
   journald_.reset();
+  foreign_csv_.reset();
+  foreign_json_.reset();
+  foreign_stderr_.reset();
   full_scan_ = false;
   start_format();
 }
@@ -155,9 +158,38 @@ bool LogParser::detect(std::string_view text) {
   return true;
 }
 
+bool LogParser::foreign(std::string_view text, bool* go_on) {
+  *go_on = true;
+  if (text.empty()) return false;
+  if (text[0] == '{') {
+    if (current_ == InputFormat::kJson || !JsonlogFormat::looks_like(text)) return false;
+    if (!foreign_json_) foreign_json_.emplace();
+    LogRecord r;
+    if (foreign_json_->parse(text, &r)) *go_on = foreign_sink_.on_record(r);
+    return true;
+  }
+  if (text[0] >= '0' && text[0] <= '9' && current_ != InputFormat::kCsv &&
+      CsvlogFormat::looks_like(text)) {
+    if (!foreign_csv_) foreign_csv_.emplace();
+    *go_on = foreign_csv_->feed(text, &foreign_sink_);
+    // The fast scan shows only some lines: a record it cut is dropped.
+    if (foreign_csv_->in_record() && !line_by_line()) foreign_csv_->finish();
+    return true;
+  }
+  if (current_ == InputFormat::kStderr || text[0] == '\t') return false;
+  if (!foreign_stderr_) foreign_stderr_.emplace(make_stderr());
+  LogRecord r;
+  if (!foreign_stderr_->parse(text, &r)) return false;
+  r.line_num = -1;
+  *go_on = to_tracker(r);
+  return true;
+}
+
 bool LogParser::line(std::string_view text) {
   if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
   if (current_ == InputFormat::kAuto && !detect(text)) return true;
+  bool go_on = true;
+  if (foreign_csv_ && foreign_csv_->in_record()) return foreign_csv_->feed(text, &foreign_sink_);
   switch (current_) {
     case InputFormat::kStderr: {
       LogRecord r;
@@ -169,14 +201,18 @@ bool LogParser::line(std::string_view text) {
         full_scan_ = true;
         return on_secondary(r);
       }
+      if (foreign(text, &go_on)) return go_on;
       if (has_lifecycle_head(text)) reporter_->on_malformed(line_no_, "malformed connection line");
       return true;
     }
     case InputFormat::kCsv:
+      if (!csv_->in_record() && !CsvlogFormat::looks_like(text) && foreign(text, &go_on))
+        return go_on;
       return csv_->feed(text, this);
     case InputFormat::kJson: {
       LogRecord r;
       if (json_->parse(text, &r)) return on_record(r);
+      if (foreign(text, &go_on)) return go_on;
       if (has_lifecycle_head(text)) reporter_->on_malformed(line_no_, "malformed connection line");
       return true;
     }
@@ -280,6 +316,8 @@ int64_t LogParser::next_tick_ms(int64_t now_ms) const {
 bool LogParser::end_input() {
   bool ok = flush_pieces() && reorder_.release_all();
   if (csv_ && csv_->finish()) reporter_->on_malformed(line_no_, "unterminated csvlog record");
+  if (foreign_csv_ && foreign_csv_->finish())
+    reporter_->on_malformed(line_no_, "unterminated csvlog record");
   return ok;
 }
 
