@@ -230,6 +230,14 @@ bool LogParser::line(std::string_view text) {
   return true;
 }
 
+bool LogParser::app_moved(std::string_view text) {
+  int64_t pid = -1;
+  std::string_view app;
+  if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
+  if (!stderr_->probe(text, &pid, &app)) return true;  // cannot tell: read it
+  return tracker_->app_moved(pid, app);
+}
+
 bool LogParser::feed(std::string_view block) {
   const uint64_t before = line_no_;
   bool ok = true;
@@ -241,6 +249,25 @@ bool LogParser::feed(std::string_view block) {
       ++line_no_;
       ok = line(block.substr(pos, end - pos));
       pos = end + 1;
+      continue;
+    }
+    if (app_scan()) {
+      // Every line: the candidates in full, the others only when the probe
+      // says an open session's application name moved (or cannot tell).
+      size_t hit = find_marker(block, pos);
+      while (ok && pos < block.size() && app_scan()) {
+        size_t nl = block.find('\n', pos);
+        size_t end = nl == std::string_view::npos ? block.size() : nl;
+        std::string_view l = block.substr(pos, end - pos);
+        ++line_no_;
+        if (hit < end) {
+          ok = line(l);
+          hit = find_marker(block, std::min(end + 1, block.size()));
+        } else if (!l.empty() && l[0] != '\t' && app_moved(l)) {
+          ok = line(l);
+        }
+        pos = end + 1;
+      }
       continue;
     }
     // stderr lines without line numbers stand alone: only lines with a

@@ -112,6 +112,7 @@ class LogParser : private RecordSink {
   StderrFormat make_stderr() const;
   void start_format();  // the reader of current_ (not kAuto)
   bool line(std::string_view text);
+  bool app_moved(std::string_view text);
   bool detect(std::string_view text);
   bool on_record(const LogRecord& r) override;
   bool on_secondary(const LogRecord& r) override;
@@ -124,6 +125,12 @@ class LogParser : private RecordSink {
   // known, for multi-line and envelope formats, and with line numbers.
   bool line_by_line() const {
     return current_ != InputFormat::kStderr || full_scan_ || stderr_->detected().empty();
+  }
+  // A stderr prefix with %a and no line numbers: the candidate lines are read
+  // in full, every other line is probed (StderrFormat::probe) for an open
+  // session whose application name moved, and only such a line is read.
+  bool app_scan() const {
+    return current_ == InputFormat::kStderr && !full_scan_ && stderr_ && stderr_->has_app();
   }
 
   // The reorderer's sink: the tracker, through to_tracker().

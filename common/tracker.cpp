@@ -290,8 +290,11 @@ void Tracker::on_disconnection(uint64_t key, uint32_t server, const LogRecord& r
     b->fatal.clear();  // a disconnection: the FATAL ended a real session
     b->end_reason = {};
   }
-  if (b != nullptr) settle(*b);
-  if (b != nullptr) check_app(*b, r);  // the line's own %a: the session moves first
+  if (b != nullptr) {
+    name_held(*b, r);
+    settle(*b);
+    check_app(*b, r);
+  }  // the line's own %a: the session moves first
   Event e;
   if (b != nullptr && b->stage == Stage::kOpen) {
     e = base_event(EventType::kDisconnect, r, b);
@@ -360,6 +363,7 @@ void Tracker::on_session_end(uint64_t key, const Message& m, uint32_t server, co
     b = &create(key, server, r);
     b->stage = Stage::kOrphan;
   }
+  name_held(*b, r);
   settle(*b);
   check_app(*b, r);
   if (b->stage != Stage::kOpen && b->stage != Stage::kOrphan) return;
@@ -417,6 +421,24 @@ void Tracker::on_server_ready(uint32_t server, const LogRecord& r, bool read_onl
   e.server = s.name;
   emit(std::move(e));
   if (!promotion) forget_server(server);
+}
+
+bool Tracker::app_moved(int64_t pid, std::string_view app) {
+  if (app.empty() || pid < 0) return false;
+  LogRecord r;
+  r.pid = pid;
+  const Backend* b = find(key_for(r, server_index({})));
+  // A held connection: its next line settles it, and may move it at once.
+  return b != nullptr && (b->stage == Stage::kHeld || (b->stage == Stage::kOpen && b->app != app));
+}
+
+// A held connection whose `connection authorized` named no application
+// (PostgreSQL 11 and older) takes the one its next line shows (%a): the
+// connect, not yet written, carries it.
+void Tracker::name_held(Backend& b, const LogRecord& r) {
+  if (b.stage != Stage::kHeld || !b.app.empty() || r.app.empty()) return;
+  b.app.assign(r.app);
+  queue_[b.held_seq - queue_base_].event.app = b.app;
 }
 
 // A line of an open session names its application as it is now: when that
@@ -566,6 +588,7 @@ bool Tracker::add(const LogRecord& r) {
           b->fatal.assign(r.message);
           b->fatal_time = r.time;
         } else {
+          name_held(*b, r);
           settle(*b);  // the backend's next line: it got through set-up
           check_app(*b, r);
         }

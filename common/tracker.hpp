@@ -72,6 +72,12 @@ class Tracker {
 
   const TrackerStats& stats() const { return stats_; }
 
+  // True when the pid has an open session (of the unnamed server, or the
+  // label's) whose application name is not `app`, a non-empty name (then a
+  // line of it that shows `app` would move the session: an `update`), or a
+  // held connection (which its next line settles).
+  bool app_moved(int64_t pid, std::string_view app);
+
  private:
   // kOrphan: a session whose start this stream never saw, known only by a
   // line that tells why it is ending.
@@ -133,6 +139,7 @@ class Tracker {
   void on_server_ready(uint32_t server, const LogRecord& r, bool read_only);
   void forget_server(uint32_t server);
   void check_app(Backend& b, const LogRecord& r);
+  void name_held(Backend& b, const LogRecord& r);
   uint64_t nopid_pair_authorized(uint32_t server, bool* loose);
   void close_lost(Backend& b, const LogRecord& r);
 
