@@ -88,6 +88,12 @@ void LogParser::begin_input() {
 }
 
 void LogParser::start_format() {
+  // Each destination numbers a backend's lines on its own: csvlog and
+  // jsonlog files of one server read in one run are two sequences.
+  if (current_ != InputFormat::kAuto && current_ != numbered_) {
+    reorder_.restart_counts();
+    numbered_ = current_;
+  }
   switch (current_) {
     case InputFormat::kStderr: stderr_.emplace(make_stderr()); break;
     case InputFormat::kCsv: csv_.emplace(); break;

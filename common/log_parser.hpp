@@ -175,6 +175,7 @@ class LogParser : private RecordSink {
   uint64_t checkpoint_mark_ = 0;  // tracker mark() taken at checkpoint_ms_
   uint64_t checkpoint_reorder_ = 0;  // reorderer mark() taken then
   int64_t checkpoint_ms_ = -1;    // -1: no checkpoint
+  InputFormat numbered_ = InputFormat::kAuto;  // the format the reorderer's counts are of
 };
 
 }  // namespace pgconn
