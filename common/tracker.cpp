@@ -410,17 +410,16 @@ void Tracker::on_server_ready(uint32_t server, const LogRecord& r, bool read_onl
   s.standby = read_only;
   s.down = false;
   s.shutting_down = false;
-  if (!promotion) {
-    // Held connections are settled first: they were sessions of the server
-    // that just died, and readers drop them with the rest at `ready`.
-    for (Queued& q : queue_)
-      if (q.held && (q.backend >> kServerShift) == server) settle(*find(q.backend));
-  }
+  if (promotion) return;  // not a start: no event, readers keep the sessions
+  // Held connections are settled first: they were sessions of the server
+  // that just died, and readers drop them with the rest at `ready`.
+  for (Queued& q : queue_)
+    if (q.held && (q.backend >> kServerShift) == server) settle(*find(q.backend));
   Event e = base_event(EventType::kServer, r, nullptr);
   e.state = "ready";
   e.server = s.name;
   emit(std::move(e));
-  if (!promotion) forget_server(server);
+  forget_server(server);
 }
 
 bool Tracker::app_moved(int64_t pid, std::string_view app) {

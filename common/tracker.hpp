@@ -11,7 +11,8 @@
 //     backends; so does `ready` (the postmaster started: after an unclean
 //     death no crash line was logged, and nothing survives a restart), but
 //     for a hot standby's promotion (`ready to accept connections` after
-//     `ready to accept read-only connections`), whose sessions live on;
+//     `ready to accept read-only connections`), whose sessions live on and
+//     which writes no event;
 //   - a later line of an open session that shows another application name
 //     (%a, csvlog, jsonlog) writes an `update` event and moves the session
 //     to that name, as pg_stat_activity does;

@@ -99,6 +99,7 @@ for p in $victims; do pgc_wait_gone "$p" 10; done
 # A killed postmaster nobody reaps stays a zombie whose pid PostgreSQL would
 # take for a running server: its lock files go, as after a power loss.
 rm -f "$PGC_DATA/postmaster.pid" "$PGC_DIR/.s.PGSQL.$PGC_PORT.lock"
+# shellcheck disable=SC2034  # pgcluster.sh reads them
 PGC_PM_PID="" PGC_LOGGER_PID=""
 pgc_start "${base[@]}" 'log_line_prefix=%m [%p] ' log_filename=crash.log ||
   fatal "crash: server starts again after SIGKILL" "see above"
