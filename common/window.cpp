@@ -252,8 +252,27 @@ void Window::add(const EventView& e) {
       if (t.valid()) peak_.close(t, ended);
       break;
     }
-    case EventType::kUpdate:  // the session's new names: not counted yet
+    case EventType::kUpdate: {  // an open session's new names (SET application_name)
+      auto it = active_.find(session_key(e));
+      if (it == active_.end()) break;
+      Session& s = it->second;
+      EventView named = e;  // a name the update leaves out stays as it was
+      const WhoView w = unpack_who(s.who);
+      for (auto [mine, theirs] : {std::pair{&named.user, w.user}, std::pair{&named.db, w.db},
+                                  std::pair{&named.app, w.app}, std::pair{&named.host, w.host}})
+        if (mine->empty()) *mine = theirs;
+      pack_who(named, &packed_);
+      if (packed_ == s.who) break;
+      // The history sees the session leave its old names and join the new
+      // ones at this moment; so does a filtered peak.
+      const bool counted = peak_counts(s.who), counts = peak_counts(packed_);
+      if (t.valid() && counted && !counts) peak_.close(t);
+      if (t.valid() && counts && !counted) peak_.open(t, s.order);
+      record(EventType::kUpdate, -1, wall, s.who);
+      record(EventType::kUpdate, 1, wall, packed_);
+      s.who = packed_;
       break;
+    }
   }
 }
 
