@@ -424,9 +424,10 @@ void Tracker::on_server_ready(uint32_t server, const LogRecord& r, bool read_onl
 
 bool Tracker::app_moved(int64_t pid, std::string_view app) {
   if (app.empty() || pid < 0) return false;
+  if (unnamed_server_ < 0) unnamed_server_ = server_index({});  // indexes never move
   LogRecord r;
   r.pid = pid;
-  const Backend* b = find(key_for(r, server_index({})));
+  const Backend* b = find(key_for(r, static_cast<uint32_t>(unnamed_server_)));
   // A held connection: its next line settles it, and may move it at once.
   return b != nullptr && (b->stage == Stage::kHeld || (b->stage == Stage::kOpen && b->app != app));
 }

@@ -154,6 +154,7 @@ class Tracker {
   std::deque<Queued> queue_;
   uint64_t queue_base_ = 0;   // sequence number of queue_.front()
   std::vector<Server> servers_;
+  int64_t unnamed_server_ = -1;  // app_moved(): server_index({}) once known
   uint64_t session_seq_ = 0;
   // Logs without a pid (empty prefix): lines are joined by order.
   uint64_t nopid_seq_ = 0;
