@@ -456,17 +456,16 @@ void Tracker::check_app(Backend& b, const LogRecord& r) {
 // naming an address no open session has may then close it by user and
 // database.
 uint64_t Tracker::nopid_pair_authorized(uint32_t server, bool* loose) {
-  size_t waiting = 0;
-  uint64_t pick = 0;
-  for (auto it = nopid_pending_.rbegin(); it != nopid_pending_.rend(); ++it) {
+  // Sure only when exactly one `connection received` came since the last
+  // set-up ended (one connection after the other, the common case).
+  *loose = !(nopid_last_received_ != 0 && nopid_received_since_ == 1);
+  nopid_received_since_ = 0;
+  uint64_t pick = nopid_last_received_;
+  for (auto it = nopid_pending_.rbegin(); pick == 0 && it != nopid_pending_.rend(); ++it) {
     if ((*it >> kServerShift) != server) continue;
     Backend* b = find(*it);
-    if (b == nullptr || b->stage != Stage::kReceived) continue;
-    if (pick == 0) pick = *it;
-    ++waiting;
+    if (b != nullptr && b->stage == Stage::kReceived) pick = *it;
   }
-  if (nopid_last_received_ != 0) pick = nopid_last_received_;
-  *loose = waiting != 1;
   if (pick != 0) std::erase(nopid_pending_, pick);
   return pick;
 }
@@ -503,6 +502,7 @@ bool Tracker::add(const LogRecord& r) {
       case MsgKind::kReceived:
         key = base | kNoPidBit | ++nopid_seq_;
         nopid_last_received_ = key;
+        ++nopid_received_since_;
         nopid_pending_.push_back(key);
         while (nopid_pending_.size() > kNoPidPending) {  // probes that hung up
           uint64_t old = nopid_pending_.front();
@@ -524,6 +524,7 @@ bool Tracker::add(const LogRecord& r) {
         if (!m.after_authorization) {
           if (key != 0) std::erase(nopid_pending_, key);
           nopid_last_received_ = 0;
+          nopid_received_since_ = 0;
         }
         if (key == 0) key = base | kNoPidBit | ++nopid_seq_;  // unmatched: never found
         break;

@@ -164,6 +164,7 @@ class Tracker {
   std::deque<uint64_t> nopid_pending_;
   uint64_t nopid_last_held_ = 0;      // key of the newest held connection
   bool nopid_loose_next_ = false;     // the authorized line being handled was paired by a guess
+  uint32_t nopid_received_since_ = 0; // `connection received` lines since a set-up last ended
   std::deque<std::string_view> nopid_end_reasons_;  // session ends waiting for their disconnections
   std::unordered_multimap<std::string, uint64_t> nopid_open_;  // user/db/host/port -> key
   // Open sessions paired with their `connection received` by a guess

@@ -1221,3 +1221,19 @@ TEST_CASE("issue_13 without pids interleaved set-ups still close by their discon
   CHECK(matched == 4);  // was 3: one stayed open for good
   CHECK(terminated == 2);
 }
+
+TEST_CASE("issue_13 without pids a disconnection from before the log leaves a sure session open",
+          "[tracker]") {
+  Fixture f;
+  auto log = [&](const char* sev, const char* msg) { REQUIRE(f.add(Rec(nullptr, -1, sev, msg))); };
+  log("LOG", "connection received: host=127.0.0.1 port=50001");
+  log("LOG", "connection authorized: user=app_user database=shop application_name=pool1");
+  log("LOG", "disconnection: session time: 5:00:00.000 user=app_user database=shop host=127.0.0.1 port=40000");
+  log("LOG", "disconnection: session time: 0:00:01.000 user=app_user database=shop host=127.0.0.1 port=50001");
+  REQUIRE(f.tracker.settle_all());
+  CHECK(f.sink.types() == std::vector<std::string>{"connect", "disconnect", "disconnect"});
+  REQUIRE(f.sink.events.size() == 3);
+  CHECK(f.sink.events[1].matched == Flag::kFalse);
+  CHECK(f.sink.events[2].matched == Flag::kTrue);
+  CHECK(f.sink.events[2].app == "pool1");
+}
