@@ -113,6 +113,15 @@ class Tracker {
     bool standby = false;        // ready for read-only connections (hot standby)
   };
 
+  // Keys: server index in the top bits, then the pid; logs without a pid
+  // get synthetic keys with bit 39 set so they never meet a real pid.
+  static constexpr int kServerShift = 40;
+  static constexpr uint64_t kNoPidBit = uint64_t{1} << 39;
+  // Without pids (tracker_nopid.cpp).
+  static std::string nopid_index_key(std::string_view user, std::string_view db,
+                                     std::string_view host, int32_t port);
+  uint64_t nopid_key(const LogRecord& r, const Message& m, uint32_t server);
+
   uint64_t key_for(const LogRecord& r, uint32_t server) const;
   uint32_t server_index(std::string_view name);
   Backend* find(uint64_t key);
