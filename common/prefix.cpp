@@ -1,6 +1,7 @@
 #include "prefix.hpp"
 
 #include <cctype>
+#include <cstring>
 
 #include <fmt/format.h>
 
@@ -69,6 +70,32 @@ void PrefixMatcher::build_probe(std::string_view prefix) {
   probe_ = std::move(steps);
 }
 
+namespace {
+
+// Whether `text` is at line[pos]: a byte loop, as the fixed texts are short
+// (a call to memcmp costs more than the compare).
+inline bool text_at(std::string_view line, size_t pos, std::string_view text) {
+  if (pos > line.size() || line.size() - pos < text.size()) return false;
+  const char* p = line.data() + pos;
+  for (size_t i = 0; i < text.size(); ++i)
+    if (p[i] != text[i]) return false;
+  return true;
+}
+
+// The first `text` (non-empty) at or after `from`, or npos.
+inline size_t find_text(std::string_view line, size_t from, std::string_view text) {
+  while (from < line.size()) {
+    const void* hit = std::memchr(line.data() + from, text[0], line.size() - from);
+    if (hit == nullptr) return std::string_view::npos;
+    size_t at = static_cast<const char*>(hit) - line.data();
+    if (text_at(line, at, text)) return at;
+    from = at + 1;
+  }
+  return std::string_view::npos;
+}
+
+}  // namespace
+
 bool PrefixMatcher::probe(std::string_view line, int64_t* pid, std::string_view* app) const {
   if (probe_.empty()) return false;
   size_t pos = 0;
@@ -76,7 +103,7 @@ bool PrefixMatcher::probe(std::string_view line, int64_t* pid, std::string_view*
   for (size_t k = 0; k < probe_.size(); ++k) {
     const ProbeStep& s = probe_[k];
     if (s.field == 0) {
-      if (line.compare(pos, s.text.size(), s.text) != 0) return false;
+      if (!text_at(line, pos, s.text)) return false;
       pos += s.text.size();
       continue;
     }
@@ -85,7 +112,7 @@ bool PrefixMatcher::probe(std::string_view line, int64_t* pid, std::string_view*
     const std::string& next = probe_[k + 1].text;
     size_t from = s.field == 't' ? pos + 19 : pos;
     if (from > line.size()) return false;
-    size_t end = line.find(next, from);
+    size_t end = find_text(line, from, next);
     if (end == std::string_view::npos) return false;
     std::string_view v = line.substr(pos, end - pos);
     if (s.field == 'p') {
@@ -100,7 +127,7 @@ bool PrefixMatcher::probe(std::string_view line, int64_t* pid, std::string_view*
   size_t sev = pos;
   while (sev < line.size() && ((line[sev] >= 'A' && line[sev] <= 'Z') || (line[sev] >= '0' && line[sev] <= '9')))
     ++sev;
-  return sev > pos && line.compare(sev, 3, ":  ") == 0;
+  return sev > pos && text_at(line, sev, ":  ");
 }
 
 Result<PrefixMatcher> PrefixMatcher::compile(std::string_view prefix) {
