@@ -163,3 +163,40 @@ TEST_CASE("issue_13 LogParser: stderr lines inside a csvlog input are read", "[l
   REQUIRE(run.sink.events.size() == 2);
   CHECK(run.sink.events[1].matched == Flag::kTrue);
 }
+
+TEST_CASE("issue_13 PrefixMatcher::probe agrees with match() or declines", "[log_parser]") {
+  struct Case {
+    const char* prefix;
+    const char* line;
+  };
+  const Case kCases[] = {
+      {"%m [%p] %q%u@%d %a ", "2024-05-01 10:00:00.000 UTC [42] app@shop worker LOG:  statement: SELECT 1"},
+      {"%m [%p] %a ", "2024-05-01 10:00:00.000 UTC [42] pgAdmin 4 - DB:postgres LOG:  statement: x"},
+      {"%t:%r:%u@%d:[%p]:%a:", "2024-05-01 10:00:00 UTC:10.0.0.5(5432):app@shop:[42]:psql:LOG:  x"},
+      {"%t:%r:%u@%d:[%p]:%a:", "2024-05-01 10:00:00 UTC:[local]:app@shop:[42]:[unknown]:LOG:  x"},
+      {"%t [%p]: user=%u,db=%d,app=%a,client=%h ",
+       "2024-05-01 10:00:00 UTC [42]: user=a,app=b,db=shop,app=x,client=h LOG:  x"},
+      {"%t [%p]: user=%u,db=%d,app=%a,client=%h ", "2024-05-01 10:00:00 UTC [42]: user=a LOG:  x"},
+  };
+  for (const Case& c : kCases) {
+    INFO(c.prefix << " | " << c.line);
+    auto m = PrefixMatcher::compile(c.prefix);
+    REQUIRE(m.ok());
+    LogRecord r;
+    const bool matched = m->match(c.line, &r);
+    int64_t pid = -1;
+    std::string_view app;
+    if (m->probe(c.line, &pid, &app)) {
+      REQUIRE(matched);
+      CHECK(pid == r.pid);
+      CHECK(app == r.app);
+    }
+  }
+  // The plain cases are read without the pattern.
+  int64_t pid = -1;
+  std::string_view app;
+  CHECK(PrefixMatcher::compile("%m [%p] %q%u@%d %a ")->probe(kCases[0].line, &pid, &app));
+  CHECK(app == "worker");
+  CHECK(PrefixMatcher::compile("%t:%r:%u@%d:[%p]:%a:")->probe(kCases[2].line, &pid, &app));
+  CHECK(app == "psql");
+}
