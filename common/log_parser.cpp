@@ -80,11 +80,20 @@ void LogParser::begin_input() {
   cnpg_.reset();
   gcp_.reset();
   journald_.reset();
+  foreign_csv_.reset();
+  foreign_json_.reset();
+  foreign_stderr_.reset();
   full_scan_ = false;
   start_format();
 }
 
 void LogParser::start_format() {
+  // Each destination numbers a backend's lines on its own: csvlog and
+  // jsonlog files of one server read in one run are two sequences.
+  if (current_ != InputFormat::kAuto && current_ != numbered_) {
+    reorder_.restart_counts();
+    numbered_ = current_;
+  }
   switch (current_) {
     case InputFormat::kStderr: stderr_.emplace(make_stderr()); break;
     case InputFormat::kCsv: csv_.emplace(); break;
@@ -155,9 +164,38 @@ bool LogParser::detect(std::string_view text) {
   return true;
 }
 
+bool LogParser::foreign(std::string_view text, bool* go_on) {
+  *go_on = true;
+  if (text.empty()) return false;
+  if (text[0] == '{') {
+    if (current_ == InputFormat::kJson || !JsonlogFormat::looks_like(text)) return false;
+    if (!foreign_json_) foreign_json_.emplace();
+    LogRecord r;
+    if (foreign_json_->parse(text, &r)) *go_on = foreign_sink_.on_record(r);
+    return true;
+  }
+  if (text[0] >= '0' && text[0] <= '9' && current_ != InputFormat::kCsv &&
+      CsvlogFormat::looks_like(text)) {
+    if (!foreign_csv_) foreign_csv_.emplace();
+    *go_on = foreign_csv_->feed(text, &foreign_sink_);
+    // The fast scan shows only some lines: a record it cut is dropped.
+    if (foreign_csv_->in_record() && !line_by_line()) foreign_csv_->finish();
+    return true;
+  }
+  if (current_ == InputFormat::kStderr || text[0] == '\t') return false;
+  if (!foreign_stderr_) foreign_stderr_.emplace(make_stderr());
+  LogRecord r;
+  if (!foreign_stderr_->parse(text, &r)) return false;
+  r.line_num = -1;
+  *go_on = to_tracker(r);
+  return true;
+}
+
 bool LogParser::line(std::string_view text) {
   if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
   if (current_ == InputFormat::kAuto && !detect(text)) return true;
+  bool go_on = true;
+  if (foreign_csv_ && foreign_csv_->in_record()) return foreign_csv_->feed(text, &foreign_sink_);
   switch (current_) {
     case InputFormat::kStderr: {
       LogRecord r;
@@ -169,14 +207,18 @@ bool LogParser::line(std::string_view text) {
         full_scan_ = true;
         return on_secondary(r);
       }
+      if (foreign(text, &go_on)) return go_on;
       if (has_lifecycle_head(text)) reporter_->on_malformed(line_no_, "malformed connection line");
       return true;
     }
     case InputFormat::kCsv:
+      if (!csv_->in_record() && !CsvlogFormat::looks_like(text) && foreign(text, &go_on))
+        return go_on;
       return csv_->feed(text, this);
     case InputFormat::kJson: {
       LogRecord r;
       if (json_->parse(text, &r)) return on_record(r);
+      if (foreign(text, &go_on)) return go_on;
       if (has_lifecycle_head(text)) reporter_->on_malformed(line_no_, "malformed connection line");
       return true;
     }
@@ -194,6 +236,14 @@ bool LogParser::line(std::string_view text) {
   return true;
 }
 
+bool LogParser::app_moved(std::string_view text) {
+  int64_t pid = -1;
+  std::string_view app;
+  if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
+  if (!stderr_->probe(text, &pid, &app)) return true;  // cannot tell: read it
+  return tracker_->app_moved(pid, app);
+}
+
 bool LogParser::feed(std::string_view block) {
   const uint64_t before = line_no_;
   bool ok = true;
@@ -205,6 +255,25 @@ bool LogParser::feed(std::string_view block) {
       ++line_no_;
       ok = line(block.substr(pos, end - pos));
       pos = end + 1;
+      continue;
+    }
+    if (app_scan()) {
+      // Every line: the candidates in full, the others only when the probe
+      // says an open session's application name moved (or cannot tell).
+      size_t hit = find_marker(block, pos);
+      while (ok && pos < block.size() && app_scan()) {
+        size_t nl = block.find('\n', pos);
+        size_t end = nl == std::string_view::npos ? block.size() : nl;
+        std::string_view l = block.substr(pos, end - pos);
+        ++line_no_;
+        if (hit < end) {
+          ok = line(l);
+          hit = find_marker(block, std::min(end + 1, block.size()));
+        } else if (!l.empty() && l[0] != '\t' && app_moved(l)) {
+          ok = line(l);
+        }
+        pos = end + 1;
+      }
       continue;
     }
     // stderr lines without line numbers stand alone: only lines with a
@@ -280,6 +349,8 @@ int64_t LogParser::next_tick_ms(int64_t now_ms) const {
 bool LogParser::end_input() {
   bool ok = flush_pieces() && reorder_.release_all();
   if (csv_ && csv_->finish()) reporter_->on_malformed(line_no_, "unterminated csvlog record");
+  if (foreign_csv_ && foreign_csv_->finish())
+    reporter_->on_malformed(line_no_, "unterminated csvlog record");
   return ok;
 }
 

@@ -39,6 +39,14 @@ class StderrFormat {
   // "(generic)"; empty before the first report line.
   std::string_view detected() const;
 
+  // True when the prefix in use (fixed or detected) carries %a.
+  bool has_app() const { return last_ >= 0 && candidates_[last_].has_app(); }
+
+  // PrefixMatcher::probe() with the prefix in use.
+  bool probe(std::string_view line, int64_t* pid, std::string_view* app) const {
+    return last_ >= 0 && candidates_[last_].probe(line, pid, app);
+  }
+
  private:
   std::vector<PrefixMatcher> candidates_;
   uint64_t alive_ = 0;      // bit i: candidates_[i] is still possible
