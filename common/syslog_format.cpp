@@ -98,7 +98,8 @@ bool SyslogFormat::emit(const Timestamp& time, std::string_view host, int64_t pi
   const bool report = inner_.parse(body, &r);
   if (!report && r.severity.empty()) return true;  // a continuation line, not PostgreSQL's
   if (r.pid < 0) r.pid = pid;
-  if (!r.time.valid()) r.time = time;
+  if (!r.time.valid() || (finer_header_time_ && !r.time.has_ms && time.valid() && time.has_ms))
+    r.time = time;
   r.server = host;
   return report ? out->on_record(r) : out->on_secondary(r);
 }

@@ -43,6 +43,11 @@ class SyslogFormat {
 
   static bool looks_like(std::string_view line);
 
+  // Envelope readers (RFC 5424, Heroku): the header's time also replaces a
+  // prefix time that has whole seconds only (%t), when the header has
+  // milliseconds. Off by default (a syslog daemon's clock is its own).
+  void set_finer_header_time(bool on) { finer_header_time_ = on; }
+
   // True while a message is held for a continuation piece.
   bool holding() const { return held_; }
 
@@ -61,6 +66,7 @@ class SyslogFormat {
 
   StderrFormat inner_;
   int year_;
+  bool finer_header_time_ = false;
   bool held_ = false;  // a first piece that may go on in [N-2]
   Timestamp held_time_;
   std::string held_host_;

@@ -1,0 +1,156 @@
+#include "envelope_detect.hpp"
+
+#include <fmt/format.h>
+
+#include "azure_format.hpp"
+#include "cloudwatch_format.hpp"
+#include "heroku_format.hpp"
+#include "json_reader.hpp"
+#include "rfc5424.hpp"
+#include "syslog_format.hpp"
+
+namespace pgconn {
+
+namespace {
+
+// Keys that name a platform whose JSON no reader takes yet.
+struct KnownKey {
+  std::string_view key;
+  std::string_view what;
+};
+constexpr KnownKey kKnownKeys[] = {
+    {"event_message", "a Supabase log event (event_message)"},
+    {"awslogs", "a CloudWatch Logs subscription still base64- and gzip-encoded (awslogs.data): "
+                "decode it first (base64 -d | gunzip)"},
+    {"_msg", "a PlanetScale log record (_msg)"},
+    {"streams", "a Loki stream (streams[].values)"},
+    {"textPayload", "a Cloud Logging entry of another product"},
+};
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// "[pg-user-test-1]2023-01-11T23:58:46.010530[postgresql-14][14-1] …"
+bool aiven_console(std::string_view line) {
+  if (line.size() < 30 || line[0] != '[') return false;
+  size_t close = line.find(']');
+  if (close == std::string_view::npos || close + 11 > line.size()) return false;
+  std::string_view d = line.substr(close + 1, 11);
+  return is_digit(d[0]) && is_digit(d[3]) && d[4] == '-' && d[7] == '-' && d[10] == 'T';
+}
+
+// '{', or '[' that opens an array of values ("[{", "[]", "[" alone), not
+// a log_line_prefix's "[812] " or "[7-1] ".
+bool starts_json(std::string_view line) {
+  if (line.empty()) return false;
+  if (line[0] == '{') return true;
+  if (line[0] != '[') return false;
+  size_t i = line.find_first_not_of(" \t", 1);
+  return i == std::string_view::npos || line[i] == '{' || line[i] == '[' || line[i] == '"' ||
+         line[i] == ']';
+}
+
+}  // namespace
+
+std::string_view input_values_text() {
+  return "auto, stderr, csv, json, syslog, rfc5424, cnpg, gcp, journald, azure, cloudwatch or heroku";
+}
+
+EnvelopeDetector::EnvelopeDetector() {}
+
+std::vector<std::string> EnvelopeDetector::take_held() {
+  std::vector<std::string> out = std::move(held_);
+  held_.clear();
+  held_bytes_ = 0;
+  return out;
+}
+
+bool EnvelopeDetector::cloudwatch_text(std::string_view line) {
+  Timestamp t;
+  std::string_view stream, message;
+  if (!CloudwatchFormat::split_text(line, &t, &stream, &message)) return false;
+  LogRecord r;
+  if (!probe_.parse(message, &r)) return false;
+  return probe_.detected() != PrefixMatcher::generic().source();
+}
+
+EnvelopeDetector::Kind EnvelopeDetector::classify(std::string_view doc) {
+  JsonReader json;
+  size_t i = 0;
+  while (i < doc.size() && json_blank(doc[i])) ++i;
+  if (i < doc.size() && doc[i] == '[') {
+    what_ = "a JSON array (an export of many records: give its elements one a line, "
+            "e.g. jq -c '.[]')";
+    return Kind::kUnclaimed;
+  }
+  if (!json.parse(doc)) {
+    what_ = "a JSON document that does not parse";
+    return Kind::kUnclaimed;
+  }
+  if (AzureFormat::claims(json)) return Kind::kAzure;
+  if (CloudwatchFormat::claims(json)) return Kind::kCloudwatch;
+  for (const KnownKey& k : kKnownKeys) {
+    if (json.find(k.key) != nullptr) {
+      what_ = std::string(k.what);
+      return Kind::kUnclaimed;
+    }
+  }
+  what_ = "a JSON object with keys ";
+  size_t n = 0;
+  for (const JsonReader::Member& m : json.members()) {
+    if (n == 4) {
+      what_ += ", …";
+      break;
+    }
+    what_ += fmt::format("{}\"{}\"", n++ ? ", " : "", m.key.substr(0, 40));
+  }
+  if (n == 0) what_ += "(none)";
+  return Kind::kUnclaimed;
+}
+
+EnvelopeDetector::Kind EnvelopeDetector::look(std::string_view line) {
+  if (stream_.open() || starts_json(line)) {
+    verdict_ = Kind::kNone;
+    bool any = false;
+    JsonStream::Fed fed = stream_.feed(line, [&](std::string_view doc) {
+      if (!any) verdict_ = classify(doc);
+      any = true;
+      return false;  // the first document decides
+    });
+    if (fed != JsonStream::Fed::kText) {
+      held_.emplace_back(line);
+      held_bytes_ += line.size();
+      if (any) {
+        stream_ = JsonStream();
+        return verdict_;
+      }
+      if (held_bytes_ > JsonStream::kMaxDocument) {
+        stream_ = JsonStream();
+        what_ = "a JSON document larger than 64 MiB";
+        return Kind::kUnclaimed;
+      }
+      return Kind::kPending;
+    }
+  }
+  if (HerokuFormat::looks_like(line)) return Kind::kHeroku;
+  if (looks_like_rfc5424(line)) return Kind::kRfc5424;
+  std::string_view rest = line;
+  if (strip_octet_count(&rest) >= 0 || (rest.size() > 4 && rest[0] == '<' && rest.find(">1 ") < 5)) {
+    what_ = "an RFC 5424 frame that does not parse";
+    return Kind::kUnclaimed;
+  }
+  if (aiven_console(line)) {
+    what_ = "an Aiven console line ([node]time[unit][N-M] …)";
+    return Kind::kUnclaimed;
+  }
+  // "[N-M] " then not a report at once (a prefix of "[%p-%l] " is one).
+  int64_t n, m;
+  static const PrefixMatcher kBare = std::move(*PrefixMatcher::compile(""));
+  LogRecord r;
+  if (parse_sequence(&rest, &n, &m) && !kBare.match(rest, &r)) {
+    what_ = "a syslog message without its header ([N-M] …, e.g. an event table's row)";
+    return Kind::kUnclaimed;
+  }
+  return Kind::kNone;
+}
+
+}  // namespace pgconn
