@@ -26,10 +26,14 @@ int64_t pid_from_procid(std::string_view procid);
 // Calls f(frame) for each frame of one line: the line itself, or, with
 // octet counts, each counted frame in it (frames sent back to back). A
 // count that runs past the line leaves *skip_bytes for the lines after it
-// (each line's newline counts one). REQUIRES: *skip_bytes == 0 or the line
+// (each line's newline counts one), unless such a line is a counted
+// frame itself. REQUIRES: *skip_bytes == 0 or the line
 // is skipped, which this does.
 template <typename F>
 bool for_each_rfc5424_frame(std::string_view line, int64_t* skip_bytes, F&& f) {
+  // A line that is itself a counted frame ends the skip: a count that ran
+  // past its frame was wrong (senders miscount), not a message with newlines.
+  if (*skip_bytes > 0 && looks_like_rfc5424(line) && line[0] != '<') *skip_bytes = 0;
   if (*skip_bytes > 0) {
     int64_t take = static_cast<int64_t>(line.size()) + 1;
     if (take <= *skip_bytes) {
