@@ -40,13 +40,16 @@ bool aiven_console(std::string_view line) {
 
 // '{', or '[' that opens an array of values ("[{", "[]", "[" alone), not
 // a log_line_prefix's "[812] " or "[7-1] ".
+// Only a document's usual first lines start one: "{" or "[" alone (pretty-
+// printed), '{' before a key or '}', '[' before a value; so a damaged line
+// or binary noise that happens to start with a brace is not held.
 bool starts_json(std::string_view line) {
-  if (line.empty()) return false;
-  if (line[0] == '{') return true;
-  if (line[0] != '[') return false;
+  while (!line.empty() && json_blank(line.back())) line.remove_suffix(1);
+  if (line.empty() || (line[0] != '{' && line[0] != '[')) return false;
   size_t i = line.find_first_not_of(" \t", 1);
-  return i == std::string_view::npos || line[i] == '{' || line[i] == '[' || line[i] == '"' ||
-         line[i] == ']';
+  if (i == std::string_view::npos) return true;
+  if (line[0] == '{') return line[i] == '"' || line[i] == '}';
+  return line[i] == '{' || line[i] == '[' || line[i] == '"' || line[i] == ']';
 }
 
 }  // namespace
@@ -82,10 +85,7 @@ EnvelopeDetector::Kind EnvelopeDetector::classify(std::string_view doc) {
             "e.g. jq -c '.[]')";
     return Kind::kUnclaimed;
   }
-  if (!json.parse(doc)) {
-    what_ = "a JSON document that does not parse";
-    return Kind::kUnclaimed;
-  }
+  if (!json.parse(doc)) return Kind::kNone;  // damage, not an envelope
   if (AzureFormat::claims(json)) return Kind::kAzure;
   if (CloudwatchFormat::claims(json)) return Kind::kCloudwatch;
   for (const KnownKey& k : kKnownKeys) {
@@ -121,12 +121,13 @@ EnvelopeDetector::Kind EnvelopeDetector::look(std::string_view line) {
       held_bytes_ += line.size();
       if (any) {
         stream_ = JsonStream();
+        if (verdict_ == Kind::kNone) take_held();
         return verdict_;
       }
-      if (held_bytes_ > JsonStream::kMaxDocument) {
+      if (held_bytes_ > JsonStream::kMaxDocument) {  // never ends: noise
         stream_ = JsonStream();
-        what_ = "a JSON document larger than 64 MiB";
-        return Kind::kUnclaimed;
+        take_held();
+        return Kind::kNone;
       }
       return Kind::kPending;
     }
