@@ -21,9 +21,10 @@ bool Rfc5424Format::frame(std::string_view text, RecordSink* out) {
   Rfc5424Frame f;
   if (!parse_rfc5424(text, &f)) return syslog_.flush(out);
   std::string_view msg = f.message;
-  // After structured data some senders put two spaces (Neon: "]  [7-1]").
+  // After structured data some senders put two spaces (Neon: "]  [7-1]"),
+  // and rsyslog keeps the space an RFC 3164 message had after its tag.
   size_t lead = msg.find_first_not_of(' ');
-  if (lead != std::string_view::npos && lead > 0 && msg[lead] == '[') msg.remove_prefix(lead);
+  msg.remove_prefix(lead == std::string_view::npos ? msg.size() : lead);
   if (!sd_param(f.structured_data, "endpoint_id", &server_)) server_.assign(f.hostname);
   return syslog_.feed_message(f.time, server_, pid_from_procid(f.procid), msg, out);
 }

@@ -4,7 +4,8 @@
 //   2024-05-01T10:00:00.105+00:00 db1 postgres[812]: [3-1] …
 //   2024-05-01T10:00:00+00:00 db1 postgres: 2024-05-01 10:00:00.105 UTC [812] LOG:  …
 // (the last: a tag without a pid, as rsyslog's imfile sends a log file's
-// lines; the prefix must then carry the pid).
+// lines; the prefix must then carry the pid). A tag without its ':' (an
+// RFC 5424 message written by rsyslog's traditional templates) is read too.
 // The host becomes LogRecord::server, the header's pid and time are used
 // when the prefix has none. A message split into pieces ([N-1], [N-2] …,
 // syslog_split_messages) is joined before it is read; pieces that start
