@@ -113,6 +113,10 @@ jq -r '.logEvents[].message' "$G/cloudwatch_subscription.log" >"$T/cw2.txt" 2>/d
 same "subscription payloads: the messages' events" "$G/cloudwatch_subscription.log" "$T/cw2.txt" mydb.0
 jq -r '.events[].message' "$G/cloudwatch_filter.log" >"$T/cw3.txt"
 same "filter-log-events: the messages' events" "$G/cloudwatch_filter.log" "$T/cw3.txt" mydb.0
+gzip -c "$G/cloudwatch_subscription.log" >"$T/payload.gz"
+"$P" "$T/payload.gz" >"$T/out" 2>"$T/err"; rc=$?
+check "a gzipped subscription payload file: the same events" \
+  "[ $rc = 0 ] && [ ! -s '$T/err' ] && cmp -s '$T/out' '$G/cloudwatch_subscription.ndjson'" "exit $rc, $(head -c 200 "$T/err")"
 "$P" --input=syslog "$G/cloudwatch_tail.log" >"$T/out" 2>/dev/null
 check "a wrong --input reads nothing from an envelope" "[ ! -s '$T/out' ]"
 
