@@ -60,7 +60,8 @@ bool SyslogFormat::parse_header(std::string_view line, int year, Header* h) {
   std::string_view tag = rest.substr(0, colon ? tag_end - 1 : tag_end);
   constexpr std::string_view kNameBytes =
       "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.[]";
-  if (!colon && (tag[0] < 'A' || tag.find_first_not_of(kNameBytes) != std::string_view::npos))
+  if (!colon && (tag[0] < 'A' || h->host.back() == ':' ||
+                 tag.find_first_not_of(kNameBytes) != std::string_view::npos))
     return false;  // a date or other text ("TIME STREAM 2024-05-01 …" of `aws logs tail`)
   if (tag.back() == ']') {
     size_t open = tag.find('[');

@@ -389,4 +389,6 @@ TEST_CASE("issue_19: a tag without its ':' (RFC 5424 written with a traditional 
   CHECK_FALSE(SyslogFormat::looks_like(
       "2024-05-01T10:00:00.123000+00:00 mydb.0 2024-05-01 10:00:00 UTC:10.0.0.5(1):a@b:[1]:LOG:  x"));
   CHECK_FALSE(SyslogFormat::looks_like("2024-05-01T10:00:00+00:00 db2 some words here"));
+  // `heroku logs`: "app[web.1]:" is a tag, not a host before a tag.
+  CHECK_FALSE(SyslogFormat::looks_like("2024-05-01T10:00:00+00:00 app[web.1]: Started GET:  /"));
 }
