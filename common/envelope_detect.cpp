@@ -143,11 +143,12 @@ EnvelopeDetector::Kind EnvelopeDetector::look(std::string_view line) {
     what_ = "an Aiven console line ([node]time[unit][N-M] …)";
     return Kind::kUnclaimed;
   }
-  // "[N-M] " then not a report at once (a prefix of "[%p-%l] " is one).
+  // "[N-1] " then a prefix that starts with a time or a bracket (Neon's,
+  // Snowflake's rows), not a report at once: a log_line_prefix of
+  // "[%p-%l] …" must stay a plain log.
   int64_t n, m;
-  static const PrefixMatcher kBare = std::move(*PrefixMatcher::compile(""));
-  LogRecord r;
-  if (parse_sequence(&rest, &n, &m) && !kBare.match(rest, &r)) {
+  if (parse_sequence(&rest, &n, &m) && m == 1 && !rest.empty() &&
+      (rest[0] == '[' || (rest[0] >= '0' && rest[0] <= '9'))) {
     what_ = "a syslog message without its header ([N-M] …, e.g. an event table's row)";
     return Kind::kUnclaimed;
   }

@@ -24,6 +24,8 @@ TEST_CASE("EnvelopeDetector: plain logs are not envelopes", "[envelope_detect]")
   CHECK(d.look("2024-05-01 10:00:00.105 UTC [812] LOG:  x") == Kind::kNone);
   CHECK(d.look("[812] LOG:  connection received: host=[local]") == Kind::kNone);      // prefix "[%p] "
   CHECK(d.look("[812-1] LOG:  connection received: host=[local]") == Kind::kNone);    // "[%p-%l] "
+  CHECK(d.look("[812-1] app@shop LOG:  connection authorized: user=app") == Kind::kNone);  // "[%p-%l] %q%u@%d "
+  CHECK(d.look("[812-3] [app] LOG:  x") == Kind::kNone);
   CHECK(d.look("May  1 10:00:00 db1 postgres[812]: [3-1] LOG:  x") == Kind::kNone);
   CHECK(d.look("<134>May  1 10:00:00 db1 postgres[812]: [3-1] LOG:  x") == Kind::kNone);  // RFC 3164
 }
@@ -38,6 +40,7 @@ TEST_CASE("EnvelopeDetector: wrappers no reader takes", "[envelope_detect]") {
   CHECK(d.look("[pg-user-test-1]2023-01-11T23:58:46.010530[postgresql-14][14-1] pid=625,user=postgres LOG: x") == Kind::kUnclaimed);
   CHECK(d.look("[14-1] [1592908][client backend][27/2][0] [user=a,db=b,app=c] [34.214.158.144] ERROR: x") == Kind::kUnclaimed);
   CHECK(d.look("<134>1 not-a-time h a 1 - - x") == Kind::kUnclaimed);
+  CHECK(d.look("[7-1] 2026-07-20 18:43:00.018 GMT ttid=abc/def sqlstate=[00000] user=[u] backend=[client backend] app=[a] [2468] LOG:  x") == Kind::kUnclaimed);
 }
 
 TEST_CASE("EnvelopeDetector: a pretty-printed document is held, then handed back", "[envelope_detect]") {
