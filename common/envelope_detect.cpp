@@ -52,6 +52,14 @@ bool starts_json(std::string_view line) {
   return line[i] == '{' || line[i] == '[' || line[i] == '"' || line[i] == ']';
 }
 
+// "<PRI>1 ": an RFC 5424 frame's start, whatever follows.
+bool rfc5424_start(std::string_view s) {
+  if (s.size() < 5 || s[0] != '<') return false;
+  size_t i = 1;
+  while (i < s.size() && i <= 3 && is_digit(s[i])) ++i;
+  return i > 1 && s.substr(i, 3) == ">1 ";
+}
+
 }  // namespace
 
 std::string_view input_values_text() {
@@ -135,7 +143,8 @@ EnvelopeDetector::Kind EnvelopeDetector::look(std::string_view line) {
   if (HerokuFormat::looks_like(line)) return Kind::kHeroku;
   if (looks_like_rfc5424(line)) return Kind::kRfc5424;
   std::string_view rest = line;
-  if (strip_octet_count(&rest) >= 0 || (rest.size() > 4 && rest[0] == '<' && rest.find(">1 ") < 5)) {
+  strip_octet_count(&rest);
+  if (rfc5424_start(rest)) {
     what_ = "an RFC 5424 frame that does not parse";
     return Kind::kUnclaimed;
   }

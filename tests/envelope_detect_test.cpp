@@ -26,6 +26,7 @@ TEST_CASE("EnvelopeDetector: plain logs are not envelopes", "[envelope_detect]")
   CHECK(d.look("[812-1] LOG:  connection received: host=[local]") == Kind::kNone);    // "[%p-%l] "
   CHECK(d.look("[812-1] app@shop LOG:  connection authorized: user=app") == Kind::kNone);  // "[%p-%l] %q%u@%d "
   CHECK(d.look("[812-3] [app] LOG:  x") == Kind::kNone);
+  CHECK(d.look("812 <app> LOG:  x") == Kind::kNone);  // prefix "%p <%a> "
   CHECK(d.look("May  1 10:00:00 db1 postgres[812]: [3-1] LOG:  x") == Kind::kNone);
   CHECK(d.look("<134>May  1 10:00:00 db1 postgres[812]: [3-1] LOG:  x") == Kind::kNone);  // RFC 3164
 }
