@@ -30,8 +30,11 @@ Result<InputFormat> parse_input_format(std::string_view name) {
   if (name == "cnpg") return InputFormat::kCnpg;
   if (name == "gcp") return InputFormat::kGcp;
   if (name == "journald") return InputFormat::kJournald;
-  return make_error(fmt::format(
-      "bad --input \"{}\": expected auto, stderr, csv, json, syslog, cnpg, gcp or journald", name));
+  if (name == "rfc5424") return InputFormat::kRfc5424;
+  if (name == "azure") return InputFormat::kAzure;
+  if (name == "cloudwatch") return InputFormat::kCloudwatch;
+  if (name == "heroku") return InputFormat::kHeroku;
+  return make_error(fmt::format("bad --input \"{}\": expected {}", name, input_values_text()));
 }
 
 std::string_view input_format_name(InputFormat f) {
@@ -44,6 +47,11 @@ std::string_view input_format_name(InputFormat f) {
     case InputFormat::kCnpg: return "cnpg";
     case InputFormat::kGcp: return "gcp";
     case InputFormat::kJournald: return "journald";
+    case InputFormat::kRfc5424: return "rfc5424";
+    case InputFormat::kAzure: return "azure";
+    case InputFormat::kCloudwatch: return "cloudwatch";
+    case InputFormat::kHeroku: return "heroku";
+    case InputFormat::kUnclaimed: return "unclaimed";
   }
   return "?";
 }
@@ -83,6 +91,14 @@ void LogParser::begin_input() {
   foreign_csv_.reset();
   foreign_json_.reset();
   foreign_stderr_.reset();
+  if (azure_) pgbouncer_done_ += azure_->pgbouncer_skipped();
+  if (heroku_) metrics_done_ += heroku_->metrics_skipped();
+  rfc5424_.reset();
+  azure_.reset();
+  cloudwatch_.reset();
+  heroku_.reset();
+  envelopes_.reset();
+  if (current_ == InputFormat::kAuto) envelopes_.emplace();
   full_scan_ = false;
   start_format();
 }
@@ -108,7 +124,14 @@ void LogParser::start_format() {
       }
       break;
     case InputFormat::kJournald: journald_.emplace(make_stderr(), options_.year); break;
-    case InputFormat::kAuto: break;
+    case InputFormat::kRfc5424: rfc5424_.emplace(make_stderr(), options_.year); break;
+    case InputFormat::kAzure: azure_.emplace(make_stderr()); break;
+    case InputFormat::kCloudwatch: cloudwatch_.emplace(make_stderr()); break;
+    case InputFormat::kHeroku:
+      heroku_.emplace(options_.has_prefix ? make_stderr() : StderrFormat(HerokuFormat::prefixes()),
+                      options_.year);
+      break;
+    case InputFormat::kAuto: case InputFormat::kUnclaimed: break;
   }
 }
 
@@ -148,10 +171,14 @@ bool LogParser::detect(std::string_view text) {
     current_ = InputFormat::kGcp;
   } else if (JournaldFormat::looks_like(text)) {
     current_ = InputFormat::kJournald;
+  } else if (EnvelopeDetector::Kind k = envelopes_->look(text); k != EnvelopeDetector::Kind::kNone) {
+    return detected_envelope(k);
   } else if (CsvlogFormat::looks_like(text)) {
     current_ = InputFormat::kCsv;
   } else if (SyslogFormat::looks_like(text)) {
     current_ = InputFormat::kSyslog;
+  } else if (envelopes_->cloudwatch_text(text)) {
+    current_ = InputFormat::kCloudwatch;
   } else {
     StderrFormat s = make_stderr();
     LogRecord r;
@@ -189,6 +216,40 @@ bool LogParser::foreign(std::string_view text, bool* go_on) {
   r.line_num = -1;
   *go_on = to_tracker(r);
   return true;
+}
+
+// An envelope found: held lines of a JSON document are read now (false:
+// the current line was among them), an unclaimed one is said once.
+bool LogParser::detected_envelope(EnvelopeDetector::Kind k) {
+  using Kind = EnvelopeDetector::Kind;
+  switch (k) {
+    case Kind::kPending: return false;
+    case Kind::kAzure: current_ = InputFormat::kAzure; break;
+    case Kind::kCloudwatch: current_ = InputFormat::kCloudwatch; break;
+    case Kind::kHeroku: current_ = InputFormat::kHeroku; break;
+    case Kind::kRfc5424: current_ = InputFormat::kRfc5424; break;
+    case Kind::kNone: case Kind::kUnclaimed:
+      current_ = InputFormat::kUnclaimed;
+      ++unclaimed_inputs_;
+      reporter_->on_malformed(line_no_, fmt::format(
+          "unknown envelope: {}; no reader takes it, so nothing in this input was read "
+          "(--input: {})", envelopes_->what(), input_values_text()));
+      envelopes_->take_held();
+      return false;
+  }
+  start_format();
+  std::vector<std::string> held = envelopes_->take_held();
+  if (held.empty()) return true;
+  for (const std::string& h : held) line(h);
+  return false;
+}
+
+uint64_t LogParser::pgbouncer_skipped() const {
+  return pgbouncer_done_ + (azure_ ? azure_->pgbouncer_skipped() : 0);
+}
+
+uint64_t LogParser::metrics_skipped() const {
+  return metrics_done_ + (heroku_ ? heroku_->metrics_skipped() : 0);
 }
 
 bool LogParser::line(std::string_view text) {
@@ -230,7 +291,15 @@ bool LogParser::line(std::string_view text) {
       return gcp_->feed(text, this);
     case InputFormat::kJournald:
       return journald_->feed(text, this);
-    case InputFormat::kAuto:
+    case InputFormat::kRfc5424:
+      return rfc5424_->feed(text, this);
+    case InputFormat::kAzure:
+      return azure_->feed(text, this);
+    case InputFormat::kCloudwatch:
+      return cloudwatch_->feed(text, this);
+    case InputFormat::kHeroku:
+      return heroku_->feed(text, this);
+    case InputFormat::kAuto: case InputFormat::kUnclaimed:
       break;
   }
   return true;
@@ -311,6 +380,8 @@ bool LogParser::feed(std::string_view block) {
 bool LogParser::flush_pieces() {
   if (syslog_ && !syslog_->flush(this)) return false;
   if (journald_ && !journald_->flush(this)) return false;
+  if (rfc5424_ && !rfc5424_->flush(this)) return false;
+  if (heroku_ && !heroku_->flush(this)) return false;
   return true;
 }
 

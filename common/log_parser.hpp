@@ -30,13 +30,18 @@
 #include <string>
 #include <string_view>
 
+#include "azure_format.hpp"
+#include "cloudwatch_format.hpp"
 #include "cnpg_format.hpp"
+#include "envelope_detect.hpp"
 #include "csvlog_format.hpp"
 #include "gcp_format.hpp"
+#include "heroku_format.hpp"
 #include "journald_format.hpp"
 #include "jsonlog_format.hpp"
 #include "reorder.hpp"
 #include "result.hpp"
+#include "rfc5424_format.hpp"
 #include "sink.hpp"
 #include "stderr_format.hpp"
 #include "syslog_format.hpp"
@@ -44,10 +49,16 @@
 
 namespace pgconn {
 
-enum class InputFormat { kAuto, kStderr, kCsv, kJson, kSyslog, kCnpg, kGcp, kJournald };
+// kUnclaimed is no --input value: auto-detection met an envelope no reader
+// takes (EnvelopeDetector), and the input is not read.
+enum class InputFormat {
+  kAuto, kStderr, kCsv, kJson, kSyslog, kCnpg, kGcp, kJournald,
+  kRfc5424, kAzure, kCloudwatch, kHeroku, kUnclaimed,
+};
 
-// "auto", "stderr", "csv" ("csvlog"), "json" ("jsonlog"), "syslog", and the
-// envelopes "cnpg", "gcp", "journald".
+// "auto", "stderr", "csv" ("csvlog"), "json" ("jsonlog"), "syslog",
+// "rfc5424", and the envelopes "cnpg", "gcp", "journald", "azure",
+// "cloudwatch", "heroku".
 Result<InputFormat> parse_input_format(std::string_view name);
 std::string_view input_format_name(InputFormat f);
 
@@ -77,7 +88,8 @@ class LogParser : private RecordSink {
   // waiting for an earlier one).
   bool holding() const {
     return tracker_->holding() || reorder_.holding() || (syslog_ && syslog_->holding()) ||
-           (journald_ && journald_->holding());
+           (journald_ && journald_->holding()) || (rfc5424_ && rfc5424_->holding()) ||
+           (heroku_ && heroku_->holding());
   }
 
   // A live stream has been idle: hand on everything held back.
@@ -107,6 +119,16 @@ class LogParser : private RecordSink {
   // The format of the current input once known ("stderr (%m [%p] )").
   std::string describe() const;
 
+  // Inputs not read because they were an envelope no reader takes (each
+  // was reported once to the Reporter, naming what was seen).
+  uint64_t unclaimed_inputs() const { return unclaimed_inputs_; }
+
+  // Records of other programs that an envelope carried and that were
+  // skipped: Azure's PostgreSQLFlexPGBouncer records, Heroku's
+  // heroku-postgres metrics samples (all inputs).
+  uint64_t pgbouncer_skipped() const;
+  uint64_t metrics_skipped() const;
+
  private:
   explicit LogParser(const ParserOptions& options, Tracker* tracker, Reporter* reporter);
   StderrFormat make_stderr() const;
@@ -114,6 +136,7 @@ class LogParser : private RecordSink {
   bool line(std::string_view text);
   bool app_moved(std::string_view text);
   bool detect(std::string_view text);
+  bool detected_envelope(EnvelopeDetector::Kind k);
   bool on_record(const LogRecord& r) override;
   bool on_secondary(const LogRecord& r) override;
   bool to_tracker(const LogRecord& r);
@@ -151,6 +174,13 @@ class LogParser : private RecordSink {
   std::optional<CnpgFormat> cnpg_;
   std::optional<GcpFormat> gcp_;
   std::optional<JournaldFormat> journald_;
+  std::optional<Rfc5424Format> rfc5424_;
+  std::optional<AzureFormat> azure_;
+  std::optional<CloudwatchFormat> cloudwatch_;
+  std::optional<HerokuFormat> heroku_;
+  std::optional<EnvelopeDetector> envelopes_;  // while detecting
+  uint64_t unclaimed_inputs_ = 0;
+  uint64_t pgbouncer_done_ = 0, metrics_done_ = 0;  // of inputs before this one
   TrackerSink tracker_sink_{this};
   // Records of another format met inside an input: to the tracker in file
   // order (their line numbers are of another sequence than the input's).

@@ -27,6 +27,9 @@ class StderrFormat {
   StderrFormat();
   // A fixed prefix: lines it does not read are not reports.
   explicit StderrFormat(PrefixMatcher fixed);
+  // Auto-detection that tries a platform's own prefixes (Heroku's) before
+  // the known ones. REQUIRES: each compiles.
+  explicit StderrFormat(const std::vector<std::string_view>& first);
 
   StderrFormat(StderrFormat&&) noexcept;
   ~StderrFormat();
