@@ -20,7 +20,7 @@ DESTDIR  ?=
 BUILD    ?= build
 BIN      ?= bin
 
-TOOLS      := pgconn-parse pgconn-agg pgconn-watch
+TOOLS      := pgconn-parse pgconn-agg pgconn-watch pgconn-tail
 COMMON_SRC := $(wildcard common/*.cpp)
 COMMON_OBJ := $(COMMON_SRC:%.cpp=$(BUILD)/%.o)
 TEST_SRC   := $(wildcard tests/*_test.cpp)
