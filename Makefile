@@ -14,7 +14,7 @@ CXX      ?= g++
 OPT      ?= -O2
 CXXFLAGS ?= $(OPT) -g
 CXXFLAGS += -std=c++20 -Wall -Wextra -Wshadow -Wno-unused-parameter -Icommon -MMD -MP
-LDLIBS   := -lpcre2-8 -lfmt
+LDLIBS   := -lpcre2-8 -lfmt -lz -lbz2 -llzma -lzstd -pthread
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 BUILD    ?= build
