@@ -12,6 +12,8 @@
 
 #include <fmt/format.h>
 
+#include "tail_file.hpp"
+#include "text_input.hpp"
 #include "timestamp.hpp"
 
 namespace pgconn {
@@ -124,27 +126,31 @@ std::vector<std::string> list_backlog(const Location& loc, LogFormat format,
   return out;
 }
 
-// The one reader of backlog files. Plain text only until the shared
-// decompression (TextInput) is in.
+// The one reader of backlog files: TextInput decompresses (text_input.hpp).
 Result<bool> read_log_file(const std::string& path, LineSink* sink) {
-  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return make_error(fmt::format("{}: {}", path, std::strerror(errno)));
-  std::unique_ptr<char[]> buf(new char[64 * 1024]);
-  std::string partial;
+  auto in = TextInput::open(path);
+  if (!in.ok()) return make_error(fmt::format("{}: {}", path, in.error()));
+  constexpr size_t kChunk = 64 * 1024;
+  std::unique_ptr<char[]> buf(new char[kChunk]);
+  std::string partial;  // an unfinished line, at most kMaxLine bytes
   bool go_on = true;
   std::string error;
   while (go_on) {
-    ssize_t n = read(fd, buf.get(), 64 * 1024);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      error = std::strerror(errno);
+    auto n = (*in)->read(buf.get(), kChunk);
+    if (!n.ok()) {
+      error = n.error();
       break;
     }
-    if (n == 0) break;
-    std::string_view c(buf.get(), static_cast<size_t>(n));
+    if (*n == 0) break;
+    std::string_view c(buf.get(), *n);
     const void* last = memrchr(c.data(), '\n', c.size());
     if (last == nullptr) {
       partial.append(c);
+      if (partial.size() >= TailFile::kMaxLine) {  // cut an over-long line
+        partial.push_back('\n');
+        go_on = sink->on_lines(partial);
+        partial.clear();
+      }
       continue;
     }
     size_t end = static_cast<const char*>(last) - c.data() + 1;
@@ -157,7 +163,6 @@ Result<bool> read_log_file(const std::string& path, LineSink* sink) {
     }
     partial.assign(c.substr(end));
   }
-  close(fd);
   if (go_on && !partial.empty()) {
     partial.push_back('\n');
     go_on = sink->on_lines(partial);

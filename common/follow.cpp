@@ -210,6 +210,8 @@ void follow(Follower* follower, int poll_ms, FollowSink* sink,
     watch = FileWatch::create();
     if (!watch) poll_ms = FollowOptions::kFallbackPollMs;
   }
+  struct stat out_st;
+  bool out_pipe = fstat(1, &out_st) == 0 && S_ISFIFO(out_st.st_mode);
   int64_t last_full = steady_ms();
   bool relist = false;
   while (!*stop) {
@@ -226,11 +228,14 @@ void follow(Follower* follower, int poll_ms, FollowSink* sink,
                         : poll_ms;
     int due = follower->due_in_ms(now);
     if (due >= 0 && due < timeout) timeout = due;
-    pollfd p{watch ? watch->fd() : -1, POLLIN, 0};
+    // Also stdout when it is a pipe: POLLERR once its reader is gone
+    // (`| head`), so we end then rather than at the next line.
+    pollfd p[2] = {{watch ? watch->fd() : -1, POLLIN, 0}, {out_pipe ? 1 : -1, 0, 0}};
     timespec ts{timeout / 1000, (timeout % 1000) * 1000000L};
-    int n = ppoll(&p, watch ? 1 : 0, &ts, &mask);
+    int n = ppoll(p, 2, &ts, &mask);
     if (n < 0) continue;  // a signal: the loop looks at `stop`
-    if (n > 0) {
+    if (p[1].revents & (POLLERR | POLLHUP)) return;
+    if (p[0].revents & POLLIN) {
       relist = watch->drain().structure;
     } else {
       relist = !watch || steady_ms() - last_full >= FollowOptions::kRecheckMs;
