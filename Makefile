@@ -36,7 +36,11 @@ DEB_PKGS := libpcre2-dev:/usr/include/pcre2.h \
             time:/usr/bin/time \
             mandoc:/usr/bin/mandoc \
             postgresql:/usr/bin/pg_config \
-            rsyslog:/usr/sbin/rsyslogd
+            rsyslog:/usr/sbin/rsyslogd \
+            logrotate:/usr/sbin/logrotate \
+            bzip2:/bin/bzip2 \
+            xz-utils:/usr/bin/xz \
+            zstd:/usr/bin/zstd
 
 .PHONY: all deps demo test unit-test e2e-test sanitized bench soak fuzz install uninstall clean
 
