@@ -140,7 +140,9 @@ Location LogLocator::locate_data_dir(Location loc) {
     cl_problem_.clear();
     int fd = open(cl.c_str(), O_RDONLY | O_CLOEXEC);
     std::string text;
+    cl_errno_ = 0;
     if (fd < 0) {
+      cl_errno_ = errno;
       cl_problem_ = fmt::format("{}: {}", cl, std::strerror(errno));
     } else {
       char buf[4096];
@@ -178,6 +180,7 @@ Location LogLocator::locate_data_dir(Location loc) {
   }
   loc.live = cl_live_;
   loc.problem = cl_problem_;
+  loc.error = cl_errno_;
   if (!loc.live.empty()) {
     loc.log_dir = dir_of(loc.live);
     struct stat ds;
@@ -224,8 +227,10 @@ Location LogLocator::locate_log_dir(Location loc, bool relist) {
     if (!best.empty() && format_ == LogFormat::kAny) format_ = format_of_name(best);
   } else if (!best_new.empty()) {
     struct stat cur;
-    if (!live_there || stat(dir_live_.c_str(), &cur) != 0 || !newer(cur.st_mtim, best_new_t))
+    if (!live_there || stat(dir_live_.c_str(), &cur) != 0 || !newer(cur.st_mtim, best_new_t)) {
       dir_live_ = join(path_, best_new);
+      if (format_ == LogFormat::kAny) format_ = format_of_name(best_new);  // from now on
+    }
   }
   seen_ = std::move(now);
   listed_ = true;

@@ -61,7 +61,7 @@ struct Location {
   // "Permission denied"), empty when none. The same text comes back on
   // every locate() while it lasts; the caller says it once.
   std::string problem;
-  int error = 0;  // errno when the path itself could not be read
+  int error = 0;  // errno when the path (or current_logfiles) could not be read
 };
 
 class LogLocator {
@@ -90,6 +90,7 @@ class LogLocator {
   ino_t cl_ino_ = 0;
   off_t cl_size_ = -1;
   std::string cl_live_, cl_problem_;
+  int cl_errno_ = 0;  // current_logfiles could not be opened
   // Log directory: the files there at the last listing and the choice.
   std::set<std::pair<dev_t, ino_t>> seen_;
   std::string dir_live_;
