@@ -190,7 +190,13 @@ bool Follower::tick(bool relist, int64_t now_ms) {
 
 int Follower::due_in_ms(int64_t now_ms) const {
   int due = -1;
-  if (!behind_.empty()) due = opt_.settle_ms;
+  // A file left behind settles, then lingers; after that only new data
+  // (an event) or the periodic look changes anything.
+  for (const Behind& b : behind_) {
+    int64_t left = b.last_growth_ms + opt_.settle_ms - now_ms;
+    if (left <= 0) left = b.last_growth_ms + opt_.linger_ms - now_ms;
+    if (left > 0 && (due < 0 || left < due)) due = static_cast<int>(left);
+  }
   if (gone_since_ms_ >= 0 && !gone_said_) {
     int left = static_cast<int>(std::max<int64_t>(0, gone_since_ms_ + 1000 - now_ms));
     if (due < 0 || left < due) due = left;

@@ -2,6 +2,7 @@
 // of lines, through every rotation. Flag parsing, wiring and the exit
 // status; the work is in common/ (follow, log_locator, backlog, tail_file).
 #include <chrono>
+#include <csignal>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -34,10 +35,18 @@ int64_t now_ms() {
       .count();
 }
 
+// SIGINT and SIGTERM are blocked except while the follower waits; a long
+// read (a backlog of weeks) looks for them between blocks.
+bool stop_pending() {
+  sigset_t pending;
+  return sigpending(&pending) == 0 &&
+         (sigismember(&pending, SIGINT) == 1 || sigismember(&pending, SIGTERM) == 1);
+}
+
 // Lines to stdout (flushed before every wait), warnings to stderr.
 class TailOutput : public FollowSink {
  public:
-  bool on_lines(std::string_view block) override { return output_write(block); }
+  bool on_lines(std::string_view block) override { return !stop_pending() && output_write(block); }
   bool flush() override { return output_flush(); }
   void on_warning(std::string_view text) override { diag("warning: {}", text); }
 };
