@@ -62,6 +62,10 @@ Result<bool> Follower::start(int64_t now_ms) {
     live_ = TailFile::open(loc_.live, &err);
     if (!live_ && err != ENOENT)
       return make_error(fmt::format("{}: {}", loc_.live, std::strerror(err)));
+    struct stat st;
+    if (live_ && (fstat(live_->fd(), &st) != 0 || !S_ISREG(st.st_mode)))
+      return make_error(fmt::format("{}: not a regular file (a stream goes to pgconn-parse as it is)",
+                                    loc_.live));
     if (live_ && opt_.start != FollowOptions::Start::kBeginning)
       live_->start_lines_back(opt_.start == FollowOptions::Start::kLines ? opt_.lines : 0);
     live_growth_ms_ = now_ms;

@@ -86,6 +86,26 @@ if [ "${as_user[0]:-}" != skip ]; then
   done
 fi
 
+err=$(timeout 5 "$TAIL" /dev/null 2>&1 >/dev/null); rc=$?
+check "not a regular file: exit 1, one line" "[ $rc = 1 ] && [ '$err' = 'pgconn-tail: /dev/null: not a regular file (a stream goes to pgconn-parse as it is)' ]" "exit $rc: $err"
+
+# --- later: a file that cannot be read is a warning, and it goes on (root
+# makes a file that the unprivileged follower cannot read)
+if [ "$(id -u)" = 0 ] && [ "${as_user[0]:-}" != skip ]; then
+  PD=$T/perm; mkdir "$PD"; echo "2024-05-01 10:00:00 UTC first" >"$PD/a.log"; chmod 755 "$PD"; chmod 644 "$PD/a.log"
+  "${as_user[@]}" "$TAIL" "$PD" >"$T/perm.out" 2>"$T/perm.err" &
+  perm=$!; PIDS+=("$perm")
+  ready "$PD/a.log" "$T/perm.out"
+  (umask 077; echo "2024-05-01 11:00:00 UTC second" >"$PD/b.log")
+  wait_lines "$T/perm.err" 1
+  check "a new file that cannot be read: one warning, still running" \
+    "grep -q 'b.log: Permission denied; still following' '$T/perm.err' && kill -0 $perm" "$(cat "$T/perm.err")"
+  chmod 644 "$PD/b.log"; echo "2024-05-01 11:00:01 UTC third" >>"$PD/b.log"
+  wait_lines "$T/perm.out" 2
+  check "readable again: read from its start" "[ \"\$(got '$T/perm.out')\" = '2024-05-01 11:00:00 UTC second 2024-05-01 11:00:01 UTC third ' ]" "$(got "$T/perm.out")"
+  kill "$perm" 2>/dev/null; wait "$perm" 2>/dev/null
+fi
+
 # --- default: the end; a partial line waits for its newline; -n
 printf 'old 1\nold 2\nold 3\n' >"$T/a.log"
 start a "$T/a.log"; a=$TPID
