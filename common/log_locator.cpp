@@ -204,7 +204,7 @@ Location LogLocator::locate_log_dir(Location loc, bool relist) {
     loc.problem = fmt::format("{}: {}", path_, std::strerror(errno));
     return loc;
   }
-  std::set<std::pair<dev_t, ino_t>> now;
+  std::map<std::pair<dev_t, ino_t>, off_t> now;
   std::string best, best_new;
   struct timespec best_t = {}, best_new_t = {};
   while (struct dirent* e = readdir(d)) {
@@ -213,8 +213,9 @@ Location LogLocator::locate_log_dir(Location loc, bool relist) {
     if (format_ != LogFormat::kAny && format_of_name(name) != format_) continue;
     if (fstatat(dirfd(d), e->d_name, &st, 0) != 0 || !S_ISREG(st.st_mode)) continue;
     auto id = std::make_pair(st.st_dev, st.st_ino);
-    now.insert(id);
-    bool is_new = listed_ && seen_.count(id) == 0;
+    now[id] = st.st_size;
+    auto was = seen_.find(id);
+    bool is_new = listed_ && (was == seen_.end() || st.st_size < was->second);
     auto better = [&](const std::string& cur, const struct timespec& t) {
       return cur.empty() || newer(st.st_mtim, t) || (!newer(t, st.st_mtim) && name > cur);
     };

@@ -8,7 +8,8 @@
 //                   --format's entry, else the first line
 //   a log directory the newest regular file of the format (by modification
 //                   time) when first looked at; later a file that was not
-//                   there before and is newer than the live one takes over
+//                   there before (or has shrunk since: a name reused with
+//                   log_truncate_on_rotation) and is newer than the live one takes over
 //                   (a rotation), while files that were there are ignored (two
 //                   files written at once, e.g. two clusters' logs in one
 //                   directory, do not make the choice flip)
@@ -21,7 +22,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
-#include <set>
+#include <map>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -91,8 +92,10 @@ class LogLocator {
   off_t cl_size_ = -1;
   std::string cl_live_, cl_problem_;
   int cl_errno_ = 0;  // current_logfiles could not be opened
-  // Log directory: the files there at the last listing and the choice.
-  std::set<std::pair<dev_t, ino_t>> seen_;
+  // Log directory: the files there at the last listing (with their sizes:
+  // one that shrank was rewritten, log_truncate_on_rotation reusing a
+  // weekday's name, and counts as new) and the choice.
+  std::map<std::pair<dev_t, ino_t>, off_t> seen_;
   std::string dir_live_;
   bool listed_ = false;
 };

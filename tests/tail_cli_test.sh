@@ -173,6 +173,19 @@ check "a directory made after start, time-based names: all lines, in order" "[ \
 check "the missing directory was a warning" "grep -q 'No such file or directory; waiting for it' '$T/dir.err'" "$(cat "$T/dir.err")"
 stop "$dir"
 
+# --- a log directory of weekday names (PGDG, Red Hat): Tuesday's file of
+# last week reused, truncated (log_truncate_on_rotation)
+W=$T/weekdays; mkdir "$W"
+printf 'last tuesday %s\n' $(seq 1 50) >"$W/postgresql-Tue.log"; touch -d '2024-04-30' "$W/postgresql-Tue.log"
+echo "monday 1" >"$W/postgresql-Mon.log"
+start wd "$W"; wd=$TPID
+ready "$W/postgresql-Mon.log" "$T/wd.out"
+echo "monday 2" >>"$W/postgresql-Mon.log"
+echo "tuesday 1" >"$W/postgresql-Tue.log"; echo "tuesday 2" >>"$W/postgresql-Tue.log"
+wait_lines "$T/wd.out" 3
+check "weekday names: the reused, truncated file is followed from its start" "[ \"\$(got '$T/wd.out')\" = 'monday 2 tuesday 1 tuesday 2 ' ]" "$(got "$T/wd.out")"
+stop "$wd"
+
 # --- a data directory: current_logfiles names the file; --format chooses
 DD=$T/data; mkdir -p "$DD/log"; echo 15 >"$DD/PG_VERSION"
 echo "s1" >"$DD/log/a.log"; echo "c1" >"$DD/log/a.csv"; echo "j1" >"$DD/log/a.json"
