@@ -144,18 +144,21 @@ bool Follower::tick(bool relist, int64_t now_ms) {
   problem_now_ = false;
   loc_ = locator_.locate(relist);
   if (!loc_.problem.empty()) warn_once(loc_.problem);
-  if (!loc_.live.empty()) {
+  // The name to look at: the live one, or (none now: a file path gone
+  // with its directory, current_logfiles missing) the one open.
+  std::string name = loc_.live.empty() && live_ ? live_->name() : loc_.live;
+  if (!name.empty()) {
     struct stat st;
-    if (stat(loc_.live.c_str(), &st) == 0) {
+    if (stat(name.c_str(), &st) == 0) {
       gone_since_ms_ = -1;
       gone_said_ = false;
-      if (!live_ || live_->name() != loc_.live || !live_->same_file(st)) open_live(loc_.live, now_ms);
-    } else if (live_ && live_->name() == loc_.live) {
+      if (!live_ || live_->name() != name || !live_->same_file(st)) open_live(name, now_ms);
+    } else if (live_ && live_->name() == name) {
       int err = errno;
       if (gone_since_ms_ < 0) gone_since_ms_ = now_ms;
       if (!gone_said_ && now_ms - gone_since_ms_ >= 1000) {
-        sink_->on_warning(fmt::format("{}: {}; read to its end, waiting for a new one",
-                                      loc_.live, std::strerror(err)));
+        sink_->on_warning(fmt::format("{}: {}; read to its end, waiting for a new one", name,
+                                      std::strerror(err)));
         gone_said_ = true;
       }
     }

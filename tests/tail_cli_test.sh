@@ -138,6 +138,11 @@ check "rename + reopen: nothing lost, in order" "[ \"\$(got '$T/deb.out')\" = \"
 # A deleted file, then a new one of the same name.
 rm "$L"; sleep 0.2; echo "recreated 1" >>"$L"; wait_lines "$T/deb.out" 13
 check "deleted, then created again: read from its start" "[ \"\$(tail -n 1 '$T/deb.out')\" = 'recreated 1' ]" "$(tail -n 3 "$T/deb.out" | tr '\n' ' ')"
+check "a name back within a second: no warning" "[ ! -s '$T/deb.err' ]" "$(cat "$T/deb.err")"
+rm "$L"; wait_lines "$T/deb.err" 1
+check "a name gone for a second: one warning" "[ \"\$(cat '$T/deb.err')\" = 'pgconn-tail: warning: $L: No such file or directory; read to its end, waiting for a new one' ]" "$(cat "$T/deb.err")"
+echo "recreated 2" >>"$L"; wait_lines "$T/deb.out" 14
+check "... and it goes on" "[ \"\$(tail -n 1 '$T/deb.out')\" = 'recreated 2' ]" "$(tail -n 3 "$T/deb.out" | tr '\n' ' ')"
 stop "$deb"
 
 # --- copytruncate: the copy holds what was written since the last read.
