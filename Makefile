@@ -38,6 +38,10 @@ DEB_PKGS := libpcre2-dev:/usr/include/pcre2.h \
             postgresql:/usr/bin/pg_config \
             rsyslog:/usr/sbin/rsyslogd \
             logrotate:/usr/sbin/logrotate \
+            zlib1g-dev:/usr/include/zlib.h \
+            libbz2-dev:/usr/include/bzlib.h \
+            liblzma-dev:/usr/include/lzma.h \
+            libzstd-dev:/usr/include/zstd.h \
             bzip2:/bin/bzip2 \
             xz-utils:/usr/bin/xz \
             zstd:/usr/bin/zstd

@@ -27,18 +27,6 @@ bool g_have_wait_mask = false;
 
 const sigset_t* wait_mask() { return g_have_wait_mask ? &g_wait_mask : nullptr; }
 
-// The format a regular file's first bytes say, read with pread(2) at the
-// current offset: nothing is consumed. A read error is left to the reader.
-Compression peek_compression(int fd) {
-  char head[kMagicBytes];
-  off_t at = lseek(fd, 0, SEEK_CUR);
-  ssize_t n = pread(fd, head, sizeof head, at < 0 ? 0 : at);
-  if (n <= 0) return Compression::kNone;
-  auto c = detect_compression(std::string_view(head, static_cast<size_t>(n)),
-                              static_cast<size_t>(n) < sizeof head);
-  return c ? *c : Compression::kNone;
-}
-
 // Reads one open descriptor to its end. False: stop everything.
 //
 // A compressed input is read through a BackgroundDecoder, and the

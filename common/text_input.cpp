@@ -139,6 +139,16 @@ std::string BackgroundDecoder::finish() {
 
 BackgroundDecoder::~BackgroundDecoder() { finish(); }
 
+Compression peek_compression(int fd) {
+  char head[kMagicBytes];
+  off_t at = lseek(fd, 0, SEEK_CUR);
+  ssize_t n = pread(fd, head, sizeof head, at < 0 ? 0 : at);
+  if (n <= 0) return Compression::kNone;
+  auto c = detect_compression(std::string_view(head, static_cast<size_t>(n)),
+                              static_cast<size_t>(n) < sizeof head);
+  return c ? *c : Compression::kNone;
+}
+
 Result<std::unique_ptr<TextInput>> TextInput::open(const std::string& path) {
   if (path == "-") return from_fd(STDIN_FILENO);
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -158,11 +168,7 @@ Result<std::unique_ptr<TextInput>> TextInput::from_fd(int fd) {
   char head[kMagicBytes];
   std::optional<Compression> c;
   if (is_regular(fd)) {
-    off_t at = lseek(fd, 0, SEEK_CUR);
-    ssize_t n = pread(fd, head, sizeof head, at < 0 ? 0 : at);
-    if (n < 0) return make_error(std::strerror(errno));
-    c = detect_compression(std::string_view(head, static_cast<size_t>(n)),
-                           static_cast<size_t>(n) < sizeof head);
+    c = peek_compression(fd);
   } else {
     std::string& got = t->pending_;
     while (!c) {

@@ -60,6 +60,13 @@ class BackgroundDecoder {
   std::string error_;  // written by the thread, read after join()
 };
 
+// The format the first bytes of a regular file say, read with pread(2) at
+// its current offset: nothing is consumed. kNone if they cannot be read
+// (the reader that follows meets the error).
+// REQUIRES: `fd` is a regular file open for reading (on a pipe pread fails:
+// kNone).
+Compression peek_compression(int fd);
+
 // Opens an input and reads its text, decompressed if its magic says so.
 //
 //   auto in = TextInput::open(path);          // or from_fd(fd, name)
