@@ -60,9 +60,10 @@ int main(int argc, char** argv) {
                         "Follow a PostgreSQL server's log through every rotation.");
   opts.add_options()
       ("from-start", "first the rotated files, oldest first, then the whole live file")
-      ("n", "start N lines back in the live file", cxxopts::value<std::string>())
-      ("format", "which log: stderr, csvlog or jsonlog", cxxopts::value<std::string>())
-      ("poll", "look every DURATION instead of using inotify", cxxopts::value<std::string>())
+      ("n", "start N lines back in the live file", cxxopts::value<std::string>(), "N")
+      ("format", "which log: stderr, csvlog or jsonlog", cxxopts::value<std::string>(), "FORMAT")
+      ("poll", "look every DURATION instead of using inotify", cxxopts::value<std::string>(),
+       "DURATION")
       ("h,help", "print this help")
       ("version", "print the version")
       ("path", "a log file, a log directory or a data directory",
