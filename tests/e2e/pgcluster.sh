@@ -415,6 +415,20 @@ pgc_wait_log() {
   pgc_err "timed out waiting for $n x '$str' in $file"
 }
 
+# pgc_rotate: SELECT pg_rotate_logfile() (the logging collector opens its
+# next file: a new time-based name, or the same name again after a rename).
+pgc_rotate() {
+  pgc_settle pgc_psql sock postgres postgres pgconn-ctl -c 'select pg_rotate_logfile()' >/dev/null
+}
+
+# pgc_client_count: client backends in pg_stat_activity, the asking one
+# not counted (its own connect and disconnect are in the log by the time
+# this returns).
+pgc_client_count() {
+  pgc_settle pgc_psql sock postgres postgres pgconn-ctl -c \
+    "select count(*) from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid()"
+}
+
 # pgc_cleanup: for `trap pgc_cleanup EXIT`: ends held sessions, stops the
 # server (immediate if fast fails), removes PGC_DIR unless PGC_KEEP=1.
 pgc_cleanup() {

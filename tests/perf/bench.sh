@@ -29,7 +29,8 @@
 # held ~20 ms by pgconn-parse until settled) and as many disconnections,
 # appends 50-100 ms apart. The same through `pgconn-parse | pgconn-watch` fed
 # by a pipe (no tail), and `tail -F FILE` alone (append -> line read) show
-# what each part adds. Then BENCH_LATENCY_BUSY_SAMPLES more through the full
+# what each part adds; `pgconn-tail FILE` alone and in place of tail -F
+# (`pgconn-tail FILE | pgconn-parse | pgconn-watch`) show what it costs. Then BENCH_LATENCY_BUSY_SAMPLES more through the full
 # pipeline while other backends keep the log busy, at about gen-log's rate: a
 # statement line every 3 ms, every 10th of them a health check's "connection
 # received" (the quiet-file rows never show how long a connect is held when
@@ -38,6 +39,7 @@
 # Settings (environment; relative paths are taken from the current directory):
 #   PGCONN_PARSE      the program to measure (default: bin/pgconn-parse)
 #   PGCONN_PARSE_ARGS extra arguments for it, split on spaces (default: none)
+#   PGCONN_TAIL       pgconn-tail, for its latency rows (default: bin/pgconn-tail)
 #   PGCONN_AGG        pgconn-agg, measured on the events of the big stream when
 #                     it exists (default: bin/pgconn-agg)
 #   GEN_LOG           the generator (default: build/gen-log)
@@ -91,6 +93,7 @@ RUNS=${BENCH_RUNS:-5}
 PGBADGER_MODE=${BENCH_PGBADGER:-1}
 DIR=$(setting "${BENCH_DIR:-}" build/bench)
 WATCH=$(setting "${PGCONN_WATCH:-}" bin/pgconn-watch)
+PGTAIL=$(setting "${PGCONN_TAIL:-}" bin/pgconn-tail)
 AGG_BIG_N=${BENCH_AGG_EVENTS:-10000000}
 AGG_RUNS=${BENCH_AGG_RUNS:-3}
 SUMMARY_RUNS=${BENCH_SUMMARY_RUNS:-11}
@@ -512,7 +515,10 @@ measure_latency() {
   build_latency
   tail_info
   LAT_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
-  local q_parse q_watch q_file q_tail
+  local q_parse q_watch q_file q_tail q_pgtail q_pgtail_file q_pgtail_watch
+  printf -v q_pgtail '%q' "$PGTAIL"
+  printf -v q_pgtail_file '%q' "$DIR/latency-pgtail.log"
+  printf -v q_pgtail_watch '%q' "$DIR/latency-pgtail-watch.log"
   printf -v q_parse '%q' "$PARSE"
   printf -v q_watch '%q' "$WATCH"
   printf -v q_file '%q' "$DIR/latency-watch.log"
@@ -527,6 +533,11 @@ measure_latency() {
   run_latency "$DIR/latency-pipe.txt" events - "$parse_cmd | $q_watch --color=never"
   note "watch latency: tail -F alone, $LAT_SAMPLES lines (~$((LAT_SAMPLES * 8 / 100)) s)"
   run_latency "$DIR/latency-tail.txt" lines "$DIR/latency-tail.log" "tail -F $q_tail"
+  note "watch latency: pgconn-tail alone, $LAT_SAMPLES lines (~$((LAT_SAMPLES * 8 / 100)) s)"
+  run_latency "$DIR/latency-pgtail.txt" lines "$DIR/latency-pgtail.log" "$q_pgtail $q_pgtail_file"
+  note "watch latency: $LAT_SAMPLES connects + disconnections through pgconn-tail | pgconn-parse | pgconn-watch (~$((LAT_SAMPLES * 19 / 100)) s)"
+  run_latency "$DIR/latency-pgtail-watch.txt" events "$DIR/latency-pgtail-watch.log" \
+    "$q_pgtail $q_pgtail_watch | $parse_cmd | $q_watch --color=never"
   if [ "$LAT_BUSY_SAMPLES" -gt 0 ]; then
     note "watch latency: $LAT_BUSY_SAMPLES connects + disconnections on a busy log (up to $((LAT_BUSY_SAMPLES * 32 / 10)) s)"
     run_latency "$DIR/latency-busy.txt" events "$DIR/latency-watch.log" \
@@ -646,6 +657,9 @@ report() {
     lat_row "pipe | parse | watch: connect" "$DIR/latency-pipe.txt" connect
     lat_row "pipe | parse | watch: disconnect" "$DIR/latency-pipe.txt" disconnect
     lat_row "tail -F alone: one line" "$DIR/latency-tail.txt" line
+    lat_row "pgconn-tail alone: one line" "$DIR/latency-pgtail.txt" line
+    lat_row "pgconn-tail | parse | watch: connect" "$DIR/latency-pgtail-watch.txt" connect
+    lat_row "pgconn-tail | parse | watch: disconnect" "$DIR/latency-pgtail-watch.txt" disconnect
     if [ "$LAT_BUSY_SAMPLES" -gt 0 ]; then
       printf '  %-44s %s\n' "busy log ($LAT_BUSY_SAMPLES samples each; lost: > 3 s):" ""
       lat_row "tail -F | parse | watch: connect" "$DIR/latency-busy.txt" connect
@@ -700,7 +714,9 @@ report() {
       budget_row "watch latency, $kind: median" "$(lat "$DIR/latency-watch.txt" "$kind" median)" " ms" "<=" 50
       budget_row "watch latency, $kind: p99" "$(lat "$DIR/latency-watch.txt" "$kind" p99)" " ms" "<=" 100
       budget_row "watch latency, $kind: lost (> 1 s)" "$(lat "$DIR/latency-watch.txt" "$kind" lost)" "" "<=" 0
+      budget_row "pgconn-tail | parse | watch, $kind: median" "$(lat "$DIR/latency-pgtail-watch.txt" "$kind" median)" " ms" "<=" 50
     done
+    budget_row "pgconn-tail alone: median" "$(lat "$DIR/latency-pgtail.txt" line median)" " ms" "<=" 50
     if [ "$LAT_BUSY_SAMPLES" -gt 0 ]; then
       for kind in connect disconnect; do
         budget_row "watch latency, busy log, $kind: median" "$(lat "$DIR/latency-busy.txt" "$kind" median)" " ms" "<=" 50
