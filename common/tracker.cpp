@@ -24,6 +24,13 @@ std::string nopid_index_key(std::string_view user, std::string_view db, std::str
   return k;
 }
 
+// Milliseconds since the epoch, when the line's zone is known.
+int64_t utc_ms(const Timestamp& t) {
+  if (!t.valid() || (t.zone != Timestamp::Zone::kUtc && t.zone != Timestamp::Zone::kOffset))
+    return INT64_MIN;
+  return t.sort_ms();
+}
+
 }  // namespace
 
 Tracker::Tracker(EventSink* sink, TrackerOptions options)
@@ -223,8 +230,16 @@ void Tracker::close_lost(Backend& b, const LogRecord& r) {
   emit(std::move(e));
 }
 
+// The start lines of a session the snapshot opened (the process started
+// before the scan, its lines were read after it) join that session.
+bool Tracker::snapshot_join(const Backend* b, const LogRecord& r) {
+  return b != nullptr && b->snapshot_ticks != 0 && b->stage == Stage::kOpen && probe_ != nullptr &&
+         probe_->same_process(b->pid, b->snapshot_ticks, r.time);
+}
+
 void Tracker::on_received(uint64_t key, uint32_t server, const LogRecord& r, const Message& m) {
   if (Backend* b = find(key)) {
+    if (snapshot_join(b, r)) return;
     settle(*b);
     if (b->stage == Stage::kOpen) close_lost(*b, r);
     forget(key);
@@ -236,6 +251,16 @@ void Tracker::on_received(uint64_t key, uint32_t server, const LogRecord& r, con
 
 void Tracker::on_authorized(uint64_t key, uint32_t server, const LogRecord& r, const Message& m) {
   Backend* b = find(key);
+  if (snapshot_join(b, r)) {
+    // The names the title could not give; the session was counted already.
+    b->snapshot_ticks = 0;
+    bool changed = false;
+    if (b->user.empty() && !m.user.empty()) b->user = m.user, changed = true;
+    if (b->db.empty() && m.has_db && !m.db.empty()) b->db = m.db, changed = true;
+    if (b->app.empty() && !m.app.empty()) b->app = m.app, changed = true;
+    if (changed) emit(base_event(EventType::kUpdate, r, b));
+    return;
+  }
   if (b != nullptr && b->stage != Stage::kReceived) {  // pid reused, its start unlogged
     settle(*b);
     if (b->stage == Stage::kOpen) close_lost(*b, r);
@@ -251,6 +276,7 @@ void Tracker::on_authorized(uint64_t key, uint32_t server, const LogRecord& r, c
   b->db = m.has_db ? m.db : std::string_view();
   b->app = m.app;
   b->replication = m.replication;
+  b->since_utc_ms = utc_ms(r.time);
   hold(base_event(EventType::kConnect, r, b), key, r);
 }
 
@@ -270,6 +296,7 @@ void Tracker::on_ready(uint64_t key, uint32_t server, const LogRecord& r) {
   b->db = r.db;
   b->app = r.app;
   b->stage = Stage::kOpen;
+  b->since_utc_ms = utc_ms(r.time);
   emit(base_event(EventType::kConnect, r, b));
 }
 
@@ -392,6 +419,15 @@ bool Tracker::add(const LogRecord& r) {
   const uint32_t server = server_index(r.server);
   const Message m = classify_message(r.severity, r.message);
   const bool has_pid = r.pid >= 0;
+  if (has_pid) {
+    last_server_ = server;
+    if (recent_pids_.empty() || recent_pids_.back() != r.pid) {
+      recent_pids_.push_back(r.pid);
+      if (recent_pids_.size() > 256) recent_pids_.pop_front();
+    }
+  }
+  if (r.time.valid()) last_time_ = r.time;
+  if (!has_pid && m.kind != MsgKind::kNone && m.kind != MsgKind::kMalformed) saw_pidless_ = true;
   uint64_t key = has_pid ? key_for(r, server) : 0;
 
   if (m.kind == MsgKind::kMalformed) {
@@ -525,6 +561,80 @@ bool Tracker::add(const LogRecord& r) {
   // reject. With whole-second times a second more is needed to be sure.
   if (r.time.valid())
     settle_older_than(r.time.sort_ms() - options_.settle_ms - (r.time.has_ms ? 0 : 1000));
+  release();
+  return !stopped_;
+}
+
+std::string Tracker::current_server() const {
+  if (!options_.label.empty()) return options_.label;
+  return last_server_ < servers_.size() ? servers_[last_server_].name : std::string();
+}
+
+std::vector<TrackedBackend> Tracker::tracked(std::string_view server) const {
+  std::vector<TrackedBackend> out;
+  for (uint32_t i = 0; i < servers_.size(); ++i) {
+    if (servers_[i].name != server) continue;
+    for (const auto& [key, b] : backends_) {
+      if (b.server != i || (key & kNoPidBit) || b.pid < 0) continue;
+      out.push_back(TrackedBackend{b.pid, b.stage == Stage::kOpen, b.since_utc_ms,
+                                   b.snapshot_ticks});
+    }
+  }
+  return out;
+}
+
+bool Tracker::snapshot_connect(std::string_view server, uint64_t start_ticks, Event e) {
+  const uint32_t s = server_index(server);
+  LogRecord r;
+  r.pid = e.pid;
+  uint64_t key = key_for(r, s);
+  if (Backend* old = find(key)) {  // a stale entry of the same pid (its end unlogged)
+    settle(*old);
+    forget(key);
+  }
+  Backend& b = create(key, s, r);
+  b.stage = Stage::kOpen;
+  b.user = e.user;
+  b.db = e.db;
+  b.host = e.host;
+  b.port = e.port;
+  b.replication = e.replication == Flag::kTrue;
+  b.snapshot_ticks = start_ticks;
+  e.type = EventType::kConnect;
+  e.session = b.session;
+  e.server = servers_[s].name;
+  e.snapshot = Flag::kTrue;
+  ++stats_.snapshot_connects;
+  emit(std::move(e));
+  release();
+  return !stopped_;
+}
+
+bool Tracker::snapshot_lost(std::string_view server, int64_t pid, std::string_view ts) {
+  const uint32_t s = server_index(server);
+  LogRecord r;
+  r.pid = pid;
+  uint64_t key = key_for(r, s);
+  Backend* b = find(key);
+  if (b == nullptr || b->stage != Stage::kOpen) return !stopped_;
+  Event e = base_event(EventType::kDisconnect, r, b);
+  e.ts = ts;
+  e.reason = "lost";
+  e.matched = Flag::kTrue;
+  forget(key);
+  emit(std::move(e));
+  release();
+  return !stopped_;
+}
+
+bool Tracker::snapshot_done(std::string_view server, std::string_view ts) {
+  const uint32_t s = server_index(server);
+  Event e;
+  e.type = EventType::kServer;
+  e.ts = ts;
+  e.state = "snapshot";
+  e.server = servers_[s].name;
+  emit(std::move(e));
   release();
   return !stopped_;
 }
