@@ -94,6 +94,7 @@ class ParseHandler : public InputHandler {
     live_ = live;
     warnings_->set_input(name);
     parser_->begin_input();
+    if (snapshot_ != nullptr) snapshot_->saw_input(now_ms());  // the quiet time starts now
   }
   // A held connection settles after ~20 ms: of silence (on_timeout), or of
   // waiting while lines keep coming (tick).
