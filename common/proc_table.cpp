@@ -258,7 +258,9 @@ Result<ServerView> find_server(const ProcScan& scan, const std::vector<int64_t>&
       return make_error(
           "no PostgreSQL server found: /proc hides other users' processes (hidepid); "
           "run as root or as the server's user");
-    return make_error("no PostgreSQL server is running on this host");
+    return make_error(
+        "no PostgreSQL server runs on this host (one in another container is not seen: "
+        "run where its processes are visible)");
   }
   std::vector<const Candidate*> all;
   for (const Candidate& c : cands) all.push_back(&c);

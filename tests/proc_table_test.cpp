@@ -166,7 +166,9 @@ TEST_CASE("find_server says when /proc hides the server (hidepid)", "[proc_table
     REQUIRE(scan.ok());
     auto v = find_server(*scan, {}, -1);
     REQUIRE_FALSE(v.ok());
-    CHECK(v.error() == "no PostgreSQL server is running on this host");
+    CHECK(v.error() ==
+          "no PostgreSQL server runs on this host (one in another container is not seen: run "
+          "where its processes are visible)");
   }
   p.add_hidden(100);  // hidepid=1: listed, not readable
   {
