@@ -239,4 +239,17 @@ last=$(tail -n 1 "$WORK/live.out" | jq .active)
 [[ $recs -ge 2 && $last == 4 ]] && ok "live: pgconn-agg --interval records, the newest says active 4" ||
   not_ok "live: pgconn-agg records" "$recs records, newest active $last"
 
+# ------------------------------------------------------------ update_process_title = off
+# New backends then show only "postgres: USER DB HOST " (written once).
+err=$(pgc_settle pgc_psql sock postgres postgres ctl -c "alter system set update_process_title = off" \
+  -c "select pg_reload_conf()" 2>&1 >/dev/null) || fatal "update_process_title = off" "$err"
+sleep 0.3
+hold s8 tcp4 app_user analytics a8
+s8_title=$(tr '\0' ' ' <"/proc/${PGC_HOLD_BACKEND[s8]}/cmdline" | sed 's/ *$//')
+PSA=$(psa) || fatal "query pg_stat_activity" "$PSA"
+"$parse" --snapshot="$PGC_PM_PID" /dev/null >"$WORK/off.ndjson" 2>"$WORK/off.err"
+compare titles-off "$WORK/off.ndjson" "$(jq .active <<<"$PSA")" 0
+[[ $s8_title == *"app_user analytics 127.0.0.1("*")" ]] && ok "titles-off: a new backend's title is \"$s8_title\"" ||
+  not_ok "titles-off: title" "\"$s8_title\""
+
 exit "$failed"
