@@ -8,11 +8,6 @@ namespace pgconn {
 
 namespace {
 
-// Keys: server index in the top bits, then the pid; logs without a pid get
-// synthetic keys with bit 39 set so they never meet a real pid.
-constexpr int kServerShift = 40;
-constexpr uint64_t kNoPidBit = uint64_t{1} << 39;
-
 std::string nopid_index_key(std::string_view user, std::string_view db, std::string_view host,
                             int32_t port) {
   std::string k;
@@ -561,80 +556,6 @@ bool Tracker::add(const LogRecord& r) {
   // reject. With whole-second times a second more is needed to be sure.
   if (r.time.valid())
     settle_older_than(r.time.sort_ms() - options_.settle_ms - (r.time.has_ms ? 0 : 1000));
-  release();
-  return !stopped_;
-}
-
-std::string Tracker::current_server() const {
-  if (!options_.label.empty()) return options_.label;
-  return last_server_ < servers_.size() ? servers_[last_server_].name : std::string();
-}
-
-std::vector<TrackedBackend> Tracker::tracked(std::string_view server) const {
-  std::vector<TrackedBackend> out;
-  for (uint32_t i = 0; i < servers_.size(); ++i) {
-    if (servers_[i].name != server) continue;
-    for (const auto& [key, b] : backends_) {
-      if (b.server != i || (key & kNoPidBit) || b.pid < 0) continue;
-      out.push_back(TrackedBackend{b.pid, b.stage == Stage::kOpen, b.since_utc_ms,
-                                   b.snapshot_ticks});
-    }
-  }
-  return out;
-}
-
-bool Tracker::snapshot_connect(std::string_view server, uint64_t start_ticks, Event e) {
-  const uint32_t s = server_index(server);
-  LogRecord r;
-  r.pid = e.pid;
-  uint64_t key = key_for(r, s);
-  if (Backend* old = find(key)) {  // a stale entry of the same pid (its end unlogged)
-    settle(*old);
-    forget(key);
-  }
-  Backend& b = create(key, s, r);
-  b.stage = Stage::kOpen;
-  b.user = e.user;
-  b.db = e.db;
-  b.host = e.host;
-  b.port = e.port;
-  b.replication = e.replication == Flag::kTrue;
-  b.snapshot_ticks = start_ticks;
-  e.type = EventType::kConnect;
-  e.session = b.session;
-  e.server = servers_[s].name;
-  e.snapshot = Flag::kTrue;
-  ++stats_.snapshot_connects;
-  emit(std::move(e));
-  release();
-  return !stopped_;
-}
-
-bool Tracker::snapshot_lost(std::string_view server, int64_t pid, std::string_view ts) {
-  const uint32_t s = server_index(server);
-  LogRecord r;
-  r.pid = pid;
-  uint64_t key = key_for(r, s);
-  Backend* b = find(key);
-  if (b == nullptr || b->stage != Stage::kOpen) return !stopped_;
-  Event e = base_event(EventType::kDisconnect, r, b);
-  e.ts = ts;
-  e.reason = "lost";
-  e.matched = Flag::kTrue;
-  forget(key);
-  emit(std::move(e));
-  release();
-  return !stopped_;
-}
-
-bool Tracker::snapshot_done(std::string_view server, std::string_view ts) {
-  const uint32_t s = server_index(server);
-  Event e;
-  e.type = EventType::kServer;
-  e.ts = ts;
-  e.state = "snapshot";
-  e.server = servers_[s].name;
-  emit(std::move(e));
   release();
   return !stopped_;
 }

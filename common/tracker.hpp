@@ -112,6 +112,11 @@ class Tracker {
   void set_probe(ProcessProbe* probe) { probe_ = probe; }
 
  private:
+  // Keys: server index in the top bits, then the pid; logs without a pid
+  // get synthetic keys with bit 39 set so they never meet a real pid.
+  static constexpr int kServerShift = 40;
+  static constexpr uint64_t kNoPidBit = uint64_t{1} << 39;
+
   // kOrphan: a session whose start this stream never saw, known only by a
   // line that tells why it is ending.
   enum class Stage : uint8_t { kReceived, kHeld, kOpen, kOrphan };
