@@ -16,13 +16,6 @@ namespace {
 // taken for one: btime is whole seconds and %t prints whole seconds.
 constexpr int64_t kSameStartMs = 2000;
 
-int64_t local_offset_min(int64_t utc_ms) {
-  std::time_t t = static_cast<std::time_t>(utc_ms / 1000);
-  std::tm tm{};
-  localtime_r(&t, &tm);
-  return tm.tm_gmtoff / 60;
-}
-
 int64_t utc_ms_of(const Timestamp& t) {
   if (!t.valid() || (t.zone != Timestamp::Zone::kUtc && t.zone != Timestamp::Zone::kOffset))
     return INT64_MIN;
@@ -39,22 +32,31 @@ Snapshot::Snapshot(Tracker* tracker, SnapshotOptions options)
 
 Snapshot::~Snapshot() { tracker_->set_probe(nullptr); }
 
-std::string Snapshot::format_time(int64_t utc_ms) const {
+Snapshot::EventTime Snapshot::format_time(int64_t utc_ms) const {
   const Timestamp& last = tracker_->last_time();
+  std::time_t secs = static_cast<std::time_t>(utc_ms / 1000);
+  std::tm local{};
+  localtime_r(&secs, &local);
   Timestamp t;
   t.has_ms = true;
+  EventTime out;
   if (last.valid() && last.zone == Timestamp::Zone::kUtc) {
     t.zone = Timestamp::Zone::kUtc;
+  } else if (last.valid() && last.zone == Timestamp::Zone::kOffset) {
+    t.zone = Timestamp::Zone::kOffset;
+    t.offset_min = last.offset_min;
+  } else if (last.valid() && last.zone == Timestamp::Zone::kAbbrev && local.tm_zone != nullptr &&
+             std::string_view(local.tm_zone) == last.abbrev) {
+    t.zone = Timestamp::Zone::kAbbrev;  // the log's own form: wall clock and tz
+    t.offset_min = static_cast<int32_t>(local.tm_gmtoff / 60);
+    out.tz = last.abbrev;
   } else {
     t.zone = Timestamp::Zone::kOffset;
-    t.offset_min = static_cast<int32_t>(last.valid() && last.zone == Timestamp::Zone::kOffset
-                                            ? last.offset_min
-                                            : local_offset_min(utc_ms));
-    if (t.offset_min == 0) t.zone = Timestamp::Zone::kUtc;
+    t.offset_min = static_cast<int32_t>(local.tm_gmtoff / 60);
   }
+  if (t.zone == Timestamp::Zone::kOffset && t.offset_min == 0) t.zone = Timestamp::Zone::kUtc;
   t.wall_ms = utc_ms + int64_t{t.offset_min} * 60000;
-  std::string out;
-  append_rfc3339(t, &out);
+  append_rfc3339(t, &out.ts);
   return out;
 }
 
@@ -73,7 +75,7 @@ Result<SnapshotReport> Snapshot::reconcile(int64_t now_ms) {
   SnapshotReport report;
   report.postmaster = view->postmaster;
   const std::string server = tracker_->current_server();
-  const std::string now = format_time(now_ms);
+  const EventTime now = format_time(now_ms);
   std::unordered_map<int64_t, const ServerBackend*> live;
   for (const ServerBackend& b : view->sessions) live.emplace(b.pid, &b);
 
@@ -90,7 +92,7 @@ Result<SnapshotReport> Snapshot::reconcile(int64_t now_ms) {
       }
     }
     if (t.open && gone) {
-      tracker_->snapshot_lost(server, t.pid, now);
+      tracker_->snapshot_lost(server, t.pid, now.ts, now.tz);
       ++report.lost;
       continue;
     }
@@ -100,7 +102,9 @@ Result<SnapshotReport> Snapshot::reconcile(int64_t now_ms) {
     if (known.count(b.pid)) continue;
     Event e;
     e.type = EventType::kConnect;
-    e.ts = format_time(b.start_ms);
+    EventTime start = format_time(b.start_ms);
+    e.ts = std::move(start.ts);
+    e.tz = std::move(start.tz);
     e.pid = b.pid;
     e.user = b.title.user;
     e.db = b.title.db;
@@ -112,7 +116,7 @@ Result<SnapshotReport> Snapshot::reconcile(int64_t now_ms) {
     tracker_->snapshot_connect(server, b.start_ticks, std::move(e));
     ++report.connects;
   }
-  tracker_->snapshot_done(server, now);
+  tracker_->snapshot_done(server, now.ts, now.tz);
   return report;
 }
 

@@ -24,9 +24,10 @@
 // scan saw (same start in /proc/PID/stat), or, if it is gone, when the
 // line's time is within 2 s of that process's start.
 //
-// Times are written in the zone of the log's newest line (UTC, or its
-// offset); with no line yet, or an unresolved abbreviation, in the host's
-// local offset.
+// Times are written as the log's newest line has them: in UTC, at its
+// offset, or, for a zone abbreviation that is the host's own ("CEST"), as
+// local wall-clock time with that `tz`; with no line yet, or another
+// abbreviation, at the host's local offset.
 #pragma once
 
 #include <cstdint>
@@ -66,7 +67,10 @@ class Snapshot : public ProcessProbe {
   bool same_process(int64_t pid, uint64_t start_ticks, const Timestamp& line_time) override;
 
  private:
-  std::string format_time(int64_t utc_ms) const;
+  struct EventTime {
+    std::string ts, tz;
+  };
+  EventTime format_time(int64_t utc_ms) const;
 
   struct Seen {
     int64_t host_pid;

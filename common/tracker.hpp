@@ -104,10 +104,11 @@ class Tracker {
   // its session key, server and "snapshot": true, and writes it.
   bool snapshot_connect(std::string_view server, uint64_t start_ticks, Event e);
   // Ends the open session of `pid`, whose process is gone: a disconnect
-  // with reason `lost` at `ts`.
-  bool snapshot_lost(std::string_view server, int64_t pid, std::string_view ts);
+  // with reason `lost` at `ts` (`tz`: its zone abbreviation, or empty).
+  bool snapshot_lost(std::string_view server, int64_t pid, std::string_view ts,
+                     std::string_view tz);
   // Writes the `server` event with state "snapshot" at `ts`.
-  bool snapshot_done(std::string_view server, std::string_view ts);
+  bool snapshot_done(std::string_view server, std::string_view ts, std::string_view tz);
   // REQUIRES: probe outlives the tracker (nullptr: none).
   void set_probe(ProcessProbe* probe) { probe_ = probe; }
 

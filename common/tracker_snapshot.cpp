@@ -50,7 +50,8 @@ bool Tracker::snapshot_connect(std::string_view server, uint64_t start_ticks, Ev
   return !stopped_;
 }
 
-bool Tracker::snapshot_lost(std::string_view server, int64_t pid, std::string_view ts) {
+bool Tracker::snapshot_lost(std::string_view server, int64_t pid, std::string_view ts,
+                            std::string_view tz) {
   const uint32_t s = server_index(server);
   LogRecord r;
   r.pid = pid;
@@ -59,6 +60,7 @@ bool Tracker::snapshot_lost(std::string_view server, int64_t pid, std::string_vi
   if (b == nullptr || b->stage != Stage::kOpen) return !stopped_;
   Event e = base_event(EventType::kDisconnect, r, b);
   e.ts = ts;
+  e.tz = tz;
   e.reason = "lost";
   e.matched = Flag::kTrue;
   forget(key);
@@ -67,11 +69,13 @@ bool Tracker::snapshot_lost(std::string_view server, int64_t pid, std::string_vi
   return !stopped_;
 }
 
-bool Tracker::snapshot_done(std::string_view server, std::string_view ts) {
+bool Tracker::snapshot_done(std::string_view server, std::string_view ts,
+                            std::string_view tz) {
   const uint32_t s = server_index(server);
   Event e;
   e.type = EventType::kServer;
   e.ts = ts;
+  e.tz = tz;
   e.state = "snapshot";
   e.server = servers_[s].name;
   emit(std::move(e));

@@ -2,6 +2,8 @@
 // (fake_proc.hpp). The log's lines are built by hand as in tracker_test.
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
+#include <ctime>
 #include <string>
 #include <vector>
 
@@ -212,4 +214,33 @@ TEST_CASE("Snapshot refuses what it cannot do exactly, and writes nothing", "[sn
     CHECK(report.error().find("several PostgreSQL servers run here (postmasters 100, 300)") == 0);
   }
   CHECK(f.sink.lines.empty());
+}
+
+TEST_CASE("Snapshot writes the host's own zone abbreviation as the log does", "[snapshot]") {
+  // A POSIX TZ string needs no tzdata: CET, CEST in summer.
+  const char* old = std::getenv("TZ");
+  std::string saved = old != nullptr ? old : "";
+  setenv("TZ", "CET-1CEST,M3.5.0,M10.5.0/3", 1);
+  tzset();
+  {
+    Fixture f;
+    f.line("2024-05-01 12:00:00.000 CEST", 101, "LOG", "checkpoint starting: time");
+    f.proc.add(202, 100, "postgres", "postgres: report analytics [local] idle", 1234);
+    auto report = f.snapshot.reconcile(kNow);
+    REQUIRE(report.ok());
+    REQUIRE(f.sink.lines.size() == 2);
+    CHECK(f.sink.lines[0].find("\"ts\":\"2024-05-01T12:00:12.340\",\"tz\":\"CEST\"") !=
+          std::string::npos);
+    CHECK(f.sink.lines[1].find("\"ts\":\"2024-05-01T13:00:00.000\",\"tz\":\"CEST\"") !=
+          std::string::npos);
+  }
+  {
+    Fixture f;  // another abbreviation than the host's: the host's offset
+    f.line("2024-05-01 06:00:00.000 EDT", 101, "LOG", "checkpoint starting: time");
+    f.proc.add(202, 100, "postgres", "postgres: report analytics [local] idle", 1234);
+    REQUIRE(f.snapshot.reconcile(kNow).ok());
+    CHECK(f.sink.lines[0].find("\"ts\":\"2024-05-01T12:00:12.340+02:00\"") != std::string::npos);
+  }
+  if (old != nullptr) setenv("TZ", saved.c_str(), 1); else unsetenv("TZ");
+  tzset();
 }
