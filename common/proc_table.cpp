@@ -227,7 +227,7 @@ Result<ServerView> view_of(const ProcScan& scan, const Candidate& c) {
 }  // namespace
 
 Result<ServerView> find_server(const ProcScan& scan, const std::vector<int64_t>& log_pids,
-                               int64_t explicit_pid) {
+                               int64_t explicit_pid, int64_t log_newest_ms) {
   std::vector<Candidate> cands;
   for (const ProcEntry& e : scan.procs) {
     if (!is_postgres(e)) continue;
@@ -282,6 +282,16 @@ Result<ServerView> find_server(const ProcScan& scan, const std::vector<int64_t>&
   std::vector<const Candidate*> top;
   for (size_t i = 0; i < cands.size(); ++i)
     if (score[i] == best) top.push_back(&cands[i]);
+  if (best == 0 && cands.size() == 1) {
+    // The clocks agree to about a second (btime, %t): allow two.
+    if (log_newest_ms == INT64_MIN ||
+        scan.start_ms(*cands[0].postmaster) <= log_newest_ms + 2000)
+      return view_of(scan, cands[0]);
+    return make_error(fmt::format(
+        "none of the log's processes runs here and its newest line is older than the "
+        "PostgreSQL server here (postmaster {}): give --snapshot=PID if the log is its own",
+        names(all)));
+  }
   if (best == 0)
     return make_error(fmt::format(
         "no running PostgreSQL server here has the log's processes (postmasters {}): "

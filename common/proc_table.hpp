@@ -14,6 +14,7 @@
 // Result errors whose text is the tool's one-line warning.
 #pragma once
 
+#include <climits>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -83,11 +84,16 @@ struct ServerView {
 //  - else the postmaster whose children (or itself) carry the most of
 //    `log_pids` (pids as the log wrote them, newest first): a tie is an
 //    error naming the candidates;
-//  - else, with no log pids, the only postmaster on the host.
+//  - else, with no log pids, the only postmaster on the host;
+//  - else, when no process of the log runs any more (a current log file
+//    whose sessions have all ended; the pool's sessions are older than
+//    it), the only postmaster on the host if it started before the log's
+//    newest line (`log_newest_ms`, ms since the epoch; INT64_MIN: not
+//    known). Several postmasters, or one started after that line: an error.
 // A postmaster is a process named postgres (or postmaster) whose parent is
 // not; its children with titles that do not start with "postgres: " make
 // an error (titles not set: --snapshot cannot tell sessions from workers).
 Result<ServerView> find_server(const ProcScan& scan, const std::vector<int64_t>& log_pids,
-                               int64_t explicit_pid);
+                               int64_t explicit_pid, int64_t log_newest_ms = INT64_MIN);
 
 }  // namespace pgconn

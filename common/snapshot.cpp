@@ -69,7 +69,8 @@ Result<SnapshotReport> Snapshot::reconcile(int64_t now_ms) {
   if (!scan.ok()) return make_error(scan.error());
   const std::deque<int64_t>& recent = tracker_->recent_pids();
   std::vector<int64_t> log_pids(recent.rbegin(), recent.rend());
-  Result<ServerView> view = find_server(*scan, log_pids, options_.postmaster);
+  Result<ServerView> view =
+      find_server(*scan, log_pids, options_.postmaster, utc_ms_of(tracker_->last_time()));
   if (!view.ok()) return make_error(view.error());
 
   SnapshotReport report;

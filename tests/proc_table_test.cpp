@@ -217,3 +217,19 @@ TEST_CASE("find_server reads update_process_title = off titles", "[proc_table]")
   REQUIRE(v.ok());
   CHECK(pids(*v) == std::vector<int64_t>{102, 103});
 }
+
+TEST_CASE("find_server: a log whose processes have all ended, one server here", "[proc_table]") {
+  FakeProc p;
+  cluster16(p);  // the postmaster started at 10:00:05Z
+  auto scan = scan_proc(p.root(), 100);
+  REQUIRE(scan.ok());
+  // The current file's sessions all ended; its newest line is after the start.
+  CHECK(find_server(*scan, {5555, 5556}, -1)->postmaster == 100);
+  CHECK(find_server(*scan, {5555}, -1, 1714557700000)->postmaster == 100);
+  // A log older than the server (its previous run, another server's file).
+  auto old = find_server(*scan, {5555}, -1, 1714557000000);
+  REQUIRE_FALSE(old.ok());
+  CHECK(old.error() ==
+        "none of the log's processes runs here and its newest line is older than the PostgreSQL "
+        "server here (postmaster 100 (16/main)): give --snapshot=PID if the log is its own");
+}

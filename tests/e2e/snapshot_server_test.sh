@@ -95,13 +95,13 @@ hold s3 tcp4 app_user analytics a3
 hold s4 "$six" admin postgres a4
 PGC_EXTRA_CI="options='-c log_disconnections=off'" hold nd sock postgres shop nodisc
 wait_authorized $((n0 + 5))
+s2_pid=${PGC_HOLD_BACKEND[s2]} nd_pid=${PGC_HOLD_BACKEND[nd]} s3_pid=${PGC_HOLD_BACKEND[s3]}
 sleep 0.2
 K=$(wc -l <"$LOG")
 hold s5 tcp4 app_user shop a5
 hold s6 sock app_user analytics a6
 close s2
 close nd
-s3_pid=${PGC_HOLD_BACKEND[s3]}
 err=$(pgc_settle pgc_psql sock postgres postgres ctl -c "select pg_terminate_backend($s3_pid)" 2>&1 >/dev/null) ||
   fatal "pg_terminate_backend" "$err"
 pgc_hold_reap s3
@@ -175,6 +175,32 @@ if jq -en --argjson o "$off" '$o < 1000' >/dev/null 2>&1; then
   ok "none: snapshot connects carry the backend's start (within ${off%.*} ms of backend_start)"
 else
   not_ok "none: snapshot connect times" "off by $off ms from pg_stat_activity's backend_start"
+fi
+
+# A log whose processes have all ended (a current file of short sessions,
+# the pool older than it): the only server on the host is taken; with
+# others running (other clusters) a warning instead.
+postmasters() {
+  local f line rest comm ppid n=0
+  for f in /proc/[0-9]*/stat; do
+    read -r line 2>/dev/null <"$f" || continue
+    comm=${line#*(}; comm=${comm%)*}
+    [[ $comm == postgres ]] || continue
+    rest=${line##*) }; ppid=${rest#* }; ppid=${ppid%% *}
+    read -r line 2>/dev/null <"/proc/$ppid/stat" || { n=$((n + 1)); continue; }
+    comm=${line#*(}; comm=${comm%)*}
+    [[ $comm == postgres ]] || n=$((n + 1))
+  done
+  echo "$n"
+}
+grep -E "\[($s2_pid|$nd_pid|$s3_pid)\]" "$LOG" >"$WORK/ended.log"
+"$parse" --snapshot "$WORK/ended.log" >"$WORK/ended.ndjson" 2>"$WORK/ended.err"
+if [[ $(postmasters) == 1 ]]; then
+  compare ended "$WORK/ended.ndjson" 4 1
+elif grep -q 'warning: --snapshot: no running PostgreSQL server here has the log' "$WORK/ended.err"; then
+  ok "ended: other PostgreSQL servers run here: a warning, not a guess"
+else
+  not_ok "ended: several servers" "no warning: $(head -n 2 "$WORK/ended.err")"
 fi
 
 # A pid that is no postmaster: a one-line warning, no snapshot events.
