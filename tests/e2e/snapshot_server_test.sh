@@ -112,10 +112,18 @@ sleep 0.3
 
 PSA_SQL="with a as (select coalesce(datname, '(none)') d, coalesce(usename, '(none)') u
   from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid())
-select json_build_object('active', (select count(*) from a),
+select json_build_object('pid', pg_backend_pid(), 'active', (select count(*) from a),
   'db', (select coalesce(json_object_agg(d, n), '{}') from (select d, count(*) n from a group by d) x),
   'user', (select coalesce(json_object_agg(u, n), '{}') from (select u, count(*) n from a group by u) x))"
-psa() { pgc_psql sock postgres postgres ctl -c "$PSA_SQL"; }
+# The asking session's backend may outlive psql for a moment: wait for it,
+# so that what pgconn reads next does not see it.
+psa() {
+  local out pid
+  out=$(pgc_psql sock postgres postgres ctl -c "$PSA_SQL") || { echo "$out"; return 1; }
+  pid=$(jq .pid <<<"$out")
+  pgc_wait_gone "$pid" 10 || { echo "backend $pid of the query did not exit"; return 1; }
+  jq -c 'del(.pid)' <<<"$out"
+}
 PSA=$(psa) || fatal "query pg_stat_activity" "$PSA"
 [[ $(jq .active <<<"$PSA") == 4 ]] || fatal "pg_stat_activity shows the 4 open sessions" "$PSA"
 
@@ -277,5 +285,20 @@ PSA=$(psa) || fatal "query pg_stat_activity" "$PSA"
 compare titles-off "$WORK/off.ndjson" "$(jq .active <<<"$PSA")" 0
 [[ $s8_title == *"app_user analytics 127.0.0.1("*")" ]] && ok "titles-off: a new backend's title is \"$s8_title\"" ||
   not_ok "titles-off: title" "\"$s8_title\""
+
+# ------------------------------------------------------------ a Debian-style rotation
+# logrotate's copytruncate, then the copy gzipped: the rotated set, and the
+# current file alone, each with --snapshot.
+cp "$LOG" "$PGC_LOGDIR/snap.log.1" && : >"$LOG" && gzip "$PGC_LOGDIR/snap.log.1" ||
+  fatal "rotate" "copytruncate and gzip failed"
+hold s9 sock app_user shop a9
+close s5
+pgc_wait_log "$LOG" 'disconnection:' 1 10 2>/dev/null || fatal "log after the rotation" "no disconnection line of s5"
+sleep 0.3
+PSA=$(psa) || fatal "query pg_stat_activity" "$PSA"
+"$parse" --snapshot "$PGC_LOGDIR/snap.log.1.gz" "$LOG" >"$WORK/rotated.ndjson" 2>"$WORK/rotated.err"
+compare rotated "$WORK/rotated.ndjson" 0 1
+"$parse" --snapshot "$LOG" >"$WORK/current.ndjson" 2>"$WORK/current.err"
+compare current "$WORK/current.ndjson" $(($(jq .active <<<"$PSA") - 1)) 0
 
 exit "$failed"
