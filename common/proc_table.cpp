@@ -38,7 +38,7 @@ std::optional<std::string> slurp(const std::string& path) {
 }
 
 bool parse_int(std::string_view s, int64_t* out) {
-  if (s.empty() || s.size() > 19) return false;
+  if (s.empty() || s.size() > 18) return false;  // no overflow
   int64_t v = 0;
   for (char c : s) {
     if (c < '0' || c > '9') return false;
