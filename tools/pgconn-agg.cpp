@@ -106,7 +106,7 @@ class AggHandler : public InputHandler {
   bool on_wake() override {
     if (g_clear) {
       g_clear = 0;
-      window_->clear();
+      window_->reset_statistics();  // the open sessions stay (issue 13)
       diag_line("connection statistics cleared");
     }
     if (g_print_now) {
