@@ -135,9 +135,10 @@ compare() {
   rec=$("$agg" --json "$ev" 2>"$WORK/$name.agg.err") || { not_ok "$name: pgconn-agg" "$(cat "$WORK/$name.agg.err")"; return; }
   diff=$(jq -rn --argjson r "$rec" --argjson p "$PSA" '
     (if $r.active != $p.active then "active: pgconn \($r.active), pg_stat_activity \($p.active)" else empty end),
+    (if $r.complete != true then "complete: pgconn \($r.complete), want true after the snapshot" else empty end),
     (["db", "user"][] as $k | if ($r.by[$k] // {}) != $p[$k] then
        "by \($k): pgconn \($r.by[$k] // {} | tojson), pg_stat_activity \($p[$k] | tojson)" else empty end)')
-  if [[ -z $diff ]]; then ok "$name: active $(jq .active <<<"$rec"), by db and user as in pg_stat_activity"
+  if [[ -z $diff ]]; then ok "$name: active $(jq .active <<<"$rec"), by db and user as in pg_stat_activity, complete"
   else not_ok "$name: counts as in pg_stat_activity" "$(tr '\n' ';' <<<"$diff")"; fi
   snap=$(jq -s '[.[] | select(.type == "connect" and .snapshot == true)] | length' "$ev")
   lost=$(jq -s '[.[] | select(.type == "disconnect" and .reason == "lost")] | length' "$ev")
