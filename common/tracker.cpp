@@ -7,6 +7,17 @@
 
 namespace pgconn {
 
+namespace {
+
+// Milliseconds since the epoch, when the line's zone is known.
+int64_t utc_ms(const Timestamp& t) {
+  if (!t.valid() || (t.zone != Timestamp::Zone::kUtc && t.zone != Timestamp::Zone::kOffset))
+    return INT64_MIN;
+  return t.sort_ms();
+}
+
+}  // namespace
+
 Tracker::Tracker(EventSink* sink, TrackerOptions options)
     : sink_(sink), options_(std::move(options)) {}
 
@@ -209,8 +220,16 @@ void Tracker::close_lost(Backend& b, const LogRecord& r) {
   emit(std::move(e));
 }
 
+// The start lines of a session the snapshot opened (the process started
+// before the scan, its lines were read after it) join that session.
+bool Tracker::snapshot_join(const Backend* b, const LogRecord& r) {
+  return b != nullptr && b->snapshot_ticks != 0 && b->stage == Stage::kOpen && probe_ != nullptr &&
+         probe_->same_process(b->pid, b->snapshot_ticks, r.time);
+}
+
 void Tracker::on_received(uint64_t key, uint32_t server, const LogRecord& r, const Message& m) {
   if (Backend* b = find(key)) {
+    if (snapshot_join(b, r)) return;
     settle(*b);
     if (b->stage == Stage::kOpen) close_lost(*b, r);
     forget(key);
@@ -222,6 +241,16 @@ void Tracker::on_received(uint64_t key, uint32_t server, const LogRecord& r, con
 
 void Tracker::on_authorized(uint64_t key, uint32_t server, const LogRecord& r, const Message& m) {
   Backend* b = find(key);
+  if (snapshot_join(b, r)) {
+    // The names the title could not give; the session was counted already.
+    b->snapshot_ticks = 0;
+    bool changed = false;
+    if (b->user.empty() && !m.user.empty()) b->user = m.user, changed = true;
+    if (b->db.empty() && m.has_db && !m.db.empty()) b->db = m.db, changed = true;
+    if (b->app.empty() && !m.app.empty()) b->app = m.app, changed = true;
+    if (changed) emit(base_event(EventType::kUpdate, r, b));
+    return;
+  }
   if (b != nullptr && b->stage != Stage::kReceived) {  // pid reused, its start unlogged
     settle(*b);
     if (b->stage == Stage::kOpen) close_lost(*b, r);
@@ -237,6 +266,7 @@ void Tracker::on_authorized(uint64_t key, uint32_t server, const LogRecord& r, c
   b->db = m.has_db ? m.db : std::string_view();
   b->app = m.app;
   b->replication = m.replication;
+  b->since_utc_ms = utc_ms(r.time);
   b->loose = r.pid < 0 && nopid_loose_next_;
   hold(base_event(EventType::kConnect, r, b), key, r);
 }
@@ -257,6 +287,7 @@ void Tracker::on_ready(uint64_t key, uint32_t server, const LogRecord& r) {
   b->db = r.db;
   b->app = r.app;
   b->stage = Stage::kOpen;
+  b->since_utc_ms = utc_ms(r.time);
   emit(base_event(EventType::kConnect, r, b));
 }
 
@@ -441,6 +472,15 @@ bool Tracker::add(const LogRecord& r) {
   const uint32_t server = server_index(r.server);
   const Message m = classify_message(r.severity, r.message);
   const bool has_pid = r.pid >= 0;
+  if (has_pid) {
+    last_server_ = server;
+    if (recent_pids_.empty() || recent_pids_.back() != r.pid) {
+      recent_pids_.push_back(r.pid);
+      if (recent_pids_.size() > 256) recent_pids_.pop_front();
+    }
+  }
+  if (r.time.valid()) last_time_ = r.time;
+  if (!has_pid && m.kind != MsgKind::kNone && m.kind != MsgKind::kMalformed) saw_pidless_ = true;
   uint64_t key = has_pid ? key_for(r, server) : 0;
 
   if (m.kind == MsgKind::kMalformed) {
