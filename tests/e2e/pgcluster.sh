@@ -366,6 +366,31 @@ pgc_close() {
   unset "PGC_HOLD_BACKEND[$name]"
 }
 
+# pgc_kill_all: SIGKILL to the postmaster and every child (an OOM kill, a
+# power cut: PostgreSQL logs no crash, only its next start), then what a
+# reboot would clear: the dead postmaster may stay a zombie here (no init
+# reaps it, as one would on a real host), which PostgreSQL would take for a
+# running server, so its lock files and shared memory go by hand. Held
+# sessions are forgotten. pgc_start starts it again.
+pgc_kill_all() {
+  [[ -n $PGC_PM_PID ]] || { pgc_err "no server running"; return 1; }
+  local victims p shm_id=""
+  victims="$PGC_PM_PID $(pgc_children | tr '\n' ' ')"
+  read -r _ shm_id < <(sed -n 7p "$PGC_DATA/postmaster.pid" 2>/dev/null)
+  # Stopped first, all of them: a backend that outlives the postmaster by a
+  # moment would notice its death and log its own end, which a power cut
+  # never does.
+  # shellcheck disable=SC2086
+  kill -STOP $victims 2>/dev/null
+  # shellcheck disable=SC2086
+  kill -9 $victims 2>/dev/null
+  for p in $victims; do pgc_wait_gone "$p" 10 || { pgc_err "pid $p survived SIGKILL"; return 1; }; done
+  pgc_close_all 2>/dev/null
+  pgc_as_server rm -f "$PGC_DATA/postmaster.pid" "$PGC_DIR/.s.PGSQL.$PGC_PORT" "$PGC_DIR/.s.PGSQL.$PGC_PORT.lock"
+  [[ -z $shm_id ]] || ipcrm -m "$shm_id" 2>/dev/null
+  PGC_PM_PID="" PGC_LOGGER_PID=""
+}
+
 # pgc_kill_client NAME: kill -9 the psql of a held session (the server sees
 # the client vanish).
 pgc_kill_client() {
