@@ -16,15 +16,17 @@
 #   4  `tail -n 0 -F LOG | pgconn-parse --snapshot | pgconn-agg` live: exact
 #      at once, and after more sessions open and close
 #   5  SIGHUP to that pgconn-agg: totals start again, the active count stays
-#   6  the postmaster and every backend killed with SIGKILL, then a start:
+#   6  the README's recipe, `pgconn-tail --from-start LOG | pgconn-parse
+#      --snapshot | pgconn-agg`: exact from its first summary, and live
+#   7  the postmaster and every backend killed with SIGKILL, then a start:
 #      the sessions from before are gone, the new ones are counted
 #
 # Prints `ok - NAME` / `not ok - NAME: why`. Needs PostgreSQL server
 # binaries, logrotate, gzip and jq; as root, the server runs as `postgres`.
 # About 20 s.
 #
-# Environment: PGCONN_PARSE, PGCONN_AGG (default bin/pgconn-parse,
-# bin/pgconn-agg).
+# Environment: PGCONN_PARSE, PGCONN_AGG, PGCONN_TAIL (default
+# bin/pgconn-parse, bin/pgconn-agg, bin/pgconn-tail).
 #
 # shellcheck disable=SC2317  # functions called through traps
 set -uo pipefail
@@ -34,6 +36,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 parse=${PGCONN_PARSE:-$root/bin/pgconn-parse}
 agg=${PGCONN_AGG:-$root/bin/pgconn-agg}
+tail_=${PGCONN_TAIL:-$root/bin/pgconn-tail}
 
 failed=0
 ok() { printf 'ok - %s\n' "$1"; }
@@ -47,7 +50,7 @@ check() { # NAME WANT GOT (JSON values are compared as JSON)
   fi
 }
 
-[[ -x $parse && -x $agg ]] || fatal "programs built" "no $parse or $agg (run make)"
+[[ -x $parse && -x $agg && -x $tail_ ]] || fatal "programs built" "no $parse, $agg or $tail_ (run make)"
 for c in jq logrotate gzip; do command -v $c >/dev/null || fatal "$c installed" "$c is needed"; done
 
 # shellcheck source=pgcluster.sh
@@ -220,14 +223,32 @@ rec=$(tail -n 1 "$OUT")
 check "5: SIGHUP: active stays" "$(jq .active <<<"$want")" "$(jq .active <<<"$rec")"
 check "5: SIGHUP: connects start again" 0 "$(jq .connects <<<"$rec")"
 
-# ------------------------------------------------------------ 6: SIGKILL, then a start
+# ------------------------------------------------------------ 6: the README's recipe
+
+stop_pipeline
+OUT=$WORK/recipe.out
+"$tail_" --from-start "$LOG" >"$WORK/tail.fifo" 2>"$WORK/recipe-tail.err" &
+TAIL_PID=$!
+"$parse" --snapshot <"$WORK/tail.fifo" >"$WORK/parse.fifo" 2>"$WORK/recipe-parse.err" &
+PARSE_PID=$!
+"$agg" --json --by=db,user,host --interval=200ms <"$WORK/parse.fifo" >"$OUT" 2>"$WORK/recipe-agg.err" &
+AGG_PID=$!
+await "6: pgconn-tail --from-start | parse --snapshot | agg: exact" "$want"
+first=$(jq -c 'select(.complete) | .active' "$OUT" | head -n 1)
+check "6: ... from its first complete summary" "$(jq .active <<<"$want")" "$first"
+pgc_close b2 || fatal "close b2" "backend did not exit"
+hold f1 tcp4 app_user postgres pool-f
+want=$(psa)
+await "6: ... and live after more sessions" "$want"
+
+# ------------------------------------------------------------ 7: SIGKILL, then a start
 
 pgc_kill_all || fatal "SIGKILL" "see above"
 pgc_start "${SETTINGS[@]}" >"$WORK/start2.out" 2>&1 ||
-  fatal "start after SIGKILL" "$(tail -n 5 "$WORK/start2.out" | tr '\n' ' ')"
+  fatal "7: start after SIGKILL" "$(tail -n 5 "$WORK/start2.out" | tr '\n' ' ')"
 hold e1 tcp4 app_user shop pool-e
 want=$(psa)
-await "6: SIGKILL of the postmaster and backends, then a start: only the new sessions" "$want"
+await "7: SIGKILL of the postmaster and backends, then a start: only the new sessions" "$want"
 
 stop_pipeline
 exit $failed
