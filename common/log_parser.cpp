@@ -17,7 +17,9 @@ constexpr uint64_t kDetectLines = 200;
 bool has_lifecycle_head(std::string_view line) {
   return line.find("connection received: ") != std::string_view::npos ||
          line.find("connection authorized: ") != std::string_view::npos ||
-         line.find("disconnection: session time: ") != std::string_view::npos;
+         line.find("disconnection: session time: ") != std::string_view::npos ||
+         line.find(" login attempt: ") != std::string_view::npos ||
+         line.find(" closing because: ") != std::string_view::npos;
 }
 }  // namespace
 
@@ -30,8 +32,11 @@ Result<InputFormat> parse_input_format(std::string_view name) {
   if (name == "cnpg") return InputFormat::kCnpg;
   if (name == "gcp") return InputFormat::kGcp;
   if (name == "journald") return InputFormat::kJournald;
+  if (name == "pgbouncer") return InputFormat::kPgbouncer;
   return make_error(fmt::format(
-      "bad --input \"{}\": expected auto, stderr, csv, json, syslog, cnpg, gcp or journald", name));
+      "bad --input \"{}\": expected auto, stderr, csv, json, syslog, cnpg, gcp, journald or "
+      "pgbouncer",
+      name));
 }
 
 std::string_view input_format_name(InputFormat f) {
@@ -44,6 +49,7 @@ std::string_view input_format_name(InputFormat f) {
     case InputFormat::kCnpg: return "cnpg";
     case InputFormat::kGcp: return "gcp";
     case InputFormat::kJournald: return "journald";
+    case InputFormat::kPgbouncer: return "pgbouncer";
   }
   return "?";
 }
@@ -80,6 +86,7 @@ void LogParser::begin_input() {
   cnpg_.reset();
   gcp_.reset();
   journald_.reset();
+  pgbouncer_.reset();
   full_scan_ = false;
   start_format();
 }
@@ -99,6 +106,7 @@ void LogParser::start_format() {
       }
       break;
     case InputFormat::kJournald: journald_.emplace(make_stderr(), options_.year); break;
+    case InputFormat::kPgbouncer: pgbouncer_.emplace(); break;
     case InputFormat::kAuto: break;
   }
 }
@@ -110,6 +118,7 @@ std::string LogParser::describe() const {
 }
 
 bool LogParser::on_record(const LogRecord& r) {
+  if (!r.via.empty()) ++pooler_lines_;
   if (r.line_num >= 0) return reorder_.add(r, true);
   return to_tracker(r);
 }
@@ -139,6 +148,8 @@ bool LogParser::detect(std::string_view text) {
     current_ = InputFormat::kGcp;
   } else if (JournaldFormat::looks_like(text)) {
     current_ = InputFormat::kJournald;
+  } else if (PgbouncerFormat::looks_like(text)) {
+    current_ = InputFormat::kPgbouncer;
   } else if (CsvlogFormat::looks_like(text)) {
     current_ = InputFormat::kCsv;
   } else if (SyslogFormat::looks_like(text)) {
@@ -188,6 +199,13 @@ bool LogParser::line(std::string_view text) {
       return gcp_->feed(text, this);
     case InputFormat::kJournald:
       return journald_->feed(text, this);
+    case InputFormat::kPgbouncer: {
+      LogRecord r;
+      if (parse_pgbouncer_line(text, &r)) return on_record(r);
+      if (has_lifecycle_head(text) && (text.empty() || text[0] != '\t'))
+        reporter_->on_malformed(line_no_, "malformed connection line");
+      return true;
+    }
     case InputFormat::kAuto:
       break;
   }

@@ -27,6 +27,7 @@
 #include "gcp_format.hpp"
 #include "journald_format.hpp"
 #include "jsonlog_format.hpp"
+#include "pgbouncer_format.hpp"
 #include "reorder.hpp"
 #include "result.hpp"
 #include "sink.hpp"
@@ -36,10 +37,10 @@
 
 namespace pgconn {
 
-enum class InputFormat { kAuto, kStderr, kCsv, kJson, kSyslog, kCnpg, kGcp, kJournald };
+enum class InputFormat { kAuto, kStderr, kCsv, kJson, kSyslog, kCnpg, kGcp, kJournald, kPgbouncer };
 
-// "auto", "stderr", "csv" ("csvlog"), "json" ("jsonlog"), "syslog", and the
-// envelopes "cnpg", "gcp", "journald".
+// "auto", "stderr", "csv" ("csvlog"), "json" ("jsonlog"), "syslog", the
+// envelopes "cnpg", "gcp", "journald", and PgBouncer's log, "pgbouncer".
 Result<InputFormat> parse_input_format(std::string_view name);
 std::string_view input_format_name(InputFormat f);
 
@@ -96,6 +97,9 @@ class LogParser : private RecordSink {
   // Lines seen in all inputs.
   uint64_t lines() const { return lines_total_; }
 
+  // Of them, PgBouncer's (pgbouncer_format.hpp).
+  uint64_t pooler_lines() const { return pooler_lines_; }
+
   // The format of the current input once known ("stderr (%m [%p] )").
   std::string describe() const;
 
@@ -133,11 +137,13 @@ class LogParser : private RecordSink {
   std::optional<CnpgFormat> cnpg_;
   std::optional<GcpFormat> gcp_;
   std::optional<JournaldFormat> journald_;
+  std::optional<PgbouncerFormat> pgbouncer_;
   TrackerSink tracker_sink_{this};
   Reorderer reorder_{&tracker_sink_};
   bool full_scan_ = false;    // the lines carry line numbers: read every one
   uint64_t line_no_ = 0;      // in the current input
   uint64_t lines_total_ = 0;
+  uint64_t pooler_lines_ = 0;
   uint64_t undecided_ = 0;    // lines before the format was known
   uint64_t checkpoint_mark_ = 0;  // tracker mark() taken at checkpoint_ms_
   uint64_t checkpoint_reorder_ = 0;  // reorderer mark() taken then

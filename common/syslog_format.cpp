@@ -1,5 +1,7 @@
 #include "syslog_format.hpp"
 
+#include "pgbouncer_format.hpp"
+
 namespace pgconn {
 
 namespace {
@@ -54,11 +56,13 @@ bool SyslogFormat::parse_header(std::string_view line, int year, Header* h) {
   size_t tag_end = rest.find(' ');
   if (tag_end == std::string_view::npos || tag_end < 2 || rest[tag_end - 1] != ':') return false;
   std::string_view tag = rest.substr(0, tag_end - 1);
+  h->tag = tag;
   if (tag.back() == ']') {
     size_t open = tag.find('[');
     if (open == std::string_view::npos || open == 0) return false;
     h->pid = parse_decimal(tag.substr(open + 1, tag.size() - open - 2));
     if (h->pid < 0) return false;
+    h->tag = tag.substr(0, open);
   } else if (tag.find_first_of("[]") != std::string_view::npos) {
     return false;
   } else {
@@ -113,11 +117,21 @@ bool SyslogFormat::feed(std::string_view line, RecordSink* out) {
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   Header h;
   if (!parse_header(line, year_, &h)) return flush(out);
-  return feed_message(h.time, h.host, h.pid, h.body, out);
+  return feed_message(h.time, h.host, h.pid, h.body, out, h.tag);
 }
 
 bool SyslogFormat::feed_message(const Timestamp& time, std::string_view host, int64_t pid,
-                                std::string_view message, RecordSink* out) {
+                                std::string_view message, RecordSink* out, std::string_view ident) {
+  if (is_pgbouncer(ident)) {  // one message per line, no prefix, no level
+    if (!flush(out)) return false;
+    if (!message.empty() && message[0] == '\t') return true;
+    LogRecord r;
+    r.time = time;
+    r.pid = pid;
+    r.server = host;
+    parse_pgbouncer_message(message, &r);
+    return out->on_record(r);
+  }
   Header h;
   h.time = time;
   h.host = host;

@@ -9,6 +9,13 @@
 //     closes that session (`disconnect`, reason `lost`);
 //   - a crash or shutdown writes a `server` event and forgets the server's
 //     backends.
+// A connection pooler's lines (LogRecord::via, PgBouncer's: pgbouncer.md)
+// are joined by the pooler's pid and client socket instead (tracker_pooler.cpp):
+// a `login attempt` is held like `connection authorized`, `closing because`
+// ends it (or refuses it), a new login on a socket still open ends the
+// earlier client (`lost`), and the pooler's restart or exit is a `server`
+// event for its clients only. Pooler events carry `via`; a pooler and a
+// PostgreSQL server of the same name are two servers here.
 // Events leave in log order: events after a held connection wait for it.
 // The table is capped; past the cap the oldest backend is forgotten and
 // counted in stats().evicted.
@@ -24,6 +31,7 @@
 #include "event.hpp"
 #include "log_record.hpp"
 #include "message.hpp"
+#include "pgbouncer_message.hpp"
 #include "sink.hpp"
 
 namespace pgconn {
@@ -85,21 +93,28 @@ class Tracker {
     // all (set-up failures log none); otherwise it is a reject `other`.
     std::string fatal;
     Timestamp fatal_time;
+    std::string_view fatal_reason;  // static; the reject category (pooler), else "other"
+    // Pooler clients: the login's time, the socket-table key, the client's
+    // address and port as logged (the join key with the socket).
+    Timestamp start;
+    std::string socket_key, peer;
   };
   struct Queued {
     Event event;
     uint64_t backend = 0;  // held connects: the backend key
     int64_t held_ms = 0;   // held connects: sort time of the authorized line
     bool held = false;
+    bool dropped = false;  // a pooler login that never got through: no event
   };
   struct Server {
     std::string name;
+    std::string via;             // a pooler's name, empty for PostgreSQL
     bool shutting_down = false;  // smart/fast shutdown requested
     bool down = false;           // crash or shutdown event written
   };
 
   uint64_t key_for(const LogRecord& r, uint32_t server) const;
-  uint32_t server_index(std::string_view name);
+  uint32_t server_index(std::string_view name, std::string_view via = {});
   Backend* find(uint64_t key);
   Backend& create(uint64_t key, uint32_t server, const LogRecord& r);
   void forget(uint64_t key);
@@ -124,6 +139,14 @@ class Tracker {
   void on_server_down(uint32_t server, const LogRecord& r, const char* state);
   void close_lost(Backend& b, const LogRecord& r);
 
+  // The pooler's half (tracker_pooler.cpp).
+  bool add_pooler(const LogRecord& r);
+  void pooler_client(uint32_t server, const LogRecord& r, const BouncerMessage& m);
+  void pooler_close(uint32_t server, Backend* b, const LogRecord& r, const BouncerMessage& m);
+  void pooler_lost(Backend& b, const LogRecord& r);
+  Event pooler_event(EventType type, const LogRecord& r, const Backend* b, uint32_t server) const;
+  void finish_add(const LogRecord& r);
+
   EventSink* sink_;
   TrackerOptions options_;
   TrackerStats stats_;
@@ -141,6 +164,9 @@ class Tracker {
   uint64_t nopid_last_held_ = 0;      // key of the newest held connection
   std::deque<std::string_view> nopid_end_reasons_;  // session ends waiting for their disconnections
   std::unordered_multimap<std::string, uint64_t> nopid_open_;  // user/db/host/port -> key
+  // Pooler clients: (server, pooler pid, socket) -> backend key.
+  std::unordered_map<std::string, uint64_t> sockets_;
+  uint64_t pooler_seq_ = 0;
 };
 
 }  // namespace pgconn

@@ -103,8 +103,13 @@ void Window::clear() {
 
 
 std::string Window::session_key(const EventView& e) {
+  // A pooler and a PostgreSQL server of one name are two servers.
   std::string key(e.server);
   key.push_back('\0');
+  if (!e.via.empty()) {
+    key += e.via;
+    key.push_back('\0');
+  }
   if (!e.session.empty()) {
     key += e.session;
   } else {  // an event stream without session keys: the pid stands in
@@ -166,6 +171,7 @@ Window::Session& Window::open(std::string key, const EventView& e, const Timesta
   s.since_ms = t.valid() ? t.sort_ms() : 0;
   s.since = t;
   s.pid = e.pid;
+  s.via = e.via;
   s.order = next_order_++;
   s.record = dropped_ + history_.size();  // the connect's record comes next
   fifo_.emplace_back(std::move(key), s.order);
@@ -241,7 +247,7 @@ void Window::add(const EventView& e) {
       if (e.state != "crash" && e.state != "shutdown") break;
       int64_t ended = 0;  // for the peak
       for (auto it = active_.begin(); it != active_.end();) {
-        if (unpack_who(it->second.who).server == e.server) {
+        if (unpack_who(it->second.who).server == e.server && it->second.via == e.via) {
           record(EventType::kServer, -1, wall, it->second.who);
           ended += peak_counts(it->second.who);
           it = active_.erase(it);

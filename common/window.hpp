@@ -96,6 +96,7 @@ class Window {
     int64_t pid = -1;
     uint64_t order = 0;    // unique since the start or clear()
     uint64_t record = 0;   // its connect's record: history()[record - dropped()]
+    std::string via;       // the pooler it was made to, empty for PostgreSQL's own
   };
   // One change kept for --history.
   struct Record {
