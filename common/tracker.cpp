@@ -100,7 +100,11 @@ void Tracker::evict_if_full() {
 std::string Tracker::new_session_key(const LogRecord& r) {
   if (!r.session_id.empty()) return std::string(r.session_id);
   ++session_seq_;
-  return r.pid >= 0 ? fmt::format("{}-{}", r.pid, session_seq_) : fmt::format("n{}", session_seq_);
+  // "PID-N" or "nN", without fmt's format-string parsing (a pooler's log
+  // makes one per line); short enough for the string's own buffer.
+  std::string key = r.pid >= 0 ? std::to_string(r.pid) + '-' : std::string("n");
+  key += std::to_string(session_seq_);
+  return key;
 }
 
 Event Tracker::base_event(EventType type, const LogRecord& r, const Backend* b) const {

@@ -167,6 +167,7 @@ class Tracker {
   // Pooler clients: (server, pooler pid, socket) -> backend key.
   std::unordered_map<std::string, uint64_t> sockets_;
   uint64_t pooler_seq_ = 0;
+  std::string socket_buf_, peer_buf_;  // one line's keys, reused
 };
 
 }  // namespace pgconn

@@ -3,6 +3,8 @@
 // the client's address and port since the socket's pointer is reused at
 // once. Shares the held-event queue with the PostgreSQL half, so settling
 // and ordering work the same way.
+#include <charconv>
+
 #include <fmt/format.h>
 
 #include "tracker.hpp"
@@ -32,7 +34,15 @@ std::string_view known_name(std::string_view s) {
   return s == "(nodb)" || s == "(nouser)" ? std::string_view() : s;
 }
 
-std::string peer_of(const LogRecord& r) { return fmt::format("{}:{}", r.host, r.port); }
+// "ADDR:PORT" as logged, into *out (a reused buffer: one line's work
+// allocates nothing once the buffers have grown).
+void peer_of(const LogRecord& r, std::string* out) {
+  out->assign(r.host);
+  out->push_back(':');
+  char digits[16];
+  auto end = std::to_chars(digits, digits + sizeof digits, r.port).ptr;
+  out->append(digits, end);
+}
 
 }  // namespace
 
@@ -108,10 +118,15 @@ bool Tracker::add_pooler(const LogRecord& r) {
 }
 
 void Tracker::pooler_client(uint32_t server, const LogRecord& r, const BouncerMessage& m) {
-  std::string sk = fmt::format("{}\n{}\n{}", server, r.pid, r.socket);
+  // The socket's key: server index and pid as raw bytes, then the socket.
+  std::string& sk = socket_buf_;
+  sk.assign(reinterpret_cast<const char*>(&server), sizeof server);
+  sk.append(reinterpret_cast<const char*>(&r.pid), sizeof r.pid);
+  sk.append(r.socket);
+  peer_of(r, &peer_buf_);
   Backend* b = nullptr;
   if (auto it = sockets_.find(sk); it != sockets_.end()) b = find(it->second);
-  if (b != nullptr && b->peer != peer_of(r)) {
+  if (b != nullptr && b->peer != peer_buf_) {
     // The socket was freed and handed to another client: the earlier one
     // ended without a line (a client leaving during authentication, a log
     // switched off by RELOAD).
@@ -123,7 +138,7 @@ void Tracker::pooler_client(uint32_t server, const LogRecord& r, const BouncerMe
     uint64_t key = (uint64_t{server} << kServerShift) | kPoolerBit | (++pooler_seq_ & (kPoolerBit - 1));
     Backend& nb = create(key, server, r);
     nb.socket_key = sk;
-    nb.peer = peer_of(r);
+    nb.peer = peer_buf_;
     display_peer(r, &nb.host, &nb.port);
     sockets_[sk] = key;
     return nb;
