@@ -93,7 +93,7 @@ bool SyslogFormat::looks_like(std::string_view line) {
   if (!parse_header(line, 2000, &h)) return false;
   // A tag without a pid is any program's: take it for PostgreSQL's only
   // when a report ("LOG:  ", "FATAL:  " …) follows.
-  return h.pid >= 0 || h.body.find(":  ") != std::string_view::npos;
+  return h.pid >= 0 || is_pgbouncer(h.tag) || h.body.find(":  ") != std::string_view::npos;
 }
 
 bool SyslogFormat::emit(const Timestamp& time, std::string_view host, int64_t pid,
@@ -126,6 +126,10 @@ bool SyslogFormat::feed_message(const Timestamp& time, std::string_view host, in
     if (!flush(out)) return false;
     if (!message.empty() && message[0] == '\t') return true;
     LogRecord r;
+    if (parse_pgbouncer_line(message, &r)) {  // a log file's line (rsyslog imfile)
+      r.server = host;
+      return out->on_record(r);
+    }
     r.time = time;
     r.pid = pid;
     r.server = host;
