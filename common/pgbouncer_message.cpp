@@ -128,7 +128,15 @@ void classify_close_reason(std::string_view text, BouncerMessage* m) {
 BouncerMessage classify_pgbouncer(std::string_view severity, std::string_view socket,
                                   std::string_view message) {
   BouncerMessage m;
-  if (severity == "DEBUG" || severity == "NOISE") return m;
+  if (severity == "DEBUG" || severity == "NOISE") {
+    // Only with verbose >= 1, before the login attempt: the one place
+    // PgBouncer names a client's application.
+    if (!socket.empty() && socket[0] == 'C' && starts(message, "using application_name: ")) {
+      m.kind = BouncerKind::kAppName;
+      m.text = message.substr(24);
+    }
+    return m;
+  }
   if (socket.empty()) {
     if (starts(message, "process up:")) {
       m.kind = BouncerKind::kProcessUp;

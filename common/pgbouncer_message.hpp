@@ -23,6 +23,7 @@ enum class BouncerKind : uint8_t {
   kShuttingDown, // got SIGINT/SIGTERM, shutting down … (clients may still close)
   kExit,         // fast exit, SHUTDOWN command issued, … dropped, exiting
   kCrash,        // FATAL @src/…: the process died
+  kAppName,      // C-, DEBUG (verbose >= 1): using application_name: NAME (`text`)
 };
 
 struct BouncerMessage {

@@ -178,9 +178,19 @@ void Tracker::pooler_client(uint32_t server, const LogRecord& r, const BouncerMe
       ++stats_.disconnection_lines;
       pooler_close(server, b, r, m);
       break;
+    case BouncerKind::kAppName:
+      if (b == nullptr) {
+        b = &create_client();
+        b->stage = Stage::kReceived;
+      }
+      if (b->stage == Stage::kReceived) b->app = m.text;
+      break;
     default:
-      // The client's next line: it got through its login.
-      if (b != nullptr && b->stage == Stage::kHeld && r.severity != "ERROR") settle(*b);
+      // The client's next line: it got through its login. (Not a DEBUG
+      // line: verbose logs write them during authentication.)
+      if (b != nullptr && b->stage == Stage::kHeld && r.severity != "ERROR" &&
+          r.severity != "DEBUG" && r.severity != "NOISE")
+        settle(*b);
       break;
   }
 }

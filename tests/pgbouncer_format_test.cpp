@@ -214,6 +214,20 @@ TEST_CASE("PgBouncer clients become sessions", "[pgbouncer_format]") {
         p + "stats: 0 xacts/s, 0 queries/s, in 0 B/s, out 0 B/s, xact 0 us, query 0 us, wait 0 us\n");
     CHECK(ev.empty());
   }
+  SECTION("verbose: the application name of a DEBUG line; DEBUG lines settle nothing") {
+    auto ev = events_of(
+        p.substr(0, p.size() - 4) + "DEBUG C-0x1: (nodb)/(nouser)@127.0.0.1:60928 using application_name: billing-worker\n" +
+        p.substr(0, p.size() - 4) + "DEBUG C-0x1: (nodb)/(nouser)@127.0.0.1:60928 other debug\n" +
+        p + "C-0x1: appdb/app@127.0.0.1:60928 login attempt: db=appdb user=app tls=no\n" +
+        p.substr(0, p.size() - 4) + "DEBUG C-0x1: appdb/app@127.0.0.1:60928 scram: something\n" +
+        p + "C-0x1: appdb/app@127.0.0.1:60928 closing because: SASL authentication failed (age=0s)\n" +
+        p + "C-0x1: appdb/app@127.0.0.1:60929 login attempt: db=appdb user=app tls=no\n" +
+        p + "C-0x1: appdb/app@127.0.0.1:60929 closing because: client close request (age=0s)\n");
+    REQUIRE(ev.size() == 3);
+    CHECK(ev[0].find(R"("type":"reject","ts":"2026-12-04T04:06:40.230Z","session":"26196-1","user":"app","db":"appdb","app":"billing-worker")") != std::string::npos);
+    CHECK(ev[1].find(R"("type":"connect")") != std::string::npos);
+    CHECK(ev[1].find("app\":") == std::string::npos);
+  }
   SECTION("a Unix socket client is [local], no port") {
     auto ev = events_of(p + "C-0x1: appdb/app@unix(26341):56432 login attempt: db=appdb user=app tls=no\n");
     REQUIRE(ev.size() == 1);
