@@ -30,6 +30,13 @@ void display_peer(const LogRecord& r, std::string* host, int32_t* port) {
   }
 }
 
+// A DEBUG line of the authentication exchange (SCRAM, passwords, secrets).
+bool about_auth(std::string_view m) {
+  for (std::string_view w : {"scram", "SCRAM", "SASL", "auth", "password", "secret"})
+    if (m.find(w) != std::string_view::npos) return true;
+  return false;
+}
+
 std::string_view known_name(std::string_view s) {
   return s == "(nodb)" || s == "(nouser)" ? std::string_view() : s;
 }
@@ -186,10 +193,11 @@ void Tracker::pooler_client(uint32_t server, const LogRecord& r, const BouncerMe
       if (b->stage == Stage::kReceived) b->app = m.text;
       break;
     default:
-      // The client's next line: it got through its login. (Not a DEBUG
-      // line: verbose logs write them during authentication.)
+      // The client's next line: it got through its login. (Not a verbose
+      // log's DEBUG line about authentication: those come before a
+      // refusal too.)
       if (b != nullptr && b->stage == Stage::kHeld && r.severity != "ERROR" &&
-          r.severity != "DEBUG" && r.severity != "NOISE")
+          !((r.severity == "DEBUG" || r.severity == "NOISE") && about_auth(r.message)))
         settle(*b);
       break;
   }

@@ -214,12 +214,12 @@ TEST_CASE("PgBouncer clients become sessions", "[pgbouncer_format]") {
         p + "stats: 0 xacts/s, 0 queries/s, in 0 B/s, out 0 B/s, xact 0 us, query 0 us, wait 0 us\n");
     CHECK(ev.empty());
   }
-  SECTION("verbose: the application name of a DEBUG line; DEBUG lines settle nothing") {
+  SECTION("verbose: the application name of a DEBUG line; DEBUG lines of authentication settle nothing") {
     auto ev = events_of(
         p.substr(0, p.size() - 4) + "DEBUG C-0x1: (nodb)/(nouser)@127.0.0.1:60928 using application_name: billing-worker\n" +
         p.substr(0, p.size() - 4) + "DEBUG C-0x1: (nodb)/(nouser)@127.0.0.1:60928 other debug\n" +
         p + "C-0x1: appdb/app@127.0.0.1:60928 login attempt: db=appdb user=app tls=no\n" +
-        p.substr(0, p.size() - 4) + "DEBUG C-0x1: appdb/app@127.0.0.1:60928 scram: something\n" +
+        p.substr(0, p.size() - 4) + "DEBUG C-0x1: appdb/app@127.0.0.1:60928 scram_client_first: got cb_flag\n" +
         p + "C-0x1: appdb/app@127.0.0.1:60928 closing because: SASL authentication failed (age=0s)\n" +
         p + "C-0x1: appdb/app@127.0.0.1:60929 login attempt: db=appdb user=app tls=no\n" +
         p + "C-0x1: appdb/app@127.0.0.1:60929 closing because: client close request (age=0s)\n");
