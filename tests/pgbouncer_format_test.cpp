@@ -310,3 +310,27 @@ TEST_CASE("--input=pgbouncer and detection", "[pgbouncer_format]") {
   CHECK(events_of(log, InputFormat::kAuto).size() == 1);
   CHECK(events_of(log, InputFormat::kStderr).empty());
 }
+
+TEST_CASE("PgBouncer lines cut at every byte, and with bytes changed, break nothing", "[pgbouncer_format]") {
+  const std::string lines[] = {
+      "2026-12-04 04:06:41.119 UTC [26196] LOG C-0x55ba30f86c10: appdb/app@[::1]:45506 login attempt: db=appdb user=app tls=no replication=yes",
+      "2018-09-12 16:09:05.313 3394 LOG C-0x13e4860: db/user@10.0.0.5:40022 closing because: client close request (age=0)",
+      "2026-12-04 04:06:42.385 +05 [26196] LOG C-0x1: (nodb)/(nouser)@unix(77):6432 closing because: no more connections allowed (max_client_conn) (age=12s)",
+      "2026-12-04 04:06:42.385 UTC [26196] DEBUG C-0x1: (nodb)/(nouser)@127.0.0.1:1 using application_name: x",
+      "2026-12-04 04:06:42.385 UTC [26196] FATAL @src/objects.c:1 in function f(): x",
+  };
+  size_t events = 0;
+  for (const std::string& l : lines) {
+    for (size_t n = 0; n <= l.size(); ++n) {
+      std::string cut = l.substr(0, n) + "\n" + l + "\n";
+      events += events_of(cut, InputFormat::kPgbouncer).size();
+      std::string changed = l;
+      if (n < l.size()) changed[n] = n % 3 == 0 ? ']' : n % 3 == 1 ? '@' : '\x01';
+      events += events_of(changed + "\n" + changed + "\n", InputFormat::kAuto).size();
+      LogRecord r;
+      parse_pgbouncer_line(l.substr(n), &r);
+      parse_pgbouncer_message(l.substr(n), &r);
+    }
+  }
+  CHECK(events > 0);
+}
