@@ -36,7 +36,8 @@ DEB_PKGS := libpcre2-dev:/usr/include/pcre2.h \
             time:/usr/bin/time \
             mandoc:/usr/bin/mandoc \
             postgresql:/usr/bin/pg_config \
-            rsyslog:/usr/sbin/rsyslogd
+            rsyslog:/usr/sbin/rsyslogd \
+            pgbouncer:/usr/sbin/pgbouncer
 
 .PHONY: all deps demo test unit-test e2e-test sanitized bench soak fuzz install uninstall clean
 
