@@ -153,6 +153,7 @@ void Tracker::pooler_client(uint32_t server, const LogRecord& r, const BouncerMe
   switch (m.kind) {
     case BouncerKind::kLogin: {
       ++stats_.lifecycle_lines;
+      servers_[server].down = false;  // up again, its start line or not: its exit ends these
       if (b != nullptr && b->stage != Stage::kReceived) {  // a second login on one client
         pooler_lost(*b, r);
         forget(sockets_[sk]);

@@ -267,6 +267,14 @@ TEST_CASE("PgBouncer clients become sessions", "[pgbouncer_format]") {
     CHECK(ev[1] == R"({"type":"server","ts":"2026-12-04T04:06:41.500Z","pid":9,"state":"shutdown","via":"pgbouncer"})");
     CHECK(ev[2].find(R"("state":"ready")") != std::string::npos);
   }
+  SECTION("an exit, clients of a start not in the log, an exit again") {
+    auto ev = events_of(
+        "2026-12-04 04:06:41.500 UTC [9] LOG got SIGTERM, fast exit\n"
+        "2026-12-04 04:06:42.000 UTC [11] LOG C-0x1: a/u@127.0.0.1:1000 login attempt: db=a user=u tls=no\n"
+        "2026-12-04 04:06:45.000 UTC [11] LOG got SIGTERM, fast exit\n");
+    REQUIRE(ev.size() == 3);
+    CHECK(ev[2].find(R"("pid":11,"state":"shutdown")") != std::string::npos);
+  }
   SECTION("a restart without an exit line ends the old process's clients") {
     auto ev = events_of(
         "2026-12-04 04:06:40.000 UTC [9] LOG C-0x1: a/u@127.0.0.1:1000 login attempt: db=a user=u tls=no\n"
