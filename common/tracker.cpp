@@ -73,7 +73,7 @@ void Tracker::forget(uint64_t key) {
       }
     }
   }
-  if (!b.socket_key.empty()) sockets_.erase(b.socket_key);
+  if (b.pooler) sockets_.erase(b.pooler->socket_key);
   backends_.erase(it);
 }
 

@@ -94,10 +94,14 @@ class Tracker {
     std::string fatal;
     Timestamp fatal_time;
     std::string_view fatal_reason;  // static; the reject category (pooler), else "other"
-    // Pooler clients: the login's time, the socket-table key, the client's
-    // address and port as logged (the join key with the socket).
-    Timestamp start;
-    std::string socket_key, peer;
+    // Pooler clients only (allocated for them: PostgreSQL's backends, the
+    // table's bulk, stay small).
+    struct Pooler {
+      Timestamp start;         // the login's time
+      std::string socket_key;  // its key in sockets_
+      std::string peer;        // "ADDR:PORT" as logged: the join key with the socket
+    };
+    std::unique_ptr<Pooler> pooler;
   };
   struct Queued {
     Event event;

@@ -133,7 +133,7 @@ void Tracker::pooler_client(uint32_t server, const LogRecord& r, const BouncerMe
   peer_of(r, &peer_buf_);
   Backend* b = nullptr;
   if (auto it = sockets_.find(sk); it != sockets_.end()) b = find(it->second);
-  if (b != nullptr && b->peer != peer_buf_) {
+  if (b != nullptr && b->pooler->peer != peer_buf_) {
     // The socket was freed and handed to another client: the earlier one
     // ended without a line (a client leaving during authentication, a log
     // switched off by RELOAD).
@@ -144,8 +144,9 @@ void Tracker::pooler_client(uint32_t server, const LogRecord& r, const BouncerMe
   auto create_client = [&]() -> Backend& {
     uint64_t key = (uint64_t{server} << kServerShift) | kPoolerBit | (++pooler_seq_ & (kPoolerBit - 1));
     Backend& nb = create(key, server, r);
-    nb.socket_key = sk;
-    nb.peer = peer_buf_;
+    nb.pooler = std::make_unique<Backend::Pooler>();
+    nb.pooler->socket_key = sk;
+    nb.pooler->peer = peer_buf_;
     display_peer(r, &nb.host, &nb.port);
     sockets_[sk] = key;
     return nb;
@@ -163,7 +164,7 @@ void Tracker::pooler_client(uint32_t server, const LogRecord& r, const BouncerMe
       b->user = !m.user.empty() ? m.user : known_name(r.user);
       b->db = !m.db.empty() ? m.db : known_name(r.db);
       b->replication = m.replication;
-      b->start = r.time;
+      b->pooler->start = r.time;
       uint64_t key = sockets_[sk];
       hold(pooler_event(EventType::kConnect, r, b, server), key, r);
       break;
@@ -209,13 +210,13 @@ void Tracker::pooler_close(uint32_t server, Backend* b, const LogRecord& r,
   std::string_view hint;
   if (b != nullptr && b->stage == Stage::kReceived) {  // only a hint was seen
     hint = b->fatal_reason;
-    forget(sockets_[b->socket_key]);
+    forget(sockets_[b->pooler->socket_key]);
     b = nullptr;
   }
   if (m.cancel) {  // a cancel request's own connection: never a session
     if (b != nullptr) {
       pooler_lost(*b, r);
-      forget(sockets_[b->socket_key]);
+      forget(sockets_[b->pooler->socket_key]);
     }
     return;
   }
@@ -225,12 +226,12 @@ void Tracker::pooler_close(uint32_t server, Backend* b, const LogRecord& r,
   if (b != nullptr && b->stage == Stage::kHeld) {
     if (m.reject) {
       turn_into_reject(*b, r.time, reason, m.text);
-      forget(sockets_[b->socket_key]);
+      forget(sockets_[b->pooler->socket_key]);
       return;
     }
     settle(*b);
     if (b->stage != Stage::kOpen) {  // an ERROR before it made it a reject
-      forget(sockets_[b->socket_key]);
+      forget(sockets_[b->pooler->socket_key]);
       return;
     }
   }
@@ -246,16 +247,17 @@ void Tracker::pooler_close(uint32_t server, Backend* b, const LogRecord& r,
     if (reject) {
       e.message = m.text;
     } else {
-      const bool exact = r.time.valid() && b->start.valid() && r.time.has_ms && b->start.has_ms;
+      const Timestamp& start = b->pooler->start;
+      const bool exact = r.time.valid() && start.valid() && r.time.has_ms && start.has_ms;
       if (exact) {
-        e.duration_ms = std::max<int64_t>(0, r.time.sort_ms() - b->start.sort_ms());
+        e.duration_ms = std::max<int64_t>(0, r.time.sort_ms() - start.sort_ms());
       } else if (m.age_s >= 0) {
         e.duration_ms = m.age_s * 1000;
-      } else if (r.time.valid() && b->start.valid()) {
-        e.duration_ms = std::max<int64_t>(0, r.time.sort_ms() - b->start.sort_ms());
+      } else if (r.time.valid() && start.valid()) {
+        e.duration_ms = std::max<int64_t>(0, r.time.sort_ms() - start.sort_ms());
       }
     }
-    forget(sockets_[b->socket_key]);
+    forget(sockets_[b->pooler->socket_key]);
     emit(std::move(e));
     return;
   }
