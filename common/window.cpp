@@ -1,6 +1,7 @@
 #include "window.hpp"
 
 #include <algorithm>
+#include <cstdint>
 
 namespace pgconn {
 
@@ -97,10 +98,62 @@ void Window::clear() {
   evicted_ = 0;
   totals_overflow_ = 0;
   dropped_ = 0;
+  records_before_ = 0;
+  servers_.clear();
+  servers_overflow_ = false;
   newest_ = Timestamp();
   peak_.clear();
 }
 
+void Window::reset_statistics() {
+  // The sessions stay, so their record numbers must not be reused: the
+  // numbering goes on past the forgotten records.
+  records_before_ += dropped_ + history_.size();
+  history_.clear();
+  dropped_ = 0;
+  totals_.clear();
+  totals_overflow_ = 0;
+  int64_t open = 0;
+  if (newest_.valid())
+    for (const auto& [key, s] : active_) open += s.since.valid() && peak_counts(s.who);
+  peak_.restart(newest_, open);
+}
+
+size_t Window::record_index(uint64_t record) const {
+  const uint64_t first = records_before_ + dropped_;
+  if (record < first || record - first >= history_.size()) return SIZE_MAX;
+  return static_cast<size_t>(record - first);
+}
+
+Window::ServerView* Window::server_view(std::string_view server, const Timestamp& t) {
+  auto it = servers_.find(server);
+  if (it == servers_.end()) {
+    if (servers_.size() >= options_.max_totals) {
+      servers_overflow_ = true;
+      return nullptr;
+    }
+    it = servers_.emplace(std::string(server), ServerView{}).first;
+  }
+  ServerView& v = it->second;
+  if (t.valid() && (!v.first.valid() || t.sort_ms() < v.first.sort_ms())) v.first = t;
+  return &v;
+}
+
+void Window::end_sessions(std::string_view server, std::string_view via, int64_t wall,
+                          const Timestamp& t) {
+  int64_t ended = 0;  // for the peak
+  for (auto it = active_.begin(); it != active_.end();) {
+    // A pooler's restart ends its clients only, and PostgreSQL's its own.
+    if (unpack_who(it->second.who).server == server && it->second.via == via) {
+      record(EventType::kServer, -1, wall, it->second.who);
+      ended += peak_counts(it->second.who);
+      it = active_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  if (t.valid()) peak_.close(t, ended);
+}
 
 std::string Window::session_key(const EventView& e) {
   // A pooler and a PostgreSQL server of one name are two servers.
@@ -173,7 +226,7 @@ Window::Session& Window::open(std::string key, const EventView& e, const Timesta
   s.pid = e.pid;
   s.via = e.via;
   s.order = next_order_++;
-  s.record = dropped_ + history_.size();  // the connect's record comes next
+  s.record = records_before_ + dropped_ + history_.size();  // the connect's record comes next
   fifo_.emplace_back(std::move(key), s.order);
   return s;
 }
@@ -187,6 +240,13 @@ void Window::add(const EventView& e) {
     t = newest_;  // no time: as the newest event so far
   }
   const int64_t wall = t.valid() ? t.wall_ms : 0;
+  // A connect found in the process table (pgconn-parse --snapshot) has its
+  // process's start time, maybe days before the log: not where the stream
+  // begins.
+  ServerView* server = server_view(e.server, e.snapshot == Flag::kTrue ? Timestamp() : t);
+  if (server && (e.type == EventType::kConnect || e.type == EventType::kDisconnect ||
+                 e.type == EventType::kUpdate))
+    server->sessions = true;
   pack_who(e, &packed_);
 
   switch (e.type) {
@@ -212,6 +272,8 @@ void Window::add(const EventView& e) {
         if (t.valid() && peak_counts(it->second.who)) peak_.close(t);
         active_.erase(it);
         delta = -1;
+      } else if (e.matched == Flag::kFalse && server && !server->complete) {
+        ++server->ended_before;  // a session from before the stream began
       }
       Totals& totals = totals_for(packed_);
       ++totals.disconnects;
@@ -227,8 +289,8 @@ void Window::add(const EventView& e) {
         // history's count.
         const Session& s = it->second;
         if (peak_counts(s.who)) peak_.retract(s.order, t);
-        if (s.record >= dropped_ && s.record - dropped_ < history_.size()) {
-          Record& r = history_[s.record - dropped_];
+        if (const size_t i = record_index(s.record); i != SIZE_MAX) {
+          Record& r = history_[i];
           if (r.type == EventType::kConnect) r.delta = 0;
         }
         EventView named = e;  // counted under the names the session had
@@ -244,22 +306,36 @@ void Window::add(const EventView& e) {
       break;
     }
     case EventType::kServer: {
-      if (e.state != "crash" && e.state != "shutdown") break;
-      int64_t ended = 0;  // for the peak
-      for (auto it = active_.begin(); it != active_.end();) {
-        if (unpack_who(it->second.who).server == e.server && it->second.via == e.via) {
-          record(EventType::kServer, -1, wall, it->second.who);
-          ended += peak_counts(it->second.who);
-          it = active_.erase(it);
-        } else {
-          ++it;
-        }
+      const bool ready = e.state == "ready";
+      if (ready || e.state == "crash" || e.state == "shutdown") end_sessions(e.server, e.via, wall, t);
+      if (server && !server->complete && (ready || e.state == "crash" || e.state == "shutdown" ||
+                                          e.state == "snapshot")) {
+        server->complete = true;
+        server->complete_from_ms = server->sessions ? wall : INT64_MIN;
       }
-      if (t.valid()) peak_.close(t, ended);
       break;
     }
-    case EventType::kUpdate:  // the session's new names: not counted yet
+    case EventType::kUpdate: {  // an open session's new names (SET application_name)
+      auto it = active_.find(session_key(e));
+      if (it == active_.end()) break;
+      Session& s = it->second;
+      EventView named = e;  // a name the update leaves out stays as it was
+      const WhoView w = unpack_who(s.who);
+      for (auto [mine, theirs] : {std::pair{&named.user, w.user}, std::pair{&named.db, w.db},
+                                  std::pair{&named.app, w.app}, std::pair{&named.host, w.host}})
+        if (mine->empty()) *mine = theirs;
+      pack_who(named, &packed_);
+      if (packed_ == s.who) break;
+      // The history sees the session leave its old names and join the new
+      // ones at this moment; so does a filtered peak.
+      const bool counted = peak_counts(s.who), counts = peak_counts(packed_);
+      if (t.valid() && counted && !counts) peak_.close(t);
+      if (t.valid() && counts && !counted) peak_.open(t, s.order);
+      record(EventType::kUpdate, -1, wall, s.who);
+      record(EventType::kUpdate, 1, wall, packed_);
+      s.who = packed_;
       break;
+    }
   }
 }
 

@@ -98,15 +98,15 @@ class AggHandler : public InputHandler {
     return true;
   }
 
-  void on_input_error(std::string_view name, int err) override {
-    diag("{}: {}", name, std::strerror(err));
+  void on_input_error(std::string_view name, std::string_view what) override {
+    diag("{}: {}", name, what);
     failed_ = true;
   }
 
   bool on_wake() override {
     if (g_clear) {
       g_clear = 0;
-      window_->clear();
+      window_->reset_statistics();  // the open sessions stay (issue 13)
       diag_line("connection statistics cleared");
     }
     if (g_print_now) {
