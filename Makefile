@@ -44,7 +44,8 @@ DEB_PKGS := libpcre2-dev:/usr/include/pcre2.h \
             libzstd-dev:/usr/include/zstd.h \
             bzip2:/bin/bzip2 \
             xz-utils:/usr/bin/xz \
-            zstd:/usr/bin/zstd
+            zstd:/usr/bin/zstd \
+            pgbouncer:/usr/sbin/pgbouncer
 
 .PHONY: all deps demo test unit-test e2e-test sanitized bench soak fuzz install uninstall clean
 

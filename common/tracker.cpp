@@ -23,11 +23,11 @@ Tracker::Tracker(EventSink* sink, TrackerOptions options)
 
 Tracker::~Tracker() = default;
 
-uint32_t Tracker::server_index(std::string_view name) {
+uint32_t Tracker::server_index(std::string_view name, std::string_view via) {
   if (!options_.label.empty()) name = options_.label;
   for (uint32_t i = 0; i < servers_.size(); ++i)
-    if (servers_[i].name == name) return i;
-  servers_.push_back(Server{std::string(name)});
+    if (servers_[i].name == name && servers_[i].via == via) return i;
+  servers_.push_back(Server{std::string(name), std::string(via)});
   return static_cast<uint32_t>(servers_.size() - 1);
 }
 
@@ -69,6 +69,7 @@ void Tracker::forget(uint64_t key) {
     erase(&nopid_open_, nopid_index_key(b.user, b.db, b.host, b.port));
     if (b.loose) erase(&nopid_loose_, nopid_index_key(b.user, b.db, {}, -1));
   }
+  if (b.pooler) sockets_.erase(b.pooler->socket_key);
   backends_.erase(it);
 }
 
@@ -95,7 +96,11 @@ void Tracker::evict_if_full() {
 std::string Tracker::new_session_key(const LogRecord& r) {
   if (!r.session_id.empty()) return std::string(r.session_id);
   ++session_seq_;
-  return r.pid >= 0 ? fmt::format("{}-{}", r.pid, session_seq_) : fmt::format("n{}", session_seq_);
+  // "PID-N" or "nN", without fmt's format-string parsing (a pooler's log
+  // makes one per line); short enough for the string's own buffer.
+  std::string key = r.pid >= 0 ? std::to_string(r.pid) + '-' : std::string("n");
+  key += std::to_string(session_seq_);
+  return key;
 }
 
 Event Tracker::base_event(EventType type, const LogRecord& r, const Backend* b) const {
@@ -115,6 +120,7 @@ Event Tracker::base_event(EventType type, const LogRecord& r, const Backend* b) 
     e.port = b->port;
     if (b->replication) e.replication = Flag::kTrue;
     e.server = servers_[b->server].name;
+    e.via = servers_[b->server].via;
   }
   return e;
 }
@@ -159,7 +165,7 @@ void Tracker::turn_into_reject(Backend& b, const Timestamp& t, std::string_view 
 void Tracker::settle(Backend& b) {
   if (b.stage != Stage::kHeld) return;
   if (!b.fatal.empty()) {
-    turn_into_reject(b, b.fatal_time, "other", b.fatal);
+    turn_into_reject(b, b.fatal_time, b.fatal_reason.empty() ? "other" : b.fatal_reason, b.fatal);
     return;
   }
   b.stage = Stage::kOpen;
@@ -180,8 +186,10 @@ void Tracker::release() {
       settle(*find(front.backend));
     }
     Event e = std::move(front.event);
+    const bool dropped = front.dropped;
     queue_.pop_front();
     ++queue_base_;
+    if (dropped) continue;
     ++stats_.events[static_cast<int>(e.type)];
     if (!stopped_ && !sink_->on_event(e)) stopped_ = true;
   }
@@ -390,6 +398,7 @@ void Tracker::on_server_down(uint32_t server, const LogRecord& r, const char* st
   Event e = base_event(EventType::kServer, r, nullptr);
   e.state = state;
   e.server = s.name;
+  e.via = s.via;
   emit(std::move(e));
   forget_server(server);
 }
@@ -461,6 +470,7 @@ void Tracker::check_app(Backend& b, const LogRecord& r) {
 
 bool Tracker::add(const LogRecord& r) {
   if (stopped_) return false;
+  if (!r.via.empty()) return add_pooler(r);
   if (r.pid < 0 && !r.session_id.empty()) {
     // A session id but no pid (Azure's "%t-%c-"): the id carries the pid.
     if (int64_t pid = pid_from_session_id(r.session_id); pid >= 0) {
@@ -546,13 +556,17 @@ bool Tracker::add(const LogRecord& r) {
     case MsgKind::kMalformed:
       break;
   }
+  finish_add(r);
+  return !stopped_;
+}
+
+void Tracker::finish_add(const LogRecord& r) {
   // Only now the time rule: the backend's own line (above) comes first, so
   // a FATAL logged in the next second still turns its connection into a
   // reject. With whole-second times a second more is needed to be sure.
   if (r.time.valid())
     settle_older_than(r.time.sort_ms() - options_.settle_ms - (r.time.has_ms ? 0 : 1000));
   release();
-  return !stopped_;
 }
 
 }  // namespace pgconn

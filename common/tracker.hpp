@@ -16,6 +16,13 @@
 //   - a later line of an open session that shows another application name
 //     (%a, csvlog, jsonlog) writes an `update` event and moves the session
 //     to that name, as pg_stat_activity does;
+// A connection pooler's lines (LogRecord::via, PgBouncer's: pgbouncer.md)
+// are joined by the pooler's pid and client socket instead (tracker_pooler.cpp):
+// a `login attempt` is held like `connection authorized`, `closing because`
+// ends it (or refuses it), a new login on a socket still open ends the
+// earlier client (`lost`), and the pooler's restart or exit is a `server`
+// event for its clients only. Pooler events carry `via`; a pooler and a
+// PostgreSQL server of the same name are two servers here.
 // Events leave in log order: events after a held connection wait for it.
 // The table is capped; past the cap the oldest backend is forgotten and
 // counted in stats().evicted.
@@ -32,6 +39,7 @@
 #include "event.hpp"
 #include "log_record.hpp"
 #include "message.hpp"
+#include "pgbouncer_message.hpp"
 #include "sink.hpp"
 #include "timestamp.hpp"
 
@@ -146,15 +154,26 @@ class Tracker {
     // all (set-up failures log none); otherwise it is a reject `other`.
     std::string fatal;
     Timestamp fatal_time;
+    std::string_view fatal_reason;  // static; the reject category (pooler), else "other"
+    // Pooler clients only (allocated for them: PostgreSQL's backends, the
+    // table's bulk, stay small).
+    struct Pooler {
+      Timestamp start;         // the login's time
+      std::string socket_key;  // its key in sockets_
+      std::string peer;        // "ADDR:PORT" as logged: the join key with the socket
+    };
+    std::unique_ptr<Pooler> pooler;
   };
   struct Queued {
     Event event;
     uint64_t backend = 0;  // held connects: the backend key
     int64_t held_ms = 0;   // held connects: sort time of the authorized line
     bool held = false;
+    bool dropped = false;  // a pooler login that never got through: no event
   };
   struct Server {
     std::string name;
+    std::string via;             // a pooler's name, empty for PostgreSQL
     bool shutting_down = false;  // smart/fast shutdown requested
     bool down = false;           // crash or shutdown event written
     bool standby = false;        // ready for read-only connections (hot standby)
@@ -170,7 +189,7 @@ class Tracker {
   uint64_t nopid_key(const LogRecord& r, const Message& m, uint32_t server);
 
   uint64_t key_for(const LogRecord& r, uint32_t server) const;
-  uint32_t server_index(std::string_view name);
+  uint32_t server_index(std::string_view name, std::string_view via = {});
   Backend* find(uint64_t key);
   Backend& create(uint64_t key, uint32_t server, const LogRecord& r);
   void forget(uint64_t key);
@@ -200,6 +219,14 @@ class Tracker {
   uint64_t nopid_pair_authorized(uint32_t server, bool* loose);
   void close_lost(Backend& b, const LogRecord& r);
   bool snapshot_join(const Backend* b, const LogRecord& r);
+
+  // The pooler's half (tracker_pooler.cpp).
+  bool add_pooler(const LogRecord& r);
+  void pooler_client(uint32_t server, const LogRecord& r, const BouncerMessage& m);
+  void pooler_close(uint32_t server, Backend* b, const LogRecord& r, const BouncerMessage& m);
+  void pooler_lost(Backend& b, const LogRecord& r);
+  Event pooler_event(EventType type, const LogRecord& r, const Backend* b, uint32_t server) const;
+  void finish_add(const LogRecord& r);
 
   EventSink* sink_;
   TrackerOptions options_;
@@ -233,6 +260,10 @@ class Tracker {
   // (several set-ups interleaved): user/db -> key, for a disconnection
   // whose address no session has.
   std::unordered_multimap<std::string, uint64_t> nopid_loose_;
+  // Pooler clients: (server, pooler pid, socket) -> backend key.
+  std::unordered_map<std::string, uint64_t> sockets_;
+  uint64_t pooler_seq_ = 0;
+  std::string socket_buf_, peer_buf_;  // one line's keys, reused
 };
 
 }  // namespace pgconn

@@ -142,7 +142,7 @@ for w in "${wrappers[@]}"; do
   { printf '%s\n' "$text"; printf '%s\n' "$text"; cat "$G/debian.log"; } >"$T/w.log"
   "$P" "$T/w.log" >"$T/out" 2>"$T/err"; rc=$?
   check "unclaimed wrapper $name: no events, exit 0, one warning naming it" \
-    "[ $rc = 0 ] && [ ! -s '$T/out' ] && [ \$(wc -l <'$T/err') = 1 ] && grep -qF 'unknown envelope: ' '$T/err' && grep -qF -- '$want' '$T/err' && grep -qF 'auto, stderr, csv, json, syslog, rfc5424, cnpg, gcp, journald, azure, cloudwatch or heroku' '$T/err'" \
+    "[ $rc = 0 ] && [ ! -s '$T/out' ] && [ \$(wc -l <'$T/err') = 1 ] && grep -qF 'unknown envelope: ' '$T/err' && grep -qF -- '$want' '$T/err' && grep -qF 'auto, stderr, csv, json, syslog, rfc5424, cnpg, gcp, journald, azure, cloudwatch, heroku or pgbouncer' '$T/err'" \
     "exit $rc, out: $(head -c 200 "$T/out") err: $(cat "$T/err")"
 done
 

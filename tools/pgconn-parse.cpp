@@ -29,7 +29,7 @@ namespace {
 
 constexpr const char* kUsageText =
     "usage: pgconn-parse [--format=json|tsv]\n"
-    "                    [--input=auto|stderr|csv|json|syslog|rfc5424|cnpg|gcp|journald|azure|cloudwatch|heroku]\n"
+    "                    [--input=auto|stderr|csv|json|syslog|rfc5424|cnpg|gcp|journald|azure|cloudwatch|heroku|pgbouncer]\n"
     "                    [--prefix=LOG_LINE_PREFIX] [--label=NAME] [--header]\n"
     "                    [--snapshot[=PID]] [FILE...]";
 
@@ -139,7 +139,11 @@ void print_hints(const LogParser& parser, const Tracker& tracker) {
   // log has no PostgreSQL connection lines to miss.
   const bool explained =
       parser.unclaimed_inputs() > 0 || (parser.pgbouncer_skipped() > 0 && s.lifecycle_lines == 0);
-  if (!explained && parser.lines() > 0 && s.lifecycle_lines == 0 && s.malformed == 0) {
+  if (!explained && parser.pooler_lines() > 0 && s.lifecycle_lines == 0 && s.malformed == 0) {
+    diag("no client connection lines found in {} lines of PgBouncer's log: set "
+         "log_connections = 1 and log_disconnections = 1 in pgbouncer.ini",
+         parser.lines());
+  } else if (!explained && parser.lines() > 0 && s.lifecycle_lines == 0 && s.malformed == 0) {
     diag("no connection lines found in {} lines: set log_connections = on and "
          "log_disconnections = on, and lc_messages to English ('C' or 'en_US.UTF-8')",
          parser.lines());
@@ -171,7 +175,7 @@ int main(int argc, char** argv) {
   opts.add_options()
       ("format", "output format: json or tsv", cxxopts::value<std::string>()->default_value("json"))
       ("input", "input format: auto, stderr, csv, json, syslog, rfc5424, cnpg, gcp, journald, "
-                "azure, cloudwatch, heroku",
+                "azure, cloudwatch, heroku, pgbouncer",
        cxxopts::value<std::string>()->default_value("auto"))
       ("prefix", "the server's log_line_prefix", cxxopts::value<std::string>())
       ("label", "server name for every event", cxxopts::value<std::string>())

@@ -62,6 +62,11 @@
 #                     skips the latency rows; about 90 s at 200)
 #   BENCH_LATENCY_BUSY_SAMPLES samples on a busy log (default 30, each up to
 #                     3 s; 0 skips them)
+#   BENCH_PGB_LINES   lines of the generated PgBouncer log (default 1000000;
+#                     0 skips its rows): tests/perf/gen_pgbouncer_log.awk, a
+#                     busy pooler's clients (nearly every line a login or a
+#                     close); pgconn-parse on it against
+#                     `LC_ALL=C grep -c closing` (budget: within 2x)
 #
 # Adding a measurement: write a measure_* function that sets its variables,
 # call it in the "measure" section, and print it with time_row/budget_row/
@@ -578,6 +583,28 @@ pgbadger_counts() {
   : "${PGB_CONNS:=-}" "${PGB_SESSIONS:=-}" "${PGB_PEAK:=-}"
 }
 
+# PgBouncer's log (issue 17): a generated one, cached, with its truth.
+measure_pgbouncer() {
+  PGB_LOG_LINES=${BENCH_PGB_LINES:-1000000}
+  [ "$PGB_LOG_LINES" -gt 0 ] || { PGBL_GREP=""; PGBL_PARSE=""; return; }
+  PGBL=$DIR/pgbouncer-$PGB_LOG_LINES-s$SEED-$(sha256sum "$ROOT/tests/perf/gen_pgbouncer_log.awk" | cut -c1-10).log
+  if [ ! -s "$PGBL" ] || [ ! -s "${PGBL%.log}.truth" ]; then
+    rm -f "$DIR"/pgbouncer-*.log "$DIR"/pgbouncer-*.truth
+    note "generating $(rel "$PGBL")"
+    awk -v lines="$PGB_LOG_LINES" -v seed="$SEED" -f "$ROOT/tests/perf/gen_pgbouncer_log.awk" \
+      >"$PGBL.tmp" 2>"${PGBL%.log}.truth" || die "gen_pgbouncer_log.awk failed"
+    mv "$PGBL.tmp" "$PGBL"
+  fi
+  PGBL_BYTES=$(stat -c %s "$PGBL")
+  cat "$PGBL" >/dev/null
+  note "PgBouncer log: grep and pgconn-parse, best of $RUNS"
+  best_of sh -c 'LC_ALL=C grep -c closing "$1" | cat >/dev/null' sh "$PGBL"
+  PGBL_GREP=$BEST
+  best_of sh -c '"$1" "$2" 2>/dev/null | cat >/dev/null' sh "$PARSE" "$PGBL"
+  PGBL_PARSE=$BEST
+  "$PARSE" "$PGBL" 2>/dev/null | count_events /dev/stdin >"$DIR/pgbouncer.counts"
+}
+
 # ---------------------------------------------------------------- report
 
 FAILS=0 PASSES=0 DIFFS=0
@@ -637,6 +664,11 @@ report() {
   if [ -n "$AGG_DUR_TIME" ]; then
     calc "printf \"  %-44s %9.3f s %9.2f M events/s (%d events, best of %d)\n\", \"pgconn-agg --durations REPEATED_EVENTS | cat\", $AGG_DUR_TIME, $AGG_BIG_COUNT / 1e6 / $AGG_DUR_TIME, $AGG_BIG_COUNT, $AGG_RUNS"
   fi
+  if [ -n "$PGBL_PARSE" ]; then
+    local pl=$PGB_LOG_LINES
+    calc "printf \"  %-44s %9.3f s %9.1f MB/s %7.2f M lines/s\n\", \"PgBouncer log: LC_ALL=C grep -c closing | cat\", $PGBL_GREP, $PGBL_BYTES / 1e6 / $PGBL_GREP, $pl / 1e6 / $PGBL_GREP"
+    calc "printf \"  %-44s %9.3f s %9.1f MB/s %7.2f M lines/s\n\", \"PgBouncer log: pgconn-parse | cat\", $PGBL_PARSE, $PGBL_BYTES / 1e6 / $PGBL_PARSE, $pl / 1e6 / $PGBL_PARSE"
+  fi
   hr
   if [ -n "$SUM_SIZES" ]; then
     printf '  %-44s %11s %11s\n' "pgconn-agg FILE >/dev/null: one summary" "median" "max"
@@ -677,6 +709,10 @@ report() {
   printf '  %-44s %12s   %-8s %s\n' "budget (SPEC §7)" "measured" "limit" "result"
   budget_row "pgconn-parse time / grep time" "$grep_ratio" "x" "<=" 3
   budget_row "pgconn-parse / pgBadger throughput" "$pgb_ratio" "x" ">=" 50
+  if [ -n "$PGBL_PARSE" ]; then
+    budget_row "PgBouncer log: pgconn-parse time / grep time" \
+      "$(calc "printf \"%.2f\", $PGBL_PARSE / $PGBL_GREP")" "x" "<=" 2
+  fi
   [ "$GZIP_MODE" = 0 ] || budget_row "pgconn-parse FILE.gz / zcat FILE.gz | parse" \
     "$([ -z "$GZ_TIME" ] || calc "printf \"%.2f\", $GZ_TIME / $ZCAT_TIME")" "x" "<=" 1.0
   budget_row "pgconn-parse peak RSS, $LOG_LINES-line file" \
@@ -771,6 +807,13 @@ report() {
         "$(awk -v k="$t" '$1 == k { print $2; f = 1 } END { if (!f) print 0 }' "$DIR/big.counts")"
     done
   fi
+  if [ -n "$PGBL_PARSE" ]; then
+    local t pt=${PGBL%.log}.truth
+    for t in connect disconnect reject; do
+      count_row "PgBouncer log: $t" "$(truth_of "$pt" "${t}s")" \
+        "$(awk -v k="$t" '$1 == k { print $2; f = 1 } END { if (!f) print 0 }' "$DIR/pgbouncer.counts")"
+    done
+  fi
   echo "  (a) pgBadger: every \"connection authorized\", including those rejected right after it"
   echo "  (b) pgBadger: sessions = \"disconnection\" lines   (c) pgBadger's own session peak"
   echo "  grep -c connection counted $GREP_COUNT lines"
@@ -795,6 +838,7 @@ measure_agg_durations
 measure_summary
 measure_latency
 measure_pgbadger
+measure_pgbouncer
 pgbadger_counts
 report
 if [ "${BENCH_STRICT:-0}" = 1 ] && [ "$FAILS" -gt 0 ]; then exit 1; fi
