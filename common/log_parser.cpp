@@ -96,7 +96,6 @@ void LogParser::begin_input() {
   foreign_csv_.reset();
   foreign_json_.reset();
   foreign_stderr_.reset();
-  if (azure_) pgbouncer_done_ += azure_->pgbouncer_skipped();
   if (heroku_) metrics_done_ += heroku_->metrics_skipped();
   rfc5424_.reset();
   azure_.reset();
@@ -251,10 +250,6 @@ bool LogParser::detected_envelope(EnvelopeDetector::Kind k) {
   if (held.empty()) return true;
   for (const std::string& h : held) line(h);
   return false;
-}
-
-uint64_t LogParser::pgbouncer_skipped() const {
-  return pgbouncer_done_ + (azure_ ? azure_->pgbouncer_skipped() : 0);
 }
 
 uint64_t LogParser::metrics_skipped() const {

@@ -127,10 +127,8 @@ class LogParser : private RecordSink {
   // was reported once to the Reporter, naming what was seen).
   uint64_t unclaimed_inputs() const { return unclaimed_inputs_; }
 
-  // Records of other programs that an envelope carried and that were
-  // skipped: Azure's PostgreSQLFlexPGBouncer records, Heroku's
-  // heroku-postgres metrics samples (all inputs).
-  uint64_t pgbouncer_skipped() const;
+  // Records of another program that an envelope carried and that were
+  // skipped: Heroku's heroku-postgres metrics samples (all inputs).
   uint64_t metrics_skipped() const;
 
  private:
@@ -185,7 +183,7 @@ class LogParser : private RecordSink {
   std::optional<HerokuFormat> heroku_;
   std::optional<EnvelopeDetector> envelopes_;  // while detecting
   uint64_t unclaimed_inputs_ = 0;
-  uint64_t pgbouncer_done_ = 0, metrics_done_ = 0;  // of inputs before this one
+  uint64_t metrics_done_ = 0;  // of inputs before this one
   TrackerSink tracker_sink_{this};
   // Records of another format met inside an input: to the tracker in file
   // order (their line numbers are of another sequence than the input's).

@@ -131,14 +131,8 @@ class ParseHandler : public InputHandler {
 
 void print_hints(const LogParser& parser, const Tracker& tracker) {
   const TrackerStats& s = tracker.stats();
-  if (parser.pgbouncer_skipped() > 0)
-    diag("note: {} PgBouncer record{} (Azure category PostgreSQLFlexPGBouncer) skipped: "
-         "only PostgreSQL's own log is read", parser.pgbouncer_skipped(),
-         parser.pgbouncer_skipped() == 1 ? "" : "s");
-  // An unclaimed envelope was already named by the warning; a PgBouncer
-  // log has no PostgreSQL connection lines to miss.
-  const bool explained =
-      parser.unclaimed_inputs() > 0 || (parser.pgbouncer_skipped() > 0 && s.lifecycle_lines == 0);
+  // An unclaimed envelope was already named by the warning.
+  const bool explained = parser.unclaimed_inputs() > 0;
   if (!explained && parser.pooler_lines() > 0 && s.lifecycle_lines == 0 && s.malformed == 0) {
     diag("no client connection lines found in {} lines of PgBouncer's log: set "
          "log_connections = 1 and log_disconnections = 1 in pgbouncer.ini",
