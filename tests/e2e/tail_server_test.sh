@@ -190,7 +190,9 @@ for f in csvlog jsonlog; do
 done
 sleep 0.3
 pgc_hold c1 sock postgres postgres csv1; pgc_hold c2 sock postgres postgres csv2
-pgc_rotate; sleep 1.1
+# Names have whole seconds: a rotation within the second of the last one
+# appends to the same file.
+sleep 1.1; pgc_rotate; sleep 1.1
 pgc_close c1; pgc_hold c3 sock postgres postgres csv3
 pgc_rotate; sleep 1.1
 pgc_close c2
