@@ -36,7 +36,9 @@ DEB_PKGS := libpcre2-dev:/usr/include/pcre2.h \
             time:/usr/bin/time \
             mandoc:/usr/bin/mandoc \
             postgresql:/usr/bin/pg_config \
-            rsyslog:/usr/sbin/rsyslogd
+            rsyslog:/usr/sbin/rsyslogd \
+            prometheus:/usr/bin/promtool \
+            prometheus-node-exporter:/usr/bin/prometheus-node-exporter
 
 .PHONY: all deps demo test unit-test e2e-test sanitized bench soak fuzz install uninstall clean
 
