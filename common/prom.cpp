@@ -106,9 +106,6 @@ void PromExporter::configure(WindowOptions* window) {
   for (const PromBucket& b : kPromDurationBuckets) window->duration_edges_ms.push_back(b.ms);
 }
 
-void PromExporter::clear() {
-  for (SeriesSlots* s : {&active_, &connects_, &disconnects_, &durations_, &servers_}) s->clear();
-}
 
 namespace {
 
@@ -227,7 +224,8 @@ void PromExporter::render(const Window& w, const Filter& f, double reset_s, std:
   }
   // Totals, per identity, per server, per application.
   std::map<std::string, uint64_t> connects;
-  std::map<std::string, std::map<std::string, uint64_t>> ends;  // identity -> reason -> n
+  std::map<std::string, uint64_t> ends;  // identity,reason -> n
+  std::map<std::string, std::string> end_reason;  // identity,reason -> reason
   std::map<std::string, std::map<std::string, uint64_t>> rejects;  // server -> reason -> n
   std::map<std::string, Durations> durations;  // server,application_name -> buckets
   for (const std::string& s : options_.servers) rejects[s];
@@ -238,9 +236,10 @@ void PromExporter::render(const Window& w, const Filter& f, double reset_s, std:
     if (!f.empty() && !f.matches(who)) continue;
     identity(who, &key);
     if (t.connects > 0) connects[key] += t.connects;
-    if (!t.ends.empty()) {
-      auto& e = ends[key];
-      for (const auto& [reason, n] : t.ends) e[reason] += n;
+    for (const auto& [reason, n] : t.ends) {
+      std::string k = join(key, one_label("reason", reason));
+      ends[k] += n;
+      end_reason.emplace(std::move(k), reason);
     }
     auto& r = rejects[std::string(who.server)];
     for (const auto& [reason, n] : t.rejects) r[reason] += n;
@@ -251,6 +250,7 @@ void PromExporter::render(const Window& w, const Filter& f, double reset_s, std:
     }
   }
   for (const auto& [server, peak] : w.server_peaks()) rejects[server];
+  for (const auto& [labels, server] : server_names_) rejects[server];  // seen before a clear
   if (rejects.empty()) rejects[""];
 
   header("pgconn_sessions_active", "gauge",
@@ -269,7 +269,10 @@ void PromExporter::render(const Window& w, const Filter& f, double reset_s, std:
   Reasons over_rejects;
   for (auto& [server, by_reason] : rejects) {
     std::string labels = one_label("server", server);
-    if (servers_.admit(labels)) servers[labels] = {server, std::move(by_reason)};
+    if (servers_.admit(labels)) {
+      server_names_.emplace(labels, server);
+      servers[labels] = {server, std::move(by_reason)};
+    }
     else
       for (const auto& [reason, n] : by_reason) over_rejects[reason] += n;
   }
@@ -294,12 +297,19 @@ void PromExporter::render(const Window& w, const Filter& f, double reset_s, std:
   header("pgconn_disconnects_total", "counter",
          "Sessions ended, by reason (normal: no cause logged; lost: the end was never logged).", out);
   Reasons over_ends;
-  auto add_reasons = [](Reasons* sum, const Reasons& r) {
-    for (const auto& [reason, n] : r) (*sum)[reason] += n;
-  };
-  for (const auto& [labels, by_reason] : capped(std::move(ends), &disconnects_, Reasons{}, &over_ends, add_reasons))
-    for (const auto& [reason, n] : by_reason)
-      sample("pgconn_disconnects_total", join(labels, one_label("reason", reason)), n, out);
+  for (const std::string& reason : over_end_reasons_) over_ends[reason];  // seen before a clear
+  for (auto it = ends.begin(); it != ends.end();) {
+    if (disconnects_.admit(it->first)) {
+      ++it;
+    } else {
+      const std::string& reason = end_reason[it->first];
+      over_ends[reason] += it->second;
+      over_end_reasons_.insert(reason);
+      it = ends.erase(it);
+    }
+  }
+  for (const std::string& kept : disconnects_.admitted()) ends.emplace(kept, 0);
+  for (const auto& [labels, n] : ends) sample("pgconn_disconnects_total", labels, n, out);
   for (const auto& [reason, n] : over_ends)
     sample("pgconn_disconnects_total", join(kOverflow, one_label("reason", reason)), n, out);
 

@@ -22,13 +22,19 @@
 // is the empty value (which Prometheus stores as no label).
 //
 // Bounded cardinality: each metric gives at most PromOptions::max_series
-// label sets a series of their own (per metric; the rejects and the peak
-// count servers), first come first served in sorted order within one
-// render, and a label set keeps its series until clear(): a series never
-// moves between named and overflow, so counters never go backwards. The
-// rest are summed into one series labelled overflow="true" (with reason
-// or le where the metric has them); a peak cannot be summed, so a server
-// past the cap has none.
+// label sets a series of their own (per metric; the disconnects count
+// identity and reason, the rejects and the peak count servers), first come
+// first served in sorted order within one render, and a label set keeps
+// its series for the exporter's life: a series never moves between named
+// and overflow, so counters never go backwards. The rest are summed into
+// one series labelled overflow="true" (with reason or le where the metric
+// has them); a peak cannot be summed, so a server past the cap has none.
+//
+// A label set once written is written in every later render, at 0 when
+// the Window no longer has it. So after Window::clear() (SIGHUP) every
+// counter is written at 0, and Prometheus sees each one reset (increase()
+// stays right) instead of a series that vanishes and comes back lower or
+// higher.
 #pragma once
 
 #include <cstdint>
@@ -112,15 +118,14 @@ class PromExporter {
   void render(const Window& w, const Filter& f, double reset_s, std::string* out,
               const Completeness* complete = nullptr);
 
-  // Forgets which label sets have series (SIGHUP, with Window::clear()).
-  void clear();
-
  private:
   // `server="…",datname="…",…` of one set of names.
   void identity(const WhoView& who, std::string* out) const;
 
   PromOptions options_;
   SeriesSlots active_, connects_, disconnects_, durations_, servers_;
+  std::map<std::string, std::string> server_names_;  // admitted server label -> server
+  std::set<std::string> over_end_reasons_;           // reasons of the disconnects' overflow
 };
 
 }  // namespace pgconn

@@ -175,9 +175,12 @@ check "live: the next interval has the new connect" \
 reset1=$(value "$L" pgconn_stats_reset_timestamp_seconds)
 sleep 0.2
 kill -HUP $pid
-wait_for "[ \"\$(value '$L' 'pgconn_connects_total{server=\"s1\",datname=\"d\",usename=\"u\",application_name=\"a\"}')\" = '' ]" 3
-check "SIGHUP: the counters start again" \
-  "[ \"\$(value '$L' 'pgconn_rejects_total{server=\"\",reason=\"auth_failed\"}')\" = 0 ]" "$(grep -v '^#' "$L" | head -5)"
+wait_for "[ \"\$(value '$L' 'pgconn_connects_total{server=\"s1\",datname=\"d\",usename=\"u\",application_name=\"a\"}')\" = 0 ]" 3
+check "SIGHUP: every counter written at 0 (Prometheus sees the reset)" \
+  "[ \"\$(value '$L' 'pgconn_connects_total{server=\"s1\",datname=\"d\",usename=\"u\",application_name=\"a\"}')\" = 0 ] &&
+   [ \"\$(value '$L' 'pgconn_disconnects_total{server=\"s1\",datname=\"d\",usename=\"u\",application_name=\"a\",reason=\"normal\"}')\" = 0 ] &&
+   [ \"\$(value '$L' 'pgconn_session_duration_seconds_count{server=\"s1\",application_name=\"a\"}')\" = 0 ] &&
+   [ \"\$(value '$L' 'pgconn_rejects_total{server=\"s1\",reason=\"auth_failed\"}')\" = 0 ]" "$(grep -v '^#' "$L" | head -8)"
 reset2=$(value "$L" pgconn_stats_reset_timestamp_seconds)
 check "SIGHUP: pgconn_stats_reset_timestamp_seconds moves on" "awk 'BEGIN { exit !($reset2 > $reset1) }'" "$reset1 -> $reset2"
 # A failed write: the temporary name taken by a directory.

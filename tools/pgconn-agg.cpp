@@ -104,7 +104,6 @@ class AggHandler : public InputHandler {
     if (g_clear) {
       g_clear = 0;
       window_->clear();
-      if (prom_) prom_->clear();
       reset_s_ = wall_seconds();
       diag_line("connection statistics cleared");
     }
