@@ -38,7 +38,8 @@ DEB_PKGS := libpcre2-dev:/usr/include/pcre2.h \
             postgresql:/usr/bin/pg_config \
             rsyslog:/usr/sbin/rsyslogd \
             prometheus:/usr/bin/promtool \
-            prometheus-node-exporter:/usr/bin/prometheus-node-exporter
+            prometheus-node-exporter:/usr/bin/prometheus-node-exporter \
+            curl:/usr/bin/curl
 
 .PHONY: all deps demo test unit-test e2e-test sanitized bench soak fuzz install uninstall clean
 
