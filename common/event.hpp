@@ -11,9 +11,11 @@
 
 namespace pgconn {
 
-enum class EventType { kConnect, kDisconnect, kReject, kServer };
+// kUpdate: an open session's names changed (its application_name, as
+// pg_stat_activity shows it); it carries the session key and the new names.
+enum class EventType { kConnect, kDisconnect, kReject, kServer, kUpdate };
 
-// Three-valued flag for `replication` and `matched`.
+// Three-valued flag for `replication`, `snapshot` and `matched`.
 enum class Flag : int8_t { kUnset = -1, kFalse = 0, kTrue = 1 };
 
 struct Event {
@@ -25,12 +27,14 @@ struct Event {
   std::string user, db, app, host;
   int32_t port = -1;
   Flag replication = Flag::kUnset;  // written only when true
+  Flag snapshot = Flag::kUnset;     // connect from the process table; only true
   int64_t duration_ms = -1;
   std::string reason;   // reject category or disconnect reason
   std::string message;  // reject: PostgreSQL's text of the FATAL line
   Flag matched = Flag::kUnset;
   std::string state;    // server: ready, shutdown, crash
   std::string server;   // --label or the syslog host
+  std::string via;      // the pooler a client session went through ("pgbouncer")
 };
 
 // The same fields as views, for readers that only look: the event stream's
@@ -43,21 +47,22 @@ struct EventView {
   std::string_view session, user, db, app, host;
   int32_t port = -1;
   Flag replication = Flag::kUnset;
+  Flag snapshot = Flag::kUnset;
   int64_t duration_ms = -1;
   std::string_view reason, message;
   Flag matched = Flag::kUnset;
-  std::string_view state, server;
+  std::string_view state, server, via;
 
   EventView() = default;
   // Views into `e` (implicit: every reader of an Event can read this).
   EventView(const Event& e)
       : type(e.type), ts(e.ts), tz(e.tz), pid(e.pid), session(e.session), user(e.user),
         db(e.db), app(e.app), host(e.host), port(e.port), replication(e.replication),
-        duration_ms(e.duration_ms), reason(e.reason), message(e.message), matched(e.matched),
-        state(e.state), server(e.server) {}
+        snapshot(e.snapshot), duration_ms(e.duration_ms), reason(e.reason), message(e.message),
+        matched(e.matched), state(e.state), server(e.server), via(e.via) {}
 };
 
-// "connect", "disconnect", "reject", "server".
+// "connect", "disconnect", "reject", "server", "update".
 std::string_view event_type_name(EventType t);
 
 // Parses a name of event_type_name(); false when it is none of them.

@@ -17,7 +17,7 @@ namespace pgconn {
 
 const std::string_view kTsvHeader =
     "type\tts\ttz\tpid\tsession\tuser\tdb\tapp\thost\tport\treplication\tduration_ms\t"
-    "reason\tmessage\tmatched\tstate\tserver";
+    "reason\tmessage\tmatched\tstate\tserver\tsnapshot\tvia";
 
 namespace {
 
@@ -152,12 +152,14 @@ void encode_json(const Event& e, std::string* out) {
   o.str("host", e.host);
   o.num("port", e.port);
   o.flag("replication", e.replication, true);
+  o.flag("snapshot", e.snapshot, true);
   o.num("duration_ms", e.duration_ms);
   o.str("reason", e.reason);
   o.str("message", e.message);
   o.flag("matched", e.matched, false);
   o.str("state", e.state);
   o.str("server", e.server);
+  o.str("via", e.via);
   o.end();
 }
 
@@ -178,7 +180,9 @@ void encode_tsv(const Event& e, std::string* out) {
   tsv_str(e.message, out);
   tsv_flag(e.matched, false, out);
   tsv_str(e.state, out);
-  append_escaped(e.server, out, tsv_special);
+  tsv_str(e.server, out);
+  tsv_flag(e.snapshot, true, out);
+  append_escaped(e.via, out, tsv_special);
   out->push_back('\n');
 }
 
@@ -212,12 +216,14 @@ void assign(const EventView& v, Event* e) {
   e->host.assign(v.host);
   e->port = v.port;
   e->replication = v.replication;
+  e->snapshot = v.snapshot;
   e->duration_ms = v.duration_ms;
   e->reason.assign(v.reason);
   e->message.assign(v.message);
   e->matched = v.matched;
   e->state.assign(v.state);
   e->server.assign(v.server);
+  e->via.assign(v.via);
 }
 
 // The TSV escapes of encode_tsv, undone.
@@ -281,6 +287,13 @@ bool set_view_field(std::string_view key, std::string_view v, bool is_string, Ev
       if (is(key, "session")) return str(&e->session);
       if (is(key, "state")) return str(&e->state);
       if (is(key, "server")) return str(&e->server);
+      if (is(key, "snapshot")) {
+        e->snapshot = to_flag(v);
+        return !is_string && e->snapshot != Flag::kUnset;
+      }
+      break;
+    case 'v':
+      if (is(key, "via")) return str(&e->via);
       break;
     case 'u':
       if (is(key, "user")) return str(&e->user);
@@ -406,28 +419,33 @@ Decoded decode_json(std::string_view line, Event* e, std::string_view* why) {
 
 constexpr std::string_view kColumns[] = {
     "type", "ts", "tz", "pid", "session", "user", "db", "app", "host",
-    "port", "replication", "duration_ms", "reason", "message", "matched", "state", "server"};
+    "port", "replication", "duration_ms", "reason", "message", "matched", "state", "server",
+    "snapshot", "via"};
 constexpr bool kStringColumn[] = {true, true, true, false, true, true, true, true, true,
-                                  false, false, false, true, true, false, true, true};
+                                  false, false, false, true, true, false, true, true,
+                                  false, true};
+constexpr size_t kColumnCount = sizeof(kColumns) / sizeof(kColumns[0]);
+// Streams of earlier versions have the first 17 columns only.
+constexpr size_t kOldColumnCount = 17;
 
 Decoded decode_tsv(std::string_view line, Event* e, std::string_view* why) {
-  if (line == kTsvHeader) return Decoded::kSkip;
-  std::string_view cols[17];
+  if (line == kTsvHeader || line.starts_with("type\tts\ttz\t")) return Decoded::kSkip;
+  std::string_view cols[kColumnCount];
   size_t n = 0, pos = 0;
-  while (n < 17) {
+  while (n < kColumnCount) {
     size_t tab = line.find('\t', pos);
     cols[n++] = line.substr(pos, tab == std::string_view::npos ? std::string_view::npos : tab - pos);
     if (tab == std::string_view::npos) break;
     pos = tab + 1;
   }
-  if (n < 17) {
-    *why = "not 17 tab-separated columns";
+  if (n < kOldColumnCount) {
+    *why = "not 17 or more tab-separated columns";
     return Decoded::kMalformed;
   }
   EventView v;
   if (!parse_event_type(cols[0], &v.type)) return Decoded::kSkip;
-  thread_local std::string values[17];
-  for (size_t i = 1; i < 17; ++i) {
+  thread_local std::string values[kColumnCount];
+  for (size_t i = 1; i < n; ++i) {
     if (cols[i].empty()) continue;
     tsv_unescape(cols[i], &values[i]);
     if (!set_view_field(kColumns[i], values[i], kStringColumn[i], &v)) {

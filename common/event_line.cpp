@@ -96,6 +96,12 @@ void render_event_line(const EventView& e, const Palette& p, bool with_server, s
         text = fmt::format("Server: {}", display_safe(e.state));
       }
       break;
+    case EventType::kUpdate:
+      mark = "[~]";
+      style = &p.dim;
+      text = fmt::format("session is now {}", app);
+      if (std::string w = who(e, false); !w.empty()) text += " (" + w + ")";
+      break;
   }
   fmt::format_to(it, "{} {} ", fmt::styled(mark, *style), fmt::styled(clock(e.ts), p.dim));
   if (with_server) fmt::format_to(it, "{}: ", display_name(e.server));

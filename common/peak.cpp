@@ -1,5 +1,7 @@
 #include "peak.hpp"
 
+#include <climits>
+
 namespace pgconn {
 
 void PeakTracker::open(const Timestamp& t, uint64_t id) { add(Change{t.sort_ms(), 1, id, t}); }
@@ -80,5 +82,18 @@ int64_t PeakTracker::current() const {
 }
 
 void PeakTracker::clear() { *this = PeakTracker(options_); }
+
+void PeakTracker::restart(const Timestamp& t, int64_t n) {
+  clear();
+  if (!t.valid()) return;
+  count_ = n;
+  if (n > 0) peak_ = Peak{n, t};
+  // As if the n openings were counted for good at t: what comes later is
+  // counted on top of them, in order; what is older than t is late (a
+  // change at t itself is not: the lowest delta sorts before every one).
+  last_counted_ = Change{t.sort_ms(), INT64_MIN, 0, t};
+  counted_any_ = true;
+  newest_ms_ = t.sort_ms();
+}
 
 }  // namespace pgconn

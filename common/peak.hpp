@@ -66,6 +66,10 @@ class PeakTracker {
   uint64_t late() const { return late_; }
 
   void clear();
+  // Forgets every change and starts again with `n` sessions open at `t`
+  // (pgconn-agg's SIGHUP): the peak is then n at t (none when n is 0), and
+  // a change older than t counts as late. REQUIRES t.valid() when n > 0.
+  void restart(const Timestamp& t, int64_t n);
 
  private:
   struct Change {

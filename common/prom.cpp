@@ -203,8 +203,7 @@ void PromExporter::identity(const WhoView& who, std::string* out) const {
   for (Dimension d : options_.labels) label(prom_label_name(d), who_field(who, d), out);
 }
 
-void PromExporter::render(const Window& w, const Filter& f, double reset_s, std::string* out,
-                          const Completeness* complete) {
+void PromExporter::render(const Window& w, const Filter& f, double reset_s, std::string* out) {
   header("pgconn_build_info", "gauge", "pgconn-agg version; the value is always 1.", out);
   sample("pgconn_build_info", one_label("version", kVersion), 1, out);
   header("pgconn_stats_reset_timestamp_seconds", "gauge",
@@ -250,6 +249,8 @@ void PromExporter::render(const Window& w, const Filter& f, double reset_s, std:
     }
   }
   for (const auto& [server, peak] : w.server_peaks()) rejects[server];
+  for (const auto& [server, view] : w.servers())
+    if (!f.field[4] || *f.field[4] == server) rejects[server];
   for (const auto& [labels, server] : server_names_) rejects[server];  // seen before a clear
   if (rejects.empty()) rejects[""];
 
@@ -342,15 +343,14 @@ void PromExporter::render(const Window& w, const Filter& f, double reset_s, std:
          out);
   sample("pgconn_sessions_evicted_total", "", w.evicted(), out);
 
-  if (complete != nullptr) {
-    header("pgconn_view_complete", "gauge",
-           "1 when every open session is known (the server's start, a crash or a shutdown was seen "
-           "since tracking began, nothing forgotten), else 0.",
-           out);
-    for (const auto& [server, yes] : *complete) {
-      const std::string labels = one_label("server", server);
-      if (servers_.admit(labels)) sample("pgconn_view_complete", labels, yes ? 1 : 0, out);
-    }
+  header("pgconn_view_complete", "gauge",
+         "1 when every session open on the server is known (its start, a crash, a shutdown or a "
+         "snapshot was seen since tracking began), else 0: the active counts are then a lower bound.",
+         out);
+  for (const auto& [labels, server] : servers) {
+    auto it = w.servers().find(server.first);
+    const bool complete = !w.servers_overflow() && it != w.servers().end() && it->second.complete;
+    sample("pgconn_view_complete", labels, complete ? 1 : 0, out);
   }
 }
 

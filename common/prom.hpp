@@ -15,7 +15,7 @@
 //                                                   kRejectReasons from the start
 //   pgconn_session_duration_seconds{server,application_name}  histogram
 //   pgconn_sessions_evicted_total                   counter
-//   pgconn_view_complete{server}                    gauge (when the caller knows)
+//   pgconn_view_complete{server}                    gauge (Window::servers())
 //
 // ID: the identity labels of PromOptions::labels (datname, usename,
 // application_name by default; client_addr only when asked). An unset name
@@ -108,15 +108,10 @@ class PromExporter {
   // the exact duration buckets, a peak per server).
   static void configure(WindowOptions* window);
 
-  // Whether each server's view is complete (pgconn_view_complete); the
-  // metric is left out when render() is given none.
-  using Completeness = std::map<std::string, bool, std::less<>>;
-
   // Appends the exposition of the sessions `f` matches to *out. `reset_s`:
   // the wall-clock Unix time of the start or the last clear(), seconds.
   // REQUIRES: `w` was built with options configure() changed.
-  void render(const Window& w, const Filter& f, double reset_s, std::string* out,
-              const Completeness* complete = nullptr);
+  void render(const Window& w, const Filter& f, double reset_s, std::string* out);
 
  private:
   // `server="…",datname="…",…` of one set of names.

@@ -98,6 +98,29 @@ bool other_day(int64_t wall_ms, const Timestamp& newest) {
   return newest.valid() && day(wall_ms) != day(newest.wall_ms);
 }
 
+std::string log_rfc3339(const Timestamp& t) {
+  std::string s;
+  append_rfc3339(t, &s);
+  return s;
+}
+
+// "2024-03-01 10:00:00" in the time's own zone; "an unknown time" when invalid.
+std::string log_time(const Timestamp& t) {
+  if (!t.valid()) return "an unknown time";
+  std::string iso;
+  append_rfc3339(t, &iso);
+  return iso.size() >= 19 ? iso.substr(0, 10) + " " + iso.substr(11, 8) : iso;
+}
+
+// The line under the active count when the view is a lower bound.
+void lower_bound_note(const Timestamp& since, uint64_t ended_before, std::string* out) {
+  auto it = std::back_inserter(*out);
+  fmt::format_to(it, "  (at least: the log begins {}; sessions opened before it are not seen", log_time(since));
+  if (ended_before == 1) out->append(", 1 of them has ended since");
+  else if (ended_before > 1) fmt::format_to(it, ", {} of them have ended since", ended_before);
+  out->append(")\n");
+}
+
 }  // namespace
 
 std::string wall_clock(int64_t wall_ms, bool with_date, bool with_seconds) {
@@ -226,6 +249,7 @@ void render_summary_text(const Summary& s, const Filter& f, std::string* out) {
     fmt::format_to(it, "{:>{}}\n", n, num_w);
   };
   fmt::format_to(it, "{}: {}\n", active_title(f), s.active);
+  if (!s.complete) lower_bound_note(s.since_at, s.ended_before, out);
   if (s.peak.active > 0 && s.peak.at.valid())
     fmt::format_to(it, "Peak: {} at {}\n", s.peak.active,
                    wall_clock(s.peak.at.wall_ms, other_day(s.peak.at.wall_ms, s.newest), true));
@@ -345,6 +369,10 @@ void render_summary_json(const Summary& s, std::string* out) {
     out->append("null");
   }
   out->push_back('}');
+  fmt::format_to(it, ",\"complete\":{},\"since\":", s.complete ? "true" : "false");
+  if (s.since.empty()) out->append("null");
+  else json_string(s.since, out);
+  fmt::format_to(it, ",\"ended_before\":{}", s.ended_before);
   if (s.with_durations) {
     out->append(",\"durations\":{");
     for (size_t i = 0; i < s.durations.size(); ++i) {
@@ -410,6 +438,17 @@ void render_history_text(const History& h, const Filter& f, int64_t last_ms, std
   if (!h.complete)
     fmt::format_to(it, "(only the newest changes are kept, from {}: raise --max-events for the rest)\n",
                    wall_clock(h.complete_from_ms, false, true));
+  // "≥": a bucket from before the view was complete (its counts are a
+  // lower bound); the column is there only when some bucket has it.
+  bool marks = false;
+  for (const Bucket& b : h.buckets) marks = marks || !b.complete;
+  if (marks) {
+    fmt::format_to(it, "(\u2265 at least: the log begins {}; sessions opened before it are not seen",
+                   log_time(h.since_at));
+    if (h.ended_before == 1) out->append(", 1 of them has ended since");
+    else if (h.ended_before > 1) fmt::format_to(it, ", {} of them have ended since", h.ended_before);
+    out->append(")\n");
+  }
   out->push_back('\n');
   const bool days = h.to_ms - h.from_ms > 86400000 ||
                     (h.from_ms / 86400000) != ((h.to_ms - 1) / 86400000);
@@ -424,8 +463,9 @@ void render_history_text(const History& h, const Filter& f, int64_t last_ms, std
   }
   for (const Bucket& b : h.buckets) {
     std::string delta = b.delta == 0 ? "" : fmt::format("({:+})", b.delta);
-    fmt::format_to(it, "{}  {:>{}} active {:<{}}  peak {:>{}}  {:>{}} connects, {:>{}} disconnects",
-                   wall_clock(b.start_ms, days, seconds), b.active, act_w, delta, delta_w + 2,
+    fmt::format_to(it, "{}{}  {:>{}} active {:<{}}  peak {:>{}}  {:>{}} connects, {:>{}} disconnects",
+                   wall_clock(b.start_ms, days, seconds), marks ? (b.complete ? "  " : " \u2265") : "",
+                   b.active, act_w, delta, delta_w + 2,
                    b.peak, peak_w, b.connects, con_w, b.disconnects, dis_w);
     out->append(b.leak ? "  \u2190 potential leak\n" : "\n");
   }
@@ -457,6 +497,7 @@ void render_history_json(const History& h, const Timestamp& zone, std::string* o
   if (h.no_data) {  // no event, so no time to place buckets at
     out->append("{\"from\":null,\"to\":null,");
     fmt::format_to(it, "\"bucket_s\":{},\"connects\":0,\"disconnects\":0,\"net\":0,"
+                   "\"complete\":false,\"since\":null,\"ended_before\":0,"
                    "\"buckets\":[],\"growth\":{{}}}}\n", h.bucket_ms / 1000);
     return;
   }
@@ -464,15 +505,19 @@ void render_history_json(const History& h, const Timestamp& zone, std::string* o
   json_string(time_json(h.from_ms, zone), out);
   out->append(",\"to\":");
   json_string(time_json(h.to_ms, zone), out);
-  fmt::format_to(it, ",\"bucket_s\":{},\"connects\":{},\"disconnects\":{},\"net\":{},\"buckets\":[",
-                 h.bucket_ms / 1000, h.connects, h.disconnects, h.net);
+  fmt::format_to(it, ",\"bucket_s\":{},\"connects\":{},\"disconnects\":{},\"net\":{},\"complete\":{},\"since\":",
+                 h.bucket_ms / 1000, h.connects, h.disconnects, h.net, h.view_complete ? "true" : "false");
+  if (h.since_at.valid()) json_string(log_rfc3339(h.since_at), out);
+  else out->append("null");
+  fmt::format_to(it, ",\"ended_before\":{},\"buckets\":[", h.ended_before);
   for (size_t i = 0; i < h.buckets.size(); ++i) {
     const Bucket& b = h.buckets[i];
     if (i > 0) out->push_back(',');
     out->append("{\"start\":");
     json_string(time_json(b.start_ms, zone), out);
-    fmt::format_to(it, ",\"active\":{},\"delta\":{},\"connects\":{},\"disconnects\":{},\"leak\":{},\"peak\":{}}}",
-                   b.active, b.delta, b.connects, b.disconnects, b.leak ? "true" : "false", b.peak);
+    fmt::format_to(it, ",\"active\":{},\"delta\":{},\"connects\":{},\"disconnects\":{},\"leak\":{},\"peak\":{},"
+                   "\"complete\":{}}}", b.active, b.delta, b.connects, b.disconnects,
+                   b.leak ? "true" : "false", b.peak, b.complete ? "true" : "false");
   }
   out->append("],\"growth\":{");
   for (size_t i = 0; i < h.growth.size(); ++i) {

@@ -111,7 +111,53 @@ Summary summarize(const Window& w, const Filter& f, const std::vector<Dimension>
   if (options.durations) durations(w, f, by, &s);
   s.with_longest = options.longest;
   if (options.longest > 0) longest(w, f, options.longest, &s);
+  view_completeness(w, f, &s);
   return s;
+}
+
+namespace {
+
+// The servers a filter shows: its --server (an empty name matching
+// "unknown"), else all.
+bool shows_server(const Filter& f, std::string_view server) {
+  const auto& only = f.field[static_cast<int>(Dimension::kServer)];
+  return !only || server == *only || (server.empty() && *only == "unknown");
+}
+
+// INT64_MIN, a time, or INT64_MAX (History::view_from_ms).
+int64_t view_from(const Window& w, const Filter& f) {
+  if (w.servers_overflow()) return INT64_MAX;
+  int64_t from = INT64_MAX;
+  bool any = false;
+  for (const auto& [name, v] : w.servers()) {
+    if (!shows_server(f, name)) continue;
+    if (!v.complete) return INT64_MAX;
+    from = any ? std::max(from, v.complete_from_ms) : v.complete_from_ms;
+    any = true;
+  }
+  return from;
+}
+
+}  // namespace
+
+void view_completeness(const Window& w, const Filter& f, Summary* s) {
+  bool any = false;
+  s->complete = !w.servers_overflow();
+  s->since_at = Timestamp();
+  s->ended_before = 0;
+  for (const auto& [name, v] : w.servers()) {
+    if (!shows_server(f, name)) continue;
+    any = true;
+    if (!v.complete) {
+      s->complete = false;
+      s->ended_before += v.ended_before;
+    }
+    if (v.first.valid() && (!s->since_at.valid() || v.first.sort_ms() < s->since_at.sort_ms()))
+      s->since_at = v.first;
+  }
+  if (!any) s->complete = false;
+  s->since.clear();
+  if (s->since_at.valid()) append_rfc3339(s->since_at, &s->since);
 }
 
 History history(const Window& w, const Filter& f, int64_t bucket_ms, int64_t last_ms) {
@@ -190,6 +236,13 @@ History history(const Window& w, const Filter& f, int64_t bucket_ms, int64_t las
     h.growth.emplace_back(growth_dims[g], std::move(up));
   }
   h.no_match = !h.no_data && !any && active_now == 0;
+  h.view_from_ms = view_from(w, f);
+  for (Bucket& b : h.buckets) b.complete = h.view_from_ms <= b.start_ms;
+  Summary view;
+  view_completeness(w, f, &view);
+  h.view_complete = view.complete;
+  h.since_at = view.since_at;
+  h.ended_before = view.ended_before;
   if (w.dropped() > 0 && !w.history().empty() && w.history().front().wall_ms > h.from_ms) {
     h.complete = false;
     h.complete_from_ms = w.history().front().wall_ms;

@@ -1,6 +1,7 @@
 // The numbers pgconn-agg shows, computed from a Window and a Filter. Pure.
 #pragma once
 
+#include <climits>
 #include <cstdint>
 #include <string>
 #include <utility>
@@ -59,6 +60,20 @@ struct Summary {
   // by pid; at most that many.
   size_t with_longest = 0;
   std::vector<OpenSession> longest;
+  // Whether the counts are exact (equal pg_stat_activity's): every server
+  // shown (the filter's --server, else every server seen) is complete
+  // (Window::ServerView). False with no event at all. When false, `active`
+  // and the lists are a lower bound: sessions opened before `since` are
+  // not seen.
+  bool complete = false;
+  // The oldest event time of the servers shown, RFC 3339 as in the stream
+  // (append_rfc3339); "" when no event had a time. `since_at` is the same
+  // time, parsed.
+  std::string since;
+  Timestamp since_at;
+  // Sessions from before `since` seen ending (disconnects "matched":false)
+  // on the servers shown that are not complete.
+  uint64_t ended_before = 0;
 };
 
 // Active sessions grouped by each of `by`; an unset name counts as "" (the
@@ -74,6 +89,9 @@ struct Bucket {
   int64_t peak = 0;       // most open at any moment in it, those open at its start included
   uint64_t connects = 0, disconnects = 0;
   bool leak = false;
+  // The view was complete for its whole span (History::view_from_ms <= its
+  // start); when false its counts are a lower bound.
+  bool complete = true;
 };
 
 struct History {
@@ -89,7 +107,21 @@ struct History {
   // before `complete_from_ms` (the oldest change kept) are short.
   bool complete = true;
   int64_t complete_from_ms = 0;
+  // The wall-clock time from which the view of the servers shown is
+  // complete (Summary::complete): INT64_MIN when it always was, INT64_MAX
+  // when it never became so. Buckets starting before it are marked.
+  int64_t view_from_ms = INT64_MAX;
+  // As in Summary, for the servers shown: the view is complete now, the
+  // oldest event time (invalid: none), and the sessions from before it
+  // seen ending.
+  bool view_complete = false;
+  Timestamp since_at;
+  uint64_t ended_before = 0;
 };
+
+// Fills s.complete, s.since, s.since_at and s.ended_before from the
+// servers of `w` that `f` shows (summarize() calls it).
+void view_completeness(const Window& w, const Filter& f, Summary* s);
 
 // The most buckets a history has: 1-minute buckets over 69 days. Past it
 // the rows (and the memory and time to build them) would grow with --last

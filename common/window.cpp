@@ -1,6 +1,7 @@
 #include "window.hpp"
 
 #include <algorithm>
+#include <cstdint>
 
 namespace pgconn {
 
@@ -97,6 +98,9 @@ void Window::clear() {
   evicted_ = 0;
   totals_overflow_ = 0;
   dropped_ = 0;
+  records_before_ = 0;
+  servers_.clear();
+  servers_overflow_ = false;
   newest_ = Timestamp();
   peak_.clear();
   server_peaks_.clear();
@@ -136,6 +140,92 @@ void Window::count_duration(Totals* totals, int64_t ms) const {
   ++totals->edge_counts[static_cast<size_t>(std::lower_bound(edges.begin(), edges.end(), ms) - edges.begin())];
   ++totals->duration_n;
   totals->duration_sum_ms += static_cast<uint64_t>(ms);
+}
+
+void Window::reset_statistics() {
+  // The sessions stay, so their record numbers must not be reused: the
+  // numbering goes on past the forgotten records.
+  records_before_ += dropped_ + history_.size();
+  history_.clear();
+  dropped_ = 0;
+  totals_.clear();
+  totals_overflow_ = 0;
+  int64_t open = 0;
+  std::map<std::string_view, int64_t> open_by_server;
+  if (newest_.valid())
+    for (const auto& [key, s] : active_) {
+      const bool counts = s.since.valid() && peak_counts(s.who);
+      open += counts;
+      if (counts) ++open_by_server[unpack_who(s.who).server];
+    }
+  peak_.restart(newest_, open);
+  for (auto& [server, peak] : server_peaks_) {
+    auto it = open_by_server.find(server);
+    peak.restart(newest_, it == open_by_server.end() ? 0 : it->second);
+  }
+}
+
+size_t Window::record_index(uint64_t record) const {
+  const uint64_t first = records_before_ + dropped_;
+  if (record < first || record - first >= history_.size()) return SIZE_MAX;
+  return static_cast<size_t>(record - first);
+}
+
+Window::ServerView* Window::server_view(std::string_view server, const Timestamp& t) {
+  auto it = servers_.find(server);
+  if (it == servers_.end()) {
+    if (servers_.size() >= options_.max_totals) {
+      servers_overflow_ = true;
+      return nullptr;
+    }
+    it = servers_.emplace(std::string(server), ServerView{}).first;
+  }
+  ServerView& v = it->second;
+  if (t.valid() && (!v.first.valid() || t.sort_ms() < v.first.sort_ms())) v.first = t;
+  return &v;
+}
+
+void Window::end_sessions(std::string_view server, int64_t wall, const Timestamp& t) {
+  int64_t ended = 0;  // for the peak
+  for (auto it = active_.begin(); it != active_.end();) {
+    if (unpack_who(it->second.who).server == server) {
+      record(EventType::kServer, -1, wall, it->second.who);
+      ended += peak_counts(it->second.who);
+      it = active_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  if (t.valid()) {
+    peak_.close(t, ended);
+    auto peak = server_peaks_.find(server);
+    if (peak != server_peaks_.end()) peak->second.close(t, ended);
+  }
+}
+
+void Window::update(const EventView& e, const Timestamp& t, int64_t wall) {
+  auto it = active_.find(session_key(e));
+  if (it == active_.end()) return;  // not held: counted nowhere
+  Session& s = it->second;
+  // The new names over the old ones; a name the update leaves out stays.
+  EventView named = e;
+  const WhoView old = unpack_who(s.who);
+  for (auto [mine, theirs] : {std::pair{&named.user, old.user}, std::pair{&named.db, old.db},
+                              std::pair{&named.app, old.app}, std::pair{&named.host, old.host}})
+    if (mine->empty()) *mine = theirs;
+  named.server = old.server;
+  pack_who(named, &packed_);
+  if (packed_ == s.who) return;
+  // The history sees it leave its old names and join the new ones at once
+  // (an end before a start: the count in between is never lower).
+  record(EventType::kUpdate, -1, wall, s.who);
+  record(EventType::kUpdate, 1, wall, packed_);
+  const bool counted = peak_counts(s.who), counts = peak_counts(packed_);
+  if (t.valid() && s.since.valid() && counted != counts) {
+    if (counts) peak_open(packed_, t, s.order);
+    else peak_close(s.who, t);
+  }
+  s.who = packed_;
 }
 
 
@@ -204,7 +294,7 @@ Window::Session& Window::open(std::string key, const EventView& e, const Timesta
   s.since = t;
   s.pid = e.pid;
   s.order = next_order_++;
-  s.record = dropped_ + history_.size();  // the connect's record comes next
+  s.record = records_before_ + dropped_ + history_.size();  // the connect's record comes next
   fifo_.emplace_back(std::move(key), s.order);
   return s;
 }
@@ -218,6 +308,10 @@ void Window::add(const EventView& e) {
     t = newest_;  // no time: as the newest event so far
   }
   const int64_t wall = t.valid() ? t.wall_ms : 0;
+  ServerView* server = server_view(e.server, t);
+  if (server && (e.type == EventType::kConnect || e.type == EventType::kDisconnect ||
+                 e.type == EventType::kUpdate))
+    server->sessions = true;
   pack_who(e, &packed_);
 
   switch (e.type) {
@@ -243,6 +337,8 @@ void Window::add(const EventView& e) {
         if (peak_counts(it->second.who)) peak_close(it->second.who, t);
         active_.erase(it);
         delta = -1;
+      } else if (e.matched == Flag::kFalse && server && !server->complete) {
+        ++server->ended_before;  // a session from before the stream began
       }
       Totals& totals = totals_for(packed_);
       ++totals.disconnects;
@@ -260,8 +356,8 @@ void Window::add(const EventView& e) {
         // history's count.
         const Session& s = it->second;
         peak_retract(s.who, s.order, t);
-        if (s.record >= dropped_ && s.record - dropped_ < history_.size()) {
-          Record& r = history_[s.record - dropped_];
+        if (const size_t i = record_index(s.record); i != SIZE_MAX) {
+          Record& r = history_[i];
           if (r.type == EventType::kConnect) r.delta = 0;
         }
         EventView named = e;  // counted under the names the session had
@@ -276,23 +372,18 @@ void Window::add(const EventView& e) {
       record(EventType::kReject, 0, wall, packed_);
       break;
     }
-    case EventType::kServer:
-      if (e.state != "crash" && e.state != "shutdown") break;
-      int64_t ended = 0;  // for the peak
-      for (auto it = active_.begin(); it != active_.end();) {
-        if (unpack_who(it->second.who).server == e.server) {
-          record(EventType::kServer, -1, wall, it->second.who);
-          ended += peak_counts(it->second.who);
-          it = active_.erase(it);
-        } else {
-          ++it;
-        }
+    case EventType::kServer: {
+      const bool ready = e.state == "ready";
+      if (ready || e.state == "crash" || e.state == "shutdown") end_sessions(e.server, wall, t);
+      if (server && !server->complete && (ready || e.state == "crash" || e.state == "shutdown" ||
+                                          e.state == "snapshot")) {
+        server->complete = true;
+        server->complete_from_ms = server->sessions ? wall : INT64_MIN;
       }
-      if (t.valid()) {
-        peak_.close(t, ended);
-        auto peak = server_peaks_.find(e.server);
-        if (peak != server_peaks_.end()) peak->second.close(t, ended);
-      }
+      break;
+    }
+    case EventType::kUpdate:
+      update(e, t, wall);
       break;
   }
 }

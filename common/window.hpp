@@ -2,9 +2,18 @@
 //
 //   - the active sessions, exact over the whole stream: a `connect` opens
 //     one (keyed by server and session), its `disconnect` or a `reject`
-//     naming it closes it, a `server` crash or shutdown closes every session
-//     of that server; a disconnect for a session it does not hold is
-//     counted but changes nothing (never negative);
+//     naming it closes it, a `server` ready, crash or shutdown closes every
+//     session of that server (nothing survives a restart, even one after an
+//     unclean death that logged no crash); an `update` moves an open session
+//     to its new names (its app), and one for a session it does not hold is
+//     ignored; a disconnect for a session it does not hold is counted but
+//     changes nothing (never negative);
+//   - per server, whether its view is complete (servers()): whether every
+//     session open on it is known, because the stream showed it start
+//     (`ready`), empty (`crash`, `shutdown`) or reconciled with the process
+//     table (`snapshot`, pgconn-parse --snapshot). Until then, sessions
+//     opened before the stream's first line are invisible: the active
+//     counts are a lower bound;
 //   - session totals: connects, disconnects, rejects by reason, kept per
 //     (user, db, app, host, server) so that filters apply to them too;
 //   - the last max_events changes, oldest dropped first, for --history;
@@ -27,8 +36,10 @@
 // new combinations are counted together under an empty name).
 #pragma once
 
+#include <climits>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -107,7 +118,21 @@ class Window {
     Timestamp since;       // its connect's time (invalid when it had none)
     int64_t pid = -1;
     uint64_t order = 0;    // unique since the start or clear()
-    uint64_t record = 0;   // its connect's record: history()[record - dropped()]
+    uint64_t record = 0;   // its connect's record (see record_index())
+  };
+  // What the stream showed of one server.
+  struct ServerView {
+    // Every session open on it is known: a `ready`, `crash`, `shutdown` or
+    // `snapshot` came. Stays true (a later event cannot hide a session).
+    bool complete = false;
+    // Wall clock (Timestamp::wall_ms) from which its counts are exact:
+    // INT64_MIN when the stream showed it complete before any session
+    // event of it (the stream begins with its start), else the time of the
+    // event that made it complete. Meaningful only when complete.
+    int64_t complete_from_ms = INT64_MIN;
+    Timestamp first;             // its oldest event's time (invalid: none had one)
+    uint64_t ended_before = 0;   // disconnects "matched":false while incomplete
+    bool sessions = false;       // a connect, disconnect or update of it came
   };
   // One change kept for --history.
   struct Record {
@@ -136,13 +161,25 @@ class Window {
   void add(const EventView& e);
   void add(const Event& e) { add(EventView(e)); }
 
-  // Forgets everything (SIGHUP, the seeds' `clear`).
+  // Forgets everything, the open sessions too.
   void clear();
+
+  // SIGHUP, the seeds' `clear` (SPEC.md §4): forgets what was accumulated
+  // (totals, rejections, history, durations, the peak) and keeps the
+  // sessions open now and what is known of each server (servers()), so the
+  // active count stays right; the peak starts again from the sessions open
+  // now (those it counts), at the newest event's time.
+  void reset_statistics();
 
   const std::unordered_map<std::string, Session>& active() const { return active_; }
   const std::deque<Record>& history() const { return history_; }
   // Totals by packed names (unpack_who).
   const std::unordered_map<std::string, Totals>& totals() const { return totals_; }
+  // Every server seen (by its `server` name; "" is the one unnamed server).
+  // At most options.max_totals of them; past it, servers_overflow() is true
+  // and the view is never complete.
+  const std::map<std::string, ServerView, std::less<>>& servers() const { return servers_; }
+  bool servers_overflow() const { return servers_overflow_; }
 
   // Any event at all since the start or the last clear().
   bool empty() const { return events_ == 0; }
@@ -174,6 +211,11 @@ class Window {
   void peak_retract(std::string_view packed, uint64_t id, const Timestamp& t);
   void count_duration(Totals* totals, int64_t ms) const;
   void record(EventType type, int8_t delta, int64_t wall_ms, const std::string& who);
+  // The history_ index of a record number, or SIZE_MAX when it is no longer kept.
+  size_t record_index(uint64_t record) const;
+  ServerView* server_view(std::string_view server, const Timestamp& t);
+  void end_sessions(std::string_view server, int64_t wall, const Timestamp& t);
+  void update(const EventView& e, const Timestamp& t, int64_t wall);
   Totals& totals_for(const std::string& packed);
 
   WindowOptions options_;
@@ -187,6 +229,9 @@ class Window {
   uint64_t evicted_ = 0;
   uint64_t totals_overflow_ = 0;
   uint64_t dropped_ = 0;
+  uint64_t records_before_ = 0;  // records forgotten by reset_statistics()
+  std::map<std::string, ServerView, std::less<>> servers_;
+  bool servers_overflow_ = false;
   Timestamp newest_;
   PeakTracker peak_;
   std::map<std::string, PeakTracker, std::less<>> server_peaks_;

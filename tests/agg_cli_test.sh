@@ -88,8 +88,8 @@ $A "$EV" >"$T/text" 2>"$T/err"; rc=$?
 $A --json "$EV" >"$T/json" 2>>"$T/err"
 check "sample: exit 0, nothing on stderr" "[ $rc = 0 ] && [ ! -s '$T/err' ]" "$(cat "$T/err")"
 check "sample --json: one JSON object" "[ \$(wc -l <'$T/json') = 1 ] && jq -e 'type == \"object\"' '$T/json' >/dev/null"
-check "sample --json: keys active, connects, disconnects, rejects, by, peak" \
-  "[ \"\$(jq -c 'keys_unsorted' '$T/json')\" = '[\"active\",\"connects\",\"disconnects\",\"rejects\",\"by\",\"peak\"]' ]" "$(cat "$T/json")"
+check "sample --json: keys active, connects, disconnects, rejects, by, peak, complete, since, ended_before" \
+  "[ \"\$(jq -c 'keys_unsorted' '$T/json')\" = '[\"active\",\"connects\",\"disconnects\",\"rejects\",\"by\",\"peak\",\"complete\",\"since\",\"ended_before\"]' ]" "$(cat "$T/json")"
 # The numbers, worked out independently from the event stream with jq.
 want_active=$(jq -s '[.[] | select(.type == "connect") | .session] - [.[] | select(.type == "disconnect" or .type == "reject") | .session] | length' "$EV")
 want_connects=$(jq -s '[.[] | select(.type == "connect")] | length' "$EV")
@@ -189,9 +189,9 @@ check "--history: header totals" "head -1 '$T/text' | grep -qx 'Last hour: 109 c
 check "--history: a sparkline and the growth" "grep -q '^Trend: ' '$T/text' && grep -q '^Growth:' '$T/text'"
 $A --history --json "$EV" >"$T/json"
 check "--history --json: keys as SPEC.md §4" \
-  "[ \"\$(jq -c 'keys_unsorted' '$T/json')\" = '[\"from\",\"to\",\"bucket_s\",\"connects\",\"disconnects\",\"net\",\"buckets\",\"growth\"]' ]" "$(jq -c keys_unsorted "$T/json")"
+  "[ \"\$(jq -c 'keys_unsorted' '$T/json')\" = '[\"from\",\"to\",\"bucket_s\",\"connects\",\"disconnects\",\"net\",\"complete\",\"since\",\"ended_before\",\"buckets\",\"growth\"]' ]" "$(jq -c keys_unsorted "$T/json")"
 check "--history --json: bucket keys as SPEC.md §4, and peak" \
-  "[ \"\$(jq -c '[.buckets[] | keys_unsorted] | unique' '$T/json')\" = '[[\"start\",\"active\",\"delta\",\"connects\",\"disconnects\",\"leak\",\"peak\"]]' ]" "$(jq -c '.buckets[0]' "$T/json")"
+  "[ \"\$(jq -c '[.buckets[] | keys_unsorted] | unique' '$T/json')\" = '[[\"start\",\"active\",\"delta\",\"connects\",\"disconnects\",\"leak\",\"peak\",\"complete\"]]' ]" "$(jq -c '.buckets[0]' "$T/json")"
 check "--history --json: 4 buckets of 900 s, a leak, net = connects - disconnects = sums" \
   "jq -e '(.buckets | length) == 4 and .bucket_s == 900 and (.buckets | any(.leak)) and .net == .connects - .disconnects
           and .connects == ([.buckets[].connects] | add) and .disconnects == ([.buckets[].disconnects] | add)' '$T/json' >/dev/null" "$(cat "$T/json")"
@@ -319,7 +319,7 @@ $A --longest=2 "$EV" >"$T/text"
 check "issue_9: --longest text: a table" \
   "grep -qx 'Longest open sessions:' '$T/text' && grep -Eq '^  since +open for +pid +user +db +app +host\$' '$T/text' && grep -Eq '^  10:00:05 +59m54s +4130 +app_user +production +sidekiq +10\\.0\\.1\\.7\$' '$T/text'" "$(cat "$T/text")"
 
-# SIGHUP clears the peak, the durations and the open sessions.
+# SIGHUP clears the peak and the durations; the open sessions stay (issue 13).
 mkfifo "$T/fifo9"
 $A --json --durations --longest=3 <"$T/fifo9" >"$T/hup.out" 2>"$T/hup.err" &
 pid=$!; pids+=("$pid")
@@ -334,7 +334,12 @@ printf '%s\n' '{"type":"connect","ts":"2024-03-01T12:00:00Z","pid":9,"session":"
 exec 6>&-
 wait_for "! kill -0 $pid 2>/dev/null" 3
 g=$(tail -n 1 "$T/hup.out" | jq -c '[.peak.active, .peak.at, .durations.app.after.n, .durations.app.after.max_ms, (.durations.app | length), [.longest[].pid]]')
-check "issue_9: SIGHUP clears the peak, durations and longest" "[ '$g' = '[1,\"2024-03-01T12:00:00Z\",1,2000,1,[10]]' ]" "$g"
+# The peak starts again from the 29 sessions still open: 30 when h1 opens.
+want_long=$(jq -sc '(map(select(.type == "disconnect" or .type == "reject") | .session)) as $gone
+  | [.[] | select(.type == "connect" and (.session | IN($gone[]) | not))] | sort_by(.ts, .pid) | .[:3] | map(.pid)' "$EV")
+check "issue_9, issue_13: SIGHUP clears the peak and durations, keeps the open sessions" "[ '$g' = '[30,\"2024-03-01T12:00:00Z\",1,2000,1,$want_long]' ]" "$g want long $want_long"
+g=$(tail -n 1 "$T/hup.out" | jq -c '[.active, .connects, .disconnects, .complete]')
+check "issue_13: after SIGHUP the active count stays right (29 + h2), totals from the clear" "[ '$g' = '[30,2,1,true]' ]" "$g"
 
 # --- damaged input: counted warning, the rest processed, exit 0
 { head -40 "$EV"; echo 'garbage here'; echo '{"type":"connect",'; printf '\x00\xff\xfe binary\n'; echo '{"type":"connect","pid":"x"}'; tail -n +41 "$EV"; } >"$T/mal.ndjson"
@@ -461,16 +466,20 @@ kill -HUP $pid
 wait_for "grep -q 'connection statistics cleared' '$T/sig.err'" 1
 check "SIGHUP: 'connection statistics cleared' on stderr" "grep -qx 'pgconn-agg: connection statistics cleared' '$T/sig.err'" "$(cat "$T/sig.err")"
 kill -USR1 $pid
-wait_for "grep -q '^No connection data available.' '$T/sig.out'" 1
-check "SIGHUP: the next summary is empty" "grep -q '^No connection data available.' '$T/sig.out'" "$(cat "$T/sig.out")"
+wait_for "[ \$(grep -c '^Active connections: ' '$T/sig.out') -ge 2 ]" 1
+# issue_13: the clear kept the 9 sessions open (it printed 0 before), and
+# the peak starts again from them.
+sed -n '/^Active connections: /h; /^Active connections: /!H; ${x;p}' "$T/sig.out" >"$T/sig.last"
+check "issue_13: SIGHUP keeps the open sessions and clears the totals" \
+  "grep -qx 'Active connections: 9' '$T/sig.last' && grep -qx 'Session totals: 0 connects, 0 disconnects' '$T/sig.last' && grep -Eqx 'Peak: 9 at [0-9:]+' '$T/sig.last' && grep -qx '  production     9' '$T/sig.last'" "$(cat "$T/sig.out")"
 printf '%s\n' '{"type":"connect","ts":"2024-03-01T11:00:00Z","session":"after-clear","user":"u","db":"afterdb"}' >&8
 sleep 0.2
 kill -INT $pid
 wait_for "! kill -0 $pid 2>/dev/null" 3
 wait $pid; rc=$?
 check "SIGINT: exit 0" "[ $rc = 0 ]" "rc=$rc $(cat "$T/sig.err")"
-check "SIGINT: the final summary, counted from the clear" \
-  "[ \"\$(tail -n 12 '$T/sig.out' | grep -A3 '^By database:' | sed -n 2p)\" = '  afterdb        1' ] && tail -n 3 '$T/sig.out' | grep -qx 'Session totals: 1 connects, 0 disconnects'" "$(cat "$T/sig.out")"
+check "SIGINT: the final summary, totals counted from the clear, the sessions from before it still open" \
+  "[ \"\$(sed -n '/^Active connections: /h; /^Active connections: /!H; \${x;p}' '$T/sig.out' | grep -A3 '^By database:' | sed -n 2,3p | tr -s ' ' | tr '\n' /)\" = ' production 9/ afterdb 1/' ] && tail -n 1 '$T/sig.out' | grep -qx 'Session totals: 1 connects, 0 disconnects' && grep -qx 'Active connections: 10' '$T/sig.out'" "$(cat "$T/sig.out")"
 exec 8>&-
 
 mkfifo "$T/fifo3"

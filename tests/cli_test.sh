@@ -44,7 +44,7 @@ $P "$LOG" >"$T/out" 2>"$T/err"; rc=$?
 check "a log gives connect, reject, disconnect" "[ \"\$(jq -r .type '$T/out' | tr '\n' ' ')\" = 'connect reject disconnect ' ]" "$(cat "$T/out")"
 check "nothing on stderr for a clean log" "[ ! -s '$T/err' ]" "$(cat "$T/err")"
 $P --format=tsv --header "$LOG" >"$T/out"
-check "--format=tsv --header: header then 17 columns" "head -1 '$T/out' | grep -q '^type	ts	tz	pid	session' && awk -F'\t' 'NF != 17 {exit 1}' '$T/out'"
+check "--format=tsv --header: header then 19 columns" "head -1 '$T/out' | grep -q '^type	ts	tz	pid	session' && awk -F'\t' 'NF != 19 {exit 1}' '$T/out'"
 $P --label=db1 "$LOG" >"$T/out"
 check "--label names the server of every event" "[ \$(jq -r .server '$T/out' | sort -u) = db1 ]"
 $P - <"$LOG" >"$T/out"

@@ -54,5 +54,5 @@ TEST_CASE("encode_tsv leaves unknown fields empty and escapes tab, newline, back
   e.matched = Flag::kFalse;
   std::string out;
   encode_tsv(e, &out);
-  CHECK(out == "reject\t\t\t\t\ta\\tb\t\t\t\t\t\t\tother\tx\\\\y\\nz\tfalse\t\t\n");
+  CHECK(out == "reject\t\t\t\t\ta\\tb\t\t\t\t\t\t\tother\tx\\\\y\\nz\tfalse\t\t\t\t\n");
 }

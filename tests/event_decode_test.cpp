@@ -20,10 +20,10 @@ namespace {
 std::string dump(const Event& e) {
   return fmt::format(
       "type={} ts={} tz={} pid={} session={} user={} db={} app={} host={} port={} repl={} "
-      "duration={} reason={} message={} matched={} state={} server={}",
+      "snapshot={} duration={} reason={} message={} matched={} state={} server={} via={}",
       event_type_name(e.type), e.ts, e.tz, e.pid, e.session, e.user, e.db, e.app, e.host, e.port,
-      static_cast<int>(e.replication), e.duration_ms, e.reason, e.message,
-      static_cast<int>(e.matched), e.state, e.server);
+      static_cast<int>(e.replication), static_cast<int>(e.snapshot), e.duration_ms, e.reason,
+      e.message, static_cast<int>(e.matched), e.state, e.server, e.via);
 }
 
 // The line without its '\n', as the input loop hands it over.
@@ -73,6 +73,8 @@ Event full_event() {
   e.matched = Flag::kFalse;
   e.state = "ready";
   e.server = "db1\tprimary";
+  e.snapshot = Flag::kTrue;
+  e.via = "pg\tbouncer";
   return e;
 }
 
@@ -98,7 +100,7 @@ TEST_CASE("decode_event: TSV round trip of every field", "[event_decode]") {
 
 TEST_CASE("decode_event: round trip of each type and of the flags", "[event_decode]") {
   for (EventType t : {EventType::kConnect, EventType::kDisconnect, EventType::kReject,
-                      EventType::kServer}) {
+                      EventType::kServer, EventType::kUpdate}) {
     Event e;
     e.type = t;
     e.ts = "2024-03-01T10:00:00Z";
@@ -122,6 +124,33 @@ TEST_CASE("decode_event: round trip of each type and of the flags", "[event_deco
   CHECK(json(bare) == "{\"type\":\"reject\"}");
   CHECK(dump(decode(json(bare)).e) == dump(bare));
   CHECK(dump(decode(tsv(bare)).e) == dump(bare));
+}
+
+TEST_CASE("decode_event: TSV of earlier versions (17 columns) still reads", "[event_decode]") {
+  // Before snapshot and via were added: the server is the last column.
+  Result r = decode("connect\t2024-03-01T10:00:00Z\t\t812\ts\tu\td\ta\th\t5432\t\t\t\t\t\t\tdb1");
+  REQUIRE(r.d == Decoded::kEvent);
+  CHECK(r.e.server == "db1");
+  CHECK(r.e.port == 5432);
+  CHECK(r.e.snapshot == Flag::kUnset);
+  CHECK(r.e.via.empty());
+  // ... and its header is passed over like today's.
+  CHECK(decode("type\tts\ttz\tpid\tsession\tuser\tdb\tapp\thost\tport\treplication\t"
+               "duration_ms\treason\tmessage\tmatched\tstate\tserver").d == Decoded::kSkip);
+}
+
+TEST_CASE("decode_event: snapshot and via in the key order", "[event_decode]") {
+  Event e;
+  e.type = EventType::kConnect;
+  e.pid = 7;
+  e.replication = Flag::kTrue;
+  e.snapshot = Flag::kTrue;
+  e.duration_ms = 5;
+  e.server = "b";
+  e.via = "pgbouncer";
+  CHECK(json(e) == "{\"type\":\"connect\",\"pid\":7,\"replication\":true,\"snapshot\":true,"
+                   "\"duration_ms\":5,\"server\":\"b\",\"via\":\"pgbouncer\"}");
+  CHECK(decode("{\"type\":\"connect\",\"snapshot\":\"yes\"}").d == Decoded::kMalformed);
 }
 
 TEST_CASE("decode_event: invalid UTF-8 comes back as U+FFFD", "[event_decode]") {
@@ -187,10 +216,10 @@ TEST_CASE("decode_event: lines to pass over quietly", "[event_decode]") {
 TEST_CASE("decode_event: malformed lines say why", "[event_decode]") {
   Result garbage = decode("garbage here");
   CHECK(garbage.d == Decoded::kMalformed);
-  CHECK(garbage.why == "not 17 tab-separated columns");
+  CHECK(garbage.why == "not 17 or more tab-separated columns");
   Result few = decode("connect\t2024-03-01T10:00:00Z\t\t812\ts");
   CHECK(few.d == Decoded::kMalformed);
-  CHECK(few.why == "not 17 tab-separated columns");
+  CHECK(few.why == "not 17 or more tab-separated columns");
 
   for (const char* line : {
            "{",
@@ -273,6 +302,8 @@ TEST_CASE("decode_event: the general JSON path equals the fast path", "[event_de
   e.app = "rails";
   e.server = "db1";
   e.message = "sorry, too many clients already";
+  e.snapshot = Flag::kUnset;
+  e.via = "";
   const std::string compact = json(e);
   Result fast = decode(compact);
   REQUIRE(fast.d == Decoded::kEvent);

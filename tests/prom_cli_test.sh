@@ -102,6 +102,14 @@ for s in db1 db2; do
 done
 check "fleet: pgconn_sessions_active_peak{server=S} = --server=S --json's .peak.active" "[ -z '$bad' ]" "differ:$bad"
 
+bad=""
+for s in db1 db2; do
+  want=$($A --json --server=$s tests/prom/hostile.ndjson | jq 'if .complete then 1 else 0 end')
+  [ "$(value "$T/hostile.prom" "pgconn_view_complete{server=\"$s\"}")" = "$want" ] || bad="$bad $s"
+done
+check "hostile: pgconn_view_complete{server=S} = --server=S --json's .complete (db1 0, db2 1)" \
+  "[ -z '$bad' ] && [ \"\$(value '$T/hostile.prom' 'pgconn_view_complete{server=\"db1\"}')\" = 0 ]" "differ:$bad"
+
 # --- every reject reason of message.cpp from the start
 $A --prom </dev/null >"$T/empty.prom"
 missing=""

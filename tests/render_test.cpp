@@ -30,6 +30,7 @@ std::vector<Count> list(std::vector<std::pair<std::string, int64_t>> v) {
 // The seeds' "Connection Overview" numbers.
 Summary seed_summary() {
   Summary s;
+  s.complete = true;  // a stream from the server's start
   s.active = 47;
   s.by.emplace_back(Dimension::kDb, list({{"production", 32}, {"analytics", 8}, {"test", 7}}));
   s.by.emplace_back(Dimension::kUser, list({{"app_user", 28}, {"readonly", 12}, {"admin", 7}}));
@@ -70,6 +71,7 @@ int64_t wall(int h, int m) {
 // The seeds' history: 40, 45, 52, 61 active in 15-minute buckets.
 History seed_history() {
   History h;
+  h.view_complete = true;  // a stream from the server's start
   h.bucket_ms = 15 * kMin;
   h.from_ms = wall(10, 0);
   h.to_ms = wall(11, 0);
@@ -170,6 +172,7 @@ TEST_CASE("render: the summary has the seeds' column layout", "[render][seed]") 
 
 TEST_CASE("render: long names and big counts widen the columns", "[render]") {
   Summary s;
+  s.complete = true;  // a stream from the server's start
   s.active = 1234;
   s.by.emplace_back(Dimension::kDb, list({{"a_rather_long_database", 1200}, {"x", 34}}));
   s.by.emplace_back(Dimension::kApp, list({{"caf\xC3\xA9", 1234}}));
@@ -191,6 +194,7 @@ TEST_CASE("render: long names and big counts widen the columns", "[render]") {
 
 TEST_CASE("render: the filtered summary leaves the filtered dimension out", "[render]") {
   Summary s;
+  s.complete = true;  // a stream from the server's start
   s.active = 32;
   s.by.emplace_back(Dimension::kDb, list({{"production", 32}}));
   s.by.emplace_back(Dimension::kUser, list({{"app_user", 25}, {"readonly", 5}, {"admin", 2}}));
@@ -216,6 +220,7 @@ TEST_CASE("render: the filtered summary leaves the filtered dimension out", "[re
   Filter two = filter(Dimension::kDb, "test");
   two.field[static_cast<int>(Dimension::kUser)] = "admin";
   Summary t;
+  t.complete = true;  // a stream from the server's start
   t.active = 3;
   t.by.emplace_back(Dimension::kDb, list({{"test", 3}}));
   t.by.emplace_back(Dimension::kUser, list({{"admin", 3}}));
@@ -232,6 +237,7 @@ TEST_CASE("render: the filtered summary leaves the filtered dimension out", "[re
         "Session totals: 3 connects, 0 disconnects\n");
 
   Summary u;
+  u.complete = true;  // a stream from the server's start
   u.active = 0;
   u.by.emplace_back(Dimension::kDb, std::vector<Count>{});
   u.connects = 4;
@@ -249,6 +255,7 @@ TEST_CASE("render: the filtered summary leaves the filtered dimension out", "[re
 
 TEST_CASE("render: rejects are listed by reason phrase", "[render]") {
   Summary s;
+  s.complete = true;  // a stream from the server's start
   s.active = 1;
   s.by.emplace_back(Dimension::kDb, list({{"production", 1}}));
   s.connects = 5;
@@ -298,6 +305,7 @@ TEST_CASE("render: the empty state and a filter matching nothing", "[render]") {
 
 TEST_CASE("render: summary JSON", "[render]") {
   Summary s;
+  s.complete = true;  // a stream from the server's start
   s.active = 14;
   s.by.emplace_back(Dimension::kDb, list({{"production", 9}, {"test", 2}}));
   s.by.emplace_back(Dimension::kUser, list({{"app_user", 9}}));
@@ -310,7 +318,7 @@ TEST_CASE("render: summary JSON", "[render]") {
   CHECK(summary_json(s) ==
         "{\"active\":14,\"connects\":81,\"disconnects\":67,\"rejects\":{\"role_limit\":1},"
         "\"by\":{\"db\":{\"production\":9,\"test\":2},\"user\":{\"app_user\":9},"
-        "\"app\":{\"rails\":6,\"unknown\":1}},\"peak\":{\"active\":0,\"at\":null}}\n");
+        "\"app\":{\"rails\":6,\"unknown\":1}},\"peak\":{\"active\":0,\"at\":null},\"complete\":true,\"since\":null,\"ended_before\":0}\n");
 
   // Names are JSON-escaped and the line parses back.
   Summary e;
@@ -319,7 +327,7 @@ TEST_CASE("render: summary JSON", "[render]") {
   const std::string line = summary_json(e);
   CHECK(line ==
         "{\"active\":1,\"connects\":0,\"disconnects\":0,\"rejects\":{},"
-        "\"by\":{\"app\":{\"a\\\"b\\\\c\\u001b[2J\":1}},\"peak\":{\"active\":0,\"at\":null}}\n");
+        "\"by\":{\"app\":{\"a\\\"b\\\\c\\u001b[2J\":1}},\"peak\":{\"active\":0,\"at\":null},\"complete\":false,\"since\":null,\"ended_before\":0}\n");
   JsonReader outer, by, app;
   REQUIRE(outer.parse(line));
   REQUIRE(outer.find("by") != nullptr);
@@ -331,7 +339,7 @@ TEST_CASE("render: summary JSON", "[render]") {
   Summary empty;
   empty.no_data = true;
   CHECK(summary_json(empty) ==
-        "{\"active\":0,\"connects\":0,\"disconnects\":0,\"rejects\":{},\"by\":{},\"peak\":{\"active\":0,\"at\":null}}\n");
+        "{\"active\":0,\"connects\":0,\"disconnects\":0,\"rejects\":{},\"by\":{},\"peak\":{\"active\":0,\"at\":null},\"complete\":false,\"since\":null,\"ended_before\":0}\n");
 }
 
 TEST_CASE("render: JSON has one key per shown name, also for an app named unknown",
@@ -411,11 +419,11 @@ TEST_CASE("render: history JSON", "[render][history]") {
   render_history_json(seed_history(), utc_zone(), &out);
   CHECK(out ==
         "{\"from\":\"2024-03-01T10:00:00Z\",\"to\":\"2024-03-01T11:00:00Z\",\"bucket_s\":900,"
-        "\"connects\":234,\"disconnects\":211,\"net\":23,\"buckets\":["
-        "{\"start\":\"2024-03-01T10:00:00Z\",\"active\":40,\"delta\":2,\"connects\":60,\"disconnects\":58,\"leak\":false,\"peak\":44},"
-        "{\"start\":\"2024-03-01T10:15:00Z\",\"active\":45,\"delta\":5,\"connects\":55,\"disconnects\":50,\"leak\":false,\"peak\":47},"
-        "{\"start\":\"2024-03-01T10:30:00Z\",\"active\":52,\"delta\":7,\"connects\":9,\"disconnects\":2,\"leak\":true,\"peak\":55},"
-        "{\"start\":\"2024-03-01T10:45:00Z\",\"active\":61,\"delta\":9,\"connects\":110,\"disconnects\":101,\"leak\":true,\"peak\":66}],"
+        "\"connects\":234,\"disconnects\":211,\"net\":23,\"complete\":true,\"since\":null,\"ended_before\":0,\"buckets\":["
+        "{\"start\":\"2024-03-01T10:00:00Z\",\"active\":40,\"delta\":2,\"connects\":60,\"disconnects\":58,\"leak\":false,\"peak\":44,\"complete\":true},"
+        "{\"start\":\"2024-03-01T10:15:00Z\",\"active\":45,\"delta\":5,\"connects\":55,\"disconnects\":50,\"leak\":false,\"peak\":47,\"complete\":true},"
+        "{\"start\":\"2024-03-01T10:30:00Z\",\"active\":52,\"delta\":7,\"connects\":9,\"disconnects\":2,\"leak\":true,\"peak\":55,\"complete\":true},"
+        "{\"start\":\"2024-03-01T10:45:00Z\",\"active\":61,\"delta\":9,\"connects\":110,\"disconnects\":101,\"leak\":true,\"peak\":66,\"complete\":true}],"
         "\"growth\":{\"app\":{\"rails\":15,\"sidekiq\":6},\"user\":{\"app_user\":21},"
         "\"host\":{\"10.0.1.5\":9,\"10.0.1.6\":7,\"10.0.1.7\":4,\"[local]\":1}}}\n");
 
@@ -479,6 +487,7 @@ TEST_CASE("display_safe escapes bidi controls, keeps their neighbours", "[render
 
 TEST_CASE("render: a very long name pads only its own row", "[render]") {
   Summary s;
+  s.complete = true;  // a stream from the server's start
   s.active = 2;
   s.by.emplace_back(Dimension::kApp, list({{std::string(100000, 'a'), 1}, {"rails", 1}}));
   const std::string text = summary_text(s);
@@ -490,6 +499,7 @@ TEST_CASE("render: a very long name pads only its own row", "[render]") {
 TEST_CASE("render: names from the log never reach the text raw", "[render]") {
   const std::string evil = "evil\x1b[2J\xC2\x9B" "0m\x07";
   Summary s;
+  s.complete = true;  // a stream from the server's start
   s.active = 1;
   s.by.emplace_back(Dimension::kApp, list({{evil, 1}}));
   const std::string text = summary_text(s);
@@ -520,6 +530,7 @@ TEST_CASE("render: a reject reason this version does not know is shown escaped",
   // the log passes through display_safe()"; SPEC.md §6: "control characters
   // and terminal escapes ... never written raw to a terminal".
   Summary s;
+  s.complete = true;  // a stream from the server's start
   s.active = 0;
   s.rejected = 1;
   s.rejects = list({{"x\x1b[2J\x07", 1}});
@@ -535,6 +546,7 @@ namespace {
 
 Summary peak_summary() {
   Summary s;
+  s.complete = true;  // a stream from the server's start
   s.active = 2;
   s.by.emplace_back(Dimension::kApp, list({{"rails", 2}}));
   s.connects = 700;
@@ -602,7 +614,7 @@ TEST_CASE("render: issue_9 peak, durations and the longest sessions as JSON", "[
   const std::string line = summary_json(peak_summary());
   CHECK(line ==
         "{\"active\":2,\"connects\":700,\"disconnects\":698,\"rejects\":{},\"by\":{\"app\":{\"rails\":2}},"
-        "\"peak\":{\"active\":72,\"at\":\"2024-03-01T10:00:03.412Z\"},"
+        "\"peak\":{\"active\":72,\"at\":\"2024-03-01T10:00:03.412Z\"},\"complete\":true,\"since\":null,\"ended_before\":0,"
         "\"durations\":{\"app\":{\"rails\":{\"n\":636,\"mean_ms\":61234.5,\"p50_ms\":41000,\"p95_ms\":183000,"
         "\"max_ms\":911000},\"unknown\":{\"n\":62,\"mean_ms\":850,\"p50_ms\":800,\"p95_ms\":1500,\"max_ms\":2300}}},"
         "\"longest\":[{\"pid\":4242,\"user\":\"app_user\",\"db\":\"production\",\"app\":\"rails\",\"host\":\"10.0.1.5\","

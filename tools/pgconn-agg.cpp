@@ -103,7 +103,7 @@ class AggHandler : public InputHandler {
   bool on_wake() override {
     if (g_clear) {
       g_clear = 0;
-      window_->clear();
+      window_->reset_statistics();  // the open sessions stay (issue 13)
       reset_s_ = wall_seconds();
       diag_line("connection statistics cleared");
     }

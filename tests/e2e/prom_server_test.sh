@@ -17,7 +17,8 @@
 # reason at 0); pgconn_session_duration_seconds_count equals the log's
 # disconnection lines. A restart of the pipeline replays the log and writes
 # the same counters (no reset for Prometheus); SIGHUP writes every counter
-# at 0 (Prometheus sees the reset) and increase() counts what came after.
+# at 0 (Prometheus sees the reset), increase() counts what came after, and
+# the open sessions stay; pgconn_view_complete is 1 (the log has the start).
 #
 # Prints `ok - NAME` / `not ok - NAME: why`. About 40 s. Needs PostgreSQL,
 # prometheus, prometheus-node-exporter, curl and jq (skips with an ok line
@@ -243,6 +244,8 @@ check "the +Inf buckets equal the counts" \
   "[ \"\$(scalar 'sum(pgconn_session_duration_seconds_bucket{le=\"+Inf\"})')\" = '$ended' ]"
 q=$(scalar 'sum(pgconn_connects_total{application_name="say \"hi\" C:\\tmp"})')
 check "an application_name with quotes and a backslash comes through" "[ '$q' = 1 ]" "prometheus: '$q'"
+check "pgconn_view_complete{server=\"db1\"} 1 (the log begins with the server's start)" \
+  "[ \"\$(scalar 'pgconn_view_complete{server=\"db1\"}')\" = 1 ]"
 check "node_textfile_scrape_error 0" "[ \"\$(scalar node_textfile_scrape_error)\" = 0 ]"
 
 # ------------------------------------------------------------ a restart of the pipeline
@@ -272,6 +275,8 @@ sleep 1.2
 check "SIGHUP: Prometheus saw the counter reset ($before, 0, 2)" "[ \"\$(scalar 'sum(resets(${web}[20s]))')\" -ge 1 ]"
 inc=$(scalar "sum(increase(${web}[15s]))")
 check "SIGHUP: increase() over it counts the 2 new connects ($inc)" "awk 'BEGIN { exit !($inc >= 2 && $inc < 3) }'"
+check "SIGHUP: the open sessions stay (sum(pgconn_sessions_active) = $pg_total)" \
+  "[ \"\$(scalar 'sum(pgconn_sessions_active)')\" = '$pg_total' ]"
 check "pgconn-agg wrote no warning" "! grep -q warning '$WORK/agg.err'" "$(head -3 "$WORK/agg.err")"
 ok "done in $((SECONDS - start)) s"
 exit $failed
