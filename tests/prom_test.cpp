@@ -3,6 +3,7 @@
 // series and counters that never go backwards.
 #include <catch2/catch.hpp>
 
+#include <limits>
 #include <map>
 #include <random>
 #include <set>
