@@ -209,19 +209,23 @@ wait $pid; rc=$?
 check "live: exit 0 at the end of input" "[ $rc = 0 ]" "rc=$rc $(cat "$T/l.err")"
 check "live: nothing on stdout" "[ ! -s '$T/l.out' ]"
 
-# SIGUSR1 writes at once (an interval far away).
+# The first file as soon as the input has caught up; then SIGUSR1 writes at
+# once (the interval far away).
 mkfifo "$T/fifo2"
 U=$T/out/usr1.prom
 $A --prom-file="$U" --interval=1h <"$T/fifo2" 2>"$T/u1.err" &
 pid=$!; pids+=("$pid")
 exec 9>"$T/fifo2"
 ev connect x1 >&9
-sleep 0.3
-check "--interval=1h: no file before it is due" "[ ! -e '$U' ]"
-kill -USR1 $pid
+S='pgconn_sessions_active{server="s1",datname="d",usename="u",application_name="a"}'
 wait_for "[ -s '$U' ]" 2
-check "SIGUSR1: the file at once" \
-  "[ \"\$(value '$U' 'pgconn_sessions_active{server=\"s1\",datname=\"d\",usename=\"u\",application_name=\"a\"}')\" = 1 ]"
+check "--interval=1h: the first file once the input has caught up" "[ \"\$(value '$U' '$S')\" = 1 ]"
+ev connect x2 >&9
+sleep 0.3
+check "--interval=1h: no other file before it is due" "[ \"\$(value '$U' '$S')\" = 1 ]"
+kill -USR1 $pid
+wait_for "[ \"\$(value '$U' '$S')\" = 2 ]" 2
+check "SIGUSR1: the file at once" "[ \"\$(value '$U' '$S')\" = 2 ]"
 kill -TERM $pid
 exec 9>&-
 wait $pid; rc=$?

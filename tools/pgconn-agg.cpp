@@ -72,7 +72,7 @@ class AggHandler : public InputHandler {
       }
       pos = end + 1;
     }
-    return interval_ms_ <= 0 || Clock::now() < next_ || tick(false);
+    return interval_ms_ <= 0 || Clock::now() < next_ || tick();
   }
 
   int wait_ms() override {
@@ -81,12 +81,20 @@ class AggHandler : public InputHandler {
     return left < 0 ? 0 : static_cast<int>(left);
   }
 
-  // Nothing came within the interval: the input has caught up.
-  bool on_timeout() override { return tick(true); }
+  bool on_timeout() override { return tick(); }
 
-  bool tick(bool idle) {
+  // The first metrics file, as soon as the input has caught up.
+  void on_caught_up() override {
+    if (caught_up_) return;
+    caught_up_ = true;
+    if (prom_file_.empty()) return;
+    prom_text_.clear();
+    prom_->render(*window_, view_.filter, reset_s_, &prom_text_);
+    write_prom_file();
+  }
+
+  bool tick() {
     next_ = Clock::now() + std::chrono::milliseconds(interval_ms_);
-    caught_up_ = caught_up_ || idle;
     return print(caught_up_);
   }
 
@@ -116,9 +124,9 @@ class AggHandler : public InputHandler {
 
   // Writes one summary (or history) and flushes it, and the metrics file
   // when `to_file`. The first metrics file waits until the input has caught
-  // up (idle, or its end): a file written halfway through a replay of the
-  // log after a restart would show Prometheus a counter reset that is none
-  // (../shared/metrics.md §4).
+  // up (a read would block, or its end): a file written halfway through a
+  // replay of the log after a restart would show Prometheus a counter reset
+  // that is none (../shared/metrics.md §4).
   bool print(bool to_file = true) {
     out_.clear();
     prom_text_.clear();
