@@ -39,7 +39,8 @@ DEB_PKGS := libpcre2-dev:/usr/include/pcre2.h \
             rsyslog:/usr/sbin/rsyslogd \
             prometheus:/usr/bin/promtool \
             prometheus-node-exporter:/usr/bin/prometheus-node-exporter \
-            curl:/usr/bin/curl
+            curl:/usr/bin/curl \
+            python3:/usr/bin/python3
 
 .PHONY: all deps demo test unit-test e2e-test sanitized bench soak fuzz install uninstall clean
 

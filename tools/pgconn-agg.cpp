@@ -159,11 +159,16 @@ class AggHandler : public InputHandler {
            1000.0;
   }
 
-  // A failed write is a warning: the file keeps its last content and the
-  // next interval tries again.
+  // A failed write is a warning (once while the same error repeats): the
+  // file keeps its last content and the next interval tries again.
   void write_prom_file() {
     auto done = write_atomically(prom_file_, prom_text_);
-    if (!done.ok()) diag("warning: {}", done.error());
+    if (done.ok()) {
+      write_error_.clear();
+    } else if (done.error() != write_error_) {
+      write_error_ = done.error();
+      diag("warning: {} (trying again every interval)", write_error_);
+    }
   }
 
   Window* window_;
@@ -177,6 +182,7 @@ class AggHandler : public InputHandler {
   double reset_s_ = 0;
   bool caught_up_ = false;
   std::string prom_text_;
+  std::string write_error_;  // of the last write, while it fails
   bool printed_ = false;
   bool failed_ = false;
   uint64_t line_no_ = 0;
