@@ -73,6 +73,36 @@ check "prom_check.py: a series twice, falling buckets, +Inf != _count" \
   "[ \$(grep -c . '$T/bad.out') = 3 ] && grep -q 'series twice' '$T/bad.out' && grep -q 'fall' '$T/bad.out' && grep -q '_count' '$T/bad.out'" \
   "$(cat "$T/bad.out")"
 
+# --- random names (any code point, controls, quotes, backslashes, invalid
+# UTF-8 bytes): the exposition still parses and passes our checks
+python3 - "$T/random.ndjson" <<'PY'
+import json, random, sys
+rnd = random.Random(16)
+pool = ['\\', '"', '\n', '\t', '\r', '\x00', '\x01', '\x1b', 'a', 'Z', ' ', '{', '}', '=', ',', '\u00e9', '\u2028', '\U0001F600']
+def name():
+    return ''.join(rnd.choice(pool) for _ in range(rnd.randrange(0, 12)))
+with open(sys.argv[1], 'wb') as f:
+    for i in range(300):
+        e = {"type": rnd.choice(["connect", "connect", "disconnect", "reject"]), "ts": "2024-03-01T10:00:%02d.000Z" % (i % 60),
+             "session": "s%d" % rnd.randrange(100), "user": name(), "db": name(), "app": name(), "host": name(), "server": name()[:3],
+             "duration_ms": rnd.randrange(10**7), "reason": rnd.choice(["auth_failed", "terminated", "", name()])}
+        line = json.dumps(e).encode()
+        if i % 7 == 0:  # raw invalid bytes inside a name
+            line = line.replace(b'"app": "', b'"app": "\xff\xfe', 1)
+        f.write(line + b'\n')
+PY
+$A --prom --prom-max-series=50 "$T/random.ndjson" >"$T/random.prom" 2>"$T/random.err"
+rc=$?
+check "random names: exit 0" "[ $rc = 0 ]" "rc=$rc $(head -3 "$T/random.err")"
+tests/prom_check.py "$T/random.prom" >"$T/chk" 2>&1; rc=$?
+check "random names: prom_check.py finds nothing" "[ $rc = 0 ]" "$(head -5 "$T/chk")"
+if [ $have_promtool = 1 ]; then
+  promtool check metrics <"$T/random.prom" >"$T/lint" 2>&1; rc=$?
+  check "random names: promtool check metrics, exit 0" "[ $rc = 0 ]" "$(head -5 "$T/lint")"
+fi
+check "random names: the cap holds (50 label sets and one overflow)" \
+  "[ \$(grep -c '^pgconn_connects_total{' '$T/random.prom') -le 51 ] && grep -q '^pgconn_connects_total{overflow=\"true\"}' '$T/random.prom'"
+
 # --- agreement with --json on the same input
 for name in sample fleet hostile; do
   ${input[$name]} 2>/dev/null | $A --json >"$T/$name.json"
