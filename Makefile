@@ -14,7 +14,7 @@ CXX      ?= g++
 OPT      ?= -O2
 CXXFLAGS ?= $(OPT) -g
 CXXFLAGS += -std=c++20 -Wall -Wextra -Wshadow -Wno-unused-parameter -Icommon -MMD -MP
-LDLIBS   := -lpcre2-8 -lfmt
+LDLIBS   := -lpcre2-8 -lfmt -lz -lbz2 -llzma -lzstd -pthread
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 BUILD    ?= build
@@ -37,6 +37,13 @@ DEB_PKGS := libpcre2-dev:/usr/include/pcre2.h \
             mandoc:/usr/bin/mandoc \
             postgresql:/usr/bin/pg_config \
             rsyslog:/usr/sbin/rsyslogd \
+            zlib1g-dev:/usr/include/zlib.h \
+            libbz2-dev:/usr/include/bzlib.h \
+            liblzma-dev:/usr/include/lzma.h \
+            libzstd-dev:/usr/include/zstd.h \
+            bzip2:/bin/bzip2 \
+            xz-utils:/usr/bin/xz \
+            zstd:/usr/bin/zstd \
             prometheus:/usr/bin/promtool \
             prometheus-node-exporter:/usr/bin/prometheus-node-exporter \
             curl:/usr/bin/curl \

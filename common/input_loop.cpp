@@ -1,13 +1,17 @@
 #include "input_loop.hpp"
 
 #include <cerrno>
+#include <cstring>
+#include <memory>
 
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "decompress.hpp"
 #include "line_reader.hpp"
 #include "output.hpp"
+#include "text_input.hpp"
 
 namespace pgconn {
 
@@ -24,11 +28,36 @@ bool g_have_wait_mask = false;
 const sigset_t* wait_mask() { return g_have_wait_mask ? &g_wait_mask : nullptr; }
 
 // Reads one open descriptor to its end. False: stop everything.
+//
+// A compressed input is read through a BackgroundDecoder, and the
+// LineReader reads its pipe. A regular file is looked at before the first
+// read; a pipe or terminal cannot be, so its first fills are kept in the
+// LineReader until detect_compression() can tell (one fill in practice),
+// and if they are compressed they go to the decoder as its first bytes.
+// Plain text therefore takes the same path as ever, with one look at its
+// first bytes.
 bool read_one(int fd, std::string_view name, InputHandler* h,
               const volatile std::sig_atomic_t* stop, bool* interrupted) {
-  LineReader reader(fd);
   struct stat info = {};
-  h->begin_input(name, fstat(fd, &info) != 0 || !S_ISREG(info.st_mode));
+  const bool regular = fstat(fd, &info) == 0 && S_ISREG(info.st_mode);
+  std::unique_ptr<BackgroundDecoder> decoder;
+  LineReader reader(fd);
+  auto decode = [&](Compression c, std::string head) {
+    auto d = BackgroundDecoder::start(fd, c, std::move(head));
+    if (!d.ok()) {
+      h->on_input_error(name, d.error());
+      return false;
+    }
+    decoder = std::move(*d);
+    reader = LineReader(decoder->fd());
+    return true;
+  };
+  bool decided = regular;
+  h->begin_input(name, !regular);
+  if (regular) {
+    Compression c = peek_compression(fd);
+    if (c != Compression::kNone && !decode(c, std::string())) return h->end_input(0);
+  }
   while (true) {
     if (*stop) {
       *interrupted = true;
@@ -45,6 +74,15 @@ bool read_one(int fd, std::string_view name, InputHandler* h,
         continue;
       }
     }
+    if (!decided && (st == LineReader::Status::kData || st == LineReader::Status::kEof)) {
+      auto c = detect_compression(reader.unconsumed(), st == LineReader::Status::kEof);
+      if (!c) continue;  // a beginning of a magic: read on
+      decided = true;
+      if (*c != Compression::kNone) {
+        if (!decode(*c, std::string(reader.unconsumed()))) return h->end_input(0);
+        continue;
+      }
+    }
     switch (st) {
       case LineReader::Status::kData:
         if (!reader.lines().empty()) {
@@ -55,9 +93,13 @@ bool read_one(int fd, std::string_view name, InputHandler* h,
       case LineReader::Status::kEof:
         if (!reader.lines().empty() && !h->on_lines(reader.lines())) return false;
         reader.consume();
+        if (decoder) {  // the text came; now how the compressed data ended
+          std::string why = decoder->finish();
+          if (!why.empty()) h->on_input_error(name, why);
+        }
         return h->end_input(reader.truncated());
       case LineReader::Status::kError:
-        h->on_input_error(name, reader.error());
+        h->on_input_error(name, std::strerror(reader.error()));
         return h->end_input(reader.truncated());
       case LineReader::Status::kInterrupted:
         if (!h->on_wake()) return false;
@@ -114,7 +156,7 @@ InputEnd read_all(const std::vector<std::string>& names, InputHandler* handler,
     if (name != "-") {
       fd = open(name.c_str(), O_RDONLY | O_CLOEXEC);
       if (fd < 0) {
-        handler->on_input_error(name, errno);
+        handler->on_input_error(name, std::strerror(errno));
         continue;
       }
     }

@@ -1,6 +1,8 @@
 // read_inputs(): the read loop every tool shares. Reads the named files in
 // order ("-" or no name: stdin) through LineReader and hands blocks of
-// whole lines to an InputHandler.
+// whole lines to an InputHandler. An input compressed with gzip, bzip2, xz
+// or zstd (told by its first bytes, decompress.hpp) is decompressed on the
+// way, in a second thread (text_input.hpp).
 //
 // Live-stream rules: stdout is flushed just before a read that would block;
 // while the handler asks for a timeout (wait_ms() >= 0) the loop waits at
@@ -33,8 +35,11 @@ class InputHandler {
   // The input ended (or its reading failed). `truncated`: lines cut at
   // LineReader::kMaxLine. Returns false to stop.
   virtual bool end_input(uint64_t truncated) = 0;
-  // An input could not be opened or read; errno in `err`.
-  virtual void on_input_error(std::string_view name, int err) = 0;
+  // An input could not be opened or read, or its compressed data is
+  // damaged: `what` is strerror() or the decoder's message ("gzip data is
+  // truncated"), to print as "PROGRAM: NAME: WHAT". The lines read before
+  // a damage have been handed out; end_input() follows.
+  virtual void on_input_error(std::string_view name, std::string_view what) = 0;
   // A signal interrupted the wait (the tool's own flags may be set).
   // Returns false to stop.
   virtual bool on_wake() { return true; }

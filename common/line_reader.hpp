@@ -45,6 +45,13 @@ class LineReader {
   // Marks everything in lines() as used.
   void consume() { start_ = ready_; }
 
+  // Every byte read and not consumed: lines() and the partial line after
+  // it. Valid until the next fill() or consume(). (The read loop looks at
+  // an input's first bytes here, before any line is handed out.)
+  std::string_view unconsumed() const {
+    return std::string_view(buf_.data() + start_, end_ - start_);
+  }
+
   uint64_t truncated() const { return truncated_; }
   int error() const { return error_; }
 

@@ -3,12 +3,14 @@
 # data, so nothing generated is committed: the golden logs for the parse
 # targets, the golden events (and a TSV form) for the decoder, prefixes
 # with lines they read for the prefix matcher, option values for duration.
+# Compressed golden logs (a first byte for the piece size, then the data)
+# for the decompressors.
 # Usage: fuzz/seeds.sh DIR
 set -eu
 cd "$(dirname "$0")/.."
 out=$1
 rm -rf "$out"
-mkdir -p "$out"/{auto,stderr,csvlog,jsonlog,syslog,event,prefix,duration}
+mkdir -p "$out"/{auto,stderr,csvlog,jsonlog,syslog,event,prefix,duration,decompress}
 
 for log in tests/golden/*.log tests/sample/*.log; do
   name=$(basename "$log" .log)
@@ -53,3 +55,13 @@ printf '15m\n60m\n2s\ndb,user,app\nauto\nauto\n' > "$out/duration/default"
 printf '1h30m\n1d\n500ms\nhost,server\nnever\ncsvlog\n' > "$out/duration/mixed"
 printf '90s\n90s\n1min\ndb\nalways\njson\n' > "$out/duration/equal"
 printf '2d\n1099511627776ms\n0s\napp,app\nx\nsyslog\n' > "$out/duration/limits"
+
+# Compressed logs, one and two members, for the decompressors: a byte that
+# sets the piece size, then the data.
+for log in tests/golden/debian.log tests/golden/pg16.log; do
+  name=$(basename "$log" .log)
+  for z in "gzip -c" "bzip2 -c" "xz -c" "zstd -q -c"; do
+    { printf 'x'; $z <"$log"; } >"$out/decompress/$name.${z%% *}"
+    { printf '\001'; head -n 5 "$log" | $z; tail -n +6 "$log" | $z; } >"$out/decompress/$name.${z%% *}.2"
+  done
+done

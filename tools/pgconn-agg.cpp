@@ -103,8 +103,8 @@ class AggHandler : public InputHandler {
     return true;
   }
 
-  void on_input_error(std::string_view name, int err) override {
-    diag("{}: {}", name, std::strerror(err));
+  void on_input_error(std::string_view name, std::string_view what) override {
+    diag("{}: {}", name, what);
     failed_ = true;
   }
 

@@ -59,8 +59,8 @@ class ParseHandler : public InputHandler {
     warnings_->add_truncated(truncated, name_);
     return parser_->end_input();
   }
-  void on_input_error(std::string_view name, int err) override {
-    diag("{}: {}", name, std::strerror(err));
+  void on_input_error(std::string_view name, std::string_view what) override {
+    diag("{}: {}", name, what);
     failed_ = true;
   }
   bool failed() const { return failed_; }

@@ -17,6 +17,10 @@
 # and the wall-clock time of one summary (plain and --history) over the first
 # 10,000 and 100,000 of those events, median and max of BENCH_SUMMARY_RUNS.
 #
+# Compressed input (issue 13, 15): the measured log gzipped (cached beside
+# it), read by pgconn-parse itself and through `zcat FILE.gz | pgconn-parse`
+# (best of BENCH_RUNS each); the first must not be slower.
+#
 # Watch latency (SPEC §7): tests/perf/latency.cpp (compiled by this script
 # into build/bench/) appends lines to a file read by
 # `tail -F FILE | pgconn-parse | pgconn-watch --color=never`, with
@@ -47,6 +51,7 @@
 #                     log), fresh: always rerun, 0: skip (default 1)
 #   BENCH_DIR         where logs and reports go (default: build/bench)
 #   BENCH_STRICT      1: exit 1 when a budget fails (default 0)
+#   BENCH_GZIP        0 skips the compressed-input rows (default 1)
 #   BENCH_AGG_EVENTS  events for the pgconn-agg throughput rows (default
 #                     10000000, about 2 GB cached; 0 skips them)
 #   BENCH_AGG_RUNS    timed runs of pgconn-agg on them, best kept (default 3)
@@ -91,6 +96,7 @@ AGG_RUNS=${BENCH_AGG_RUNS:-3}
 SUMMARY_RUNS=${BENCH_SUMMARY_RUNS:-11}
 LAT_SAMPLES=${BENCH_LATENCY_SAMPLES:-200}
 LAT_BUSY_SAMPLES=${BENCH_LATENCY_BUSY_SAMPLES:-30}
+GZIP_MODE=${BENCH_GZIP:-1}
 GNU_TIME=/usr/bin/time
 export LC_ALL=C
 
@@ -194,6 +200,29 @@ measure_grep() {
   best_of run_grep
   GREP_TIME=$BEST
   GREP_COUNT=$(grep -c connection "$LOG" | cat)
+}
+
+# The measured log gzipped, read natively and through zcat.
+run_parse_gz() { "$PARSE" "${PARSE_ARGS[@]}" "$LOG.gz" 2>/dev/null | cat >/dev/null; }
+run_zcat_parse() { zcat "$LOG.gz" | "$PARSE" "${PARSE_ARGS[@]}" 2>/dev/null | cat >/dev/null; }
+measure_gzip() {
+  GZ_TIME="" ZCAT_TIME=""
+  [ "$GZIP_MODE" != 0 ] || return 0
+  command -v gzip >/dev/null || { note "no gzip: compressed rows skipped"; return 0; }
+  if [ ! -s "$LOG.gz" ] || [ "$LOG.gz" -ot "$LOG" ]; then
+    note "gzipping $(rel "$LOG")"
+    gzip -c "$LOG" >"$LOG.gz.tmp" && mv "$LOG.gz.tmp" "$LOG.gz"
+  fi
+  GZ_BYTES=$(stat -c %s "$LOG.gz")
+  cat "$LOG.gz" >/dev/null
+  # The same events either way, or the times mean nothing.
+  cmp -s <("$PARSE" "${PARSE_ARGS[@]}" "$LOG.gz" 2>/dev/null) <("$PARSE" "${PARSE_ARGS[@]}" "$LOG" 2>/dev/null) ||
+    die "pgconn-parse $(rel "$LOG").gz and $(rel "$LOG") give different events"
+  note "pgconn-parse FILE.gz and zcat FILE.gz | pgconn-parse, best of $RUNS each"
+  best_of run_parse_gz
+  GZ_TIME=$BEST
+  best_of run_zcat_parse
+  ZCAT_TIME=$BEST
 }
 
 measure_parse() {
@@ -580,6 +609,11 @@ report() {
   printf '  %-44s %11s %14s %17s\n' "program" "time" "throughput" "lines/s"
   time_row "LC_ALL=C grep -c connection FILE | cat" "$GREP_TIME"
   time_row "pgconn-parse FILE | cat" "$PARSE_TIME"
+  if [ -n "$GZ_TIME" ]; then
+    time_row "pgconn-parse FILE.gz | cat" "$GZ_TIME"
+    time_row "zcat FILE.gz | pgconn-parse | cat" "$ZCAT_TIME"
+    printf '  %-44s %s\n' "" "(FILE.gz: gzip -6, $(mb "$GZ_BYTES"); throughput of the text)"
+  fi
   time_row "pgbadger -j 1 -f stderr -x text FILE" "$PGB_TIME"
   [ -z "$PGB_NOTE" ] || printf '  %-44s %s\n' "" "$PGB_NOTE"
   if [ -n "$AGG_TIME" ]; then
@@ -629,6 +663,8 @@ report() {
   printf '  %-44s %12s   %-8s %s\n' "budget (SPEC §7)" "measured" "limit" "result"
   budget_row "pgconn-parse time / grep time" "$grep_ratio" "x" "<=" 3
   budget_row "pgconn-parse / pgBadger throughput" "$pgb_ratio" "x" ">=" 50
+  [ "$GZIP_MODE" = 0 ] || budget_row "pgconn-parse FILE.gz / zcat FILE.gz | parse" \
+    "$([ -z "$GZ_TIME" ] || calc "printf \"%.2f\", $GZ_TIME / $ZCAT_TIME")" "x" "<=" 1.0
   budget_row "pgconn-parse peak RSS, $LOG_LINES-line file" \
     "$(calc "printf \"%.1f\", $PARSE_RSS_KB / 1024")" " MB" "<" 32
   if [ -n "$BIG_RSS_KB" ]; then
@@ -735,6 +771,7 @@ report() {
 generate_log
 measure_grep
 measure_parse
+measure_gzip
 measure_big_stream
 measure_agg
 measure_agg_big
