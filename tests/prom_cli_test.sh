@@ -241,6 +241,43 @@ wait $pid; rc=$?
 check "live: exit 0 at the end of input" "[ $rc = 0 ]" "rc=$rc $(cat "$T/l.err")"
 check "live: nothing on stdout" "[ ! -s '$T/l.out' ]"
 
+# A replay (old events, gaps of 30 ms, as pgconn-parse leaves them): no
+# file until the input pauses; a busy log with current events: the file
+# while they keep coming.
+produce() {  # FIFO NOW(0|1): 40 blocks of 5 connects, 30 ms apart, then 1.5 s of silence
+  python3 - "$1" "$2" <<'PY'
+import datetime, sys, time
+with open(sys.argv[1], "w") as f:
+    for i in range(40):
+        for j in range(5):
+            ts = (datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:23] + "Z"
+                  if sys.argv[2] == "1" else "2024-03-01T10:00:00.000Z")
+            f.write('{"type":"connect","ts":"%s","session":"r%d-%d","user":"u","db":"d","app":"a","server":"s1"}\n' % (ts, i, j))
+        f.flush()
+        time.sleep(0.03)
+    time.sleep(1.5)
+PY
+}
+C='pgconn_connects_total{server="s1",datname="d",usename="u",application_name="a"}'
+for now in 0 1; do
+  rm -f "$T/fifo3" "$T/out/replay.prom"
+  mkfifo "$T/fifo3"
+  $A --prom-file="$T/out/replay.prom" --interval=100ms <"$T/fifo3" 2>"$T/r.err" &
+  pid=$!; pids+=("$pid")
+  produce "$T/fifo3" $now &
+  sleep 0.9
+  if [ -e "$T/out/replay.prom" ]; then seen=$(value "$T/out/replay.prom" "$C"); else seen=none; fi
+  if [ $now = 0 ]; then
+    check "a replay: no file while the events keep coming" "[ '$seen' = none ]" "a file with $seen connects"
+    wait_for "[ \"\$(value '$T/out/replay.prom' '$C' 2>/dev/null)\" = 200 ]" 3
+    check "a replay: the file with all 200 connects once the input pauses" \
+      "[ \"\$(value '$T/out/replay.prom' '$C')\" = 200 ]"
+  else
+    check "a busy log with current events: the file while they keep coming" "[ '$seen' != none ] && [ '$seen' -lt 200 ]" "$seen"
+  fi
+  wait $pid
+done
+
 # The first file as soon as the input has caught up; then SIGUSR1 writes at
 # once (the interval far away).
 mkfifo "$T/fifo2"

@@ -16,6 +16,7 @@
 
 #include "agg_options.hpp"
 #include "atomic_file.hpp"
+#include "catch_up.hpp"
 #include "cli.hpp"
 #include "diag.hpp"
 #include "duration.hpp"
@@ -47,15 +48,18 @@ class AggHandler : public InputHandler {
   AggHandler(Window* window, const agg::Options& o, WarningCounter* warnings)
       : window_(window), view_(o.view), interval_ms_(o.interval_ms), warnings_(warnings),
         redraw_(o.interval_ms > 0 && !o.view.json && !o.view.prom && isatty(STDOUT_FILENO)),
-        to_stdout_(o.to_stdout), prom_file_(o.prom_file) {
+        to_stdout_(o.to_stdout), prom_file_(o.prom_file),
+        catch_up_({std::chrono::milliseconds(250), 5000, 10 * std::chrono::milliseconds(o.interval_ms)},
+                  Clock::now()) {
     next_ = Clock::now() + std::chrono::milliseconds(interval_ms_);
     if (o.view.prom || !prom_file_.empty()) prom_ = std::make_unique<PromExporter>(o.prom);
     reset_s_ = wall_seconds();
   }
 
-  void begin_input(std::string_view name, bool /*live*/) override {
+  void begin_input(std::string_view name, bool live) override {
     warnings_->set_input(name);
     line_no_ = 0;
+    live_ = live;
   }
 
   bool on_lines(std::string_view block) override {
@@ -72,25 +76,27 @@ class AggHandler : public InputHandler {
       }
       pos = end + 1;
     }
+    catch_up_.on_data();
+    check_caught_up();
     return interval_ms_ <= 0 || Clock::now() < next_ || tick();
   }
 
   int wait_ms() override {
-    if (interval_ms_ <= 0) return -1;
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(next_ - Clock::now()).count();
-    return left < 0 ? 0 : static_cast<int>(left);
+    int64_t left = -1;
+    if (interval_ms_ > 0) left = std::max<int64_t>(0, ms_until(next_));
+    const int64_t idle = prom_file_.empty() ? -1 : catch_up_.wait_ms(Clock::now(), live_);
+    if (idle >= 0 && (left < 0 || idle < left)) left = idle;  // to see the input idle long enough
+    return static_cast<int>(left);
   }
 
-  bool on_timeout() override { return tick(); }
+  bool on_timeout() override {
+    check_caught_up();
+    return interval_ms_ <= 0 || Clock::now() < next_ || tick();
+  }
 
-  // The first metrics file, as soon as the input has caught up.
   void on_caught_up() override {
-    if (caught_up_) return;
-    caught_up_ = true;
-    if (prom_file_.empty()) return;
-    prom_text_.clear();
-    prom_->render(*window_, view_.filter, reset_s_, &prom_text_);
-    write_prom_file();
+    catch_up_.on_would_block(Clock::now());
+    check_caught_up();
   }
 
   bool tick() {
@@ -124,7 +130,7 @@ class AggHandler : public InputHandler {
 
   // Writes one summary (or history) and flushes it, and the metrics file
   // when `to_file`. The first metrics file waits until the input has caught
-  // up (a read would block, or its end): a file written halfway through a
+  // up (check_caught_up(), or its end): a file written halfway through a
   // replay of the log after a restart would show Prometheus a counter reset
   // that is none (../shared/metrics.md §4).
   bool print(bool to_file = true) {
@@ -153,6 +159,21 @@ class AggHandler : public InputHandler {
   bool failed() const { return failed_; }
 
  private:
+  static int64_t ms_until(Clock::time_point t) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(t - Clock::now()).count();
+  }
+
+  // The first metrics file, once the input has caught up (catch_up.hpp).
+  void check_caught_up() {
+    if (caught_up_ || prom_file_.empty()) return;
+    const int64_t now_ms = static_cast<int64_t>(wall_seconds() * 1000);
+    if (!catch_up_.check(Clock::now(), live_, window_->newest(), now_ms)) return;
+    caught_up_ = true;
+    prom_text_.clear();
+    prom_->render(*window_, view_.filter, reset_s_, &prom_text_);
+    write_prom_file();
+  }
+
   static double wall_seconds() {
     using namespace std::chrono;
     return static_cast<double>(duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count()) /
@@ -181,6 +202,8 @@ class AggHandler : public InputHandler {
   std::unique_ptr<PromExporter> prom_;
   double reset_s_ = 0;
   bool caught_up_ = false;
+  bool live_ = false;
+  CatchUp catch_up_;
   std::string prom_text_;
   std::string write_error_;  // of the last write, while it fails
   bool printed_ = false;
