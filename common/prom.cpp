@@ -252,7 +252,10 @@ void PromExporter::render(const Window& w, const Filter& f, double reset_s, std:
   for (const auto& [server, view] : w.servers())
     if (!f.field[4] || *f.field[4] == server) rejects[server];
   for (const auto& [labels, server] : server_names_) rejects[server];  // seen before a clear
-  if (rejects.empty()) rejects[""];
+  // Before any event: the rejects of the server "" at 0, a placeholder that
+  // takes no slot and stops at the first event (no view_complete for it).
+  const bool placeholder = rejects.empty();
+  if (placeholder) rejects[""];
 
   header("pgconn_sessions_active", "gauge",
          "Sessions open now according to the log: connection authorized, not rejected, no "
@@ -270,15 +273,13 @@ void PromExporter::render(const Window& w, const Filter& f, double reset_s, std:
   Reasons over_rejects;
   for (auto& [server, by_reason] : rejects) {
     std::string labels = one_label("server", server);
-    if (servers_.admit(labels)) {
-      server_names_.emplace(labels, server);
+    if (placeholder || servers_.admit(labels)) {
+      if (!placeholder) server_names_.emplace(labels, server);
       servers[labels] = {server, std::move(by_reason)};
-    }
-    else
+    } else {
       for (const auto& [reason, n] : by_reason) over_rejects[reason] += n;
+    }
   }
-  // (A server admitted before is always here again, except the placeholder
-  // "" written before the first event: its zeros just stop.)
 
   header("pgconn_sessions_active_peak", "gauge",
          "Most sessions open at the same time since the statistics were reset, exact from the log.", out);
@@ -348,6 +349,7 @@ void PromExporter::render(const Window& w, const Filter& f, double reset_s, std:
          "snapshot was seen since tracking began), else 0: the active counts are then a lower bound.",
          out);
   for (const auto& [labels, server] : servers) {
+    if (placeholder) break;
     auto it = w.servers().find(server.first);
     const bool complete = !w.servers_overflow() && it != w.servers().end() && it->second.complete;
     sample("pgconn_view_complete", labels, complete ? 1 : 0, out);

@@ -93,7 +93,8 @@ struct PromOptions {
   size_t max_series = 500;  // label sets per metric
   // Servers whose rejects (all reasons at 0) and peak are written before
   // any of their events (pgconn-agg --server). With none here and no
-  // server in the input, the server "" is.
+  // server in the input yet, the server "" is, as a placeholder that stops
+  // at the first event and has no pgconn_view_complete.
   std::vector<std::string> servers;
 };
 

@@ -125,7 +125,16 @@ TEST_CASE("an empty window: every reject reason at 0, HELP and TYPE before sampl
     CHECK(s.at(fmt::format("pgconn_rejects_total{{server=\"\",reason=\"{}\"}}", r)) == 0);
   CHECK(s.at("pgconn_stats_reset_timestamp_seconds") == 1796357000.25);
   CHECK(s.at("pgconn_sessions_active_peak{server=\"\"}") == 0);
+  CHECK(s.count("pgconn_view_complete{server=\"\"}") == 0);  // a placeholder: no alert
   CHECK(text.back() == '\n');
+  // The placeholder stops at the first event of a named server.
+  Event c = ev(EventType::kConnect, 1, "a");
+  c.server = "db1";
+  w.add(c);
+  auto next = samples(render(&p, w));
+  CHECK(next.count("pgconn_rejects_total{server=\"\",reason=\"other\"}") == 0);
+  CHECK(next.at("pgconn_rejects_total{server=\"db1\",reason=\"other\"}") == 0);
+  CHECK(next.at("pgconn_view_complete{server=\"db1\"}") == 0);
   // Each metric: HELP, TYPE, then its samples, never interleaved.
   std::set<std::string> done;
   std::string current;
