@@ -147,6 +147,12 @@ for r in $(grep -o 'reject("[a-z_]*"' common/message.cpp | sed 's/reject("//; s/
   [ "$(value "$T/empty.prom" "pgconn_rejects_total{server=\"\",reason=\"$r\"}")" = 0 ] || missing="$missing $r"
 done
 check "no input: every reject(\"…\") of common/message.cpp at 0" "[ -z '$missing' ]" "missing:$missing"
+tests/prom_check.py "$T/empty.prom" >"$T/chk" 2>&1; rc=$?
+check "no input: prom_check.py finds nothing" "[ $rc = 0 ]" "$(head -3 "$T/chk")"
+if [ $have_promtool = 1 ]; then
+  promtool check metrics <"$T/empty.prom" >"$T/lint" 2>&1; rc=$?
+  check "no input: promtool check metrics, exit 0" "[ $rc = 0 ]" "$(head -3 "$T/lint")"
+fi
 check "no input: 15 reasons or more" "[ \$(grep -c '^pgconn_rejects_total{' '$T/empty.prom') -ge 15 ]"
 $A --prom --server=db7 </dev/null >"$T/db7.prom"
 check "--server=db7: its rejects from the start" \
