@@ -10,8 +10,9 @@
 #
 # Sessions (one with quotes and a backslash in its application_name, one
 # with none), one-shot sessions, and every rejection that is cheap to cause
-# (10 kinds: all but auth_timeout, which takes a second, and the
-# start, shutdown and recovery ones, which need the server down). Then Prometheus must say what PostgreSQL says:
+# (10 kinds: all but auth_timeout, which takes a second, and the start,
+# shutdown and recovery ones, which need the server down). Then Prometheus
+# must say what PostgreSQL says:
 # sum(pgconn_sessions_active) and the sums by datname, usename and
 # application_name equal pg_stat_activity's client backends;
 # pgconn_rejects_total by reason equals the attempts made (every other
