@@ -81,18 +81,21 @@ void render_event_line(const EventView& e, const Palette& p, bool with_server, s
       if (std::string w = who(e, true); !w.empty()) text += " (" + w + ")";
       break;
     case EventType::kServer:
+      // Its own marker, so that `grep -c '^\[+\]'` counts connections
+      // only; the colour still tells a start from an end.
+      mark = "[*]";
       if (e.state == "crash") {
         style = &p.reject;
-        mark = "[!]";
         text = "Server crashed: every session ended";
       } else if (e.state == "shutdown") {
         style = &p.disconnect;
-        mark = "[-]";
         text = "Server shut down: every session ended";
       } else if (e.state == "ready") {
         text = "Server ready to accept connections";
+      } else if (e.state == "snapshot") {
+        style = &p.dim;
+        text = "Server: sessions checked against the process table";
       } else {
-        mark = "[*]";
         text = fmt::format("Server: {}", display_safe(e.state));
       }
       break;

@@ -2,6 +2,11 @@
 //   [+] 10:23:45 rails connected from 10.0.1.5 (user: app_user, db: production)
 //   [-] 10:23:47 psql disconnected (duration: 2.3s, user: admin, db: test)
 //   [!] 10:23:49 Connection failed: too many connections (user: app_user)
+//   [~] 10:23:50 session is now worker-7 (user: app_user, db: production)
+//   [*] 10:24:00 Server crashed: every session ended
+// [+] [-] [!] are connections only; a `server` event (ready, shutdown,
+// crash, snapshot, any other state) is always [*], its colour telling a
+// start (green) from an end (yellow, red).
 // Names pass through display_safe(): nothing from the log reaches a
 // terminal raw. No I/O.
 #pragma once

@@ -104,21 +104,23 @@ std::string log_rfc3339(const Timestamp& t) {
   return s;
 }
 
-// "2024-03-01 10:00:00" in the time's own zone; "an unknown time" when invalid.
+// "2024-03-01 10:00:00" in the time's own zone; "at an unknown time" when invalid.
 std::string log_time(const Timestamp& t) {
-  if (!t.valid()) return "an unknown time";
+  if (!t.valid()) return "at an unknown time";
   std::string iso;
   append_rfc3339(t, &iso);
   return iso.size() >= 19 ? iso.substr(0, 10) + " " + iso.substr(11, 8) : iso;
 }
 
-// The line under the active count when the view is a lower bound.
-void lower_bound_note(const Timestamp& since, uint64_t ended_before, std::string* out) {
+// Why the counts are a lower bound, for a DBA: "(at least: the log begins
+// 2024-03-01 10:00:00; 3 sessions from before it have ended since)".
+void lower_bound_note(std::string_view mark, const Timestamp& since, uint64_t ended_before,
+                      std::string* out) {
   auto it = std::back_inserter(*out);
-  fmt::format_to(it, "  (at least: the log begins {}; sessions opened before it are not seen", log_time(since));
-  if (ended_before == 1) out->append(", 1 of them has ended since");
-  else if (ended_before > 1) fmt::format_to(it, ", {} of them have ended since", ended_before);
-  out->append(")\n");
+  fmt::format_to(it, "({}at least: the log begins {}; ", mark, log_time(since));
+  if (ended_before == 0) out->append("sessions from before it are not seen)\n");
+  else if (ended_before == 1) out->append("1 session from before it has ended since)\n");
+  else fmt::format_to(it, "{} sessions from before it have ended since)\n", ended_before);
 }
 
 }  // namespace
@@ -249,7 +251,10 @@ void render_summary_text(const Summary& s, const Filter& f, std::string* out) {
     fmt::format_to(it, "{:>{}}\n", n, num_w);
   };
   fmt::format_to(it, "{}: {}\n", active_title(f), s.active);
-  if (!s.complete) lower_bound_note(s.since_at, s.ended_before, out);
+  if (!s.complete) {
+    out->append("  ");
+    lower_bound_note("", s.since_at, s.ended_before, out);
+  }
   if (s.peak.active > 0 && s.peak.at.valid())
     fmt::format_to(it, "Peak: {} at {}\n", s.peak.active,
                    wall_clock(s.peak.at.wall_ms, other_day(s.peak.at.wall_ms, s.newest), true));
@@ -443,11 +448,7 @@ void render_history_text(const History& h, const Filter& f, int64_t last_ms, std
   bool marks = false;
   for (const Bucket& b : h.buckets) marks = marks || !b.complete;
   if (marks) {
-    fmt::format_to(it, "(\u2265 at least: the log begins {}; sessions opened before it are not seen",
-                   log_time(h.since_at));
-    if (h.ended_before == 1) out->append(", 1 of them has ended since");
-    else if (h.ended_before > 1) fmt::format_to(it, ", {} of them have ended since", h.ended_before);
-    out->append(")\n");
+    lower_bound_note("\u2265 ", h.since_at, h.ended_before, out);
   }
   out->push_back('\n');
   const bool days = h.to_ms - h.from_ms > 86400000 ||

@@ -106,7 +106,11 @@ Summary summarize(const Window& w, const Filter& f, const std::vector<Dimension>
     }
   }
   s.rejects = sorted(rejects);
-  s.no_match = !s.no_data && s.active == 0 && s.connects == 0 && s.disconnects == 0 && s.rejected == 0;
+  // Without a filter there is nothing to match: events with no session in
+  // them (a server start, a snapshot of an idle server, a SIGHUP with none
+  // open) are a summary of 0, not "No connections match .".
+  s.no_match = !f.empty() && !s.no_data && s.active == 0 && s.connects == 0 && s.disconnects == 0 &&
+               s.rejected == 0;
   s.with_durations = options.durations;
   if (options.durations) durations(w, f, by, &s);
   s.with_longest = options.longest;
@@ -235,7 +239,7 @@ History history(const Window& w, const Filter& f, int64_t bucket_ms, int64_t las
     up.erase(std::remove_if(up.begin(), up.end(), [](const Count& c) { return c.n <= 0; }), up.end());
     h.growth.emplace_back(growth_dims[g], std::move(up));
   }
-  h.no_match = !h.no_data && !any && active_now == 0;
+  h.no_match = !f.empty() && !h.no_data && !any && active_now == 0;
   h.view_from_ms = view_from(w, f);
   for (Bucket& b : h.buckets) b.complete = h.view_from_ms <= b.start_ms;
   Summary view;

@@ -51,7 +51,7 @@ struct Summary {
   uint64_t connects = 0, disconnects = 0, rejected = 0;
   std::vector<Count> rejects;  // by reason
   bool no_data = false;        // no event at all
-  bool no_match = false;       // events, but none the filter matches
+  bool no_match = false;       // a filter, events, but none it matches
   // SummaryOptions::durations: per `by` dimension (in its order), per name,
   // most sessions first, ties by name.
   bool with_durations = false;

@@ -203,31 +203,6 @@ void Window::end_sessions(std::string_view server, int64_t wall, const Timestamp
   }
 }
 
-void Window::update(const EventView& e, const Timestamp& t, int64_t wall) {
-  auto it = active_.find(session_key(e));
-  if (it == active_.end()) return;  // not held: counted nowhere
-  Session& s = it->second;
-  // The new names over the old ones; a name the update leaves out stays.
-  EventView named = e;
-  const WhoView old = unpack_who(s.who);
-  for (auto [mine, theirs] : {std::pair{&named.user, old.user}, std::pair{&named.db, old.db},
-                              std::pair{&named.app, old.app}, std::pair{&named.host, old.host}})
-    if (mine->empty()) *mine = theirs;
-  named.server = old.server;
-  pack_who(named, &packed_);
-  if (packed_ == s.who) return;
-  // The history sees it leave its old names and join the new ones at once
-  // (an end before a start: the count in between is never lower).
-  record(EventType::kUpdate, -1, wall, s.who);
-  record(EventType::kUpdate, 1, wall, packed_);
-  const bool counted = peak_counts(s.who), counts = peak_counts(packed_);
-  if (t.valid() && s.since.valid() && counted != counts) {
-    if (counts) peak_open(packed_, t, s.order);
-    else peak_close(s.who, t);
-  }
-  s.who = packed_;
-}
-
 
 std::string Window::session_key(const EventView& e) {
   std::string key(e.server);
@@ -308,7 +283,10 @@ void Window::add(const EventView& e) {
     t = newest_;  // no time: as the newest event so far
   }
   const int64_t wall = t.valid() ? t.wall_ms : 0;
-  ServerView* server = server_view(e.server, t);
+  // A connect found in the process table (pgconn-parse --snapshot) has its
+  // process's start time, maybe days before the log: not where the stream
+  // begins.
+  ServerView* server = server_view(e.server, e.snapshot == Flag::kTrue ? Timestamp() : t);
   if (server && (e.type == EventType::kConnect || e.type == EventType::kDisconnect ||
                  e.type == EventType::kUpdate))
     server->sessions = true;
@@ -382,9 +360,27 @@ void Window::add(const EventView& e) {
       }
       break;
     }
-    case EventType::kUpdate:
-      update(e, t, wall);
+    case EventType::kUpdate: {  // an open session's new names (SET application_name)
+      auto it = active_.find(session_key(e));
+      if (it == active_.end()) break;
+      Session& s = it->second;
+      EventView named = e;  // a name the update leaves out stays as it was
+      const WhoView w = unpack_who(s.who);
+      for (auto [mine, theirs] : {std::pair{&named.user, w.user}, std::pair{&named.db, w.db},
+                                  std::pair{&named.app, w.app}, std::pair{&named.host, w.host}})
+        if (mine->empty()) *mine = theirs;
+      pack_who(named, &packed_);
+      if (packed_ == s.who) break;
+      // The history sees the session leave its old names and join the new
+      // ones at this moment; so does a filtered peak.
+      const bool counted = peak_counts(s.who), counts = peak_counts(packed_);
+      if (counted && !counts) peak_close(s.who, t);
+      if (counts && !counted) peak_open(packed_, t, s.order);
+      record(EventType::kUpdate, -1, wall, s.who);
+      record(EventType::kUpdate, 1, wall, packed_);
+      s.who = packed_;
       break;
+    }
   }
 }
 

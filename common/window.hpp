@@ -130,7 +130,8 @@ class Window {
     // event of it (the stream begins with its start), else the time of the
     // event that made it complete. Meaningful only when complete.
     int64_t complete_from_ms = INT64_MIN;
-    Timestamp first;             // its oldest event's time (invalid: none had one)
+    Timestamp first;             // its oldest event's time, "snapshot":true
+                                 // connects left out (invalid: none had one)
     uint64_t ended_before = 0;   // disconnects "matched":false while incomplete
     bool sessions = false;       // a connect, disconnect or update of it came
   };
@@ -215,7 +216,6 @@ class Window {
   size_t record_index(uint64_t record) const;
   ServerView* server_view(std::string_view server, const Timestamp& t);
   void end_sessions(std::string_view server, int64_t wall, const Timestamp& t);
-  void update(const EventView& e, const Timestamp& t, int64_t wall);
   Totals& totals_for(const std::string& packed);
 
   WindowOptions options_;

@@ -341,6 +341,60 @@ check "issue_9, issue_13: SIGHUP clears the peak and durations, keeps the open s
 g=$(tail -n 1 "$T/hup.out" | jq -c '[.active, .connects, .disconnects, .complete]')
 check "issue_13: after SIGHUP the active count stays right (29 + h2), totals from the clear" "[ '$g' = '[30,2,1,true]' ]" "$g"
 
+# --- issue 13: is the view complete? A server start, a restart, updates
+# The sample log begins with the server's start: exact, no note.
+$A "$EV" >"$T/text"
+g=$($A --json "$EV" | jq -c '[.complete, .since, .ended_before]')
+want_since=$(jq -sr 'map(.ts) | min' "$EV")
+check "issue_13: a log from the server's start is complete, since its first event, no note" \
+  "[ '$g' = '[true,\"$want_since\",0]' ] && [ \"\$(sed -n 2p '$T/text')\" = \"\$(grep -m1 '^Peak' '$T/text')\" ]" "$g $(head -3 "$T/text")"
+# The log read from its middle (a rotated file): a lower bound, said so.
+tail -n +80 "$SAMPLE" | $P >"$T/mid.ndjson" 2>/dev/null
+want_ended=$(jq -s '[.[] | select(.type == "disconnect" and .matched == false)] | length' "$T/mid.ndjson")
+want_since=$(jq -sr 'map(.ts) | min' "$T/mid.ndjson")
+g=$($A --json "$T/mid.ndjson" | jq -c '[.complete, .since, .ended_before]')
+check "issue_13: a log from the middle: complete false, since its first event, the ends of older sessions" \
+  "[ $want_ended -gt 0 ] && [ '$g' = '[false,\"$want_since\",$want_ended]' ]" "$g want $want_since $want_ended"
+$A "$T/mid.ndjson" >"$T/text"
+check "issue_13: the text view says it is a lower bound, right under the active count" \
+  "sed -n 2p '$T/text' | grep -qx '  (at least: the log begins 2024-03-01 10:07:06; $want_ended sessions from before it have ended since)'" "$(head -3 "$T/text")"
+$A --history "$T/mid.ndjson" >"$T/text"
+check "issue_13: --history marks every bucket and explains the mark" \
+  "sed -n 2p '$T/text' | grep -q '^(≥ at least: the log begins 2024-03-01 10:07:06; ' && [ \$(grep -cE '^[0-9]{2}:[0-9]{2} ≥ ' '$T/text') = 4 ]" "$(cat "$T/text")"
+g=$($A --history --json "$T/mid.ndjson" | jq -c '[.complete, ([.buckets[].complete] | unique)]')
+check "issue_13: --history --json: complete false, every bucket complete false" "[ '$g' = '[false,[false]]' ]" "$g"
+# pgconn-parse --snapshot's mark: from there on the view is exact.
+{ cat "$T/mid.ndjson"; echo '{"type":"server","ts":"2024-03-01T10:59:59Z","pid":4000,"state":"snapshot"}'; } >"$T/snap.ndjson"
+g=$($A --json "$T/snap.ndjson" | jq -c '[.complete, .since]')
+check "issue_13: a snapshot makes the view complete" "[ '$g' = '[true,\"$want_since\"]' ]" "$g"
+$A "$T/snap.ndjson" >"$T/text"
+check "issue_13: complete: no note line" "! grep -q 'at least' '$T/text'" "$(head -3 "$T/text")"
+$A --history --json "$T/snap.ndjson" | jq -c '[.buckets[].complete]' >"$T/g"
+check "issue_13: --history: buckets after the snapshot only are complete" "[ \"\$(cat '$T/g')\" = '[false,false,false,false]' ]" "$(cat "$T/g")"
+# Two servers: complete only when both are; --server shows one.
+{ sed 's/^{/{"server":"a",/' "$EV"; sed 's/^{/{"server":"b",/' "$T/mid.ndjson"; } >"$T/two.ndjson"
+g=$(for f in "" --server=a --server=b; do $A --json $f "$T/two.ndjson" | jq -c .complete; done | tr '\n' ' ')
+check "issue_13: several servers: complete when every one shown is" "[ '$g' = 'false true false ' ]" "$g"
+# An idle server read with --snapshot: nothing open, and that is exact.
+echo '{"type":"server","ts":"2024-03-01T10:00:00Z","pid":4000,"state":"snapshot"}' | $A >"$T/text"
+check "issue_13: only a snapshot of an idle server: Active connections: 0, no note" \
+  "[ \"\$(head -2 '$T/text')\" = \"\$(printf 'Active connections: 0\nPeak: 0')\" ]" "$(cat "$T/text")"
+# A start after an unclean death (no crash line): nothing survives it.
+{ cat "$EV"; echo '{"type":"server","ts":"2024-03-01T11:30:00Z","pid":5000,"state":"ready"}'
+  echo '{"type":"connect","ts":"2024-03-01T11:30:01Z","pid":5001,"session":"r1","user":"u","db":"d"}'; } >"$T/restart.ndjson"
+g=$($A --json "$T/restart.ndjson" | jq -c '[.active, .by.db, .complete]')
+check "issue_13: a server ready ends every session open before it" "[ '$g' = '[1,{\"d\":1},true]' ]" "$g"
+# An update moves the session to its new application.
+s1=$(jq -sr '(map(select(.type == "disconnect" or .type == "reject") | .session)) as $gone
+  | [.[] | select(.type == "connect" and .app == "sidekiq" and (.session | IN($gone[]) | not))][0].session' "$EV")
+{ cat "$EV"; echo "{\"type\":\"update\",\"ts\":\"2024-03-01T11:00:00Z\",\"session\":\"$s1\",\"app\":\"worker-7\"}"
+  echo '{"type":"update","ts":"2024-03-01T11:00:00Z","session":"nosuch","app":"ghost"}'; } >"$T/upd.ndjson"
+g=$($A --json --by=app "$T/upd.ndjson" | jq -c '[.active, .by.app.sidekiq, .by.app["worker-7"], .by.app.ghost]')
+check "issue_13: an update moves the session to its new app; one for an unknown session is ignored" "[ '$g' = '[29,2,1,null]' ]" "$g"
+{ cat "$T/upd.ndjson"; echo "{\"type\":\"disconnect\",\"ts\":\"2024-03-01T11:01:00Z\",\"session\":\"$s1\",\"duration_ms\":60000}"; } >"$T/upd2.ndjson"
+g=$($A --json --by=app --durations "$T/upd2.ndjson" | jq -c '[.active, .by.app["worker-7"], .durations.app["worker-7"].n]')
+check "issue_13: a disconnect after an update is counted under the new app" "[ '$g' = '[28,null,1]' ]" "$g"
+
 # --- damaged input: counted warning, the rest processed, exit 0
 { head -40 "$EV"; echo 'garbage here'; echo '{"type":"connect",'; printf '\x00\xff\xfe binary\n'; echo '{"type":"connect","pid":"x"}'; tail -n +41 "$EV"; } >"$T/mal.ndjson"
 $A --json "$EV" >"$T/clean.json"

@@ -215,10 +215,12 @@ TEST_CASE("event line: a reject names user, db and host when known", "[event_lin
 
 // --- server events
 
-TEST_CASE("event line: server ready, shutdown and crash", "[event_line]") {
-  CHECK(line(server("ready")) == "[+] 10:24:00 Server ready to accept connections\n");
-  CHECK(line(server("shutdown")) == "[-] 10:24:00 Server shut down: every session ended\n");
-  CHECK(line(server("crash")) == "[!] 10:24:00 Server crashed: every session ended\n");
+TEST_CASE("event line: issue_13 server events are [*], never a connection's marker", "[event_line]") {
+  CHECK(line(server("ready")) == "[*] 10:24:00 Server ready to accept connections\n");
+  CHECK(line(server("shutdown")) == "[*] 10:24:00 Server shut down: every session ended\n");
+  CHECK(line(server("crash")) == "[*] 10:24:00 Server crashed: every session ended\n");
+  CHECK(line(server("snapshot")) == "[*] 10:24:00 Server: sessions checked against the process table\n");
+  CHECK(line(server("something_new")) == "[*] 10:24:00 Server: something_new\n");
 }
 
 // --- time
@@ -247,7 +249,7 @@ TEST_CASE("event line: with_server names the server", "[event_line]") {
         "[+] 10:23:45 rails connected from 10.0.1.5 (user: app_user, db: production)\n");
   Event s = server("crash");
   s.server = "db2";
-  CHECK(line(s, kPlain, true) == "[!] 10:24:00 db2: Server crashed: every session ended\n");
+  CHECK(line(s, kPlain, true) == "[*] 10:24:00 db2: Server crashed: every session ended\n");
   Event none = connect("rails", "10.0.1.5");
   CHECK(line(none, kPlain, true) ==
         "[+] 10:23:45 unknown: rails connected from 10.0.1.5 (user: app_user, db: production)\n");
@@ -265,7 +267,7 @@ TEST_CASE("event line: control characters, ESC and invalid UTF-8 are shown escap
   CHECK(line(c1) == "[+] 10:23:45 a\\xc2\\x9b1m\xc3\xa9 connected from h\\x1bc\n");
   Event s = server("ready");
   s.server = "srv\x1b[2J";
-  CHECK(line(s, kPlain, true) == "[+] 10:24:00 srv\\x1b[2J: Server ready to accept connections\n");
+  CHECK(line(s, kPlain, true) == "[*] 10:24:00 srv\\x1b[2J: Server ready to accept connections\n");
 }
 
 TEST_CASE("event line: no raw control byte reaches the line, whatever the field",
@@ -323,9 +325,10 @@ TEST_CASE("event line: colours are ESC sequences around the mark and the time", 
   CHECK(line(reject("too_many_clients"), kColour) ==
         "\x1b[31m[!]\x1b[0m \x1b[2m10:23:49\x1b[0m Connection failed: too many connections "
         "(user: app_user)\n");
-  CHECK(line(server("crash"), kColour).rfind("\x1b[31m[!]\x1b[0m ", 0) == 0);
-  CHECK(line(server("shutdown"), kColour).rfind("\x1b[33m[-]\x1b[0m ", 0) == 0);
-  CHECK(line(server("ready"), kColour).rfind("\x1b[32m[+]\x1b[0m ", 0) == 0);
+  // Server events: one marker, the colour tells a start from an end.
+  CHECK(line(server("crash"), kColour).rfind("\x1b[31m[*]\x1b[0m ", 0) == 0);
+  CHECK(line(server("shutdown"), kColour).rfind("\x1b[33m[*]\x1b[0m ", 0) == 0);
+  CHECK(line(server("ready"), kColour).rfind("\x1b[32m[*]\x1b[0m ", 0) == 0);
 }
 
 TEST_CASE("event line: without colour there is no ESC byte", "[event_line]") {
@@ -345,5 +348,5 @@ TEST_CASE("event line: render appends to what is there", "[event_line]") {
   CHECK(out ==
         "before\n"
         "[!] 10:23:49 Connection failed: authentication failed (user: app_user)\n"
-        "[+] 10:24:00 Server ready to accept connections\n");
+        "[*] 10:24:00 Server ready to accept connections\n");
 }

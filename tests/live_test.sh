@@ -326,7 +326,9 @@ check "server: psql (no application_name set) connected and disconnected once" \
   "[ \$(plain '$POUT' | grep -c '\\] [0-9:]* psql connected from \\[local\\]') = 1 ] && [ \$(plain '$POUT' | grep -c '\\] [0-9:]* psql disconnected') = 1 ]" "plain '$POUT'"
 check "server: 4 connects, 4 disconnects, 1 rejection in all" \
   "[ \$(plain '$POUT' | grep -c ' connected from ') = 4 ] && [ \$(plain '$POUT' | grep -c ' disconnected') = 4 ] && [ \$(plain '$POUT' | grep -c 'Connection failed') = 1 ]" "plain '$POUT'"
-check "server: [+] lines are green" "[ \$(grep -cF \$'\\x1b[32m[+]\\x1b[0m' '$POUT') = 5 ]" "show '$POUT'"
+# 4 connects; the server's start is [*] (issue 13: [+] is a connection only).
+check "server: [+] lines are green, one per connect" "[ \$(grep -cF \$'\\x1b[32m[+]\\x1b[0m' '$POUT') = 4 ]" "show '$POUT'"
+check "server: the server's start is a green [*]" "[ \$(grep -cF \$'\\x1b[32m[*]\\x1b[0m' '$POUT') = 1 ]" "show '$POUT'"
 check "server: [-] lines are yellow" "[ \$(grep -cF \$'\\x1b[33m[-]\\x1b[0m' '$POUT') = 4 ]" "show '$POUT'"
 check "server: [!] lines are red" "[ \$(grep -cF \$'\\x1b[31m[!]\\x1b[0m' '$POUT') = 1 ]" "show '$POUT'"
 check "server: app=myapp shows only myapp's sessions (and the server's own lines)" \

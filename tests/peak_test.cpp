@@ -124,3 +124,32 @@ TEST_CASE("PeakTracker: memory is bounded by max_pending", "[peak]") {
   CHECK(p.peak().active == 0);
   CHECK(p.current() == 0);
 }
+
+TEST_CASE("PeakTracker: issue_13 restart() starts again from the sessions open now", "[peak]") {
+  auto at = [](int64_t n, int64_t ms) { return when(PeakTracker::Peak{n, t(ms)}); };
+  PeakTracker p;
+  for (int i = 0; i < 5; ++i) p.open(t(i), i);
+  p.close(t(10), 2);
+  REQUIRE(p.peak().active == 5);
+  p.restart(t(20), 3);
+  CHECK(when(p.peak()) == at(3, 20));
+  CHECK(p.current() == 3);
+  p.close(t(20));  // at the same instant: counted in order, not late
+  CHECK(p.late() == 0);
+  CHECK(p.current() == 2);
+  p.open(t(30), 9);
+  CHECK(when(p.peak()) == at(3, 20));  // 3 again: not more than the peak
+  p.open(t(31), 10);
+  CHECK(when(p.peak()) == at(4, 31));
+  p.close(t(5));  // older than the restart: late, counted where it stands
+  CHECK(p.late() == 1);
+  CHECK(p.current() == 3);
+  // Nothing open: no peak.
+  p.restart(t(40), 0);
+  CHECK(p.peak().active == 0);
+  CHECK_FALSE(p.peak().at.valid());
+  CHECK(p.current() == 0);
+  // Without a time: as cleared.
+  p.restart(Timestamp(), 4);
+  CHECK(p.current() == 0);
+}

@@ -623,3 +623,55 @@ TEST_CASE("render: issue_9 peak, durations and the longest sessions as JSON", "[
   JsonReader r;
   CHECK(r.parse(line));
 }
+
+// --- issue 13: the view may be a lower bound
+
+TEST_CASE("render: issue_13 a lower bound says so under the active count", "[render][complete]") {
+  Summary s = seed_summary();
+  s.complete = false;
+  REQUIRE(parse_iso_time("2024-03-01T09:58:01.250+01:00", &s.since_at));
+  s.since = "2024-03-01T09:58:01.250+01:00";
+  s.ended_before = 3;
+  const std::string text = summary_text(s);
+  CHECK(text.rfind("Active connections: 47\n"
+                   "  (at least: the log begins 2024-03-01 09:58:01; 3 sessions from before it have ended since)\n"
+                   "Peak: 52 at 10:41:07\n", 0) == 0);
+  s.ended_before = 1;
+  CHECK(summary_text(s).find("; 1 session from before it has ended since)\n") != std::string::npos);
+  s.ended_before = 0;
+  CHECK(summary_text(s).find("  (at least: the log begins 2024-03-01 09:58:01; sessions from before it are not seen)\nPeak") !=
+        std::string::npos);
+  s.since_at = Timestamp();
+  CHECK(summary_text(s).find("(at least: the log begins at an unknown time;") != std::string::npos);
+  // Complete: no extra line.
+  s.complete = true;
+  CHECK(summary_text(s).find("at least") == std::string::npos);
+  // JSON: the fixed keys.
+  s.complete = false;
+  s.ended_before = 3;
+  const std::string json = summary_json(s);
+  CHECK(json.find(",\"complete\":false,\"since\":\"2024-03-01T09:58:01.250+01:00\",\"ended_before\":3") !=
+        std::string::npos);
+}
+
+TEST_CASE("render: issue_13 --history marks the buckets from before the view was complete", "[render][history][complete]") {
+  History h = seed_history();
+  h.view_complete = true;
+  h.buckets[0].complete = false;
+  h.buckets[1].complete = false;
+  REQUIRE(parse_iso_time("2024-03-01T10:07:00Z", &h.since_at));
+  h.ended_before = 2;
+  const std::string text = history_text(h);
+  CHECK(text.find("Last hour: 234 connects, 211 disconnects, +23 net\n"
+                  "(\u2265 at least: the log begins 2024-03-01 10:07:00; 2 sessions from before it have ended since)\n\n"
+                  "10:00 \u2265  40 active (+2)  peak 44   60 connects,  58 disconnects\n"
+                  "10:15 \u2265  45 active (+5)  peak 47   55 connects,  50 disconnects\n"
+                  "10:30    52 active (+7)  peak 55    9 connects,   2 disconnects  \u2190 potential leak\n") == 0);
+  std::string json;
+  render_history_json(h, utc_zone(), &json);
+  CHECK(json.find("\"complete\":true,\"since\":\"2024-03-01T10:07:00Z\",\"ended_before\":2,") != std::string::npos);
+  CHECK(json.find("\"peak\":44,\"complete\":false}") != std::string::npos);
+  CHECK(json.find("\"peak\":55,\"complete\":true}") != std::string::npos);
+  // All complete: no marker column, no legend (the seeds' layout).
+  CHECK(history_text(seed_history()).find("\u2265") == std::string::npos);
+}

@@ -664,3 +664,103 @@ TEST_CASE("summarize: issue_9 the longest open sessions, oldest first, ties by p
   REQUIRE(r.longest.size() == 2);
   CHECK((r.longest[0].pid == 300 && r.longest[1].pid == 50));
 }
+
+// --- issue 13: whether the view is complete
+
+TEST_CASE("summarize: issue_13 complete and since, per server shown", "[summary][complete]") {
+  Window w(WindowOptions{});
+  Summary s = summarize(w, Filter{}, {Dimension::kDb});
+  CHECK_FALSE(s.complete);  // no event: nothing is known
+  CHECK(s.since.empty());
+  w.add(S(EventType::kServer, at(9, 0), "").state("ready").server("a"));
+  w.add(con(at(10, 0), "a1").db("d").server("a"));
+  s = summarize(w, Filter{}, {Dimension::kDb});
+  CHECK(s.complete);
+  CHECK(s.since == "2024-03-01T09:00:00Z");
+  CHECK(s.ended_before == 0);
+  // A second server read from the middle of its log: a lower bound.
+  w.add(con(at(10, 5), "b1").db("d").server("b"));
+  S gone = dis(at(10, 6), "b0").db("d").server("b");
+  gone.e.matched = Flag::kFalse;
+  w.add(gone);
+  w.add(gone);
+  s = summarize(w, Filter{}, {Dimension::kDb});
+  CHECK_FALSE(s.complete);
+  CHECK(s.since == "2024-03-01T09:00:00Z");
+  CHECK(s.ended_before == 2);
+  // --server shows one server: its own view and its own start.
+  s = summarize(w, filter(Dimension::kServer, "a"), {Dimension::kDb});
+  CHECK(s.complete);
+  CHECK(s.ended_before == 0);
+  s = summarize(w, filter(Dimension::kServer, "b"), {Dimension::kDb});
+  CHECK_FALSE(s.complete);
+  CHECK(s.since == "2024-03-01T10:05:00Z");
+  CHECK(s.ended_before == 2);
+  s = summarize(w, filter(Dimension::kServer, "nosuch"), {Dimension::kDb});
+  CHECK_FALSE(s.complete);
+  // Other filters do not change which servers are shown.
+  CHECK_FALSE(summarize(w, filter(Dimension::kDb, "d"), {Dimension::kDb}).complete);
+  // pgconn-parse --snapshot reconciled b: now exact.
+  w.add(S(EventType::kServer, at(10, 7), "").state("snapshot").server("b"));
+  s = summarize(w, Filter{}, {Dimension::kDb});
+  CHECK(s.complete);
+  CHECK(s.ended_before == 0);
+  CHECK(s.active == 2);
+}
+
+TEST_CASE("summarize: issue_13 the unnamed server and the unknown filter", "[summary][complete]") {
+  Window w(WindowOptions{});
+  w.add(con(at(10, 0), "s1"));
+  CHECK_FALSE(summarize(w, Filter{}, {}).complete);
+  w.add(S(EventType::kServer, at(10, 1), "").state("shutdown"));
+  CHECK(summarize(w, Filter{}, {}).complete);
+  CHECK(summarize(w, filter(Dimension::kServer, "unknown"), {}).complete);
+  CHECK(summarize(w, Filter{}, {}).active == 0);
+}
+
+TEST_CASE("history: issue_13 buckets before the view was complete are marked", "[summary][history][complete]") {
+  Window w(WindowOptions{});
+  w.add(con(at(10, 1), "s1").server("a"));
+  w.add(con(at(10, 20), "s2").server("a"));
+  w.add(S(EventType::kServer, at(10, 35), "").state("snapshot").server("a"));
+  w.add(con(at(10, 50), "s3").server("a"));
+  History h = history(w, Filter{}, 15 * kMin, 60 * kMin);
+  REQUIRE(h.buckets.size() == 4);
+  CHECK(h.view_complete);
+  CHECK(h.view_from_ms == wall(10, 35));
+  // 10:00, 10:15 and 10:30 began before 10:35; 10:45 is exact.
+  CHECK_FALSE(h.buckets[0].complete);
+  CHECK_FALSE(h.buckets[1].complete);
+  CHECK_FALSE(h.buckets[2].complete);
+  CHECK(h.buckets[3].complete);
+  // A stream that begins with the server's start: every bucket is exact.
+  Window r(WindowOptions{});
+  r.add(S(EventType::kServer, at(10, 1), "").state("ready"));
+  r.add(con(at(10, 2), "s1"));
+  r.add(con(at(10, 50), "s2"));
+  h = history(r, Filter{}, 15 * kMin, 60 * kMin);
+  for (const Bucket& b : h.buckets) CHECK(b.complete);
+  CHECK(h.view_from_ms == INT64_MIN);
+  // Never complete: every bucket is marked.
+  Window n(WindowOptions{});
+  n.add(con(at(10, 2), "s1"));
+  h = history(n, Filter{}, 15 * kMin, 60 * kMin);
+  CHECK_FALSE(h.view_complete);
+  CHECK(h.since_at.valid());
+  for (const Bucket& b : h.buckets) CHECK_FALSE(b.complete);
+}
+
+TEST_CASE("summarize: issue_13 events without sessions and no filter are a summary of 0", "[summary][complete]") {
+  // An idle server read with pgconn-parse --snapshot: one server event only.
+  Window w(WindowOptions{});
+  w.add(S(EventType::kServer, at(10, 0), "").state("snapshot"));
+  Summary s = summarize(w, Filter{}, {Dimension::kDb});
+  CHECK_FALSE(s.no_data);
+  CHECK_FALSE(s.no_match);  // was "No connections match ." (an empty filter)
+  CHECK(s.complete);
+  CHECK(s.active == 0);
+  CHECK(summarize(w, filter(Dimension::kDb, "x"), {Dimension::kDb}).no_match);
+  History h = history(w, Filter{}, 15 * kMin, 60 * kMin);
+  CHECK_FALSE(h.no_match);
+  CHECK(history(w, filter(Dimension::kDb, "x"), 15 * kMin, 60 * kMin).no_match);
+}

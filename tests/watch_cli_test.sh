@@ -361,7 +361,7 @@ cat >"$FILT" <<'E'
 {"type":"connect","ts":"2024-05-01T10:00:08Z","user":"App_User","db":"Production","app":"MyApp","host":"10.0.1.60"}
 E
 # Seconds of the events shown, e.g. "2 3 4 5".
-shown() { "$W" "$@" 2>&1 | sed -n 's/^\[[-+!]\] 10:00:0\([0-9]\) .*/\1/p' | tr '\n' ' ' | sed 's/ $//'; }
+shown() { "$W" "$@" 2>&1 | sed -n 's/^\[[-+!*~]\] 10:00:0\([0-9]\) .*/\1/p' | tr '\n' ' ' | sed 's/ $//'; }
 # filter_case "SECONDS SHOWN" FILE ARGS...
 filter_case() {
   local want=$1 file=$2; shift 2
@@ -393,6 +393,16 @@ check "a positional filter with the events on stdin" "[ $rc = 0 ] && [ \$(wc -l 
 # A server event concerns every session: it passes the name filters.
 { cat "$FILT"; echo '{"type":"server","ts":"2024-05-01T10:00:09Z","pid":1,"state":"shutdown"}'; } >"$T/srv.ndjson"
 filter_case "2 3 4 5 9" "$T/srv.ndjson" app=myapp
+# issue_13: server events have their own marker, so [+] counts connections only.
+{ echo '{"type":"server","ts":"2024-05-01T09:59:59Z","pid":1,"state":"ready"}'; cat "$FILT"
+  echo '{"type":"update","ts":"2024-05-01T10:00:08Z","session":"s1","app":"worker-7"}'
+  for st in crash ready snapshot shutdown; do echo "{\"type\":\"server\",\"ts\":\"2024-05-01T10:00:09Z\",\"pid\":1,\"state\":\"$st\"}"; done
+} >"$T/restart.ndjson"
+"$W" --color=never "$T/restart.ndjson" >"$T/out" 2>"$T/err"
+check "issue_13: grep -c '^[+]' counts the 6 connects, not the server starts" \
+  "[ \$(grep -c '^\[+\]' '$T/out') = 6 ] && [ \$(grep -c '^\[-\]' '$T/out') = 1 ] && [ \$(grep -c '^\[!\]' '$T/out') = 1 ]" "cat '$T/out' '$T/err'"
+check "issue_13: ready, crash, snapshot and shutdown are [*], an update [~]" \
+  "[ \$(grep -c '^\[\*\] ' '$T/out') = 5 ] && grep -qx '\[\*\] 10:00:09 Server crashed: every session ended' '$T/out' && grep -qx '\[~\] 10:00:08 session is now worker-7' '$T/out'" "cat '$T/out'"
 
 # --- files
 "$W" "$SEED" >"$T/out" 2>"$T/err"; rc=$?

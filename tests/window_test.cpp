@@ -40,12 +40,16 @@ struct W {
   W& reason(std::string v) { e.reason = std::move(v); return *this; }
   W& state(std::string v) { e.state = std::move(v); return *this; }
   W& pid(int64_t v) { e.pid = v; return *this; }
+  W& matched(bool v) { e.matched = v ? Flag::kTrue : Flag::kFalse; return *this; }
+  W& duration(int64_t v) { e.duration_ms = v; return *this; }
+  W& snapshot() { e.snapshot = Flag::kTrue; return *this; }
   operator const Event&() const { return e; }
 };
 
 W connect(std::string ts, std::string s) { return W(EventType::kConnect, std::move(ts), std::move(s)); }
 W disconnect(std::string ts, std::string s) { return W(EventType::kDisconnect, std::move(ts), std::move(s)); }
 W reject(std::string ts, std::string s) { return W(EventType::kReject, std::move(ts), std::move(s)); }
+W update(std::string ts, std::string s) { return W(EventType::kUpdate, std::move(ts), std::move(s)); }
 W server_event(std::string ts, std::string state) {
   return W(EventType::kServer, std::move(ts), "").state(std::move(state));
 }
@@ -481,4 +485,177 @@ TEST_CASE("Window: issue_9 the peak is kept for the filter, a late reject never 
   // The session keeps its connect's time for --longest.
   const auto& s = w.active().begin()->second;
   CHECK(s.since.valid());
+}
+
+// --- issue 13: whether the view is complete, restarts, updates, SIGHUP
+
+TEST_CASE("Window: issue_13 a server is complete once the stream shows it start, empty or snapshotted", "[window]") {
+  Window w(WindowOptions{});
+  CHECK(w.servers().empty());
+  w.add(connect(at(10, 1), "a1").server("db1"));
+  w.add(disconnect(at(10, 2), "old1").server("db1").matched(false));  // from before the log
+  w.add(disconnect(at(10, 2), "old2").server("db1").matched(false));
+  w.add(disconnect(at(10, 2), "old3").server("db1"));                 // not known to be older
+  w.add(server_event(at(10, 0), "ready").server("db2"));              // starts the stream of db2
+  w.add(connect(at(10, 3), "b1").server("db2"));
+  w.add(connect(at(10, 3), "c1").server("db3"));
+  w.add(server_event(at(10, 4), "snapshot").server("db3"));          // pgconn-parse --snapshot
+  REQUIRE(w.servers().size() == 3);
+  const Window::ServerView& one = w.servers().at("db1");
+  CHECK_FALSE(one.complete);
+  CHECK(one.ended_before == 2);
+  CHECK(one.sessions);
+  CHECK(one.first.valid());
+  Timestamp t;
+  REQUIRE(parse_iso_time(at(10, 1), &t));
+  CHECK(one.first.wall_ms == t.wall_ms);
+  // A ready before any session of it: complete for all time.
+  CHECK(w.servers().at("db2").complete);
+  CHECK(w.servers().at("db2").complete_from_ms == INT64_MIN);
+  CHECK(w.servers().at("db2").first.wall_ms < t.wall_ms);  // the oldest time, not the first line's
+  // A snapshot after sessions: complete from then, and it ends nothing.
+  REQUIRE(parse_iso_time(at(10, 4), &t));
+  CHECK(w.servers().at("db3").complete);
+  CHECK(w.servers().at("db3").complete_from_ms == t.wall_ms);
+  CHECK(active_sessions(w) == std::set<std::string>{"a1", "b1", "c1"});
+  // A crash makes db1 complete (and empty); its counter then stops.
+  w.add(server_event(at(10, 5), "crash").server("db1"));
+  CHECK(w.servers().at("db1").complete);
+  w.add(disconnect(at(10, 6), "old4").server("db1").matched(false));
+  CHECK(w.servers().at("db1").ended_before == 2);
+  // Unknown states change nothing.
+  w.add(server_event(at(10, 7), "something_new").server("db4"));
+  CHECK_FALSE(w.servers().at("db4").complete);
+}
+
+TEST_CASE("Window: issue_13 a ready (any start) ends every session of that server", "[window]") {
+  WindowOptions o;
+  Window w(o);
+  w.add(connect(at(10, 0), "a1").server("db1"));
+  w.add(connect(at(10, 0), "a2").server("db1"));
+  w.add(connect(at(10, 0), "b1").server("db2"));
+  REQUIRE(w.peak().current() == 3);
+  // The postmaster died unclean (SIGKILL: no crash line) and was started again.
+  w.add(server_event(at(10, 5), "ready").server("db1"));
+  CHECK(active_sessions(w) == std::set<std::string>{"b1"});
+  CHECK(w.peak().current() == 1);
+  CHECK(w.history().back().type == EventType::kServer);
+  CHECK(w.history().back().delta == -1);
+  CHECK(total_disconnects(w) == 0);  // not disconnects
+  CHECK(w.servers().at("db1").complete);
+  CHECK_FALSE(w.servers().at("db2").complete);
+}
+
+TEST_CASE("Window: issue_13 an update moves an open session to its new app", "[window]") {
+  WindowOptions o;
+  o.durations = true;
+  Window w(o);
+  w.add(connect(at(10, 0), "s1").user("u").db("d").app("psql").pid(7));
+  w.add(connect(at(10, 1), "s2").user("u").db("d").app("psql"));
+  const size_t records = w.history().size();
+  w.add(update(at(10, 2), "s1").app("worker-7"));
+  REQUIRE(w.active().size() == 2);
+  std::map<std::string, int> by_app;
+  for (const auto& [k, s] : w.active()) ++by_app[std::string(unpack_who(s.who).app)];
+  CHECK(by_app == std::map<std::string, int>{{"psql", 1}, {"worker-7", 1}});
+  // The other names stay; the session keeps its start and pid.
+  for (const auto& [k, s] : w.active()) {
+    const WhoView who = unpack_who(s.who);
+    CHECK(who.user == "u");
+    CHECK(who.db == "d");
+    if (who.app == "worker-7") CHECK(s.pid == 7);
+  }
+  // The history: it left psql and joined worker-7 at once.
+  REQUIRE(w.history().size() == records + 2);
+  CHECK(w.history()[records].delta == -1);
+  CHECK(unpack_who(w.history()[records].who).app == "psql");
+  CHECK(w.history()[records + 1].delta == 1);
+  CHECK(unpack_who(w.history()[records + 1].who).app == "worker-7");
+  CHECK(w.peak().current() == 2);
+  // A disconnect without an app is counted under the new one, duration too.
+  w.add(disconnect(at(10, 3), "s1").user("u").db("d").duration(3000));
+  CHECK(w.totals().at(packed("u", "d", "worker-7", "")).disconnects == 1);
+  CHECK(w.totals().at(packed("u", "d", "worker-7", "")).durations.count() == 1);
+  CHECK(w.totals().at(packed("u", "d", "psql", "")).connects == 2);  // connects stay where they were
+  // An update for a session it does not hold is counted nowhere.
+  const size_t before = w.history().size();
+  w.add(update(at(10, 4), "nope").app("ghost"));
+  CHECK(w.history().size() == before);
+  CHECK(w.active().size() == 1);
+  for (const auto& [k, t] : w.totals()) CHECK(unpack_who(k).app != "ghost");
+  // An update that changes nothing records nothing.
+  w.add(update(at(10, 5), "s2").app("psql"));
+  CHECK(w.history().size() == before);
+}
+
+TEST_CASE("Window: issue_13 an update moves the filtered peak", "[window]") {
+  WindowOptions o;
+  o.filter.field[static_cast<int>(Dimension::kApp)] = "worker-7";
+  Window w(o);
+  w.add(connect(at(10, 0), "s1").app("psql"));
+  w.add(connect(at(10, 0), "s2").app("psql"));
+  CHECK(w.peak().current() == 0);
+  w.add(update(at(10, 1), "s1").app("worker-7"));
+  CHECK(w.peak().current() == 1);
+  CHECK(w.peak().peak().active == 1);
+  w.add(update(at(10, 2), "s1").app("psql"));
+  CHECK(w.peak().current() == 0);
+}
+
+TEST_CASE("Window: issue_13 reset_statistics() (SIGHUP) keeps the open sessions", "[window]") {
+  WindowOptions o;
+  o.durations = true;
+  o.max_events = 3;
+  Window w(o);
+  w.add(server_event(at(9, 59), "ready"));
+  for (int i = 0; i < 11; ++i) w.add(connect(at(10, i), fmt::format("s{}", i)).user("u").app("pool"));
+  w.add(disconnect(at(10, 20), "s0").user("u").duration(1000));
+  w.add(reject(at(10, 21), "r1").reason("auth_failed"));
+  REQUIRE(w.active().size() == 10);
+  REQUIRE(w.peak().peak().active == 11);
+  REQUIRE(w.dropped() > 0);
+  w.reset_statistics();
+  // What was accumulated is gone...
+  CHECK(w.totals().empty());
+  CHECK(w.history().empty());
+  CHECK(w.dropped() == 0);
+  // ...the sessions open now are not: 10, as pg_stat_activity says (it said 0).
+  CHECK(w.active().size() == 10);
+  CHECK_FALSE(w.empty());
+  CHECK(w.servers().at("").complete);
+  // The peak starts again from them, at the newest event's time.
+  CHECK(w.peak().peak().active == 10);
+  CHECK(w.peak().current() == 10);
+  Timestamp t;
+  REQUIRE(parse_iso_time(at(10, 21), &t));
+  CHECK(w.peak().peak().at.wall_ms == t.wall_ms);
+  w.add(connect(at(10, 30), "n1").user("u"));
+  CHECK(w.peak().peak().active == 11);
+  w.add(disconnect(at(10, 31), "s5").user("u").app("pool"));
+  CHECK(w.active().size() == 10);
+  CHECK(w.peak().current() == 10);
+  CHECK(total_disconnects(w) == 1);
+  CHECK(total_connects(w) == 1);
+  // A late reject of a session from before the reset does not touch the new
+  // history's records (record numbers go on across the reset).
+  const size_t n = w.history().size();
+  const int8_t first = w.history().front().delta;
+  w.add(reject(at(10, 32), "s6").reason("auth_failed"));
+  CHECK(w.history().size() == std::min<size_t>(n + 1, 3));
+  CHECK(w.active().size() == 9);
+  if (n < 3) CHECK(w.history().front().delta == first);
+}
+
+TEST_CASE("Window: issue_13 a connect from the process table does not move where the stream begins", "[window]") {
+  Window w(WindowOptions{});
+  // tail -n 0 -F LOG | pgconn-parse --snapshot: backends started long before.
+  w.add(connect("2024-02-20T08:00:00Z", "old").snapshot());
+  w.add(server_event(at(10, 0), "snapshot"));
+  w.add(connect(at(10, 1), "new"));
+  const Window::ServerView& v = w.servers().at("");
+  CHECK(v.complete);
+  Timestamp t;
+  REQUIRE(parse_iso_time(at(10, 0), &t));
+  CHECK(v.first.wall_ms == t.wall_ms);
+  CHECK(w.active().size() == 2);
 }
