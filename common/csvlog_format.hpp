@@ -45,6 +45,9 @@ class CsvlogFormat {
   // True when `line` starts like a csvlog record (time, user, db, pid).
   static bool looks_like(std::string_view line);
 
+  // True while a record is open (a quoted field spans lines).
+  bool in_record() const { return in_quotes_; }
+
  private:
   bool emit(std::string_view record, RecordSink* out);
 

@@ -30,8 +30,11 @@ Result<InputFormat> parse_input_format(std::string_view name) {
   if (name == "cnpg") return InputFormat::kCnpg;
   if (name == "gcp") return InputFormat::kGcp;
   if (name == "journald") return InputFormat::kJournald;
-  return make_error(fmt::format(
-      "bad --input \"{}\": expected auto, stderr, csv, json, syslog, cnpg, gcp or journald", name));
+  if (name == "rfc5424") return InputFormat::kRfc5424;
+  if (name == "azure") return InputFormat::kAzure;
+  if (name == "cloudwatch") return InputFormat::kCloudwatch;
+  if (name == "heroku") return InputFormat::kHeroku;
+  return make_error(fmt::format("bad --input \"{}\": expected {}", name, input_values_text()));
 }
 
 std::string_view input_format_name(InputFormat f) {
@@ -44,6 +47,11 @@ std::string_view input_format_name(InputFormat f) {
     case InputFormat::kCnpg: return "cnpg";
     case InputFormat::kGcp: return "gcp";
     case InputFormat::kJournald: return "journald";
+    case InputFormat::kRfc5424: return "rfc5424";
+    case InputFormat::kAzure: return "azure";
+    case InputFormat::kCloudwatch: return "cloudwatch";
+    case InputFormat::kHeroku: return "heroku";
+    case InputFormat::kUnclaimed: return "unclaimed";
   }
   return "?";
 }
@@ -80,11 +88,28 @@ void LogParser::begin_input() {
   cnpg_.reset();
   gcp_.reset();
   journald_.reset();
+  foreign_csv_.reset();
+  foreign_json_.reset();
+  foreign_stderr_.reset();
+  if (azure_) pgbouncer_done_ += azure_->pgbouncer_skipped();
+  if (heroku_) metrics_done_ += heroku_->metrics_skipped();
+  rfc5424_.reset();
+  azure_.reset();
+  cloudwatch_.reset();
+  heroku_.reset();
+  envelopes_.reset();
+  if (current_ == InputFormat::kAuto) envelopes_.emplace();
   full_scan_ = false;
   start_format();
 }
 
 void LogParser::start_format() {
+  // Each destination numbers a backend's lines on its own: csvlog and
+  // jsonlog files of one server read in one run are two sequences.
+  if (current_ != InputFormat::kAuto && current_ != numbered_) {
+    reorder_.restart_counts();
+    numbered_ = current_;
+  }
   switch (current_) {
     case InputFormat::kStderr: stderr_.emplace(make_stderr()); break;
     case InputFormat::kCsv: csv_.emplace(); break;
@@ -99,7 +124,14 @@ void LogParser::start_format() {
       }
       break;
     case InputFormat::kJournald: journald_.emplace(make_stderr(), options_.year); break;
-    case InputFormat::kAuto: break;
+    case InputFormat::kRfc5424: rfc5424_.emplace(make_stderr(), options_.year); break;
+    case InputFormat::kAzure: azure_.emplace(make_stderr()); break;
+    case InputFormat::kCloudwatch: cloudwatch_.emplace(make_stderr()); break;
+    case InputFormat::kHeroku:
+      heroku_.emplace(options_.has_prefix ? make_stderr() : StderrFormat(HerokuFormat::prefixes()),
+                      options_.year);
+      break;
+    case InputFormat::kAuto: case InputFormat::kUnclaimed: break;
   }
 }
 
@@ -139,10 +171,14 @@ bool LogParser::detect(std::string_view text) {
     current_ = InputFormat::kGcp;
   } else if (JournaldFormat::looks_like(text)) {
     current_ = InputFormat::kJournald;
+  } else if (EnvelopeDetector::Kind k = envelopes_->look(text); k != EnvelopeDetector::Kind::kNone) {
+    return detected_envelope(k);
   } else if (CsvlogFormat::looks_like(text)) {
     current_ = InputFormat::kCsv;
   } else if (SyslogFormat::looks_like(text)) {
     current_ = InputFormat::kSyslog;
+  } else if (envelopes_->cloudwatch_text(text)) {
+    current_ = InputFormat::kCloudwatch;
   } else {
     StderrFormat s = make_stderr();
     LogRecord r;
@@ -155,9 +191,72 @@ bool LogParser::detect(std::string_view text) {
   return true;
 }
 
+bool LogParser::foreign(std::string_view text, bool* go_on) {
+  *go_on = true;
+  if (text.empty()) return false;
+  if (text[0] == '{') {
+    if (current_ == InputFormat::kJson || !JsonlogFormat::looks_like(text)) return false;
+    if (!foreign_json_) foreign_json_.emplace();
+    LogRecord r;
+    if (foreign_json_->parse(text, &r)) *go_on = foreign_sink_.on_record(r);
+    return true;
+  }
+  if (text[0] >= '0' && text[0] <= '9' && current_ != InputFormat::kCsv &&
+      CsvlogFormat::looks_like(text)) {
+    if (!foreign_csv_) foreign_csv_.emplace();
+    *go_on = foreign_csv_->feed(text, &foreign_sink_);
+    // The fast scan shows only some lines: a record it cut is dropped.
+    if (foreign_csv_->in_record() && !line_by_line()) foreign_csv_->finish();
+    return true;
+  }
+  if (current_ == InputFormat::kStderr || text[0] == '\t') return false;
+  if (!foreign_stderr_) foreign_stderr_.emplace(make_stderr());
+  LogRecord r;
+  if (!foreign_stderr_->parse(text, &r)) return false;
+  r.line_num = -1;
+  *go_on = to_tracker(r);
+  return true;
+}
+
+// An envelope found: held lines of a JSON document are read now (false:
+// the current line was among them), an unclaimed one is said once.
+bool LogParser::detected_envelope(EnvelopeDetector::Kind k) {
+  using Kind = EnvelopeDetector::Kind;
+  switch (k) {
+    case Kind::kPending: return false;
+    case Kind::kAzure: current_ = InputFormat::kAzure; break;
+    case Kind::kCloudwatch: current_ = InputFormat::kCloudwatch; break;
+    case Kind::kHeroku: current_ = InputFormat::kHeroku; break;
+    case Kind::kRfc5424: current_ = InputFormat::kRfc5424; break;
+    case Kind::kNone: case Kind::kUnclaimed:
+      current_ = InputFormat::kUnclaimed;
+      ++unclaimed_inputs_;
+      reporter_->on_malformed(line_no_, fmt::format(
+          "unknown envelope: {}; no reader takes it, so nothing in this input was read "
+          "(--input: {})", envelopes_->what(), input_values_text()));
+      envelopes_->take_held();
+      return false;
+  }
+  start_format();
+  std::vector<std::string> held = envelopes_->take_held();
+  if (held.empty()) return true;
+  for (const std::string& h : held) line(h);
+  return false;
+}
+
+uint64_t LogParser::pgbouncer_skipped() const {
+  return pgbouncer_done_ + (azure_ ? azure_->pgbouncer_skipped() : 0);
+}
+
+uint64_t LogParser::metrics_skipped() const {
+  return metrics_done_ + (heroku_ ? heroku_->metrics_skipped() : 0);
+}
+
 bool LogParser::line(std::string_view text) {
   if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
   if (current_ == InputFormat::kAuto && !detect(text)) return true;
+  bool go_on = true;
+  if (foreign_csv_ && foreign_csv_->in_record()) return foreign_csv_->feed(text, &foreign_sink_);
   switch (current_) {
     case InputFormat::kStderr: {
       LogRecord r;
@@ -169,14 +268,18 @@ bool LogParser::line(std::string_view text) {
         full_scan_ = true;
         return on_secondary(r);
       }
+      if (foreign(text, &go_on)) return go_on;
       if (has_lifecycle_head(text)) reporter_->on_malformed(line_no_, "malformed connection line");
       return true;
     }
     case InputFormat::kCsv:
+      if (!csv_->in_record() && !CsvlogFormat::looks_like(text) && foreign(text, &go_on))
+        return go_on;
       return csv_->feed(text, this);
     case InputFormat::kJson: {
       LogRecord r;
       if (json_->parse(text, &r)) return on_record(r);
+      if (foreign(text, &go_on)) return go_on;
       if (has_lifecycle_head(text)) reporter_->on_malformed(line_no_, "malformed connection line");
       return true;
     }
@@ -188,10 +291,26 @@ bool LogParser::line(std::string_view text) {
       return gcp_->feed(text, this);
     case InputFormat::kJournald:
       return journald_->feed(text, this);
-    case InputFormat::kAuto:
+    case InputFormat::kRfc5424:
+      return rfc5424_->feed(text, this);
+    case InputFormat::kAzure:
+      return azure_->feed(text, this);
+    case InputFormat::kCloudwatch:
+      return cloudwatch_->feed(text, this);
+    case InputFormat::kHeroku:
+      return heroku_->feed(text, this);
+    case InputFormat::kAuto: case InputFormat::kUnclaimed:
       break;
   }
   return true;
+}
+
+bool LogParser::app_moved(std::string_view text) {
+  int64_t pid = -1;
+  std::string_view app;
+  if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
+  if (!stderr_->probe(text, &pid, &app)) return true;  // cannot tell: read it
+  return tracker_->app_moved(pid, app);
 }
 
 bool LogParser::feed(std::string_view block) {
@@ -205,6 +324,25 @@ bool LogParser::feed(std::string_view block) {
       ++line_no_;
       ok = line(block.substr(pos, end - pos));
       pos = end + 1;
+      continue;
+    }
+    if (app_scan()) {
+      // Every line: the candidates in full, the others only when the probe
+      // says an open session's application name moved (or cannot tell).
+      size_t hit = find_marker(block, pos);
+      while (ok && pos < block.size() && app_scan()) {
+        size_t nl = block.find('\n', pos);
+        size_t end = nl == std::string_view::npos ? block.size() : nl;
+        std::string_view l = block.substr(pos, end - pos);
+        ++line_no_;
+        if (hit < end) {
+          ok = line(l);
+          hit = find_marker(block, std::min(end + 1, block.size()));
+        } else if (!l.empty() && l[0] != '\t' && app_moved(l)) {
+          ok = line(l);
+        }
+        pos = end + 1;
+      }
       continue;
     }
     // stderr lines without line numbers stand alone: only lines with a
@@ -242,6 +380,8 @@ bool LogParser::feed(std::string_view block) {
 bool LogParser::flush_pieces() {
   if (syslog_ && !syslog_->flush(this)) return false;
   if (journald_ && !journald_->flush(this)) return false;
+  if (rfc5424_ && !rfc5424_->flush(this)) return false;
+  if (heroku_ && !heroku_->flush(this)) return false;
   return true;
 }
 
@@ -280,6 +420,8 @@ int64_t LogParser::next_tick_ms(int64_t now_ms) const {
 bool LogParser::end_input() {
   bool ok = flush_pieces() && reorder_.release_all();
   if (csv_ && csv_->finish()) reporter_->on_malformed(line_no_, "unterminated csvlog record");
+  if (foreign_csv_ && foreign_csv_->finish())
+    reporter_->on_malformed(line_no_, "unterminated csvlog record");
   return ok;
 }
 

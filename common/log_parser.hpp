@@ -8,6 +8,14 @@
 // input to the next, so a session can start in one rotated file and end in
 // the next.
 //
+// A line the input's format does not read may be a record of another one:
+// a log_destination switch makes PostgreSQL write its first csvlog or
+// jsonlog records into the stderr file, and a file may begin in one format
+// and go on in another. Such a line is read in its own format (jsonlog by
+// its first key, csvlog by its first columns, else a stderr line) and goes
+// to the tracker as it comes, in file order. Only lines the current format
+// rejects are looked at, so the fast path costs nothing more.
+//
 // Formats whose lines carry a session line number (csvlog, jsonlog,
 // CloudNativePG, Cloud SQL's "[%l-1]", a stderr prefix with %l) go through
 // a Reorderer before the tracker, which puts each backend's lines back in
@@ -22,13 +30,18 @@
 #include <string>
 #include <string_view>
 
+#include "azure_format.hpp"
+#include "cloudwatch_format.hpp"
 #include "cnpg_format.hpp"
+#include "envelope_detect.hpp"
 #include "csvlog_format.hpp"
 #include "gcp_format.hpp"
+#include "heroku_format.hpp"
 #include "journald_format.hpp"
 #include "jsonlog_format.hpp"
 #include "reorder.hpp"
 #include "result.hpp"
+#include "rfc5424_format.hpp"
 #include "sink.hpp"
 #include "stderr_format.hpp"
 #include "syslog_format.hpp"
@@ -36,10 +49,16 @@
 
 namespace pgconn {
 
-enum class InputFormat { kAuto, kStderr, kCsv, kJson, kSyslog, kCnpg, kGcp, kJournald };
+// kUnclaimed is no --input value: auto-detection met an envelope no reader
+// takes (EnvelopeDetector), and the input is not read.
+enum class InputFormat {
+  kAuto, kStderr, kCsv, kJson, kSyslog, kCnpg, kGcp, kJournald,
+  kRfc5424, kAzure, kCloudwatch, kHeroku, kUnclaimed,
+};
 
-// "auto", "stderr", "csv" ("csvlog"), "json" ("jsonlog"), "syslog", and the
-// envelopes "cnpg", "gcp", "journald".
+// "auto", "stderr", "csv" ("csvlog"), "json" ("jsonlog"), "syslog",
+// "rfc5424", and the envelopes "cnpg", "gcp", "journald", "azure",
+// "cloudwatch", "heroku".
 Result<InputFormat> parse_input_format(std::string_view name);
 std::string_view input_format_name(InputFormat f);
 
@@ -69,7 +88,8 @@ class LogParser : private RecordSink {
   // waiting for an earlier one).
   bool holding() const {
     return tracker_->holding() || reorder_.holding() || (syslog_ && syslog_->holding()) ||
-           (journald_ && journald_->holding());
+           (journald_ && journald_->holding()) || (rfc5424_ && rfc5424_->holding()) ||
+           (heroku_ && heroku_->holding());
   }
 
   // A live stream has been idle: hand on everything held back.
@@ -99,20 +119,41 @@ class LogParser : private RecordSink {
   // The format of the current input once known ("stderr (%m [%p] )").
   std::string describe() const;
 
+  // Inputs not read because they were an envelope no reader takes (each
+  // was reported once to the Reporter, naming what was seen).
+  uint64_t unclaimed_inputs() const { return unclaimed_inputs_; }
+
+  // Records of other programs that an envelope carried and that were
+  // skipped: Azure's PostgreSQLFlexPGBouncer records, Heroku's
+  // heroku-postgres metrics samples (all inputs).
+  uint64_t pgbouncer_skipped() const;
+  uint64_t metrics_skipped() const;
+
  private:
   explicit LogParser(const ParserOptions& options, Tracker* tracker, Reporter* reporter);
   StderrFormat make_stderr() const;
   void start_format();  // the reader of current_ (not kAuto)
   bool line(std::string_view text);
+  bool app_moved(std::string_view text);
   bool detect(std::string_view text);
+  bool detected_envelope(EnvelopeDetector::Kind k);
   bool on_record(const LogRecord& r) override;
   bool on_secondary(const LogRecord& r) override;
   bool to_tracker(const LogRecord& r);
+  // A line the current format does not read: a record of another format?
+  // True when it was one (read and handed on; *go_on says whether to go on).
+  bool foreign(std::string_view text, bool* go_on);
   bool flush_pieces();
   // Lines one at a time (no fast scan): before the format and prefix are
   // known, for multi-line and envelope formats, and with line numbers.
   bool line_by_line() const {
     return current_ != InputFormat::kStderr || full_scan_ || stderr_->detected().empty();
+  }
+  // A stderr prefix with %a and no line numbers: the candidate lines are read
+  // in full, every other line is probed (StderrFormat::probe) for an open
+  // session whose application name moved, and only such a line is read.
+  bool app_scan() const {
+    return current_ == InputFormat::kStderr && !full_scan_ && stderr_ && stderr_->has_app();
   }
 
   // The reorderer's sink: the tracker, through to_tracker().
@@ -133,7 +174,29 @@ class LogParser : private RecordSink {
   std::optional<CnpgFormat> cnpg_;
   std::optional<GcpFormat> gcp_;
   std::optional<JournaldFormat> journald_;
+  std::optional<Rfc5424Format> rfc5424_;
+  std::optional<AzureFormat> azure_;
+  std::optional<CloudwatchFormat> cloudwatch_;
+  std::optional<HerokuFormat> heroku_;
+  std::optional<EnvelopeDetector> envelopes_;  // while detecting
+  uint64_t unclaimed_inputs_ = 0;
+  uint64_t pgbouncer_done_ = 0, metrics_done_ = 0;  // of inputs before this one
   TrackerSink tracker_sink_{this};
+  // Records of another format met inside an input: to the tracker in file
+  // order (their line numbers are of another sequence than the input's).
+  struct ForeignSink : RecordSink {
+    LogParser* parser;
+    explicit ForeignSink(LogParser* p) : parser(p) {}
+    bool on_record(const LogRecord& r) override {
+      LogRecord copy = r;
+      copy.line_num = -1;
+      return parser->to_tracker(copy);
+    }
+  };
+  ForeignSink foreign_sink_{this};
+  std::optional<CsvlogFormat> foreign_csv_;
+  std::optional<JsonlogFormat> foreign_json_;
+  std::optional<StderrFormat> foreign_stderr_;
   Reorderer reorder_{&tracker_sink_};
   bool full_scan_ = false;    // the lines carry line numbers: read every one
   uint64_t line_no_ = 0;      // in the current input
@@ -142,6 +205,7 @@ class LogParser : private RecordSink {
   uint64_t checkpoint_mark_ = 0;  // tracker mark() taken at checkpoint_ms_
   uint64_t checkpoint_reorder_ = 0;  // reorderer mark() taken then
   int64_t checkpoint_ms_ = -1;    // -1: no checkpoint
+  InputFormat numbered_ = InputFormat::kAuto;  // the format the reorderer's counts are of
 };
 
 }  // namespace pgconn

@@ -42,10 +42,13 @@ void split_host_port(std::string_view text, std::string_view* host, int32_t* por
   if (host->back() == ')') {  // %r: host(port)
     size_t open = host->rfind('(');
     if (open != std::string_view::npos) {
-      int64_t p = port_of(host->substr(open + 1, host->size() - open - 2));
+      std::string_view inside = host->substr(open + 1, host->size() - open - 2);
+      int64_t p = port_of(inside);
       if (p >= 0) {
         *port = p <= 65535 ? static_cast<int32_t>(p) : -1;
         *host = host->substr(0, open);
+      } else if (!inside.empty() && inside.find_first_not_of('?') == std::string_view::npos) {
+        *host = host->substr(0, open);  // Amazon RDS's "???(???)": the port unknown
       }
     }
     return;

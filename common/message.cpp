@@ -179,8 +179,9 @@ Message classify_fatal(sv msg) {
     Message m;
     if (between(msg, "database \"", "\" does not exist", &name)) {
       m = reject("no_database", true);
-    } else if (between(msg, "database \"", "\" is not currently accepting connections", &name) ||
-               between(msg, "database \"", "\" has disappeared from pg_database", &name) ||
+    } else if (between(msg, "database \"", "\" is not currently accepting connections", &name)) {
+      m = reject("db_not_accepting", true);  // datallowconn false: template0, ALTER DATABASE
+    } else if (between(msg, "database \"", "\" has disappeared from pg_database", &name) ||
                between(msg, "permission denied for database \"", "\"", &name) ||
                between(msg, "cannot connect to invalid database \"", "\"", &name)) {
       m = reject("other", true);
@@ -301,6 +302,7 @@ Message classify_log(sv msg) {
   if (starts(msg, "database system is ready to accept ")) {
     sv rest = msg.substr(35);
     if (rest == "connections" || rest == "read-only connections") m.kind = MsgKind::kServerReady;
+    m.read_only = rest == "read-only connections";
     return m;
   }
   if (msg == "received smart shutdown request" || msg == "received fast shutdown request") {

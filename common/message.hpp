@@ -32,6 +32,7 @@ struct Message {
   int64_t duration_ms = -1;   // kDisconnection
   bool replication = false;   // kAuthorized: a walsender
   bool has_db = false;        // kAuthorized/kDisconnection: a database= was logged
+  bool read_only = false;     // kServerReady: "read-only connections" (a hot standby)
   // kReject: "too_many_clients", "auth_failed", …; kSessionEnd: "terminated", …
   std::string_view reason;
   // kReject: true for the checks PostgreSQL makes after logging `connection

@@ -1,6 +1,7 @@
 #include "prefix.hpp"
 
 #include <cctype>
+#include <cstring>
 
 #include <fmt/format.h>
 
@@ -29,8 +30,104 @@ void append_literal(char c, std::string* out) {
 
 PrefixMatcher::PrefixMatcher(Regex re, std::vector<Field> fields, std::string source)
     : re_(std::move(re)), fields_(std::move(fields)), source_(std::move(source)) {
-  for (Field f : fields_)
+  for (Field f : fields_) {
     if (f == Field::kPid) has_pid_ = true;
+    if (f == Field::kApp) has_app_ = true;
+  }
+  if (has_pid_ && has_app_ && source_ != "(generic)") build_probe(source_);
+}
+
+void PrefixMatcher::build_probe(std::string_view prefix) {
+  std::vector<ProbeStep> steps;
+  auto text = [&](char c) {
+    if (steps.empty() || steps.back().field != 0) steps.push_back(ProbeStep{});
+    steps.back().text.push_back(c);
+  };
+  for (size_t i = 0; i < prefix.size(); ++i) {
+    if (prefix[i] != '%') {
+      text(prefix[i]);
+      continue;
+    }
+    if (++i >= prefix.size()) break;
+    if (prefix[i] == '-' || (prefix[i] >= '0' && prefix[i] <= '9')) return;  // padding
+    char f = prefix[i];
+    switch (f) {
+      case '%': text('%'); continue;
+      case 'q': continue;  // sessions' lines have the whole prefix
+      case 'p': case 'a': break;
+      case 't': case 'm': case 's': f = 't'; break;
+      case 'u': case 'd': case 'r': case 'h': case 'L': case 'b': case 'P': case 'n':
+      case 'i': case 'e': case 'c': case 'l': case 'v': case 'x': case 'Q':
+        f = '?';
+        break;
+      default: continue;  // prints nothing
+    }
+    steps.push_back(ProbeStep{f, {}});
+  }
+  // Every field must end at fixed text.
+  for (size_t k = 0; k < steps.size(); ++k)
+    if (steps[k].field != 0 && (k + 1 == steps.size() || steps[k + 1].field != 0)) return;
+  probe_ = std::move(steps);
+}
+
+namespace {
+
+// Whether `text` is at line[pos]: a byte loop, as the fixed texts are short
+// (a call to memcmp costs more than the compare).
+inline bool text_at(std::string_view line, size_t pos, std::string_view text) {
+  if (pos > line.size() || line.size() - pos < text.size()) return false;
+  const char* p = line.data() + pos;
+  for (size_t i = 0; i < text.size(); ++i)
+    if (p[i] != text[i]) return false;
+  return true;
+}
+
+// The first `text` (non-empty) at or after `from`, or npos.
+inline size_t find_text(std::string_view line, size_t from, std::string_view text) {
+  while (from < line.size()) {
+    const void* hit = std::memchr(line.data() + from, text[0], line.size() - from);
+    if (hit == nullptr) return std::string_view::npos;
+    size_t at = static_cast<const char*>(hit) - line.data();
+    if (text_at(line, at, text)) return at;
+    from = at + 1;
+  }
+  return std::string_view::npos;
+}
+
+}  // namespace
+
+bool PrefixMatcher::probe(std::string_view line, int64_t* pid, std::string_view* app) const {
+  if (probe_.empty()) return false;
+  size_t pos = 0;
+  *pid = -1;
+  for (size_t k = 0; k < probe_.size(); ++k) {
+    const ProbeStep& s = probe_[k];
+    if (s.field == 0) {
+      if (!text_at(line, pos, s.text)) return false;
+      pos += s.text.size();
+      continue;
+    }
+    // A field: up to the first occurrence of the fixed text after it (a
+    // time has at least "YYYY-MM-DD HH:MM:SS" first).
+    const std::string& next = probe_[k + 1].text;
+    size_t from = s.field == 't' ? pos + 19 : pos;
+    if (from > line.size()) return false;
+    size_t end = find_text(line, from, next);
+    if (end == std::string_view::npos) return false;
+    std::string_view v = line.substr(pos, end - pos);
+    if (s.field == 'p') {
+      *pid = parse_decimal(v);
+      if (*pid < 0) return false;
+    } else if (s.field == 'a') {
+      *app = known(v);
+    }
+    pos = end;
+  }
+  // Then "SEVERITY:  ".
+  size_t sev = pos;
+  while (sev < line.size() && ((line[sev] >= 'A' && line[sev] <= 'Z') || (line[sev] >= '0' && line[sev] <= '9')))
+    ++sev;
+  return sev > pos && text_at(line, sev, ":  ");
 }
 
 Result<PrefixMatcher> PrefixMatcher::compile(std::string_view prefix) {
@@ -56,7 +153,9 @@ Result<PrefixMatcher> PrefixMatcher::compile(std::string_view prefix) {
       case 'a': value = "(.*?)"; field = Field::kApp; break;
       case 'u': value = "(.*?)"; field = Field::kUser; break;
       case 'd': value = "(.*?)"; field = Field::kDb; break;
-      case 'r': value = R"((\[local\]|[^\s()]*\(\d+\)|[^\s()]*))"; field = Field::kHostPort; break;
+      // %r: host(port), [local], a host alone, or whatever the server put
+      // there (Amazon RDS prints "???(???)" when it does not know).
+      case 'r': value = R"((\[local\]|[^\s()]*\(\d+\)|[^\s()]*\([^\s()]*\)|[^\s()]*))"; field = Field::kHostPort; break;
       case 'h': value = R"((\[local\]|\S*?))"; field = Field::kHost; break;
       case 'L': value = R"((\S*?))"; break;
       case 'b':  // multi-word types first: "client backend", "autovacuum worker", …

@@ -40,6 +40,18 @@ class PrefixMatcher {
   // different backends can only be joined by order.
   bool has_pid() const { return has_pid_; }
 
+  // True when the prefix carries the application name (%a).
+  bool has_app() const { return has_app_; }
+
+  // A cheap look at a line's pid and application name (%a) without the
+  // regular expression, for the lines that are not read in full: each field
+  // ends at the first occurrence of the fixed text after it, as the lazy
+  // pattern reads it, and a severity must follow the prefix. Returns false
+  // when it cannot tell (no %p or %a, padding, two fields with nothing
+  // between them, a line of another shape): then match() must decide.
+  // `*app` is empty for "[unknown]"; views point into `line`.
+  bool probe(std::string_view line, int64_t* pid, std::string_view* app) const;
+
  private:
   enum class Field : uint8_t {
     kApp, kUser, kDb, kHostPort, kHost, kBackendType, kPid, kTime, kEpoch,
@@ -52,6 +64,14 @@ class PrefixMatcher {
   std::vector<Field> fields_;  // capture group i+1 holds fields_[i]
   std::string source_;
   bool has_pid_ = false;
+  bool has_app_ = false;
+  // probe(): the prefix as fixed texts and fields; empty when unusable.
+  struct ProbeStep {
+    char field = 0;        // 0: `text` is fixed text; else 'p', 'a', 't' (a time), '?' (other)
+    std::string text;
+  };
+  std::vector<ProbeStep> probe_;
+  void build_probe(std::string_view prefix);
   mutable std::vector<std::string_view> caps_;
 };
 

@@ -201,7 +201,7 @@ std::string display_name(std::string_view s) { return s.empty() ? "unknown" : di
 std::string_view reason_phrase(std::string_view r) {
   struct P { std::string_view reason, phrase; };
   static constexpr P kPhrases[] = {
-      {"too_many_clients", "too many connections"},
+      {"too_many_clients", "too many connections (max_connections)"},
       {"reserved_slots", "only reserved slots left"},
       {"role_limit", "connection limit exceeded (role)"},
       {"db_limit", "connection limit exceeded (database)"},
@@ -209,6 +209,7 @@ std::string_view reason_phrase(std::string_view r) {
       {"no_hba_entry", "no pg_hba.conf entry"},
       {"hba_reject", "rejected by pg_hba.conf"},
       {"no_database", "database does not exist"},
+      {"db_not_accepting", "database not accepting connections"},
       {"no_role", "role does not exist"},
       {"login_not_allowed", "role may not log in"},
       {"starting_up", "server starting up"},

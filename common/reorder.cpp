@@ -163,6 +163,13 @@ bool Reorderer::release_all() {
   return !stopped_;
 }
 
+bool Reorderer::restart_counts() {
+  bool go_on = release_all();
+  sessions_.clear();
+  waiting_.clear();
+  return go_on;
+}
+
 void Reorderer::forget_idle() {
   for (auto it = sessions_.begin(); it != sessions_.end();) {
     if (it->second.held.empty()) {

@@ -74,6 +74,11 @@ class Reorderer {
   bool release_before(uint64_t mark);
   bool release_all();
 
+  // Releases everything held, then forgets every backend's count: the
+  // numbers that come next belong to another sequence (csvlog, jsonlog and
+  // %l each count a backend's lines on their own). Returns release_all().
+  bool restart_counts();
+
   const ReorderStats& stats() const { return stats_; }
 
  private:

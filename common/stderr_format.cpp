@@ -34,6 +34,13 @@ StderrFormat::StderrFormat() : generic_(PrefixMatcher::generic()) {
   alive_ = (uint64_t{1} << candidates_.size()) - 1;
 }
 
+StderrFormat::StderrFormat(const std::vector<std::string_view>& first)
+    : generic_(PrefixMatcher::generic()) {
+  for (std::string_view p : first) candidates_.push_back(std::move(*PrefixMatcher::compile(p)));
+  for (std::string_view p : known_prefixes()) candidates_.push_back(std::move(*PrefixMatcher::compile(p)));
+  alive_ = (uint64_t{1} << candidates_.size()) - 1;
+}
+
 StderrFormat::StderrFormat(PrefixMatcher fixed)
     : fixed_(true), generic_(PrefixMatcher::generic()) {
   candidates_.push_back(std::move(fixed));

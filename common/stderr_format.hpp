@@ -27,6 +27,9 @@ class StderrFormat {
   StderrFormat();
   // A fixed prefix: lines it does not read are not reports.
   explicit StderrFormat(PrefixMatcher fixed);
+  // Auto-detection that tries a platform's own prefixes (Heroku's) before
+  // the known ones. REQUIRES: each compiles.
+  explicit StderrFormat(const std::vector<std::string_view>& first);
 
   StderrFormat(StderrFormat&&) noexcept;
   ~StderrFormat();
@@ -38,6 +41,14 @@ class StderrFormat {
   // The log_line_prefix in use: the fixed one, the detected one, or
   // "(generic)"; empty before the first report line.
   std::string_view detected() const;
+
+  // True when the prefix in use (fixed or detected) carries %a.
+  bool has_app() const { return last_ >= 0 && candidates_[last_].has_app(); }
+
+  // PrefixMatcher::probe() with the prefix in use.
+  bool probe(std::string_view line, int64_t* pid, std::string_view* app) const {
+    return last_ >= 0 && candidates_[last_].probe(line, pid, app);
+  }
 
  private:
   std::vector<PrefixMatcher> candidates_;

@@ -51,9 +51,18 @@ bool SyslogFormat::parse_header(std::string_view line, int year, Header* h) {
   // The tag: "postgres[812]: " as syslog(3) writes it, or "postgres: "
   // without a pid (rsyslog's imfile following a log file, logger -t); then
   // only the prefix can give the pid.
+  // An RFC 5424 message that rsyslog wrote with a traditional template has
+  // no ':' after its tag ("db2 postgres 2024-… LOG:  …"): a plain program
+  // name is taken then too.
   size_t tag_end = rest.find(' ');
-  if (tag_end == std::string_view::npos || tag_end < 2 || rest[tag_end - 1] != ':') return false;
-  std::string_view tag = rest.substr(0, tag_end - 1);
+  if (tag_end == std::string_view::npos || tag_end < 2) return false;
+  const bool colon = rest[tag_end - 1] == ':';
+  std::string_view tag = rest.substr(0, colon ? tag_end - 1 : tag_end);
+  constexpr std::string_view kNameBytes =
+      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.[]";
+  if (!colon && (tag[0] < 'A' || h->host.back() == ':' ||
+                 tag.find_first_not_of(kNameBytes) != std::string_view::npos))
+    return false;  // a date or other text ("TIME STREAM 2024-05-01 …" of `aws logs tail`)
   if (tag.back() == ']') {
     size_t open = tag.find('[');
     if (open == std::string_view::npos || open == 0) return false;
@@ -98,7 +107,8 @@ bool SyslogFormat::emit(const Timestamp& time, std::string_view host, int64_t pi
   const bool report = inner_.parse(body, &r);
   if (!report && r.severity.empty()) return true;  // a continuation line, not PostgreSQL's
   if (r.pid < 0) r.pid = pid;
-  if (!r.time.valid()) r.time = time;
+  if (!r.time.valid() || (finer_header_time_ && !r.time.has_ms && time.valid() && time.has_ms))
+    r.time = time;
   r.server = host;
   return report ? out->on_record(r) : out->on_secondary(r);
 }

@@ -4,7 +4,8 @@
 //   2024-05-01T10:00:00.105+00:00 db1 postgres[812]: [3-1] …
 //   2024-05-01T10:00:00+00:00 db1 postgres: 2024-05-01 10:00:00.105 UTC [812] LOG:  …
 // (the last: a tag without a pid, as rsyslog's imfile sends a log file's
-// lines; the prefix must then carry the pid).
+// lines; the prefix must then carry the pid). A tag without its ':' (an
+// RFC 5424 message written by rsyslog's traditional templates) is read too.
 // The host becomes LogRecord::server, the header's pid and time are used
 // when the prefix has none. A message split into pieces ([N-1], [N-2] …,
 // syslog_split_messages) is joined before it is read; pieces that start
@@ -43,6 +44,11 @@ class SyslogFormat {
 
   static bool looks_like(std::string_view line);
 
+  // Envelope readers (RFC 5424, Heroku): the header's time also replaces a
+  // prefix time that has whole seconds only (%t), when the header has
+  // milliseconds. Off by default (a syslog daemon's clock is its own).
+  void set_finer_header_time(bool on) { finer_header_time_ = on; }
+
   // True while a message is held for a continuation piece.
   bool holding() const { return held_; }
 
@@ -61,6 +67,7 @@ class SyslogFormat {
 
   StderrFormat inner_;
   int year_;
+  bool finer_header_time_ = false;
   bool held_ = false;  // a first piece that may go on in [N-2]
   Timestamp held_time_;
   std::string held_host_;

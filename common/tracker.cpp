@@ -1,30 +1,11 @@
 #include "tracker.hpp"
 
+#include <algorithm>
 #include <climits>
 
 #include <fmt/format.h>
 
 namespace pgconn {
-
-namespace {
-
-// Keys: server index in the top bits, then the pid; logs without a pid get
-// synthetic keys with bit 39 set so they never meet a real pid.
-constexpr int kServerShift = 40;
-constexpr uint64_t kNoPidBit = uint64_t{1} << 39;
-
-std::string nopid_index_key(std::string_view user, std::string_view db, std::string_view host,
-                            int32_t port) {
-  std::string k;
-  k.reserve(user.size() + db.size() + host.size() + 8);
-  k.append(user).push_back('\0');
-  k.append(db).push_back('\0');
-  k.append(host).push_back('\0');
-  k.append(std::to_string(port));
-  return k;
-}
-
-}  // namespace
 
 Tracker::Tracker(EventSink* sink, TrackerOptions options)
     : sink_(sink), options_(std::move(options)) {}
@@ -65,13 +46,17 @@ void Tracker::forget(uint64_t key) {
   if (it == backends_.end()) return;
   Backend& b = it->second;
   if ((key & kNoPidBit) && b.stage == Stage::kOpen) {
-    auto range = nopid_open_.equal_range(nopid_index_key(b.user, b.db, b.host, b.port));
-    for (auto i = range.first; i != range.second; ++i) {
-      if (i->second == key) {
-        nopid_open_.erase(i);
-        break;
+    auto erase = [key](std::unordered_multimap<std::string, uint64_t>* index, const std::string& k) {
+      auto range = index->equal_range(k);
+      for (auto i = range.first; i != range.second; ++i) {
+        if (i->second == key) {
+          index->erase(i);
+          break;
+        }
       }
-    }
+    };
+    erase(&nopid_open_, nopid_index_key(b.user, b.db, b.host, b.port));
+    if (b.loose) erase(&nopid_loose_, nopid_index_key(b.user, b.db, {}, -1));
   }
   backends_.erase(it);
 }
@@ -171,6 +156,7 @@ void Tracker::settle(Backend& b) {
   if (b.pid < 0) {
     uint64_t key = queue_[b.held_seq - queue_base_].backend;
     nopid_open_.emplace(nopid_index_key(b.user, b.db, b.host, b.port), key);
+    if (b.loose) nopid_loose_.emplace(nopid_index_key(b.user, b.db, {}, -1), key);
     if (nopid_last_held_ == key) nopid_last_held_ = 0;
   }
 }
@@ -251,6 +237,7 @@ void Tracker::on_authorized(uint64_t key, uint32_t server, const LogRecord& r, c
   b->db = m.has_db ? m.db : std::string_view();
   b->app = m.app;
   b->replication = m.replication;
+  b->loose = r.pid < 0 && nopid_loose_next_;
   hold(base_event(EventType::kConnect, r, b), key, r);
 }
 
@@ -281,11 +268,14 @@ void Tracker::on_disconnection(uint64_t key, uint32_t server, const LogRecord& r
     b->fatal.clear();  // a disconnection: the FATAL ended a real session
     b->end_reason = {};
   }
-  if (b != nullptr) settle(*b);
+  if (b != nullptr) {
+    name_held(*b, r);
+    settle(*b);
+    check_app(*b, r);
+  }  // the line's own %a: the session moves first
   Event e;
   if (b != nullptr && b->stage == Stage::kOpen) {
     e = base_event(EventType::kDisconnect, r, b);
-    if (e.app.empty()) e.app = r.app;  // PG <= 11 log no application_name; %a may
     e.reason = b->end_reason;
     e.matched = Flag::kTrue;
   } else {
@@ -351,7 +341,9 @@ void Tracker::on_session_end(uint64_t key, const Message& m, uint32_t server, co
     b = &create(key, server, r);
     b->stage = Stage::kOrphan;
   }
+  name_held(*b, r);
   settle(*b);
+  check_app(*b, r);
   if (b->stage != Stage::kOpen && b->stage != Stage::kOrphan) return;
   b->end_reason = m.reason;
   if (m.reason == "terminated" && servers_[server].shutting_down) b->end_reason = "shutdown";
@@ -368,6 +360,10 @@ void Tracker::on_server_down(uint32_t server, const LogRecord& r, const char* st
   e.state = state;
   e.server = s.name;
   emit(std::move(e));
+  forget_server(server);
+}
+
+void Tracker::forget_server(uint32_t server) {
   for (auto it = backends_.begin(); it != backends_.end();) {
     if (it->second.server == server) {
       uint64_t key = it->first;
@@ -377,6 +373,59 @@ void Tracker::on_server_down(uint32_t server, const LogRecord& r, const char* st
       ++it;
     }
   }
+  const uint64_t base = uint64_t{server} << kServerShift;
+  if (nopid_last_received_ >> kServerShift == server) nopid_last_received_ = 0;
+  if (nopid_last_held_ >> kServerShift == server) nopid_last_held_ = 0;
+  std::erase_if(nopid_pending_, [&](uint64_t k) { return (k & ~((uint64_t{1} << kServerShift) - 1)) == base; });
+}
+
+void Tracker::on_server_ready(uint32_t server, const LogRecord& r, bool read_only) {
+  Server& s = servers_[server];
+  // A promotion: the standby's sessions stay. Any other `ready` follows a
+  // start of the postmaster, after which no session of before is left (an
+  // unclean death, SIGKILL or power loss, logs no crash line).
+  const bool promotion = !read_only && s.standby && !s.down;
+  s.standby = read_only;
+  s.down = false;
+  s.shutting_down = false;
+  if (promotion) return;  // not a start: no event, readers keep the sessions
+  // Held connections are settled first: they were sessions of the server
+  // that just died, and readers drop them with the rest at `ready`.
+  for (Queued& q : queue_)
+    if (q.held && (q.backend >> kServerShift) == server) settle(*find(q.backend));
+  Event e = base_event(EventType::kServer, r, nullptr);
+  e.state = "ready";
+  e.server = s.name;
+  emit(std::move(e));
+  forget_server(server);
+}
+
+bool Tracker::app_moved(int64_t pid, std::string_view app) {
+  if (app.empty() || pid < 0) return false;
+  if (unnamed_server_ < 0) unnamed_server_ = server_index({});  // indexes never move
+  LogRecord r;
+  r.pid = pid;
+  const Backend* b = find(key_for(r, static_cast<uint32_t>(unnamed_server_)));
+  // A held connection: its next line settles it, and may move it at once.
+  return b != nullptr && (b->stage == Stage::kHeld || (b->stage == Stage::kOpen && b->app != app));
+}
+
+// A held connection whose `connection authorized` named no application
+// (PostgreSQL 11 and older) takes the one its next line shows (%a): the
+// connect, not yet written, carries it.
+void Tracker::name_held(Backend& b, const LogRecord& r) {
+  if (b.stage != Stage::kHeld || !b.app.empty() || r.app.empty()) return;
+  b.app.assign(r.app);
+  queue_[b.held_seq - queue_base_].event.app = b.app;
+}
+
+// A line of an open session names its application as it is now: when that
+// differs from what the session had, the session moves to it. An empty
+// name (%a printed "[unknown]", or a format without it) says nothing.
+void Tracker::check_app(Backend& b, const LogRecord& r) {
+  if (r.app.empty() || b.stage != Stage::kOpen || r.app == b.app) return;
+  b.app.assign(r.app);
+  emit(base_event(EventType::kUpdate, r, &b));
 }
 
 bool Tracker::add(const LogRecord& r) {
@@ -400,66 +449,7 @@ bool Tracker::add(const LogRecord& r) {
   }
   if (m.kind != MsgKind::kNone) ++stats_.lifecycle_lines;
 
-  if (!has_pid && m.kind != MsgKind::kNone) {
-    // Join by order: the newest unauthorized backend, the newest held one.
-    const uint64_t base = uint64_t{server} << kServerShift;
-    if (nopid_last_held_ != 0 && !(m.kind == MsgKind::kReject && m.after_authorization)) {
-      if (Backend* held = find(nopid_last_held_)) settle(*held);
-      nopid_last_held_ = 0;
-    }
-    switch (m.kind) {
-      case MsgKind::kReceived:
-        key = base | kNoPidBit | ++nopid_seq_;
-        nopid_last_received_ = key;
-        break;
-      case MsgKind::kAuthorized:
-        key = nopid_last_received_ != 0 ? nopid_last_received_ : (base | kNoPidBit | ++nopid_seq_);
-        nopid_last_received_ = 0;
-        nopid_last_held_ = key;
-        break;
-      case MsgKind::kReject:
-        key = m.after_authorization ? nopid_last_held_ : nopid_last_received_;
-        if (!m.after_authorization) nopid_last_received_ = 0;
-        if (key == 0) key = base | kNoPidBit | ++nopid_seq_;  // unmatched: never found
-        break;
-      case MsgKind::kDisconnection: {
-        auto it = nopid_open_.find(nopid_index_key(m.user, m.db, m.host, m.port));
-        key = it != nopid_open_.end() ? it->second : (base | kNoPidBit | ++nopid_seq_);
-        // Session-end FATALs come before their disconnection lines, in the
-        // same order when several sessions end at once (a fast shutdown).
-        std::string_view reason;
-        if (!nopid_end_reasons_.empty()) {
-          reason = nopid_end_reasons_.front();
-          nopid_end_reasons_.pop_front();
-        } else if (servers_[server].shutting_down) {
-          reason = "shutdown";
-        }
-        Backend* b = find(key);
-        if (b == nullptr && !reason.empty()) {
-          b = &create(key, server, r);
-          b->stage = Stage::kOrphan;
-        }
-        if (b != nullptr) b->end_reason = reason;
-        break;
-      }
-      case MsgKind::kSessionEnd:
-        if (nopid_last_received_ != 0) {  // a probe that connected and reset
-          forget(nopid_last_received_);
-          nopid_last_received_ = 0;
-        } else if (nopid_end_reasons_.size() < 64) {
-          bool shutdown = m.reason == "terminated" && servers_[server].shutting_down;
-          nopid_end_reasons_.push_back(shutdown ? "shutdown" : m.reason);
-        }
-        break;
-      case MsgKind::kServerReady:
-      case MsgKind::kServerShutdown:
-      case MsgKind::kServerCrash:
-        nopid_end_reasons_.clear();
-        break;
-      default:
-        break;
-    }
-  }
+  if (!has_pid && m.kind != MsgKind::kNone) key = nopid_key(r, m, server);
 
   switch (m.kind) {
     case MsgKind::kNone:
@@ -475,7 +465,9 @@ bool Tracker::add(const LogRecord& r) {
           b->fatal.assign(r.message);
           b->fatal_time = r.time;
         } else {
+          name_held(*b, r);
           settle(*b);  // the backend's next line: it got through set-up
+          check_app(*b, r);
         }
       }
       break;
@@ -499,15 +491,9 @@ bool Tracker::add(const LogRecord& r) {
     case MsgKind::kSessionEnd:
       if (has_pid) on_session_end(key, m, server, r);
       break;
-    case MsgKind::kServerReady: {
-      servers_[server].down = false;
-      servers_[server].shutting_down = false;
-      Event e = base_event(EventType::kServer, r, nullptr);
-      e.state = "ready";
-      e.server = servers_[server].name;
-      emit(std::move(e));
+    case MsgKind::kServerReady:
+      on_server_ready(server, r, m.read_only);
       break;
-    }
     case MsgKind::kShutdownRequest:
       servers_[server].shutting_down = true;
       break;

@@ -8,7 +8,14 @@
 //   - a pid that logs a new `connection received` while its session is open
 //     closes that session (`disconnect`, reason `lost`);
 //   - a crash or shutdown writes a `server` event and forgets the server's
-//     backends.
+//     backends; so does `ready` (the postmaster started: after an unclean
+//     death no crash line was logged, and nothing survives a restart), but
+//     for a hot standby's promotion (`ready to accept connections` after
+//     `ready to accept read-only connections`), whose sessions live on and
+//     which writes no event;
+//   - a later line of an open session that shows another application name
+//     (%a, csvlog, jsonlog) writes an `update` event and moves the session
+//     to that name, as pg_stat_activity does;
 // Events leave in log order: events after a held connection wait for it.
 // The table is capped; past the cap the oldest backend is forgotten and
 // counted in stats().evicted.
@@ -38,7 +45,7 @@ struct TrackerOptions {
 struct TrackerStats {
   uint64_t lifecycle_lines = 0;   // reports classified as lifecycle lines
   uint64_t disconnection_lines = 0;
-  uint64_t events[4] = {0, 0, 0, 0};  // by EventType
+  uint64_t events[5] = {0, 0, 0, 0, 0};  // by EventType
   uint64_t evicted = 0;           // backends forgotten at the cap
   uint64_t malformed = 0;         // lifecycle-looking lines that did not parse
 };
@@ -66,6 +73,12 @@ class Tracker {
 
   const TrackerStats& stats() const { return stats_; }
 
+  // True when the pid has an open session (of the unnamed server, or the
+  // label's) whose application name is not `app`, a non-empty name (then a
+  // line of it that shows `app` would move the session: an `update`), or a
+  // held connection (which its next line settles).
+  bool app_moved(int64_t pid, std::string_view app);
+
  private:
   // kOrphan: a session whose start this stream never saw, known only by a
   // line that tells why it is ending.
@@ -73,6 +86,7 @@ class Tracker {
   struct Backend {
     Stage stage = Stage::kReceived;
     bool replication = false;
+    bool loose = false;        // no pid: its address may be another backend's
     int32_t port = -1;
     uint32_t server = 0;
     int64_t pid = -1;
@@ -96,7 +110,17 @@ class Tracker {
     std::string name;
     bool shutting_down = false;  // smart/fast shutdown requested
     bool down = false;           // crash or shutdown event written
+    bool standby = false;        // ready for read-only connections (hot standby)
   };
+
+  // Keys: server index in the top bits, then the pid; logs without a pid
+  // get synthetic keys with bit 39 set so they never meet a real pid.
+  static constexpr int kServerShift = 40;
+  static constexpr uint64_t kNoPidBit = uint64_t{1} << 39;
+  // Without pids (tracker_nopid.cpp).
+  static std::string nopid_index_key(std::string_view user, std::string_view db,
+                                     std::string_view host, int32_t port);
+  uint64_t nopid_key(const LogRecord& r, const Message& m, uint32_t server);
 
   uint64_t key_for(const LogRecord& r, uint32_t server) const;
   uint32_t server_index(std::string_view name);
@@ -122,6 +146,11 @@ class Tracker {
   void on_reject(uint64_t key, uint32_t server, const LogRecord& r, const Message& m);
   void on_session_end(uint64_t key, const Message& m, uint32_t server, const LogRecord& r);
   void on_server_down(uint32_t server, const LogRecord& r, const char* state);
+  void on_server_ready(uint32_t server, const LogRecord& r, bool read_only);
+  void forget_server(uint32_t server);
+  void check_app(Backend& b, const LogRecord& r);
+  void name_held(Backend& b, const LogRecord& r);
+  uint64_t nopid_pair_authorized(uint32_t server, bool* loose);
   void close_lost(Backend& b, const LogRecord& r);
 
   EventSink* sink_;
@@ -134,13 +163,23 @@ class Tracker {
   std::deque<Queued> queue_;
   uint64_t queue_base_ = 0;   // sequence number of queue_.front()
   std::vector<Server> servers_;
+  int64_t unnamed_server_ = -1;  // app_moved(): server_index({}) once known
   uint64_t session_seq_ = 0;
   // Logs without a pid (empty prefix): lines are joined by order.
   uint64_t nopid_seq_ = 0;
   uint64_t nopid_last_received_ = 0;  // key of the newest unauthorized backend
+  // Backends whose `connection received` no line has followed yet (newest
+  // last; probes that hang up stay here until pushed out).
+  std::deque<uint64_t> nopid_pending_;
   uint64_t nopid_last_held_ = 0;      // key of the newest held connection
+  bool nopid_loose_next_ = false;     // the authorized line being handled was paired by a guess
+  uint32_t nopid_received_since_ = 0; // `connection received` lines since a set-up last ended
   std::deque<std::string_view> nopid_end_reasons_;  // session ends waiting for their disconnections
   std::unordered_multimap<std::string, uint64_t> nopid_open_;  // user/db/host/port -> key
+  // Open sessions paired with their `connection received` by a guess
+  // (several set-ups interleaved): user/db -> key, for a disconnection
+  // whose address no session has.
+  std::unordered_multimap<std::string, uint64_t> nopid_loose_;
 };
 
 }  // namespace pgconn

@@ -10,7 +10,7 @@ set -eu
 cd "$(dirname "$0")/.."
 out=$1
 rm -rf "$out"
-mkdir -p "$out"/{auto,stderr,csvlog,jsonlog,syslog,event,prefix,duration,decompress}
+mkdir -p "$out"/{auto,stderr,csvlog,jsonlog,syslog,envelope,event,prefix,duration,decompress}
 
 for log in tests/golden/*.log tests/sample/*.log; do
   name=$(basename "$log" .log)
@@ -21,6 +21,18 @@ for log in tests/golden/*.log tests/sample/*.log; do
     *) dirs="stderr" ;;
   esac
   for d in $dirs auto; do head -c 8192 "$log" > "$out/$d/$name"; done
+  # envelope: the first byte picks the --input (envelope_fuzz.cpp).
+  case $name in
+    rfc5424*) sel=r ;;
+    azure_*) sel=z ;;
+    cloudwatch*) sel=c ;;
+    heroku*) sel=h ;;
+    *) sel= ;;
+  esac
+  if [ -n "$sel" ]; then
+    { printf '%s' "$sel"; head -c 8192 "$log"; } > "$out/envelope/$name"
+    { printf 'a'; head -c 8192 "$log"; } > "$out/envelope/auto-$name"
+  fi
 done
 
 for events in tests/golden/*.ndjson; do

@@ -117,7 +117,7 @@ check "sample text: rows of name and count" \
   "grep -Eq '^  rails +26\$' '$T/text' && grep -Eq '^  sidekiq +3\$' '$T/text' && grep -Eq '^  production +29\$' '$T/text'" "$(cat "$T/text")"
 check "sample text: session totals with rejects" \
   "grep -qx 'Session totals: 109 connects, 80 disconnects, 5 rejected' '$T/text'" "$(cat "$T/text")"
-check "sample text: reject reasons in words" "grep -Eq '^  too many connections +1\$' '$T/text'" "$(cat "$T/text")"
+check "sample text: reject reasons in words" "grep -Eq '^  too many connections \(max_connections\) +1\$' '$T/text'" "$(cat "$T/text")"
 
 # --- --by
 $A --by=app,host --json "$EV" >"$T/json"

@@ -45,7 +45,7 @@ expect "options of the program, not of another" "--history --host= --help" pgcon
 expect "pgconn-parse --format= values" "json tsv" pgconn-parse --format =
 expect "pgconn-parse --format=t" "tsv" pgconn-parse --format = t
 expect "pgconn-parse --input=s" "stderr syslog" pgconn-parse --input = s
-expect "pgconn-parse --input= all formats" "auto stderr csv json syslog cnpg gcp journald" pgconn-parse --input =
+expect "pgconn-parse --input= all formats" "auto stderr csv json syslog rfc5424 cnpg gcp journald azure cloudwatch heroku" pgconn-parse --input =
 expect "pgconn-watch --color=" "auto always never" pgconn-watch --color =
 expect "pgconn-agg --by= a list: the first name" "db user app host server" pgconn-agg --by =
 expect "pgconn-agg --by=db,u: the name after the comma" "db,user" pgconn-agg --by = db,u

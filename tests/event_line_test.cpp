@@ -80,7 +80,7 @@ TEST_CASE("event line: disconnect with a duration as in the seeds", "[event_line
 
 TEST_CASE("event line: too many connections as in the seeds", "[event_line]") {
   CHECK(line(reject("too_many_clients")) ==
-        "[!] 10:23:49 Connection failed: too many connections (user: app_user)\n");
+        "[!] 10:23:49 Connection failed: too many connections (max_connections) (user: app_user)\n");
 }
 
 // --- connects
@@ -179,7 +179,7 @@ TEST_CASE("event line: durations as people read them", "[event_line]") {
 
 TEST_CASE("event line: every reject reason has its phrase", "[event_line]") {
   const std::pair<const char*, const char*> kCases[] = {
-      {"too_many_clients", "too many connections"},
+      {"too_many_clients", "too many connections (max_connections)"},
       {"reserved_slots", "only reserved slots left"},
       {"role_limit", "connection limit exceeded (role)"},
       {"db_limit", "connection limit exceeded (database)"},
@@ -187,6 +187,7 @@ TEST_CASE("event line: every reject reason has its phrase", "[event_line]") {
       {"no_hba_entry", "no pg_hba.conf entry"},
       {"hba_reject", "rejected by pg_hba.conf"},
       {"no_database", "database does not exist"},
+      {"db_not_accepting", "database not accepting connections"},
       {"no_role", "role does not exist"},
       {"login_not_allowed", "role may not log in"},
       {"starting_up", "server starting up"},
@@ -324,7 +325,7 @@ TEST_CASE("event line: colours are ESC sequences around the mark and the time", 
         "(duration: 2.3s, user: admin, db: test)\n");
   CHECK(line(reject("too_many_clients"), kColour) ==
         "\x1b[31m[!]\x1b[0m \x1b[2m10:23:49\x1b[0m Connection failed: too many connections "
-        "(user: app_user)\n");
+        "(max_connections) (user: app_user)\n");
   // Server events: one marker, the colour tells a start from an end.
   CHECK(line(server("crash"), kColour).rfind("\x1b[31m[*]\x1b[0m ", 0) == 0);
   CHECK(line(server("shutdown"), kColour).rfind("\x1b[33m[*]\x1b[0m ", 0) == 0);

@@ -169,3 +169,13 @@ TEST_CASE("is_report_severity rejects secondary fields and anything else", "[log
     CHECK_FALSE(is_report_severity(s));
   }
 }
+
+TEST_CASE("issue_13 split_host_port reads RDS's unknown client as a host without a port",
+          "[log_record]") {
+  HostPort a = split("\?\?\?(\?\?\?)");
+  CHECK(a.host == "\?\?\?");
+  CHECK(a.port == -1);
+  HostPort b = split("10.0.0.5(99999)");
+  CHECK(b.host == "10.0.0.5");
+  CHECK(b.port == -1);
+}

@@ -434,7 +434,7 @@ TEST_CASE("classify_message categorises every FATAL after connection authorized 
       {"remaining connection slots are reserved for roles with privileges of the \"rds_reserved\" role",
        "reserved_slots", true},
       {"database \"nosuchdb\" does not exist", "no_database", true},
-      {"database \"template0\" is not currently accepting connections", "other", true},
+      {"database \"template0\" is not currently accepting connections", "db_not_accepting", true},
       {"permission denied for database \"shop\"", "other", true},
       {"too many connections for database \"limited_db\"", "db_limit", true},
       {"cannot connect to invalid database \"half_dropped\"", "other", true},

@@ -692,3 +692,22 @@ TEST_CASE("PrefixMatcher::generic needs a word boundary and two spaces", "[prefi
   CHECK_FALSE(read(g, "just some text").ok);
   CHECK_FALSE(read(g, std::string(100000, '\xff')).ok);
 }
+
+TEST_CASE("issue_13 PrefixMatcher reads whatever the server printed for %r and %h", "[prefix]") {
+  // A real Amazon RDS line: the client's address unknown.
+  Got rds = read("%t:%r:%u@%d:[%p]:",
+                 "2024-12-04 12:00:00 UTC:\?\?\?(\?\?\?):postgres@rdsadmin:[29657]:FATAL:  "
+                 "pg_hba.conf rejects connection for host \"\?\?\?\", user \"postgres\", "
+                 "database \"rdsadmin\", no encryption");
+  REQUIRE(rds.ok);
+  CHECK(rds.host == "\?\?\?");
+  CHECK(rds.port == -1);
+  CHECK(rds.user == "postgres");
+  CHECK(rds.db == "rdsadmin");
+  CHECK(rds.pid == 29657);
+  CHECK(rds.severity == "FATAL");
+  Got h = read("%m [%p] %h ", "2024-12-04 12:00:00.000 UTC [29657] \?\?\? FATAL:  x");
+  REQUIRE(h.ok);
+  CHECK(h.host == "\?\?\?");
+  CHECK(h.pid == 29657);
+}

@@ -271,9 +271,9 @@ TEST_CASE("render: rejects are listed by reason phrase", "[render]") {
         "\n"
         "Session totals: 5 connects, 4 disconnects, 4 rejected\n"
         "Rejected:\n"
-        "  too many connections                 2\n"
-        "  connection limit exceeded (role)     1\n"
-        "  brand_new_reason                     1\n");
+        "  too many connections (max_connections)     2\n"
+        "  connection limit exceeded (role)           1\n"
+        "  brand_new_reason                           1\n");
   CHECK(reason_phrase("db_limit") == "connection limit exceeded (database)");
   CHECK(reason_phrase("reserved_slots") == "only reserved slots left");
   CHECK(reason_phrase("something_else") == "something_else");

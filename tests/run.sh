@@ -76,7 +76,7 @@ if [ "${PGCONN_SKIP_SERVER:-}" != 1 ]; then
   server_suites=(tests/e2e/real_server_test.sh tests/e2e/agg_server_test.sh
                  tests/e2e/peak_server_test.sh tests/e2e/fleet_test.sh
                  tests/e2e/envelope_server_test.sh tests/e2e/view_server_test.sh
-                 tests/e2e/prom_server_test.sh)
+                 tests/e2e/holes_server_test.sh tests/e2e/prom_server_test.sh)
 fi
 
 # use_programs BIN BUILD: the suites take the programs from PGCONN_BIN

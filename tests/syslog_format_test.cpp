@@ -376,3 +376,19 @@ TEST_CASE("SyslogFormat hands DETAIL lines with a prefix to on_secondary", "[sys
   f.feed("May  1 10:00:00 db1 postgres[812]: [4-2] #011more", &out);
   REQUIRE(out.lines == std::vector<int64_t>{4});
 }
+
+TEST_CASE("issue_19: a tag without its ':' (RFC 5424 written with a traditional template)", "[syslog_format]") {
+  SyslogFormat f = make();
+  Collect c;
+  f.feed("2026-12-04T05:42:50.850461+00:00 db2 postgres 2026-12-04 05:42:48.632 UTC [11116] LOG:  "
+         "connection received: host=[local]",
+         &c);
+  REQUIRE(c.records.size() == 1);
+  CHECK(c.records[0].server == "db2");
+  CHECK(c.records[0].pid == 11116);
+  CHECK_FALSE(SyslogFormat::looks_like(
+      "2024-05-01T10:00:00.123000+00:00 mydb.0 2024-05-01 10:00:00 UTC:10.0.0.5(1):a@b:[1]:LOG:  x"));
+  CHECK_FALSE(SyslogFormat::looks_like("2024-05-01T10:00:00+00:00 db2 some words here"));
+  // `heroku logs`: "app[web.1]:" is a tag, not a host before a tag.
+  CHECK_FALSE(SyslogFormat::looks_like("2024-05-01T10:00:00+00:00 app[web.1]: Started GET:  /"));
+}

@@ -145,7 +145,7 @@ TEST_CASE("Tracker turns a held connection into a reject on each FATAL of §4b",
        "\"pg_use_reserved_connections\" role",
        "reserved_slots"},
       {"database \"shop\" does not exist", "no_database"},
-      {"database \"shop\" is not currently accepting connections", "other"},
+      {"database \"shop\" is not currently accepting connections", "db_not_accepting"},
       {"permission denied for database \"shop\"", "other"},
       {"cannot connect to invalid database \"shop\"", "other"},
   };
@@ -868,8 +868,8 @@ TEST_CASE("Tracker stops when the sink says stop while releasing held events", "
   Fixture f;
   f.sink.stop_after = 1;
   connect_100(f);
-  REQUIRE(f.add(Rec("2024-05-01 10:00:00.106 UTC", 300, "LOG",
-                    "database system is ready to accept connections")));
+  REQUIRE(f.add(Rec("2024-05-01 10:00:00.106 UTC", 300, "LOG", "checkpoint starting: time")));
+  CHECK(f.sink.events.empty());
   CHECK_FALSE(f.add(Rec("2024-05-01 10:00:00.107 UTC", 100, "LOG", "statement: SELECT 1")));
   CHECK(f.sink.events.size() == 1);
   CHECK_FALSE(f.add(Rec("2024-05-01 10:00:00.108 UTC", 1, "LOG",
@@ -1098,4 +1098,142 @@ TEST_CASE("Tracker gives a disconnect the reason of a session-end line without i
   CHECK(f.sink.events[0].reason == "terminated");
   CHECK(f.sink.events[0].matched == Flag::kFalse);
   CHECK(f.sink.events[0].duration_ms == 3600000);
+}
+
+// ------------------------------------------------- issue 13: holes found on real servers
+
+TEST_CASE("issue_13 a ready after an unclean death ends every session of the server", "[tracker]") {
+  Fixture f;
+  connect_100(f);
+  REQUIRE(f.add(Rec("2024-05-01 10:00:00.200 UTC", 100, "LOG", "statement: SELECT 1")));
+  // pid 101 is still held when the postmaster dies (SIGKILL: no crash line).
+  REQUIRE(f.add(Rec("2024-05-01 10:00:00.300 UTC", 101, "LOG",
+                    "connection authorized: user=app database=shop application_name=job")));
+  REQUIRE(f.add(Rec("2024-05-01 10:05:00.000 UTC", 400, "LOG",
+                    "database system was interrupted; last known up at 2024-05-01 10:00:00 UTC")));
+  REQUIRE(f.add(Rec("2024-05-01 10:05:01.000 UTC", 400, "LOG",
+                    "database system is ready to accept connections")));
+  CHECK(f.sink.types() == std::vector<std::string>{"connect", "connect", "server"});
+  CHECK(f.sink.events[2].state == "ready");
+  // No disconnect was invented; the old pid's disconnection is unmatched.
+  REQUIRE(f.add(Rec("2024-05-01 10:05:02.000 UTC", 100, "LOG",
+                    "disconnection: session time: 0:05:02.000 user=app database=shop "
+                    "host=10.0.0.5 port=51234")));
+  REQUIRE(f.sink.events.size() == 4);
+  CHECK(f.sink.events[3].matched == Flag::kFalse);
+  // The pid is used again: a fresh session, nothing lost.
+  connect_100(f, "66321400.64");
+  REQUIRE(f.tracker.settle_all());
+  REQUIRE(f.sink.events.size() == 5);
+  CHECK(f.sink.events[4].type == EventType::kConnect);
+  CHECK(f.sink.events[4].session == "66321400.64");
+}
+
+TEST_CASE("issue_13 a standby's promotion keeps its sessions", "[tracker]") {
+  Fixture f;
+  REQUIRE(f.add(Rec("2024-05-01 09:59:00.000 UTC", 400, "LOG",
+                    "database system is ready to accept read-only connections")));
+  connect_100(f);
+  REQUIRE(f.add(Rec("2024-05-01 10:00:00.200 UTC", 100, "LOG", "statement: SELECT 1")));
+  REQUIRE(f.add(Rec("2024-05-01 10:01:00.000 UTC", 400, "LOG",
+                    "database system is ready to accept connections")));
+  REQUIRE(f.add(Rec("2024-05-01 10:02:00.000 UTC", 100, "LOG",
+                    "disconnection: session time: 0:02:00.000 user=app database=shop "
+                    "host=10.0.0.5 port=51234")));
+  CHECK(f.sink.types() == std::vector<std::string>{"server", "connect", "disconnect"});
+  CHECK(f.sink.events[2].matched == Flag::kTrue);
+}
+
+TEST_CASE("issue_13 a new application name of an open session is an update", "[tracker]") {
+  Fixture f;
+  connect_100(f);
+  // The session's own lines with %a: the same name, then another one.
+  REQUIRE(f.add(Rec("2024-05-01 10:00:00.200 UTC", 100, "LOG", "statement: SELECT 1")
+                    .session("663213aa.64").app("psql")));
+  REQUIRE(f.add(Rec("2024-05-01 10:00:00.300 UTC", 100, "LOG",
+                    "statement: SET application_name = 'worker-7'")
+                    .session("663213aa.64").app("psql")));
+  CHECK(f.sink.types() == std::vector<std::string>{"connect"});
+  REQUIRE(f.add(Rec("2024-05-01 10:00:00.400 UTC", 100, "LOG", "statement: SELECT 2")
+                    .session("663213aa.64").app("worker-7")));
+  // "[unknown]" (empty) says nothing.
+  REQUIRE(f.add(Rec("2024-05-01 10:00:00.450 UTC", 100, "LOG", "statement: SELECT 3")
+                    .session("663213aa.64")));
+  REQUIRE(f.add(Rec("2024-05-01 10:00:01.000 UTC", 100, "LOG",
+                    "disconnection: session time: 0:00:00.900 user=app database=shop "
+                    "host=10.0.0.5 port=51234")
+                    .session("663213aa.64").app("worker-7")));
+  CHECK(f.sink.lines()[1] ==
+        "{\"type\":\"update\",\"ts\":\"2024-05-01T10:00:00.400Z\",\"pid\":100,"
+        "\"session\":\"663213aa.64\",\"user\":\"app\",\"db\":\"shop\",\"app\":\"worker-7\","
+        "\"host\":\"10.0.0.5\",\"port\":51234}");
+  REQUIRE(f.sink.events.size() == 3);
+  CHECK(f.sink.events[2].type == EventType::kDisconnect);
+  CHECK(f.sink.events[2].app == "worker-7");
+  CHECK(f.tracker.stats().events[static_cast<int>(EventType::kUpdate)] == 1);
+}
+
+TEST_CASE("issue_13 the disconnection line's own application name moves the session first",
+          "[tracker]") {
+  Fixture f;
+  connect_100(f);
+  REQUIRE(f.add(Rec("2024-05-01 10:00:01.000 UTC", 100, "LOG",
+                    "disconnection: session time: 0:00:00.900 user=app database=shop "
+                    "host=10.0.0.5 port=51234")
+                    .session("663213aa.64").app("worker-7")));
+  CHECK(f.sink.types() == std::vector<std::string>{"connect", "update", "disconnect"});
+  CHECK(f.sink.events[1].app == "worker-7");
+  CHECK(f.sink.events[2].app == "worker-7");
+  CHECK(f.sink.events[2].matched == Flag::kTrue);
+}
+
+TEST_CASE("issue_13 without pids interleaved set-ups still close by their disconnections",
+          "[tracker]") {
+  // Real PostgreSQL 15 log, empty log_line_prefix: a probe that hung up,
+  // four pool connections whose set-ups interleave, two of them terminated.
+  Fixture f;
+  auto log = [&](const char* sev, const char* msg) { REQUIRE(f.add(Rec(nullptr, -1, sev, msg))); };
+  log("LOG", "connection received: host=127.0.0.1 port=58234");
+  log("LOG", "connection received: host=127.0.0.1 port=58250");
+  log("LOG", "connection received: host=127.0.0.1 port=58254");
+  log("LOG", "connection authenticated: identity=\"app_user\" method=scram-sha-256 (pg_hba.conf:5)");
+  log("LOG", "connection authorized: user=app_user database=shop application_name=pool1");
+  log("LOG", "connection authenticated: identity=\"app_user\" method=scram-sha-256 (pg_hba.conf:5)");
+  log("LOG", "connection authorized: user=app_user database=shop application_name=pool4");
+  log("LOG", "connection received: host=127.0.0.1 port=58256");
+  log("LOG", "connection authorized: user=app_user database=shop application_name=pool2");
+  log("LOG", "connection received: host=127.0.0.1 port=58258");
+  log("LOG", "connection authorized: user=app_user database=shop application_name=pool3");
+  log("FATAL", "terminating connection due to administrator command");
+  log("FATAL", "terminating connection due to administrator command");
+  log("LOG", "disconnection: session time: 0:00:00.964 user=app_user database=shop host=127.0.0.1 port=58258");
+  log("LOG", "disconnection: session time: 0:00:01.014 user=app_user database=shop host=127.0.0.1 port=58250");
+  log("LOG", "disconnection: session time: 0:00:03.052 user=app_user database=shop host=127.0.0.1 port=58254");
+  log("LOG", "disconnection: session time: 0:00:03.015 user=app_user database=shop host=127.0.0.1 port=58256");
+  REQUIRE(f.tracker.settle_all());
+  int connects = 0, matched = 0, terminated = 0;
+  for (const Event& e : f.sink.events) {
+    connects += e.type == EventType::kConnect;
+    matched += e.type == EventType::kDisconnect && e.matched == Flag::kTrue;
+    terminated += e.reason == "terminated";
+  }
+  CHECK(connects == 4);
+  CHECK(matched == 4);  // was 3: one stayed open for good
+  CHECK(terminated == 2);
+}
+
+TEST_CASE("issue_13 without pids a disconnection from before the log leaves a sure session open",
+          "[tracker]") {
+  Fixture f;
+  auto log = [&](const char* sev, const char* msg) { REQUIRE(f.add(Rec(nullptr, -1, sev, msg))); };
+  log("LOG", "connection received: host=127.0.0.1 port=50001");
+  log("LOG", "connection authorized: user=app_user database=shop application_name=pool1");
+  log("LOG", "disconnection: session time: 5:00:00.000 user=app_user database=shop host=127.0.0.1 port=40000");
+  log("LOG", "disconnection: session time: 0:00:01.000 user=app_user database=shop host=127.0.0.1 port=50001");
+  REQUIRE(f.tracker.settle_all());
+  CHECK(f.sink.types() == std::vector<std::string>{"connect", "disconnect", "disconnect"});
+  REQUIRE(f.sink.events.size() == 3);
+  CHECK(f.sink.events[1].matched == Flag::kFalse);
+  CHECK(f.sink.events[2].matched == Flag::kTrue);
+  CHECK(f.sink.events[2].app == "pool1");
 }

@@ -80,7 +80,7 @@ E
 SEED_LINES='[+] 10:23:45 rails connected from 10.0.1.5 (user: app_user, db: production)
 [-] 10:23:47 psql disconnected (duration: 2.3s, user: admin, db: test)
 [+] 10:23:48 sidekiq connected from 10.0.1.6 (user: app_user, db: production)
-[!] 10:23:49 Connection failed: too many connections (user: app_user)'
+[!] 10:23:49 Connection failed: too many connections (max_connections) (user: app_user)'
 HEADER='Watching connections (Ctrl+C to exit)'
 
 # --- options and usage

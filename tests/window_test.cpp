@@ -659,3 +659,25 @@ TEST_CASE("Window: issue_13 a connect from the process table does not move where
   CHECK(v.first.wall_ms == t.wall_ms);
   CHECK(w.active().size() == 2);
 }
+
+TEST_CASE("issue_13 Window: an update moves an open session to its new names", "[window]") {
+  Window w{WindowOptions()};
+  w.add(connect(at(10, 0), "s1").user("u").db("d").app("psql").host("h"));
+  w.add(connect(at(10, 1), "s2").user("u").db("d").app("psql").host("h"));
+  w.add(W(EventType::kUpdate, at(10, 2), "s1").user("u").db("d").app("worker-7").host("h"));
+  w.add(W(EventType::kUpdate, at(10, 3), "gone").user("u").app("other"));  // not open: nothing
+  std::map<std::string, int> apps;
+  for (const auto& [key, s] : w.active()) ++apps[std::string(unpack_who(s.who).app)];
+  CHECK(apps == std::map<std::string, int>{{"psql", 1}, {"worker-7", 1}});
+  CHECK(total_connects(w) == 2);
+  // The history sees it leave psql and join worker-7: nothing opened.
+  int64_t sum = 0, psql = 0;
+  for (const Window::Record& r : w.history()) {
+    sum += r.delta;
+    if (unpack_who(r.who).app == "psql") psql += r.delta;
+  }
+  CHECK(sum == 2);
+  CHECK(psql == 1);
+  w.add(disconnect(at(10, 4), "s1").user("u").db("d").app("worker-7").host("h"));
+  CHECK(active_sessions(w) == std::set<std::string>{"s2"});
+}

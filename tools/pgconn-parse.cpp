@@ -25,7 +25,7 @@ namespace {
 
 constexpr const char* kUsageText =
     "usage: pgconn-parse [--format=json|tsv]\n"
-    "                    [--input=auto|stderr|csv|json|syslog|cnpg|gcp|journald]\n"
+    "                    [--input=auto|stderr|csv|json|syslog|rfc5424|cnpg|gcp|journald|azure|cloudwatch|heroku]\n"
     "                    [--prefix=LOG_LINE_PREFIX] [--label=NAME] [--header] [FILE...]";
 
 // Milliseconds on a monotonic clock, for the live settle rules.
@@ -75,7 +75,15 @@ class ParseHandler : public InputHandler {
 
 void print_hints(const LogParser& parser, const Tracker& tracker) {
   const TrackerStats& s = tracker.stats();
-  if (parser.lines() > 0 && s.lifecycle_lines == 0 && s.malformed == 0) {
+  if (parser.pgbouncer_skipped() > 0)
+    diag("note: {} PgBouncer record{} (Azure category PostgreSQLFlexPGBouncer) skipped: "
+         "only PostgreSQL's own log is read", parser.pgbouncer_skipped(),
+         parser.pgbouncer_skipped() == 1 ? "" : "s");
+  // An unclaimed envelope was already named by the warning; a PgBouncer
+  // log has no PostgreSQL connection lines to miss.
+  const bool explained =
+      parser.unclaimed_inputs() > 0 || (parser.pgbouncer_skipped() > 0 && s.lifecycle_lines == 0);
+  if (!explained && parser.lines() > 0 && s.lifecycle_lines == 0 && s.malformed == 0) {
     diag("no connection lines found in {} lines: set log_connections = on and "
          "log_disconnections = on, and lc_messages to English ('C' or 'en_US.UTF-8')",
          parser.lines());
@@ -105,7 +113,8 @@ int main(int argc, char** argv) {
   cxxopts::Options opts("pgconn-parse", "PostgreSQL log lines in, connection events out.");
   opts.add_options()
       ("format", "output format: json or tsv", cxxopts::value<std::string>()->default_value("json"))
-      ("input", "input format: auto, stderr, csv, json, syslog, cnpg, gcp, journald",
+      ("input", "input format: auto, stderr, csv, json, syslog, rfc5424, cnpg, gcp, journald, "
+                "azure, cloudwatch, heroku",
        cxxopts::value<std::string>()->default_value("auto"))
       ("prefix", "the server's log_line_prefix", cxxopts::value<std::string>())
       ("label", "server name for every event", cxxopts::value<std::string>())

@@ -33,7 +33,9 @@
 #      db2 keeps its sessions; then a new session on db1
 #   4  everything closed
 #   and pgconn-watch on the events names the server on every line once the
-#   stream has shown two servers; --server=db2 shows db2's only.
+#   stream has shown two servers; --server=db2 shows db2's only; and the
+#   central's RFC 5424 copy (contrib/rsyslog/pgconn-central-rfc5424.conf's
+#   ruleset, called from the classic one) gives fleet.log's very events.
 #
 # Prints `ok - NAME` / `not ok - NAME: why`; exits 1 if a check failed.
 # Needs PostgreSQL server binaries, rsyslogd and jq. About 20 s.
@@ -128,6 +130,7 @@ trap 'exit 1' INT TERM HUP
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/pgconn-fleet.XXXXXX") || fatal "temp dir" "mktemp failed"
 chmod 755 "$WORK"
 FLEET=$WORK/fleet.log
+FLEET5424=$WORK/fleet-rfc5424.log
 EVENTS=$WORK/events.ndjson
 OUT=$WORK/records.out
 start=$SECONDS
@@ -159,11 +162,17 @@ start_rsyslog() {
 CENTRAL_PORT=$(free_port) || fatal "rsyslog ports" "no free TCP port"
 mkdir -p "$WORK/central"
 {
-  echo "# test wrapper: own work directory, the README's central snippet"
+  echo "# test wrapper: own work directory, the README's central snippet; the RFC 5424"
+  echo "# receiver's ruleset (its module and input dropped) called from it too"
   echo "global(workDirectory=\"$WORK/central\")"
+  sed -e '/^module(/d; /^input(/d' -e "s|/var/log/pgconn/fleet-rfc5424.log|$FLEET5424|" \
+      "$root/contrib/rsyslog/pgconn-central-rfc5424.conf"
   sed -e "s|port=\"10514\"|port=\"$CENTRAL_PORT\" address=\"127.0.0.1\"|" \
-      -e "s|/var/log/pgconn/fleet.log|$FLEET|" "$root/contrib/rsyslog/pgconn-central.conf"
+      -e "s|/var/log/pgconn/fleet.log|$FLEET|" \
+      -e 's|^ruleset(name="pgconn") {|&\n  call pgconn_rfc5424|' "$root/contrib/rsyslog/pgconn-central.conf"
 } >"$WORK/central.conf"
+grep -qF "$FLEET5424" "$WORK/central.conf" && grep -q '^  call pgconn_rfc5424' "$WORK/central.conf" ||
+  fatal "central configuration" "contrib/rsyslog/pgconn-central-rfc5424.conf no longer writes /var/log/pgconn/fleet-rfc5424.log from ruleset pgconn_rfc5424"
 grep -q "port=\"$CENTRAL_PORT\"" "$WORK/central.conf" && grep -qF "$FLEET" "$WORK/central.conf" ||
   fatal "central configuration" "contrib/rsyslog/pgconn-central.conf no longer has port 10514 and /var/log/pgconn/fleet.log"
 start_rsyslog central "$WORK/central.conf"
@@ -171,19 +180,20 @@ for ((i = 0; i < 250; i++)); do pgc_port_free "$CENTRAL_PORT" || break; sleep 0.
 pgc_port_free "$CENTRAL_PORT" && fatal "rsyslog central" "not listening on 127.0.0.1:$CENTRAL_PORT after 5 s: $(cat "$WORK/central.err")"
 ok "rsyslog $("$RSYSLOGD" -v | awk 'NR == 1 {print $2}') central on 127.0.0.1:$CENTRAL_PORT writing fleet.log"
 
-# start_edge N: the edge of server N, following its log file.
+# start_edge N [CONF]: the edge of server N, following its log file
+# (CONF: pgconn-edge.conf, or pgconn-edge-rfc5424.conf: forwarding RFC 5424).
 start_edge() {
-  local n=$1 name=db$1
+  local n=$1 name=db$1 conf=${2:-pgconn-edge.conf}
   mkdir -p "$WORK/$name"
   {
     echo "# test wrapper: own work directory and host name, the README's edge snippet"
     echo "global(workDirectory=\"$WORK/$name\" localHostname=\"$name\")"
     sed -e "s|/var/log/postgresql/postgresql-16-main.log|${SRV_LOGDIR[$n]}/pg.log|" \
         -e "s|target=\"pgconn-central.example.com\" port=\"10514\"|target=\"127.0.0.1\" port=\"$CENTRAL_PORT\"|" \
-        "$root/contrib/rsyslog/pgconn-edge.conf"
+        "$root/contrib/rsyslog/$conf"
   } >"$WORK/$name.conf"
   grep -q "port=\"$CENTRAL_PORT\"" "$WORK/$name.conf" && grep -qF "${SRV_LOGDIR[$n]}/pg.log" "$WORK/$name.conf" ||
-    fatal "edge configuration" "contrib/rsyslog/pgconn-edge.conf no longer names the Debian log file and pgconn-central.example.com:10514"
+    fatal "edge configuration" "contrib/rsyslog/$conf no longer names the Debian log file and pgconn-central.example.com:10514"
   start_rsyslog "$name" "$WORK/$name.conf"
 }
 
@@ -211,7 +221,7 @@ for n in 1 2; do
 done
 
 start_edge 1
-start_edge 2
+start_edge 2 pgconn-edge-rfc5424.conf  # db2 forwards RFC 5424 frames
 
 # The pipeline of the README, for the whole run (FIFOs to know each pid).
 mkfifo "$WORK/tail.fifo" "$WORK/parse.fifo"
@@ -280,7 +290,7 @@ checkpoint() {
     # The asking session's end comes after every line of the steps before
     # it: once it is in fleet.log, so is everything the check needs.
     deadline=$(($(now_ms) + 15000))
-    until grep -F " db$n postgres: " "$FLEET" 2>/dev/null | grep -qF "[$pid] postgres@postgres LOG:  disconnection:"; do
+    until grep -E " db$n postgres:? " "$FLEET" 2>/dev/null | grep -qF "[$pid] postgres@postgres LOG:  disconnection:"; do
       (($(now_ms) < deadline)) || fatal "$name: fleet.log" "no disconnection line of db$n's control session (pid $pid) after 15 s"
       sleep 0.02
     done
@@ -388,6 +398,15 @@ if ((prc == 0 && arc == 0)); then ok "pgconn-parse and pgconn-agg exit 0 at end 
 fi
 if [[ ! -s $WORK/parse.err && ! -s $WORK/agg.err && ! -s $WORK/watch.err ]]; then ok "nothing on stderr"; else
   not_ok "nothing on stderr" "$(cat "$WORK/parse.err" "$WORK/agg.err" "$WORK/watch.err" | head -n 3 | cut -c1-200 | tr '\n' ' ')"
+fi
+# The RFC 5424 receiver's file: the same events, read by auto-detection.
+"$parse" "$FLEET5424" >"$WORK/events-rfc5424.ndjson" 2>"$WORK/parse-rfc5424.err"; prc=$?
+"$parse" --input=syslog "$FLEET" >"$WORK/events-file.ndjson" 2>/dev/null
+if ((prc == 0)) && [[ ! -s $WORK/parse-rfc5424.err && -s $WORK/events-rfc5424.ndjson ]] &&
+  cmp -s "$WORK/events-rfc5424.ndjson" "$WORK/events-file.ndjson"; then
+  ok "the RFC 5424 receiver's file gives fleet.log's $(wc -l <"$WORK/events-rfc5424.ndjson") events, servers $(jq -r .server "$WORK/events-rfc5424.ndjson" | sort -u | tr '\n' ' ')"
+else
+  not_ok "the RFC 5424 receiver's file gives fleet.log's events" "exit $prc, $(head -c 200 "$WORK/parse-rfc5424.err") $(diff "$WORK/events-file.ndjson" "$WORK/events-rfc5424.ndjson" | head -n 4 | cut -c1-200 | tr '\n' ' ')"
 fi
 for name in db1 db2 central; do stop_rsyslog "$name"; done
 if grep -qi 'error' "$WORK"/central.err "$WORK"/db1.err "$WORK"/db2.err 2>/dev/null; then

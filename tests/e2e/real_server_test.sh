@@ -125,9 +125,9 @@ check_file() {
 
   # Every line one JSON object; keep only those for the rest.
   local bad
-  bad=$(jq -R 'fromjson? // "BAD" | if type == "object" and (.type | IN("connect", "disconnect", "reject", "server")) then empty else 1 end' "$events" 2>&1 | wc -l)
+  bad=$(jq -R 'fromjson? // "BAD" | if type == "object" and (.type | IN("connect", "disconnect", "reject", "server", "update")) then empty else 1 end' "$events" 2>&1 | wc -l)
   if ((bad == 0)) && [[ -s $events ]]; then ok "$label: every line is a JSON event"; else
-    not_ok "$label: every line is a JSON event" "$bad bad lines of $(wc -l <"$events"); first: $(jq -R 'fromjson? // . | select(type != "object" or (.type | IN("connect", "disconnect", "reject", "server") | not))' "$events" 2>/dev/null | head -n 1 | cut -c1-200)"
+    not_ok "$label: every line is a JSON event" "$bad bad lines of $(wc -l <"$events"); first: $(jq -R 'fromjson? // . | select(type != "object" or (.type | IN("connect", "disconnect", "reject", "server", "update") | not))' "$events" 2>/dev/null | head -n 1 | cut -c1-200)"
   fi
   jq -cR 'fromjson? | select(type == "object")' "$events" >"$events.ok" 2>/dev/null
   events=$events.ok

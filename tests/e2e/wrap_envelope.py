@@ -26,6 +26,29 @@ envelope exactly as it reads the plain log:
   short-iso NAME   the same as `journalctl -o short-iso` text:
                    "2024-03-01T10:00:03+0000 NAME postgres[pid]: [N-1] line"
 
+  azure NAME       stderr lines -> Azure flexible server PostgreSQLLogs
+                   records, one a line (a storage PT1H.json blob): a report
+                   and its continuation lines in one properties.message,
+                   processId, timestamp (ms), LogicalServerName NAME, and
+                   PostgreSQLFlexPGBouncer / other categories' records
+                   between them
+  azure-eventhub NAME  the same records in Event Hub batches of 5,
+                   {"records":[…]}, without LogicalServerName: the server
+                   is resourceId's last element (NAME in upper case)
+  cloudwatch-tail NAME  `aws logs tail` detailed text: "TIME NAME line"
+  cloudwatch-subscription NAME  decoded subscription payloads of 7 events
+                   each (logStream NAME), back to back, with a
+                   CONTROL_MESSAGE first
+  cloudwatch-filter NAME  one pretty-printed filter-log-events document
+  heroku-logs NAME `heroku logs` text (NAME an attachment: GREEN): "TIME app[postgres.PID]: [NAME] [N-1] line"
+  heroku-drain NAME  an HTTPS drain body: octet-counted RFC 5424 frames,
+                   "- [NAME] [N-M] line", continuation lines as pieces,
+                   heroku-postgres metrics frames between them
+  rfc5424 NAME     rsyslog forwarding RFC 5424 over TCP: octet-counted
+                   frames, HOSTNAME NAME, PROCID the pid, rsyslog's origin
+                   structured data, "[N-M] line"
+  neon NAME        Neon's frames: SD [neon … endpoint_id="NAME"], no counts
+
 stderr lines need %m or %t (UTC) at the start for the times; the postmaster's
 pid is the first pid of the log.
 """
@@ -171,6 +194,110 @@ def journald(name, transport, text):
         out(dumps(entry))
 
 
+def reports(lines):
+    """(time, pid, n, [lines]) per report: a line with a time and its
+    continuation lines; n counts the reports of each pid (syslog's [N-…])."""
+    seq = {}
+    out = []
+    for line in lines:
+        t = parse_time(line)
+        if t is None and out:
+            out[-1][3].append(line)
+            continue
+        m = PID.search(line) if t else None
+        pid = m.group(1) if m else "1"
+        seq[pid] = seq.get(pid, 0) + 1
+        out.append((t or datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc), pid, seq[pid], [line]))
+    return out
+
+
+def iso_ms(t):
+    return t.strftime("%Y-%m-%dT%H:%M:%S.") + "%03dZ" % (t.microsecond // 1000)
+
+
+def epoch_ms(t):
+    return int(round(t.timestamp() * 1000))
+
+
+def azure(name, hub):
+    rid = "/SUBSCRIPTIONS/0000/RESOURCEGROUPS/RG/PROVIDERS/MICROSOFT.DBFORPOSTGRESQL/FLEXIBLESERVERS/" + name.upper()
+    recs = []
+    for i, (t, pid, n, lines) in enumerate(reports(read_lines())):
+        rec = {"category": "PostgreSQLLogs", "operationName": "LogEvent",
+               "properties": {"timestamp": t.strftime("%Y-%m-%d %H:%M:%S.") + "%03d UTC" % (t.microsecond // 1000),
+                              "processId": int(pid), "errorLevel": "LOG", "message": "\n".join(lines)},
+               "resourceId": rid, "time": iso_ms(t)}
+        if not hub:
+            rec["LogicalServerName"] = name
+        recs.append(rec)
+        if i % 9 == 4:
+            recs.append({"category": "PostgreSQLFlexPGBouncer", "operationName": "LogEvent", "resourceId": rid,
+                         "log": t.strftime("%Y-%m-%d %H:%M:%S.000 UTC") + " [1] LOG C-0x55fdcb116670: db/u@10.0.0.9:41000 login attempt",
+                         "time": iso_ms(t)})
+            recs.append({"category": "PostgreSQLFlexSessions", "operationName": "LogEvent", "resourceId": rid,
+                         "properties": {"message": lines[0]}, "time": iso_ms(t)})
+    if hub:
+        for i in range(0, len(recs), 5):
+            out(dumps({"records": recs[i:i + 5]}))
+    else:
+        for r in recs:
+            out(json.dumps(r, separators=(", ", ": "), ensure_ascii=False))
+
+
+def cloudwatch(name, shape):
+    events = []
+    last = None
+    for line in read_lines():
+        t = parse_time(line) or last or datetime.datetime(2026, 1, 1, tzinfo=datetime.timezone.utc)
+        last = t
+        events.append((t, line))
+    if shape == "tail":
+        for t, line in events:
+            out("%s %s %s" % (t.strftime("%Y-%m-%dT%H:%M:%S.%f+00:00"), name, line))
+        return
+    evs = [{"timestamp": epoch_ms(t), "message": line} for t, line in events]
+    if shape == "filter":
+        for i, e in enumerate(evs):
+            e.update({"logStreamName": name, "ingestionTime": e["timestamp"] + 300, "eventId": str(i)})
+        sys.stdout.buffer.write(json.dumps({"events": evs, "searchedLogStreams": [{"logStreamName": name}]},
+                                           indent=4, ensure_ascii=False).encode("utf-8", "surrogateescape") + b"\n")
+        return
+    text = dumps({"messageType": "CONTROL_MESSAGE", "owner": "CloudwatchLogs", "logGroup": "", "logStream": "",
+                  "subscriptionFilters": [], "logEvents": [{"id": "", "timestamp": 0, "message": "CWL CONTROL MESSAGE"}]})
+    for i in range(0, len(evs), 7):
+        batch = [dict(e, id=str(i + j)) for j, e in enumerate(evs[i:i + 7])]
+        text += dumps({"messageType": "DATA_MESSAGE", "owner": "123456789012", "logGroup": "/aws/rds/instance/x/postgresql",
+                       "logStream": name, "subscriptionFilters": ["pgconn"], "logEvents": batch})
+    out(text)
+
+
+def framed(name, kind):
+    """Heroku and RFC 5424 frames: one piece per line of a report."""
+    for t, pid, n, lines in reports(read_lines()):
+        stamp = t.strftime("%Y-%m-%dT%H:%M:%S.%f+00:00")
+        for m, line in enumerate(lines, 1):
+            if kind == "heroku-logs":
+                out("%s app[postgres.%s]: [%s] [%d-%d] %s" % (t.strftime("%Y-%m-%dT%H:%M:%S+00:00"), pid, name, n, m, line))
+                continue
+            if kind == "heroku-drain":
+                f = "<134>1 %s host app postgres.%s - [%s] [%d-%d] %s\n" % (stamp, pid, name, n, m, line)
+            elif kind == "neon":
+                f = '<134>1 %s vm-compute-x postgres %s - [neon project_id="p-1" endpoint_id="%s"]  [%d-%d] %s\n' % (
+                    stamp, pid, name, n, m, line)
+            else:
+                f = '<134>1 %s %s postgres %s - [origin software="rsyslogd" x-info="https://www.rsyslog.com \\"8\\" \\]"]  [%d-%d] %s\n' % (
+                    stamp, name, pid, n, m, line)
+            b = f.encode("utf-8", "surrogateescape")
+            if kind == "neon":
+                sys.stdout.buffer.write(b)
+            else:
+                sys.stdout.buffer.write(b"%d " % len(b) + b)
+        if kind == "heroku-drain" and n % 5 == 1:
+            f = ("<134>1 %s host app heroku-postgres - source=%s addon=postgresql-x sample#active-connections=3\n"
+                 % (stamp, name)).encode()
+            sys.stdout.buffer.write(b"%d " % len(f) + f)
+
+
 def main():
     if len(sys.argv) != 3:
         sys.exit(__doc__)
@@ -185,6 +312,12 @@ def main():
         journald(name, "syslog", False)
     elif kind == "short-iso":
         journald(name, "syslog", True)
+    elif kind in ("azure", "azure-eventhub"):
+        azure(name, kind == "azure-eventhub")
+    elif kind.startswith("cloudwatch-"):
+        cloudwatch(name, kind[len("cloudwatch-"):])
+    elif kind in ("heroku-logs", "heroku-drain", "rfc5424", "neon"):
+        framed(name, kind)
     else:
         sys.exit("wrap_envelope.py: unknown kind %r" % kind)
 

@@ -718,14 +718,14 @@ report() {
   done
   count_row "reject" "$(truth_of "$T" rejects)" "$(pc reject 0)"
   for r in too_many_clients reserved_slots role_limit db_limit auth_failed no_hba_entry hba_reject \
-    no_database no_role login_not_allowed auth_timeout other; do
+    no_database db_not_accepting no_role login_not_allowed auth_timeout other; do
     count_row "  reason $r" "$(truth_of "$T" "reject_$r")" "$(pc "reject.$r" 0)"
   done
   # Reasons the parser gave that the truth does not have.
   while read -r k v; do
     case $k in reject.* | disconnect.*) ;; *) continue ;; esac
     r=${k#*.}
-    case " too_many_clients reserved_slots role_limit db_limit auth_failed no_hba_entry hba_reject no_database no_role login_not_allowed auth_timeout other terminated idle_timeout idle_in_transaction_timeout client_lost lost " in
+    case " too_many_clients reserved_slots role_limit db_limit auth_failed no_hba_entry hba_reject no_database db_not_accepting no_role login_not_allowed auth_timeout other terminated idle_timeout idle_in_transaction_timeout client_lost lost " in
       *" $r "*) ;;
       *) count_row "  ${k%%.*} reason $r" 0 "$v" ;;
     esac

@@ -1,0 +1,202 @@
+// LogParser: formats picked per input and per record, and the %a scan
+// (issue 13). Whole logs are fed as in-memory blocks; a fake sink keeps
+// the events.
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+#include "log_parser.hpp"
+
+using namespace pgconn;
+
+namespace {
+
+struct Sink : EventSink {
+  std::vector<Event> events;
+  bool on_event(const Event& e) override {
+    events.push_back(e);
+    return true;
+  }
+  std::vector<std::string> types() const {
+    std::vector<std::string> out;
+    for (const Event& e : events) out.emplace_back(event_type_name(e.type));
+    return out;
+  }
+};
+
+struct Warnings : Reporter {
+  std::vector<std::string> seen;
+  void on_malformed(uint64_t line_no, std::string_view what) override {
+    seen.push_back(std::to_string(line_no) + ": " + std::string(what));
+  }
+};
+
+struct Run {
+  Sink sink;
+  Warnings warnings;
+  Tracker tracker{&sink, TrackerOptions()};
+  std::unique_ptr<LogParser> parser;
+  explicit Run(ParserOptions o = {}) {
+    auto p = LogParser::create(o, &tracker, &warnings);
+    REQUIRE(p.ok());
+    parser = std::move(*p);
+  }
+  // One input, fed in blocks of `block` bytes cut at line ends.
+  void input(const std::string& text, size_t block = 1 << 20) {
+    parser->begin_input();
+    size_t pos = 0;
+    while (pos < text.size()) {
+      size_t end = std::min(text.size(), pos + block);
+      if (end < text.size()) {  // whole lines, as LineReader hands them on
+        size_t nl = text.rfind('\n', end - 1);
+        end = nl != std::string::npos && nl >= pos ? nl + 1 : text.find('\n', end) + 1;
+      }
+      REQUIRE(parser->feed(std::string_view(text).substr(pos, end - pos)));
+      pos = end;
+    }
+    REQUIRE(parser->end_input());
+    REQUIRE(parser->idle());
+  }
+};
+
+const char* const kBadgerSession =
+    "2024-12-05 13:00:00 UTC [500]: user=,db=,app=,client= LOG:  database system is ready to accept connections\n"
+    "2024-12-05 13:00:01 UTC [13010]: user=[unknown],db=[unknown],app=[unknown],client=10.16.0.5 LOG:  connection received: host=10.16.0.5 port=53000\n"
+    "2024-12-05 13:00:01 UTC [13010]: user=app,db=shop,app=[unknown],client=10.16.0.5 LOG:  connection authorized: user=app database=shop application_name=psql\n"
+    "2024-12-05 13:00:02 UTC [13010]: user=app,db=shop,app=psql,client=10.16.0.5 LOG:  statement: SET application_name = 'worker-7'\n"
+    "2024-12-05 13:00:03 UTC [13010]: user=app,db=shop,app=worker-7,client=10.16.0.5 LOG:  duration: 0.051 ms\n"
+    "2024-12-05 13:00:04 UTC [13010]: user=app,db=shop,app=worker-7,client=10.16.0.5 LOG:  statement: SELECT 1\n"
+    "\tFROM t\n"
+    "2024-12-05 13:00:09 UTC [13010]: user=app,db=shop,app=worker-7,client=10.16.0.5 LOG:  disconnection: session time: 0:00:08.000 user=app database=shop host=10.16.0.5 port=53000\n";
+
+}  // namespace
+
+TEST_CASE("issue_13 LogParser: a statement line with another %a moves the session", "[log_parser]") {
+  for (bool given : {false, true}) {
+    for (size_t block : {size_t{1} << 20, size_t{64}}) {
+      INFO("prefix given " << given << ", block " << block);
+      ParserOptions o;
+      if (given) {
+        o.prefix = "%t [%p]: user=%u,db=%d,app=%a,client=%h ";
+        o.has_prefix = true;
+      }
+      Run run(o);
+      run.input(kBadgerSession, block);
+      CHECK(run.sink.types() == std::vector<std::string>{"server", "connect", "update", "disconnect"});
+      REQUIRE(run.sink.events.size() == 4);
+      CHECK(run.sink.events[2].ts == "2024-12-05T13:00:03Z");  // the first line that shows it
+      CHECK(run.sink.events[2].app == "worker-7");
+      CHECK(run.sink.events[2].session == run.sink.events[1].session);
+      CHECK(run.sink.events[3].app == "worker-7");
+      CHECK(run.warnings.seen.empty());
+    }
+  }
+}
+
+TEST_CASE("issue_13 PrefixMatcher::probe reads pid and %a as match() does", "[log_parser]") {
+  auto m = PrefixMatcher::compile("%t [%p]: user=%u,db=%d,app=%a,client=%h ");
+  REQUIRE(m.ok());
+  int64_t pid = 0;
+  std::string_view app;
+  CHECK(m->probe("2024-12-05 13:00:03 UTC [13010]: user=a b,db=shop,app=worker 7,client=10.16.0.5 "
+                 "LOG:  duration: 0.051 ms",
+                 &pid, &app));
+  CHECK(pid == 13010);
+  CHECK(app == "worker 7");
+  CHECK(m->probe("2024-12-05 13:00:03 UTC [13010]: user=,db=,app=[unknown],client= LOG:  x", &pid, &app));
+  CHECK(app.empty());
+  CHECK_FALSE(m->probe("\tFROM t", &pid, &app));
+  CHECK_FALSE(m->probe("2024-12-05 13:00:03 UTC [x]: user=,db=,app=a,client= LOG:  x", &pid, &app));
+  CHECK_FALSE(m->probe("2024-12-05 13:00:03 UTC [1]: user=,db=,app=a,client= nothing", &pid, &app));
+  // Prefixes it cannot read without the pattern: no %a, padding, fields
+  // with nothing between them.
+  CHECK_FALSE(PrefixMatcher::compile("%m [%p] ")->probe("2024-12-05 13:00:03.000 UTC [1] LOG:  x", &pid, &app));
+  CHECK_FALSE(PrefixMatcher::compile("%-10a[%p] ")->probe("psql      [1] LOG:  x", &pid, &app));
+  CHECK_FALSE(PrefixMatcher::compile("%a%p ")->probe("psql1 LOG:  x", &pid, &app));
+}
+
+TEST_CASE("issue_13 LogParser: csvlog and jsonlog records inside a stderr file are read",
+          "[log_parser]") {
+  // A log_destination switch to csvlog, then to jsonlog, with a reload: the
+  // first records of each new destination land in the stderr file.
+  const std::string log =
+      "2024-11-04 09:00:00.400 UTC [9001] LOG:  database system is ready to accept connections\n"
+      "2024-11-04 09:00:01.000 UTC [9010] LOG:  connection received: host=10.0.0.5 port=40000\n"
+      "2024-11-04 09:00:01.005 UTC [9010] LOG:  connection authorized: user=app database=shop application_name=psql\n"
+      "2024-11-04 09:00:01.100 UTC [9011] LOG:  connection received: host=10.0.0.5 port=40002\n"
+      "2024-11-04 09:00:01.105 UTC [9011] LOG:  connection authorized: user=app database=shop application_name=job\n"
+      "2024-11-04 09:00:02.000 UTC [9001] LOG:  received SIGHUP, reloading configuration files\n"
+      "2024-11-04 09:00:02.000 UTC [9001] LOG:  parameter \"log_destination\" changed to \"csvlog\"\n"
+      "2024-11-04 09:00:03.000 UTC,\"app\",\"shop\",9010,\"10.0.0.5:40000\",67288d11.2332,3,\"idle\","
+      "2024-11-04 09:00:01 UTC,,0,LOG,00000,\"disconnection: session time: 0:00:02.000 user=app "
+      "database=shop host=10.0.0.5 port=40000\",,,,,,,,,\"psql\",\"client backend\",,0\n"
+      "{\"timestamp\":\"2024-11-04 09:00:04.000 UTC\",\"user\":\"app\",\"dbname\":\"shop\",\"pid\":9011,"
+      "\"remote_host\":\"10.0.0.5\",\"remote_port\":40002,\"session_id\":\"67288d11.2333\",\"line_num\":3,"
+      "\"error_severity\":\"LOG\",\"message\":\"disconnection: session time: 0:00:02.900 user=app "
+      "database=shop host=10.0.0.5 port=40002\",\"application_name\":\"job\","
+      "\"backend_type\":\"client backend\",\"query_id\":0}\n"
+      "2024-11-04 09:00:05.000 UTC [9012] LOG:  connection received: host=[local]\n";
+  Run run;
+  run.input(log);
+  CHECK(run.sink.types() == std::vector<std::string>{"server", "connect", "connect", "disconnect", "disconnect"});
+  REQUIRE(run.sink.events.size() == 5);
+  CHECK(run.sink.events[3].matched == Flag::kTrue);
+  CHECK(run.sink.events[3].duration_ms == 2000);
+  CHECK(run.sink.events[4].matched == Flag::kTrue);
+  CHECK(run.sink.events[4].app == "job");
+  CHECK(run.warnings.seen.empty());
+}
+
+TEST_CASE("issue_13 LogParser: stderr lines inside a csvlog input are read", "[log_parser]") {
+  const std::string log =
+      "2024-11-04 09:00:01.000 UTC,,,9010,\"10.0.0.5:40000\",67288d11.2332,1,\"\",2024-11-04 09:00:01 UTC,,0,"
+      "LOG,00000,\"connection received: host=10.0.0.5 port=40000\",,,,,,,,,\"\",\"not initialized\",,0\n"
+      "2024-11-04 09:00:01.005 UTC,\"app\",\"shop\",9010,\"10.0.0.5:40000\",67288d11.2332,2,\"authentication\","
+      "2024-11-04 09:00:01 UTC,3/1,0,LOG,00000,\"connection authorized: user=app database=shop "
+      "application_name=psql\",,,,,,,,,\"\",\"client backend\",,0\n"
+      "2024-11-04 09:00:03.000 UTC [9010] LOG:  disconnection: session time: 0:00:02.000 user=app "
+      "database=shop host=10.0.0.5 port=40000\n";
+  Run run;
+  run.input(log);
+  CHECK(run.sink.types() == std::vector<std::string>{"connect", "disconnect"});
+  REQUIRE(run.sink.events.size() == 2);
+  CHECK(run.sink.events[1].matched == Flag::kTrue);
+}
+
+TEST_CASE("issue_13 PrefixMatcher::probe agrees with match() or declines", "[log_parser]") {
+  struct Case {
+    const char* prefix;
+    const char* line;
+  };
+  const Case kCases[] = {
+      {"%m [%p] %q%u@%d %a ", "2024-05-01 10:00:00.000 UTC [42] app@shop worker LOG:  statement: SELECT 1"},
+      {"%m [%p] %a ", "2024-05-01 10:00:00.000 UTC [42] pgAdmin 4 - DB:postgres LOG:  statement: x"},
+      {"%t:%r:%u@%d:[%p]:%a:", "2024-05-01 10:00:00 UTC:10.0.0.5(5432):app@shop:[42]:psql:LOG:  x"},
+      {"%t:%r:%u@%d:[%p]:%a:", "2024-05-01 10:00:00 UTC:[local]:app@shop:[42]:[unknown]:LOG:  x"},
+      {"%t [%p]: user=%u,db=%d,app=%a,client=%h ",
+       "2024-05-01 10:00:00 UTC [42]: user=a,app=b,db=shop,app=x,client=h LOG:  x"},
+      {"%t [%p]: user=%u,db=%d,app=%a,client=%h ", "2024-05-01 10:00:00 UTC [42]: user=a LOG:  x"},
+  };
+  for (const Case& c : kCases) {
+    INFO(c.prefix << " | " << c.line);
+    auto m = PrefixMatcher::compile(c.prefix);
+    REQUIRE(m.ok());
+    LogRecord r;
+    const bool matched = m->match(c.line, &r);
+    int64_t pid = -1;
+    std::string_view app;
+    if (m->probe(c.line, &pid, &app)) {
+      REQUIRE(matched);
+      CHECK(pid == r.pid);
+      CHECK(app == r.app);
+    }
+  }
+  // The plain cases are read without the pattern.
+  int64_t pid = -1;
+  std::string_view app;
+  CHECK(PrefixMatcher::compile("%m [%p] %q%u@%d %a ")->probe(kCases[0].line, &pid, &app));
+  CHECK(app == "worker");
+  CHECK(PrefixMatcher::compile("%t:%r:%u@%d:[%p]:%a:")->probe(kCases[2].line, &pid, &app));
+  CHECK(app == "psql");
+}
