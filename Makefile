@@ -20,7 +20,7 @@ DESTDIR  ?=
 BUILD    ?= build
 BIN      ?= bin
 
-TOOLS      := pgconn-parse pgconn-agg pgconn-watch
+TOOLS      := pgconn-parse pgconn-agg pgconn-watch pgconn-tail
 COMMON_SRC := $(wildcard common/*.cpp)
 COMMON_OBJ := $(COMMON_SRC:%.cpp=$(BUILD)/%.o)
 TEST_SRC   := $(wildcard tests/*_test.cpp)
@@ -37,6 +37,7 @@ DEB_PKGS := libpcre2-dev:/usr/include/pcre2.h \
             mandoc:/usr/bin/mandoc \
             postgresql:/usr/bin/pg_config \
             rsyslog:/usr/sbin/rsyslogd \
+            logrotate:/usr/sbin/logrotate \
             zlib1g-dev:/usr/include/zlib.h \
             libbz2-dev:/usr/include/bzlib.h \
             liblzma-dev:/usr/include/lzma.h \
@@ -44,6 +45,7 @@ DEB_PKGS := libpcre2-dev:/usr/include/pcre2.h \
             bzip2:/bin/bzip2 \
             xz-utils:/usr/bin/xz \
             zstd:/usr/bin/zstd \
+            pgbouncer:/usr/sbin/pgbouncer \
             prometheus:/usr/bin/promtool \
             prometheus-node-exporter:/usr/bin/prometheus-node-exporter \
             curl:/usr/bin/curl \

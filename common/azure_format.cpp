@@ -1,5 +1,7 @@
 #include "azure_format.hpp"
 
+#include "pgbouncer_format.hpp"
+
 namespace pgconn {
 
 namespace {
@@ -24,6 +26,18 @@ void undo_single_server_edits(std::string* line) {
 }
 
 }  // namespace
+
+std::string_view AzureFormat::server_name() {
+  server_.assign(record_.string("LogicalServerName"));
+  if (server_.empty()) {
+    std::string_view id = record_.string("resourceId");
+    size_t slash = id.rfind('/');
+    server_.assign(slash == std::string_view::npos ? id : id.substr(slash + 1));
+    for (char& c : server_)
+      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return server_;
+}
 
 AzureFormat::AzureFormat(StderrFormat inner) : inner_(std::move(inner)) {}
 
@@ -59,10 +73,12 @@ bool AzureFormat::feed_document(std::string_view doc, RecordSink* out) {
 bool AzureFormat::record(std::string_view text, RecordSink* out) {
   if (!record_.parse(text)) return true;
   std::string_view category = record_.string("category");
-  if (category == "PostgreSQLFlexPGBouncer") {
-    // HOOK: a PgBouncer reader takes record_.string("log") here.
+  if (category == "PostgreSQLFlexPGBouncer") {  // the built-in PgBouncer's line
+    LogRecord r;
     ++pgbouncer_;
-    return true;
+    if (!parse_pgbouncer_line(record_.string("log"), &r)) return true;
+    r.server = server_name();
+    return out->on_record(r);
   }
   if (category != "PostgreSQLLogs") return true;
   const JsonReader::Member* props = record_.find("properties");
@@ -89,15 +105,7 @@ bool AzureFormat::record(std::string_view text, RecordSink* out) {
   if ((!r.time.valid() || !r.time.has_ms) && parse_pg_time(properties_.string("timestamp"), &t) &&
       t.has_ms)
     r.time = t;
-  server_.assign(record_.string("LogicalServerName"));
-  if (server_.empty()) {
-    std::string_view id = record_.string("resourceId");
-    size_t slash = id.rfind('/');
-    server_.assign(slash == std::string_view::npos ? id : id.substr(slash + 1));
-    for (char& c : server_)
-      if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  r.server = server_;
+  r.server = server_name();
   return report ? out->on_record(r) : out->on_secondary(r);
 }
 

@@ -16,9 +16,10 @@
 // time the prefix's unless it has none or whole seconds only, then
 // properties.timestamp (milliseconds); the server is LogicalServerName,
 // else the last element of resourceId in lower case.
-// Records of other categories are skipped. PostgreSQLFlexPGBouncer
-// records (the PgBouncer line in `log`) are counted in pgbouncer_skipped():
-// that is the hook for a PgBouncer reader.
+// PostgreSQLFlexPGBouncer records (the built-in PgBouncer's line in `log`)
+// are read as PgBouncer's log (pgbouncer_format.hpp), with the same server
+// name; their events say "via":"pgbouncer", so the two tiers never mix.
+// Records of other categories are skipped.
 #pragma once
 
 #include <cstdint>
@@ -46,11 +47,14 @@ class AzureFormat {
   // PostgreSQL category, or an Event Hub batch.
   static bool claims(const JsonReader& object);
 
-  // Records of category PostgreSQLFlexPGBouncer seen (and skipped).
-  uint64_t pgbouncer_skipped() const { return pgbouncer_; }
+  // Records of category PostgreSQLFlexPGBouncer seen.
+  uint64_t pgbouncer_records() const { return pgbouncer_; }
 
  private:
   bool record(std::string_view text, RecordSink* out);
+  // The record's server: LogicalServerName, else resourceId's last element
+  // in lower case. Valid until the next call.
+  std::string_view server_name();
 
   StderrFormat inner_;
   JsonStream stream_;

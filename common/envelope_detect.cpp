@@ -63,7 +63,7 @@ bool rfc5424_start(std::string_view s) {
 }  // namespace
 
 std::string_view input_values_text() {
-  return "auto, stderr, csv, json, syslog, rfc5424, cnpg, gcp, journald, azure, cloudwatch or heroku";
+  return "auto, stderr, csv, json, syslog, rfc5424, cnpg, gcp, journald, azure, cloudwatch, heroku or pgbouncer";
 }
 
 EnvelopeDetector::EnvelopeDetector() {}

@@ -28,6 +28,7 @@ std::string who(const EventView& e, bool with_host) {
   add("user", e.user);
   add("db", e.db);
   if (with_host) add("host", e.host);
+  add("via", e.via);  // a pooler's client (pgconn-events(5) `via`)
   return s;
 }
 
@@ -41,6 +42,8 @@ std::string_view end_phrase(std::string_view r) {
       {"idle_in_transaction_timeout", "idle-in-transaction timeout"},
       {"transaction_timeout", "transaction timeout"},
       {"client_lost", "client connection lost"},
+      {"query_wait_timeout", "waited too long for a server connection (query_wait_timeout)"},
+      {"query_timeout", "query timeout"},
       {"shutdown", "server shutdown"},
       {"crash", "server crash"},
       {"lost", "its end was not logged"},
@@ -84,7 +87,20 @@ void render_event_line(const EventView& e, const Palette& p, bool with_server, s
       // Its own marker, so that `grep -c '^\[+\]'` counts connections
       // only; the colour still tells a start from an end.
       mark = "[*]";
-      if (e.state == "crash") {
+      if (!e.via.empty()) {  // a pooler's process: its clients, not PostgreSQL's sessions
+        const std::string who = display_safe(e.via);
+        if (e.state == "crash") {
+          style = &p.reject;
+          text = who + " crashed: every client of it ended";
+        } else if (e.state == "shutdown") {
+          style = &p.disconnect;
+          text = who + " stopped: every client of it ended";
+        } else if (e.state == "ready") {
+          text = who + " ready to accept connections";
+        } else {
+          text = fmt::format("{}: {}", who, display_safe(e.state));
+        }
+      } else if (e.state == "crash") {
         style = &p.reject;
         text = "Server crashed: every session ended";
       } else if (e.state == "shutdown") {

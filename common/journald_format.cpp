@@ -75,7 +75,8 @@ bool JournaldFormat::feed(std::string_view line, RecordSink* out) {
   // On the stdout transport every line has the pid of whoever opened the
   // stream (the postmaster): only the prefix's %p names the backend.
   int64_t pid = json_.string("_TRANSPORT") == "stdout" ? -1 : json_.integer("_PID");
-  return syslog_.feed_message(time, json_.string("_HOSTNAME"), pid, message, out);
+  return syslog_.feed_message(time, json_.string("_HOSTNAME"), pid, message, out,
+                              json_.string("SYSLOG_IDENTIFIER"));
 }
 
 }  // namespace pgconn

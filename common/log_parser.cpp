@@ -17,7 +17,9 @@ constexpr uint64_t kDetectLines = 200;
 bool has_lifecycle_head(std::string_view line) {
   return line.find("connection received: ") != std::string_view::npos ||
          line.find("connection authorized: ") != std::string_view::npos ||
-         line.find("disconnection: session time: ") != std::string_view::npos;
+         line.find("disconnection: session time: ") != std::string_view::npos ||
+         line.find(" login attempt: ") != std::string_view::npos ||
+         line.find(" closing because: ") != std::string_view::npos;
 }
 }  // namespace
 
@@ -30,6 +32,7 @@ Result<InputFormat> parse_input_format(std::string_view name) {
   if (name == "cnpg") return InputFormat::kCnpg;
   if (name == "gcp") return InputFormat::kGcp;
   if (name == "journald") return InputFormat::kJournald;
+  if (name == "pgbouncer") return InputFormat::kPgbouncer;
   if (name == "rfc5424") return InputFormat::kRfc5424;
   if (name == "azure") return InputFormat::kAzure;
   if (name == "cloudwatch") return InputFormat::kCloudwatch;
@@ -52,6 +55,7 @@ std::string_view input_format_name(InputFormat f) {
     case InputFormat::kCloudwatch: return "cloudwatch";
     case InputFormat::kHeroku: return "heroku";
     case InputFormat::kUnclaimed: return "unclaimed";
+    case InputFormat::kPgbouncer: return "pgbouncer";
   }
   return "?";
 }
@@ -88,10 +92,10 @@ void LogParser::begin_input() {
   cnpg_.reset();
   gcp_.reset();
   journald_.reset();
+  pgbouncer_.reset();
   foreign_csv_.reset();
   foreign_json_.reset();
   foreign_stderr_.reset();
-  if (azure_) pgbouncer_done_ += azure_->pgbouncer_skipped();
   if (heroku_) metrics_done_ += heroku_->metrics_skipped();
   rfc5424_.reset();
   azure_.reset();
@@ -124,6 +128,7 @@ void LogParser::start_format() {
       }
       break;
     case InputFormat::kJournald: journald_.emplace(make_stderr(), options_.year); break;
+    case InputFormat::kPgbouncer: pgbouncer_.emplace(); break;
     case InputFormat::kRfc5424: rfc5424_.emplace(make_stderr(), options_.year); break;
     case InputFormat::kAzure: azure_.emplace(make_stderr()); break;
     case InputFormat::kCloudwatch: cloudwatch_.emplace(make_stderr()); break;
@@ -142,6 +147,7 @@ std::string LogParser::describe() const {
 }
 
 bool LogParser::on_record(const LogRecord& r) {
+  if (!r.via.empty()) ++pooler_lines_;
   if (r.line_num >= 0) return reorder_.add(r, true);
   return to_tracker(r);
 }
@@ -171,6 +177,8 @@ bool LogParser::detect(std::string_view text) {
     current_ = InputFormat::kGcp;
   } else if (JournaldFormat::looks_like(text)) {
     current_ = InputFormat::kJournald;
+  } else if (PgbouncerFormat::looks_like(text)) {
+    current_ = InputFormat::kPgbouncer;
   } else if (EnvelopeDetector::Kind k = envelopes_->look(text); k != EnvelopeDetector::Kind::kNone) {
     return detected_envelope(k);
   } else if (CsvlogFormat::looks_like(text)) {
@@ -244,10 +252,6 @@ bool LogParser::detected_envelope(EnvelopeDetector::Kind k) {
   return false;
 }
 
-uint64_t LogParser::pgbouncer_skipped() const {
-  return pgbouncer_done_ + (azure_ ? azure_->pgbouncer_skipped() : 0);
-}
-
 uint64_t LogParser::metrics_skipped() const {
   return metrics_done_ + (heroku_ ? heroku_->metrics_skipped() : 0);
 }
@@ -291,6 +295,13 @@ bool LogParser::line(std::string_view text) {
       return gcp_->feed(text, this);
     case InputFormat::kJournald:
       return journald_->feed(text, this);
+    case InputFormat::kPgbouncer: {
+      LogRecord r;
+      if (parse_pgbouncer_line(text, &r)) return on_record(r);
+      if (has_lifecycle_head(text) && (text.empty() || text[0] != '\t'))
+        reporter_->on_malformed(line_no_, "malformed connection line");
+      return true;
+    }
     case InputFormat::kRfc5424:
       return rfc5424_->feed(text, this);
     case InputFormat::kAzure:

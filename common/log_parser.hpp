@@ -39,6 +39,7 @@
 #include "heroku_format.hpp"
 #include "journald_format.hpp"
 #include "jsonlog_format.hpp"
+#include "pgbouncer_format.hpp"
 #include "reorder.hpp"
 #include "result.hpp"
 #include "rfc5424_format.hpp"
@@ -53,12 +54,12 @@ namespace pgconn {
 // takes (EnvelopeDetector), and the input is not read.
 enum class InputFormat {
   kAuto, kStderr, kCsv, kJson, kSyslog, kCnpg, kGcp, kJournald,
-  kRfc5424, kAzure, kCloudwatch, kHeroku, kUnclaimed,
+  kRfc5424, kAzure, kCloudwatch, kHeroku, kPgbouncer, kUnclaimed,
 };
 
 // "auto", "stderr", "csv" ("csvlog"), "json" ("jsonlog"), "syslog",
 // "rfc5424", and the envelopes "cnpg", "gcp", "journald", "azure",
-// "cloudwatch", "heroku".
+// "cloudwatch", "heroku", and PgBouncer's own log, "pgbouncer".
 Result<InputFormat> parse_input_format(std::string_view name);
 std::string_view input_format_name(InputFormat f);
 
@@ -116,6 +117,9 @@ class LogParser : private RecordSink {
   // Lines seen in all inputs.
   uint64_t lines() const { return lines_total_; }
 
+  // Of them, PgBouncer's (pgbouncer_format.hpp).
+  uint64_t pooler_lines() const { return pooler_lines_; }
+
   // The format of the current input once known ("stderr (%m [%p] )").
   std::string describe() const;
 
@@ -123,10 +127,8 @@ class LogParser : private RecordSink {
   // was reported once to the Reporter, naming what was seen).
   uint64_t unclaimed_inputs() const { return unclaimed_inputs_; }
 
-  // Records of other programs that an envelope carried and that were
-  // skipped: Azure's PostgreSQLFlexPGBouncer records, Heroku's
-  // heroku-postgres metrics samples (all inputs).
-  uint64_t pgbouncer_skipped() const;
+  // Records of another program that an envelope carried and that were
+  // skipped: Heroku's heroku-postgres metrics samples (all inputs).
   uint64_t metrics_skipped() const;
 
  private:
@@ -174,13 +176,14 @@ class LogParser : private RecordSink {
   std::optional<CnpgFormat> cnpg_;
   std::optional<GcpFormat> gcp_;
   std::optional<JournaldFormat> journald_;
+  std::optional<PgbouncerFormat> pgbouncer_;
   std::optional<Rfc5424Format> rfc5424_;
   std::optional<AzureFormat> azure_;
   std::optional<CloudwatchFormat> cloudwatch_;
   std::optional<HerokuFormat> heroku_;
   std::optional<EnvelopeDetector> envelopes_;  // while detecting
   uint64_t unclaimed_inputs_ = 0;
-  uint64_t pgbouncer_done_ = 0, metrics_done_ = 0;  // of inputs before this one
+  uint64_t metrics_done_ = 0;  // of inputs before this one
   TrackerSink tracker_sink_{this};
   // Records of another format met inside an input: to the tracker in file
   // order (their line numbers are of another sequence than the input's).
@@ -201,6 +204,7 @@ class LogParser : private RecordSink {
   bool full_scan_ = false;    // the lines carry line numbers: read every one
   uint64_t line_no_ = 0;      // in the current input
   uint64_t lines_total_ = 0;
+  uint64_t pooler_lines_ = 0;
   uint64_t undecided_ = 0;    // lines before the format was known
   uint64_t checkpoint_mark_ = 0;  // tracker mark() taken at checkpoint_ms_
   uint64_t checkpoint_reorder_ = 0;  // reorderer mark() taken then

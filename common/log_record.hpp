@@ -27,6 +27,13 @@ struct LogRecord {
   std::string_view severity;      // "LOG", "FATAL", ...
   std::string_view message;       // SQLSTATE prefix of verbose logs removed
   std::string_view server;        // syslog host or envelope's instance
+  // A connection pooler's line (pgbouncer_format.hpp): the pooler's name
+  // ("pgbouncer"), and its socket ("C-0x55d8f18f9e30", "S-0x…", empty for
+  // a process line). Then pid is the pooler's process, user/db/host/port
+  // come from the socket prefix, and severity is empty when the transport
+  // (syslog) dropped it. Empty for PostgreSQL's own lines.
+  std::string_view via;
+  std::string_view socket;
 };
 
 // Receives the records an input format reads.

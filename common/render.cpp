@@ -216,6 +216,7 @@ std::string_view reason_phrase(std::string_view r) {
       {"shutting_down", "server shutting down"},
       {"recovery", "server in recovery"},
       {"auth_timeout", "authentication timeout"},
+      {"server_unavailable", "pooler could not connect to the server"},
       {"other", "other"},
   };
   for (const P& p : kPhrases)

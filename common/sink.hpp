@@ -27,4 +27,13 @@ class Reporter {
   virtual void on_malformed(uint64_t line_no, std::string_view what) = 0;
 };
 
+// Receives text a block of whole lines at a time (pgconn-tail's output).
+class LineSink {
+ public:
+  virtual ~LineSink() = default;
+  // One or more lines, each ending with '\n'; valid only during the call.
+  // Returns false to stop the run (e.g. the output was closed).
+  virtual bool on_lines(std::string_view block) = 0;
+};
+
 }  // namespace pgconn

@@ -1,5 +1,7 @@
 #include "syslog_format.hpp"
 
+#include "pgbouncer_format.hpp"
+
 namespace pgconn {
 
 namespace {
@@ -63,11 +65,13 @@ bool SyslogFormat::parse_header(std::string_view line, int year, Header* h) {
   if (!colon && (tag[0] < 'A' || h->host.back() == ':' ||
                  tag.find_first_not_of(kNameBytes) != std::string_view::npos))
     return false;  // a date or other text ("TIME STREAM 2024-05-01 …" of `aws logs tail`)
+  h->tag = tag;
   if (tag.back() == ']') {
     size_t open = tag.find('[');
     if (open == std::string_view::npos || open == 0) return false;
     h->pid = parse_decimal(tag.substr(open + 1, tag.size() - open - 2));
     if (h->pid < 0) return false;
+    h->tag = tag.substr(0, open);
   } else if (tag.find_first_of("[]") != std::string_view::npos) {
     return false;
   } else {
@@ -98,7 +102,7 @@ bool SyslogFormat::looks_like(std::string_view line) {
   if (!parse_header(line, 2000, &h)) return false;
   // A tag without a pid is any program's: take it for PostgreSQL's only
   // when a report ("LOG:  ", "FATAL:  " …) follows.
-  return h.pid >= 0 || h.body.find(":  ") != std::string_view::npos;
+  return h.pid >= 0 || is_pgbouncer(h.tag) || h.body.find(":  ") != std::string_view::npos;
 }
 
 bool SyslogFormat::emit(const Timestamp& time, std::string_view host, int64_t pid,
@@ -123,11 +127,25 @@ bool SyslogFormat::feed(std::string_view line, RecordSink* out) {
   if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
   Header h;
   if (!parse_header(line, year_, &h)) return flush(out);
-  return feed_message(h.time, h.host, h.pid, h.body, out);
+  return feed_message(h.time, h.host, h.pid, h.body, out, h.tag);
 }
 
 bool SyslogFormat::feed_message(const Timestamp& time, std::string_view host, int64_t pid,
-                                std::string_view message, RecordSink* out) {
+                                std::string_view message, RecordSink* out, std::string_view ident) {
+  if (is_pgbouncer(ident)) {  // one message per line, no prefix, no level
+    if (!flush(out)) return false;
+    if (!message.empty() && message[0] == '\t') return true;
+    LogRecord r;
+    if (parse_pgbouncer_line(message, &r)) {  // a log file's line (rsyslog imfile)
+      r.server = host;
+      return out->on_record(r);
+    }
+    r.time = time;
+    r.pid = pid;
+    r.server = host;
+    parse_pgbouncer_message(message, &r);
+    return out->on_record(r);
+  }
   Header h;
   h.time = time;
   h.host = host;

@@ -6,6 +6,9 @@
 // (the last: a tag without a pid, as rsyslog's imfile sends a log file's
 // lines; the prefix must then carry the pid). A tag without its ':' (an
 // RFC 5424 message written by rsyslog's traditional templates) is read too.
+// PgBouncer's lines (tag "pgbouncer[pid]: ", or any tag starting with
+// "pgbouncer": syslog_ident) are read as PgBouncer's (pgbouncer_format.hpp),
+// with the header's time and pid.
 // The host becomes LogRecord::server, the header's pid and time are used
 // when the prefix has none. A message split into pieces ([N-1], [N-2] …,
 // syslog_split_messages) is joined before it is read; pieces that start
@@ -35,9 +38,10 @@ class SyslogFormat {
 
   // The same for a message whose header came apart (a journal entry):
   // `message` is what follows "postgres[pid]: ", with or without "[N-M] ".
-  // `pid` -1 when unknown. Views need live only during the call.
+  // `pid` -1 when unknown; `ident` the program's name (SYSLOG_IDENTIFIER),
+  // empty when unknown. Views need live only during the call.
   bool feed_message(const Timestamp& time, std::string_view host, int64_t pid,
-                    std::string_view message, RecordSink* out);
+                    std::string_view message, RecordSink* out, std::string_view ident = {});
 
   // Hands on a message held for a continuation piece (idle, end of input).
   bool flush(RecordSink* out);
@@ -60,10 +64,12 @@ class SyslogFormat {
     int64_t seq = -1;  // N of [N-M], -1 without sequence numbers
     int64_t piece = 1; // M
     std::string_view body;
+    std::string_view tag;  // the program's name, without "[pid]:"
   };
   static bool parse_header(std::string_view line, int year, Header* h);
   bool emit(const Timestamp& time, std::string_view host, int64_t pid, std::string_view body,
             RecordSink* out);
+  static bool is_pgbouncer(std::string_view tag) { return tag.substr(0, 9) == "pgbouncer"; }
 
   StderrFormat inner_;
   int year_;

@@ -7,16 +7,27 @@
 
 namespace pgconn {
 
+namespace {
+
+// Milliseconds since the epoch, when the line's zone is known.
+int64_t utc_ms(const Timestamp& t) {
+  if (!t.valid() || (t.zone != Timestamp::Zone::kUtc && t.zone != Timestamp::Zone::kOffset))
+    return INT64_MIN;
+  return t.sort_ms();
+}
+
+}  // namespace
+
 Tracker::Tracker(EventSink* sink, TrackerOptions options)
     : sink_(sink), options_(std::move(options)) {}
 
 Tracker::~Tracker() = default;
 
-uint32_t Tracker::server_index(std::string_view name) {
+uint32_t Tracker::server_index(std::string_view name, std::string_view via) {
   if (!options_.label.empty()) name = options_.label;
   for (uint32_t i = 0; i < servers_.size(); ++i)
-    if (servers_[i].name == name) return i;
-  servers_.push_back(Server{std::string(name)});
+    if (servers_[i].name == name && servers_[i].via == via) return i;
+  servers_.push_back(Server{std::string(name), std::string(via)});
   return static_cast<uint32_t>(servers_.size() - 1);
 }
 
@@ -58,6 +69,7 @@ void Tracker::forget(uint64_t key) {
     erase(&nopid_open_, nopid_index_key(b.user, b.db, b.host, b.port));
     if (b.loose) erase(&nopid_loose_, nopid_index_key(b.user, b.db, {}, -1));
   }
+  if (b.pooler) sockets_.erase(b.pooler->socket_key);
   backends_.erase(it);
 }
 
@@ -84,7 +96,11 @@ void Tracker::evict_if_full() {
 std::string Tracker::new_session_key(const LogRecord& r) {
   if (!r.session_id.empty()) return std::string(r.session_id);
   ++session_seq_;
-  return r.pid >= 0 ? fmt::format("{}-{}", r.pid, session_seq_) : fmt::format("n{}", session_seq_);
+  // "PID-N" or "nN", without fmt's format-string parsing (a pooler's log
+  // makes one per line); short enough for the string's own buffer.
+  std::string key = r.pid >= 0 ? std::to_string(r.pid) + '-' : std::string("n");
+  key += std::to_string(session_seq_);
+  return key;
 }
 
 Event Tracker::base_event(EventType type, const LogRecord& r, const Backend* b) const {
@@ -104,6 +120,7 @@ Event Tracker::base_event(EventType type, const LogRecord& r, const Backend* b) 
     e.port = b->port;
     if (b->replication) e.replication = Flag::kTrue;
     e.server = servers_[b->server].name;
+    e.via = servers_[b->server].via;
   }
   return e;
 }
@@ -148,7 +165,7 @@ void Tracker::turn_into_reject(Backend& b, const Timestamp& t, std::string_view 
 void Tracker::settle(Backend& b) {
   if (b.stage != Stage::kHeld) return;
   if (!b.fatal.empty()) {
-    turn_into_reject(b, b.fatal_time, "other", b.fatal);
+    turn_into_reject(b, b.fatal_time, b.fatal_reason.empty() ? "other" : b.fatal_reason, b.fatal);
     return;
   }
   b.stage = Stage::kOpen;
@@ -169,8 +186,10 @@ void Tracker::release() {
       settle(*find(front.backend));
     }
     Event e = std::move(front.event);
+    const bool dropped = front.dropped;
     queue_.pop_front();
     ++queue_base_;
+    if (dropped) continue;
     ++stats_.events[static_cast<int>(e.type)];
     if (!stopped_ && !sink_->on_event(e)) stopped_ = true;
   }
@@ -209,8 +228,16 @@ void Tracker::close_lost(Backend& b, const LogRecord& r) {
   emit(std::move(e));
 }
 
+// The start lines of a session the snapshot opened (the process started
+// before the scan, its lines were read after it) join that session.
+bool Tracker::snapshot_join(const Backend* b, const LogRecord& r) {
+  return b != nullptr && b->snapshot_ticks != 0 && b->stage == Stage::kOpen && probe_ != nullptr &&
+         probe_->same_process(b->pid, b->snapshot_ticks, r.time);
+}
+
 void Tracker::on_received(uint64_t key, uint32_t server, const LogRecord& r, const Message& m) {
   if (Backend* b = find(key)) {
+    if (snapshot_join(b, r)) return;
     settle(*b);
     if (b->stage == Stage::kOpen) close_lost(*b, r);
     forget(key);
@@ -222,6 +249,16 @@ void Tracker::on_received(uint64_t key, uint32_t server, const LogRecord& r, con
 
 void Tracker::on_authorized(uint64_t key, uint32_t server, const LogRecord& r, const Message& m) {
   Backend* b = find(key);
+  if (snapshot_join(b, r)) {
+    // The names the title could not give; the session was counted already.
+    b->snapshot_ticks = 0;
+    bool changed = false;
+    if (b->user.empty() && !m.user.empty()) b->user = m.user, changed = true;
+    if (b->db.empty() && m.has_db && !m.db.empty()) b->db = m.db, changed = true;
+    if (b->app.empty() && !m.app.empty()) b->app = m.app, changed = true;
+    if (changed) emit(base_event(EventType::kUpdate, r, b));
+    return;
+  }
   if (b != nullptr && b->stage != Stage::kReceived) {  // pid reused, its start unlogged
     settle(*b);
     if (b->stage == Stage::kOpen) close_lost(*b, r);
@@ -237,6 +274,7 @@ void Tracker::on_authorized(uint64_t key, uint32_t server, const LogRecord& r, c
   b->db = m.has_db ? m.db : std::string_view();
   b->app = m.app;
   b->replication = m.replication;
+  b->since_utc_ms = utc_ms(r.time);
   b->loose = r.pid < 0 && nopid_loose_next_;
   hold(base_event(EventType::kConnect, r, b), key, r);
 }
@@ -257,6 +295,7 @@ void Tracker::on_ready(uint64_t key, uint32_t server, const LogRecord& r) {
   b->db = r.db;
   b->app = r.app;
   b->stage = Stage::kOpen;
+  b->since_utc_ms = utc_ms(r.time);
   emit(base_event(EventType::kConnect, r, b));
 }
 
@@ -359,6 +398,7 @@ void Tracker::on_server_down(uint32_t server, const LogRecord& r, const char* st
   Event e = base_event(EventType::kServer, r, nullptr);
   e.state = state;
   e.server = s.name;
+  e.via = s.via;
   emit(std::move(e));
   forget_server(server);
 }
@@ -430,6 +470,7 @@ void Tracker::check_app(Backend& b, const LogRecord& r) {
 
 bool Tracker::add(const LogRecord& r) {
   if (stopped_) return false;
+  if (!r.via.empty()) return add_pooler(r);
   if (r.pid < 0 && !r.session_id.empty()) {
     // A session id but no pid (Azure's "%t-%c-"): the id carries the pid.
     if (int64_t pid = pid_from_session_id(r.session_id); pid >= 0) {
@@ -441,6 +482,15 @@ bool Tracker::add(const LogRecord& r) {
   const uint32_t server = server_index(r.server);
   const Message m = classify_message(r.severity, r.message);
   const bool has_pid = r.pid >= 0;
+  if (has_pid) {
+    last_server_ = server;
+    if (recent_pids_.empty() || recent_pids_.back() != r.pid) {
+      recent_pids_.push_back(r.pid);
+      if (recent_pids_.size() > 256) recent_pids_.pop_front();
+    }
+  }
+  if (r.time.valid()) last_time_ = r.time;
+  if (!has_pid && m.kind != MsgKind::kNone && m.kind != MsgKind::kMalformed) saw_pidless_ = true;
   uint64_t key = has_pid ? key_for(r, server) : 0;
 
   if (m.kind == MsgKind::kMalformed) {
@@ -506,13 +556,17 @@ bool Tracker::add(const LogRecord& r) {
     case MsgKind::kMalformed:
       break;
   }
+  finish_add(r);
+  return !stopped_;
+}
+
+void Tracker::finish_add(const LogRecord& r) {
   // Only now the time rule: the backend's own line (above) comes first, so
   // a FATAL logged in the next second still turns its connection into a
   // reject. With whole-second times a second more is needed to be sure.
   if (r.time.valid())
     settle_older_than(r.time.sort_ms() - options_.settle_ms - (r.time.has_ms ? 0 : 1000));
   release();
-  return !stopped_;
 }
 
 }  // namespace pgconn

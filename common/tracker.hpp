@@ -16,11 +16,19 @@
 //   - a later line of an open session that shows another application name
 //     (%a, csvlog, jsonlog) writes an `update` event and moves the session
 //     to that name, as pg_stat_activity does;
+// A connection pooler's lines (LogRecord::via, PgBouncer's: pgbouncer.md)
+// are joined by the pooler's pid and client socket instead (tracker_pooler.cpp):
+// a `login attempt` is held like `connection authorized`, `closing because`
+// ends it (or refuses it), a new login on a socket still open ends the
+// earlier client (`lost`), and the pooler's restart or exit is a `server`
+// event for its clients only. Pooler events carry `via`; a pooler and a
+// PostgreSQL server of the same name are two servers here.
 // Events leave in log order: events after a held connection wait for it.
 // The table is capped; past the cap the oldest backend is forgotten and
 // counted in stats().evicted.
 #pragma once
 
+#include <climits>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -31,7 +39,9 @@
 #include "event.hpp"
 #include "log_record.hpp"
 #include "message.hpp"
+#include "pgbouncer_message.hpp"
 #include "sink.hpp"
+#include "timestamp.hpp"
 
 namespace pgconn {
 
@@ -42,12 +52,31 @@ struct TrackerOptions {
   size_t max_held = 100000;      // events queued behind held connections
 };
 
+// Tells whether a line that starts a session of `pid` (its `connection
+// received` or `authorized`) comes from the very process a process-table
+// snapshot saw (started `start_ticks` after boot): the line was written
+// before the scan but read after it. Implemented by snapshot.hpp.
+class ProcessProbe {
+ public:
+  virtual ~ProcessProbe() = default;
+  virtual bool same_process(int64_t pid, uint64_t start_ticks, const Timestamp& line_time) = 0;
+};
+
+// A backend the tracker knows, for the snapshot's reconciling.
+struct TrackedBackend {
+  int64_t pid = -1;
+  bool open = false;                 // a session (else being set up, or ending)
+  int64_t since_utc_ms = INT64_MIN;  // its start line's time, when the zone is known
+  uint64_t snapshot_ticks = 0;       // nonzero: opened by a snapshot, its process start
+};
+
 struct TrackerStats {
   uint64_t lifecycle_lines = 0;   // reports classified as lifecycle lines
   uint64_t disconnection_lines = 0;
   uint64_t events[5] = {0, 0, 0, 0, 0};  // by EventType
   uint64_t evicted = 0;           // backends forgotten at the cap
   uint64_t malformed = 0;         // lifecycle-looking lines that did not parse
+  uint64_t snapshot_connects = 0; // connects from the process table (in events[] too)
 };
 
 class Tracker {
@@ -73,6 +102,30 @@ class Tracker {
 
   const TrackerStats& stats() const { return stats_; }
 
+  // --- Reconciling with the process table (snapshot.hpp) ---
+  // The server the newest record named (the --label when given).
+  std::string current_server() const;
+  // The backends of `server` that have a pid.
+  std::vector<TrackedBackend> tracked(std::string_view server) const;
+  // The pids of the newest records, oldest first (at most 256; repeats
+  // are kept: they weigh the choice of the server).
+  const std::deque<int64_t>& recent_pids() const { return recent_pids_; }
+  // The time of the newest record with one (its zone tells how to write times).
+  const Timestamp& last_time() const { return last_time_; }
+  // True once a lifecycle line without a pid was read (empty prefix).
+  bool saw_pidless() const { return saw_pidless_; }
+  // Opens a session the log did not show: `e` is a connect with ts, pid,
+  // user, db, host, port (and replication) filled in; the tracker gives it
+  // its session key, server and "snapshot": true, and writes it.
+  bool snapshot_connect(std::string_view server, uint64_t start_ticks, Event e);
+  // Ends the open session of `pid`, whose process is gone: a disconnect
+  // with reason `lost` at `ts` (`tz`: its zone abbreviation, or empty).
+  bool snapshot_lost(std::string_view server, int64_t pid, std::string_view ts,
+                     std::string_view tz);
+  // Writes the `server` event with state "snapshot" at `ts`.
+  bool snapshot_done(std::string_view server, std::string_view ts, std::string_view tz);
+  // REQUIRES: probe outlives the tracker (nullptr: none).
+  void set_probe(ProcessProbe* probe) { probe_ = probe; }
   // True when the pid has an open session (of the unnamed server, or the
   // label's) whose application name is not `app`, a non-empty name (then a
   // line of it that shows `app` would move the session: an `update`), or a
@@ -92,6 +145,8 @@ class Tracker {
     int64_t pid = -1;
     uint64_t held_seq = 0;     // kHeld: its connect's place in queue_
     uint64_t order = 0;        // insertion order, for eviction
+    int64_t since_utc_ms = INT64_MIN;  // kOpen: its start line's time, zone known
+    uint64_t snapshot_ticks = 0;       // opened by a snapshot: its process start
     std::string_view end_reason;  // static text (message.cpp), or empty
     std::string session, user, db, app, host;
     // kHeld: an unknown FATAL came before the connection settled. If the
@@ -99,15 +154,26 @@ class Tracker {
     // all (set-up failures log none); otherwise it is a reject `other`.
     std::string fatal;
     Timestamp fatal_time;
+    std::string_view fatal_reason;  // static; the reject category (pooler), else "other"
+    // Pooler clients only (allocated for them: PostgreSQL's backends, the
+    // table's bulk, stay small).
+    struct Pooler {
+      Timestamp start;         // the login's time
+      std::string socket_key;  // its key in sockets_
+      std::string peer;        // "ADDR:PORT" as logged: the join key with the socket
+    };
+    std::unique_ptr<Pooler> pooler;
   };
   struct Queued {
     Event event;
     uint64_t backend = 0;  // held connects: the backend key
     int64_t held_ms = 0;   // held connects: sort time of the authorized line
     bool held = false;
+    bool dropped = false;  // a pooler login that never got through: no event
   };
   struct Server {
     std::string name;
+    std::string via;             // a pooler's name, empty for PostgreSQL
     bool shutting_down = false;  // smart/fast shutdown requested
     bool down = false;           // crash or shutdown event written
     bool standby = false;        // ready for read-only connections (hot standby)
@@ -123,7 +189,7 @@ class Tracker {
   uint64_t nopid_key(const LogRecord& r, const Message& m, uint32_t server);
 
   uint64_t key_for(const LogRecord& r, uint32_t server) const;
-  uint32_t server_index(std::string_view name);
+  uint32_t server_index(std::string_view name, std::string_view via = {});
   Backend* find(uint64_t key);
   Backend& create(uint64_t key, uint32_t server, const LogRecord& r);
   void forget(uint64_t key);
@@ -152,6 +218,15 @@ class Tracker {
   void name_held(Backend& b, const LogRecord& r);
   uint64_t nopid_pair_authorized(uint32_t server, bool* loose);
   void close_lost(Backend& b, const LogRecord& r);
+  bool snapshot_join(const Backend* b, const LogRecord& r);
+
+  // The pooler's half (tracker_pooler.cpp).
+  bool add_pooler(const LogRecord& r);
+  void pooler_client(uint32_t server, const LogRecord& r, const BouncerMessage& m);
+  void pooler_close(uint32_t server, Backend* b, const LogRecord& r, const BouncerMessage& m);
+  void pooler_lost(Backend& b, const LogRecord& r);
+  Event pooler_event(EventType type, const LogRecord& r, const Backend* b, uint32_t server) const;
+  void finish_add(const LogRecord& r);
 
   EventSink* sink_;
   TrackerOptions options_;
@@ -176,10 +251,19 @@ class Tracker {
   uint32_t nopid_received_since_ = 0; // `connection received` lines since a set-up last ended
   std::deque<std::string_view> nopid_end_reasons_;  // session ends waiting for their disconnections
   std::unordered_multimap<std::string, uint64_t> nopid_open_;  // user/db/host/port -> key
+  uint32_t last_server_ = 0;
+  std::deque<int64_t> recent_pids_;
+  Timestamp last_time_;
+  bool saw_pidless_ = false;
+  ProcessProbe* probe_ = nullptr;
   // Open sessions paired with their `connection received` by a guess
   // (several set-ups interleaved): user/db -> key, for a disconnection
   // whose address no session has.
   std::unordered_multimap<std::string, uint64_t> nopid_loose_;
+  // Pooler clients: (server, pooler pid, socket) -> backend key.
+  std::unordered_map<std::string, uint64_t> sockets_;
+  uint64_t pooler_seq_ = 0;
+  std::string socket_buf_, peer_buf_;  // one line's keys, reused
 };
 
 }  // namespace pgconn

@@ -185,10 +185,12 @@ Window::ServerView* Window::server_view(std::string_view server, const Timestamp
   return &v;
 }
 
-void Window::end_sessions(std::string_view server, int64_t wall, const Timestamp& t) {
+void Window::end_sessions(std::string_view server, std::string_view via, int64_t wall,
+                          const Timestamp& t) {
   int64_t ended = 0;  // for the peak
   for (auto it = active_.begin(); it != active_.end();) {
-    if (unpack_who(it->second.who).server == server) {
+    // A pooler's restart ends its clients only, and PostgreSQL's its own.
+    if (unpack_who(it->second.who).server == server && it->second.via == via) {
       record(EventType::kServer, -1, wall, it->second.who);
       ended += peak_counts(it->second.who);
       it = active_.erase(it);
@@ -205,8 +207,13 @@ void Window::end_sessions(std::string_view server, int64_t wall, const Timestamp
 
 
 std::string Window::session_key(const EventView& e) {
+  // A pooler and a PostgreSQL server of one name are two servers.
   std::string key(e.server);
   key.push_back('\0');
+  if (!e.via.empty()) {
+    key += e.via;
+    key.push_back('\0');
+  }
   if (!e.session.empty()) {
     key += e.session;
   } else {  // an event stream without session keys: the pid stands in
@@ -268,6 +275,7 @@ Window::Session& Window::open(std::string key, const EventView& e, const Timesta
   s.since_ms = t.valid() ? t.sort_ms() : 0;
   s.since = t;
   s.pid = e.pid;
+  s.via = e.via;
   s.order = next_order_++;
   s.record = records_before_ + dropped_ + history_.size();  // the connect's record comes next
   fifo_.emplace_back(std::move(key), s.order);
@@ -352,7 +360,7 @@ void Window::add(const EventView& e) {
     }
     case EventType::kServer: {
       const bool ready = e.state == "ready";
-      if (ready || e.state == "crash" || e.state == "shutdown") end_sessions(e.server, wall, t);
+      if (ready || e.state == "crash" || e.state == "shutdown") end_sessions(e.server, e.via, wall, t);
       if (server && !server->complete && (ready || e.state == "crash" || e.state == "shutdown" ||
                                           e.state == "snapshot")) {
         server->complete = true;

@@ -119,6 +119,7 @@ class Window {
     int64_t pid = -1;
     uint64_t order = 0;    // unique since the start or clear()
     uint64_t record = 0;   // its connect's record (see record_index())
+    std::string via;       // the pooler it was made to, empty for PostgreSQL's own
   };
   // What the stream showed of one server.
   struct ServerView {
@@ -215,7 +216,7 @@ class Window {
   // The history_ index of a record number, or SIZE_MAX when it is no longer kept.
   size_t record_index(uint64_t record) const;
   ServerView* server_view(std::string_view server, const Timestamp& t);
-  void end_sessions(std::string_view server, int64_t wall, const Timestamp& t);
+  void end_sessions(std::string_view server, std::string_view via, int64_t wall, const Timestamp& t);
   Totals& totals_for(const std::string& packed);
 
   WindowOptions options_;

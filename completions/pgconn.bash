@@ -1,12 +1,13 @@
-# bash completion for pgconn-parse, pgconn-agg and pgconn-watch.
+# bash completion for pgconn-parse, pgconn-agg, pgconn-watch and pgconn-tail.
 #
 # Installed once per program name in bash-completion's completions/
 # directory (its lazy loading looks a command's file up by the command's
-# name); each copy registers all three. The options and their values come
+# name); each copy registers all four. The options and their values come
 # from the program's own usage lines (`--help`), so they are always those of
 # the installed version: --format=json|tsv completes json and tsv,
 # --by=db,user,app completes each name of the list after a comma, an option
-# with a placeholder (--db=NAME, --bucket=15m) completes nothing, and any
+# with a placeholder (--db=NAME, --bucket=15m) completes nothing, an
+# optional value (--snapshot[=PID]) completes as the bare option, and any
 # other word completes file names.
 
 _pgconn() {
@@ -53,7 +54,7 @@ _pgconn() {
   if [[ $cur == -* ]]; then
     local opts=() flag
     for word in $usage --help --version; do
-      word=${word#[}; word=${word%]}
+      word=${word#[}; word=${word%]}; word=${word%%\[=*}   # --snapshot[=PID]: --snapshot
       [[ $word == --* ]] || continue
       if [[ $word == *=* ]]; then flag=${word%%=*}=; else flag=$word; fi
       [[ $flag == "$cur"* ]] && opts+=("$flag")
@@ -73,4 +74,4 @@ _pgconn() {
   return 0
 }
 
-complete -F _pgconn -o filenames pgconn-parse pgconn-agg pgconn-watch
+complete -F _pgconn -o filenames pgconn-parse pgconn-agg pgconn-watch pgconn-tail

@@ -33,12 +33,17 @@ TEST_CASE("AzureFormat: Event Hub batch, server from resourceId, other categorie
   rec.erase(rec.find(R"(, "LogicalServerName": "hsostaruatsea")"));
   rec += "}";
   std::string batch = R"({"records": [)" + rec +
-                      R"(, {"category":"PostgreSQLFlexPGBouncer","log":"2026-07-14 04:52:24.930 UTC [1] LOG C-0x1: x","resourceId":"/X"},)" +
+                      R"(, {"category":"PostgreSQLFlexPGBouncer","log":"2026-07-14 04:52:24.930 UTC [1] LOG C-0x55fdcb116670: appdb/app@10.0.0.7:5012 login attempt: db=appdb user=app tls=no","resourceId":"/X/PG1"},)" +
                       R"( {"category":"PostgreSQLFlexSessions","properties":{"message":"2026-07-02 03:00:09 UTC-1.1-LOG:  connection received: host=1 port=2"},"resourceId":"/X"}]})";
   REQUIRE(f.feed(batch, &out));
-  REQUIRE(out.records.size() == 1);
+  REQUIRE(out.records.size() == 2);
   CHECK(out.records[0].server == "hsostaruatsea");  // lower-cased
-  CHECK(f.pgbouncer_skipped() == 1);
+  // The built-in PgBouncer's line, read as PgBouncer's log.
+  CHECK(out.records[1].via == "pgbouncer");
+  CHECK(out.records[1].server == "pg1");
+  CHECK(out.records[1].user == "app");
+  CHECK(out.records[1].port == 5012);
+  CHECK(f.pgbouncer_records() == 1);
 }
 
 TEST_CASE("AzureFormat: pretty-printed records over lines", "[azure_format]") {

@@ -151,7 +151,7 @@ check "SIGINT: output flushed and exit 0" "grep -q '\"type\":\"connect\"' '$T/in
 # --- the man pages: clean lint, SYNOPSIS as --help says
 if command -v mandoc >/dev/null; then
   norm() { echo "$1" | sed 's/ | /|/g; s/\[FILE\.\.\.\]/[file ...]/; s/\[app=NAME \.\.\.\]/[app=NAME ...]/'; }
-  for tool in pgconn-parse pgconn-agg pgconn-watch; do
+  for tool in pgconn-parse pgconn-agg pgconn-watch pgconn-tail; do
     check "$tool(1) lints clean" "mandoc -Tlint -Wwarning man/$tool.1"
     synopsis=$(mandoc -Tascii -Owidth=200 "man/$tool.1" | col -b | sed -n '/^SYNOPSIS/,/^$/p' | sed 1d | tr -s ' \t\n' ' ' | sed 's/^ //; s/ $//')
     usage=$("${PGCONN_BIN:-bin}/$tool" --help | sed -n '1,/^$/p' | sed 's/^usage: //' | tr -s ' \n' ' ' | sed 's/ $//')

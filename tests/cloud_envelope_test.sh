@@ -66,8 +66,13 @@ fi
 
 bouncer=$C/saberknight35_PgSqlDiagnosticCollector/Sample_PgBouncerLogs-PT1H.json
 "$P" "$bouncer" >"$T/out" 2>"$T/err"; rc=$?
-check "Azure PgBouncer hour: skipped with one counted note, no events" \
-  "[ $rc = 0 ] && [ ! -s '$T/out' ] && [ \$(wc -l <'$T/err') = 1 ] && grep -q 'note: 491 PgBouncer records (Azure category PostgreSQLFlexPGBouncer) skipped' '$T/err'" "$(cat "$T/err")"
+# The same lines unwrapped, read as PgBouncer's own log of that server.
+jq -r .log "$bouncer" | "$P" --input=pgbouncer --label=hsostarprodsearestore >"$T/plain" 2>/dev/null
+check "Azure PgBouncer hour: its 491 records read as PgBouncer's log, nothing on stderr" \
+  "[ $rc = 0 ] && [ ! -s '$T/err' ] && [ \$(jq -r .log '$bouncer' | wc -l) = 491 ]" "exit $rc: $(cat "$T/err")"
+check "Azure PgBouncer hour: the events of its unwrapped lines, via pgbouncer, on its server" \
+  "[ -s '$T/out' ] && cmp -s '$T/out' '$T/plain' && [ \"\$(jq -r '[.via, .server] | join(\" \")' '$T/out' | sort -u)\" = 'pgbouncer hsostarprodsearestore' ]" \
+  "diff <(head -3 '$T/out') <(head -3 '$T/plain')"
 
 recs=$C/pganalyze_collector/input_system_azure_logs_test.go.records.excerpt.json
 # The unwrapped text: the line, or a single server's prefix + level +
@@ -142,7 +147,7 @@ for w in "${wrappers[@]}"; do
   { printf '%s\n' "$text"; printf '%s\n' "$text"; cat "$G/debian.log"; } >"$T/w.log"
   "$P" "$T/w.log" >"$T/out" 2>"$T/err"; rc=$?
   check "unclaimed wrapper $name: no events, exit 0, one warning naming it" \
-    "[ $rc = 0 ] && [ ! -s '$T/out' ] && [ \$(wc -l <'$T/err') = 1 ] && grep -qF 'unknown envelope: ' '$T/err' && grep -qF -- '$want' '$T/err' && grep -qF 'auto, stderr, csv, json, syslog, rfc5424, cnpg, gcp, journald, azure, cloudwatch or heroku' '$T/err'" \
+    "[ $rc = 0 ] && [ ! -s '$T/out' ] && [ \$(wc -l <'$T/err') = 1 ] && grep -qF 'unknown envelope: ' '$T/err' && grep -qF -- '$want' '$T/err' && grep -qF 'auto, stderr, csv, json, syslog, rfc5424, cnpg, gcp, journald, azure, cloudwatch, heroku or pgbouncer' '$T/err'" \
     "exit $rc, out: $(head -c 200 "$T/out") err: $(cat "$T/err")"
 done
 

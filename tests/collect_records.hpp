@@ -10,8 +10,9 @@
 namespace pgconn_test {
 
 struct Rec {
-  std::string time, user, db, app, host, severity, message, server, session;
+  std::string time, user, db, app, host, severity, message, server, session, via;
   int64_t pid = -1, line_num = -1;
+  int32_t port = -1;
   bool secondary = false;
 };
 
@@ -27,8 +28,8 @@ class Collect : public pgconn::RecordSink {
     Rec c;
     if (r.time.valid()) pgconn::append_rfc3339(r.time, &c.time);
     c.user = r.user, c.db = r.db, c.app = r.app, c.host = r.host, c.severity = r.severity;
-    c.message = r.message, c.server = r.server, c.session = r.session_id;
-    c.pid = r.pid, c.line_num = r.line_num, c.secondary = secondary;
+    c.message = r.message, c.server = r.server, c.session = r.session_id, c.via = r.via;
+    c.port = r.port, c.pid = r.pid, c.line_num = r.line_num, c.secondary = secondary;
     records.push_back(c);
     return records.size() < stop_after;
   }

@@ -30,13 +30,13 @@ expect() {
   if [ "$got" = "$want" ]; then ok "$name"; else not_ok "$name" "want '$want', got '$got'"; fi
 }
 
-for t in pgconn-parse pgconn-agg pgconn-watch; do
+for t in pgconn-parse pgconn-agg pgconn-watch pgconn-tail; do
   reg=$(complete -p "$t" 2>/dev/null)
   if [[ $reg == *"-F _pgconn"* ]]; then ok "$t is registered"; else not_ok "$t is registered" "complete -p: $reg"; fi
 done
 
 # Every long option of each synopsis, plus --help and --version.
-for t in pgconn-parse pgconn-agg pgconn-watch; do
+for t in pgconn-parse pgconn-agg pgconn-watch pgconn-tail; do
   want=$("$t" --help | sed -n '1,/^$/p' | grep -o '\[--[a-z-]*=\{0,1\}' | tr -d '[' | tr '\n' ' ')
   expect "$t: -- offers every option of the synopsis" "${want}--help --version" "$t" --
 done
@@ -45,8 +45,10 @@ expect "options of the program, not of another" "--history --host= --help" pgcon
 expect "pgconn-parse --format= values" "json tsv" pgconn-parse --format =
 expect "pgconn-parse --format=t" "tsv" pgconn-parse --format = t
 expect "pgconn-parse --input=s" "stderr syslog" pgconn-parse --input = s
-expect "pgconn-parse --input= all formats" "auto stderr csv json syslog rfc5424 cnpg gcp journald azure cloudwatch heroku" pgconn-parse --input =
+expect "pgconn-parse --input= all formats" "auto stderr csv json syslog rfc5424 cnpg gcp journald azure cloudwatch heroku pgbouncer" pgconn-parse --input =
 expect "pgconn-watch --color=" "auto always never" pgconn-watch --color =
+expect "pgconn-tail --format= log formats" "stderr csvlog jsonlog" pgconn-tail --format =
+expect "pgconn-tail --poll= a placeholder" "" pgconn-tail --poll =
 expect "pgconn-agg --by= a list: the first name" "db user app host server" pgconn-agg --by =
 expect "pgconn-agg --by=db,u: the name after the comma" "db,user" pgconn-agg --by = db,u
 expect "pgconn-agg --by=db,user,: names not yet in the list" "db,user,app db,user,host db,user,server" pgconn-agg --by = db,user,

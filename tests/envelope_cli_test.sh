@@ -30,7 +30,7 @@ done
 check "--input=cnpg on a stderr log: no events, exit 0" "[ $rc = 0 ] && [ ! -s '$T/out' ]"
 "$P" --input=k8s "$G/cnpg.log" >/dev/null 2>"$T/err"; rc=$?
 check "bad --input names the envelopes" \
-  "[ $rc = 2 ] && grep -q 'bad --input \"k8s\": expected auto, stderr, csv, json, syslog, rfc5424, cnpg, gcp, journald, azure, cloudwatch or heroku' '$T/err'" "$(cat "$T/err")"
+  "[ $rc = 2 ] && grep -q 'bad --input \"k8s\": expected auto, stderr, csv, json, syslog, rfc5424, cnpg, gcp, journald, azure, cloudwatch, heroku or pgbouncer' '$T/err'" "$(cat "$T/err")"
 
 # Damaged envelopes: binary garbage, cut and nested JSON, wrong types, a
 # long line. Exit 0, every output line valid JSON.

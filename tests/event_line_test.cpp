@@ -194,6 +194,7 @@ TEST_CASE("event line: every reject reason has its phrase", "[event_line]") {
       {"shutting_down", "server shutting down"},
       {"recovery", "server in recovery"},
       {"auth_timeout", "authentication timeout"},
+      {"server_unavailable", "pooler could not connect to the server"},
       {"other", "other"},
   };
   for (const auto& [reason, phrase] : kCases) {
@@ -350,4 +351,20 @@ TEST_CASE("event line: render appends to what is there", "[event_line]") {
         "before\n"
         "[!] 10:23:49 Connection failed: authentication failed (user: app_user)\n"
         "[*] 10:24:00 Server ready to accept connections\n");
+}
+
+TEST_CASE("event line: a pooler's clients and process are marked", "[event_line]") {
+  Event c = connect("unknown", "10.0.1.5");
+  c.via = "pgbouncer";
+  CHECK(line(c).find("(user: app_user, db: production, via: pgbouncer)\n") != std::string::npos);
+  Event d = disconnect("rails", 2300, "query_wait_timeout");
+  d.via = "pgbouncer";
+  CHECK(line(d) ==
+        "[-] 10:23:47 rails disconnected: waited too long for a server connection "
+        "(query_wait_timeout) (duration: 2.3s, user: admin, db: test, via: pgbouncer)\n");
+  Event s = server("shutdown");
+  s.via = "pgbouncer";
+  CHECK(line(s) == "[*] 10:24:00 pgbouncer stopped: every client of it ended\n");
+  s.state = "ready";
+  CHECK(line(s) == "[*] 10:24:00 pgbouncer ready to accept connections\n");
 }

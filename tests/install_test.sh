@@ -12,7 +12,7 @@ check() { if eval "$2"; then ok "$1"; else not_ok "$1" "${3:-$2}"; fi; }
 
 D=$T/root
 P=/usr/local
-TOOLS="pgconn-parse pgconn-agg pgconn-watch"
+TOOLS="pgconn-parse pgconn-agg pgconn-watch pgconn-tail"
 make_args=(-s --no-print-directory DESTDIR="$D" PREFIX="$P" BIN="${PGCONN_BIN:-bin}" BUILD="${BUILD:-build}")
 
 make "${make_args[@]}" install >"$T/install.out" 2>&1; rc=$?
@@ -21,13 +21,16 @@ check "make install DESTDIR=… PREFIX=$P exits 0" "[ $rc = 0 ]" "exit $rc: $(ta
 cat >"$T/want" <<W
 644 ./usr/local/share/bash-completion/completions/pgconn-agg
 644 ./usr/local/share/bash-completion/completions/pgconn-parse
+644 ./usr/local/share/bash-completion/completions/pgconn-tail
 644 ./usr/local/share/bash-completion/completions/pgconn-watch
 644 ./usr/local/share/man/man1/pgconn-agg.1
 644 ./usr/local/share/man/man1/pgconn-parse.1
+644 ./usr/local/share/man/man1/pgconn-tail.1
 644 ./usr/local/share/man/man1/pgconn-watch.1
 644 ./usr/local/share/man/man5/pgconn-events.5
 755 ./usr/local/bin/pgconn-agg
 755 ./usr/local/bin/pgconn-parse
+755 ./usr/local/bin/pgconn-tail
 755 ./usr/local/bin/pgconn-watch
 W
 sort -o "$T/want" "$T/want"
@@ -41,7 +44,7 @@ out=$("$D$P/bin/pgconn-parse" tests/sample/sample.log | "$D$P/bin/pgconn-agg" --
 check "the installed pipeline runs" "[ '$out' = 29 ]" "active: $out"
 
 if command -v mandoc >/dev/null; then
-  for m in man1/pgconn-parse.1 man1/pgconn-agg.1 man1/pgconn-watch.1 man5/pgconn-events.5; do
+  for m in man1/pgconn-parse.1 man1/pgconn-agg.1 man1/pgconn-watch.1 man1/pgconn-tail.1 man5/pgconn-events.5; do
     check "installed $m lints clean" "mandoc -Tlint -Wwarning '$D$P/share/man/$m'"
   done
 fi

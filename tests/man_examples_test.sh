@@ -9,6 +9,7 @@
 # stderr. Before it runs:
 #   /var/log/postgresql/postgresql-16-main.log, pg.log -> tests/sample/sample.log
 #   /var/log/pgconn/fleet.log                           -> tests/sample/fleet.log
+#   /var/log/postgresql/pgbouncer.log                   -> tests/sample/pgbouncer.log
 #   postgresql-2024-05-01.csv                           -> tests/golden/csvlog24.log
 #   tail -F / tail -n 0 -F / tail -n +1 -F              -> tail -n +1 (ends)
 # An example that cannot run here (it needs a server or a network) has the
@@ -27,6 +28,7 @@ command -v mandoc >/dev/null || { echo "ok - man page examples skipped: no mando
 substitute() {
   sed -E -e 's#tail( -n (0|\+1))? -F #tail -n +1 #g' \
          -e 's#/var/log/postgresql/postgresql-16-main\.log#tests/sample/sample.log#g' \
+         -e 's#/var/log/postgresql/pgbouncer\.log#tests/sample/pgbouncer.log#g' \
          -e 's#(^|[ =])pg\.log( |$)#\1tests/sample/sample.log\2#g' \
          -e 's#/var/log/pgconn/fleet\.log#tests/sample/fleet.log#g' \
          -e 's#postgresql-2024-05-01\.csv#tests/golden/csvlog24.log#g'

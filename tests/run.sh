@@ -76,7 +76,9 @@ if [ "${PGCONN_SKIP_SERVER:-}" != 1 ]; then
   server_suites=(tests/e2e/real_server_test.sh tests/e2e/agg_server_test.sh
                  tests/e2e/peak_server_test.sh tests/e2e/fleet_test.sh
                  tests/e2e/envelope_server_test.sh tests/e2e/view_server_test.sh
-                 tests/e2e/holes_server_test.sh tests/e2e/prom_server_test.sh)
+                 tests/e2e/holes_server_test.sh tests/e2e/tail_server_test.sh
+                 tests/e2e/snapshot_server_test.sh tests/e2e/weeks_server_test.sh
+                 tests/e2e/pgbouncer_server_test.sh tests/e2e/prom_server_test.sh)
 fi
 
 # use_programs BIN BUILD: the suites take the programs from PGCONN_BIN
@@ -85,7 +87,7 @@ fi
 use_programs() {
   export PGCONN_BIN=$1 BUILD=$2
   export PGCONN_PARSE=$PWD/$1/pgconn-parse PGCONN_AGG=$PWD/$1/pgconn-agg \
-         PGCONN_WATCH=$PWD/$1/pgconn-watch
+         PGCONN_WATCH=$PWD/$1/pgconn-watch PGCONN_TAIL=$PWD/$1/pgconn-tail
 }
 
 use_programs "$bin" "$build"

@@ -40,6 +40,7 @@ struct W {
   W& reason(std::string v) { e.reason = std::move(v); return *this; }
   W& state(std::string v) { e.state = std::move(v); return *this; }
   W& pid(int64_t v) { e.pid = v; return *this; }
+  W& via(std::string v) { e.via = std::move(v); return *this; }
   W& matched(bool v) { e.matched = v ? Flag::kTrue : Flag::kFalse; return *this; }
   W& duration(int64_t v) { e.duration_ms = v; return *this; }
   W& snapshot() { e.snapshot = Flag::kTrue; return *this; }
@@ -485,6 +486,25 @@ TEST_CASE("Window: issue_9 the peak is kept for the filter, a late reject never 
   // The session keeps its connect's time for --longest.
   const auto& s = w.active().begin()->second;
   CHECK(s.since.valid());
+}
+
+TEST_CASE("Window: a pooler and a PostgreSQL server of one name stay apart", "[window]") {
+  Window w{WindowOptions{}};
+  w.add(connect(at(10, 0), "100-1").server("db1").pid(100));
+  w.add(connect(at(10, 0, 1), "100-1").server("db1").via("pgbouncer"));  // same key text
+  w.add(connect(at(10, 0, 2), "100-2").server("db1").via("pgbouncer"));
+  CHECK(w.active().size() == 3);
+  w.add(server_event(at(10, 1), "shutdown").server("db1").via("pgbouncer"));  // PgBouncer stopped
+  REQUIRE(w.active().size() == 1);
+  CHECK(w.active().begin()->second.via.empty());
+  w.add(connect(at(10, 2), "200-1").server("db1").via("pgbouncer"));
+  w.add(server_event(at(10, 3), "crash").server("db1"));  // PostgreSQL crashed
+  REQUIRE(w.active().size() == 1);
+  CHECK(w.active().begin()->second.via == "pgbouncer");
+  w.add(disconnect(at(10, 4), "200-1").server("db1"));  // not via: another session
+  CHECK(w.active().size() == 1);
+  w.add(disconnect(at(10, 4), "200-1").server("db1").via("pgbouncer"));
+  CHECK(w.active().empty());
 }
 
 // --- issue 13: whether the view is complete, restarts, updates, SIGHUP

@@ -1,4 +1,4 @@
-// What the three tools' main() share: exit statuses, the usage error, the
+// What the four tools' main() share: exit statuses, the usage error, the
 // option-parsing prologue (--help, --version, a bad option) and the
 // write-error epilogue. Only tools/ include cxxopts; common/ never does.
 #pragma once

@@ -1,9 +1,12 @@
 // pgconn-parse: PostgreSQL log lines in, connection events out (SPEC.md §3).
 // Flag parsing, wiring and the exit status; the work is in common/.
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +18,7 @@
 #include "input_loop.hpp"
 #include "log_parser.hpp"
 #include "output.hpp"
+#include "snapshot.hpp"
 #include "tracker.hpp"
 
 using namespace pgconn;
@@ -25,8 +29,9 @@ namespace {
 
 constexpr const char* kUsageText =
     "usage: pgconn-parse [--format=json|tsv]\n"
-    "                    [--input=auto|stderr|csv|json|syslog|rfc5424|cnpg|gcp|journald|azure|cloudwatch|heroku]\n"
-    "                    [--prefix=LOG_LINE_PREFIX] [--label=NAME] [--header] [FILE...]";
+    "                    [--input=auto|stderr|csv|json|syslog|rfc5424|cnpg|gcp|journald|azure|cloudwatch|heroku|pgbouncer]\n"
+    "                    [--prefix=LOG_LINE_PREFIX] [--label=NAME] [--header]\n"
+    "                    [--snapshot[=PID]] [FILE...]";
 
 // Milliseconds on a monotonic clock, for the live settle rules.
 int64_t now_ms() {
@@ -37,24 +42,74 @@ int64_t now_ms() {
 
 int usage_error(const std::string& what) { return cli::usage_error(kUsageText, what); }
 
+int64_t wall_now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// --snapshot: reconciled once, at the live end of the input (snapshot.hpp).
+// A pipe counts as at its end after kQuietMs with nothing to read, so that
+// a writer that is merely slower than us (tail -n +1 -F on a big file) does
+// not have it done mid-file. Later idle moments do not look again: from
+// here the log itself tells every start and end.
+class SnapshotStep {
+ public:
+  static constexpr int64_t kQuietMs = 200;
+  SnapshotStep(Tracker* tracker, LogParser* parser, SnapshotOptions options)
+      : snapshot_(tracker, std::move(options)), parser_(parser) {}
+  bool pending() const { return pending_; }
+  void saw_input(int64_t now) { last_input_ms_ = now; }
+  int64_t due_in(int64_t now) const {
+    return pending_ ? std::max<int64_t>(0, last_input_ms_ + kQuietMs - now) : -1;
+  }
+  bool run() {
+    pending_ = false;
+    if (!parser_->idle()) return false;
+    auto report = snapshot_.reconcile(wall_now_ms());
+    if (!report.ok()) {
+      diag("warning: --snapshot: {}; the counts are only what the log shows", report.error());
+    } else if (report->names_unknown > 0) {
+      diag("warning: --snapshot: {} session{} hold a space in their user or database name: "
+           "shown without names", report->names_unknown, report->names_unknown == 1 ? "" : "s");
+    }
+    return output_flush() || !output_closed();
+  }
+
+ private:
+  Snapshot snapshot_;
+  LogParser* parser_;
+  bool pending_ = true;
+  int64_t last_input_ms_ = 0;
+};
+
 class ParseHandler : public InputHandler {
  public:
-  ParseHandler(LogParser* parser, WarningCounter* warnings)
-      : parser_(parser), warnings_(warnings) {}
+  ParseHandler(LogParser* parser, WarningCounter* warnings, SnapshotStep* snapshot)
+      : parser_(parser), warnings_(warnings), snapshot_(snapshot) {}
 
   void begin_input(std::string_view name, bool live) override {
     name_ = name;
     live_ = live;
     warnings_->set_input(name);
     parser_->begin_input();
+    if (snapshot_ != nullptr) snapshot_->saw_input(now_ms());  // the quiet time starts now
   }
   // A held connection settles after ~20 ms: of silence (on_timeout), or of
   // waiting while lines keep coming (tick).
   bool on_lines(std::string_view block) override {
+    if (snapshot_ != nullptr) snapshot_->saw_input(now_ms());
     return parser_->feed(block) && (!live_ || parser_->tick(now_ms()));
   }
-  int wait_ms() override { return static_cast<int>(parser_->next_tick_ms(now_ms())); }
-  bool on_timeout() override { return parser_->idle() && output_flush(); }
+  int wait_ms() override {
+    int64_t now = now_ms(), wait = parser_->next_tick_ms(now);
+    int64_t snap = live_ && snapshot_ != nullptr ? snapshot_->due_in(now) : -1;
+    return static_cast<int>(wait < 0 || (snap >= 0 && snap < wait) ? snap : wait);
+  }
+  bool on_timeout() override {
+    if (live_ && snapshot_ != nullptr && snapshot_->due_in(now_ms()) == 0) return snapshot_->run();
+    return parser_->idle() && output_flush();
+  }
   bool end_input(uint64_t truncated) override {
     warnings_->add_truncated(truncated, name_);
     return parser_->end_input();
@@ -68,6 +123,7 @@ class ParseHandler : public InputHandler {
  private:
   LogParser* parser_;
   WarningCounter* warnings_;
+  SnapshotStep* snapshot_;  // nullptr without --snapshot
   std::string name_;
   bool live_ = false;  // a regular file settles by log time alone
   bool failed_ = false;
@@ -75,21 +131,20 @@ class ParseHandler : public InputHandler {
 
 void print_hints(const LogParser& parser, const Tracker& tracker) {
   const TrackerStats& s = tracker.stats();
-  if (parser.pgbouncer_skipped() > 0)
-    diag("note: {} PgBouncer record{} (Azure category PostgreSQLFlexPGBouncer) skipped: "
-         "only PostgreSQL's own log is read", parser.pgbouncer_skipped(),
-         parser.pgbouncer_skipped() == 1 ? "" : "s");
-  // An unclaimed envelope was already named by the warning; a PgBouncer
-  // log has no PostgreSQL connection lines to miss.
-  const bool explained =
-      parser.unclaimed_inputs() > 0 || (parser.pgbouncer_skipped() > 0 && s.lifecycle_lines == 0);
-  if (!explained && parser.lines() > 0 && s.lifecycle_lines == 0 && s.malformed == 0) {
+  // An unclaimed envelope was already named by the warning.
+  const bool explained = parser.unclaimed_inputs() > 0;
+  if (!explained && parser.pooler_lines() > 0 && s.lifecycle_lines == 0 && s.malformed == 0) {
+    diag("no client connection lines found in {} lines of PgBouncer's log: set "
+         "log_connections = 1 and log_disconnections = 1 in pgbouncer.ini",
+         parser.lines());
+  } else if (!explained && parser.lines() > 0 && s.lifecycle_lines == 0 && s.malformed == 0) {
     diag("no connection lines found in {} lines: set log_connections = on and "
          "log_disconnections = on, and lc_messages to English ('C' or 'en_US.UTF-8')",
          parser.lines());
-  } else if (s.events[static_cast<int>(EventType::kConnect)] >= 2 && s.disconnection_lines == 0) {
-    diag("hint: {} sessions started and none ended: is log_disconnections on?",
-         s.events[static_cast<int>(EventType::kConnect)]);
+  } else if (uint64_t started = s.events[static_cast<int>(EventType::kConnect)] -
+                                s.snapshot_connects;
+             started >= 2 && s.disconnection_lines == 0) {
+    diag("hint: {} sessions started and none ended: is log_disconnections on?", started);
   }
   const ReorderStats& o = parser.reorder_stats();
   if (o.late > 0)
@@ -114,11 +169,13 @@ int main(int argc, char** argv) {
   opts.add_options()
       ("format", "output format: json or tsv", cxxopts::value<std::string>()->default_value("json"))
       ("input", "input format: auto, stderr, csv, json, syslog, rfc5424, cnpg, gcp, journald, "
-                "azure, cloudwatch, heroku",
+                "azure, cloudwatch, heroku, pgbouncer",
        cxxopts::value<std::string>()->default_value("auto"))
       ("prefix", "the server's log_line_prefix", cxxopts::value<std::string>())
       ("label", "server name for every event", cxxopts::value<std::string>())
       ("header", "with --format=tsv: print the column names first")
+      ("snapshot", "at the live end, reconcile with the server's processes (postmaster PID)",
+       cxxopts::value<std::string>()->implicit_value(""))
       ("h,help", "print this help")
       ("version", "print the version")
       ("files", "log files", cxxopts::value<std::vector<std::string>>());
@@ -156,9 +213,27 @@ int main(int argc, char** argv) {
   if (args.count("files")) files = args["files"].as<std::vector<std::string>>();
   if (args.count("header")) output_write(std::string(kTsvHeader) + "\n");
 
+  std::optional<SnapshotStep> snapshot;
+  if (args.count("snapshot")) {
+    SnapshotOptions sopts;
+    std::string pid = args["snapshot"].as<std::string>();
+    if (!pid.empty()) {
+      char* end = nullptr;
+      long long v = std::strtoll(pid.c_str(), &end, 10);
+      if (*end != '\0' || v <= 0 || pid[0] == '+' || pid[0] == ' ')
+        return usage_error("bad --snapshot \"" + pid + "\": expected a process id");
+      sopts.postmaster = v;
+    }
+    if (const char* root = std::getenv("PGCONN_PROC_ROOT"); root != nullptr && *root != '\0')
+      sopts.proc_root = root;
+    snapshot.emplace(&tracker, parser->get(), std::move(sopts));
+  }
+
   const volatile std::sig_atomic_t* stop = install_stop_signals();
-  ParseHandler handler(parser->get(), &warnings);
-  read_inputs(files, &handler, stop);
+  ParseHandler handler(parser->get(), &warnings, snapshot ? &*snapshot : nullptr);
+  InputEnd end = read_inputs(files, &handler, stop);
+  // The end of the last file is the live end (if no pipe reached one).
+  if (snapshot && snapshot->pending() && end == InputEnd::kDone) snapshot->run();
   (*parser)->idle();  // end of input (or Ctrl+C): settle and write what is owed
   if (auto done = cli::finish_output()) return *done;
   warnings.report();

@@ -92,15 +92,7 @@ pgc_psql sock postgres postgres - -q -c "create role app_user login password '$P
 log=$PGC_LOGDIR/crash.log
 pgc_hold k1 tcp4 app_user shop before-1 && pgc_hold k2 sock postgres postgres before-2 ||
   fatal "crash: sessions open" "see above"
-victims="$PGC_PM_PID $(pgc_children | tr '\n' ' ')"
-# shellcheck disable=SC2086
-kill -9 $victims 2>/dev/null
-for p in $victims; do pgc_wait_gone "$p" 10; done
-# A killed postmaster nobody reaps stays a zombie whose pid PostgreSQL would
-# take for a running server: its lock files go, as after a power loss.
-rm -f "$PGC_DATA/postmaster.pid" "$PGC_DIR/.s.PGSQL.$PGC_PORT.lock"
-# shellcheck disable=SC2034  # pgcluster.sh reads them
-PGC_PM_PID="" PGC_LOGGER_PID=""
+pgc_kill_all || fatal "crash: SIGKILL" "see above"
 pgc_start "${base[@]}" 'log_line_prefix=%m [%p] ' log_filename=crash.log ||
   fatal "crash: server starts again after SIGKILL" "see above"
 pgc_hold k3 sock postgres postgres after-1 || fatal "crash: a session after the start" "see above"

@@ -366,6 +366,31 @@ pgc_close() {
   unset "PGC_HOLD_BACKEND[$name]"
 }
 
+# pgc_kill_all: SIGKILL to the postmaster and every child (an OOM kill, a
+# power cut: PostgreSQL logs no crash, only its next start), then what a
+# reboot would clear: the dead postmaster may stay a zombie here (no init
+# reaps it, as one would on a real host), which PostgreSQL would take for a
+# running server, so its lock files and shared memory go by hand. Held
+# sessions are forgotten. pgc_start starts it again.
+pgc_kill_all() {
+  [[ -n $PGC_PM_PID ]] || { pgc_err "no server running"; return 1; }
+  local victims p shm_id=""
+  victims="$PGC_PM_PID $(pgc_children | tr '\n' ' ')"
+  read -r _ shm_id < <(sed -n 7p "$PGC_DATA/postmaster.pid" 2>/dev/null)
+  # Stopped first, all of them: a backend that outlives the postmaster by a
+  # moment would notice its death and log its own end, which a power cut
+  # never does.
+  # shellcheck disable=SC2086
+  kill -STOP $victims 2>/dev/null
+  # shellcheck disable=SC2086
+  kill -9 $victims 2>/dev/null
+  for p in $victims; do pgc_wait_gone "$p" 10 || { pgc_err "pid $p survived SIGKILL"; return 1; }; done
+  pgc_close_all 2>/dev/null
+  pgc_as_server rm -f "$PGC_DATA/postmaster.pid" "$PGC_DIR/.s.PGSQL.$PGC_PORT" "$PGC_DIR/.s.PGSQL.$PGC_PORT.lock"
+  [[ -z $shm_id ]] || ipcrm -m "$shm_id" 2>/dev/null
+  PGC_PM_PID="" PGC_LOGGER_PID=""
+}
+
 # pgc_kill_client NAME: kill -9 the psql of a held session (the server sees
 # the client vanish).
 pgc_kill_client() {
@@ -413,6 +438,20 @@ pgc_wait_log() {
     sleep 0.02
   done
   pgc_err "timed out waiting for $n x '$str' in $file"
+}
+
+# pgc_rotate: SELECT pg_rotate_logfile() (the logging collector opens its
+# next file: a new time-based name, or the same name again after a rename).
+pgc_rotate() {
+  pgc_settle pgc_psql sock postgres postgres pgconn-ctl -c 'select pg_rotate_logfile()' >/dev/null
+}
+
+# pgc_client_count: client backends in pg_stat_activity, the asking one
+# not counted (its own connect and disconnect are in the log by the time
+# this returns).
+pgc_client_count() {
+  pgc_settle pgc_psql sock postgres postgres pgconn-ctl -c \
+    "select count(*) from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid()"
 }
 
 # pgc_cleanup: for `trap pgc_cleanup EXIT`: ends held sessions, stops the

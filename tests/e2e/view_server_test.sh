@@ -150,17 +150,7 @@ check "issue_13: after the HUP, one more session: active = pg_stat_activity ($wa
 
 # --- SIGKILL of the postmaster and its backends (an OOM kill, a power cut),
 # then a start: PostgreSQL logs no crash, only its start.
-victims=("$PGC_PM_PID" $(pgc_children))
-read -r _ shm_id < <(sed -n 7p "$PGC_DATA/postmaster.pid")
-kill -9 "${victims[@]}" 2>/dev/null
-for p in "${victims[@]}"; do pgc_wait_gone "$p" 10 || fatal "SIGKILL" "pid $p still there"; done
-pgc_close_all 2>/dev/null
-# The dead postmaster may stay a zombie here (no init to reap it, as there
-# would be on a real host), which PostgreSQL would take for a live one: its
-# lock file and shared memory go by hand, as after a reboot.
-pgc_as_server rm -f "$PGC_DATA/postmaster.pid" "$PGC_DIR/.s.PGSQL.$PGC_PORT" "$PGC_DIR/.s.PGSQL.$PGC_PORT.lock"
-[[ -z ${shm_id:-} ]] || ipcrm -m "$shm_id" 2>/dev/null
-PGC_PM_PID="" PGC_LOGGER_PID=""
+pgc_kill_all || fatal "SIGKILL" "see above"
 ready=$(pgc_log_count "$LOG" "ready to accept connections")
 pgc_start "${SETTINGS[@]}" >"$WORK/start2.out" 2>&1 ||
   fatal "start PostgreSQL after SIGKILL" "$(tail -n 5 "$WORK/start2.out" | tr '\n' ' ')"

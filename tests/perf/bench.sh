@@ -29,7 +29,8 @@
 # held ~20 ms by pgconn-parse until settled) and as many disconnections,
 # appends 50-100 ms apart. The same through `pgconn-parse | pgconn-watch` fed
 # by a pipe (no tail), and `tail -F FILE` alone (append -> line read) show
-# what each part adds. Then BENCH_LATENCY_BUSY_SAMPLES more through the full
+# what each part adds; `pgconn-tail FILE` alone and in place of tail -F
+# (`pgconn-tail FILE | pgconn-parse | pgconn-watch`) show what it costs. Then BENCH_LATENCY_BUSY_SAMPLES more through the full
 # pipeline while other backends keep the log busy, at about gen-log's rate: a
 # statement line every 3 ms, every 10th of them a health check's "connection
 # received" (the quiet-file rows never show how long a connect is held when
@@ -38,6 +39,7 @@
 # Settings (environment; relative paths are taken from the current directory):
 #   PGCONN_PARSE      the program to measure (default: bin/pgconn-parse)
 #   PGCONN_PARSE_ARGS extra arguments for it, split on spaces (default: none)
+#   PGCONN_TAIL       pgconn-tail, for its latency rows (default: bin/pgconn-tail)
 #   PGCONN_AGG        pgconn-agg, measured on the events of the big stream when
 #                     it exists (default: bin/pgconn-agg)
 #   GEN_LOG           the generator (default: build/gen-log)
@@ -60,6 +62,11 @@
 #                     skips the latency rows; about 90 s at 200)
 #   BENCH_LATENCY_BUSY_SAMPLES samples on a busy log (default 30, each up to
 #                     3 s; 0 skips them)
+#   BENCH_PGB_LINES   lines of the generated PgBouncer log (default 1000000;
+#                     0 skips its rows): tests/perf/gen_pgbouncer_log.awk, a
+#                     busy pooler's clients (nearly every line a login or a
+#                     close); pgconn-parse on it against
+#                     `LC_ALL=C grep -c closing` (budget: within 2x)
 #
 # Adding a measurement: write a measure_* function that sets its variables,
 # call it in the "measure" section, and print it with time_row/budget_row/
@@ -91,6 +98,7 @@ RUNS=${BENCH_RUNS:-5}
 PGBADGER_MODE=${BENCH_PGBADGER:-1}
 DIR=$(setting "${BENCH_DIR:-}" build/bench)
 WATCH=$(setting "${PGCONN_WATCH:-}" bin/pgconn-watch)
+PGTAIL=$(setting "${PGCONN_TAIL:-}" bin/pgconn-tail)
 AGG_BIG_N=${BENCH_AGG_EVENTS:-10000000}
 AGG_RUNS=${BENCH_AGG_RUNS:-3}
 SUMMARY_RUNS=${BENCH_SUMMARY_RUNS:-11}
@@ -512,7 +520,10 @@ measure_latency() {
   build_latency
   tail_info
   LAT_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
-  local q_parse q_watch q_file q_tail
+  local q_parse q_watch q_file q_tail q_pgtail q_pgtail_file q_pgtail_watch
+  printf -v q_pgtail '%q' "$PGTAIL"
+  printf -v q_pgtail_file '%q' "$DIR/latency-pgtail.log"
+  printf -v q_pgtail_watch '%q' "$DIR/latency-pgtail-watch.log"
   printf -v q_parse '%q' "$PARSE"
   printf -v q_watch '%q' "$WATCH"
   printf -v q_file '%q' "$DIR/latency-watch.log"
@@ -527,6 +538,11 @@ measure_latency() {
   run_latency "$DIR/latency-pipe.txt" events - "$parse_cmd | $q_watch --color=never"
   note "watch latency: tail -F alone, $LAT_SAMPLES lines (~$((LAT_SAMPLES * 8 / 100)) s)"
   run_latency "$DIR/latency-tail.txt" lines "$DIR/latency-tail.log" "tail -F $q_tail"
+  note "watch latency: pgconn-tail alone, $LAT_SAMPLES lines (~$((LAT_SAMPLES * 8 / 100)) s)"
+  run_latency "$DIR/latency-pgtail.txt" lines "$DIR/latency-pgtail.log" "$q_pgtail $q_pgtail_file"
+  note "watch latency: $LAT_SAMPLES connects + disconnections through pgconn-tail | pgconn-parse | pgconn-watch (~$((LAT_SAMPLES * 19 / 100)) s)"
+  run_latency "$DIR/latency-pgtail-watch.txt" events "$DIR/latency-pgtail-watch.log" \
+    "$q_pgtail $q_pgtail_watch | $parse_cmd | $q_watch --color=never"
   if [ "$LAT_BUSY_SAMPLES" -gt 0 ]; then
     note "watch latency: $LAT_BUSY_SAMPLES connects + disconnections on a busy log (up to $((LAT_BUSY_SAMPLES * 32 / 10)) s)"
     run_latency "$DIR/latency-busy.txt" events "$DIR/latency-watch.log" \
@@ -565,6 +581,28 @@ pgbadger_counts() {
   PGB_SESSIONS=$(sed -n 's/.*Total number of sessions: \([0-9,]*\).*/\1/p' "$PGB_OUT" | head -n 1 | tr -d ,)
   PGB_PEAK=$(sed -n 's/.*Session peak: \([0-9,]*\) sessions at \([0-9-]* [0-9:]*\).*/\1 (\2)/p' "$PGB_OUT" | head -n 1 | tr -d ,)
   : "${PGB_CONNS:=-}" "${PGB_SESSIONS:=-}" "${PGB_PEAK:=-}"
+}
+
+# PgBouncer's log (issue 17): a generated one, cached, with its truth.
+measure_pgbouncer() {
+  PGB_LOG_LINES=${BENCH_PGB_LINES:-1000000}
+  [ "$PGB_LOG_LINES" -gt 0 ] || { PGBL_GREP=""; PGBL_PARSE=""; return; }
+  PGBL=$DIR/pgbouncer-$PGB_LOG_LINES-s$SEED-$(sha256sum "$ROOT/tests/perf/gen_pgbouncer_log.awk" | cut -c1-10).log
+  if [ ! -s "$PGBL" ] || [ ! -s "${PGBL%.log}.truth" ]; then
+    rm -f "$DIR"/pgbouncer-*.log "$DIR"/pgbouncer-*.truth
+    note "generating $(rel "$PGBL")"
+    awk -v lines="$PGB_LOG_LINES" -v seed="$SEED" -f "$ROOT/tests/perf/gen_pgbouncer_log.awk" \
+      >"$PGBL.tmp" 2>"${PGBL%.log}.truth" || die "gen_pgbouncer_log.awk failed"
+    mv "$PGBL.tmp" "$PGBL"
+  fi
+  PGBL_BYTES=$(stat -c %s "$PGBL")
+  cat "$PGBL" >/dev/null
+  note "PgBouncer log: grep and pgconn-parse, best of $RUNS"
+  best_of sh -c 'LC_ALL=C grep -c closing "$1" | cat >/dev/null' sh "$PGBL"
+  PGBL_GREP=$BEST
+  best_of sh -c '"$1" "$2" 2>/dev/null | cat >/dev/null' sh "$PARSE" "$PGBL"
+  PGBL_PARSE=$BEST
+  "$PARSE" "$PGBL" 2>/dev/null | count_events /dev/stdin >"$DIR/pgbouncer.counts"
 }
 
 # ---------------------------------------------------------------- report
@@ -626,6 +664,11 @@ report() {
   if [ -n "$AGG_DUR_TIME" ]; then
     calc "printf \"  %-44s %9.3f s %9.2f M events/s (%d events, best of %d)\n\", \"pgconn-agg --durations REPEATED_EVENTS | cat\", $AGG_DUR_TIME, $AGG_BIG_COUNT / 1e6 / $AGG_DUR_TIME, $AGG_BIG_COUNT, $AGG_RUNS"
   fi
+  if [ -n "$PGBL_PARSE" ]; then
+    local pl=$PGB_LOG_LINES
+    calc "printf \"  %-44s %9.3f s %9.1f MB/s %7.2f M lines/s\n\", \"PgBouncer log: LC_ALL=C grep -c closing | cat\", $PGBL_GREP, $PGBL_BYTES / 1e6 / $PGBL_GREP, $pl / 1e6 / $PGBL_GREP"
+    calc "printf \"  %-44s %9.3f s %9.1f MB/s %7.2f M lines/s\n\", \"PgBouncer log: pgconn-parse | cat\", $PGBL_PARSE, $PGBL_BYTES / 1e6 / $PGBL_PARSE, $pl / 1e6 / $PGBL_PARSE"
+  fi
   hr
   if [ -n "$SUM_SIZES" ]; then
     printf '  %-44s %11s %11s\n' "pgconn-agg FILE >/dev/null: one summary" "median" "max"
@@ -646,6 +689,9 @@ report() {
     lat_row "pipe | parse | watch: connect" "$DIR/latency-pipe.txt" connect
     lat_row "pipe | parse | watch: disconnect" "$DIR/latency-pipe.txt" disconnect
     lat_row "tail -F alone: one line" "$DIR/latency-tail.txt" line
+    lat_row "pgconn-tail alone: one line" "$DIR/latency-pgtail.txt" line
+    lat_row "pgconn-tail | parse | watch: connect" "$DIR/latency-pgtail-watch.txt" connect
+    lat_row "pgconn-tail | parse | watch: disconnect" "$DIR/latency-pgtail-watch.txt" disconnect
     if [ "$LAT_BUSY_SAMPLES" -gt 0 ]; then
       printf '  %-44s %s\n' "busy log ($LAT_BUSY_SAMPLES samples each; lost: > 3 s):" ""
       lat_row "tail -F | parse | watch: connect" "$DIR/latency-busy.txt" connect
@@ -663,6 +709,10 @@ report() {
   printf '  %-44s %12s   %-8s %s\n' "budget (SPEC §7)" "measured" "limit" "result"
   budget_row "pgconn-parse time / grep time" "$grep_ratio" "x" "<=" 3
   budget_row "pgconn-parse / pgBadger throughput" "$pgb_ratio" "x" ">=" 50
+  if [ -n "$PGBL_PARSE" ]; then
+    budget_row "PgBouncer log: pgconn-parse time / grep time" \
+      "$(calc "printf \"%.2f\", $PGBL_PARSE / $PGBL_GREP")" "x" "<=" 2
+  fi
   [ "$GZIP_MODE" = 0 ] || budget_row "pgconn-parse FILE.gz / zcat FILE.gz | parse" \
     "$([ -z "$GZ_TIME" ] || calc "printf \"%.2f\", $GZ_TIME / $ZCAT_TIME")" "x" "<=" 1.0
   budget_row "pgconn-parse peak RSS, $LOG_LINES-line file" \
@@ -700,7 +750,9 @@ report() {
       budget_row "watch latency, $kind: median" "$(lat "$DIR/latency-watch.txt" "$kind" median)" " ms" "<=" 50
       budget_row "watch latency, $kind: p99" "$(lat "$DIR/latency-watch.txt" "$kind" p99)" " ms" "<=" 100
       budget_row "watch latency, $kind: lost (> 1 s)" "$(lat "$DIR/latency-watch.txt" "$kind" lost)" "" "<=" 0
+      budget_row "pgconn-tail | parse | watch, $kind: median" "$(lat "$DIR/latency-pgtail-watch.txt" "$kind" median)" " ms" "<=" 50
     done
+    budget_row "pgconn-tail alone: median" "$(lat "$DIR/latency-pgtail.txt" line median)" " ms" "<=" 50
     if [ "$LAT_BUSY_SAMPLES" -gt 0 ]; then
       for kind in connect disconnect; do
         budget_row "watch latency, busy log, $kind: median" "$(lat "$DIR/latency-busy.txt" "$kind" median)" " ms" "<=" 50
@@ -755,6 +807,13 @@ report() {
         "$(awk -v k="$t" '$1 == k { print $2; f = 1 } END { if (!f) print 0 }' "$DIR/big.counts")"
     done
   fi
+  if [ -n "$PGBL_PARSE" ]; then
+    local t pt=${PGBL%.log}.truth
+    for t in connect disconnect reject; do
+      count_row "PgBouncer log: $t" "$(truth_of "$pt" "${t}s")" \
+        "$(awk -v k="$t" '$1 == k { print $2; f = 1 } END { if (!f) print 0 }' "$DIR/pgbouncer.counts")"
+    done
+  fi
   echo "  (a) pgBadger: every \"connection authorized\", including those rejected right after it"
   echo "  (b) pgBadger: sessions = \"disconnection\" lines   (c) pgBadger's own session peak"
   echo "  grep -c connection counted $GREP_COUNT lines"
@@ -779,6 +838,7 @@ measure_agg_durations
 measure_summary
 measure_latency
 measure_pgbadger
+measure_pgbouncer
 pgbadger_counts
 report
 if [ "${BENCH_STRICT:-0}" = 1 ] && [ "$FAILS" -gt 0 ]; then exit 1; fi

@@ -1,0 +1,116 @@
+#include "pgbouncer_format.hpp"
+
+#include "timestamp.hpp"
+
+namespace pgconn {
+
+namespace {
+
+bool is_digits(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s)
+    if (c < '0' || c > '9') return false;
+  return true;
+}
+
+bool is_level(std::string_view s) {
+  return s == "LOG" || s == "WARNING" || s == "ERROR" || s == "FATAL" || s == "DEBUG" ||
+         s == "NOISE";
+}
+
+// The next space-separated token of *rest, removed from it with its space.
+std::string_view token(std::string_view* rest) {
+  size_t sp = rest->find(' ');
+  std::string_view t = rest->substr(0, sp);
+  rest->remove_prefix(sp == std::string_view::npos ? rest->size() : sp + 1);
+  return t;
+}
+
+// "[6505]" or "6505" -> 6505; -1 otherwise.
+int64_t pid_token(std::string_view t) {
+  if (t.size() >= 3 && t.front() == '[' && t.back() == ']') t = t.substr(1, t.size() - 2);
+  return is_digits(t) ? parse_decimal(t) : -1;
+}
+
+}  // namespace
+
+void parse_pgbouncer_message(std::string_view text, LogRecord* r) {
+  r->via = kPgbouncerVia;
+  r->message = text;
+  // "C-0x55d8f18f9e30: " then "DB/USER@ADDR:PORT " (user up to the last
+  // '@' of the token: user names with '@' exist; db up to the first '/').
+  if (text.size() < 6 || (text[0] != 'C' && text[0] != 'S') || text.substr(1, 3) != "-0x") return;
+  size_t colon = text.find(": ");
+  if (colon == std::string_view::npos || colon > 40) return;
+  std::string_view socket = text.substr(0, colon);
+  std::string_view rest = text.substr(colon + 2);
+  size_t sp = rest.find(' ');
+  std::string_view who = rest.substr(0, sp);
+  size_t at = who.rfind('@');
+  if (at == std::string_view::npos) return;
+  std::string_view where = who.substr(at + 1);
+  std::string_view addr;
+  size_t port_at;
+  if (!where.empty() && where[0] == '[') {
+    size_t close = where.find(']');
+    if (close == std::string_view::npos || close + 1 >= where.size() || where[close + 1] != ':') return;
+    addr = where.substr(1, close - 1);
+    port_at = close + 2;
+  } else {
+    size_t c = where.rfind(':');
+    if (c == std::string_view::npos) return;
+    addr = where.substr(0, c);
+    port_at = c + 1;
+  }
+  int64_t port = parse_decimal(where.substr(port_at), 65535);
+  if (port < 0) return;
+  std::string_view names = who.substr(0, at);
+  size_t slash = names.find('/');
+  if (slash != std::string_view::npos) {  // else "peer-N": a peering socket
+    r->db = names.substr(0, slash);
+    r->user = names.substr(slash + 1);
+  }
+  r->socket = socket;
+  r->host = addr;
+  r->port = static_cast<int32_t>(port);
+  r->message = sp == std::string_view::npos ? std::string_view() : rest.substr(sp + 1);
+}
+
+bool parse_pgbouncer_line(std::string_view line, LogRecord* r) {
+  // "YYYY-MM-DD HH:MM:SS.mmm" then " [ZONE ]PID LEVEL "
+  if (line.size() < 30 || line[4] != '-' || line[10] != ' ' || line[19] != '.' || line[23] != ' ')
+    return false;
+  std::string_view rest = line.substr(24);
+  std::string_view t1 = token(&rest);
+  size_t time_len = 23;
+  int64_t pid = pid_token(t1);
+  if (pid < 0) {  // a zone first
+    if (t1.empty() || t1.size() > 7) return false;
+    time_len = 24 + t1.size();
+    pid = pid_token(token(&rest));
+    if (pid < 0) return false;
+  }
+  std::string_view level = token(&rest);
+  if (!is_level(level)) return false;
+  Timestamp t;
+  if (!parse_pg_time(line.substr(0, time_len), &t)) return false;
+  *r = LogRecord();
+  r->time = t;
+  r->pid = pid;
+  r->severity = level;
+  parse_pgbouncer_message(rest, r);
+  return true;
+}
+
+bool PgbouncerFormat::feed(std::string_view line, RecordSink* out) {
+  LogRecord r;
+  if (!parse_pgbouncer_line(line, &r)) return true;
+  return out->on_record(r);
+}
+
+bool PgbouncerFormat::looks_like(std::string_view line) {
+  LogRecord r;
+  return parse_pgbouncer_line(line, &r);
+}
+
+}  // namespace pgconn

@@ -1,0 +1,344 @@
+// PgBouncer's log (pgbouncer_format, pgbouncer_message) and the tracker's
+// pooler half (tracker_pooler.cpp): lines of every prefix form in, records
+// and events out. Lines are copied from pgbouncer.md and the corpus files.
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+#include "event_codec.hpp"
+#include "log_parser.hpp"
+#include "pgbouncer_format.hpp"
+#include "pgbouncer_message.hpp"
+#include "tracker.hpp"
+
+using namespace pgconn;
+
+namespace {
+
+struct Sink : EventSink {
+  std::vector<std::string> lines;
+  bool on_event(const Event& e) override {
+    std::string s;
+    encode_json(e, &s);
+    s.pop_back();
+    lines.push_back(s);
+    return true;
+  }
+};
+
+struct NoReports : Reporter {
+  int n = 0;
+  void on_malformed(uint64_t, std::string_view) override { ++n; }
+};
+
+// The events of a whole log read as one file (end of input settles).
+std::vector<std::string> events_of(const std::string& log, InputFormat f = InputFormat::kAuto,
+                                   std::string label = "") {
+  Sink sink;
+  TrackerOptions o;
+  o.label = label;
+  Tracker tracker(&sink, o);
+  NoReports reports;
+  ParserOptions po;
+  po.format = f;
+  po.year = 2026;
+  auto p = LogParser::create(po, &tracker, &reports);
+  REQUIRE(p.ok());
+  (*p)->feed(log);
+  (*p)->end_input();
+  (*p)->idle();
+  return sink.lines;
+}
+
+}  // namespace
+
+TEST_CASE("PgBouncer line prefixes of 1.7 to 1.25", "[pgbouncer_format]") {
+  LogRecord r;
+  SECTION("zone and bracketed pid (1.11+)") {
+    REQUIRE(parse_pgbouncer_line("2026-12-04 04:10:00.456 UTC [6505] LOG C-0x55d8f18f9e30: appdb/app@127.0.0.1:60544 login attempt: db=appdb user=app tls=no", &r));
+    CHECK(r.pid == 6505);
+    CHECK(r.severity == "LOG");
+    CHECK(r.socket == "C-0x55d8f18f9e30");
+    CHECK(r.db == "appdb");
+    CHECK(r.user == "app");
+    CHECK(r.host == "127.0.0.1");
+    CHECK(r.port == 60544);
+    CHECK(r.message == "login attempt: db=appdb user=app tls=no");
+    CHECK(r.via == "pgbouncer");
+    CHECK(r.time.has_ms);
+    CHECK(r.time.zone == Timestamp::Zone::kUtc);
+  }
+  SECTION("bare pid, no zone (<= 1.10)") {
+    REQUIRE(parse_pgbouncer_line("2018-09-12 16:09:05.313 3394 LOG C-0x13e4860: db/user@10.0.0.5:40022 closing because: client close request (age=0)", &r));
+    CHECK(r.pid == 3394);
+    CHECK(r.socket == "C-0x13e4860");
+    CHECK(r.time.zone == Timestamp::Zone::kNone);
+  }
+  SECTION("numeric zone, abbreviation") {
+    REQUIRE(parse_pgbouncer_line("2021-01-02 22:07:55.143 +05 [77020] LOG process up: PgBouncer 1.14.0", &r));
+    CHECK(r.time.zone == Timestamp::Zone::kOffset);
+    CHECK(r.time.offset_min == 300);
+    CHECK(r.socket.empty());
+    CHECK(r.message == "process up: PgBouncer 1.14.0");
+    REQUIRE(parse_pgbouncer_line("2025-10-09 15:41:06.130 KST [13210] LOG C-0xb81448010: connect/connect@127.0.0.1:55061 login attempt: db=connect user=connect tls=no replication=no", &r));
+    CHECK(r.time.zone == Timestamp::Zone::kAbbrev);
+    CHECK(r.socket == "C-0xb81448010");
+  }
+  SECTION("IPv6, Unix socket, user with @, (nodb)") {
+    REQUIRE(parse_pgbouncer_line("2026-12-04 04:06:41.119 UTC [26196] LOG C-0x55ba30f86c10: appdb/app@[::1]:45506 login attempt: db=appdb user=app tls=no", &r));
+    CHECK(r.host == "::1");
+    CHECK(r.port == 45506);
+    REQUIRE(parse_pgbouncer_line("2026-12-04 04:06:41.522 UTC [26196] LOG C-0x55ba30f86c10: appdb/app@unix(26341):56432 login attempt: db=appdb user=app tls=no", &r));
+    CHECK(r.host == "unix(26341)");
+    CHECK(r.port == 56432);
+    REQUIRE(parse_pgbouncer_line("2026-12-04 04:06:41.522 UTC [26196] LOG C-0x55ba30f86c10: appdb/bob@srv1@10.1.2.3:5000 login attempt: db=appdb user=bob@srv1 tls=no", &r));
+    CHECK(r.user == "bob@srv1");
+    CHECK(r.host == "10.1.2.3");
+    REQUIRE(parse_pgbouncer_line("2026-12-04 04:06:42.385 UTC [26196] LOG C-0x55ba30f86c10: (nodb)/(nouser)@127.0.0.1:40596 no such user: ghost", &r));
+    CHECK(r.db == "(nodb)");
+    CHECK(r.message == "no such user: ghost");
+  }
+  SECTION("not PgBouncer's") {
+    CHECK_FALSE(parse_pgbouncer_line("2026-12-04 04:06:42.385 UTC [26196] LOG:  connection received: host=::1 port=1", &r));
+    CHECK_FALSE(parse_pgbouncer_line("\tcontinued", &r));
+    CHECK_FALSE(parse_pgbouncer_line("2026-12-04 04:06:42.385 UTC [x] LOG text", &r));
+    CHECK_FALSE(parse_pgbouncer_line("", &r));
+    CHECK_FALSE(PgbouncerFormat::looks_like("May  1 10:00:00 db1 postgres[812]: [3-1] LOG:  x"));
+  }
+}
+
+TEST_CASE("PgBouncer close reasons map to reasons", "[pgbouncer_format]") {
+  struct C { const char* text; bool reject; const char* reason; };
+  const C cases[] = {
+      {"client close request", false, ""},
+      {"client unexpected eof", false, "client_lost"},
+      {"client_idle_timeout", false, "idle_timeout"},
+      {"query_wait_timeout", false, "query_wait_timeout"},
+      {"server shutting down", false, "shutdown"},
+      {"admin forced disconnect", false, "terminated"},
+      {"no more connections allowed (max_client_conn)", true, "too_many_clients"},
+      {"client connections exceeded (max_db_client_connections)", true, "db_limit"},
+      {"SASL authentication failed", true, "auth_failed"},
+      {"password authentication failed", true, "auth_failed"},
+      {"no such database: nosuchdb", true, "no_database"},
+      {"No such database: dev", true, "no_database"},
+      {"No such user: dev", true, "no_role"},
+      {"not allowed", true, "login_not_allowed"},
+      {"client_login_timeout", true, "auth_timeout"},
+      {"client_login_timeout (server down)", true, "server_unavailable"},
+      {"server login has been failing, try again later (server_login_retry)", true, "server_unavailable"},
+      {"password authentication failed for user \"app\"", true, "auth_failed"},
+      {"Unsupported startup parameter: search_path", true, "other"},
+      {"something new", false, "terminated"},
+  };
+  for (const C& c : cases) {
+    BouncerMessage m;
+    classify_close_reason(c.text, &m);
+    INFO(c.text);
+    CHECK(m.reject == c.reject);
+    CHECK(m.reason == c.reason);
+    CHECK_FALSE(m.cancel);
+  }
+  BouncerMessage m = classify_pgbouncer("LOG", "C-0x1", "closing because: successfully sent cancel request (age=0s)");
+  CHECK(m.kind == BouncerKind::kClose);
+  CHECK(m.cancel);
+  m = classify_pgbouncer("LOG", "C-0x1", "closing because: no more connections allowed (max_client_conn) (age=12s)");
+  CHECK(m.age_s == 12);
+  CHECK(m.text == "no more connections allowed (max_client_conn)");
+  m = classify_pgbouncer("LOG", "C-0x1", "closing because: client close request (age=3)");
+  CHECK(m.age_s == 3);
+  m = classify_pgbouncer("LOG", "C-0x1", "login attempt: db=a user=b tls=no replication=database");
+  CHECK(m.kind == BouncerKind::kLogin);
+  CHECK(m.db == "a");
+  CHECK(m.user == "b");
+  CHECK(m.replication);
+  CHECK(classify_pgbouncer("LOG", "", "got SIGTERM, fast exit").kind == BouncerKind::kExit);
+  CHECK(classify_pgbouncer("LOG", "", "SHUTDOWN command issued").kind == BouncerKind::kExit);
+  CHECK(classify_pgbouncer("LOG", "", "server connections dropped, exiting").kind == BouncerKind::kExit);
+  CHECK(classify_pgbouncer("FATAL", "", "@src/objects.c:123 in function f(): boom").kind == BouncerKind::kCrash);
+  CHECK(classify_pgbouncer("LOG", "", "stats: 0 xacts/s, 0 queries/s").kind == BouncerKind::kNone);
+  CHECK(classify_pgbouncer("LOG", "S-0x2", "closing because: server idle timeout (age=60s)").kind == BouncerKind::kNone);
+  CHECK(classify_pgbouncer("DEBUG", "C-0x2", "login attempt: db=a user=b").kind == BouncerKind::kNone);
+}
+
+TEST_CASE("PgBouncer clients become sessions", "[pgbouncer_format]") {
+  const std::string p = "2026-12-04 04:06:40.230 UTC [26196] LOG ";
+  SECTION("login and close: connect and disconnect with the duration of the timestamps") {
+    auto ev = events_of(
+        "2026-12-04 04:06:39.075 UTC [26196] LOG process up: PgBouncer 1.18.0\n"
+        "2026-12-04 04:06:40.230 UTC [26196] LOG C-0x55ba30f86c10: appdb/app@127.0.0.1:40574 login attempt: db=appdb user=app tls=no\n"
+        "2026-12-04 04:06:40.244 UTC [26196] LOG S-0x55ba30f8e3e0: appdb/app@127.0.0.1:55432 new connection to server (from 127.0.0.1:59456)\n"
+        "2026-12-04 04:06:40.281 UTC [26196] LOG C-0x55ba30f86c10: appdb/app@127.0.0.1:40574 closing because: client close request (age=0s)\n",
+        InputFormat::kAuto, "pool1");
+    REQUIRE(ev.size() == 3);
+    CHECK(ev[0] == R"({"type":"server","ts":"2026-12-04T04:06:39.075Z","pid":26196,"state":"ready","server":"pool1","via":"pgbouncer"})");
+    CHECK(ev[1] == R"({"type":"connect","ts":"2026-12-04T04:06:40.230Z","session":"26196-1","user":"app","db":"appdb","host":"127.0.0.1","port":40574,"server":"pool1","via":"pgbouncer"})");
+    CHECK(ev[2] == R"({"type":"disconnect","ts":"2026-12-04T04:06:40.281Z","session":"26196-1","user":"app","db":"appdb","host":"127.0.0.1","port":40574,"duration_ms":51,"matched":true,"server":"pool1","via":"pgbouncer"})");
+  }
+  SECTION("a wrong password: a reject, never a connect") {
+    auto ev = events_of(
+        p + "C-0x1: appdb/app@127.0.0.1:40592 login attempt: db=appdb user=app tls=no\n" +
+        p + "C-0x1: appdb/app@127.0.0.1:40592 password authentication failed\n" +
+        p + "C-0x1: appdb/app@127.0.0.1:40592 closing because: SASL authentication failed (age=0s)\n" +
+        p + "C-0x1: appdb/app@127.0.0.1:40592 pooler error: SASL authentication failed\n");
+    REQUIRE(ev.size() == 1);
+    CHECK(ev[0] == R"({"type":"reject","ts":"2026-12-04T04:06:40.230Z","session":"26196-1","user":"app","db":"appdb","host":"127.0.0.1","port":40592,"reason":"auth_failed","message":"SASL authentication failed","matched":true,"via":"pgbouncer"})");
+  }
+  SECTION("an unknown user (1.15+ mock authentication): no_role") {
+    auto ev = events_of(
+        p + "C-0x1: (nodb)/(nouser)@127.0.0.1:40596 no such user: ghost\n" +
+        p + "C-0x1: (nodb)/ghost@127.0.0.1:40596 login attempt: db=appdb user=ghost tls=no\n" +
+        p + "C-0x1: (nodb)/ghost@127.0.0.1:40596 password authentication failed\n" +
+        p + "C-0x1: (nodb)/ghost@127.0.0.1:40596 closing because: SASL authentication failed (age=0s)\n");
+    REQUIRE(ev.size() == 1);
+    CHECK(ev[0].find(R"("type":"reject")") != std::string::npos);
+    CHECK(ev[0].find(R"("user":"ghost","db":"appdb")") != std::string::npos);
+    CHECK(ev[0].find(R"("reason":"no_role")") != std::string::npos);
+  }
+  SECTION("max_client_conn: a reject with no login") {
+    auto ev = events_of(p + "C-0x1: (nodb)/(nouser)@127.0.0.1:40630 closing because: no more connections allowed (max_client_conn) (age=0s)\n");
+    REQUIRE(ev.size() == 1);
+    CHECK(ev[0] == R"x({"type":"reject","ts":"2026-12-04T04:06:40.230Z","session":"26196-1","host":"127.0.0.1","port":40630,"reason":"too_many_clients","message":"no more connections allowed (max_client_conn)","via":"pgbouncer"})x");
+  }
+  SECTION("a close without its login: unmatched, duration from age") {
+    auto ev = events_of(p + "C-0x1: db/u@10.0.0.1:5000 closing because: client unexpected eof (age=42s)\n");
+    REQUIRE(ev.size() == 1);
+    CHECK(ev[0] == R"({"type":"disconnect","ts":"2026-12-04T04:06:40.230Z","session":"26196-1","user":"u","db":"db","host":"10.0.0.1","port":5000,"duration_ms":42000,"reason":"client_lost","matched":false,"via":"pgbouncer"})");
+  }
+  SECTION("cancel requests and server sockets are no sessions") {
+    auto ev = events_of(
+        p + "C-0x2: shop/(nouser)@127.0.0.1:37234 closing because: successfully sent cancel request (age=0s)\n" +
+        p + "S-0x3: shop/app@127.0.0.1:5432 closing because: successfully sent cancel request (age=0s)\n" +
+        p + "S-0x3: shop/app@127.0.0.1:5432 closing because: server idle timeout (age=600s)\n" +
+        p + "stats: 0 xacts/s, 0 queries/s, in 0 B/s, out 0 B/s, xact 0 us, query 0 us, wait 0 us\n");
+    CHECK(ev.empty());
+  }
+  SECTION("verbose: the application name of a DEBUG line; DEBUG lines of authentication settle nothing") {
+    auto ev = events_of(
+        p.substr(0, p.size() - 4) + "DEBUG C-0x1: (nodb)/(nouser)@127.0.0.1:60928 using application_name: billing-worker\n" +
+        p.substr(0, p.size() - 4) + "DEBUG C-0x1: (nodb)/(nouser)@127.0.0.1:60928 other debug\n" +
+        p + "C-0x1: appdb/app@127.0.0.1:60928 login attempt: db=appdb user=app tls=no\n" +
+        p.substr(0, p.size() - 4) + "DEBUG C-0x1: appdb/app@127.0.0.1:60928 scram_client_first: got cb_flag\n" +
+        p + "C-0x1: appdb/app@127.0.0.1:60928 closing because: SASL authentication failed (age=0s)\n" +
+        p + "C-0x1: appdb/app@127.0.0.1:60929 login attempt: db=appdb user=app tls=no\n" +
+        p + "C-0x1: appdb/app@127.0.0.1:60929 closing because: client close request (age=0s)\n");
+    REQUIRE(ev.size() == 3);
+    CHECK(ev[0].find(R"("type":"reject","ts":"2026-12-04T04:06:40.230Z","session":"26196-1","user":"app","db":"appdb","app":"billing-worker")") != std::string::npos);
+    CHECK(ev[1].find(R"("type":"connect")") != std::string::npos);
+    CHECK(ev[1].find("app\":") == std::string::npos);
+  }
+  SECTION("a Unix socket client is [local], no port") {
+    auto ev = events_of(p + "C-0x1: appdb/app@unix(26341):56432 login attempt: db=appdb user=app tls=no\n");
+    REQUIRE(ev.size() == 1);
+    CHECK(ev[0].find(R"("host":"[local]","via")") != std::string::npos);
+  }
+  SECTION("a new login on an open socket ends the earlier session: lost") {
+    auto ev = events_of(
+        "2026-12-04 04:06:40.000 UTC [9] LOG C-0x1: a/u@127.0.0.1:1000 login attempt: db=a user=u tls=no\n"
+        "2026-12-04 04:06:42.000 UTC [9] LOG C-0x1: a/u@127.0.0.1:1001 login attempt: db=a user=u tls=no\n");
+    REQUIRE(ev.size() == 3);
+    CHECK(ev[0].find(R"("type":"connect")") != std::string::npos);
+    CHECK(ev[1].find(R"("type":"disconnect")") != std::string::npos);
+    CHECK(ev[1].find(R"("port":1000,"reason":"lost")") != std::string::npos);
+    CHECK(ev[2].find(R"("port":1001)") != std::string::npos);
+  }
+  SECTION("a login left within its settle time (psql asking for a password): nothing") {
+    auto ev = events_of(
+        "2026-12-04 04:06:40.000 UTC [9] LOG C-0x1: a/u@127.0.0.1:1000 login attempt: db=a user=u tls=no\n"
+        "2026-12-04 04:06:40.001 UTC [9] LOG C-0x1: a/u@127.0.0.1:1001 login attempt: db=a user=u tls=no\n");
+    REQUIRE(ev.size() == 1);
+    CHECK(ev[0].find(R"("port":1001)") != std::string::npos);
+  }
+  SECTION("same pointer in two processes: two clients") {
+    auto ev = events_of(
+        "2026-12-04 04:06:40.000 UTC [9] LOG C-0x1: a/u@127.0.0.1:1000 login attempt: db=a user=u tls=no\n"
+        "2026-12-04 04:06:40.100 UTC [10] LOG C-0x1: a/u@127.0.0.1:1001 login attempt: db=a user=u tls=no\n"
+        "2026-12-04 04:06:40.200 UTC [9] LOG C-0x1: a/u@127.0.0.1:1000 closing because: client close request (age=0s)\n");
+    REQUIRE(ev.size() == 3);
+    CHECK(ev[2].find(R"("port":1000,"duration_ms":200,"matched":true)") != std::string::npos);
+  }
+  SECTION("a fast exit ends every client; a restart is ready") {
+    auto ev = events_of(
+        "2026-12-04 04:06:40.000 UTC [9] LOG C-0x1: a/u@127.0.0.1:1000 login attempt: db=a user=u tls=no\n"
+        "2026-12-04 04:06:41.500 UTC [9] LOG got SIGTERM, fast exit\n"
+        "2026-12-04 04:06:42.000 UTC [11] LOG process up: PgBouncer 1.18.0\n");
+    REQUIRE(ev.size() == 3);
+    CHECK(ev[1] == R"({"type":"server","ts":"2026-12-04T04:06:41.500Z","pid":9,"state":"shutdown","via":"pgbouncer"})");
+    CHECK(ev[2].find(R"("state":"ready")") != std::string::npos);
+  }
+  SECTION("an exit, clients of a start not in the log, an exit again") {
+    auto ev = events_of(
+        "2026-12-04 04:06:41.500 UTC [9] LOG got SIGTERM, fast exit\n"
+        "2026-12-04 04:06:42.000 UTC [11] LOG C-0x1: a/u@127.0.0.1:1000 login attempt: db=a user=u tls=no\n"
+        "2026-12-04 04:06:45.000 UTC [11] LOG got SIGTERM, fast exit\n");
+    REQUIRE(ev.size() == 3);
+    CHECK(ev[2].find(R"("pid":11,"state":"shutdown")") != std::string::npos);
+  }
+  SECTION("a restart without an exit line ends the old process's clients") {
+    auto ev = events_of(
+        "2026-12-04 04:06:40.000 UTC [9] LOG C-0x1: a/u@127.0.0.1:1000 login attempt: db=a user=u tls=no\n"
+        "2026-12-04 04:06:42.000 UTC [11] LOG process up: PgBouncer 1.18.0\n");
+    REQUIRE(ev.size() == 3);
+    CHECK(ev[1].find(R"("state":"shutdown")") != std::string::npos);
+    CHECK(ev[2].find(R"("state":"ready")") != std::string::npos);
+  }
+  SECTION("client_login_timeout after the login settled: a late reject of that session") {
+    auto ev = events_of(
+        "2026-12-04 04:06:40.000 UTC [9] LOG C-0x1: a/u@127.0.0.1:1000 login attempt: db=a user=u tls=no\n"
+        "2026-12-04 04:07:40.000 UTC [9] LOG C-0x1: a/u@127.0.0.1:1000 closing because: client_login_timeout (server down) (age=60s)\n");
+    REQUIRE(ev.size() == 2);
+    CHECK(ev[1].find(R"("type":"reject")") != std::string::npos);
+    CHECK(ev[1].find(R"("session":"9-1")") != std::string::npos);
+    CHECK(ev[1].find(R"("reason":"server_unavailable")") != std::string::npos);
+  }
+  SECTION("PgBouncer and PostgreSQL in one syslog stream stay apart") {
+    auto ev = events_of(
+        "Dec  4 04:08:26 db1 pgbouncer[31586]: C-0x55ec44cecee0: appdb/app@127.0.0.1:52038 login attempt: db=appdb user=app tls=no\n"
+        "Dec  4 04:08:27 db1 postgres[812]: [3-1] LOG:  connection received: host=127.0.0.1 port=59456\n"
+        "Dec  4 04:08:27 db1 postgres[812]: [4-1] LOG:  connection authorized: user=app database=appdb\n"
+        "Dec  4 04:08:29 db1 pgbouncer[31586]: got SIGTERM, fast exit\n"
+        "Dec  4 04:08:30 db1 postgres[812]: [5-1] LOG:  disconnection: session time: 0:00:03.000 user=app database=appdb host=127.0.0.1 port=59456\n");
+    REQUIRE(ev.size() == 4);
+    CHECK(ev[0] == R"({"type":"connect","ts":"2026-12-04T04:08:26","session":"31586-1","user":"app","db":"appdb","host":"127.0.0.1","port":52038,"server":"db1","via":"pgbouncer"})");
+    CHECK(ev[1].find(R"("type":"connect")") != std::string::npos);
+    CHECK(ev[1].find("via") == std::string::npos);
+    CHECK(ev[2] == R"({"type":"server","ts":"2026-12-04T04:08:29","pid":31586,"state":"shutdown","server":"db1","via":"pgbouncer"})");
+    CHECK(ev[3].find(R"("type":"disconnect")") != std::string::npos);
+    CHECK(ev[3].find(R"("matched":true)") != std::string::npos);
+  }
+}
+
+TEST_CASE("--input=pgbouncer and detection", "[pgbouncer_format]") {
+  CHECK(parse_input_format("pgbouncer").ok());
+  CHECK(input_format_name(InputFormat::kPgbouncer) == "pgbouncer");
+  const std::string log =
+      "2018-09-12 16:09:05.313 3394 LOG C-0x13e4860: db/user@10.0.0.5:40022 login attempt: db=db user=user\n";
+  CHECK(events_of(log, InputFormat::kPgbouncer).size() == 1);
+  CHECK(events_of(log, InputFormat::kAuto).size() == 1);
+  CHECK(events_of(log, InputFormat::kStderr).empty());
+}
+
+TEST_CASE("PgBouncer lines cut at every byte, and with bytes changed, break nothing", "[pgbouncer_format]") {
+  const std::string lines[] = {
+      "2026-12-04 04:06:41.119 UTC [26196] LOG C-0x55ba30f86c10: appdb/app@[::1]:45506 login attempt: db=appdb user=app tls=no replication=yes",
+      "2018-09-12 16:09:05.313 3394 LOG C-0x13e4860: db/user@10.0.0.5:40022 closing because: client close request (age=0)",
+      "2026-12-04 04:06:42.385 +05 [26196] LOG C-0x1: (nodb)/(nouser)@unix(77):6432 closing because: no more connections allowed (max_client_conn) (age=12s)",
+      "2026-12-04 04:06:42.385 UTC [26196] DEBUG C-0x1: (nodb)/(nouser)@127.0.0.1:1 using application_name: x",
+      "2026-12-04 04:06:42.385 UTC [26196] FATAL @src/objects.c:1 in function f(): x",
+  };
+  size_t events = 0;
+  for (const std::string& l : lines) {
+    for (size_t n = 0; n <= l.size(); ++n) {
+      std::string cut = l.substr(0, n) + "\n" + l + "\n";
+      events += events_of(cut, InputFormat::kPgbouncer).size();
+      std::string changed = l;
+      if (n < l.size()) changed[n] = n % 3 == 0 ? ']' : n % 3 == 1 ? '@' : '\x01';
+      events += events_of(changed + "\n" + changed + "\n", InputFormat::kAuto).size();
+      LogRecord r;
+      parse_pgbouncer_line(l.substr(n), &r);
+      parse_pgbouncer_message(l.substr(n), &r);
+    }
+  }
+  CHECK(events > 0);
+}
