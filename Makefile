@@ -3,6 +3,8 @@
 #   make demo     build (installing missing Debian packages first) and run the
 #                 pipeline on the bundled sample log
 #   make test     build and run every test; the last line is "N passed, N failed"
+#   make check    the quick loop: unit tests, golden files and the shell suites,
+#                 two at a time, no servers and no sanitized build (about a minute)
 #   make bench    throughput against grep and pgBadger (not part of make test)
 #   make fuzz     libFuzzer targets, FUZZ_SECONDS=120 each (fuzz/fuzz.mk; not in make test)
 #   make soak     50 million events through parse | agg, memory sampled (not
@@ -51,7 +53,7 @@ DEB_PKGS := libpcre2-dev:/usr/include/pcre2.h \
             curl:/usr/bin/curl \
             python3:/usr/bin/python3
 
-.PHONY: all deps demo test unit-test e2e-test sanitized bench soak fuzz install uninstall clean
+.PHONY: all deps demo test check unit-test e2e-test sanitized bench soak fuzz install uninstall clean
 
 all: deps $(PROGRAMS)
 
@@ -129,6 +131,9 @@ sanitized:
 # line over all of them. PGCONN_SKIP_SANITIZE=1 leaves the sanitized stage out.
 test: all $(BUILD)/unit-tests $(if $(PGCONN_SKIP_SANITIZE),,sanitized)
 	@$(if $(PGCONN_SKIP_SANITIZE),,PGCONN_SAN_BUILD=$(SAN_BUILD) PGCONN_SAN_OPT='$(SAN_OPT)') tests/run.sh
+
+check: all $(BUILD)/unit-tests
+	@PGCONN_SKIP_SERVER=1 PGCONN_JOBS=2 tests/run.sh
 
 bench: all $(BUILD)/gen-log
 	@tests/perf/bench.sh

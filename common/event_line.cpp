@@ -80,7 +80,7 @@ void render_event_line(const EventView& e, const Palette& p, bool with_server, s
       style = &p.reject;
       mark = "[!]";
       text = fmt::format("Connection failed: {}",
-                         display_safe(reason_phrase(e.reason.empty() ? "other" : e.reason)));
+                         display_safe(reason_phrase(e.reason.empty() ? "other" : e.reason, e.via)));
       if (std::string w = who(e, true); !w.empty()) text += " (" + w + ")";
       break;
     case EventType::kServer:

@@ -198,7 +198,8 @@ std::string display_safe(std::string_view s) {
 
 std::string display_name(std::string_view s) { return s.empty() ? "unknown" : display_safe(s); }
 
-std::string_view reason_phrase(std::string_view r) {
+std::string_view reason_phrase(std::string_view r, std::string_view via) {
+  if (via == "pgbouncer" && r == "too_many_clients") return "too many clients (max_client_conn)";
   struct P { std::string_view reason, phrase; };
   static constexpr P kPhrases[] = {
       {"too_many_clients", "too many connections (max_connections)"},

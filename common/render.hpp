@@ -25,8 +25,9 @@ std::string display_name(std::string_view s);
 std::string wall_clock(int64_t wall_ms, bool with_date, bool with_seconds);
 
 // A readable phrase for a reject reason ("too many connections"); the
-// reason itself for one this version does not know.
-std::string_view reason_phrase(std::string_view reason);
+// reason itself for one this version does not know. `via` names the pooler
+// that refused (PgBouncer's own limits have other names than PostgreSQL's).
+std::string_view reason_phrase(std::string_view reason, std::string_view via = {});
 
 // The text summary (SPEC.md §4, the seeds' layout), "Peak: 72 at 10:00:03"
 // under the active count, and the durations and longest sessions when the

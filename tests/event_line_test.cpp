@@ -367,4 +367,9 @@ TEST_CASE("event line: a pooler's clients and process are marked", "[event_line]
   CHECK(line(s) == "[*] 10:24:00 pgbouncer stopped: every client of it ended\n");
   s.state = "ready";
   CHECK(line(s) == "[*] 10:24:00 pgbouncer ready to accept connections\n");
+  // PgBouncer's max_client_conn is not PostgreSQL's max_connections.
+  Event r = reject("too_many_clients");
+  r.via = "pgbouncer";
+  CHECK(line(r) == "[!] 10:23:49 Connection failed: too many clients (max_client_conn) "
+                   "(user: app_user, via: pgbouncer)\n");
 }

@@ -13,7 +13,10 @@
 # Environment: BUILD (default build), BIN (default bin; both relative to the
 # repository), PGCONN_SKIP_SERVER=1 (no real PostgreSQL server),
 # PGCONN_SAN_BUILD (the sanitized build; unset: no sanitized stage),
-# PGCONN_SAN_OPT (the flags it was built with).
+# PGCONN_SAN_OPT (the flags it was built with), PGCONN_JOBS (shell suites
+# at a time, default 1), PGCONN_SERVER_JOBS (server suites at a time,
+# default 2). Each stage's unit tests run first; the suites' reports are
+# printed in a fixed order whatever order they finish in.
 set -u
 cd "$(dirname "$0")/.."
 build=${BUILD:-build}
@@ -44,14 +47,19 @@ unit_tests() {
   passed=$((passed + p)); failed=$((failed + f))
 }
 
-# run_suite SUITE PREFIX [REPORTS]: runs one shell suite and counts its
-# lines; REPORTS is the directory sanitizer reports are written to.
+# run_suite SUITE PREFIX [REPORTS]: runs one shell suite and prints its
+# failures and a last line "P passed, F failed (T s)"; REPORTS is a
+# directory of its own for sanitizer reports (made empty first).
 run_suite() {
   local suite=$1 prefix=$2 reports=${3:-} out rc p f
-  [ -x "$suite" ] || return 0
-  echo "== $prefix$suite"
   local start=$SECONDS
-  out=$("$suite" 2>&1)
+  if [ -n "$reports" ]; then
+    rm -rf "$reports"; mkdir -p "$reports"
+    out=$(ASAN_OPTIONS="$ASAN_BASE:log_path=$reports/asan" \
+          UBSAN_OPTIONS="$UBSAN_BASE:log_path=$reports/ubsan" "$suite" 2>&1)
+  else
+    out=$("$suite" 2>&1)
+  fi
   rc=$?
   echo "$out" | grep -E '^(not ok|ok) ' | grep -v '^ok ' | sed "s/^\(not ok - \)/\1$prefix/" || true
   p=$(echo "$out" | grep -c '^ok ')
@@ -59,15 +67,50 @@ run_suite() {
   if [ -n "$reports" ] && compgen -G "$reports/*" >/dev/null; then
     echo "not ok - ${prefix}$suite: sanitizer reports:"
     head -n 40 "$reports"/* | sed 's/^/# /'
-    rm -f "$reports"/*
     f=$((f + 1))
   fi
-  echo "$p passed, $f failed ($((SECONDS - start)) s)"
   if [ $rc -ne 0 ] && [ "$f" -eq 0 ]; then
     echo "$out" | tail -n 20
     f=1
   fi
-  passed=$((passed + p)); failed=$((failed + f))
+  echo "$p passed, $f failed ($((SECONDS - start)) s)"
+}
+
+# run_suites JOBS PREFIX REPORTS SUITE...: runs the suites, JOBS at a time
+# (each in the background with its output in a file), then prints each
+# one's report in the given order and adds up the counts. A suite reads
+# extra environment from SUITE_ENV[suite] ("NAME=VALUE ..."). Suites that
+# run at the same time share nothing: each starts its own servers on free
+# ports in its own temporary directories.
+declare -A SUITE_ENV=()
+run_suites() {
+  local jobs=$1 prefix=$2 reports=$3 i=0 n suite last
+  shift 3
+  local files=()
+  for suite in "$@"; do
+    [ -x "$suite" ] || continue
+    i=$((i + 1))
+    files+=("$scratch/suite.$i")
+    # shellcheck disable=SC2086  # SUITE_ENV holds words
+    ( [ -z "${SUITE_ENV[$suite]:-}" ] || export ${SUITE_ENV[$suite]}
+      run_suite "$suite" "$prefix" "${reports:+$reports/$i}" ) >"$scratch/suite.$i" 2>&1 &
+    while [ "$(jobs -rp | wc -l)" -ge "$jobs" ]; do wait -n; done
+  done
+  wait
+  i=0
+  for suite in "$@"; do
+    [ -x "$suite" ] || continue
+    i=$((i + 1))
+    echo "== $prefix$suite"
+    cat "$scratch/suite.$i"
+    last=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$scratch/suite.$i" | tail -n 1)
+    if [[ $last =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed ]]; then
+      passed=$((passed + BASH_REMATCH[1])); failed=$((failed + BASH_REMATCH[2]))
+    else
+      echo "not ok - $prefix$suite: no result (the runner itself failed)"
+      failed=$((failed + 1))
+    fi
+  done
 }
 
 suites=(tests/*_test.sh)
@@ -90,20 +133,30 @@ use_programs() {
          PGCONN_WATCH=$PWD/$1/pgconn-watch PGCONN_TAIL=$PWD/$1/pgconn-tail
 }
 
+# Suites at a time: the shell suites one by one unless PGCONN_JOBS says
+# otherwise (some measure latencies), the server suites two at a time
+# (they wait on servers more than they compute).
+cli_jobs=${PGCONN_JOBS:-1}
+server_jobs=${PGCONN_SERVER_JOBS:-2}
+
 use_programs "$bin" "$build"
 unit_tests "$build/unit-tests" ""
-for suite in "${suites[@]}"; do run_suite "$suite" ""; done
+run_suites "$cli_jobs" "" "" "${suites[@]}"
 # real_server_test.sh keeps the logs it captured (every log configuration
-# of capture_logs.sh) for envelope_server_test.sh and the sanitized stage.
+# of capture_logs.sh) for envelope_server_test.sh and the sanitized stage,
+# so that one runs after it.
 captured=$scratch/e2e/capture
+first=() after=()
 for suite in "${server_suites[@]}"; do
   case $suite in
-    */real_server_test.sh) PGCONN_E2E_KEEP=$scratch/e2e run_suite "$suite" "" ;;
-    */envelope_server_test.sh) [ -d "$captured" ] && export PGCONN_E2E_LOGS=$captured
-                               run_suite "$suite" ""; unset PGCONN_E2E_LOGS ;;
-    *) run_suite "$suite" "" ;;
+    */real_server_test.sh) SUITE_ENV[$suite]="PGCONN_E2E_KEEP=$scratch/e2e"; first+=("$suite") ;;
+    */envelope_server_test.sh) SUITE_ENV[$suite]="PGCONN_E2E_LOGS=$captured"; after+=("$suite") ;;
+    *) first+=("$suite") ;;
   esac
 done
+run_suites "$server_jobs" "" "" "${first[@]}"
+[ -d "$captured" ] || unset 'SUITE_ENV[tests/e2e/envelope_server_test.sh]'
+run_suites "$server_jobs" "" "" "${after[@]}"
 
 if [ -n "${PGCONN_SAN_BUILD:-}" ]; then
   san=$PGCONN_SAN_BUILD
@@ -120,8 +173,10 @@ if [ -n "${PGCONN_SAN_BUILD:-}" ]; then
     leaks=0
     echo "# LeakSanitizer cannot run here (ptrace not allowed): detect_leaks=0"
   fi
-  export ASAN_OPTIONS="halt_on_error=1:detect_leaks=$leaks:log_path=$reports/asan"
-  export UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$reports/ubsan"
+  ASAN_BASE="halt_on_error=1:detect_leaks=$leaks"
+  UBSAN_BASE="halt_on_error=1:print_stacktrace=1"
+  export ASAN_OPTIONS="$ASAN_BASE:log_path=$reports/asan"
+  export UBSAN_OPTIONS="$UBSAN_BASE:log_path=$reports/ubsan"
   # Checks with a time limit allow this many times as long (the programs
   # run 2 to 5 times slower sanitized); the normal stage keeps the limits.
   export PGCONN_TIME_FACTOR=4
@@ -137,20 +192,20 @@ if [ -n "${PGCONN_SAN_BUILD:-}" ]; then
     rm -f "$reports"/*
     failed=$((failed + 1))
   fi
-  for suite in "${suites[@]}"; do run_suite "$suite" "asan: " "$reports"; done
+  run_suites "$cli_jobs" "asan: " "$reports" "${suites[@]}"
   # The fleet suite (two servers, three rsyslogd) and the envelope suite are
   # left out here to keep make test near 10 minutes on 2 cores: they add no
   # code path of their own (syslog and envelope parsing, --by=server run
   # sanitized in golden_test.sh, envelope_cli_test.sh, adversarial_test.sh
   # and agg_cli_test.sh), only set-up and repetition.
+  san_servers=()
   for suite in "${server_suites[@]}"; do
     case $suite in */fleet_test.sh | */envelope_server_test.sh) continue ;; esac
-    if [[ $suite == */real_server_test.sh ]] && [ -d "$captured" ]; then
-      PGCONN_E2E_LOGS=$captured run_suite "$suite" "asan: " "$reports"
-    else
-      run_suite "$suite" "asan: " "$reports"
-    fi
+    san_servers+=("$suite")
   done
+  SUITE_ENV=()
+  [ -d "$captured" ] && SUITE_ENV[tests/e2e/real_server_test.sh]="PGCONN_E2E_LOGS=$captured"
+  run_suites "$server_jobs" "asan: " "$reports" "${san_servers[@]}"
 fi
 
 echo
