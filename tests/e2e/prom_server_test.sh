@@ -86,10 +86,33 @@ free_port() {
   done
   return 1
 }
-NE_PORT=$(free_port) && PROM_PORT=$(free_port) || fatal "free ports" "none found"
-prometheus-node-exporter --web.listen-address="127.0.0.1:$NE_PORT" --collector.disable-defaults \
-  --collector.textfile --collector.textfile.directory="$TXT" >"$WORK/ne.log" 2>&1 &
-DAEMON_PIDS+=($!)
+# start_daemon NAME URL-PATH COMMAND...: starts it (its port in $PORT) and
+# waits until it answers; another port when it died (taken in between by a
+# suite running at the same time), three tries.
+start_daemon() {
+  local name=$1 path=$2 try i pid
+  shift 2
+  for try in 1 2 3; do
+    PORT=$(free_port) || fatal "free port for $name" "none found"
+    "$@" >"$WORK/$name.log" 2>&1 &
+    pid=$!
+    for ((i = 0; i < 100; i++)); do
+      if curl -sf -o /dev/null "http://127.0.0.1:$PORT$path"; then DAEMON_PIDS+=($pid); return 0; fi
+      kill -0 $pid 2>/dev/null || break
+      sleep 0.05
+    done
+    kill $pid 2>/dev/null; wait $pid 2>/dev/null
+  done
+  fatal "start $name" "$(tail -n 3 "$WORK/$name.log" | tr '\n' ' ')"
+}
+# The command lines name the port, so they run once PORT is chosen (exec:
+# the pid of the background job is the daemon's, to stop it by).
+ne() {
+  exec prometheus-node-exporter --web.listen-address="127.0.0.1:$PORT" --collector.disable-defaults \
+    --collector.textfile --collector.textfile.directory="$TXT"
+}
+start_daemon node_exporter /metrics ne
+NE_PORT=$PORT
 cat >"$WORK/prometheus.yml" <<EOF
 global:
   scrape_interval: 1s
@@ -99,9 +122,12 @@ scrape_configs:
     static_configs:
       - targets: ['127.0.0.1:$NE_PORT']
 EOF
-prometheus --config.file="$WORK/prometheus.yml" --storage.tsdb.path="$WORK/tsdb" \
-  --web.listen-address="127.0.0.1:$PROM_PORT" --log.level=warn >"$WORK/prom.log" 2>&1 &
-DAEMON_PIDS+=($!)
+prom() {
+  exec prometheus --config.file="$WORK/prometheus.yml" --storage.tsdb.path="$WORK/tsdb" \
+    --web.listen-address="127.0.0.1:$PORT" --log.level=warn
+}
+start_daemon prometheus /-/ready prom
+PROM_PORT=$PORT
 
 API=http://127.0.0.1:$PROM_PORT/api/v1/query
 # query PROMQL: the result as sorted "label=value,... VALUE" lines (the
@@ -219,7 +245,7 @@ pgc_wait_log "$LOG" 'FATAL:  ' "$n_rejects" 15 2>/dev/null || not_ok "the log" "
 ended=$(pgc_log_count "$LOG" 'disconnection: session time:')
 
 # ------------------------------------------------------------ Prometheus says what PostgreSQL says
-until_equal 20 "scalar 'up'" "echo 1" || fatal "prometheus scrapes node_exporter" "up: '$A_OUT' after 20 s; $(tail -3 "$WORK/prom.log")"
+until_equal 20 "scalar 'up'" "echo 1" || fatal "prometheus scrapes node_exporter" "up: '$A_OUT' after 20 s; $(tail -3 "$WORK/prometheus.log")"
 ok "prometheus scrapes node_exporter ($((SECONDS - start)) s after the start)"
 # prom_by LABEL: "name=count" lines of sum by (LABEL), zeros left out.
 prom_by() {
