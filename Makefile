@@ -47,7 +47,11 @@ DEB_PKGS := libpcre2-dev:/usr/include/pcre2.h \
             bzip2:/bin/bzip2 \
             xz-utils:/usr/bin/xz \
             zstd:/usr/bin/zstd \
-            pgbouncer:/usr/sbin/pgbouncer
+            pgbouncer:/usr/sbin/pgbouncer \
+            prometheus:/usr/bin/promtool \
+            prometheus-node-exporter:/usr/bin/prometheus-node-exporter \
+            curl:/usr/bin/curl \
+            python3:/usr/bin/python3
 
 .PHONY: all deps demo test check unit-test e2e-test sanitized bench soak fuzz install uninstall clean
 

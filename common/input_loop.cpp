@@ -65,6 +65,7 @@ bool read_one(int fd, std::string_view name, InputHandler* h,
     }
     LineReader::Status st = reader.fill(0, wait_mask());
     if (st == LineReader::Status::kTimeout) {  // the next read would block
+      h->on_caught_up();
       if (!output_flush() && output_closed()) return false;
       int wait = h->wait_ms();
       st = reader.fill(wait, wait_mask());

@@ -29,6 +29,9 @@ class InputHandler {
   virtual int wait_ms() = 0;
   // Nothing arrived within wait_ms(). Returns false to stop.
   virtual bool on_timeout() = 0;
+  // Everything available so far was handed over: the next read would block
+  // (a live input has caught up). Called before each such wait.
+  virtual void on_caught_up() {}
   // The input ended (or its reading failed). `truncated`: lines cut at
   // LineReader::kMaxLine. Returns false to stop.
   virtual bool end_input(uint64_t truncated) = 0;

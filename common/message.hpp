@@ -40,6 +40,17 @@ struct Message {
   bool after_authorization = false;
 };
 
+// Every reject category classify_message() and PgBouncer's log
+// (pgbouncer_message) give, in the order of pgconn-events(5). A new
+// category goes here too: pgconn-agg --prom writes a series for each from
+// the start (tests/prom_cli_test.sh checks that every category of
+// message.cpp and pgbouncer_message.cpp is in this list).
+inline constexpr std::string_view kRejectReasons[] = {
+    "too_many_clients", "reserved_slots",     "role_limit",  "db_limit",           "auth_failed",
+    "no_hba_entry",     "hba_reject",         "no_database", "db_not_accepting",   "no_role",
+    "login_not_allowed", "starting_up",       "shutting_down", "recovery",         "auth_timeout",
+    "server_unavailable", "other"};
+
 // REQUIRES: `message` has no SQLSTATE prefix (strip_sqlstate). `severity` is
 // the report's severity word ("LOG", "FATAL", ...): rejects and session ends
 // are only FATAL (and a few LOG/WARNING) reports.

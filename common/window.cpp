@@ -103,6 +103,43 @@ void Window::clear() {
   servers_overflow_ = false;
   newest_ = Timestamp();
   peak_.clear();
+  server_peaks_.clear();
+}
+
+void Window::peak_open(std::string_view packed, const Timestamp& t, uint64_t id) {
+  if (!t.valid() || !peak_counts(packed)) return;
+  peak_.open(t, id);
+  if (!options_.peak_by_server) return;
+  const std::string_view server = unpack_who(packed).server;
+  auto it = server_peaks_.find(server);
+  if (it == server_peaks_.end()) it = server_peaks_.emplace(std::string(server), PeakTracker()).first;
+  it->second.open(t, id);
+}
+
+void Window::peak_close(std::string_view packed, const Timestamp& t, int64_t n) {
+  if (!t.valid() || n == 0) return;
+  peak_.close(t, n);
+  if (!options_.peak_by_server) return;
+  auto it = server_peaks_.find(unpack_who(packed).server);
+  if (it != server_peaks_.end()) it->second.close(t, n);
+}
+
+void Window::peak_retract(std::string_view packed, uint64_t id, const Timestamp& t) {
+  if (!peak_counts(packed)) return;
+  peak_.retract(id, t);
+  if (!options_.peak_by_server) return;
+  auto it = server_peaks_.find(unpack_who(packed).server);
+  if (it != server_peaks_.end()) it->second.retract(id, t);
+}
+
+void Window::count_duration(Totals* totals, int64_t ms) const {
+  const std::vector<int64_t>& edges = options_.duration_edges_ms;
+  if (edges.empty()) return;
+  if (totals->edge_counts.empty()) totals->edge_counts.assign(edges.size() + 1, 0);
+  // Integer comparison with the edges: the bucket counts are exact.
+  ++totals->edge_counts[static_cast<size_t>(std::lower_bound(edges.begin(), edges.end(), ms) - edges.begin())];
+  ++totals->duration_n;
+  totals->duration_sum_ms += static_cast<uint64_t>(ms);
 }
 
 void Window::reset_statistics() {
@@ -114,9 +151,18 @@ void Window::reset_statistics() {
   totals_.clear();
   totals_overflow_ = 0;
   int64_t open = 0;
+  std::map<std::string_view, int64_t> open_by_server;
   if (newest_.valid())
-    for (const auto& [key, s] : active_) open += s.since.valid() && peak_counts(s.who);
+    for (const auto& [key, s] : active_) {
+      const bool counts = s.since.valid() && peak_counts(s.who);
+      open += counts;
+      if (counts) ++open_by_server[unpack_who(s.who).server];
+    }
   peak_.restart(newest_, open);
+  for (auto& [server, peak] : server_peaks_) {
+    auto it = open_by_server.find(server);
+    peak.restart(newest_, it == open_by_server.end() ? 0 : it->second);
+  }
 }
 
 size_t Window::record_index(uint64_t record) const {
@@ -152,8 +198,13 @@ void Window::end_sessions(std::string_view server, std::string_view via, int64_t
       ++it;
     }
   }
-  if (t.valid()) peak_.close(t, ended);
+  if (t.valid()) {
+    peak_.close(t, ended);
+    auto peak = server_peaks_.find(server);
+    if (peak != server_peaks_.end()) peak->second.close(t, ended);
+  }
 }
+
 
 std::string Window::session_key(const EventView& e) {
   // A pooler and a PostgreSQL server of one name are two servers.
@@ -207,7 +258,7 @@ Window::Session& Window::open(std::string key, const EventView& e, const Timesta
     if (it == active_.end() || it->second.order != order) continue;  // already gone
     // Forgotten, so the history must see it go as it saw it come.
     record(EventType::kServer, -1, wall_ms, it->second.who);
-    if (t.valid() && peak_counts(it->second.who)) peak_.close(t);
+    if (peak_counts(it->second.who)) peak_close(it->second.who, t);
     active_.erase(it);
     ++evicted_;
   }
@@ -254,7 +305,7 @@ void Window::add(const EventView& e) {
       std::string key = session_key(e);
       bool known = active_.count(key) != 0;  // a repeated connect replaces it
       const Session& s = open(std::move(key), e, t);
-      if (!known && t.valid() && peak_counts(packed_)) peak_.open(t, s.order);
+      if (!known) peak_open(packed_, t, s.order);
       ++totals_for(packed_).connects;
       record(EventType::kConnect, known ? 0 : 1, wall, packed_);
       break;
@@ -269,7 +320,7 @@ void Window::add(const EventView& e) {
           named.app = app;
           pack_who(named, &packed_);
         }
-        if (t.valid() && peak_counts(it->second.who)) peak_.close(t);
+        if (peak_counts(it->second.who)) peak_close(it->second.who, t);
         active_.erase(it);
         delta = -1;
       } else if (e.matched == Flag::kFalse && server && !server->complete) {
@@ -278,6 +329,8 @@ void Window::add(const EventView& e) {
       Totals& totals = totals_for(packed_);
       ++totals.disconnects;
       if (options_.durations && e.duration_ms >= 0) totals.durations.add(e.duration_ms);
+      if (e.duration_ms >= 0) count_duration(&totals, e.duration_ms);
+      if (options_.ends) ++totals.ends[e.reason.empty() ? std::string(kNormalEnd) : std::string(e.reason)];
       record(EventType::kDisconnect, delta, wall, packed_);
       break;
     }
@@ -288,7 +341,7 @@ void Window::add(const EventView& e) {
         // back, and neither its connect's record nor this one changes the
         // history's count.
         const Session& s = it->second;
-        if (peak_counts(s.who)) peak_.retract(s.order, t);
+        peak_retract(s.who, s.order, t);
         if (const size_t i = record_index(s.record); i != SIZE_MAX) {
           Record& r = history_[i];
           if (r.type == EventType::kConnect) r.delta = 0;
@@ -329,8 +382,8 @@ void Window::add(const EventView& e) {
       // The history sees the session leave its old names and join the new
       // ones at this moment; so does a filtered peak.
       const bool counted = peak_counts(s.who), counts = peak_counts(packed_);
-      if (t.valid() && counted && !counts) peak_.close(t);
-      if (t.valid() && counts && !counted) peak_.open(t, s.order);
+      if (counted && !counts) peak_close(s.who, t);
+      if (counts && !counted) peak_open(packed_, t, s.order);
       record(EventType::kUpdate, -1, wall, s.who);
       record(EventType::kUpdate, 1, wall, packed_);
       s.who = packed_;

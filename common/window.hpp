@@ -96,7 +96,19 @@ struct WindowOptions {
   size_t max_totals = 65536;
   bool durations = false;  // keep Totals::durations (--durations)
   Filter filter;           // the sessions the peak counts (what is shown)
+  // For the Prometheus exposition (prom.hpp), all off by default:
+  //   - ends: count the disconnects by reason in Totals::ends;
+  //   - duration_edges_ms (ascending, no repeats): count each disconnect's
+  //     duration_ms exactly into Totals::edge_counts;
+  //   - peak_by_server: keep a peak per server too (server_peaks()).
+  bool ends = false;
+  std::vector<int64_t> duration_edges_ms;
+  bool peak_by_server = false;
 };
+
+// A disconnect's reason as Totals::ends counts it: "normal" when none was
+// logged (the client said goodbye).
+inline constexpr std::string_view kNormalEnd = "normal";
 
 class Window {
  public:
@@ -135,6 +147,14 @@ class Window {
     uint64_t connects = 0, disconnects = 0;
     std::map<std::string, uint64_t> rejects;  // by reason
     LogHistogram durations;  // disconnects' duration_ms (options.durations)
+    // options.ends: disconnects by reason (kNormalEnd when none was logged).
+    std::map<std::string, uint64_t> ends;
+    // options.duration_edges_ms (n edges): edge_counts[i] counts the
+    // disconnects with edge[i-1] < duration_ms <= edge[i] (edge[-1] = -1),
+    // edge_counts[n] those above every edge; empty until the first one.
+    // duration_n and duration_sum_ms: their number and their sum, exact.
+    std::vector<uint64_t> edge_counts;
+    uint64_t duration_n = 0, duration_sum_ms = 0;
   };
 
   explicit Window(WindowOptions options);
@@ -174,6 +194,9 @@ class Window {
   uint64_t totals_overflow() const { return totals_overflow_; }
   // Sessions open at once (see above).
   const PeakTracker& peak() const { return peak_; }
+  // options.peak_by_server: the same per server (the sessions the filter
+  // counts), for every server that had a session since the start or clear().
+  const std::map<std::string, PeakTracker, std::less<>>& server_peaks() const { return server_peaks_; }
   const WindowOptions& options() const { return options_; }
 
  private:
@@ -183,6 +206,12 @@ class Window {
   bool peak_counts(std::string_view packed) const {
     return peak_all_ || options_.filter.matches(unpack_who(packed));
   }
+  // The peak and, with options.peak_by_server, its server's peak, of a
+  // session of these names (packed).
+  void peak_open(std::string_view packed, const Timestamp& t, uint64_t id);
+  void peak_close(std::string_view packed, const Timestamp& t, int64_t n = 1);
+  void peak_retract(std::string_view packed, uint64_t id, const Timestamp& t);
+  void count_duration(Totals* totals, int64_t ms) const;
   void record(EventType type, int8_t delta, int64_t wall_ms, const std::string& who);
   // The history_ index of a record number, or SIZE_MAX when it is no longer kept.
   size_t record_index(uint64_t record) const;
@@ -206,6 +235,7 @@ class Window {
   bool servers_overflow_ = false;
   Timestamp newest_;
   PeakTracker peak_;
+  std::map<std::string, PeakTracker, std::less<>> server_peaks_;
   std::string packed_;  // the current event's names, reused
 };
 

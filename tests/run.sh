@@ -121,7 +121,7 @@ if [ "${PGCONN_SKIP_SERVER:-}" != 1 ]; then
                  tests/e2e/envelope_server_test.sh tests/e2e/view_server_test.sh
                  tests/e2e/holes_server_test.sh tests/e2e/tail_server_test.sh
                  tests/e2e/snapshot_server_test.sh tests/e2e/weeks_server_test.sh
-                 tests/e2e/pgbouncer_server_test.sh)
+                 tests/e2e/pgbouncer_server_test.sh tests/e2e/prom_server_test.sh)
 fi
 
 # use_programs BIN BUILD: the suites take the programs from PGCONN_BIN

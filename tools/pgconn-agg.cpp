@@ -1,10 +1,12 @@
 // pgconn-agg: connection events in, live summaries and history out
-// (SPEC.md §4). Flag parsing, wiring, the print schedule and the exit
-// status; the work is in common/ (window, summary, render).
+// (SPEC.md §4) and Prometheus metrics. Wiring, the print schedule and the
+// exit status; the options are checked in agg_options.hpp, the work is in
+// common/ (window, summary, render, prom, atomic_file).
 #include <unistd.h>
 
 #include <cerrno>
 #include <chrono>
+#include <memory>
 #include <csignal>
 #include <cstring>
 #include <string>
@@ -12,12 +14,16 @@
 
 #include <cxxopts.hpp>
 
+#include "agg_options.hpp"
+#include "atomic_file.hpp"
+#include "catch_up.hpp"
 #include "cli.hpp"
 #include "diag.hpp"
 #include "duration.hpp"
 #include "event_codec.hpp"
 #include "input_loop.hpp"
 #include "output.hpp"
+#include "prom.hpp"
 #include "render.hpp"
 #include "summary.hpp"
 #include "window.hpp"
@@ -25,14 +31,9 @@
 using namespace pgconn;
 using cli::kFailure;
 using cli::kOk;
+using agg::View;
 
 namespace {
-
-constexpr const char* kUsageText =
-    "usage: pgconn-agg [--by=db,user,app,host,server] [--history] [--bucket=15m] [--last=60m]\n"
-    "                  [--durations] [--longest=N]\n"
-    "                  [--db=NAME] [--user=NAME] [--app=NAME] [--host=ADDR] [--server=NAME]\n"
-    "                  [--max-events=10000] [--interval=DURATION] [--json] [FILE...]";
 
 volatile std::sig_atomic_t g_print_now = 0;  // SIGUSR1
 volatile std::sig_atomic_t g_clear = 0;      // SIGHUP
@@ -40,29 +41,25 @@ volatile std::sig_atomic_t g_clear = 0;      // SIGHUP
 void on_usr1(int) { g_print_now = 1; }
 void on_hup(int) { g_clear = 1; }
 
-int usage_error(const std::string& what) { return cli::usage_error(kUsageText, what); }
-
-struct View {
-  std::vector<Dimension> by;
-  Filter filter;
-  bool history = false, json = false;
-  SummaryOptions summary;  // --durations, --longest
-  int64_t bucket_ms = 15 * 60000, last_ms = 60 * 60000;
-};
-
 class AggHandler : public InputHandler {
  public:
   using Clock = std::chrono::steady_clock;
 
-  AggHandler(Window* window, const View& view, int64_t interval_ms, WarningCounter* warnings)
-      : window_(window), view_(view), interval_ms_(interval_ms), warnings_(warnings),
-        redraw_(interval_ms > 0 && isatty(STDOUT_FILENO)) {
-    next_ = Clock::now() + std::chrono::milliseconds(interval_ms);
+  AggHandler(Window* window, const agg::Options& o, WarningCounter* warnings)
+      : window_(window), view_(o.view), interval_ms_(o.interval_ms), warnings_(warnings),
+        redraw_(o.interval_ms > 0 && !o.view.json && !o.view.prom && isatty(STDOUT_FILENO)),
+        to_stdout_(o.to_stdout), prom_file_(o.prom_file),
+        catch_up_({std::chrono::milliseconds(250), 5000, 10 * std::chrono::milliseconds(o.interval_ms)},
+                  Clock::now()) {
+    next_ = Clock::now() + std::chrono::milliseconds(interval_ms_);
+    if (o.view.prom || !prom_file_.empty()) prom_ = std::make_unique<PromExporter>(o.prom);
+    reset_s_ = wall_seconds();
   }
 
-  void begin_input(std::string_view name, bool /*live*/) override {
+  void begin_input(std::string_view name, bool live) override {
     warnings_->set_input(name);
     line_no_ = 0;
+    live_ = live;
   }
 
   bool on_lines(std::string_view block) override {
@@ -79,18 +76,32 @@ class AggHandler : public InputHandler {
       }
       pos = end + 1;
     }
-    return interval_ms_ <= 0 || Clock::now() < next_ || on_timeout();
+    catch_up_.on_data();
+    check_caught_up();
+    return interval_ms_ <= 0 || Clock::now() < next_ || tick();
   }
 
   int wait_ms() override {
-    if (interval_ms_ <= 0) return -1;
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(next_ - Clock::now()).count();
-    return left < 0 ? 0 : static_cast<int>(left);
+    int64_t left = -1;
+    if (interval_ms_ > 0) left = std::max<int64_t>(0, ms_until(next_));
+    const int64_t idle = prom_file_.empty() ? -1 : catch_up_.wait_ms(Clock::now(), live_);
+    if (idle >= 0 && (left < 0 || idle < left)) left = idle;  // to see the input idle long enough
+    return static_cast<int>(left);
   }
 
   bool on_timeout() override {
+    check_caught_up();
+    return interval_ms_ <= 0 || Clock::now() < next_ || tick();
+  }
+
+  void on_caught_up() override {
+    catch_up_.on_would_block(Clock::now());
+    check_caught_up();
+  }
+
+  bool tick() {
     next_ = Clock::now() + std::chrono::milliseconds(interval_ms_);
-    return print();
+    return print(caught_up_);
   }
 
   bool end_input(uint64_t truncated) override {
@@ -107,6 +118,7 @@ class AggHandler : public InputHandler {
     if (g_clear) {
       g_clear = 0;
       window_->reset_statistics();  // the open sessions stay (issue 13)
+      reset_s_ = wall_seconds();
       diag_line("connection statistics cleared");
     }
     if (g_print_now) {
@@ -116,9 +128,19 @@ class AggHandler : public InputHandler {
     return true;
   }
 
-  // Writes one summary (or history) and flushes it.
-  bool print() {
+  // Writes one summary (or history) and flushes it, and the metrics file
+  // when `to_file`. The first metrics file waits until the input has caught
+  // up (check_caught_up(), or its end): a file written halfway through a
+  // replay of the log after a restart would show Prometheus a counter reset
+  // that is none (../shared/metrics.md §4).
+  bool print(bool to_file = true) {
     out_.clear();
+    prom_text_.clear();
+    if (prom_ && (view_.prom || (to_file && !prom_file_.empty())))
+      prom_->render(*window_, view_.filter, reset_s_, &prom_text_);
+    if (to_file && !prom_file_.empty()) write_prom_file();
+    if (!to_stdout_) return true;
+    if (view_.prom) return output_write(prom_text_) && output_flush();
     if (redraw_) out_ += "\033[H\033[2J";  // like top: redraw in place
     else if (printed_ && !view_.json) out_ += "\n";
     if (view_.history) {
@@ -137,11 +159,53 @@ class AggHandler : public InputHandler {
   bool failed() const { return failed_; }
 
  private:
+  static int64_t ms_until(Clock::time_point t) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(t - Clock::now()).count();
+  }
+
+  // The first metrics file, once the input has caught up (catch_up.hpp).
+  void check_caught_up() {
+    if (caught_up_ || prom_file_.empty()) return;
+    const int64_t now_ms = static_cast<int64_t>(wall_seconds() * 1000);
+    if (!catch_up_.check(Clock::now(), live_, window_->newest(), now_ms)) return;
+    caught_up_ = true;
+    prom_text_.clear();
+    prom_->render(*window_, view_.filter, reset_s_, &prom_text_);
+    write_prom_file();
+  }
+
+  static double wall_seconds() {
+    using namespace std::chrono;
+    return static_cast<double>(duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count()) /
+           1000.0;
+  }
+
+  // A failed write is a warning (once while the same error repeats): the
+  // file keeps its last content and the next interval tries again.
+  void write_prom_file() {
+    auto done = write_atomically(prom_file_, prom_text_);
+    if (done.ok()) {
+      write_error_.clear();
+    } else if (done.error() != write_error_) {
+      write_error_ = done.error();
+      diag("warning: {} (trying again every interval)", write_error_);
+    }
+  }
+
   Window* window_;
   const View& view_;
   int64_t interval_ms_;
   WarningCounter* warnings_;
   bool redraw_;
+  bool to_stdout_;
+  std::string prom_file_;
+  std::unique_ptr<PromExporter> prom_;
+  double reset_s_ = 0;
+  bool caught_up_ = false;
+  bool live_ = false;
+  CatchUp catch_up_;
+  std::string prom_text_;
+  std::string write_error_;  // of the last write, while it fails
   bool printed_ = false;
   bool failed_ = false;
   uint64_t line_no_ = 0;
@@ -151,109 +215,23 @@ class AggHandler : public InputHandler {
   Clock::time_point next_;
 };
 
-// A whole number from 1 to `max` (--longest, --max-events).
-bool parse_count(const std::string& v, long long max, size_t* out) {
-  try {
-    size_t used = 0;
-    long long n = std::stoll(v, &used);
-    if (used != v.size() || n <= 0 || n > max) return false;
-    *out = static_cast<size_t>(n);
-    return true;
-  } catch (const std::exception&) {
-    return false;
-  }
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   diag_init("pgconn-agg");
   output_init();
   cxxopts::Options opts("pgconn-agg", "Connection events in, summaries and history out.");
-  opts.add_options()
-      ("by", "group active sessions by these, in order",
-       cxxopts::value<std::string>()->default_value("db,user,app"))
-      ("history", "connects, disconnects and active sessions over time, with leak markers")
-      ("bucket", "history bucket", cxxopts::value<std::string>())
-      ("last", "history span before the newest event", cxxopts::value<std::string>())
-      ("durations", "session lengths per --by name: sessions, mean, median, p95, max")
-      ("longest", "the N sessions open longest", cxxopts::value<std::string>())
-      ("db", "only this database", cxxopts::value<std::string>())
-      ("user", "only this user", cxxopts::value<std::string>())
-      ("app", "only this application (\"unknown\": none set)", cxxopts::value<std::string>())
-      ("host", "only this client address", cxxopts::value<std::string>())
-      ("server", "only this server", cxxopts::value<std::string>())
-      ("max-events", "events kept for --history", cxxopts::value<std::string>()->default_value("10000"))
-      ("interval", "on a live stream, print every DURATION", cxxopts::value<std::string>())
-      ("json", "one JSON object per summary")
-      ("h,help", "print this help")
-      ("version", "print the version")
-      ("files", "event files", cxxopts::value<std::vector<std::string>>());
-  opts.parse_positional({"files"});
+  agg::declare(&opts);
   cxxopts::ParseResult args;
-  if (auto done = cli::parse(opts, argc, argv, kUsageText, &args)) return *done;
-
-  View view;
-  view.history = args.count("history") > 0;
-  view.json = args.count("json") > 0;
-  std::string by = args["by"].as<std::string>();
-  for (size_t pos = 0; pos <= by.size();) {
-    size_t comma = by.find(',', pos);
-    std::string name = by.substr(pos, comma == std::string::npos ? std::string::npos : comma - pos);
-    Dimension d;
-    if (!parse_dimension(name, &d))
-      return usage_error("bad --by \"" + by + "\": unknown \"" + name +
-                         "\" (expected db, user, app, host, server)");
-    for (Dimension seen : view.by)
-      if (seen == d) return usage_error("bad --by \"" + by + "\": \"" + name + "\" twice");
-    view.by.push_back(d);
-    if (comma == std::string::npos) break;
-    pos = comma + 1;
-  }
-  for (const char* opt : {"bucket", "last"}) {
-    if (!args.count(opt)) continue;
-    if (!view.history) return usage_error(std::string("--") + opt + " needs --history");
-    auto ms = parse_duration(std::string("--") + opt, args[opt].as<std::string>());
-    if (!ms.ok()) return usage_error(ms.error());
-    (opt[0] == 'b' ? view.bucket_ms : view.last_ms) = *ms;
-  }
-  if (view.last_ms < view.bucket_ms)
-    return usage_error("--last (" + format_duration(view.last_ms) + ") is shorter than --bucket (" +
-                       format_duration(view.bucket_ms) + ")");
-  if (view.last_ms / view.bucket_ms > kMaxBuckets)
-    return usage_error("--last (" + format_duration(view.last_ms) + ") is more than " +
-                       std::to_string(kMaxBuckets) + " buckets of --bucket (" +
-                       format_duration(view.bucket_ms) + ")");
-  view.summary.durations = args.count("durations") > 0;
-  if (args.count("longest")) {
-    std::string v = args["longest"].as<std::string>();
-    if (!parse_count(v, 100000, &view.summary.longest))
-      return usage_error("bad --longest \"" + v + "\": expected a number from 1 to 100000");
-  }
-  for (const char* opt : {"durations", "longest"})
-    if (view.history && args.count(opt))
-      return usage_error(std::string("--") + opt + " is part of the summary, not of --history");
-  const char* filters[] = {"db", "user", "app", "host", "server"};
-  for (int i = 0; i < 5; ++i)
-    if (args.count(filters[i])) view.filter.field[i] = args[filters[i]].as<std::string>();
-  std::string max_events = args["max-events"].as<std::string>();
-  WindowOptions wopts;
-  wopts.durations = view.summary.durations;
-  wopts.filter = view.filter;  // the peak is kept for what is shown
-  if (!parse_count(max_events, 100000000, &wopts.max_events))
-    return usage_error("bad --max-events \"" + max_events + "\": expected a number from 1 to 100000000");
-  int64_t interval_ms = 0;
-  if (args.count("interval")) {
-    auto ms = parse_duration("--interval", args["interval"].as<std::string>());
-    if (!ms.ok()) return usage_error(ms.error());
-    interval_ms = *ms;
-  }
+  if (auto done = cli::parse(opts, argc, argv, agg::kUsageText, &args)) return *done;
+  agg::Options o;
+  if (auto bad = agg::parse(args, &o)) return *bad;
 
   std::vector<std::string> files;
   if (args.count("files")) files = args["files"].as<std::vector<std::string>>();
-  Window window(wopts);
+  Window window(o.window);
   WarningCounter warnings;
-  AggHandler handler(&window, view, interval_ms, &warnings);
+  AggHandler handler(&window, o, &warnings);
   const volatile std::sig_atomic_t* stop = install_stop_signals();
   install_wake_signal(SIGUSR1, on_usr1);
   install_wake_signal(SIGHUP, on_hup);
@@ -263,6 +241,6 @@ int main(int argc, char** argv) {
   warnings.report();
   if (window.evicted() > 0)
     diag("warning: {} sessions were forgotten past {} open ones (is log_disconnections on?)",
-         window.evicted(), wopts.max_active);
+         window.evicted(), o.window.max_active);
   return handler.failed() ? kFailure : kOk;
 }
