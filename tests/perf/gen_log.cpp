@@ -2,7 +2,7 @@
 // the benchmark (tests/perf/bench.sh) and for checking pgconn-parse's counts
 // against a known ground truth.
 //
-//   gen-log [--lines N] [--seed S] [--prefix=default|debian|pgbadger]
+//   gen-log [--lines N] [--seed S] [--prefix=default|debian|pgbadger|lnum]
 //           [--format=stderr|csvlog|jsonlog] [--truth FILE] [--new-conn P]
 //
 // --format=csvlog|jsonlog writes the same records as PostgreSQL 15 csvlog or
@@ -53,6 +53,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <queue>
+#include <tuple>
 #include <unordered_map>
 #include <string>
 #include <string_view>
@@ -105,7 +106,7 @@ class Rng {
 
 // ---------------------------------------------------------------- model
 
-enum class Prefix { Default, Debian, Pgbadger };
+enum class Prefix { Default, Debian, Pgbadger, Lnum };
 // --format: the same records as stderr lines, PostgreSQL 15 csvlog or jsonlog.
 enum class Format { Stderr, Csvlog, Jsonlog };
 
@@ -291,8 +292,11 @@ class Writer {
       case Prefix::Default:
         fmt::format_to(out(), " [{}] ", pid);
         break;
+      case Prefix::Lnum:  // "%m [%p-%l] %q%u@%d ": %l counts the process's lines
+        fmt::format_to(out(), " [{}-{}] ", pid, next_lnum(pid, s));
+        [[fallthrough]];
       case Prefix::Debian:
-        fmt::format_to(out(), " [{}] ", pid);
+        if (prefix_ == Prefix::Debian) fmt::format_to(out(), " [{}] ", pid);
         if (who == Who::Unknown) {
           put("[unknown]@[unknown] ");
         } else if (who != Who::Server) {
@@ -381,6 +385,19 @@ class Writer {
     Who who = Who::Server;
     std::string user, db, host, app;
   };
+
+  // %l of the next line of pid: 1 for the first line of a new backend
+  // (another session or generation on the same pid).
+  uint64_t next_lnum(int pid, const Session* s) {
+    auto& [who, gen, n] = lnums_[pid];
+    const uint32_t g = s ? s->gen : 0;
+    if (who != s || gen != g) {
+      who = s;
+      gen = g;
+      n = 0;
+    }
+    return ++n;
+  }
 
   fmt::memory_buffer& cur() { return format_ == Format::Stderr || emitting_ ? buf_ : line_; }
 
@@ -562,7 +579,8 @@ class Writer {
   bool emitting_ = false;
   Pending line_meta_;
   Record rec_;
-  std::unordered_map<int, std::pair<uint64_t, int64_t>> line_nums_;  // pid -> (%l, session start)
+  std::unordered_map<int, std::pair<uint64_t, int64_t>> line_nums_;
+  std::unordered_map<int, std::tuple<const Session*, uint32_t, uint64_t>> lnums_;  // --prefix=lnum  // pid -> (%l, session start)
   uint64_t lines_ = 0;
   uint64_t flushed_ = 0;
   int64_t cached_sec_ = -1;
@@ -1357,7 +1375,7 @@ class Generator {
 [[noreturn]] void usage(const char* why) {
   std::fprintf(stderr,
                "gen-log: %s\nusage: gen-log [--lines N] [--seed S] "
-               "[--prefix=default|debian|pgbadger] [--format=stderr|csvlog|jsonlog] [--truth FILE] [--new-conn P]\n",
+               "[--prefix=default|debian|pgbadger|lnum] [--format=stderr|csvlog|jsonlog] [--truth FILE] [--new-conn P]\n",
                why);
   std::exit(2);
 }
@@ -1403,7 +1421,7 @@ int main(int argc, char** argv) {
         usage(fmt::format("bad value for --new-conn: {} (a chance in (0, 1])", v).c_str());
     }
     else if (opt == "-h" || opt == "--help") {
-      std::printf("usage: gen-log [--lines N] [--seed S] [--prefix=default|debian|pgbadger] [--format=stderr|csvlog|jsonlog] [--truth FILE] [--new-conn P]\n");
+      std::printf("usage: gen-log [--lines N] [--seed S] [--prefix=default|debian|pgbadger|lnum] [--format=stderr|csvlog|jsonlog] [--truth FILE] [--new-conn P]\n");
       return 0;
     } else {
       usage(fmt::format("unknown option {}", a).c_str());
@@ -1413,7 +1431,8 @@ int main(int argc, char** argv) {
   if (prefix_name == "default") prefix = Prefix::Default;
   else if (prefix_name == "debian") prefix = Prefix::Debian;
   else if (prefix_name == "pgbadger") prefix = Prefix::Pgbadger;
-  else usage(fmt::format("unknown prefix {} (default, debian, pgbadger)", prefix_name).c_str());
+  else if (prefix_name == "lnum") prefix = Prefix::Lnum;
+  else usage(fmt::format("unknown prefix {} (default, debian, pgbadger, lnum)", prefix_name).c_str());
 
   static char outbuf[1 << 16];
   std::setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
