@@ -49,6 +49,9 @@
 #   BENCH_PREFIX      default | debian | pgbadger (default: debian)
 #   BENCH_SEED        generator seed (default 1)
 #   BENCH_RUNS        timed runs of the fast programs, best kept (default 5)
+#   BENCH_FORMATS     the same records in these formats too, each against grep -c
+#                     on its own file (default "csvlog jsonlog lnum"; lnum: stderr
+#                     with '%m [%p-%l] %q%u@%d '; "" for none)
 #   BENCH_PGBADGER    1 run pgBadger (reusing the last result for the same
 #                     log), fresh: always rerun, 0: skip (default 1)
 #   BENCH_DIR         where logs and reports go (default: build/bench)
@@ -209,6 +212,49 @@ measure_grep() {
   GREP_TIME=$BEST
   GREP_COUNT=$(grep -c connection "$LOG" | cat)
 }
+
+# The same records as csvlog and jsonlog (gen-log --format, same seed and
+# lines), each against grep -c on its own file, paired in this run: parse alone
+# and parse | agg. The events must be the same as the stderr log's but for the
+# session keys (csvlog and jsonlog carry the server's session_id).
+run_fmt_grep() { grep -c connection "$FMT_LOG" | cat >/dev/null; }
+run_fmt_parse() { "$PARSE" "$FMT_LOG" 2>/dev/null | cat >/dev/null; }
+run_fmt_pipeline() { "$PARSE" "$FMT_LOG" 2>/dev/null | "$AGG" | cat >/dev/null; }
+run_pipeline() { "$PARSE" "${PARSE_ARGS[@]}" "$LOG" 2>/dev/null | "$AGG" | cat >/dev/null; }
+FORMATS=${BENCH_FORMATS-csvlog jsonlog lnum}
+measure_formats() {
+  local f
+  note "pgconn-parse | pgconn-agg on the stderr log, best of $RUNS"
+  best_of run_pipeline
+  PIPE_TIME=$BEST
+  for f in $FORMATS; do
+    FMT_LOG=${LOG%.log}.$f
+    if [ ! -s "$FMT_LOG" ] || [ "$FMT_LOG" -ot "$LOG" ]; then
+      note "generating $(rel "$FMT_LOG")"
+      if [ "$f" = lnum ]; then # stderr, prefix '%m [%p-%l] %q%u@%d '
+        "$GEN" --lines "$LINES" --seed "$SEED" --prefix lnum >"$FMT_LOG.tmp" || die "gen-log --prefix lnum failed"
+      else
+        "$GEN" --lines "$LINES" --seed "$SEED" --format "$f" >"$FMT_LOG.tmp" || die "gen-log --format $f failed"
+      fi
+      mv "$FMT_LOG.tmp" "$FMT_LOG"
+    fi
+    cat "$FMT_LOG" >/dev/null
+    local ndiff
+    ndiff=$(diff <("$PARSE" "$FMT_LOG" 2>/dev/null | sed 's/"session":"[^"]*",//') \
+      <("$PARSE" "${PARSE_ARGS[@]}" "$LOG" 2>/dev/null | sed 's/"session":"[^"]*",//') | grep -c '^<' || true)
+    FMT_DIFF[$f]=$ndiff
+    [ "$ndiff" = 0 ] || note "WARNING: pgconn-parse $(rel "$FMT_LOG"): $ndiff events differ from $(rel "$LOG")'s"
+    note "$f: grep, pgconn-parse, pgconn-parse | pgconn-agg, best of $RUNS each"
+    FMT_BYTES[$f]=$(stat -c %s "$FMT_LOG")
+    best_of run_fmt_grep
+    FMT_GREP[$f]=$BEST
+    best_of run_fmt_parse
+    FMT_PARSE[$f]=$BEST
+    best_of run_fmt_pipeline
+    FMT_PIPE[$f]=$BEST
+  done
+}
+declare -A FMT_BYTES FMT_GREP FMT_PARSE FMT_PIPE FMT_DIFF
 
 # The measured log gzipped, read natively and through zcat.
 run_parse_gz() { "$PARSE" "${PARSE_ARGS[@]}" "$LOG.gz" 2>/dev/null | cat >/dev/null; }
@@ -647,6 +693,7 @@ report() {
   printf '  %-44s %11s %14s %17s\n' "program" "time" "throughput" "lines/s"
   time_row "LC_ALL=C grep -c connection FILE | cat" "$GREP_TIME"
   time_row "pgconn-parse FILE | cat" "$PARSE_TIME"
+  time_row "pgconn-parse FILE | pgconn-agg | cat" "$PIPE_TIME"
   if [ -n "$GZ_TIME" ]; then
     time_row "pgconn-parse FILE.gz | cat" "$GZ_TIME"
     time_row "zcat FILE.gz | pgconn-parse | cat" "$ZCAT_TIME"
@@ -703,11 +750,26 @@ report() {
     echo "  tail: $TAIL_VERSION, $TAIL_WATCH on $TAIL_FS; load average $LAT_LOAD -> $LAT_LOAD_END"
     hr
   fi
+  if [ -n "$PIPE_TIME" ]; then
+    printf '  %-22s %9s %9s %9s %9s %9s %s\n' "format (same records)" "size" "grep -c" "parse" "ratio" "|agg ratio" "events differing"
+    calc "printf \"  %-22s %9s %8.3fs %8.3fs %8.2fx %8.2fx\n\", \"stderr\", \"$(mb "$LOG_BYTES")\", $GREP_TIME, $PARSE_TIME, $PARSE_TIME / $GREP_TIME, $PIPE_TIME / $GREP_TIME"
+    local f
+    for f in $FORMATS; do
+      calc "printf \"  %-22s %9s %8.3fs %8.3fs %8.2fx %8.2fx %d\n\", \"$f\", \"$(mb "${FMT_BYTES[$f]}")\", ${FMT_GREP[$f]}, ${FMT_PARSE[$f]}, ${FMT_PARSE[$f]} / ${FMT_GREP[$f]}, ${FMT_PIPE[$f]} / ${FMT_GREP[$f]}, ${FMT_DIFF[$f]}"
+    done
+    hr
+  fi
   grep_ratio=$(calc "printf \"%.2f\", $PARSE_TIME / $GREP_TIME")
   pgb_ratio=""
   [ -z "$PGB_TIME" ] || pgb_ratio=$(calc "printf \"%.0f\", $PGB_TIME / $PARSE_TIME")
   printf '  %-44s %12s   %-8s %s\n' "budget (SPEC §7)" "measured" "limit" "result"
   budget_row "pgconn-parse time / grep time" "$grep_ratio" "x" "<=" 3
+  [ -z "$PIPE_TIME" ] || budget_row "pgconn-parse | pgconn-agg time / grep time" \
+    "$(calc "printf \"%.2f\", $PIPE_TIME / $GREP_TIME")" "x" "<=" 1.5
+  for f in $FORMATS; do
+    budget_row "$f: pgconn-parse time / grep time" \
+      "$(calc "printf \"%.2f\", ${FMT_PARSE[$f]} / ${FMT_GREP[$f]}")" "x" "<=" "$([ "$f" = lnum ] && echo 1.2 || echo 2)"
+  done
   budget_row "pgconn-parse / pgBadger throughput" "$pgb_ratio" "x" ">=" 50
   if [ -n "$PGBL_PARSE" ]; then
     budget_row "PgBouncer log: pgconn-parse time / grep time" \
@@ -830,6 +892,7 @@ report() {
 generate_log
 measure_grep
 measure_parse
+measure_formats
 measure_gzip
 measure_big_stream
 measure_agg

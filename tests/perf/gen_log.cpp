@@ -2,8 +2,12 @@
 // the benchmark (tests/perf/bench.sh) and for checking pgconn-parse's counts
 // against a known ground truth.
 //
-//   gen-log [--lines N] [--seed S] [--prefix=default|debian|pgbadger] [--truth FILE]
-//           [--new-conn P]
+//   gen-log [--lines N] [--seed S] [--prefix=default|debian|pgbadger|lnum]
+//           [--format=stderr|csvlog|jsonlog] [--truth FILE] [--new-conn P]
+//
+// --format=csvlog|jsonlog writes the same records as PostgreSQL 15 csvlog or
+// jsonlog (DETAIL/HINT/CONTEXT/STATEMENT lines become fields of the record
+// before them; the session line number restarts at "connection received").
 //
 // The log is a simulation of one busy server: many client backends
 // interleaved, timestamps (UTC, milliseconds) rising by 1-6 ms per line,
@@ -49,6 +53,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <queue>
+#include <tuple>
+#include <unordered_map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -100,7 +106,9 @@ class Rng {
 
 // ---------------------------------------------------------------- model
 
-enum class Prefix { Default, Debian, Pgbadger };
+enum class Prefix { Default, Debian, Pgbadger, Lnum };
+// --format: the same records as stderr lines, PostgreSQL 15 csvlog or jsonlog.
+enum class Format { Stderr, Csvlog, Jsonlog };
 
 // What the prefix knows about the process writing a line.
 enum class Who {
@@ -256,12 +264,16 @@ void civil(int64_t secs, char* out) {
 
 class Writer {
  public:
-  explicit Writer(Prefix p) : prefix_(p) {}
+  explicit Writer(Prefix p, Format f = Format::Stderr) : prefix_(p), format_(f) {}
   ~Writer() { flush(); }
 
   uint64_t lines() const { return lines_; }
   uint64_t bytes() const { return flushed_ + buf_.size(); }
   void flush() {
+    if (format_ != Format::Stderr) {
+      close_line();
+      emit();
+    }
     flushed_ += buf_.size();
     if (buf_.size() && std::fwrite(buf_.data(), 1, buf_.size(), stdout) != buf_.size()) {
       std::exit(1);  // closed pipe or full disk: nothing more to do
@@ -271,13 +283,20 @@ class Writer {
 
   // The prefix of a line logged at ms by process pid.
   void prefix(int64_t ms, int pid, Who who, const Session* s) {
+    if (format_ != Format::Stderr) {
+      structured_line(ms, pid, who, s);
+      return;
+    }
     stamp(ms, prefix_ != Prefix::Pgbadger);
     switch (prefix_) {
       case Prefix::Default:
         fmt::format_to(out(), " [{}] ", pid);
         break;
+      case Prefix::Lnum:  // "%m [%p-%l] %q%u@%d ": %l counts the process's lines
+        fmt::format_to(out(), " [{}-{}] ", pid, next_lnum(pid, s));
+        [[fallthrough]];
       case Prefix::Debian:
-        fmt::format_to(out(), " [{}] ", pid);
+        if (prefix_ == Prefix::Debian) fmt::format_to(out(), " [{}] ", pid);
         if (who == Who::Unknown) {
           put("[unknown]@[unknown] ");
         } else if (who != Who::Server) {
@@ -325,10 +344,10 @@ class Writer {
     end();
   }
   // Pieces of a line built by the caller: begin with prefix()+put(), end with end().
-  void put(std::string_view sv) { buf_.append(sv.data(), sv.data() + sv.size()); }
-  std::back_insert_iterator<fmt::memory_buffer> out() { return std::back_inserter(buf_); }
+  void put(std::string_view sv) { cur().append(sv.data(), sv.data() + sv.size()); }
+  std::back_insert_iterator<fmt::memory_buffer> out() { return std::back_inserter(cur()); }
   void end() {
-    buf_.push_back('\n');
+    cur().push_back('\n');
     ++lines_;
     if (buf_.size() >= (1u << 20)) flush();
   }
@@ -349,6 +368,201 @@ class Writer {
     put(" UTC");
   }
 
+  // csvlog/jsonlog: stderr lines are collected as text ("SEV:  message\n\tcont\n")
+  // and turned into one record each; DETAIL/HINT/CONTEXT/STATEMENT lines become
+  // fields of the record before them, as the server writes them.
+  struct Record {
+    bool used = false;
+    int64_t ms = 0, start_ms = 0;
+    int pid = 0, port = 0;
+    uint64_t line_num = 0;
+    Who who = Who::Server;
+    std::string user, db, host, app, sev, message, detail, hint, context, statement;
+  };
+  struct Pending {
+    int64_t ms = 0;
+    int pid = 0, port = 0;
+    Who who = Who::Server;
+    std::string user, db, host, app;
+  };
+
+  // %l of the next line of pid: 1 for the first line of a new backend
+  // (another session or generation on the same pid).
+  uint64_t next_lnum(int pid, const Session* s) {
+    auto& [who, gen, n] = lnums_[pid];
+    const uint32_t g = s ? s->gen : 0;
+    if (who != s || gen != g) {
+      who = s;
+      gen = g;
+      n = 0;
+    }
+    return ++n;
+  }
+
+  fmt::memory_buffer& cur() { return format_ == Format::Stderr || emitting_ ? buf_ : line_; }
+
+  void structured_line(int64_t ms, int pid, Who who, const Session* s) {
+    close_line();
+    line_meta_ = Pending{ms, pid, s ? s->port : 0, who, {}, {}, {}, {}};
+    if (s && who != Who::Server) {
+      line_meta_.host = s->host;
+      if (who != Who::Unknown) {
+        line_meta_.user = s->user;
+        line_meta_.db = s->db;
+      }
+      if (who == Who::Session) line_meta_.app = s->prof->app;
+    }
+    have_line_ = true;
+  }
+
+  void close_line() {
+    if (!have_line_) return;
+    have_line_ = false;
+    std::string text(line_.data(), line_.size());
+    line_.clear();
+    if (!text.empty() && text.back() == '\n') text.pop_back();
+    std::string msg;  // "\n\t" continuations are "\n" in the message
+    for (size_t i = 0; i < text.size(); ++i) {
+      msg.push_back(text[i]);
+      if (text[i] == '\n' && i + 1 < text.size() && text[i + 1] == '\t') ++i;
+    }
+    const size_t colon = msg.find(":  ");
+    std::string sev = colon == std::string::npos ? "LOG" : msg.substr(0, colon);
+    if (colon != std::string::npos) msg.erase(0, colon + 3);
+    if (rec_.used && rec_.pid == line_meta_.pid &&
+        (sev == "DETAIL" || sev == "HINT" || sev == "CONTEXT" || sev == "STATEMENT")) {
+      (sev == "DETAIL" ? rec_.detail : sev == "HINT" ? rec_.hint : sev == "CONTEXT" ? rec_.context : rec_.statement) = msg;
+      return;
+    }
+    emit();
+    rec_.used = true;
+    rec_.ms = line_meta_.ms;
+    rec_.pid = line_meta_.pid;
+    rec_.port = line_meta_.port;
+    rec_.who = line_meta_.who;
+    rec_.user = line_meta_.user;
+    rec_.db = line_meta_.db;
+    rec_.host = line_meta_.host;
+    rec_.app = line_meta_.app;
+    rec_.sev = sev;
+    rec_.message = msg;
+    rec_.detail.clear();
+    rec_.hint.clear();
+    rec_.context.clear();
+    rec_.statement.clear();
+    auto& ln = line_nums_[rec_.pid];
+    if (msg.starts_with("connection received") || ln.first == 0) ln = {0, rec_.ms};
+    rec_.line_num = ++ln.first;
+    rec_.start_ms = ln.second;
+  }
+
+  void csv_field(std::string_view v) {
+    buf_.push_back('"');
+    for (char c : v) {
+      if (c == '"') buf_.push_back('"');
+      buf_.push_back(c);
+    }
+    buf_.push_back('"');
+  }
+  void json_string(std::string_view v) {
+    buf_.push_back('"');
+    for (unsigned char c : v) {
+      if (c == '"' || c == '\\') {
+        buf_.push_back('\\');
+        buf_.push_back(char(c));
+      } else if (c == '\n') {
+        put("\\n");
+      } else if (c == '\t') {
+        put("\\t");
+      } else if (c < 0x20) {
+        fmt::format_to(out(), "\\u{:04x}", unsigned(c));
+      } else {
+        buf_.push_back(char(c));
+      }
+    }
+    buf_.push_back('"');
+  }
+  void json_key(std::string_view k, std::string_view v) {
+    if (v.empty()) return;
+    buf_.push_back(',');
+    json_string(k);
+    buf_.push_back(':');
+    json_string(v);
+  }
+
+  void emit() {
+    if (!rec_.used) return;
+    rec_.used = false;
+    emitting_ = true;
+    const Record& r = rec_;
+    const std::string t = fmt::format("{}.{:03d} UTC", civil_str(r.ms / 1000), int(r.ms % 1000));
+    const std::string start = fmt::format("{} UTC", civil_str(r.start_ms / 1000));
+    const std::string sid = fmt::format("{:x}.{:x}", r.start_ms / 1000, r.pid);
+    const bool backend = r.who != Who::Server;
+    std::string from = r.host;
+    if (backend && r.port) from += fmt::format(":{}", r.port);
+    const char* btype = backend ? "client backend" : "postmaster";
+    if (format_ == Format::Csvlog) {
+      put(t);
+      buf_.push_back(',');
+      csv_field(r.user);
+      buf_.push_back(',');
+      csv_field(r.db);
+      fmt::format_to(out(), ",{},", r.pid);
+      csv_field(from);
+      fmt::format_to(out(), ",{},{},,{},,0,{},00000,", sid, r.line_num, start, r.sev);
+      csv_field(r.message);
+      buf_.push_back(',');
+      csv_field(r.detail);
+      buf_.push_back(',');
+      csv_field(r.hint);
+      put(",,,");
+      csv_field(r.context);
+      buf_.push_back(',');
+      csv_field(r.statement);
+      put(",,,");
+      csv_field(r.app);
+      buf_.push_back(',');
+      csv_field(btype);
+      put(",,0\n");
+    } else {
+      put("{\"timestamp\":");
+      json_string(t);
+      json_key("user", r.user);
+      json_key("dbname", r.db);
+      fmt::format_to(out(), ",\"pid\":{}", r.pid);
+      if (backend && !r.host.empty()) {
+        json_key("remote_host", r.host);
+        if (r.port) fmt::format_to(out(), ",\"remote_port\":{}", r.port);
+      }
+      json_key("session_id", sid);
+      fmt::format_to(out(), ",\"line_num\":{}", r.line_num);
+      json_key("session_start", start);
+      fmt::format_to(out(), ",\"txid\":0");
+      json_key("error_severity", r.sev);
+      json_key("state_code", "00000");
+      json_key("message", r.message);
+      json_key("detail", r.detail);
+      json_key("hint", r.hint);
+      json_key("statement", r.statement);
+      json_key("context", r.context);
+      json_key("application_name", r.app);
+      json_key("backend_type", btype);
+      put(",\"query_id\":0}\n");
+    }
+    emitting_ = false;
+    if (buf_.size() >= (1u << 20)) {
+      flushed_ += buf_.size();
+      if (std::fwrite(buf_.data(), 1, buf_.size(), stdout) != buf_.size()) std::exit(1);
+      buf_.clear();
+    }
+  }
+  static std::string civil_str(int64_t sec) {
+    char c[32];
+    civil(sec, c);
+    return c;
+  }
+
   std::string format_time(int64_t ms) const {
     char c[32];
     civil(ms / 1000, c);
@@ -358,7 +572,15 @@ class Writer {
 
  private:
   Prefix prefix_;
+  Format format_;
   fmt::memory_buffer buf_;
+  fmt::memory_buffer line_;  // csvlog/jsonlog: the current line's text
+  bool have_line_ = false;
+  bool emitting_ = false;
+  Pending line_meta_;
+  Record rec_;
+  std::unordered_map<int, std::pair<uint64_t, int64_t>> line_nums_;
+  std::unordered_map<int, std::tuple<const Session*, uint32_t, uint64_t>> lnums_;  // --prefix=lnum  // pid -> (%l, session start)
   uint64_t lines_ = 0;
   uint64_t flushed_ = 0;
   int64_t cached_sec_ = -1;
@@ -430,8 +652,9 @@ void duration(Writer& w, Rng& r) {
 
 class Generator {
  public:
-  Generator(uint64_t seed, uint64_t target, Prefix prefix, double new_conn)
-      : r_(seed), w_(prefix), target_(target), new_conn_(new_conn) {
+  Generator(uint64_t seed, uint64_t target, Prefix prefix, double new_conn,
+            Format format = Format::Stderr)
+      : r_(seed), w_(prefix, format), target_(target), new_conn_(new_conn) {
     // A pool of pids, scattered like the kernel's: 1000 values in 20000-99999.
     for (int i = 0; i < kPidPool; ++i) free_pids_.push_back(20000 + i * 79 + int(r_.below(79)));
     double total = 0;
@@ -1152,7 +1375,7 @@ class Generator {
 [[noreturn]] void usage(const char* why) {
   std::fprintf(stderr,
                "gen-log: %s\nusage: gen-log [--lines N] [--seed S] "
-               "[--prefix=default|debian|pgbadger] [--truth FILE] [--new-conn P]\n",
+               "[--prefix=default|debian|pgbadger|lnum] [--format=stderr|csvlog|jsonlog] [--truth FILE] [--new-conn P]\n",
                why);
   std::exit(2);
 }
@@ -1170,7 +1393,7 @@ uint64_t number(const char* opt, const char* v) {
 int main(int argc, char** argv) {
   uint64_t lines = 1000000, seed = 1;
   double new_conn = kNewConnChance;
-  std::string prefix_name = "default", truth;
+  std::string prefix_name = "default", format_name = "stderr", truth;
   for (int i = 1; i < argc; ++i) {
     std::string_view a = argv[i];
     std::string opt(a), val;
@@ -1188,6 +1411,7 @@ int main(int argc, char** argv) {
     if (opt == "--lines") lines = number("--lines", value().c_str());
     else if (opt == "--seed") seed = number("--seed", value().c_str());
     else if (opt == "--prefix") prefix_name = value();
+    else if (opt == "--format") format_name = value();
     else if (opt == "--truth") truth = value();
     else if (opt == "--new-conn") {
       const std::string v = value();
@@ -1197,7 +1421,7 @@ int main(int argc, char** argv) {
         usage(fmt::format("bad value for --new-conn: {} (a chance in (0, 1])", v).c_str());
     }
     else if (opt == "-h" || opt == "--help") {
-      std::printf("usage: gen-log [--lines N] [--seed S] [--prefix=default|debian|pgbadger] [--truth FILE] [--new-conn P]\n");
+      std::printf("usage: gen-log [--lines N] [--seed S] [--prefix=default|debian|pgbadger|lnum] [--format=stderr|csvlog|jsonlog] [--truth FILE] [--new-conn P]\n");
       return 0;
     } else {
       usage(fmt::format("unknown option {}", a).c_str());
@@ -1207,11 +1431,17 @@ int main(int argc, char** argv) {
   if (prefix_name == "default") prefix = Prefix::Default;
   else if (prefix_name == "debian") prefix = Prefix::Debian;
   else if (prefix_name == "pgbadger") prefix = Prefix::Pgbadger;
-  else usage(fmt::format("unknown prefix {} (default, debian, pgbadger)", prefix_name).c_str());
+  else if (prefix_name == "lnum") prefix = Prefix::Lnum;
+  else usage(fmt::format("unknown prefix {} (default, debian, pgbadger, lnum)", prefix_name).c_str());
 
   static char outbuf[1 << 16];
   std::setvbuf(stdout, outbuf, _IOFBF, sizeof outbuf);
-  Generator g(seed, lines, prefix, new_conn);
+  Format format;
+  if (format_name == "stderr") format = Format::Stderr;
+  else if (format_name == "csvlog") format = Format::Csvlog;
+  else if (format_name == "jsonlog") format = Format::Jsonlog;
+  else usage(fmt::format("unknown format {} (stderr, csvlog, jsonlog)", format_name).c_str());
+  Generator g(seed, lines, prefix, new_conn, format);
   g.run();
   if (std::fflush(stdout) != 0) return 1;
   if (!truth.empty()) {
