@@ -129,10 +129,10 @@ sanitized:
 # Unit tests, then end-to-end tests of the built programs, then both again on
 # the sanitized build; tests/run.sh prints the closing "N passed, N failed"
 # line over all of them. PGCONN_SKIP_SANITIZE=1 leaves the sanitized stage out.
-test: all $(BUILD)/unit-tests $(if $(PGCONN_SKIP_SANITIZE),,sanitized)
+test: all $(BUILD)/unit-tests $(BUILD)/gen-log $(if $(PGCONN_SKIP_SANITIZE),,sanitized)
 	@$(if $(PGCONN_SKIP_SANITIZE),,PGCONN_SAN_BUILD=$(SAN_BUILD) PGCONN_SAN_OPT='$(SAN_OPT)') tests/run.sh
 
-check: all $(BUILD)/unit-tests
+check: all $(BUILD)/unit-tests $(BUILD)/gen-log
 	@PGCONN_SKIP_SERVER=1 PGCONN_JOBS=2 tests/run.sh
 
 bench: all $(BUILD)/gen-log

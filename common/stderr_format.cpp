@@ -16,6 +16,8 @@ const std::vector<std::string_view>& known_prefixes() {
       "%m [%p]: user=%u,db=%d,app=%a,client=%h ",
       "%t:%r:%u@%d:[%p]:",                                // Amazon RDS / Aurora
       "%m [%p] %c ",                                      // with session id
+      "%m [%p-%l] %q%u@%d ",                              // Debian's with line number
+      "%t [%p-%l] %q%u@%d ",
       "%m [%p-%l] ",                                      // with line number
       "%t [%p-%l] ",
       "%m [%p] %q%u@%d ",                                 // Debian / Ubuntu

@@ -212,17 +212,37 @@ TEST_CASE("StderrFormat detects prefixes with a session id or a line number", "[
   CHECK(c.detected() == "%m [%p] %c ");
   CHECK(g.session_id == "6632134f.1092");
 
+  // Debian's prefix with %l reads these too: what follows %q is optional
+  // (the postmaster's own lines stop there), so a log without %u@%d reads
+  // the same through it.
   StderrFormat l;
   Got h = parse(&l, "2024-05-01 10:00:00.123 UTC [4242-5] LOG:  x");
   REQUIRE(h.ok);
-  CHECK(l.detected() == "%m [%p-%l] ");
+  CHECK(l.detected() == "%m [%p-%l] %q%u@%d ");
   CHECK(h.line_num == 5);
   CHECK(h.pid == 4242);
+  h = parse(&l, "2024-05-01 10:00:00.124 UTC [4243-2] LOG:  connection authorized: user=a database=b");
+  REQUIRE(h.ok);
+  CHECK(h.user.empty());
+  CHECK(h.line_num == 2);
+  CHECK(h.message == "connection authorized: user=a database=b");
 
   StderrFormat t;
   Got i = parse(&t, "2024-05-01 10:00:00 UTC [4242-5] LOG:  x");
   REQUIRE(i.ok);
-  CHECK(t.detected() == "%t [%p-%l] ");
+  CHECK(t.detected() == "%t [%p-%l] %q%u@%d ");
+  i = parse(&t, "2024-05-01 10:00:01 UTC [4243-2] LOG:  connection authorized: user=a database=b");
+  REQUIRE(i.ok);
+  CHECK(i.line_num == 2);
+
+  // Debian's prefix with %l (issue 15's bench: FATALs kept their user@db
+  // only once this was known).
+  StderrFormat d;
+  Got j = parse(&d, "2024-05-01 10:00:01.001 UTC [83275-2] api@production FATAL:  sorry, too many clients already");
+  REQUIRE(j.ok);
+  CHECK(d.detected() == "%m [%p-%l] %q%u@%d ");
+  CHECK(j.user == "api");
+  CHECK(j.db == "production");
 }
 
 TEST_CASE("StderrFormat detects the empty prefix of 9.6", "[stderr_format]") {

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The same records in every format give the same events (issue 15): the
+# bench generator (tests/perf/gen_log.cpp) writes one realistic stream of a
+# server (diverse names and hosts, multi-line statements, post-authorization
+# FATALs, pid reuse) with Debian's prefix, with Debian's prefix and %l, as
+# csvlog and as jsonlog. pgconn-parse must write the same events for all
+# four, but for the session key (a line number or %c where the log has
+# one), and as many as the generator's ground truth says.
+# Prints "ok - NAME" / "not ok - NAME: why".
+set -u
+cd "$(dirname "$0")/.." || exit 1
+P=$PWD/${PGCONN_BIN:-bin}/pgconn-parse
+GEN=${PGCONN_GEN_LOG:-$PWD/build/gen-log}
+T=$(mktemp -d)
+trap 'rm -rf "$T"' EXIT
+failures=0
+ok() { echo "ok - $1"; }
+not_ok() { echo "not ok - $1: $2"; failures=$((failures + 1)); }
+
+[ -x "$P" ] || { not_ok "pgconn-parse built" "no $P (run make)"; exit 1; }
+[ -x "$GEN" ] || { not_ok "gen-log built" "no $GEN (run make build/gen-log)"; exit 1; }
+lines=${PGCONN_IDENTITY_LINES:-60000}
+[ -z "${PGCONN_SANITIZED:-}" ] || lines=20000
+
+"$GEN" --lines "$lines" --seed 11 --prefix=debian --truth "$T/truth" >"$T/stderr.log"
+"$GEN" --lines "$lines" --seed 11 --prefix=lnum >"$T/lnum.log"
+"$GEN" --lines "$lines" --seed 11 --format=csvlog >"$T/csv.log"
+"$GEN" --lines "$lines" --seed 11 --format=jsonlog >"$T/json.log"
+for f in stderr lnum csv json; do
+  "$P" "$T/$f.log" 2>"$T/$f.err" | jq -c 'del(.session)' >"$T/$f.ev"
+done
+n=$(wc -l <"$T/stderr.ev")
+connects=$(grep -c '"type":"connect"' "$T/stderr.ev")
+want=$(awk '$1 == "connects" { print $2 }' "$T/truth")
+if [ -n "$want" ] && [ "$connects" = "$want" ]; then
+  ok "stderr: $connects connects, as the generator's truth ($n events in all)"
+else
+  not_ok "stderr: connects as the generator's truth" "pgconn $connects, truth ${want:-unreadable: $(head -c 200 "$T/truth")}"
+fi
+for f in lnum csv json; do
+  if cmp -s "$T/stderr.ev" "$T/$f.ev"; then
+    ok "$f: the same $n events as the stderr log"
+  else
+    not_ok "$f: the same events as the stderr log" \
+      "$(diff "$T/stderr.ev" "$T/$f.ev" | grep -c '^[<>]') lines differ, first: $(diff "$T/stderr.ev" "$T/$f.ev" | grep '^[<>]' | head -n 2 | tr '\n' ' ' | cut -c1-400)"
+  fi
+done
+# csvlog and jsonlog warn today about lines their reorderer saw late (a
+# question for the generator's line numbers or the reorderer, issue 15);
+# the events above are exact all the same.
+if [ -s "$T/lnum.err" ]; then not_ok "lnum: nothing on stderr" "$(head -n 2 "$T/lnum.err")"; else ok "lnum: nothing on stderr"; fi
+exit $((failures > 0))
