@@ -27,6 +27,25 @@ bool g_have_wait_mask = false;
 
 const sigset_t* wait_mask() { return g_have_wait_mask ? &g_wait_mask : nullptr; }
 
+// ppoll() hands a pending signal to its handler only when it has to wait:
+// on a stream that always has data (a busy log, a reader slower than its
+// writer) SIGINT, SIGTERM, SIGHUP and SIGUSR1 would stay pending for ever.
+// Lets them in here, once per read, to their handlers (which only set
+// flags). True when one of ours was pending.
+bool deliver_pending() {
+  if (!g_have_wait_mask) return false;
+  sigset_t pending;
+  if (sigpending(&pending) != 0) return false;
+  bool ours = false;
+  for (int sig = 1; sig < NSIG && !ours; ++sig)
+    ours = sigismember(&pending, sig) == 1 && sigismember(&g_wait_mask, sig) == 0;
+  if (!ours) return false;
+  sigset_t old;
+  sigprocmask(SIG_SETMASK, &g_wait_mask, &old);  // delivered here
+  sigprocmask(SIG_SETMASK, &old, nullptr);
+  return true;
+}
+
 // Reads one open descriptor to its end. False: stop everything.
 //
 // A compressed input is read through a BackgroundDecoder, and the
@@ -59,6 +78,7 @@ bool read_one(int fd, std::string_view name, InputHandler* h,
     if (c != Compression::kNone && !decode(c, std::string())) return h->end_input(0);
   }
   while (true) {
+    if (deliver_pending() && !*stop && !h->on_wake()) return false;
     if (*stop) {
       *interrupted = true;
       return false;

@@ -414,9 +414,15 @@ pid=$!; BG+=("$pid")
 ( exec 8>"$T/fifo2"; while :; do cat "$T/many.log" >&8 || break; done ) 2>/dev/null &
 writer=$!; BG+=("$writer")
 sleep 0.5
+t0=$EPOCHREALTIME
 kill -TERM "$pid"
 wait "$pid"; rc=$?
+ms=$(( (${EPOCHREALTIME/[.,]/} - ${t0/[.,]/}) / 1000 ))
 kill "$writer" 2>/dev/null; wait "$writer" 2>/dev/null
+# Regression (was a bug): a reader slower than its writer never waited in
+# ppoll(), where the signal was let in, so SIGTERM stayed pending (minutes
+# on the sanitized build).
+check "SIGTERM on a busy stream: parse stops within 1 s" "[ $ms -lt $((1000 * FACTOR)) ]" "echo $ms ms"
 check "SIGTERM on a busy stream: parse exits 0 with only whole events" \
   "[ $rc = 0 ] && all_json '$T/term2.out' && [ -z \"\$(tail -c 1 '$T/term2.out')\" ]" "echo rc=$rc; tail -c 300 '$T/term2.out'; cat '$T/term2.err'"
 
