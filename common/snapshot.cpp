@@ -16,12 +16,6 @@ namespace {
 // taken for one: btime is whole seconds and %t prints whole seconds.
 constexpr int64_t kSameStartMs = 2000;
 
-int64_t utc_ms_of(const Timestamp& t) {
-  if (!t.valid() || (t.zone != Timestamp::Zone::kUtc && t.zone != Timestamp::Zone::kOffset))
-    return INT64_MIN;
-  return t.sort_ms();
-}
-
 }  // namespace
 
 Snapshot::Snapshot(Tracker* tracker, SnapshotOptions options)
@@ -70,7 +64,7 @@ Result<SnapshotReport> Snapshot::reconcile(int64_t now_ms) {
   const std::deque<int64_t>& recent = tracker_->recent_pids();
   std::vector<int64_t> log_pids(recent.rbegin(), recent.rend());
   Result<ServerView> view =
-      find_server(*scan, log_pids, options_.postmaster, utc_ms_of(tracker_->last_time()));
+      find_server(*scan, log_pids, options_.postmaster, tracker_->last_time().utc_ms());
   if (!view.ok()) return make_error(view.error());
 
   SnapshotReport report;
@@ -127,7 +121,7 @@ bool Snapshot::same_process(int64_t pid, uint64_t start_ticks, const Timestamp& 
   if (std::optional<ProcEntry> e = read_proc(options_.proc_root, it->second.host_pid))
     return e->ns_pid == pid && e->start_ticks == start_ticks;
   // Gone already: the line is its start if written when it started.
-  int64_t line_ms = utc_ms_of(line_time);
+  int64_t line_ms = line_time.utc_ms();
   if (line_ms == INT64_MIN) return true;
   int64_t diff = line_ms - it->second.start_ms;
   return diff > -kSameStartMs && diff < kSameStartMs;

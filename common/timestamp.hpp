@@ -32,6 +32,12 @@ struct Timestamp {
   int64_t sort_ms() const {
     return zone == Zone::kOffset ? wall_ms - int64_t{offset_min} * 60000 : wall_ms;
   }
+
+  // Milliseconds since the epoch in UTC; INT64_MIN when there is no time or
+  // its zone is not known (none, or an abbreviation).
+  int64_t utc_ms() const {
+    return valid() && (zone == Zone::kUtc || zone == Zone::kOffset) ? sort_ms() : INT64_MIN;
+  }
 };
 
 // Parses PostgreSQL's %t/%m form, "2024-05-01 10:00:00[.123][ ZONE]".

@@ -7,17 +7,6 @@
 
 namespace pgconn {
 
-namespace {
-
-// Milliseconds since the epoch, when the line's zone is known.
-int64_t utc_ms(const Timestamp& t) {
-  if (!t.valid() || (t.zone != Timestamp::Zone::kUtc && t.zone != Timestamp::Zone::kOffset))
-    return INT64_MIN;
-  return t.sort_ms();
-}
-
-}  // namespace
-
 Tracker::Tracker(EventSink* sink, TrackerOptions options)
     : sink_(sink), options_(std::move(options)) {}
 
@@ -274,7 +263,7 @@ void Tracker::on_authorized(uint64_t key, uint32_t server, const LogRecord& r, c
   b->db = m.has_db ? m.db : std::string_view();
   b->app = m.app;
   b->replication = m.replication;
-  b->since_utc_ms = utc_ms(r.time);
+  b->since_utc_ms = r.time.utc_ms();
   b->loose = r.pid < 0 && nopid_loose_next_;
   hold(base_event(EventType::kConnect, r, b), key, r);
 }
@@ -295,7 +284,7 @@ void Tracker::on_ready(uint64_t key, uint32_t server, const LogRecord& r) {
   b->db = r.db;
   b->app = r.app;
   b->stage = Stage::kOpen;
-  b->since_utc_ms = utc_ms(r.time);
+  b->since_utc_ms = r.time.utc_ms();
   emit(base_event(EventType::kConnect, r, b));
 }
 
