@@ -68,6 +68,11 @@ struct ParserOptions {
   std::string prefix;       // --prefix; empty with has_prefix false: detect
   bool has_prefix = false;
   int year = 1970;          // for syslog headers without a year
+  // Every line read in full, one at a time, on one thread: the
+  // straightforward path that the fast ones (marker scans, skipped records)
+  // must give byte-identical events to. For tests and make bench
+  // (PGCONN_PARSE_REFERENCE=1 in pgconn-parse's environment).
+  bool reference = false;
 };
 
 class LogParser : private RecordSink {
@@ -149,7 +154,8 @@ class LogParser : private RecordSink {
   // Lines one at a time (no fast scan): before the format and prefix are
   // known, for multi-line and envelope formats, and with line numbers.
   bool line_by_line() const {
-    return current_ != InputFormat::kStderr || full_scan_ || stderr_->detected().empty();
+    return options_.reference || current_ != InputFormat::kStderr || full_scan_ ||
+           stderr_->detected().empty();
   }
   // A stderr prefix with %a and no line numbers: the candidate lines are read
   // in full, every other line is probed (StderrFormat::probe) for an open

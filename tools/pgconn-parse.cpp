@@ -200,6 +200,8 @@ int main(int argc, char** argv) {
   std::tm tm_now{};
   gmtime_r(&now, &tm_now);
   popts.year = tm_now.tm_year + 1900;
+  if (const char* ref = std::getenv("PGCONN_PARSE_REFERENCE"); ref != nullptr && *ref == '1')
+    popts.reference = true;
 
   TrackerOptions topts;
   if (args.count("label")) topts.label = args["label"].as<std::string>();

@@ -1,0 +1,132 @@
+# tests/lib.sh: the one library of the shell suites (sourced, never run).
+#
+#   . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"        # tests/*.sh
+#   . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"     # tests/e2e/*.sh
+#
+# Why a small library of our own and not bats-core: every suite already
+# prints TAP-style `ok - NAME` / `not ok - NAME: why` lines that tests/run.sh
+# counts, most checks are one-line shell conditions over a program's output,
+# and many suites run one long scenario (a server, a live pipeline) whose
+# steps depend on each other; bats runs each @test in a subshell of its own,
+# so such a scenario would have to be split or kept in global set-up, and
+# bats adds three packages to the set-up. These ~100 lines give the same
+# checks, diffs on failure and clean-up.
+#
+# What a suite gets:
+#   ok NAME / not_ok NAME WHY / skip NAME WHY     one TAP line each
+#   fatal NAME WHY          not_ok, then exit (the suite cannot go on)
+#   check NAME COND [WHY]   ok when `eval COND` succeeds, else not_ok with WHY
+#                           (default: COND itself)
+#   check_eq NAME WANT GOT  ok when the strings are equal, else a diff
+#   check_file NAME WANT GOT  ok when the files are equal, else a diff
+#   lib_tmpdir [TAG]        prints a new temporary directory, removed on exit
+#                           (kept, copied into $PGCONN_KEEP/TAG, when set)
+#   lib_on_exit CMD         runs CMD (eval) on exit, last registered first
+#   lib_track_pid PID       killed (TERM, then KILL) on exit if still running
+#   within SECS CMD...      CMD with a time limit (exit 124 when it ran over)
+#   wait_until SECS COND    polls COND (eval) every 50 ms; false on time-out
+#   wait_for_text FILE S [TENTHS]  waits until FILE contains the string S
+#   now_ms                  wall-clock milliseconds
+#   on_pty OUT CMD...       CMD with stdout on a new pseudo-terminal, copied
+#                           into OUT; its pid in $LIB_PTY_PIDFILE
+#   lib_done                the suite's exit status: 1 if any check failed
+#
+# `failures` counts the not_ok lines. Exit status: a suite that ends with
+# lib_done (or falls off its end) exits 1 when any check failed.
+# shellcheck shell=bash
+
+LIB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+failures=0
+_lib_dirs=()
+_lib_pids=()
+_lib_exit_cmds=()
+
+ok() { printf 'ok - %s\n' "$1"; }
+not_ok() {
+  # A multi-line reason is folded into one TAP line plus '#' comment lines.
+  local why=${2:-}
+  printf 'not ok - %s: %s\n' "$1" "${why%%$'\n'*}"
+  [[ $why != *$'\n'* ]] || printf '%s\n' "${why#*$'\n'}" | sed 's/^/#   /'
+  failures=$((failures + 1))
+}
+skip() { printf 'ok - %s # SKIP %s\n' "$1" "$2"; }
+fatal() { not_ok "$1" "$2"; exit 1; }
+check() { if eval "$2"; then ok "$1"; else not_ok "$1" "${3:-$2}"; fi; }
+
+check_eq() {
+  if [[ $2 == "$3" ]]; then ok "$1"; return 0; fi
+  not_ok "$1" "differs (- wanted, + got)"$'\n'"$(diff -u <(printf '%s\n' "$2") <(printf '%s\n' "$3") | tail -n +3 | head -n 40)"
+  return 1
+}
+
+check_file() {
+  if cmp -s "$2" "$3"; then ok "$1"; return 0; fi
+  not_ok "$1" "$3 differs from $2 (- wanted, + got)"$'\n'"$(diff -u "$2" "$3" 2>&1 | tail -n +3 | head -n 40)"
+  return 1
+}
+
+lib_tmpdir() {
+  local d
+  d=$(mktemp -d "${TMPDIR:-/tmp}/pgconn-${1:-test}.XXXXXX") || { echo "lib_tmpdir: mktemp failed" >&2; return 1; }
+  _lib_dirs+=("$d|${1:-test}")
+  printf '%s\n' "$d"
+}
+
+lib_on_exit() { _lib_exit_cmds+=("$1"); }
+lib_track_pid() { _lib_pids+=("$1"); }
+
+_lib_cleanup() {
+  local rc=$? i p entry
+  set +e
+  for ((i = ${#_lib_exit_cmds[@]} - 1; i >= 0; i--)); do eval "${_lib_exit_cmds[i]}"; done
+  for p in "${_lib_pids[@]}"; do kill "$p" 2>/dev/null; done
+  for p in "${_lib_pids[@]}"; do
+    for i in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$p" 2>/dev/null
+  done
+  for entry in "${_lib_dirs[@]}"; do
+    if [[ -n ${PGCONN_KEEP:-} ]]; then
+      mkdir -p "$PGCONN_KEEP/${entry#*|}" && cp -a "${entry%%|*}/." "$PGCONN_KEEP/${entry#*|}/" 2>/dev/null
+    fi
+    rm -rf "${entry%%|*}"
+  done
+  ((rc != 0 || failures == 0)) || rc=1
+  exit "$rc"
+}
+trap _lib_cleanup EXIT
+trap 'exit 1' INT TERM HUP
+
+within() {
+  local secs=$1; shift
+  timeout --kill-after=5 "$secs" "$@"
+}
+
+wait_until() {
+  local deadline=$((${EPOCHREALTIME/[.,]/} / 1000 + $1 * 1000))
+  until eval "$2"; do
+    (($(now_ms) < deadline)) || return 1
+    sleep 0.05
+  done
+}
+
+wait_for_text() {
+  local i
+  for ((i = 0; i < ${3:-50}; i++)); do
+    grep -qF -- "$2" "$1" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+now_ms() { local t=${EPOCHREALTIME/[.,]/}; echo $((t / 1000)); }
+
+# No NO_COLOR unless the caller's `env` says otherwise; TERM is a colour one.
+LIB_PTY_PIDFILE=""
+on_pty() {
+  local out=$1; shift
+  [[ -n $LIB_PTY_PIDFILE ]] || LIB_PTY_PIDFILE=$(lib_tmpdir pty)/pty.pid
+  : >"$out"
+  env -u NO_COLOR TERM=xterm-256color "${PYTHON:-python3}" "$LIB_ROOT/tests/ptyrun.py" "$out" "$LIB_PTY_PIDFILE" "$@"
+}
+
+lib_done() { ((failures == 0)); exit $?; }
