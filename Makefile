@@ -135,7 +135,11 @@ test: all $(BUILD)/unit-tests $(BUILD)/gen-log $(if $(PGCONN_SKIP_SANITIZE),,san
 check: all $(BUILD)/unit-tests $(BUILD)/gen-log
 	@PGCONN_SKIP_SERVER=1 PGCONN_JOBS=2 tests/run.sh
 
+# make bench compares with pgBadger too (BENCH_PGBADGER=0 skips it).
+BENCH_PKGS := pgbadger:/usr/bin/pgbadger
+
 bench: all $(BUILD)/gen-log
+	$(if $(filter 0,$(BENCH_PGBADGER)),,$(call install_missing,$(BENCH_PKGS)))
 	@tests/perf/bench.sh
 
 soak: all $(BUILD)/gen-log
