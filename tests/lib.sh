@@ -19,16 +19,26 @@
 #                           (default: COND itself)
 #   check_eq NAME WANT GOT  ok when the strings are equal, else a diff
 #   check_file NAME WANT GOT  ok when the files are equal, else a diff
-#   lib_tmpdir [TAG]        prints a new temporary directory, removed on exit
-#                           (kept, copied into $PGCONN_KEEP/TAG, when set)
+#   $LIB_TMP                the suite's temporary directory, made when lib.sh
+#                           is sourced, removed on exit; with PGCONN_KEEP=DIR
+#                           its contents are copied into DIR first
+#   lib_tmpdir VAR [TAG]    makes a new directory $LIB_TMP/TAG (TAG.2, ... when
+#                           taken; TAG defaults to "tmp") and assigns its path
+#                           to VAR. Not `VAR=$(lib_tmpdir ...)`: that runs it in
+#                           a subshell. Everything lives below $LIB_TMP, so
+#                           clean-up and PGCONN_KEEP never miss a directory,
+#                           even one made in a subshell or background job.
 #   lib_on_exit CMD         runs CMD (eval) on exit, last registered first
 #   lib_track_pid PID       killed (TERM, then KILL) on exit if still running
 #   within SECS CMD...      CMD with a time limit (exit 124 when it ran over)
 #   wait_until SECS COND    polls COND (eval) every 50 ms; false on time-out
+#                           (SECS may be fractional: 0.5)
 #   wait_for_text FILE S [TENTHS]  waits until FILE contains the string S
 #   now_ms                  wall-clock milliseconds
 #   on_pty OUT CMD...       CMD with stdout on a new pseudo-terminal, copied
-#                           into OUT; its pid in $LIB_PTY_PIDFILE
+#                           into OUT; its pid in $LIB_PTY_PIDFILE (default
+#                           $LIB_TMP/pty.pid; set it per pipeline when several
+#                           run at once)
 #   lib_done                the suite's exit status: 1 if any check failed
 #
 # `failures` counts the not_ok lines. Exit status: a suite that ends with
@@ -37,7 +47,6 @@
 
 LIB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 failures=0
-_lib_dirs=()
 _lib_pids=()
 _lib_exit_cmds=()
 
@@ -65,18 +74,25 @@ check_file() {
   return 1
 }
 
+[[ -z ${PGCONN_KEEP:-} || $PGCONN_KEEP == /* ]] || PGCONN_KEEP=$PWD/$PGCONN_KEEP
+LIB_TMP=$(mktemp -d "${TMPDIR:-/tmp}/pgconn-$(basename "$0" .sh).XXXXXX") ||
+  { echo "lib.sh: mktemp -d failed" >&2; exit 1; }
+
 lib_tmpdir() {
-  local d
-  d=$(mktemp -d "${TMPDIR:-/tmp}/pgconn-${1:-test}.XXXXXX") || { echo "lib_tmpdir: mktemp failed" >&2; return 1; }
-  _lib_dirs+=("$d|${1:-test}")
-  printf '%s\n' "$d"
+  local tag=${2:-tmp} d n=1
+  d=$LIB_TMP/$tag
+  while ! mkdir "$d" 2>/dev/null; do
+    [[ -d $LIB_TMP ]] || { echo "lib_tmpdir: $LIB_TMP is gone" >&2; return 1; }
+    n=$((n + 1)); d=$LIB_TMP/$tag.$n
+  done
+  printf -v "$1" '%s' "$d"
 }
 
 lib_on_exit() { _lib_exit_cmds+=("$1"); }
 lib_track_pid() { _lib_pids+=("$1"); }
 
 _lib_cleanup() {
-  local rc=$? i p entry
+  local rc=$? i p
   set +e
   for ((i = ${#_lib_exit_cmds[@]} - 1; i >= 0; i--)); do eval "${_lib_exit_cmds[i]}"; done
   for p in "${_lib_pids[@]}"; do kill "$p" 2>/dev/null; done
@@ -84,12 +100,10 @@ _lib_cleanup() {
     for i in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$p" 2>/dev/null
   done
-  for entry in "${_lib_dirs[@]}"; do
-    if [[ -n ${PGCONN_KEEP:-} ]]; then
-      mkdir -p "$PGCONN_KEEP/${entry#*|}" && cp -a "${entry%%|*}/." "$PGCONN_KEEP/${entry#*|}/" 2>/dev/null
-    fi
-    rm -rf "${entry%%|*}"
-  done
+  if [[ -n ${PGCONN_KEEP:-} ]]; then
+    mkdir -p "$PGCONN_KEEP" && cp -a "$LIB_TMP/." "$PGCONN_KEEP/" 2>/dev/null
+  fi
+  rm -rf "$LIB_TMP"
   ((rc != 0 || failures == 0)) || rc=1
   exit "$rc"
 }
@@ -102,7 +116,11 @@ within() {
 }
 
 wait_until() {
-  local deadline=$((${EPOCHREALTIME/[.,]/} / 1000 + $1 * 1000))
+  # SECS may have up to three decimals (0.5, 2.25).
+  local s=${1%%.*} f=${1#*.}
+  [[ $1 == *.* ]] || f=0
+  f=${f}000
+  local deadline=$(($(now_ms) + 10#${s:-0} * 1000 + 10#${f:0:3}))
   until eval "$2"; do
     (($(now_ms) < deadline)) || return 1
     sleep 0.05
@@ -121,10 +139,9 @@ wait_for_text() {
 now_ms() { local t=${EPOCHREALTIME/[.,]/}; echo $((t / 1000)); }
 
 # No NO_COLOR unless the caller's `env` says otherwise; TERM is a colour one.
-LIB_PTY_PIDFILE=""
+LIB_PTY_PIDFILE=$LIB_TMP/pty.pid
 on_pty() {
   local out=$1; shift
-  [[ -n $LIB_PTY_PIDFILE ]] || LIB_PTY_PIDFILE=$(lib_tmpdir pty)/pty.pid
   : >"$out"
   env -u NO_COLOR TERM=xterm-256color "${PYTHON:-python3}" "$LIB_ROOT/tests/ptyrun.py" "$out" "$LIB_PTY_PIDFILE" "$@"
 }
