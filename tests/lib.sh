@@ -46,6 +46,12 @@
 #                           run at once); needs $PYTHON (python3, found
 #                           when lib.sh is sourced unless set)
 #   lib_done                the suite's exit status: 1 if any check failed
+# The programs under test, absolute paths (set when lib.sh is sourced):
+#   $LIB_BIN                their directory: PGCONN_BIN (relative to the
+#                           repository, or absolute), default bin
+#   $PARSE $AGG $WATCH $TAIL  pgconn-parse, -agg, -watch, -tail in it, unless
+#                           PGCONN_PARSE, PGCONN_AGG, PGCONN_WATCH or
+#                           PGCONN_TAIL names another (tests/run.sh sets all)
 # Helpers for conditions and reasons:
 #   all_json FILE           FILE has a line and every line is one JSON object
 #   show_bytes FILE [N]     FILE's first N bytes (600) on one line, as od -c
@@ -56,6 +62,14 @@
 # shellcheck shell=bash
 
 LIB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+case ${PGCONN_BIN:-bin} in
+  /*) LIB_BIN=$PGCONN_BIN ;;
+  *) LIB_BIN=$LIB_ROOT/${PGCONN_BIN:-bin} ;;
+esac
+PARSE=${PGCONN_PARSE:-$LIB_BIN/pgconn-parse}
+AGG=${PGCONN_AGG:-$LIB_BIN/pgconn-agg}
+WATCH=${PGCONN_WATCH:-$LIB_BIN/pgconn-watch}
+TAIL=${PGCONN_TAIL:-$LIB_BIN/pgconn-tail}
 failures=0
 _lib_pids=()
 _lib_groups=()
