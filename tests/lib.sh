@@ -66,9 +66,13 @@ case ${PGCONN_BIN:-bin} in
   /*) LIB_BIN=$PGCONN_BIN ;;
   *) LIB_BIN=$LIB_ROOT/${PGCONN_BIN:-bin} ;;
 esac
+# shellcheck disable=SC2034  # for the suites
 PARSE=${PGCONN_PARSE:-$LIB_BIN/pgconn-parse}
+# shellcheck disable=SC2034
 AGG=${PGCONN_AGG:-$LIB_BIN/pgconn-agg}
+# shellcheck disable=SC2034
 WATCH=${PGCONN_WATCH:-$LIB_BIN/pgconn-watch}
+# shellcheck disable=SC2034
 TAIL=${PGCONN_TAIL:-$LIB_BIN/pgconn-tail}
 failures=0
 _lib_pids=()
@@ -122,11 +126,11 @@ lib_on_exit() { _lib_exit_cmds+=("$1"); }
 # _lib_started PID: $REPLY = PID's start time (/proc/PID/stat field 22);
 # false when there is no such process.
 _lib_started() {
-  local s a
+  local _s _f
   REPLY=""
-  read -r s 2>/dev/null <"/proc/$1/stat" || return 1
-  read -ra a <<<"${s##*) }"
-  REPLY=${a[19]:-}
+  read -r _s 2>/dev/null <"/proc/$1/stat" || return 1
+  read -ra _f <<<"${_s##*) }"
+  REPLY=${_f[19]:-}
 }
 lib_track_pid() { _lib_started "$1" && _lib_pids+=("$1:$REPLY"); }
 lib_track_group() { _lib_groups+=("$1"); }
@@ -136,13 +140,13 @@ _lib_cleanup() {
   set +e
   for ((i = ${#_lib_exit_cmds[@]} - 1; i >= 0; i--)); do eval "${_lib_exit_cmds[i]}"; done
   # Process groups as "-PGID": kill(1) signals the whole group.
-  local all=()
+  local _kill=()
   for entry in "${_lib_pids[@]}"; do
-    _lib_started "${entry%%:*}" && [[ $REPLY == "${entry#*:}" ]] && all+=("${entry%%:*}")
+    _lib_started "${entry%%:*}" && [[ $REPLY == "${entry#*:}" ]] && _kill+=("${entry%%:*}")
   done
-  for p in "${_lib_groups[@]}"; do all+=("-$p"); done
-  for p in "${all[@]}"; do kill -TERM -- "$p" 2>/dev/null; done
-  for p in "${all[@]}"; do
+  for p in "${_lib_groups[@]}"; do _kill+=("-$p"); done
+  for p in "${_kill[@]}"; do kill -TERM -- "$p" 2>/dev/null; done
+  for p in "${_kill[@]}"; do
     for i in 1 2 3 4 5 6 7 8 9 10; do kill -0 -- "$p" 2>/dev/null || break; sleep 0.1; done
     kill -KILL -- "$p" 2>/dev/null
   done
