@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <span>
 #include <string>
 
 #include "message.hpp"
@@ -38,6 +39,17 @@ struct RejectCase {
   const char* reason;
   bool after_authorization;
 };
+// Each FATAL message is a reject of its reason, before or after
+// authorization as the case says.
+void check_rejects(std::span<const RejectCase> cases) {
+  for (const RejectCase& c : cases) {
+    INFO(c.message);
+    const Message m = fatal(c.message);
+    CHECK(m.kind == MsgKind::kReject);
+    CHECK(m.reason == c.reason);
+    CHECK(m.after_authorization == c.after_authorization);
+  }
+}
 
 }  // namespace
 
@@ -390,13 +402,7 @@ TEST_CASE("classify_message categorises every FATAL before connection authorized
       {"invalid length of startup packet", "other", false},
       {"expected password response, got message type 88", "other", false},
   };
-  for (const RejectCase& c : cases) {
-    INFO(c.message);
-    Message m = fatal(c.message);
-    CHECK(m.kind == MsgKind::kReject);
-    CHECK(m.reason == c.reason);
-    CHECK(m.after_authorization == c.after_authorization);
-  }
+  check_rejects(cases);
 }
 
 TEST_CASE("classify_message categorises every FATAL after connection authorized (§4b)",
@@ -421,13 +427,7 @@ TEST_CASE("classify_message categorises every FATAL after connection authorized 
       {"cannot connect to invalid database \"half_dropped\"", "other", true},
       {"database \"gone\" has disappeared from pg_database", "other", true},
   };
-  for (const RejectCase& c : cases) {
-    INFO(c.message);
-    Message m = fatal(c.message);
-    CHECK(m.kind == MsgKind::kReject);
-    CHECK(m.reason == c.reason);
-    CHECK(m.after_authorization == c.after_authorization);
-  }
+  check_rejects(cases);
 }
 
 TEST_CASE("classify_message takes the user out of authentication failures", "[message]") {
