@@ -5,18 +5,13 @@
 # Prints "ok - NAME" / "not ok - NAME: why"; exits 1 when a check failed.
 set -u
 cd "$(dirname "$0")/.." || exit 1
-BIN=${PGCONN_BIN:-bin}
-P=$BIN/pgconn-parse
+. tests/lib.sh
+P=$PARSE
 G=tests/golden
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-failures=0
-ok() { echo "ok - $1"; }
-not_ok() { echo "not ok - $1: $2"; failures=$((failures + 1)); }
-check() { if eval "$2"; then ok "$1"; else not_ok "$1" "${3:-$2}"; fi; }
+T=$LIB_TMP
 
 for t in pgconn-parse pgconn-watch pgconn-agg; do
-  [ -x "$BIN/$t" ] || { not_ok "$t built" "no $BIN/$t (run make)"; exit 1; }
+  [ -x "$LIB_BIN/$t" ] || fatal "$t built" "no $LIB_BIN/$t (run make)"
 done
 
 # --input: each envelope by name reads what auto-detection reads.
@@ -49,13 +44,13 @@ for input in cnpg gcp journald auto; do
 done
 
 # The README's recipes, fed from the golden envelopes.
-out=$(cat "$G/cnpg.log" | "$P" | "$BIN/pgconn-watch" --color=never 2>&1)
+out=$(cat "$G/cnpg.log" | "$P" | "$WATCH" --color=never 2>&1)
 check "kubectl logs -f POD | pgconn-parse | pgconn-watch" \
   "grep -q '^\[+\] 18:58:02 pg_isready connected from \[local\]' <<<\"\$out\" && grep -q 'database does not exist' <<<\"\$out\"" "$out"
-out=$(jq -c '.' "$G/gcp.log" | jq -s '.' | jq -c '.[]' | "$P" | "$BIN/pgconn-agg" --json 2>&1)
+out=$(jq -c '.' "$G/gcp.log" | jq -s '.' | jq -c '.[]' | "$P" | "$AGG" --json 2>&1)
 check "gcloud logging read --format=json | jq -c '.[]' | pgconn-parse | pgconn-agg" \
   "[ \"\$(jq -c '[.connects, .disconnects, .rejects.auth_failed]' <<<\"\$out\")\" = '[2,2,1]' ]" "$out"
-out=$(cat "$G/journald_json.log" | "$P" | "$BIN/pgconn-agg" --json --by=server 2>&1)
+out=$(cat "$G/journald_json.log" | "$P" | "$AGG" --json --by=server 2>&1)
 check "journalctl -o json | pgconn-parse | pgconn-agg --by=server" \
   "[ \"\$(jq -c '.by.server' <<<\"\$out\")\" = '{\"db1\":1}' ]" "$out"
 
@@ -81,4 +76,4 @@ check "live, quiet: a held line leaves by wall-clock time, input still open" \
 check "live, busy: a held line leaves by wall-clock time, input still coming" \
   "grep -q '\"type\":\"disconnect\".*\"pid\":700' '$T/busy'" "output: $(cat "$T/busy" "$T/busy.err")"
 
-[ $failures = 0 ]
+lib_done

@@ -7,12 +7,8 @@
 # Prints "ok - NAME" / "not ok - NAME: why".
 set -u
 cd "$(dirname "$0")/.." || exit 1
-BIN_DIR=$(cd "${PGCONN_BIN:-bin}" && pwd)
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-failures=0
-ok() { echo "ok - $1"; }
-not_ok() { echo "not ok - $1: $2"; failures=$((failures + 1)); }
+. tests/lib.sh
+T=$LIB_TMP
 
 # Splits the README's indented blocks into T/cmd.N (the command) and
 # T/want.N (the lines shown after it, trailing blank lines dropped).
@@ -31,7 +27,7 @@ for cmdf in "$T"/cmd.*; do
   cmd=$(cat "$cmdf")
   [[ $cmd == *tests/sample/* ]] || continue
   ran=$((ran + 1))
-  (PATH="$BIN_DIR:$PATH" timeout 20 bash -o pipefail -c "$cmd" </dev/null >"$T/got.$i" 2>"$T/err.$i")
+  (PATH="$LIB_BIN:$PATH" within 20 bash -o pipefail -c "$cmd" </dev/null >"$T/got.$i" 2>"$T/err.$i")
   rc=$?
   if [ $rc -ne 0 ] || [ -s "$T/err.$i" ]; then
     not_ok "README: $cmd" "exit $rc: $(head -c 300 "$T/err.$i")"
@@ -52,4 +48,4 @@ for f in contrib/rsyslog/*.conf; do
   fi
 done
 
-[ $failures -eq 0 ]
+lib_done
