@@ -28,57 +28,20 @@
 # bin/pgconn-agg); PGCONN_E2E_KEEP=DIR keeps the log and the outputs.
 set -uo pipefail
 exec </dev/null
-
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-root=$(cd "$here/../.." && pwd)
-parse=${PGCONN_PARSE:-$root/bin/pgconn-parse}
-agg=${PGCONN_AGG:-$root/bin/pgconn-agg}
-
-failed=0
-ok() { printf 'ok - %s\n' "$1"; }
-not_ok() { printf 'not ok - %s: %s\n' "$1" "$2"; failed=1; }
-fatal() { not_ok "$1" "$2"; exit 1; }
-check() { if eval "$2"; then ok "$1"; else not_ok "$1" "${3:-$2}"; fi; }
-
-[[ -x $parse && -x $agg ]] || fatal "programs built" "no $parse or $agg (run make)"
-command -v jq >/dev/null || fatal "jq installed" "jq is needed"
-
-# shellcheck source=pgcluster.sh
-. "$here/pgcluster.sh"
-
-WORK="" LOG=""
-cleanup() {
-  local rc=$?
-  set +e
-  if [[ -n ${PGCONN_E2E_KEEP:-} && -n $WORK ]]; then
-    mkdir -p "$PGCONN_E2E_KEEP"
-    [[ -z $LOG || ! -f $LOG ]] || cp "$LOG" "$PGCONN_E2E_KEEP/peak.log"
-    cp "$WORK"/* "$PGCONN_E2E_KEEP/" 2>/dev/null
-  fi
-  pgc_cleanup
-  [[ -z $WORK ]] || rm -rf "$WORK"
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/pgconn-peak-e2e.XXXXXX") || fatal "temp dir" "mktemp failed"
+# shellcheck source=e2e.sh
+. "$(dirname "${BASH_SOURCE[0]}")/e2e.sh"
+e2e_begin parse agg jq
 start=$SECONDS
 
-pgc_init 20 >"$WORK/init.out" 2>&1 || fatal "create a PostgreSQL cluster" "$(tail -n 5 "$WORK/init.out" | tr '\n' ' ')"
+e2e_pg_init 20
 LOG=$PGC_LOGDIR/peak.log
-pgc_start log_filename=peak.log "log_line_prefix=%m [%p] %q%u@%d " log_destination=stderr \
-  log_connections=on log_disconnections=on >"$WORK/start.out" 2>&1 ||
-  fatal "start PostgreSQL" "$(tail -n 5 "$WORK/start.out" | tr '\n' ' ')"
-ok "PostgreSQL $("$PGC_BIN/postgres" --version | awk '{print $3}') on port $PGC_PORT"
+e2e_pg_start log_filename=peak.log "log_line_prefix=%m [%p] %q%u@%d " log_destination=stderr \
+  log_connections=on log_disconnections=on
+ok "PostgreSQL $(pgc_version) on port $PGC_PORT"
+err=$(pgc_setup app_user readonly shop analytics limited_db 2>&1) || fatal "create roles and databases" "$err"
 
-err=$(pgc_settle pgc_psql sock postgres postgres setup \
-  -c "create role app_user login password '$PGC_PASSWORD'" \
-  -c "create role readonly login password '$PGC_PASSWORD'" \
-  -c "create database shop" -c "create database analytics" \
-  -c "create database limited_db connection limit 1" 2>&1 >/dev/null) || fatal "create roles and databases" "$err"
-
-hold() { pgc_hold "$@" || fatal "open session $1" "$(cat "$PGC_DIR/hold/$1.err" 2>/dev/null)"; }
-close() { pgc_close "$1" || fatal "close session $1" "its backend did not exit"; }
+hold() { e2e_hold "$@"; }
+close() { e2e_close "$1"; }
 # A connection refused after `connection authorized` (the socket trusts).
 refuse() {
   local out
@@ -248,4 +211,4 @@ check "--longest=5 text: the two open sessions" \
 
 check "nothing on stderr" "[ ! -s '$WORK/parse.err' ] && [ ! -s '$WORK/agg.err' ]" "$(cat "$WORK/parse.err" "$WORK/agg.err")"
 ok "done in $((SECONDS - start)) s"
-exit "$failed"
+lib_done

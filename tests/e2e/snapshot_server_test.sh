@@ -25,59 +25,20 @@
 # bin/pgconn-agg); PGCONN_E2E_KEEP=DIR keeps the log and the outputs.
 set -uo pipefail
 exec </dev/null
-
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-root=$(cd "$here/../.." && pwd)
-parse=${PGCONN_PARSE:-$root/bin/pgconn-parse}
-agg=${PGCONN_AGG:-$root/bin/pgconn-agg}
-
-failed=0
-ok() { printf 'ok - %s\n' "$1"; }
-not_ok() { printf 'not ok - %s: %s\n' "$1" "$2"; failed=1; }
-fatal() { not_ok "$1" "$2"; exit 1; }
-
-[[ -x $parse && -x $agg ]] || fatal "programs built" "no $parse or $agg (run make)"
-command -v jq >/dev/null || fatal "jq installed" "jq is needed"
+# shellcheck source=e2e.sh
+. "$(dirname "${BASH_SOURCE[0]}")/e2e.sh"
+e2e_begin parse agg jq
 [[ -r /proc/self/stat ]] || fatal "/proc" "no /proc: --snapshot reads it"
 
-# shellcheck source=pgcluster.sh
-. "$here/pgcluster.sh"
-
-WORK="" LOG="" TAIL_PID="" AGG_PID=""
-cleanup() {
-  local rc=$?
-  set +e
-  [[ -z $TAIL_PID ]] || kill "$TAIL_PID" 2>/dev/null
-  [[ -z $AGG_PID ]] || { sleep 0.2; kill "$AGG_PID" 2>/dev/null; }
-  [[ -z $WORK ]] || rm -f "$WORK/tail.fifo"
-  if [[ -n ${PGCONN_E2E_KEEP:-} && -n $WORK ]]; then
-    mkdir -p "$PGCONN_E2E_KEEP"
-    [[ -z $LOG || ! -f $LOG ]] || cp "$LOG" "$PGCONN_E2E_KEEP/snapshot.log"
-    cp "$WORK"/* "$PGCONN_E2E_KEEP/" 2>/dev/null
-  fi
-  pgc_cleanup
-  [[ -z $WORK ]] || rm -rf "$WORK"
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/pgconn-snapshot-e2e.XXXXXX") || fatal "temp dir" "mktemp failed"
-
-pgc_init 20 >"$WORK/init.out" 2>&1 || fatal "create a PostgreSQL cluster" "$(tail -n 5 "$WORK/init.out" | tr '\n' ' ')"
+e2e_pg_init 20
 LOG=$PGC_LOGDIR/snap.log
-pgc_start log_filename=snap.log "log_line_prefix=%m [%p] %q%u@%d " log_destination=stderr \
-  log_connections=on log_disconnections=on >"$WORK/start.out" 2>&1 ||
-  fatal "start PostgreSQL" "$(tail -n 5 "$WORK/start.out" | tr '\n' ' ')"
-ok "PostgreSQL $("$PGC_BIN/postgres" --version | awk '{print $3}') on port $PGC_PORT, postmaster $PGC_PM_PID"
+e2e_pg_start log_filename=snap.log "log_line_prefix=%m [%p] %q%u@%d " log_destination=stderr \
+  log_connections=on log_disconnections=on
+ok "PostgreSQL $(pgc_version) on port $PGC_PORT, postmaster $PGC_PM_PID"
+err=$(pgc_setup app_user admin shop analytics 2>&1) || fatal "create roles and databases" "$err"
 
-err=$(pgc_settle pgc_psql sock postgres postgres setup \
-  -c "create role app_user login password '$PGC_PASSWORD'" \
-  -c "create role admin login superuser password '$PGC_PASSWORD'" \
-  -c "create database shop" -c "create database analytics" 2>&1 >/dev/null) ||
-  fatal "create roles and databases" "$err"
-
-hold() { pgc_hold "$@" || fatal "open session $1" "$(cat "$PGC_DIR/hold/$1.err" 2>/dev/null)"; }
-close() { pgc_close "$1" || fatal "close session $1" "its backend did not exit"; }
+hold() { e2e_hold "$@"; }
+close() { e2e_close "$1"; }
 six=tcp4
 ((PGC_HAVE_IPV6)) && six=tcp6
 
@@ -110,19 +71,14 @@ pgc_wait_log "$LOG" 'disconnection:' 3 10 2>/dev/null ||  # setup, s2, s3
   fatal "log" "want 3 disconnection lines, have $(pgc_log_count "$LOG" 'disconnection:')"
 sleep 0.3
 
-PSA_SQL="with a as (select coalesce(datname, '(none)') d, coalesce(usename, '(none)') u
-  from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid())
-select json_build_object('pid', pg_backend_pid(), 'active', (select count(*) from a),
-  'db', (select coalesce(json_object_agg(d, n), '{}') from (select d, count(*) n from a group by d) x),
-  'user', (select coalesce(json_object_agg(u, n), '{}') from (select u, count(*) n from a group by u) x))"
 # The asking session's backend may outlive psql for a moment: wait for it,
 # so that what pgconn reads next does not see it.
 psa() {
   local out pid
-  out=$(pgc_psql sock postgres postgres ctl -c "$PSA_SQL") || { echo "$out"; return 1; }
+  out=$(pgc_psql sock postgres postgres ctl -c "$E2E_PSA_GROUPS") || { echo "$out"; return 1; }
   pid=$(jq .pid <<<"$out")
   pgc_wait_gone "$pid" 10 || { echo "backend $pid of the query did not exit"; return 1; }
-  jq -c 'del(.pid)' <<<"$out"
+  jq -c '{active, db, user}' <<<"$out"
 }
 PSA=$(psa) || fatal "query pg_stat_activity" "$PSA"
 [[ $(jq .active <<<"$PSA") == 4 ]] || fatal "pg_stat_activity shows the 4 open sessions" "$PSA"
@@ -226,10 +182,10 @@ fi
 L0=$(wc -l <"$LOG")
 mkfifo "$WORK/tail.fifo"
 tail -n 0 -F "$LOG" >"$WORK/tail.fifo" 2>/dev/null &
-TAIL_PID=$!
+lib_track_pid $!
 "$parse" --snapshot="$PGC_PM_PID" <"$WORK/tail.fifo" 2>"$WORK/live.err" | tee "$WORK/live.ndjson" |
   "$agg" --interval=500ms --json >"$WORK/live.out" 2>"$WORK/live.agg.err" &
-AGG_PID=$!
+lib_track_pid $!
 wait_events() { # FILE JQ_FILTER: until some event matches (5 s)
   local i
   for ((i = 0; i < 250; i++)); do
@@ -302,4 +258,4 @@ compare rotated "$WORK/rotated.ndjson" 0 1
 "$parse" --snapshot "$LOG" >"$WORK/current.ndjson" 2>"$WORK/current.err"
 compare current "$WORK/current.ndjson" $(($(jq .active <<<"$PSA") - 1)) 0
 
-exit "$failed"
+lib_done
