@@ -23,53 +23,19 @@
 # keeps the logs and the events.
 set -uo pipefail
 exec </dev/null
-
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-root=$(cd "$here/../.." && pwd)
-parse=${PGCONN_PARSE:-$root/bin/pgconn-parse}
-agg=${PGCONN_AGG:-$root/bin/pgconn-agg}
-
-failed=0
-ok() { printf 'ok - %s\n' "$1"; }
-not_ok() { printf 'not ok - %s: %s\n' "$1" "$2"; failed=1; }
-fatal() { not_ok "$1" "$2"; exit 1; }
-check() { if eval "$2"; then ok "$1"; else not_ok "$1" "${3:-$2}"; fi; }
-
-[[ -x $parse && -x $agg ]] || fatal "programs built" "no $parse or $agg (run make)"
-command -v jq >/dev/null || fatal "jq installed" "jq is needed"
-
-# shellcheck source=pgcluster.sh
-. "$here/pgcluster.sh"
+# shellcheck source=e2e.sh
+. "$(dirname "${BASH_SOURCE[0]}")/e2e.sh"
 # shellcheck source=pgbouncer.sh
 . "$here/pgbouncer.sh"
+e2e_begin parse agg jq
 
-WORK="" TAIL_PID="" PARSE_PID=""
-cleanup() {
-  local rc=$?
-  set +e
-  [[ -z $TAIL_PID ]] || kill "$TAIL_PID" 2>/dev/null
-  [[ -z $PARSE_PID ]] || wait "$PARSE_PID" 2>/dev/null
-  if [[ -n ${PGCONN_E2E_KEEP:-} && -n $WORK ]]; then
-    mkdir -p "$PGCONN_E2E_KEEP"
-    cp "$WORK"/*.* "$PGCONN_E2E_KEEP/" 2>/dev/null   # not the FIFO
-    [[ -z $PGB_LOG ]] || cp "$PGB_LOG" "$PGCONN_E2E_KEEP/pgbouncer.log"
-  fi
-  pgb_cleanup
-  pgc_cleanup
-  [[ -z $WORK ]] || rm -rf "$WORK"
-  exit "$rc"
-}
-trap cleanup EXIT
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/pgconn-pgb.XXXXXX") || exit 1
+TAIL_PID="" PARSE_PID=""
+lib_on_exit '[[ -z $TAIL_PID ]] || kill "$TAIL_PID" 2>/dev/null; [[ -z $PARSE_PID ]] || wait "$PARSE_PID" 2>/dev/null'
 EV=$WORK/events.ndjson
 
-pgc_init 20 || fatal "cluster initialised" "pgc_init failed"
-pgc_start log_connections=on log_disconnections=on || fatal "server started" "pgc_start failed"
-pgc_psql sock postgres postgres - \
-  -c "create role app_user login password '$PGC_PASSWORD'" \
-  -c "create role etl_user login password '$PGC_PASSWORD'" \
-  -c "create database shop" -c "create database analytics" >/dev/null ||
-  fatal "roles and databases created" "psql failed"
+e2e_pg_init 20
+e2e_pg_start log_connections=on log_disconnections=on
+err=$(pgc_setup app_user etl_user shop analytics 2>&1) || fatal "roles and databases created" "$err"
 pgb_init || fatal "pgbouncer initialised" "pgb_init failed"
 # The base settings of every start: 6 clients at most, a 2 s query wait.
 pgb() { pgb_start max_client_conn=6 query_wait_timeout=2 default_pool_size=10 "$@"; }
@@ -236,4 +202,4 @@ events=$(jq -r 'select(.type=="connect" or .type=="reject") | .session' "$EV" | 
 check "every login attempt is one session, connected or refused ($logins + 1 refused before login)" \
   '[[ $events == $((logins + 1)) ]]' "sessions $events, logins $logins"
 check "pgconn-parse said nothing on stderr" '[[ ! -s $WORK/parse.err ]]' "$(head -n 3 "$WORK/parse.err")"
-exit $failed
+lib_done
