@@ -48,16 +48,7 @@ exec </dev/null
 . "$(dirname "${BASH_SOURCE[0]}")/e2e.sh"
 e2e_begin parse agg jq
 
-TAIL_PID="" PARSE_PID="" AGG_PID=""
 LOG="" OUT=""
-
-stop_pipeline() {
-  local p
-  for p in $TAIL_PID $PARSE_PID $AGG_PID; do kill "$p" 2>/dev/null; done
-  for p in $TAIL_PID $PARSE_PID $AGG_PID; do wait "$p" 2>/dev/null; done
-  TAIL_PID="" PARSE_PID="" AGG_PID=""
-}
-lib_on_exit stop_pipeline
 
 # ------------------------------------------------------------ bookkeeping
 #
@@ -281,15 +272,15 @@ SERVER_SETTINGS=(log_filename=agg.log "log_line_prefix=%m [%p] %q%u@%d " log_des
 # The pipeline, for the whole run (FIFOs instead of `|` to know each pid).
 mkfifo "$WORK/tail.fifo" "$WORK/parse.fifo"
 tail -n +1 -F "$LOG" >"$WORK/tail.fifo" 2>"$WORK/tail.err" &
-TAIL_PID=$!
+TAIL_PID=$!; e2e_track live $!
 if [[ -n ${PGCONN_E2E_KEEP:-} ]]; then
   "$parse" <"$WORK/tail.fifo" 2>"$WORK/parse.err" | tee "$WORK/events.ndjson" >"$WORK/parse.fifo" &
 else
   "$parse" <"$WORK/tail.fifo" >"$WORK/parse.fifo" 2>"$WORK/parse.err" &
 fi
-PARSE_PID=$!
+PARSE_PID=$!; e2e_track live $!
 "$agg" --json --by=db,user,app,host --interval=200ms <"$WORK/parse.fifo" >"$OUT" 2>"$WORK/agg.err" &
-AGG_PID=$!
+AGG_PID=$!; e2e_track live $!
 
 e2e_pg_start "${SERVER_SETTINGS[@]}"
 ok "PostgreSQL $(pgc_version) on port $PGC_PORT, pipeline following $(basename "$LOG")"

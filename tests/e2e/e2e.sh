@@ -28,6 +28,9 @@
 #   e2e_keeping           true when WORK will be kept (for the helpers' exit)
 #   check_json NAME WANT GOT  ok when equal as strings or as JSON values
 #                         (key order aside), else not_ok "want WANT, got GOT"
+#   e2e_track GROUP PID   PID (a background job) belongs to GROUP
+#   e2e_stop GROUP        SIGTERM to GROUP's processes, then waits for them;
+#                         every group still running is stopped so on exit
 #   e2e_free_port VAR [BASE]  a free loopback TCP port (not one handed out
 #                         before by this function) into VAR
 #   e2e_pg_init [MAX_CONNECTIONS]  pgc_init (output in WORK/pg-init.out) or
@@ -38,6 +41,11 @@
 #   e2e_reject REASON TRANSPORT USER DB PATTERN [APP]  a connection the
 #                         server must refuse with a FATAL matching PATTERN (a
 #                         glob); fatal otherwise; counted in E2E_REJECTS[REASON]
+#   e2e_captured_logs [CONFIG...]  sets `logs` to the directory of logs
+#                         capture_logs.sh wrote: PGCONN_E2E_LOGS when set
+#                         (captured before), else a capture of these
+#                         configurations (all by default) into WORK/capture,
+#                         with an ok line; fatal when it fails
 #   e2e_logrotate_conf FILE PATH  writes into FILE postgresql-common's
 #                         logrotate stanza (weekly, rotate 10, copytruncate,
 #                         delaycompress, compress) for PATH (a glob may do)
@@ -111,6 +119,16 @@ _e2e_finish() {
 }
 lib_on_exit _e2e_finish
 
+declare -gA _e2e_groups=()
+e2e_track() { _e2e_groups[$1]+=" $2"; }
+e2e_stop() {
+  local p
+  for p in ${_e2e_groups[$1]:-}; do kill "$p" 2>/dev/null; done
+  for p in ${_e2e_groups[$1]:-}; do wait "$p" 2>/dev/null; done
+  unset "_e2e_groups[$1]"
+}
+lib_on_exit 'for _g in "${!_e2e_groups[@]}"; do e2e_stop "$_g"; done'
+
 e2e_free_port() {
   local -n _port=$1
   local p=${2:-$((20000 + RANDOM % 20000))} i
@@ -182,6 +200,21 @@ select json_build_object(
   'user', (select coalesce(json_object_agg(u, n), '{}') from (select u, count(*) n from a group by u) x),
   'app', (select coalesce(json_object_agg(ap, n), '{}') from (select ap, count(*) n from a group by ap) x),
   'host', (select coalesce(json_object_agg(h, n), '{}') from (select h, count(*) n from a group by h) x))"
+
+e2e_captured_logs() {
+  local t0=$SECONDS
+  if [[ -n ${PGCONN_E2E_LOGS:-} ]]; then
+    logs=$(cd "$PGCONN_E2E_LOGS" && pwd) || fatal "captured logs" "no directory $PGCONN_E2E_LOGS"
+    return 0
+  fi
+  logs=$WORK/capture
+  if "$here/capture_logs.sh" "$logs" "$@" >"$WORK/capture.out" 2>&1; then
+    ok "capture logs of a real PostgreSQL server ($((SECONDS - t0)) s)"
+  else
+    fatal "capture logs of a real PostgreSQL server" \
+      "$(grep -v '^capture_logs: [a-z_]* *[0-9]* lines' "$WORK/capture.out" | tail -n 5)"
+  fi
+}
 
 e2e_logrotate_conf() {
   cat >"$1" <<EOF

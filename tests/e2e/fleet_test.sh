@@ -55,13 +55,6 @@ exec </dev/null
 e2e_begin parse agg watch jq
 rs_available || fatal "rsyslogd installed" "no rsyslogd (apt-get install rsyslog, or make deps as root)"
 
-TAIL_PID="" PARSE_PID="" AGG_PID=""
-stop_pipeline() {
-  local p
-  for p in $TAIL_PID $PARSE_PID $AGG_PID; do kill "$p" 2>/dev/null; done
-  for p in $TAIL_PID $PARSE_PID $AGG_PID; do wait "$p" 2>/dev/null; done
-}
-lib_on_exit stop_pipeline
 FLEET=$WORK/fleet.log
 FLEET5424=$WORK/fleet-rfc5424.log
 EVENTS=$WORK/events.ndjson
@@ -140,11 +133,11 @@ start_edge 2 pgconn-edge-rfc5424.conf  # db2 forwards RFC 5424 frames
 # The pipeline of the README, for the whole run (FIFOs to know each pid).
 mkfifo "$WORK/tail.fifo" "$WORK/parse.fifo"
 tail -n +1 -F "$FLEET" >"$WORK/tail.fifo" 2>"$WORK/tail.err" &
-TAIL_PID=$!
+TAIL_PID=$!; e2e_track live $!
 "$parse" --input=syslog <"$WORK/tail.fifo" 2>"$WORK/parse.err" | tee "$EVENTS" >"$WORK/parse.fifo" &
-PARSE_PID=$!
+PARSE_PID=$!; e2e_track live $!
 "$agg" --by=server,db --json --interval=200ms <"$WORK/parse.fifo" >"$OUT" 2>"$WORK/agg.err" &
-AGG_PID=$!
+AGG_PID=$!; e2e_track live $!
 
 # ------------------------------------------------------------ sessions
 

@@ -29,8 +29,6 @@ exec </dev/null
 . "$here/pgbouncer.sh"
 e2e_begin parse agg jq
 
-TAIL_PID="" PARSE_PID=""
-lib_on_exit '[[ -z $TAIL_PID ]] || kill "$TAIL_PID" 2>/dev/null; [[ -z $PARSE_PID ]] || wait "$PARSE_PID" 2>/dev/null'
 EV=$WORK/events.ndjson
 
 e2e_pg_init 20
@@ -45,9 +43,9 @@ ok "pgbouncer $(pgbouncer --version 2>/dev/null | head -n 1 | awk '{print $2}') 
 # The live pipeline: a FIFO between tail and pgconn-parse, so each has a pid.
 mkfifo "$WORK/pipe"
 tail -n +1 -F "$PGB_LOG" >"$WORK/pipe" 2>/dev/null &
-TAIL_PID=$!
+TAIL_PID=$!; e2e_track live $!
 "$parse" --label=pooler1 <"$WORK/pipe" >"$EV" 2>"$WORK/parse.err" &
-PARSE_PID=$!
+PARSE_PID=$!; e2e_track live $!
 
 # clients SHOW CLIENTS lists, admin console left out: "user db" lines, sorted.
 show_clients() {

@@ -41,14 +41,6 @@ if ! promstack_available; then
 fi
 e2e_begin curl jq
 
-PIPE_PIDS=()
-stop_pipeline() {
-  local p
-  for p in "${PIPE_PIDS[@]}"; do kill "$p" 2>/dev/null; done
-  for p in "${PIPE_PIDS[@]}"; do wait "$p" 2>/dev/null; done
-  PIPE_PIDS=()
-}
-lib_on_exit stop_pipeline
 start=$SECONDS
 TXT=$WORK/textfile
 
@@ -77,12 +69,12 @@ start_pipeline() {
   rm -f "$WORK/tail.fifo" "$WORK/parse.fifo"
   mkfifo "$WORK/tail.fifo" "$WORK/parse.fifo"
   tail -n +1 -F "$LOG" >"$WORK/tail.fifo" 2>/dev/null &
-  PIPE_PIDS+=($!)
+  e2e_track pipeline $!
   "$parse" --label=db1 <"$WORK/tail.fifo" >"$WORK/parse.fifo" 2>>"$WORK/parse.err" &
-  PIPE_PIDS+=($!)
+  e2e_track pipeline $!
   "$agg" --prom-file="$PROM_FILE" --interval=250ms <"$WORK/parse.fifo" >"$WORK/agg.out" 2>>"$WORK/agg.err" &
   AGG_PID=$!
-  PIPE_PIDS+=($AGG_PID)
+  e2e_track pipeline $!
 }
 start_pipeline
 ok "PostgreSQL $(pgc_version) on port $PGC_PORT, node_exporter on $NE_PORT, prometheus on $PROM_PORT"
@@ -174,7 +166,7 @@ check "node_textfile_scrape_error 0" "[ \"\$(prom_scalar node_textfile_scrape_er
 # ------------------------------------------------------------ a restart of the pipeline
 connects=$(prom_scalar 'sum(pgconn_connects_total)')
 reset1=$(prom_scalar 'max(pgconn_stats_reset_timestamp_seconds)')
-stop_pipeline
+e2e_stop pipeline
 sleep 1.2  # at least one scrape of the old file
 start_pipeline
 until_equal 10 "prom_scalar 'max(pgconn_stats_reset_timestamp_seconds) > bool $reset1'" "echo 1" ||

@@ -25,7 +25,7 @@
 #                        (instance and job left out)
 #   prom_scalar PROMQL   the first value, "" when there is none
 
-PROM_NE_PORT="" PROM_PORT="" PROM_API="" _prom_pids=()
+PROM_NE_PORT="" PROM_PORT="" PROM_API=""
 
 promstack_available() {
   command -v prometheus >/dev/null && command -v prometheus-node-exporter >/dev/null
@@ -42,7 +42,7 @@ _prom_daemon() {
     pid=$!
     if wait_until 5 "curl -sf -o /dev/null 'http://127.0.0.1:$PORT$path' || ! kill -0 $pid 2>/dev/null" &&
        kill -0 "$pid" 2>/dev/null; then
-      _prom_pids+=("$pid")
+      e2e_track promstack "$pid"
       return 0
     fi
     kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
@@ -89,10 +89,3 @@ prom_query() {
 
 prom_scalar() { curl -s -G "$PROM_API" --data-urlencode "query=$1" | jq -r '.data.result[0].value[1] // ""'; }
 
-_promstack_stop() {
-  local p
-  for p in "${_prom_pids[@]}"; do kill "$p" 2>/dev/null; done
-  for p in "${_prom_pids[@]}"; do wait "$p" 2>/dev/null; done
-  _prom_pids=()
-}
-lib_on_exit _promstack_stop

@@ -26,14 +26,6 @@ set -u
 . "$(dirname "${BASH_SOURCE[0]}")/e2e.sh"
 e2e_begin parse agg tail jq logrotate
 W=$WORK
-PIDS=()
-stop_pids() {
-  local p
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-  PIDS=()
-}
-lib_on_exit stop_pids
 factor=${PGCONN_TIME_FACTOR:-1}
 
 # settled FILE WANT_FILE: waits (10 s) until FILE has as many lines as
@@ -69,14 +61,14 @@ e2e_pg_start "${common[@]}" "log_directory=$PGC_DIR/logA" log_rotation_size=64 \
   'log_filename=postgresql-%Y-%m-%d_%H%M%S.log'
 ok "PostgreSQL $(pgc_version) on port $PGC_PORT, logging collector on"
 "$tail_" --from-start "$PGC_DATA" >"$W/a.out" 2>"$W/a.err" &
-PIDS+=($!)
+e2e_track bg $!
 mkfifo "$W/t.fifo" "$W/p.fifo"
 "$tail_" "$PGC_DATA" >"$W/t.fifo" 2>"$W/t.err" &
-PIDS+=($!)
+e2e_track bg $!
 "$parse" <"$W/t.fifo" >"$W/p.fifo" 2>"$W/p.err" &
-PIDS+=($!)
+e2e_track bg $!
 "$agg" --json --interval=200ms <"$W/p.fifo" >"$W/agg.out" 2>"$W/agg.err" &
-PIDS+=($!)
+e2e_track bg $!
 sleep 0.5
 pgc_hold s1 sock postgres postgres app1 && pgc_hold s2 sock postgres postgres app2 &&
   pgc_hold s3 sock postgres postgres app3 || fatal "open sessions" "$(cat "$PGC_DIR"/hold/*.err)"
@@ -106,14 +98,14 @@ pgc_stop fast >/dev/null 2>&1
 settled "$W/a.out" "$W/a.want"
 same "A: --from-start DATADIR printed every line of every file, in order" "$W/a.out" "$W/a.want"
 check "A: nothing on stderr" "[ ! -s '$W/a.err' ] && [ ! -s '$W/t.err' ]" "$(cat "$W/a.err" "$W/t.err" | head -c 600)"
-stop_pids
+e2e_stop bg
 
 # ------------------------------------------------------------ B
 L=$PGC_DIR/logB/postgresql-15-main.log
 pgc_start "${common[@]}" "log_directory=$PGC_DIR/logB" log_filename=postgresql-15-main.log \
   >"$W/start.out" 2>&1 || fatal "restart PostgreSQL" "$(tail -n 3 "$W/start.out")"
 "$tail_" --from-start "$L" >"$W/b.out" 2>"$W/b.err" &
-PIDS+=($!)
+e2e_track bg $!
 pgc_hold b1 sock postgres postgres deb1
 mv "$L" "$L.1"
 pgc_hold b2 sock postgres postgres deb2; pgc_hold b3 sock postgres postgres deb3
@@ -147,7 +139,7 @@ check "B: every numbered line the files kept came out once, in order ($(wc -l <"
   "[ $lost = 0 ] && [ $twice = 0 ] && sort -k2,2n -c '$W/b.marks'" "$lost lost, $twice twice"
 got=$("$parse" <"$W/b.out" 2>/dev/null | "$agg" --json | jq .active)
 check "B: pgconn-parse | pgconn-agg on its output: $want sessions, as pg_stat_activity" "[ '$got' = '$want' ]" "got $got"
-stop_pids
+e2e_stop bg
 timeout 5 "$tail_" --from-start "$L" >"$W/b2.out" 2>"$W/b2.err"
 same "B: --from-start over .3.gz .2.gz .1 and the live file" "$W/b2.out" "$W/b.disk"
 pgc_close_all
@@ -159,7 +151,7 @@ pgc_start "${common[@]}" "log_directory=$PGC_DIR/logC" log_destination=stderr,cs
   fatal "restart PostgreSQL with csvlog and jsonlog" "$(tail -n 3 "$W/start.out")"
 for f in csvlog jsonlog; do
   "$tail_" --from-start --format=$f "$PGC_DATA" >"$W/c.$f" 2>"$W/c.$f.err" &
-  PIDS+=($!)
+  e2e_track bg $!
 done
 sleep 0.3
 pgc_hold c1 sock postgres postgres csv1; pgc_hold c2 sock postgres postgres csv2

@@ -35,15 +35,6 @@ exec </dev/null
 . "$(dirname "${BASH_SOURCE[0]}")/e2e.sh"
 e2e_begin parse agg tail jq logrotate gzip
 
-TAIL_PID="" PARSE_PID="" AGG_PID=""
-stop_pipeline() {
-  local p
-  for p in $TAIL_PID $PARSE_PID $AGG_PID; do kill "$p" 2>/dev/null; done
-  for p in $TAIL_PID $PARSE_PID $AGG_PID; do wait "$p" 2>/dev/null; done
-  TAIL_PID="" PARSE_PID="" AGG_PID=""
-}
-lib_on_exit stop_pipeline
-
 e2e_pg_init 20
 LOG=$PGC_LOGDIR/postgresql.log
 SETTINGS=(log_filename=postgresql.log "log_line_prefix=%m [%p] %q%u@%d " log_destination=stderr
@@ -139,13 +130,13 @@ if grep -q . "$WORK/p3.err"; then not_ok "3: no warning" "$(head -n 2 "$WORK/p3.
 OUT=$WORK/live.out
 mkfifo "$WORK/tail.fifo" "$WORK/parse.fifo"
 tail -n 0 -F "$LOG" >"$WORK/tail.fifo" 2>/dev/null &
-TAIL_PID=$!
+TAIL_PID=$!; e2e_track live $!
 # No line has named a backend yet, so the postmaster is named: other
 # clusters may run on this host (the README says the same).
 "$parse" --snapshot="$PGC_PM_PID" <"$WORK/tail.fifo" >"$WORK/parse.fifo" 2>"$WORK/live-parse.err" &
-PARSE_PID=$!
+PARSE_PID=$!; e2e_track live $!
 "$agg" --json --by=db,user,host --interval=200ms <"$WORK/parse.fifo" >"$OUT" 2>"$WORK/live-agg.err" &
-AGG_PID=$!
+AGG_PID=$!; e2e_track live $!
 
 # await NAME WANT: the newest record equals WANT within 5 s.
 await() {
@@ -177,14 +168,14 @@ check_json "5: SIGHUP: connects start again" 0 "$(jq .connects <<<"$rec")"
 
 # ------------------------------------------------------------ 6: the README's recipe
 
-stop_pipeline
+e2e_stop live
 OUT=$WORK/recipe.out
 "$tail_" --from-start "$LOG" >"$WORK/tail.fifo" 2>"$WORK/recipe-tail.err" &
-TAIL_PID=$!
+TAIL_PID=$!; e2e_track live $!
 "$parse" --snapshot <"$WORK/tail.fifo" >"$WORK/parse.fifo" 2>"$WORK/recipe-parse.err" &
-PARSE_PID=$!
+PARSE_PID=$!; e2e_track live $!
 "$agg" --json --by=db,user,host --interval=200ms <"$WORK/parse.fifo" >"$OUT" 2>"$WORK/recipe-agg.err" &
-AGG_PID=$!
+AGG_PID=$!; e2e_track live $!
 await "6: pgconn-tail --from-start | parse --snapshot | agg: exact" "$want"
 first=$(jq -c 'select(.complete) | .active' "$OUT" | head -n 1)
 check_json "6: ... from its first complete summary" "$(jq .active <<<"$want")" "$first"
@@ -202,5 +193,5 @@ hold e1 tcp4 app_user shop pool-e
 want=$(psa)
 await "7: SIGKILL of the postmaster and backends, then a start: only the new sessions" "$want"
 
-stop_pipeline
+e2e_stop live
 lib_done
