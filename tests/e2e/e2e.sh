@@ -60,6 +60,8 @@
 # shellcheck source=pgcluster.sh
 . "$(dirname "${BASH_SOURCE[0]}")/pgcluster.sh"
 
+# shellcheck disable=SC2034  # the suites' variables
+{
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 root=$(cd "$here/../.." && pwd)
 E2E_NAME=$(basename "$0" .sh)
@@ -69,6 +71,7 @@ parse=${PGCONN_PARSE:-$_e2e_bin/pgconn-parse}
 agg=${PGCONN_AGG:-$_e2e_bin/pgconn-agg}
 watch=${PGCONN_WATCH:-$_e2e_bin/pgconn-watch}
 tail_=${PGCONN_TAIL:-$_e2e_bin/pgconn-tail}
+}
 WORK=$LIB_TMP
 # Daemons that drop privileges (PgBouncer runs as the server's user) and
 # the postgres user must reach files below it.
@@ -107,7 +110,7 @@ _e2e_finish() {
   if [[ -n ${PGCONN_E2E_KEEP:-} ]]; then
     to=$PGCONN_E2E_KEEP
     mkdir -p "$to" || return
-  elif e2e_keeping; then
+  elif e2e_keeping && [[ -n $(ls -A "$WORK" 2>/dev/null) ]]; then
     to=$(mktemp -d "${TMPDIR:-/tmp}/pgconn-e2e-failed-$E2E_NAME.XXXXXX") || return
     echo "# $E2E_NAME: its files are kept in $to"
   else
@@ -187,6 +190,7 @@ e2e_reject() {
   E2E_REJECTS[$reason]=$((${E2E_REJECTS[$reason]:-0} + 1))
 }
 
+# shellcheck disable=SC2034  # for the suites
 E2E_PSA_GROUPS="with a as (
   select coalesce(datname, '(none)') d, coalesce(usename, '(none)') u,
          coalesce(nullif(application_name, ''), 'unknown') ap,

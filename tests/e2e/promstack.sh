@@ -34,9 +34,9 @@ promstack_available() {
 # _prom_daemon NAME URL-PATH COMMAND...: starts it with its port in PORT
 # (the command names "$PORT" itself) and waits until the URL answers.
 _prom_daemon() {
-  local name=$1 path=$2 try pid
+  local name=$1 path=$2 pid
   shift 2
-  for try in 1 2 3; do
+  for _ in 1 2 3; do
     e2e_free_port PORT $((19000 + RANDOM % 4000)) || fatal "free port for $name" "none found"
     "$@" >"$WORK/$name.log" 2>&1 &
     pid=$!

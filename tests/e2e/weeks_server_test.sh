@@ -130,11 +130,11 @@ if grep -q . "$WORK/p3.err"; then not_ok "3: no warning" "$(head -n 2 "$WORK/p3.
 OUT=$WORK/live.out
 mkfifo "$WORK/tail.fifo" "$WORK/parse.fifo"
 tail -n 0 -F "$LOG" >"$WORK/tail.fifo" 2>/dev/null &
-TAIL_PID=$!; e2e_track live $!
+e2e_track live $!
 # No line has named a backend yet, so the postmaster is named: other
 # clusters may run on this host (the README says the same).
 "$parse" --snapshot="$PGC_PM_PID" <"$WORK/tail.fifo" >"$WORK/parse.fifo" 2>"$WORK/live-parse.err" &
-PARSE_PID=$!; e2e_track live $!
+e2e_track live $!
 "$agg" --json --by=db,user,host --interval=200ms <"$WORK/parse.fifo" >"$OUT" 2>"$WORK/live-agg.err" &
 AGG_PID=$!; e2e_track live $!
 
@@ -171,9 +171,9 @@ check_json "5: SIGHUP: connects start again" 0 "$(jq .connects <<<"$rec")"
 e2e_stop live
 OUT=$WORK/recipe.out
 "$tail_" --from-start "$LOG" >"$WORK/tail.fifo" 2>"$WORK/recipe-tail.err" &
-TAIL_PID=$!; e2e_track live $!
+e2e_track live $!
 "$parse" --snapshot <"$WORK/tail.fifo" >"$WORK/parse.fifo" 2>"$WORK/recipe-parse.err" &
-PARSE_PID=$!; e2e_track live $!
+e2e_track live $!
 "$agg" --json --by=db,user,host --interval=200ms <"$WORK/parse.fifo" >"$OUT" 2>"$WORK/recipe-agg.err" &
 AGG_PID=$!; e2e_track live $!
 await "6: pgconn-tail --from-start | parse --snapshot | agg: exact" "$want"
