@@ -73,6 +73,7 @@ watch=${PGCONN_WATCH:-$_e2e_bin/pgconn-watch}
 tail_=${PGCONN_TAIL:-$_e2e_bin/pgconn-tail}
 }
 WORK=$LIB_TMP
+[[ -z ${PGCONN_E2E_KEEP:-} || $PGCONN_E2E_KEEP == /* ]] || PGCONN_E2E_KEEP=$PWD/$PGCONN_E2E_KEEP
 # Daemons that drop privileges (PgBouncer runs as the server's user) and
 # the postgres user must reach files below it.
 chmod 755 "$WORK"

@@ -25,7 +25,8 @@
 # Prints `ok - NAME` / `not ok - NAME: why`. About 40 s. Needs PostgreSQL,
 # prometheus, prometheus-node-exporter, curl and jq (skips with an ok line
 # when prometheus or node_exporter is missing).
-# Environment: PGCONN_PARSE, PGCONN_AGG (default bin/...).
+# Environment: PGCONN_PARSE, PGCONN_AGG (default bin/...); PGCONN_E2E_KEEP=DIR
+# keeps the log, the .prom file, the daemons' output (tests/e2e/e2e.sh).
 set -uo pipefail
 exec </dev/null
 # shellcheck source=e2e.sh

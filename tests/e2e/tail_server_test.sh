@@ -20,7 +20,10 @@
 #   C. csvlog and jsonlog destinations of a data directory (--format): each
 #      output is the concatenation of that format's files.
 #
-# Prints "ok - NAME" / "not ok - NAME: why".
+# Prints "ok - NAME" / "not ok - NAME: why". Environment: PGCONN_TAIL,
+# PGCONN_PARSE, PGCONN_AGG (default bin/...); PGCONN_TIME_FACTOR (waits this
+# many times as long); PGCONN_E2E_KEEP=DIR keeps the logs and the outputs
+# (tests/e2e/e2e.sh).
 set -u
 # shellcheck source=e2e.sh
 . "$(dirname "${BASH_SOURCE[0]}")/e2e.sh"

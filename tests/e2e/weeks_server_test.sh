@@ -26,7 +26,8 @@
 # About 20 s.
 #
 # Environment: PGCONN_PARSE, PGCONN_AGG, PGCONN_TAIL (default
-# bin/pgconn-parse, bin/pgconn-agg, bin/pgconn-tail).
+# bin/pgconn-parse, bin/pgconn-agg, bin/pgconn-tail); PGCONN_E2E_KEEP=DIR
+# keeps the logs and the records (tests/e2e/e2e.sh).
 #
 # shellcheck disable=SC2317  # functions called through traps
 set -uo pipefail
