@@ -74,8 +74,8 @@ tail_=${PGCONN_TAIL:-$_e2e_bin/pgconn-tail}
 }
 WORK=$LIB_TMP
 [[ -z ${PGCONN_E2E_KEEP:-} || $PGCONN_E2E_KEEP == /* ]] || PGCONN_E2E_KEEP=$PWD/$PGCONN_E2E_KEEP
-# Daemons that drop privileges (PgBouncer runs as the server's user) and
-# the postgres user must reach files below it.
+# Other users (the postgres OS user, as which the servers and PgBouncer
+# run) may have to read files a suite puts below it.
 chmod 755 "$WORK"
 declare -gA E2E_REJECTS=()
 _e2e_ports=" "
