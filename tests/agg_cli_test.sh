@@ -3,31 +3,12 @@
 # history of the sample log, filters, bad options, damaged input, I/O
 # faults, live printing and signals. Prints "ok - NAME" / "not ok - NAME: why".
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
+. tests/lib.sh
 A=${PGCONN_BIN:-bin}/pgconn-agg
 P=${PGCONN_BIN:-bin}/pgconn-parse
 SAMPLE=tests/sample/sample.log
-T=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-  rm -rf "$T"
-}
-trap cleanup EXIT
-failures=0
-ok() { echo "ok - $1"; }
-not_ok() { echo "not ok - $1: $2"; failures=$((failures + 1)); }
-check() { if eval "$2"; then ok "$1"; else not_ok "$1" "${3:-$2}"; fi; }
-# Waits up to $2 seconds for the command $1 to succeed.
-wait_for() {
-  local deadline=$((SECONDS + $2))
-  until eval "$1"; do
-    [ $SECONDS -lt $deadline ] || return 1
-    sleep 0.05
-  done
-}
-# Milliseconds since the epoch.
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
+T=$LIB_TMP
 USAGE_RE='^usage: pgconn-agg '
 
 EV=$T/sample.ndjson
@@ -322,17 +303,17 @@ check "issue_9: --longest text: a table" \
 # SIGHUP clears the peak and the durations; the open sessions stay (issue 13).
 mkfifo "$T/fifo9"
 $A --json --durations --longest=3 <"$T/fifo9" >"$T/hup.out" 2>"$T/hup.err" &
-pid=$!; pids+=("$pid")
+pid=$!; lib_track_pid "$pid"
 exec 6>"$T/fifo9"
 cat "$EV" >&6
 sleep 0.3
 kill -HUP $pid
-wait_for "grep -q 'connection statistics cleared' '$T/hup.err'" 2
+wait_until 2 "grep -q 'connection statistics cleared' '$T/hup.err'"
 printf '%s\n' '{"type":"connect","ts":"2024-03-01T12:00:00Z","pid":9,"session":"h1","user":"u","db":"d","app":"after"}' \
   '{"type":"disconnect","ts":"2024-03-01T12:00:02Z","pid":9,"session":"h1","user":"u","db":"d","duration_ms":2000}' \
   '{"type":"connect","ts":"2024-03-01T12:00:03Z","pid":10,"session":"h2","user":"u","db":"d","app":"after"}' >&6
 exec 6>&-
-wait_for "! kill -0 $pid 2>/dev/null" 3
+wait_until 3 "! kill -0 $pid 2>/dev/null"
 g=$(tail -n 1 "$T/hup.out" | jq -c '[.peak.active, .peak.at, .durations.app.after.n, .durations.app.after.max_ms, (.durations.app | length), [.longest[].pid]]')
 # The peak starts again from the 29 sessions still open: 30 when h1 opens.
 want_long=$(jq -sc '(map(select(.type == "disconnect" or .type == "reject") | .session)) as $gone
@@ -489,38 +470,38 @@ check "hostile reject reason: no raw ESC" "! grep -q \$'\x1b' '$T/out'" "$(cat -
 # --- live: a FIFO kept open by its writer
 mkfifo "$T/fifo1"
 $A --interval=200ms <"$T/fifo1" >"$T/live.out" 2>"$T/live.err" &
-pid=$!; pids+=("$pid")
+pid=$!; lib_track_pid "$pid"
 exec 7>"$T/fifo1"
 head -20 "$EV" >&7
 start=$(now_ms)
-wait_for "grep -q '^Active connections: ' '$T/live.out'" 3
+wait_until 3 "grep -q '^Active connections: ' '$T/live.out'"
 elapsed=$(($(now_ms) - start))
 check "live --interval=200ms: a record within 1 s, input still open (${elapsed} ms)" \
   "grep -q '^Active connections: ' '$T/live.out' && [ $elapsed -lt 1000 ]" "$(cat "$T/live.out" "$T/live.err")"
-wait_for "[ \$(grep -c '^Active connections: ' '$T/live.out') -ge 3 ]" 3
+wait_until 3 "[ \$(grep -c '^Active connections: ' '$T/live.out') -ge 3 ]"
 check "live --interval: one record per interval, appended" "[ \$(grep -c '^Active connections: ' '$T/live.out') -ge 3 ]" "$(cat "$T/live.out")"
 check "live --interval into a pipe: no screen control" "! grep -q \$'\x1b' '$T/live.out'"
 exec 7>&-
-wait_for "! kill -0 $pid 2>/dev/null" 3
+wait_until 3 "! kill -0 $pid 2>/dev/null"
 wait $pid; rc=$?
 check "live: the end of input ends it, exit 0" "[ $rc = 0 ]" "rc=$rc $(cat "$T/live.err")"
 
 # SIGUSR1 prints at once, SIGHUP clears, SIGINT prints the final summary.
 mkfifo "$T/fifo2"
 $A <"$T/fifo2" >"$T/sig.out" 2>"$T/sig.err" &
-pid=$!; pids+=("$pid")
+pid=$!; lib_track_pid "$pid"
 exec 8>"$T/fifo2"
 head -20 "$EV" >&8
 sleep 0.3  # the handlers are installed and the lines read
 check "no --interval: nothing printed before asked" "[ ! -s '$T/sig.out' ]" "$(cat "$T/sig.out")"
 kill -USR1 $pid
-wait_for "grep -q '^Active connections: ' '$T/sig.out'" 1
+wait_until 1 "grep -q '^Active connections: ' '$T/sig.out'"
 check "SIGUSR1: prints the summary at once" "grep -q '^Active connections: 9\$' '$T/sig.out'" "$(cat "$T/sig.out" "$T/sig.err")"
 kill -HUP $pid
-wait_for "grep -q 'connection statistics cleared' '$T/sig.err'" 1
+wait_until 1 "grep -q 'connection statistics cleared' '$T/sig.err'"
 check "SIGHUP: 'connection statistics cleared' on stderr" "grep -qx 'pgconn-agg: connection statistics cleared' '$T/sig.err'" "$(cat "$T/sig.err")"
 kill -USR1 $pid
-wait_for "[ \$(grep -c '^Active connections: ' '$T/sig.out') -ge 2 ]" 1
+wait_until 1 "[ \$(grep -c '^Active connections: ' '$T/sig.out') -ge 2 ]"
 # issue_13: the clear kept the 9 sessions open (it printed 0 before), and
 # the peak starts again from them.
 sed -n '/^Active connections: /h; /^Active connections: /!H; ${x;p}' "$T/sig.out" >"$T/sig.last"
@@ -529,7 +510,7 @@ check "issue_13: SIGHUP keeps the open sessions and clears the totals" \
 printf '%s\n' '{"type":"connect","ts":"2024-03-01T11:00:00Z","session":"after-clear","user":"u","db":"afterdb"}' >&8
 sleep 0.2
 kill -INT $pid
-wait_for "! kill -0 $pid 2>/dev/null" 3
+wait_until 3 "! kill -0 $pid 2>/dev/null"
 wait $pid; rc=$?
 check "SIGINT: exit 0" "[ $rc = 0 ]" "rc=$rc $(cat "$T/sig.err")"
 check "SIGINT: the final summary, totals counted from the clear, the sessions from before it still open" \
@@ -538,15 +519,15 @@ exec 8>&-
 
 mkfifo "$T/fifo3"
 $A --history --json <"$T/fifo3" >"$T/int.out" 2>"$T/int.err" &
-pid=$!; pids+=("$pid")
+pid=$!; lib_track_pid "$pid"
 exec 9>"$T/fifo3"
 cat "$EV" >&9
 sleep 0.3
 kill -TERM $pid
-wait_for "! kill -0 $pid 2>/dev/null" 3
+wait_until 3 "! kill -0 $pid 2>/dev/null"
 wait $pid; rc=$?
 check "SIGTERM mid-stream: the history is printed, exit 0" \
   "[ $rc = 0 ] && [ \$(wc -l <'$T/int.out') = 1 ] && [ \$(jq '.buckets[-1].active' '$T/int.out') = 29 ]" "rc=$rc $(cat "$T/int.out" "$T/int.err")"
 exec 9>&-
 
-[ $failures -eq 0 ]
+lib_done

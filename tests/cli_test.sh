@@ -2,14 +2,10 @@
 # Command-line behaviour of pgconn-parse: options, exit statuses, I/O faults,
 # damaged input, live streams. Prints "ok - NAME" / "not ok - NAME: why".
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
+. tests/lib.sh
 P=${PGCONN_BIN:-bin}/pgconn-parse
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-failures=0
-ok() { echo "ok - $1"; }
-not_ok() { echo "not ok - $1: $2"; failures=$((failures + 1)); }
-check() { if eval "$2"; then ok "$1"; else not_ok "$1" "${3:-$2}"; fi; }
+T=$LIB_TMP
 # Every stdout line parses as one JSON object.
 all_json() { jq -c . "$1" >/dev/null 2>&1 && [ "$(jq -c . "$1" | wc -l)" = "$(wc -l <"$1")" ]; }
 
@@ -91,7 +87,8 @@ check "invalid UTF-8 and NUL: exit 0 and valid JSON" "[ $rc = 0 ] && all_json '$
 check "invalid UTF-8 becomes U+FFFD, NUL and ESC escaped" "grep -qF 'x\\ufffd' <(jq -c . '$T/out' | sed 's/\xef\xbf\xbd/\\\\ufffd/g') && grep -qF '\\u0000' '$T/out' && grep -qF '\\u001b[31m' '$T/out'" "$(cat "$T/out")"
 sed 's/$/\r/' "$LOG" >"$T/crlf.log"
 $P "$T/crlf.log" >"$T/out" 2>"$T/err"
-check "CRLF line ends: same events" "diff <($P '$LOG') '$T/out' >/dev/null" "$(diff <($P "$LOG") "$T/out")"
+$P "$LOG" >"$T/want"
+check_file "CRLF line ends: same events" "$T/want" "$T/out"
 { head -2 "$LOG"; printf '2024-05-01 10:00:00.300 UTC [812] LOG:  statement: '; head -c 10000000 /dev/zero | tr '\0' x; echo; tail -1 "$LOG"; } >"$T/long.log"
 $P "$T/long.log" >"$T/out" 2>"$T/err"; rc=$?
 check "a 10 MB line: exit 0, events around it kept" "[ $rc = 0 ] && [ \"\$(jq -r .type '$T/out' | tr '\n' ' ')\" = 'connect disconnect ' ]" "$(cat "$T/out" "$T/err")"
@@ -113,8 +110,7 @@ mkfifo "$fifo"
 pid=$!
 exec 7>"$fifo"
 head -2 "$LOG" >&7   # a connect that can only settle by the 20 ms idle rule
-deadline=$((SECONDS + 3))
-while [ ! -s "$T/live.out" ] && [ $SECONDS -lt $deadline ]; do sleep 0.05; done
+wait_until 3 "[ -s '$T/live.out' ]"
 check "live: a held connect leaves after a short idle, pipe still open" "grep -q '\"type\":\"connect\"' '$T/live.out'" "$(cat "$T/live.out")"
 exec 7>&-
 wait $pid
@@ -159,4 +155,4 @@ if command -v mandoc >/dev/null; then
   done
 fi
 
-[ $failures -eq 0 ]
+lib_done

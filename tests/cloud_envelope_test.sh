@@ -10,19 +10,15 @@
 # Prints "ok - NAME" / "not ok - NAME: why"; exits 1 when a check failed.
 set -u
 cd "$(dirname "$0")/.." || exit 1
+. tests/lib.sh
 BIN=${PGCONN_BIN:-bin}
 P=$BIN/pgconn-parse
 G=tests/golden
 C=../shared/corpus/cloud
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-failures=0
-ok() { echo "ok - $1"; }
-not_ok() { echo "not ok - $1: $2"; failures=$((failures + 1)); }
-check() { if eval "$2"; then ok "$1"; else not_ok "$1" "${3:-$2}"; fi; }
+T=$LIB_TMP
 
-[ -x "$P" ] || { not_ok "pgconn-parse built" "no $P (run make)"; exit 1; }
-command -v jq >/dev/null || { not_ok "jq installed" "jq is needed"; exit 1; }
+[ -x "$P" ] || fatal "pgconn-parse built" "no $P (run make)"
+command -v jq >/dev/null || fatal "jq installed" "jq is needed"
 
 # same NAME WRAPPED PLAIN SERVER [PLAIN_ARGS...]: the wrapped file's events
 # are the plain text's (read with --label=SERVER and PLAIN_ARGS), `ts` to the
@@ -151,4 +147,4 @@ for w in "${wrappers[@]}"; do
     "exit $rc, out: $(head -c 200 "$T/out") err: $(cat "$T/err")"
 done
 
-exit $((failures > 0))
+lib_done

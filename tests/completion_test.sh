@@ -5,10 +5,8 @@
 # Prints "ok - NAME" / "not ok - NAME: why".
 set -u
 cd "$(dirname "$0")/.." || exit 1
+. tests/lib.sh
 BIN_DIR=$(cd "${PGCONN_BIN:-bin}" && pwd)
-failures=0
-ok() { echo "ok - $1"; }
-not_ok() { echo "not ok - $1: $2"; failures=$((failures + 1)); }
 
 # shellcheck source=../completions/pgconn.bash
 . completions/pgconn.bash
@@ -60,4 +58,4 @@ expect "files" "tests/sample/fleet.log" pgconn-parse tests/sample/fl
 expect "directories" "tests/sample" pgconn-parse tests/sam
 expect "files after options" "tests/sample/sample.log" pgconn-agg --json tests/sample/sa
 
-[ $failures -eq 0 ]
+lib_done

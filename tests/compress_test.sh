@@ -5,19 +5,15 @@
 # the formats' own command-line tools (Makefile DEB_PKGS: gzip is essential,
 # bzip2, xz-utils, zstd). Prints "ok - NAME" / "not ok - NAME: why".
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
+. tests/lib.sh
 bin=${PGCONN_BIN:-bin}
 P=$bin/pgconn-parse
 A=$bin/pgconn-agg
 W=$bin/pgconn-watch
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-failures=0
-ok() { echo "ok - $1"; }
-not_ok() { echo "not ok - $1: $2"; failures=$((failures + 1)); }
-check() { if eval "$2"; then ok "$1"; else not_ok "$1" "${3:-$2}"; fi; }
+T=$LIB_TMP
 for tool in gzip bzip2 xz zstd jq; do
-  command -v $tool >/dev/null || { not_ok "compress: $tool" "not installed (see DEB_PKGS)"; exit 1; }
+  command -v $tool >/dev/null || fatal "compress: $tool" "not installed (see DEB_PKGS)"
 done
 
 # compress FORMAT [OPTIONS]: stdin to stdout with the format's tool.
@@ -200,4 +196,4 @@ check "pgconn-agg: a truncated file is an error, exit 1" \
 $P "$T/whole.gz" "$T/whole.gz" "$T/whole.gz" 2>"$T/err" | head -n 1 >"$T/out"; rc=${PIPESTATUS[0]}
 check "| head -1 on a gzipped log: exit 0, quietly" "[ $rc = 0 ] && [ \$(wc -l <'$T/out') = 1 ] && [ ! -s '$T/err' ]" "exit $rc: $(cat "$T/err")"
 
-exit $((failures > 0))
+lib_done

@@ -5,18 +5,14 @@
 # Prints "ok - NAME" / "not ok - NAME: why"; exits 1 when a check failed.
 set -u
 cd "$(dirname "$0")/.." || exit 1
+. tests/lib.sh
 BIN=${PGCONN_BIN:-bin}
 P=$BIN/pgconn-parse
 G=tests/golden
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-failures=0
-ok() { echo "ok - $1"; }
-not_ok() { echo "not ok - $1: $2"; failures=$((failures + 1)); }
-check() { if eval "$2"; then ok "$1"; else not_ok "$1" "${3:-$2}"; fi; }
+T=$LIB_TMP
 
 for t in pgconn-parse pgconn-watch pgconn-agg; do
-  [ -x "$BIN/$t" ] || { not_ok "$t built" "no $BIN/$t (run make)"; exit 1; }
+  [ -x "$BIN/$t" ] || fatal "$t built" "no $BIN/$t (run make)"
 done
 
 # --input: each envelope by name reads what auto-detection reads.
@@ -81,4 +77,4 @@ check "live, quiet: a held line leaves by wall-clock time, input still open" \
 check "live, busy: a held line leaves by wall-clock time, input still coming" \
   "grep -q '\"type\":\"disconnect\".*\"pid\":700' '$T/busy'" "output: $(cat "$T/busy" "$T/busy.err")"
 
-[ $failures = 0 ]
+lib_done

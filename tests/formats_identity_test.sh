@@ -9,16 +9,13 @@
 # Prints "ok - NAME" / "not ok - NAME: why".
 set -u
 cd "$(dirname "$0")/.." || exit 1
+. tests/lib.sh
 P=$PWD/${PGCONN_BIN:-bin}/pgconn-parse
 GEN=${PGCONN_GEN_LOG:-$PWD/build/gen-log}
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-failures=0
-ok() { echo "ok - $1"; }
-not_ok() { echo "not ok - $1: $2"; failures=$((failures + 1)); }
+T=$LIB_TMP
 
-[ -x "$P" ] || { not_ok "pgconn-parse built" "no $P (run make)"; exit 1; }
-[ -x "$GEN" ] || { not_ok "gen-log built" "no $GEN (run make build/gen-log)"; exit 1; }
+[ -x "$P" ] || fatal "pgconn-parse built" "no $P (run make)"
+[ -x "$GEN" ] || fatal "gen-log built" "no $GEN (run make build/gen-log)"
 lines=${PGCONN_IDENTITY_LINES:-60000}
 [ -z "${PGCONN_SANITIZED:-}" ] || lines=20000
 
@@ -49,4 +46,4 @@ done
 # question for the generator's line numbers or the reorderer, issue 15);
 # the events above are exact all the same.
 if [ -s "$T/lnum.err" ]; then not_ok "lnum: nothing on stderr" "$(head -n 2 "$T/lnum.err")"; else ok "lnum: nothing on stderr"; fi
-exit $((failures > 0))
+lib_done

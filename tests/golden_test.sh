@@ -3,18 +3,16 @@
 # output compared byte for byte with tests/golden/NAME.ndjson. Extra options
 # (--prefix, --input, --label…) go in an optional NAME.args, one argument per
 # line (kept verbatim: a prefix may end in a space).
-# Prints "ok - golden NAME" or "not ok - golden NAME" and a unified diff;
-# exits 1 when any failed.
+# Prints "ok - golden NAME" or "not ok - golden NAME: ..." and the diff
+# (tests/lib.sh's check_file: its first 40 lines, as # lines); exits 1 when
+# any failed.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
+. tests/lib.sh
 bin=${PGCONN_BIN:-${BIN:-bin}}
 parse="$bin/pgconn-parse"
-if [ ! -x "$parse" ]; then
-  echo "not ok - golden: $parse not built"
-  exit 1
-fi
+[ -x "$parse" ] || fatal "golden" "$parse not built"
 
-failed=0
 shopt -s nullglob
 for log in tests/golden/*.log; do
   name=$(basename "$log" .log)
@@ -24,24 +22,15 @@ for log in tests/golden/*.log; do
     mapfile -t args < "tests/golden/$name.args"
   fi
   if [ ! -f "$expected" ]; then
-    echo "not ok - golden $name: no $expected"
-    failed=1
+    not_ok "golden $name" "no $expected"
     continue
   fi
-  actual=$(mktemp)
-  "$parse" "${args[@]}" "$log" > "$actual" 2> "$actual.err"
+  "$parse" "${args[@]}" "$log" >"$LIB_TMP/actual" 2>"$LIB_TMP/err"
   rc=$?
   if [ $rc -ne 0 ]; then
-    echo "not ok - golden $name: exit status $rc"
-    sed 's/^/# /' "$actual.err"
-    failed=1
-  elif cmp -s "$expected" "$actual"; then
-    echo "ok - golden $name"
+    not_ok "golden $name" "exit status $rc"$'\n'"$(cat "$LIB_TMP/err")"
   else
-    echo "not ok - golden $name"
-    diff -u --label "$expected" --label "actual" "$expected" "$actual"
-    failed=1
+    check_file "golden $name" "$expected" "$LIB_TMP/actual"
   fi
-  rm -f "$actual" "$actual.err"
 done
-exit $failed
+lib_done

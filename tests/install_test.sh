@@ -3,12 +3,8 @@
 # man pages and bash completions. Prints "ok - NAME" / "not ok - NAME: why".
 set -u
 cd "$(dirname "$0")/.." || exit 1
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-failures=0
-ok() { echo "ok - $1"; }
-not_ok() { echo "not ok - $1: $2"; failures=$((failures + 1)); }
-check() { if eval "$2"; then ok "$1"; else not_ok "$1" "${3:-$2}"; fi; }
+. tests/lib.sh
+T=$LIB_TMP
 
 D=$T/root
 P=/usr/local
@@ -67,4 +63,4 @@ check "make uninstall removes every installed file" "[ $rc = 0 ] && [ -z '$left'
 make "${make_args[@]}" uninstall >"$T/uninstall.out" 2>&1; rc=$?
 check "make uninstall twice is fine" "[ $rc = 0 ]" "$(cat "$T/uninstall.out")"
 
-[ $failures -eq 0 ]
+lib_done

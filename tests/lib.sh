@@ -17,6 +17,8 @@
 #   fatal NAME WHY          not_ok, then exit (the suite cannot go on)
 #   check NAME COND [WHY]   ok when `eval COND` succeeds, else not_ok with WHY
 #                           (default: COND itself)
+#   check_why NAME COND [WHY_CMD]  as check, but WHY_CMD is run (eval) only
+#                           on failure and its output (800 bytes) is the reason
 #   check_eq NAME WANT GOT  ok when the strings are equal, else a diff
 #   check_file NAME WANT GOT  ok when the files are equal, else a diff
 #   $LIB_TMP                the suite's temporary directory, made when lib.sh
@@ -30,6 +32,9 @@
 #                           even one made in a subshell or background job.
 #   lib_on_exit CMD         runs CMD (eval) on exit, last registered first
 #   lib_track_pid PID       killed (TERM, then KILL) on exit if still running
+#                           (the same process: its start time is kept, since
+#                           pid_max may be 32768 and a waited-for pid reused)
+#   lib_track_group PGID    the same for a whole process group (setsid, on_pty)
 #   within SECS CMD...      CMD with a time limit (exit 124 when it ran over)
 #   wait_until SECS COND    polls COND (eval) every 50 ms; false on time-out
 #                           (SECS may be fractional: 0.5)
@@ -38,8 +43,13 @@
 #   on_pty OUT CMD...       CMD with stdout on a new pseudo-terminal, copied
 #                           into OUT; its pid in $LIB_PTY_PIDFILE (default
 #                           $LIB_TMP/pty.pid; set it per pipeline when several
-#                           run at once)
+#                           run at once); needs $PYTHON (python3, found
+#                           when lib.sh is sourced unless set)
 #   lib_done                the suite's exit status: 1 if any check failed
+# Helpers for conditions and reasons:
+#   all_json FILE           FILE has a line and every line is one JSON object
+#   show_bytes FILE [N]     FILE's first N bytes (600) on one line, as od -c
+#   no_sgr FILE             FILE without SGR colour sequences (ESC [ ... m)
 #
 # `failures` counts the not_ok lines. Exit status: a suite that ends with
 # lib_done (or falls off its end) exits 1 when any check failed.
@@ -48,6 +58,7 @@
 LIB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 failures=0
 _lib_pids=()
+_lib_groups=()
 _lib_exit_cmds=()
 
 ok() { printf 'ok - %s\n' "$1"; }
@@ -61,6 +72,11 @@ not_ok() {
 skip() { printf 'ok - %s # SKIP %s\n' "$1" "$2"; }
 fatal() { not_ok "$1" "$2"; exit 1; }
 check() { if eval "$2"; then ok "$1"; else not_ok "$1" "${3:-$2}"; fi; }
+check_why() {
+  if eval "$2"; then ok "$1"
+  elif (($# < 3)); then not_ok "$1" "$2"
+  else not_ok "$1" "$(eval "$3" 2>&1 | head -c 800)"; fi
+}
 
 check_eq() {
   if [[ $2 == "$3" ]]; then ok "$1"; return 0; fi
@@ -89,16 +105,32 @@ lib_tmpdir() {
 }
 
 lib_on_exit() { _lib_exit_cmds+=("$1"); }
-lib_track_pid() { _lib_pids+=("$1"); }
+# _lib_started PID: $REPLY = PID's start time (/proc/PID/stat field 22);
+# false when there is no such process.
+_lib_started() {
+  local s a
+  REPLY=""
+  read -r s 2>/dev/null <"/proc/$1/stat" || return 1
+  read -ra a <<<"${s##*) }"
+  REPLY=${a[19]:-}
+}
+lib_track_pid() { _lib_started "$1" && _lib_pids+=("$1:$REPLY"); }
+lib_track_group() { _lib_groups+=("$1"); }
 
 _lib_cleanup() {
-  local rc=$? i p
+  local rc=$? i p entry
   set +e
   for ((i = ${#_lib_exit_cmds[@]} - 1; i >= 0; i--)); do eval "${_lib_exit_cmds[i]}"; done
-  for p in "${_lib_pids[@]}"; do kill "$p" 2>/dev/null; done
-  for p in "${_lib_pids[@]}"; do
-    for i in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$p" 2>/dev/null
+  # Process groups as "-PGID": kill(1) signals the whole group.
+  local all=()
+  for entry in "${_lib_pids[@]}"; do
+    _lib_started "${entry%%:*}" && [[ $REPLY == "${entry#*:}" ]] && all+=("${entry%%:*}")
+  done
+  for p in "${_lib_groups[@]}"; do all+=("-$p"); done
+  for p in "${all[@]}"; do kill -TERM -- "$p" 2>/dev/null; done
+  for p in "${all[@]}"; do
+    for i in 1 2 3 4 5 6 7 8 9 10; do kill -0 -- "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL -- "$p" 2>/dev/null
   done
   if [[ -n ${PGCONN_KEEP:-} ]]; then
     mkdir -p "$PGCONN_KEEP" && cp -a "$LIB_TMP/." "$PGCONN_KEEP/" 2>/dev/null
@@ -139,11 +171,24 @@ wait_for_text() {
 now_ms() { local t=${EPOCHREALTIME/[.,]/}; echo $((t / 1000)); }
 
 # No NO_COLOR unless the caller's `env` says otherwise; TERM is a colour one.
+# $PYTHON: a plain interpreter first (a version manager's shim can take
+# seconds to start); empty when there is none.
+if [[ -z ${PYTHON:-} ]]; then
+  for _lib_c in /usr/bin/python3 /usr/local/bin/python3 python3; do
+    if command -v "$_lib_c" >/dev/null; then PYTHON=$(command -v "$_lib_c"); break; fi
+  done
+  unset _lib_c
+fi
 LIB_PTY_PIDFILE=$LIB_TMP/pty.pid
 on_pty() {
   local out=$1; shift
+  [[ -n ${PYTHON:-} ]] || { echo "on_pty: no python3" >&2; return 127; }
   : >"$out"
-  env -u NO_COLOR TERM=xterm-256color "${PYTHON:-python3}" "$LIB_ROOT/tests/ptyrun.py" "$out" "$LIB_PTY_PIDFILE" "$@"
+  env -u NO_COLOR TERM=xterm-256color "$PYTHON" "$LIB_ROOT/tests/ptyrun.py" "$out" "$LIB_PTY_PIDFILE" "$@"
 }
 
 lib_done() { ((failures == 0)); exit $?; }
+
+all_json() { [ -s "$1" ] && [ "$(jq -c 'objects' "$1" 2>/dev/null | wc -l)" = "$(wc -l <"$1")" ]; }
+show_bytes() { head -c "${2:-600}" "$1" | od -An -c | tr -s ' \n' ' '; }
+no_sgr() { sed $'s/\x1b\\[[0-9;]*m//g' "$1"; }

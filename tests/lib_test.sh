@@ -135,6 +135,30 @@ check "lib_on_exit: runs on exit, last registered first" \
   "[ \"\$(grep registered '$LIB_TMP/pids.out')\" = \$'second-registered\nfirst-registered' ]" "$(out pids)"
 check "pids: exit 0" "[ $rc = 0 ]" "rc $rc: $(cat "$LIB_TMP/pids.err")"
 
+suite groups '
+setsid sh -c "sleep 100 & echo \$! >$PIDF.child; wait" & lib_track_group $!
+echo $! >"$PIDF"
+wait_until 5 "[ -s $PIDF.child ]"
+ok started'
+lib_tmpdir G groups
+run groups PIDF="$G/pid"
+g=$(cat "$G/pid" 2>/dev/null); c=$(cat "$G/pid.child" 2>/dev/null)
+check "lib_track_group: the group's leader and its child are killed on exit" \
+  "[ -n '$g' ] && [ -n '$c' ] && ! alive '$g' && ! alive '$c'" "pids '$g' '$c', rc $rc: $(cat "$LIB_TMP/groups.err")"
+[[ -z $c ]] || kill -KILL "$c" 2>/dev/null
+
+# A tracked pid whose process ended and whose number went to another one
+# (pid_max can be 32768) is left alone: here the start time kept for it is
+# made wrong on purpose (an internal of lib.sh).
+suite reused '
+sleep 100 & echo $! >"$PIDF"; lib_track_pid $!
+_lib_pids=("${_lib_pids[0]%%:*}:1")'
+lib_tmpdir R reused
+run reused PIDF="$R/pid"
+r=$(cat "$R/pid" 2>/dev/null)
+check "lib_track_pid: not killed when the pid is another process now" "[ -n '$r' ] && alive '$r'" "pid '$r' gone, rc $rc: $(cat "$LIB_TMP/reused.err")"
+[[ -z $r ]] || kill "$r" 2>/dev/null
+
 # --- a pseudo-terminal
 lib_tmpdir Y pty
 on_pty "$Y/out" sh -c 'if [ -t 1 ]; then echo "tty $TERM"; else echo "no tty"; fi'; rc=$?

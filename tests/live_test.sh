@@ -18,53 +18,16 @@
 # Prints "ok - NAME" / "not ok - NAME: why"; exits 1 when a check failed.
 set -u
 cd "$(dirname "$0")/.." || exit 1
+. tests/lib.sh
 ROOT=$PWD
 BIN=$ROOT/${PGCONN_BIN:-bin}
-T=$(mktemp -d)
-GROUPS_STARTED=()
-failures=0
-ok() { echo "ok - $1"; }
-not_ok() { echo "not ok - $1: $2"; failures=$((failures + 1)); }
-# check NAME CONDITION [WHY]: WHY is a command run only on failure, whose
-# output (on one line) says what went wrong; by default the condition.
-check() {
-  if eval "$2"; then ok "$1"
-  elif [ $# -ge 3 ]; then not_ok "$1" "$(eval "$3" 2>&1 | head -c 800 | tr '\n' ' ')"
-  else not_ok "$1" "$2"; fi
-}
-show() { head -c 1500 "$1" | od -An -c | tr -s ' \n' ' '; }
-plain() { sed $'s/\x1b\\[[0-9;]*m//g' "$1"; }
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
-
-SERVER_SOURCED=0
-cleanup() {
-  local g f
-  set +e
-  # Pipelines on a pty whose pid file we had not read yet.
-  for f in "$T"/*.pid; do [ -s "$f" ] && GROUPS_STARTED+=("$(cat "$f")"); done
-  for g in "${GROUPS_STARTED[@]}"; do kill -TERM -- "-$g" 2>/dev/null; done
-  if [ $SERVER_SOURCED = 1 ]; then pgc_cleanup; fi
-  for g in "${GROUPS_STARTED[@]}"; do kill -KILL -- "-$g" 2>/dev/null; done
-  rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+T=$LIB_TMP
+# Pipelines on a pty whose pid file we had not read yet.
+lib_on_exit 'for f in "$T"/*.pid; do [ -s "$f" ] && lib_track_group "$(cat "$f")"; done'
 
 for t in pgconn-parse pgconn-watch pgconn-agg; do
-  if [ ! -x "$BIN/$t" ]; then not_ok "$t built" "no executable $BIN/$t (run make)"; exit 1; fi
+  [ -x "$BIN/$t" ] || fatal "$t built" "no executable $BIN/$t (run make)"
 done
-PYTHON=""
-for c in /usr/bin/python3 /usr/local/bin/python3 python3; do
-  if command -v "$c" >/dev/null; then PYTHON=$(command -v "$c"); break; fi
-done
-
-# ptyrun OUT PIDFILE CMD...: CMD with stdout on a new pseudo-terminal (raw
-# mode: no \r added), in a session and process group of its own; copies what
-# CMD writes there into OUT until CMD ends, writes CMD's pid (= its process
-# group) into PIDFILE, forwards SIGINT/SIGTERM to its group, and exits with
-# CMD's status.
-PTY=$PWD/tests/ptyrun.py
-
 # start_group NAME 'PIPELINE': runs the pipeline in a session of its own
 # (bash -c, so one process group to signal, as a terminal's Ctrl+C does);
 # SIGINT back to its default action (a script's background job starts with
@@ -73,7 +36,7 @@ PTY=$PWD/tests/ptyrun.py
 start_group() {
   setsid env --default-signal=INT bash -c 'trap : INT; '"$2"'; echo "${PIPESTATUS[*]}" >'"'$T/$1.status'" </dev/null &
   GROUP=$!
-  GROUPS_STARTED+=("$GROUP")
+  lib_track_group "$GROUP"
 }
 # pid of the process of group $1 whose command name is $2.
 group_member() {
@@ -108,20 +71,11 @@ wait_count() {
   local file=$1 s=$2 n=$3 ms=$4 start n_now
   start=$(now_ms)
   while :; do
-    n_now=$(plain "$file" 2>/dev/null | grep -cF -- "$s")
+    n_now=$(no_sgr "$file" 2>/dev/null | grep -cF -- "$s")
     if [ "${n_now:-0}" -ge "$n" ]; then echo $(($(now_ms) - start)); return 0; fi
     if [ $(($(now_ms) - start)) -ge "$ms" ]; then echo $(($(now_ms) - start)); return 1; fi
     sleep 0.02
   done
-}
-# Waits until `tail`'s stderr says $1 (it saw a rotation or a truncation).
-wait_tail_says() {
-  local i
-  for ((i = 0; i < 100; i++)); do
-    grep -qF -- "$2" "$1" 2>/dev/null && return 0
-    sleep 0.05
-  done
-  return 1
 }
 # Appends lines (arguments) to the log in one write.
 append() { printf '%s\n' "$@" >>"$LOG"; }
@@ -131,7 +85,7 @@ live_event() {
   if ms=$(wait_count "$WOUT" "$2" 1 1000); then
     ok "$1 (${ms} ms)"
   else
-    not_ok "$1" "not shown within 1 s ($(plain "$WOUT" | tail -n 3 | tr '\n' '|'))"
+    not_ok "$1" "not shown within 1 s ($(no_sgr "$WOUT" | tail -n 3 | tr '\n' '|'))"
   fi
 }
 # The newest pgconn-agg record has these values (a jq condition), within MS.
@@ -192,19 +146,19 @@ mv "$LOG" "$LOG.1"
 append '2024-05-01 10:01:04.520 UTC [1004] LOG:  disconnection: session time: 0:01:00.500 user=app_user database=shop host=10.0.1.6 port=50002' \
   '2024-05-01 10:01:05.000 UTC [1003] LOG:  connection received: host=[local]' \
   '2024-05-01 10:01:05.002 UTC [1003] LOG:  connection authorized: user=admin database=postgres application_name=myapp'
-if wait_tail_says "$T/tail.err" "following new file"; then ok "rotation: tail -F follows the new file"
+if wait_for_text "$T/tail.err" "following new file" 50; then ok "rotation: tail -F follows the new file"
 else not_ok "rotation: tail -F follows the new file" "tail said: $(cat "$T/tail.err")"; fi
 if ms=$(wait_count "$WOUT" "[-] 10:01:04 sidekiq disconnected (duration: 1m00s, user: app_user, db: shop)" 1 3000); then
   ok "rotation: a session that ends in the new file keeps its app ($ms ms)"
-else not_ok "rotation: a session that ends in the new file keeps its app" "$(plain "$WOUT" | tail -n 3 | tr '\n' '|')"; fi
+else not_ok "rotation: a session that ends in the new file keeps its app" "$(no_sgr "$WOUT" | tail -n 3 | tr '\n' '|')"; fi
 if ms=$(wait_count "$WOUT" "[+] 10:01:05 myapp connected from [local] (user: admin, db: postgres)" 1 3000); then
   ok "rotation: a connect in the new file shows ($ms ms)"
-else not_ok "rotation: a connect in the new file shows" "$(plain "$WOUT" | tail -n 3 | tr '\n' '|')"; fi
+else not_ok "rotation: a connect in the new file shows" "$(no_sgr "$WOUT" | tail -n 3 | tr '\n' '|')"; fi
 agg_says "rotation: pgconn-agg after it" '.active == 1 and .connects == 3 and .disconnects == 2' 3000
 
 # Truncation: tail must see it before the file grows past its old size.
 : >"$LOG"
-if wait_tail_says "$T/tail.err" "file truncated" && wait_tail_says "$T/tail2.err" "file truncated"; then
+if wait_for_text "$T/tail.err" "file truncated" 50 && wait_for_text "$T/tail2.err" "file truncated" 50; then
   ok "truncation: tail -F notices"
 else not_ok "truncation: tail -F notices" "tail said: $(cat "$T/tail.err")"; fi
 append '2024-05-01 10:02:05.002 UTC [1003] LOG:  disconnection: session time: 0:01:00.000 user=admin database=postgres host=[local]'
@@ -231,47 +185,42 @@ EXPECTED='[+] 10:00:00 rails connected from 10.0.1.5 (user: app_user, db: shop)
 # Ctrl+C to both pipelines (the whole process group, as a terminal does).
 kill -INT -- "-$G_WATCH" "-$G_AGG" 2>/dev/null
 for i in $(seq 1 100); do [ -s "$T/watch.status" ] && [ -s "$T/agg.status" ] && break; sleep 0.05; done
-check "live: Ctrl+C: pgconn-parse and pgconn-watch exit 0" \
+check_why "live: Ctrl+C: pgconn-parse and pgconn-watch exit 0" \
   "[ \"\$(cut -d' ' -f2,3 '$T/watch.status' 2>/dev/null)\" = '0 0' ]" "echo 'PIPESTATUS (tail parse watch):'; cat '$T/watch.status'; cat '$T/watch.err' '$T/parse.err'"
-check "live: Ctrl+C: pgconn-agg exits 0 after a final record" \
+check_why "live: Ctrl+C: pgconn-agg exits 0 after a final record" \
   "[ \"\$(cut -d' ' -f3 '$T/agg.status' 2>/dev/null)\" = 0 ] && tail -n 1 '$AOUT' | jq -e '.connects == 4 and .disconnects == 3 and .active == 1' >/dev/null" \
   "echo 'PIPESTATUS (tail parse agg):'; cat '$T/agg.status'; tail -n 1 '$AOUT'; cat '$T/agg.err'"
-check "live: exactly the 8 events, in order, Ctrl+C added none (4 connects, 3 disconnects, 1 reject)" \
+check_why "live: exactly the 8 events, in order, Ctrl+C added none (4 connects, 3 disconnects, 1 reject)" \
   "[ \"\$(cat '$WOUT')\" = \"\$EXPECTED\" ]" "cat '$WOUT'"
-check "live: the watch output into a pipe has no header and no ESC byte" \
-  "! grep -q \$'\\x1b' '$WOUT' && ! grep -q Watching '$WOUT'" "show '$WOUT'"
+check_why "live: the watch output into a pipe has no header and no ESC byte" \
+  "! grep -q \$'\\x1b' '$WOUT' && ! grep -q Watching '$WOUT'" "show_bytes '$WOUT'"
 # pgconn-agg has stopped writing: its whole output.
-check "live: every pgconn-agg record is one JSON object" \
+check_why "live: every pgconn-agg record is one JSON object" \
   "[ \$(jq -c . '$AOUT' 2>/dev/null | wc -l) = \$(wc -l <'$AOUT') ] && [ \$(wc -l <'$AOUT') -ge 4 ]" "head -c 400 '$AOUT'"
-check "live: pgconn-agg's counts never went down (no event twice or undone)" \
+check_why "live: pgconn-agg's counts never went down (no event twice or undone)" \
   "jq -s '[.[].connects] as \$c | [.[].disconnects] as \$d | (\$c == (\$c|sort)) and (\$d == (\$d|sort)) and (\$c|max) == 4' '$AOUT' | grep -qx true" \
   "jq -c '[.connects,.disconnects,.active]' '$AOUT' | tr '\n' ' '"
 
-check "live: no warnings from parse or watch" "[ ! -s '$T/parse.err' ] && ! grep -qvx 'pgconn-watch: exited watch mode' '$T/watch.err'" \
+check_why "live: no warnings from parse or watch" "[ ! -s '$T/parse.err' ] && ! grep -qvx 'pgconn-watch: exited watch mode' '$T/watch.err'" \
   "cat '$T/parse.err' '$T/watch.err'"
 
 ########################################################################
 # 2. A real PostgreSQL server.
 if [ "${PGCONN_SKIP_SERVER:-}" = 1 ]; then
-  echo "ok - real PostgreSQL server # SKIP PGCONN_SKIP_SERVER=1"
-  [ $failures -eq 0 ] || exit 1
-  exit 0
+  skip "real PostgreSQL server" "PGCONN_SKIP_SERVER=1"
+  lib_done
 fi
-if [ -z "$PYTHON" ]; then
-  not_ok "python3 for the pseudo-terminal" "python3 not found"
-  exit 1
-fi
+[ -n "$PYTHON" ] || fatal "python3 for the pseudo-terminal" "python3 not found"
 # shellcheck source=e2e/pgcluster.sh
 source "$ROOT/tests/e2e/pgcluster.sh"
-SERVER_SOURCED=1
+lib_on_exit pgc_cleanup
 start=$SECONDS
 if pgc_init 20 >"$T/pgc.out" 2>&1 &&
    pgc_start log_filename=live.log log_connections=on log_disconnections=on \
      "log_line_prefix=%m [%p] " >>"$T/pgc.out" 2>&1; then
   ok "a PostgreSQL server runs ($((SECONDS - start)) s, port $PGC_PORT)"
 else
-  not_ok "a PostgreSQL server runs" "$(tail -n 5 "$T/pgc.out" | tr '\n' ' ')"
-  exit 1
+  fatal "a PostgreSQL server runs" "$(tail -n 5 "$T/pgc.out")"
 fi
 PLOG=$PGC_LOGDIR/live.log
 POUT=$T/pg-watch.out
@@ -279,32 +228,32 @@ FOUT=$T/pg-filter.out
 # Both on a pseudo-terminal, TERM set, NO_COLOR unset: colour. `trap : INT`:
 # bash outlives Ctrl+C (its children get SIGINT's default action) and exits
 # with watch's status.
-env -u NO_COLOR TERM=xterm-256color "$PYTHON" "$PTY" "$POUT" "$T/pg-watch.pid" \
+LIB_PTY_PIDFILE=$T/pg-watch.pid on_pty "$POUT" \
   bash -c "trap : INT; tail -n +1 -F '$PLOG' 2>/dev/null | '$P' 2>'$T/pg-parse.err' | '$BIN/pgconn-watch' 2>'$T/pg-watch.err'; exit \${PIPESTATUS[2]}" &
 PTY_JOB=$!
-env -u NO_COLOR TERM=xterm-256color "$PYTHON" "$PTY" "$FOUT" "$T/pg-filter.pid" \
+LIB_PTY_PIDFILE=$T/pg-filter.pid on_pty "$FOUT" \
   bash -c "trap : INT; tail -n +1 -F '$PLOG' 2>/dev/null | '$P' 2>/dev/null | '$BIN/pgconn-watch' app=myapp; exit \${PIPESTATUS[2]}" &
 PTY_JOB2=$!
-for i in $(seq 1 100); do [ -s "$T/pg-watch.pid" ] && [ -s "$T/pg-filter.pid" ] && break; sleep 0.05; done
-G_PG=$(cat "$T/pg-watch.pid" 2>/dev/null) && GROUPS_STARTED+=("$G_PG")
-G_PF=$(cat "$T/pg-filter.pid" 2>/dev/null) && GROUPS_STARTED+=("$G_PF")
+wait_until 5 "[ -s '$T/pg-watch.pid' ] && [ -s '$T/pg-filter.pid' ]"
+G_PG=$(cat "$T/pg-watch.pid" 2>/dev/null) && lib_track_group "$G_PG"
+G_PF=$(cat "$T/pg-filter.pid" 2>/dev/null) && lib_track_group "$G_PF"
 # The log from the start: the server became ready.
 if ms=$(wait_count "$POUT" "Server ready to accept connections" 1 5000); then
   ok "server: the watcher shows 'Server ready' from the log ($ms ms)"
-else not_ok "server: the watcher shows 'Server ready' from the log" "$(show "$POUT")"; fi
-check "server: the header on the terminal" "[ \"\$(head -1 '$POUT')\" = 'Watching connections (Ctrl+C to exit)' ]" "show '$POUT'"
-check "server: the filtered header on the terminal" \
-  "[ \"\$(head -1 '$FOUT')\" = 'Watching connections for application: myapp (Ctrl+C to exit)' ]" "show '$FOUT'"
+else not_ok "server: the watcher shows 'Server ready' from the log" "$(show_bytes "$POUT")"; fi
+check_why "server: the header on the terminal" "[ \"\$(head -1 '$POUT')\" = 'Watching connections (Ctrl+C to exit)' ]" "show_bytes '$POUT'"
+check_why "server: the filtered header on the terminal" \
+  "[ \"\$(head -1 '$FOUT')\" = 'Watching connections for application: myapp (Ctrl+C to exit)' ]" "show_bytes '$FOUT'"
 
 # A session held open: its [+] shows while it lasts, its [-] when it ends.
 if pgc_hold s1 sock postgres postgres console 2>>"$T/pgc.out"; then
   if ms=$(wait_count "$POUT" "console connected from [local] (user: postgres, db: postgres)" 1 2000); then
     ok "server: an open session's [+] line shows while it is open ($ms ms)"
-  else not_ok "server: an open session's [+] line shows while it is open" "$(plain "$POUT" | tail -n 3 | tr '\n' '|')"; fi
+  else not_ok "server: an open session's [+] line shows while it is open" "$(no_sgr "$POUT" | tail -n 3 | tr '\n' '|')"; fi
   pgc_close s1 2>>"$T/pgc.out"
   if ms=$(wait_count "$POUT" "console disconnected (duration: " 1 2000); then
     ok "server: its [-] line when it ends ($ms ms)"
-  else not_ok "server: its [-] line when it ends" "$(plain "$POUT" | tail -n 3 | tr '\n' '|')"; fi
+  else not_ok "server: its [-] line when it ends" "$(no_sgr "$POUT" | tail -n 3 | tr '\n' '|')"; fi
 else
   not_ok "server: a held session" "$(tail -n 3 "$T/pgc.out" | tr '\n' ' ')"
 fi
@@ -315,32 +264,32 @@ pgc_settle pgc_psql sock postgres postgres myapp -c 'select 2' >/dev/null 2>>"$T
 pgc_settle pgc_psql tcp4 postgres postgres myapp -c 'select 1' >/dev/null 2>&1
 if ms=$(wait_count "$POUT" "Connection failed: authentication failed (user: postgres, host: 127.0.0.1)" 1 2000); then
   ok "server: a failed login shows as [!] ($ms ms)"
-else not_ok "server: a failed login shows as [!]" "$(plain "$POUT" | tail -n 3 | tr '\n' '|')"; fi
+else not_ok "server: a failed login shows as [!]" "$(no_sgr "$POUT" | tail -n 3 | tr '\n' '|')"; fi
 wait_count "$POUT" "psql disconnected" 1 2000 >/dev/null
 wait_count "$FOUT" "myapp disconnected" 2 2000 >/dev/null
-check "server: myapp connected twice over the socket" \
-  "[ \$(plain '$POUT' | grep -cxE '\\[\\+\\] [0-9:]{8} myapp connected from \\[local\\] \\(user: postgres, db: postgres\\)') = 2 ]" "plain '$POUT'"
-check "server: myapp disconnected twice, with durations" \
-  "[ \$(plain '$POUT' | grep -cxE '\\[-\\] [0-9:]{8} myapp disconnected \\(duration: [0-9.]+m?s, user: postgres, db: postgres\\)') = 2 ]" "plain '$POUT'"
-check "server: psql (no application_name set) connected and disconnected once" \
-  "[ \$(plain '$POUT' | grep -c '\\] [0-9:]* psql connected from \\[local\\]') = 1 ] && [ \$(plain '$POUT' | grep -c '\\] [0-9:]* psql disconnected') = 1 ]" "plain '$POUT'"
-check "server: 4 connects, 4 disconnects, 1 rejection in all" \
-  "[ \$(plain '$POUT' | grep -c ' connected from ') = 4 ] && [ \$(plain '$POUT' | grep -c ' disconnected') = 4 ] && [ \$(plain '$POUT' | grep -c 'Connection failed') = 1 ]" "plain '$POUT'"
+check_why "server: myapp connected twice over the socket" \
+  "[ \$(no_sgr '$POUT' | grep -cxE '\\[\\+\\] [0-9:]{8} myapp connected from \\[local\\] \\(user: postgres, db: postgres\\)') = 2 ]" "no_sgr '$POUT'"
+check_why "server: myapp disconnected twice, with durations" \
+  "[ \$(no_sgr '$POUT' | grep -cxE '\\[-\\] [0-9:]{8} myapp disconnected \\(duration: [0-9.]+m?s, user: postgres, db: postgres\\)') = 2 ]" "no_sgr '$POUT'"
+check_why "server: psql (no application_name set) connected and disconnected once" \
+  "[ \$(no_sgr '$POUT' | grep -c '\\] [0-9:]* psql connected from \\[local\\]') = 1 ] && [ \$(no_sgr '$POUT' | grep -c '\\] [0-9:]* psql disconnected') = 1 ]" "no_sgr '$POUT'"
+check_why "server: 4 connects, 4 disconnects, 1 rejection in all" \
+  "[ \$(no_sgr '$POUT' | grep -c ' connected from ') = 4 ] && [ \$(no_sgr '$POUT' | grep -c ' disconnected') = 4 ] && [ \$(no_sgr '$POUT' | grep -c 'Connection failed') = 1 ]" "no_sgr '$POUT'"
 # 4 connects; the server's start is [*] (issue 13: [+] is a connection only).
-check "server: [+] lines are green, one per connect" "[ \$(grep -cF \$'\\x1b[32m[+]\\x1b[0m' '$POUT') = 4 ]" "show '$POUT'"
-check "server: the server's start is a green [*]" "[ \$(grep -cF \$'\\x1b[32m[*]\\x1b[0m' '$POUT') = 1 ]" "show '$POUT'"
-check "server: [-] lines are yellow" "[ \$(grep -cF \$'\\x1b[33m[-]\\x1b[0m' '$POUT') = 4 ]" "show '$POUT'"
-check "server: [!] lines are red" "[ \$(grep -cF \$'\\x1b[31m[!]\\x1b[0m' '$POUT') = 1 ]" "show '$POUT'"
-check "server: app=myapp shows only myapp's sessions (and the server's own lines)" \
-  "[ \$(plain '$FOUT' | grep -c 'myapp connected from \\[local\\]') = 2 ] && [ \$(plain '$FOUT' | grep -c 'myapp disconnected') = 2 ] && ! plain '$FOUT' | grep -qE 'console|psql|Connection failed'" \
-  "plain '$FOUT'"
-check "server: app=myapp output is coloured too" "grep -qF \$'\\x1b[32m[+]' '$FOUT'" "show '$FOUT'"
+check_why "server: [+] lines are green, one per connect" "[ \$(grep -cF \$'\\x1b[32m[+]\\x1b[0m' '$POUT') = 4 ]" "show_bytes '$POUT'"
+check_why "server: the server's start is a green [*]" "[ \$(grep -cF \$'\\x1b[32m[*]\\x1b[0m' '$POUT') = 1 ]" "show_bytes '$POUT'"
+check_why "server: [-] lines are yellow" "[ \$(grep -cF \$'\\x1b[33m[-]\\x1b[0m' '$POUT') = 4 ]" "show_bytes '$POUT'"
+check_why "server: [!] lines are red" "[ \$(grep -cF \$'\\x1b[31m[!]\\x1b[0m' '$POUT') = 1 ]" "show_bytes '$POUT'"
+check_why "server: app=myapp shows only myapp's sessions (and the server's own lines)" \
+  "[ \$(no_sgr '$FOUT' | grep -c 'myapp connected from \\[local\\]') = 2 ] && [ \$(no_sgr '$FOUT' | grep -c 'myapp disconnected') = 2 ] && ! no_sgr '$FOUT' | grep -qE 'console|psql|Connection failed'" \
+  "no_sgr '$FOUT'"
+check_why "server: app=myapp output is coloured too" "grep -qF \$'\\x1b[32m[+]' '$FOUT'" "show_bytes '$FOUT'"
 
 # The server shuts down: one line says every session ended.
 pgc_stop fast 2>>"$T/pgc.out"
 if ms=$(wait_count "$POUT" "Server shut down: every session ended" 1 3000); then
   ok "server: its shutdown shows ($ms ms)"
-else not_ok "server: its shutdown shows" "$(plain "$POUT" | tail -n 3 | tr '\n' '|')"; fi
+else not_ok "server: its shutdown shows" "$(no_sgr "$POUT" | tail -n 3 | tr '\n' '|')"; fi
 
 # Ctrl+C: the terminal signals the whole pipeline.
 kill -INT -- "-$G_PG" "-$G_PF" 2>/dev/null
@@ -348,12 +297,12 @@ kill -INT -- "-$G_PG" "-$G_PF" 2>/dev/null
 # that EOF, ended as at the end of its input (watch_cli_test.sh tries it
 # many times).
 wait "$PTY_JOB"; rc=$?
-check "server: Ctrl+C: 'Exited watch mode.' and exit 0" \
-  "[ $rc = 0 ] && [ \"\$(tail -n 1 '$POUT')\" = 'Exited watch mode.' ]" "echo rc=$rc; plain '$POUT' | tail -n 2; cat '$T/pg-watch.err'"
+check_why "server: Ctrl+C: 'Exited watch mode.' and exit 0" \
+  "[ $rc = 0 ] && [ \"\$(tail -n 1 '$POUT')\" = 'Exited watch mode.' ]" "echo rc=$rc; no_sgr '$POUT' | tail -n 2; cat '$T/pg-watch.err'"
 wait "$PTY_JOB2"; rc=$?
-check "server: Ctrl+C on the filtered watcher: exit 0" \
-  "[ $rc = 0 ] && [ \"\$(tail -n 1 '$FOUT')\" = 'Exited watch mode.' ]" "echo rc=$rc; plain '$FOUT' | tail -n 2"
-check "server: no warnings from parse or watch" "[ ! -s '$T/pg-parse.err' ] && [ ! -s '$T/pg-watch.err' ]" \
+check_why "server: Ctrl+C on the filtered watcher: exit 0" \
+  "[ $rc = 0 ] && [ \"\$(tail -n 1 '$FOUT')\" = 'Exited watch mode.' ]" "echo rc=$rc; no_sgr '$FOUT' | tail -n 2"
+check_why "server: no warnings from parse or watch" "[ ! -s '$T/pg-parse.err' ] && [ ! -s '$T/pg-watch.err' ]" \
   "cat '$T/pg-parse.err' '$T/pg-watch.err'"
 
-[ $failures -eq 0 ] || exit 1
+lib_done

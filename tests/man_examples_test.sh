@@ -16,12 +16,9 @@
 # comment line `.\" not run: WHY` just before its .Dl; keep those few.
 set -u
 cd "$(dirname "$0")/.." || exit 1
+. tests/lib.sh
 BIN_DIR=$(cd "${PGCONN_BIN:-bin}" && pwd)
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-failures=0
-ok() { echo "ok - $1"; }
-not_ok() { echo "not ok - $1: $2"; failures=$((failures + 1)); }
+T=$LIB_TMP
 
 command -v mandoc >/dev/null || { echo "ok - man page examples skipped: no mandoc"; exit 0; }
 
@@ -67,4 +64,4 @@ for page in man/*.[1-9]; do
   done <"$T/examples"
 done
 
-[ $failures -eq 0 ]
+lib_done

@@ -7,27 +7,11 @@
 # failed write that leaves the old file. Prints "ok - NAME" / "not ok - NAME: why".
 # PGCONN_UPDATE_GOLDEN=1 rewrites tests/prom/*.prom.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
+. tests/lib.sh
 A=${PGCONN_BIN:-bin}/pgconn-agg
 P=${PGCONN_BIN:-bin}/pgconn-parse
-T=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-  rm -rf "$T"
-}
-trap cleanup EXIT
-failures=0
-ok() { echo "ok - $1"; }
-not_ok() { echo "not ok - $1: $2"; failures=$((failures + 1)); }
-check() { if eval "$2"; then ok "$1"; else not_ok "$1" "${3:-$2}"; fi; }
-wait_for() {
-  local deadline=$((SECONDS + $2))
-  until eval "$1"; do
-    [ $SECONDS -lt $deadline ] || return 1
-    sleep 0.05
-  done
-}
+T=$LIB_TMP
 # The wall-clock reset time differs on every run.
 normalize() { sed 's/^pgconn_stats_reset_timestamp_seconds [0-9.e+]*$/pgconn_stats_reset_timestamp_seconds RESET/'; }
 # value FILE SERIES: the value of one sample line (exact name and labels).
@@ -206,21 +190,21 @@ ev() {  # TYPE SESSION [extra JSON]
 mkfifo "$T/fifo"
 L=$T/out/live.prom
 $A --prom-file="$L" --interval=300ms <"$T/fifo" >"$T/l.out" 2>"$T/l.err" &
-pid=$!; pids+=("$pid")
+pid=$!; lib_track_pid "$pid"
 exec 8>"$T/fifo"
 { ev connect c1; ev connect c2; ev connect c3; ev disconnect c3 ',"duration_ms":1500'; } >&8
-wait_for "[ -s '$L' ]" 3
+wait_until 3 "[ -s '$L' ]"
 check "live: the file comes within an interval of idle input" "[ -s '$L' ]"
 check "live: active 2" "[ \"\$(value '$L' 'pgconn_sessions_active{server=\"s1\",datname=\"d\",usename=\"u\",application_name=\"a\"}')\" = 2 ]" \
   "$(grep -v '^#' "$L" | head -5)"
 ev connect c4 >&8
-wait_for "[ \"\$(value '$L' 'pgconn_connects_total{server=\"s1\",datname=\"d\",usename=\"u\",application_name=\"a\"}')\" = 4 ]" 3
+wait_until 3 "[ \"\$(value '$L' 'pgconn_connects_total{server=\"s1\",datname=\"d\",usename=\"u\",application_name=\"a\"}')\" = 4 ]"
 check "live: the next interval has the new connect" \
   "[ \"\$(value '$L' 'pgconn_connects_total{server=\"s1\",datname=\"d\",usename=\"u\",application_name=\"a\"}')\" = 4 ]"
 reset1=$(value "$L" pgconn_stats_reset_timestamp_seconds)
 sleep 0.2
 kill -HUP $pid
-wait_for "[ \"\$(value '$L' 'pgconn_connects_total{server=\"s1\",datname=\"d\",usename=\"u\",application_name=\"a\"}')\" = 0 ]" 3
+wait_until 3 "[ \"\$(value '$L' 'pgconn_connects_total{server=\"s1\",datname=\"d\",usename=\"u\",application_name=\"a\"}')\" = 0 ]"
 check "SIGHUP: every counter written at 0 (Prometheus sees the reset)" \
   "[ \"\$(value '$L' 'pgconn_connects_total{server=\"s1\",datname=\"d\",usename=\"u\",application_name=\"a\"}')\" = 0 ] &&
    [ \"\$(value '$L' 'pgconn_disconnects_total{server=\"s1\",datname=\"d\",usename=\"u\",application_name=\"a\",reason=\"normal\"}')\" = 0 ] &&
@@ -232,18 +216,18 @@ check "SIGHUP: pgconn_stats_reset_timestamp_seconds moves on" "awk 'BEGIN { exit
 mkdir "$L.$pid.tmp"
 cp "$L" "$T/before"
 ev reject r1 ',"reason":"auth_failed"' >&8
-wait_for "grep -q 'warning: cannot write' '$T/l.err'" 3
+wait_until 3 "grep -q 'warning: cannot write' '$T/l.err'"
 check "a failed write: a warning on stderr" \
   "grep -qx 'pgconn-agg: warning: cannot write \"$L\": Is a directory (trying again every interval)' '$T/l.err'" "$(cat "$T/l.err")"
 sleep 0.7  # two more intervals that fail the same way
 check "a failed write: one warning while the error repeats" "[ \$(grep -c warning '$T/l.err') = 1 ]" "$(cat "$T/l.err")"
 check "a failed write: the old file intact" "cmp -s '$T/before' '$L'"
 rmdir "$L.$pid.tmp"
-wait_for "[ \"\$(value '$L' 'pgconn_rejects_total{server=\"s1\",reason=\"auth_failed\"}')\" = 1 ]" 3
+wait_until 3 "[ \"\$(value '$L' 'pgconn_rejects_total{server=\"s1\",reason=\"auth_failed\"}')\" = 1 ]"
 check "a failed write: the next interval writes again" \
   "[ \"\$(value '$L' 'pgconn_rejects_total{server=\"s1\",reason=\"auth_failed\"}')\" = 1 ]"
 exec 8>&-
-wait_for "! kill -0 $pid 2>/dev/null" 3
+wait_until 3 "! kill -0 $pid 2>/dev/null"
 wait $pid; rc=$?
 check "live: exit 0 at the end of input" "[ $rc = 0 ]" "rc=$rc $(cat "$T/l.err")"
 check "live: nothing on stdout" "[ ! -s '$T/l.out' ]"
@@ -270,13 +254,13 @@ for now in 0 1; do
   rm -f "$T/fifo3" "$T/out/replay.prom"
   mkfifo "$T/fifo3"
   $A --prom-file="$T/out/replay.prom" --interval=100ms <"$T/fifo3" 2>"$T/r.err" &
-  pid=$!; pids+=("$pid")
+  pid=$!; lib_track_pid "$pid"
   produce "$T/fifo3" $now &
   sleep 0.9
   if [ -e "$T/out/replay.prom" ]; then seen=$(value "$T/out/replay.prom" "$C"); else seen=none; fi
   if [ $now = 0 ]; then
     check "a replay: no file while the events keep coming" "[ '$seen' = none ]" "a file with $seen connects"
-    wait_for "[ \"\$(value '$T/out/replay.prom' '$C' 2>/dev/null)\" = 200 ]" 3
+    wait_until 3 "[ \"\$(value '$T/out/replay.prom' '$C' 2>/dev/null)\" = 200 ]"
     check "a replay: the file with all 200 connects once the input pauses" \
       "[ \"\$(value '$T/out/replay.prom' '$C')\" = 200 ]"
   else
@@ -290,21 +274,21 @@ done
 mkfifo "$T/fifo2"
 U=$T/out/usr1.prom
 $A --prom-file="$U" --interval=1h <"$T/fifo2" 2>"$T/u1.err" &
-pid=$!; pids+=("$pid")
+pid=$!; lib_track_pid "$pid"
 exec 9>"$T/fifo2"
 ev connect x1 >&9
 S='pgconn_sessions_active{server="s1",datname="d",usename="u",application_name="a"}'
-wait_for "[ -s '$U' ]" 2
+wait_until 2 "[ -s '$U' ]"
 check "--interval=1h: the first file once the input has caught up" "[ \"\$(value '$U' '$S')\" = 1 ]"
 ev connect x2 >&9
 sleep 0.3
 check "--interval=1h: no other file before it is due" "[ \"\$(value '$U' '$S')\" = 1 ]"
 kill -USR1 $pid
-wait_for "[ \"\$(value '$U' '$S')\" = 2 ]" 2
+wait_until 2 "[ \"\$(value '$U' '$S')\" = 2 ]"
 check "SIGUSR1: the file at once" "[ \"\$(value '$U' '$S')\" = 2 ]"
 kill -TERM $pid
 exec 9>&-
 wait $pid; rc=$?
 check "SIGTERM: exit 0" "[ $rc = 0 ]" "rc=$rc"
 
-[ $failures = 0 ]
+lib_done

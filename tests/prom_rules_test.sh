@@ -5,14 +5,10 @@
 # writes; the systemd unit passes systemd-analyze verify where systemd is
 # present. Prints "ok - NAME" / "not ok - NAME: why".
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
+. tests/lib.sh
 A=${PGCONN_BIN:-bin}/pgconn-agg
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-failures=0
-ok() { echo "ok - $1"; }
-not_ok() { echo "not ok - $1: $2"; failures=$((failures + 1)); }
-check() { if eval "$2"; then ok "$1"; else not_ok "$1" "${3:-$2}"; fi; }
+T=$LIB_TMP
 R=contrib/prometheus
 
 if command -v promtool >/dev/null; then
@@ -54,4 +50,4 @@ else
   ok "systemd-analyze verify skipped (no systemd here)"
 fi
 
-[ $failures = 0 ]
+lib_done

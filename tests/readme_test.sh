@@ -7,12 +7,9 @@
 # Prints "ok - NAME" / "not ok - NAME: why".
 set -u
 cd "$(dirname "$0")/.." || exit 1
+. tests/lib.sh
 BIN_DIR=$(cd "${PGCONN_BIN:-bin}" && pwd)
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-failures=0
-ok() { echo "ok - $1"; }
-not_ok() { echo "not ok - $1: $2"; failures=$((failures + 1)); }
+T=$LIB_TMP
 
 # Splits the README's indented blocks into T/cmd.N (the command) and
 # T/want.N (the lines shown after it, trailing blank lines dropped).
@@ -52,4 +49,4 @@ for f in contrib/rsyslog/*.conf; do
   fi
 done
 
-[ $failures -eq 0 ]
+lib_done

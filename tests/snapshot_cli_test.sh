@@ -5,20 +5,11 @@
 # reconciled once when it goes quiet. The real server is
 # tests/e2e/snapshot_server_test.sh. Prints "ok - NAME" / "not ok - NAME: why".
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
+. tests/lib.sh
 P=${PGCONN_BIN:-bin}/pgconn-parse
 A=${PGCONN_BIN:-bin}/pgconn-agg
-T=$(mktemp -d)
-FEED=""
-cleanup() {
-  [ -z "$FEED" ] || kill "$FEED" 2>/dev/null
-  rm -rf "$T"
-}
-trap cleanup EXIT
-failures=0
-ok() { echo "ok - $1"; }
-not_ok() { echo "not ok - $1: $2"; failures=$((failures + 1)); }
-check() { if eval "$2"; then ok "$1"; else not_ok "$1" "${3:-$2}"; fi; }
+T=$LIB_TMP
 
 # proc PID PPID COMM TITLE START_TICKS: one fake process under $T/proc.
 proc() {
@@ -80,9 +71,8 @@ mkfifo "$T/fifo"
 (head -n 2 "$T/mid.log"; sleep 0.6
  echo '2024-05-01 11:00:00.000 UTC [103] LOG:  disconnection: session time: 0:59:49.000 user=report database=analytics host=[local]'
  sleep 0.6) >"$T/fifo" &
-FEED=$!
+lib_track_pid $!
 "$P" --snapshot=100 <"$T/fifo" >"$T/pipe.out" 2>"$T/pipe.err"
-FEED=""
 check "a pipe: the snapshot before the later lines, once" \
   "[ \"\$(jq -r '.type + \":\" + (.state // .reason // \"\")' '$T/pipe.out' | tr '\n' ' ')\" = 'connect: connect: server:snapshot disconnect: ' ]" \
   "$(cat "$T/pipe.out")"
@@ -107,4 +97,4 @@ for bad in abc 0 -5 12x; do
     "exit $rc: $(head -n 1 "$T/bad.err")"
 done
 
-[ $failures -eq 0 ]
+lib_done

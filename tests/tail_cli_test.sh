@@ -10,21 +10,11 @@
 # Prints "ok - NAME" / "not ok - NAME: why".
 set -u
 cd "$(dirname "$0")/.." || exit 1
+. tests/lib.sh
 BIN_DIR=$(cd "${PGCONN_BIN:-bin}" && pwd)
 TAIL=$BIN_DIR/pgconn-tail
-T=$(mktemp -d)
+T=$LIB_TMP
 chmod 755 "$T"
-PIDS=()
-cleanup() {
-  local p
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-  rm -rf "$T"
-}
-trap cleanup EXIT
-failures=0
-ok() { echo "ok - $1"; }
-not_ok() { echo "not ok - $1: $2"; failures=$((failures + 1)); }
-check() { if eval "$2"; then ok "$1"; else not_ok "$1" "${3:-$2}"; fi; }
 factor=${PGCONN_TIME_FACTOR:-1}
 
 # start NAME ARGS...: pgconn-tail in the background, output in T/NAME.out.
@@ -33,7 +23,7 @@ start() {
   shift
   "$TAIL" "$@" >"$T/$name.out" 2>"$T/$name.err" &
   TPID=$!
-  PIDS+=("$TPID")
+  lib_track_pid "$TPID"
 }
 # wait_lines FILE N: until FILE has N lines besides the `ready` markers
 # (10 s at most).
@@ -81,12 +71,12 @@ if [ "${as_user[0]:-}" != skip ]; then
   echo x >"$T/secret.log"; chmod 600 "$T/secret.log"
   mkdir "$T/secretdir"; chmod 700 "$T/secretdir"
   for p in secret.log secretdir; do
-    err=$(timeout 5 "${as_user[@]}" "$TAIL" "$T/$p" 2>&1 >/dev/null); rc=$?
+    err=$(within 5 "${as_user[@]}" "$TAIL" "$T/$p" 2>&1 >/dev/null); rc=$?
     check "unreadable $p: exit 1, one line" "[ $rc = 1 ] && [ '$err' = 'pgconn-tail: $T/$p: Permission denied' ]" "exit $rc: $err"
   done
 fi
 
-err=$(timeout 5 "$TAIL" /dev/null 2>&1 >/dev/null); rc=$?
+err=$(within 5 "$TAIL" /dev/null 2>&1 >/dev/null); rc=$?
 check "not a regular file: exit 1, one line" "[ $rc = 1 ] && [ '$err' = 'pgconn-tail: /dev/null: not a regular file (a stream goes to pgconn-parse as it is)' ]" "exit $rc: $err"
 
 # --- later: a file that cannot be read is a warning, and it goes on (root
@@ -94,7 +84,7 @@ check "not a regular file: exit 1, one line" "[ $rc = 1 ] && [ '$err' = 'pgconn-
 if [ "$(id -u)" = 0 ] && [ "${as_user[0]:-}" != skip ]; then
   PD=$T/perm; mkdir "$PD"; echo "2024-05-01 10:00:00 UTC first" >"$PD/a.log"; chmod 755 "$PD"; chmod 644 "$PD/a.log"
   "${as_user[@]}" "$TAIL" "$PD" >"$T/perm.out" 2>"$T/perm.err" &
-  perm=$!; PIDS+=("$perm")
+  perm=$!; lib_track_pid "$perm"
   ready "$PD/a.log" "$T/perm.out"
   (umask 077; echo "2024-05-01 11:00:00 UTC second" >"$PD/b.log")
   wait_lines "$T/perm.err" 1
@@ -115,9 +105,9 @@ check "default: new lines only, a partial line held" "[ \"\$(got '$T/a.out')\" =
 printf 'ial\n' >>"$T/a.log"; wait_lines "$T/a.out" 2
 check "the partial line comes whole" "[ \"\$(tail -n 1 '$T/a.out')\" = partial ]" "$(cat "$T/a.out")"
 stop "$a"; check "SIGINT: exit 0" "[ $? = 0 ]"
-out=$(timeout 1 "$TAIL" -n 2 "$T/a.log")
+out=$(within 1 "$TAIL" -n 2 "$T/a.log")
 check "-n 2: the last two lines" "[ \"\$out\" = \$'new 1\\npartial' ]" "$out"
-out=$(timeout 1 "$TAIL" -n 0 "$T/a.log")
+out=$(within 1 "$TAIL" -n 0 "$T/a.log")
 check "-n 0: nothing" "[ -z \"\$out\" ]" "$out"
 
 # --- rename + reopen (Debian's create, or mv + pg_rotate_logfile()):
@@ -219,13 +209,13 @@ echo "2024-05-02 10:00:00 UTC day 2" | xz >"$B/pg.log.4.xz"
 echo "2024-05-01 10:00:00 UTC day 1" | zstd -q >"$B/pg.log.5.zst"
 printf '2024-05-06 10:00:00 UTC day 6\n2024-05-06 10:00:01 UTC day 6b\n' >"$B/pg.log"
 touch -d '2024-06-01' "$B/pg.log.5.zst"; touch -d '2024-05-01' "$B/pg.log.1"
-out=$(timeout 1 "$TAIL" --from-start "$B/pg.log" | awk '{print $4 $5}' | tr '\n' ' ')
+out=$(within 1 "$TAIL" --from-start "$B/pg.log" | awk '{print $4 $5}' | tr '\n' ' ')
 check "--from-start: backlog oldest first (gz bz2 xz zst), then the live file" "[ '$out' = 'day1 day2 day3 day4 day5 day6 day6b ' ]" "$out"
 
 # --- | head, /dev/full
-out=$( (timeout 5 "$TAIL" --from-start "$B/pg.log" | head -1; echo "${PIPESTATUS[0]}") 2>&1)
+out=$( (within 5 "$TAIL" --from-start "$B/pg.log" | head -1; echo "${PIPESTATUS[0]}") 2>&1)
 check "| head -1: quiet, exit 0 at once" "[ \"\$out\" = \$'2024-05-01 10:00:00 UTC day 1\\n0' ]" "$out"
-err=$(timeout 5 "$TAIL" --from-start "$B/pg.log" 2>&1 >/dev/full); rc=$?
+err=$(within 5 "$TAIL" --from-start "$B/pg.log" 2>&1 >/dev/full); rc=$?
 check ">/dev/full: write error, exit 1" "[ $rc = 1 ] && [ '$err' = 'pgconn-tail: write error: No space left on device' ]" "exit $rc: $err"
 
 # --- --poll: no inotify
@@ -285,4 +275,4 @@ check "memory flat: 34 MB through it, peak RSS $hwm1 kB after 8 MB, $hwm kB afte
   "[ \$((hwm - hwm1)) -lt 2048 ] && [ $hwm -lt $limit ]" "$hwm1 kB, then $hwm kB"
 stop "$mem"
 
-[ $failures -eq 0 ]
+lib_done

@@ -6,67 +6,18 @@
 # check failed.
 set -u
 cd "$(dirname "$0")/.." || exit 1
+. tests/lib.sh
 W=$PWD/${PGCONN_BIN:-bin}/pgconn-watch
-T=$(mktemp -d)
-BG=()
-cleanup() {
-  local p
-  for p in "${BG[@]}"; do kill "$p" 2>/dev/null; done
-  rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-failures=0
-ok() { echo "ok - $1"; }
-not_ok() { echo "not ok - $1: $2"; failures=$((failures + 1)); }
-# check NAME CONDITION [WHY]: WHY is a command run only on failure, whose
-# output (on one line) says what went wrong; by default the condition.
-check() {
-  if eval "$2"; then ok "$1"
-  elif [ $# -ge 3 ]; then not_ok "$1" "$(eval "$3" 2>&1 | head -c 800 | tr '\n' ' ')"
-  else not_ok "$1" "$2"; fi
-}
-# Shows bytes of a file on one line (for failure messages).
-show() { head -c 600 "$1" | od -An -c | tr -s ' \n' ' '; }
+T=$LIB_TMP
 has_esc() { grep -q $'\x1b' "$1"; }
-# Removes SGR colour sequences (ESC [ ... m).
-plain() { sed $'s/\x1b\\[[0-9;]*m//g' "$1"; }
 
 if [ ! -x "$W" ]; then
   not_ok "pgconn-watch built" "no executable $W (run make)"
   exit 1
 fi
 
-# --- a pseudo-terminal: `ptyrun OUT PIDFILE CMD...` runs CMD with stdout on
-# the slave side of a new pty (raw mode: no \r added) in a session of its
-# own, copies everything written there into OUT, writes CMD's pid into
-# PIDFILE, forwards SIGINT/SIGTERM to its group, and exits with CMD's status.
-PTY=$PWD/tests/ptyrun.py
-# A plain interpreter first: a version manager's shim can take seconds to start.
-PYTHON=""
-for c in /usr/bin/python3 /usr/local/bin/python3 python3; do
-  if command -v "$c" >/dev/null; then PYTHON=$(command -v "$c"); break; fi
-done
-if [ -z "$PYTHON" ]; then
-  not_ok "python3 for the pseudo-terminal tests" "python3 not found"
-  exit 1
-fi
-# on_pty OUT CMD...: CMD on a pseudo-terminal with a colour-capable TERM and
-# no NO_COLOR unless the caller's `env` says otherwise; stdin is ours.
-on_pty() {
-  local out=$1; shift
-  : >"$out"
-  env -u NO_COLOR TERM=xterm-256color "$PYTHON" "$PTY" "$out" "$T/pty.pid" "$@"
-}
-# Waits until FILE contains the fixed string S (up to $3 tenths of a second).
-wait_for() {
-  local i
-  for ((i = 0; i < ${3:-50}; i++)); do
-    grep -qF -- "$2" "$1" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  return 1
-}
+# --- a pseudo-terminal: lib.sh's on_pty (tests/ptyrun.py)
+[ -n "$PYTHON" ] || fatal "python3 for the pseudo-terminal tests" "python3 not found"
 
 # --- input: the seeds' "Watch View" (004) as events
 SEED=$T/seed.ndjson
@@ -85,79 +36,79 @@ HEADER='Watching connections (Ctrl+C to exit)'
 
 # --- options and usage
 "$W" --help >"$T/out" 2>"$T/err"; rc=$?
-check "--help exits 0 and starts with the usage line" \
+check_why "--help exits 0 and starts with the usage line" \
   "[ $rc = 0 ] && head -1 '$T/out' | grep -q '^usage: pgconn-watch ' && [ ! -s '$T/err' ]"
 "$W" --version >"$T/out" 2>&1; rc=$?
-check "--version prints the version" "[ $rc = 0 ] && grep -Eq '^pgconn-watch [0-9]+\.[0-9]+' '$T/out'"
+check_why "--version prints the version" "[ $rc = 0 ] && grep -Eq '^pgconn-watch [0-9]+\.[0-9]+' '$T/out'"
 "$W" --color=bogus "$SEED" >"$T/out" 2>"$T/err"; rc=$?
-check "--color=bogus exits 2" "[ $rc = 2 ]" "echo rc=$rc"
-check "--color=bogus: one error line quoting the value, then the usage" \
+check_why "--color=bogus exits 2" "[ $rc = 2 ]" "echo rc=$rc"
+check_why "--color=bogus: one error line quoting the value, then the usage" \
   "[ \$(grep -c '^pgconn-watch: ' '$T/err') = 1 ] && grep -q '^pgconn-watch: bad --color \"bogus\"' '$T/err' && grep -q '^usage: pgconn-watch ' '$T/err' && [ ! -s '$T/out' ]" \
   'cat "$T/err"'
 "$W" --color "$SEED" >"$T/out" 2>"$T/err"; rc=$?
-check "--color has no implicit value: exit 2" "[ $rc = 2 ] && grep -q '^usage: ' '$T/err' && [ ! -s '$T/out' ]" "echo rc=$rc; cat '$T/err'"
+check_why "--color has no implicit value: exit 2" "[ $rc = 2 ] && grep -q '^usage: ' '$T/err' && [ ! -s '$T/out' ]" "echo rc=$rc; cat '$T/err'"
 "$W" --history "$SEED" >"$T/out" 2>"$T/err"; rc=$?
-check "--history exits 2" "[ $rc = 2 ]" "echo rc=$rc"
-check "--history: one error line naming pgconn-agg --history, then the usage" \
+check_why "--history exits 2" "[ $rc = 2 ]" "echo rc=$rc"
+check_why "--history: one error line naming pgconn-agg --history, then the usage" \
   "[ \$(grep -c '^pgconn-watch: ' '$T/err') = 1 ] && grep -q '^pgconn-watch: .*pgconn-agg --history' '$T/err' && grep -q '^usage: pgconn-watch ' '$T/err' && [ ! -s '$T/out' ]" \
   'cat "$T/err"'
 "$W" --bogus "$SEED" >"$T/out" 2>"$T/err"; rc=$?
-check "unknown option: exit 2, one error line and the usage" \
+check_why "unknown option: exit 2, one error line and the usage" \
   "[ $rc = 2 ] && [ \$(grep -c '^pgconn-watch: ' '$T/err') = 1 ] && grep -q '^usage: ' '$T/err' && [ ! -s '$T/out' ]" \
   "echo rc=$rc; cat '$T/err'"
 
 # --- through a pipe
 "$W" <"$SEED" >"$T/out" 2>"$T/err"; rc=$?
-check "pipe: exit 0, nothing on stderr" "[ $rc = 0 ] && [ ! -s '$T/err' ]" "echo rc=$rc; cat '$T/err'"
-check "pipe: the seeds' lines exactly, no header" "[ \"\$(cat '$T/out')\" = \"\$SEED_LINES\" ]" 'cat "$T/out"'
-check "pipe: no ESC byte" "! has_esc '$T/out'" 'show "$T/out"'
+check_why "pipe: exit 0, nothing on stderr" "[ $rc = 0 ] && [ ! -s '$T/err' ]" "echo rc=$rc; cat '$T/err'"
+check_why "pipe: the seeds' lines exactly, no header" "[ \"\$(cat '$T/out')\" = \"\$SEED_LINES\" ]" 'cat "$T/out"'
+check_why "pipe: no ESC byte" "! has_esc '$T/out'" 'show_bytes "$T/out"'
 TERM=xterm-256color "$W" <"$SEED" >"$T/out"
-check "pipe with a colour TERM: still no ESC byte" "! has_esc '$T/out' && [ \"\$(cat '$T/out')\" = \"\$SEED_LINES\" ]" 'show "$T/out"'
+check_why "pipe with a colour TERM: still no ESC byte" "! has_esc '$T/out' && [ \"\$(cat '$T/out')\" = \"\$SEED_LINES\" ]" 'show_bytes "$T/out"'
 "$W" --color=always <"$SEED" >"$T/out"
-check "--color=always colours a pipe" \
-  "grep -qF $'\x1b[32m[+]' '$T/out' && grep -qF $'\x1b[33m[-]' '$T/out' && grep -qF $'\x1b[31m[!]' '$T/out'" 'show "$T/out"'
-check "--color=always on a pipe: no header, same text" "[ \"\$(plain '$T/out')\" = \"\$SEED_LINES\" ]" 'plain "$T/out"'
+check_why "--color=always colours a pipe" \
+  "grep -qF $'\x1b[32m[+]' '$T/out' && grep -qF $'\x1b[33m[-]' '$T/out' && grep -qF $'\x1b[31m[!]' '$T/out'" 'show_bytes "$T/out"'
+check_why "--color=always on a pipe: no header, same text" "[ \"\$(no_sgr '$T/out')\" = \"\$SEED_LINES\" ]" 'no_sgr "$T/out"'
 NO_COLOR=1 "$W" --color=always <"$SEED" >"$T/out"
-check "--color=always wins over NO_COLOR" "has_esc '$T/out'"
+check_why "--color=always wins over NO_COLOR" "has_esc '$T/out'"
 
 # --- on a pseudo-terminal
 on_pty "$T/pty" "$W" <"$SEED" 2>"$T/err"; rc=$?
-check "terminal: exit 0 at end of input" "[ $rc = 0 ]" "echo rc=$rc; cat '$T/err'"
-check "terminal: the header comes first" "[ \"\$(head -1 '$T/pty')\" = '$HEADER' ]" 'show "$T/pty"'
-check "terminal: the seeds' lines after the header" \
-  "[ \"\$(plain '$T/pty' | tail -n +2)\" = \"\$SEED_LINES\" ]" 'plain "$T/pty"'
-check "terminal: [+] is green" "grep -qF $'\x1b[32m[+]\x1b[0m' '$T/pty'" 'show "$T/pty"'
-check "terminal: [-] is yellow" "grep -qF $'\x1b[33m[-]\x1b[0m' '$T/pty'" 'show "$T/pty"'
-check "terminal: [!] is red" "grep -qF $'\x1b[31m[!]\x1b[0m' '$T/pty'" 'show "$T/pty"'
-check "terminal: the header itself is not coloured" "[ \"\$(head -1 '$T/pty')\" = \"\$(plain '$T/pty' | head -1)\" ]"
-check "terminal: nothing on stderr" "[ ! -s '$T/err' ]" 'cat "$T/err"'
+check_why "terminal: exit 0 at end of input" "[ $rc = 0 ]" "echo rc=$rc; cat '$T/err'"
+check_why "terminal: the header comes first" "[ \"\$(head -1 '$T/pty')\" = '$HEADER' ]" 'show_bytes "$T/pty"'
+check_why "terminal: the seeds' lines after the header" \
+  "[ \"\$(no_sgr '$T/pty' | tail -n +2)\" = \"\$SEED_LINES\" ]" 'no_sgr "$T/pty"'
+check_why "terminal: [+] is green" "grep -qF $'\x1b[32m[+]\x1b[0m' '$T/pty'" 'show_bytes "$T/pty"'
+check_why "terminal: [-] is yellow" "grep -qF $'\x1b[33m[-]\x1b[0m' '$T/pty'" 'show_bytes "$T/pty"'
+check_why "terminal: [!] is red" "grep -qF $'\x1b[31m[!]\x1b[0m' '$T/pty'" 'show_bytes "$T/pty"'
+check_why "terminal: the header itself is not coloured" "[ \"\$(head -1 '$T/pty')\" = \"\$(no_sgr '$T/pty' | head -1)\" ]"
+check_why "terminal: nothing on stderr" "[ ! -s '$T/err' ]" 'cat "$T/err"'
 
 on_pty "$T/pty" "$W" app=myapp <"$SEED" 2>/dev/null
-check "terminal: the header names the app=myapp filter" \
+check_why "terminal: the header names the app=myapp filter" \
   "[ \"\$(head -1 '$T/pty')\" = 'Watching connections for application: myapp (Ctrl+C to exit)' ]" 'head -1 "$T/pty"'
-check "terminal: app=myapp shows none of the other apps' events" "[ \$(wc -l <'$T/pty') = 1 ]" 'plain "$T/pty"'
+check_why "terminal: app=myapp shows none of the other apps' events" "[ \$(wc -l <'$T/pty') = 1 ]" 'no_sgr "$T/pty"'
 on_pty "$T/pty" "$W" --app=myapp <"$SEED" 2>/dev/null
-check "terminal: --app=myapp gives the same header" \
+check_why "terminal: --app=myapp gives the same header" \
   "[ \"\$(head -1 '$T/pty')\" = 'Watching connections for application: myapp (Ctrl+C to exit)' ]" 'head -1 "$T/pty"'
 
 on_pty "$T/pty" env NO_COLOR=1 "$W" <"$SEED" 2>/dev/null
-check "terminal with NO_COLOR=1: no colour, header kept" \
-  "! has_esc '$T/pty' && [ \"\$(head -1 '$T/pty')\" = '$HEADER' ] && [ \$(wc -l <'$T/pty') = 5 ]" 'show "$T/pty"'
+check_why "terminal with NO_COLOR=1: no colour, header kept" \
+  "! has_esc '$T/pty' && [ \"\$(head -1 '$T/pty')\" = '$HEADER' ] && [ \$(wc -l <'$T/pty') = 5 ]" 'show_bytes "$T/pty"'
 on_pty "$T/pty" env NO_COLOR= "$W" <"$SEED" 2>/dev/null
-check "terminal with an empty NO_COLOR: colour" "grep -qF $'\x1b[32m[+]' '$T/pty'" 'show "$T/pty"'
+check_why "terminal with an empty NO_COLOR: colour" "grep -qF $'\x1b[32m[+]' '$T/pty'" 'show_bytes "$T/pty"'
 on_pty "$T/pty" env TERM=dumb "$W" <"$SEED" 2>/dev/null
-check "terminal with TERM=dumb: no colour" "! has_esc '$T/pty' && [ \$(wc -l <'$T/pty') = 5 ]" 'show "$T/pty"'
+check_why "terminal with TERM=dumb: no colour" "! has_esc '$T/pty' && [ \$(wc -l <'$T/pty') = 5 ]" 'show_bytes "$T/pty"'
 on_pty "$T/pty" env -u TERM "$W" <"$SEED" 2>/dev/null
-check "terminal with TERM unset: no colour" "! has_esc '$T/pty' && [ \$(wc -l <'$T/pty') = 5 ]" 'show "$T/pty"'
+check_why "terminal with TERM unset: no colour" "! has_esc '$T/pty' && [ \$(wc -l <'$T/pty') = 5 ]" 'show_bytes "$T/pty"'
 on_pty "$T/pty" "$W" --color=never <"$SEED" 2>/dev/null
-check "--color=never on a terminal: no colour, header kept" \
-  "! has_esc '$T/pty' && [ \"\$(head -1 '$T/pty')\" = '$HEADER' ] && [ \"\$(tail -n +2 '$T/pty')\" = \"\$SEED_LINES\" ]" 'show "$T/pty"'
+check_why "--color=never on a terminal: no colour, header kept" \
+  "! has_esc '$T/pty' && [ \"\$(head -1 '$T/pty')\" = '$HEADER' ] && [ \"\$(tail -n +2 '$T/pty')\" = \"\$SEED_LINES\" ]" 'show_bytes "$T/pty"'
 on_pty "$T/pty" env TERM=dumb NO_COLOR=1 "$W" --color=always <"$SEED" 2>/dev/null
-check "--color=always on a terminal wins over TERM=dumb and NO_COLOR" "grep -qF $'\x1b[31m[!]' '$T/pty'" 'show "$T/pty"'
+check_why "--color=always on a terminal wins over TERM=dumb and NO_COLOR" "grep -qF $'\x1b[31m[!]' '$T/pty'" 'show_bytes "$T/pty"'
 if command -v script >/dev/null; then
   TERM=xterm script -qfc "env -u NO_COLOR '$W' '$SEED'" /dev/null </dev/null >"$T/script.out" 2>/dev/null
-  check "terminal under script(1): header and green [+]" \
-    "head -1 '$T/script.out' | tr -d '\r' | grep -qx '$HEADER' && grep -qF $'\x1b[32m[+]' '$T/script.out'" 'show "$T/script.out"'
+  check_why "terminal under script(1): header and green [+]" \
+    "head -1 '$T/script.out' | tr -d '\r' | grep -qx '$HEADER' && grep -qF $'\x1b[32m[+]' '$T/script.out'" 'show_bytes "$T/script.out"'
 fi
 
 # Untrusted names on a terminal: nothing but our own colour sequences.
@@ -169,53 +120,53 @@ cat >"$HOSTILE" <<'E'
 E
 printf '\xff\xfe{"type":"connect","ts":"2024-05-01T10:00:03Z","app":"\xc3\x28bad"}\n' >>"$HOSTILE"
 on_pty "$T/pty" "$W" "$HOSTILE" 2>"$T/err"
-n_ctl=$(plain "$T/pty" | LC_ALL=C tr -d '\n' | LC_ALL=C tr -cd '\000-\037\177' | wc -c)
-check "terminal: escapes and control characters in names are shown escaped" \
-  "[ $n_ctl = 0 ] && grep -qF 'u\\x1b[2J' '$T/pty' && grep -qF 'a\\x1b]0;pwned\\x07\\xc2\\x9b31m' '$T/pty'" 'show "$T/pty"'
-check "terminal: a hostile stream still gives one line per event" "[ \$(plain '$T/pty' | grep -c '^\[[-+!]\] ') = 3 ]" 'plain "$T/pty"'
+n_ctl=$(no_sgr "$T/pty" | LC_ALL=C tr -d '\n' | LC_ALL=C tr -cd '\000-\037\177' | wc -c)
+check_why "terminal: escapes and control characters in names are shown escaped" \
+  "[ $n_ctl = 0 ] && grep -qF 'u\\x1b[2J' '$T/pty' && grep -qF 'a\\x1b]0;pwned\\x07\\xc2\\x9b31m' '$T/pty'" 'show_bytes "$T/pty"'
+check_why "terminal: a hostile stream still gives one line per event" "[ \$(no_sgr '$T/pty' | grep -c '^\[[-+!]\] ') = 3 ]" 'no_sgr "$T/pty"'
 # A reason this version does not know is shown escaped too (518f1b1 wrote
 # it raw: reason_phrase() and end_phrase() return it as it is, so a
 # hand-made event stream could send escape sequences to the terminal).
 printf '%s\n' '{"type":"reject","ts":"2024-05-01T10:00:00Z","user":"u","reason":"x\u001b]0;pwned\u0007"}' \
   '{"type":"disconnect","ts":"2024-05-01T10:00:00Z","user":"u","reason":"y\u001b[2J"}' >"$T/reason.ndjson"
 on_pty "$T/pty" "$W" "$T/reason.ndjson" 2>/dev/null
-n_ctl=$(plain "$T/pty" | LC_ALL=C tr -d '\n' | LC_ALL=C tr -cd '\000-\037\177' | wc -c)
-check "terminal: an unknown reason is shown escaped too" "[ $n_ctl = 0 ]" 'echo raw control bytes:; show "$T/pty"'
+n_ctl=$(no_sgr "$T/pty" | LC_ALL=C tr -d '\n' | LC_ALL=C tr -cd '\000-\037\177' | wc -c)
+check_why "terminal: an unknown reason is shown escaped too" "[ $n_ctl = 0 ]" 'echo raw control bytes:; show_bytes "$T/pty"'
 
 # --- Ctrl+C
 mkfifo "$T/fifo"
 # On a terminal: SIGINT to the watcher while it waits for input.
 exec 3<>"$T/fifo"
-rm -f "$T/pty.pid"
+rm -f "$LIB_PTY_PIDFILE"
 on_pty "$T/pty" "$W" <"$T/fifo" 2>"$T/err" &
 pty_job=$!
-BG+=("$pty_job")
+lib_track_pid "$pty_job"
 head -1 "$SEED" >&3
-if wait_for "$T/pty" "rails connected" 30 && [ -s "$T/pty.pid" ]; then
-  kill -INT "$(cat "$T/pty.pid")"
+if wait_for_text "$T/pty" "rails connected" 30 && [ -s "$LIB_PTY_PIDFILE" ]; then
+  kill -INT "$(cat "$LIB_PTY_PIDFILE")"
   wait "$pty_job"; rc=$?
-  check "terminal: Ctrl+C exits 0" "[ $rc = 0 ]" "echo rc=$rc; cat '$T/err'"
-  check "terminal: Ctrl+C prints 'Exited watch mode.' last" \
-    "[ \"\$(tail -1 '$T/pty')\" = 'Exited watch mode.' ]" 'show "$T/pty"'
-  check "terminal: the event before Ctrl+C was shown at once" "[ \$(plain '$T/pty' | grep -c 'rails connected') = 1 ]"
+  check_why "terminal: Ctrl+C exits 0" "[ $rc = 0 ]" "echo rc=$rc; cat '$T/err'"
+  check_why "terminal: Ctrl+C prints 'Exited watch mode.' last" \
+    "[ \"\$(tail -1 '$T/pty')\" = 'Exited watch mode.' ]" 'show_bytes "$T/pty"'
+  check_why "terminal: the event before Ctrl+C was shown at once" "[ \$(no_sgr '$T/pty' | grep -c 'rails connected') = 1 ]"
 else
-  not_ok "terminal: an event shows while the input stays open" 'show "$T/pty"'
+  not_ok "terminal: an event shows while the input stays open" "$(show_bytes "$T/pty")"
   kill "$pty_job" 2>/dev/null
 fi
 exec 3>&-
 # SIGTERM ends it the same way.
 exec 3<>"$T/fifo"
-rm -f "$T/pty.pid"
+rm -f "$LIB_PTY_PIDFILE"
 on_pty "$T/pty" "$W" <"$T/fifo" 2>"$T/err" &
 pty_job=$!
-BG+=("$pty_job")
-if wait_for "$T/pty" "Watching" 30 && [ -s "$T/pty.pid" ]; then
-  kill -TERM "$(cat "$T/pty.pid")"
+lib_track_pid "$pty_job"
+if wait_for_text "$T/pty" "Watching" 30 && [ -s "$LIB_PTY_PIDFILE" ]; then
+  kill -TERM "$(cat "$LIB_PTY_PIDFILE")"
   wait "$pty_job"; rc=$?
-  check "terminal: SIGTERM exits 0 with 'Exited watch mode.'" \
-    "[ $rc = 0 ] && [ \"\$(tail -1 '$T/pty')\" = 'Exited watch mode.' ]" "echo rc=$rc; show '$T/pty'"
+  check_why "terminal: SIGTERM exits 0 with 'Exited watch mode.'" \
+    "[ $rc = 0 ] && [ \"\$(tail -1 '$T/pty')\" = 'Exited watch mode.' ]" "echo rc=$rc; show_bytes '$T/pty'"
 else
-  not_ok "terminal: header while the input stays open" 'show "$T/pty"'
+  not_ok "terminal: header while the input stays open" "$(show_bytes "$T/pty")"
   kill "$pty_job" 2>/dev/null
 fi
 exec 3>&-
@@ -271,7 +222,7 @@ for m in misses:
     print(m)
 PY
 "$PYTHON" "$T/ctrlc.py" "$W" "$SEED" 40 >"$T/ctrlc.out" 2>&1
-check "terminal: Ctrl+C to 'tail -F FILE | pgconn-watch': exit 0 and 'Exited watch mode.' (up to 40 tries)" \
+check_why "terminal: Ctrl+C to 'tail -F FILE | pgconn-watch': exit 0 and 'Exited watch mode.' (up to 40 tries)" \
   "[ \"\$(head -1 '$T/ctrlc.out')\" = 0 ]" "tail -n +2 '$T/ctrlc.out'"
 # SIGINT that comes just as watch has written an event, while its input
 # stays open (`kill -INT`, or Ctrl+C when the writer survives it): watch
@@ -325,22 +276,22 @@ for f in failed:
     print(f)
 PY
 "$PYTHON" "$T/sigwake.py" "$W" "$(head -1 "$SEED")" 60 >"$T/sigwake.out" 2>&1
-check "terminal: SIGINT just after an event, input open: ends within 1 s with 'Exited watch mode.' (up to 60 tries)" \
+check_why "terminal: SIGINT just after an event, input open: ends within 1 s with 'Exited watch mode.' (up to 60 tries)" \
   "[ \"\$(head -1 '$T/sigwake.out')\" = 0 ]" "tail -n +2 '$T/sigwake.out'"
 # Into a pipe (a file here): SIGINT still exits 0, and stdout stays events only.
 exec 3<>"$T/fifo"
 "$W" <"$T/fifo" >"$T/out" 2>"$T/err" &
 wpid=$!
-BG+=("$wpid")
+lib_track_pid "$wpid"
 head -1 "$SEED" >&3
-start_ns=$(date +%s%N)
-if wait_for "$T/out" "rails connected" 10; then
-  ms=$((($(date +%s%N) - start_ns) / 1000000))
-  check "pipe: an event is written at once while the input stays open (${ms} ms)" "[ $ms -lt 1000 ]"
+start=$(now_ms)
+if wait_for_text "$T/out" "rails connected" 10; then
+  ms=$(($(now_ms) - start))
+  check_why "pipe: an event is written at once while the input stays open (${ms} ms)" "[ $ms -lt 1000 ]"
   kill -INT "$wpid"
   wait "$wpid"; rc=$?
-  check "pipe: Ctrl+C exits 0" "[ $rc = 0 ]" "echo rc=$rc"
-  check "pipe: after Ctrl+C stdout holds only event lines" \
+  check_why "pipe: Ctrl+C exits 0" "[ $rc = 0 ]" "echo rc=$rc"
+  check_why "pipe: after Ctrl+C stdout holds only event lines" \
     "[ \"\$(cat '$T/out')\" = \"\$(echo \"\$SEED_LINES\" | head -1)\" ]" 'cat "$T/out"'
 else
   not_ok "pipe: an event is written at once while the input stays open" "echo nothing within 1 s"
@@ -366,7 +317,7 @@ shown() { "$W" "$@" 2>&1 | sed -n 's/^\[[-+!*~]\] 10:00:0\([0-9]\) .*/\1/p' | tr
 filter_case() {
   local want=$1 file=$2; shift 2
   local got; got=$(shown "$@" "$file")
-  check "filter ${*:-(none)} on $(basename "$file")" "[ '$got' = '$want' ]" "echo events $got, expected $want"
+  check_why "filter ${*:-(none)} on $(basename "$file")" "[ '$got' = '$want' ]" "echo events $got, expected $want"
 }
 filter_case "1 2 3 4 5 6 7 8" "$FILT"
 filter_case "2 3 4 5" "$FILT" --app=myapp
@@ -389,7 +340,7 @@ filter_case "6 7" "$FILT" --app=unknown
 filter_case "8" "$FILT" --app=MyApp
 filter_case "" "$FILT" --app=myap
 "$W" app=myapp <"$FILT" >"$T/out" 2>"$T/err"; rc=$?
-check "a positional filter with the events on stdin" "[ $rc = 0 ] && [ \$(wc -l <'$T/out') = 4 ] && [ ! -s '$T/err' ]" "echo rc=$rc; cat '$T/out' '$T/err'"
+check_why "a positional filter with the events on stdin" "[ $rc = 0 ] && [ \$(wc -l <'$T/out') = 4 ] && [ ! -s '$T/err' ]" "echo rc=$rc; cat '$T/out' '$T/err'"
 # A server event concerns every session: it passes the name filters.
 { cat "$FILT"; echo '{"type":"server","ts":"2024-05-01T10:00:09Z","pid":1,"state":"shutdown"}'; } >"$T/srv.ndjson"
 filter_case "2 3 4 5 9" "$T/srv.ndjson" app=myapp
@@ -399,28 +350,28 @@ filter_case "2 3 4 5 9" "$T/srv.ndjson" app=myapp
   for st in crash ready snapshot shutdown; do echo "{\"type\":\"server\",\"ts\":\"2024-05-01T10:00:09Z\",\"pid\":1,\"state\":\"$st\"}"; done
 } >"$T/restart.ndjson"
 "$W" --color=never "$T/restart.ndjson" >"$T/out" 2>"$T/err"
-check "issue_13: grep -c '^[+]' counts the 6 connects, not the server starts" \
+check_why "issue_13: grep -c '^[+]' counts the 6 connects, not the server starts" \
   "[ \$(grep -c '^\[+\]' '$T/out') = 6 ] && [ \$(grep -c '^\[-\]' '$T/out') = 1 ] && [ \$(grep -c '^\[!\]' '$T/out') = 1 ]" "cat '$T/out' '$T/err'"
-check "issue_13: ready, crash, snapshot and shutdown are [*], an update [~]" \
+check_why "issue_13: ready, crash, snapshot and shutdown are [*], an update [~]" \
   "[ \$(grep -c '^\[\*\] ' '$T/out') = 5 ] && grep -qx '\[\*\] 10:00:09 Server crashed: every session ended' '$T/out' && grep -qx '\[~\] 10:00:08 session is now worker-7' '$T/out'" "cat '$T/out'"
 
 # --- files
 "$W" "$SEED" >"$T/out" 2>"$T/err"; rc=$?
-check "a file named on the command line is read" "[ $rc = 0 ] && [ \"\$(cat '$T/out')\" = \"\$SEED_LINES\" ]" "echo rc=$rc; cat '$T/out'"
+check_why "a file named on the command line is read" "[ $rc = 0 ] && [ \"\$(cat '$T/out')\" = \"\$SEED_LINES\" ]" "echo rc=$rc; cat '$T/out'"
 head -2 "$SEED" >"$T/s1"; tail -n +3 "$SEED" >"$T/s2"
 "$W" "$T/s1" "$T/s2" >"$T/out"
-check "two files are read in order" "[ \"\$(cat '$T/out')\" = \"\$SEED_LINES\" ]" 'cat "$T/out"'
+check_why "two files are read in order" "[ \"\$(cat '$T/out')\" = \"\$SEED_LINES\" ]" 'cat "$T/out"'
 head -2 "$SEED" | "$W" "$T/s2" - >"$T/out"
-check "'-' reads stdin in its place" "[ \"\$(cat '$T/out')\" = \"\$(echo \"\$SEED_LINES\" | tail -n 2; echo \"\$SEED_LINES\" | head -2)\" ]" 'cat "$T/out"'
+check_why "'-' reads stdin in its place" "[ \"\$(cat '$T/out')\" = \"\$(echo \"\$SEED_LINES\" | tail -n 2; echo \"\$SEED_LINES\" | head -2)\" ]" 'cat "$T/out"'
 "$W" "$T/nonexistent" "$SEED" >"$T/out" 2>"$T/err"; rc=$?
-check "missing file: exit 1, err(3)-style message, the other file still read" \
+check_why "missing file: exit 1, err(3)-style message, the other file still read" \
   "[ $rc = 1 ] && grep -qx 'pgconn-watch: $T/nonexistent: No such file or directory' '$T/err' && [ \$(wc -l <'$T/out') = 4 ]" \
   "echo rc=$rc; cat '$T/err'"
 # TSV events are read as well (detected per line).
 printf 'type\tts\ttz\tpid\tsession\tuser\tdb\tapp\thost\tport\treplication\tduration_ms\treason\tmessage\tmatched\tstate\tserver\n' >"$T/tsv"
 printf 'connect\t2024-05-01T10:23:45.120Z\t\t101\t101-1\tapp_user\tproduction\trails\t10.0.1.5\t51234\t\t\t\t\t\t\t\n' >>"$T/tsv"
 "$W" "$T/tsv" "$SEED" >"$T/out" 2>"$T/err"; rc=$?
-check "TSV events and a TSV header are accepted" \
+check_why "TSV events and a TSV header are accepted" \
   "[ $rc = 0 ] && [ ! -s '$T/err' ] && [ \"\$(head -1 '$T/out')\" = \"\$(echo \"\$SEED_LINES\" | head -1)\" ] && [ \$(wc -l <'$T/out') = 5 ]" \
   'cat "$T/out" "$T/err"'
 
@@ -434,28 +385,28 @@ check "TSV events and a TSV header are accepted" \
   echo '{"type":"some_future_type","ts":"2024-05-01T10:00:00Z"}'
 } >"$T/bad.ndjson"
 "$W" "$T/bad.ndjson" >"$T/out" 2>"$T/err"; rc=$?
-check "malformed lines: exit 0" "[ $rc = 0 ]" "echo rc=$rc"
-check "malformed lines: the good events are all shown" "[ \"\$(cat '$T/out')\" = \"\$SEED_LINES\" ]" 'cat "$T/out"'
-check "malformed lines: one warning line that counts them (3)" \
+check_why "malformed lines: exit 0" "[ $rc = 0 ]" "echo rc=$rc"
+check_why "malformed lines: the good events are all shown" "[ \"\$(cat '$T/out')\" = \"\$SEED_LINES\" ]" 'cat "$T/out"'
+check_why "malformed lines: one warning line that counts them (3)" \
   "[ \$(wc -l <'$T/err') = 1 ] && grep -q '^pgconn-watch: warning: .*\b3\b' '$T/err' && grep -q 'bad.ndjson:1' '$T/err'" 'cat "$T/err"'
 head -c 300000 /dev/urandom >"$T/random"
 "$W" "$T/random" >"$T/out" 2>"$T/err"; rc=$?
-check "binary garbage: exit 0, at most one warning line, nothing raw on stdout" \
+check_why "binary garbage: exit 0, at most one warning line, nothing raw on stdout" \
   "[ $rc = 0 ] && [ \$(wc -l <'$T/err') -le 1 ] && ! has_esc '$T/out'" "echo rc=$rc; head -c 300 '$T/err'"
 
 # --- output faults
 awk '{ for (i = 0; i < 30000; i++) print }' "$SEED" >"$T/big.ndjson"
 "$W" "$T/big.ndjson" 2>"$T/err" | head -1 >"$T/out"; rc=${PIPESTATUS[0]}
-check "| head -1: exit 0" "[ $rc = 0 ]" "echo rc=$rc"
-check "| head -1: nothing on stderr, the first line" \
+check_why "| head -1: exit 0" "[ $rc = 0 ]" "echo rc=$rc"
+check_why "| head -1: nothing on stderr, the first line" \
   "[ ! -s '$T/err' ] && [ \"\$(cat '$T/out')\" = \"\$(echo \"\$SEED_LINES\" | head -1)\" ]" 'cat "$T/err"'
 if [ -w /dev/full ]; then
   "$W" "$T/big.ndjson" >/dev/full 2>"$T/err"; rc=$?
-  check ">/dev/full: exit 1 with a write error" \
+  check_why ">/dev/full: exit 1 with a write error" \
     "[ $rc = 1 ] && grep -qx 'pgconn-watch: write error: No space left on device' '$T/err'" "echo rc=$rc; cat '$T/err'"
   "$W" "$SEED" >/dev/full 2>"$T/err"; rc=$?
-  check ">/dev/full with a small input: exit 1 with a write error" \
+  check_why ">/dev/full with a small input: exit 1 with a write error" \
     "[ $rc = 1 ] && grep -qx 'pgconn-watch: write error: No space left on device' '$T/err'" "echo rc=$rc; cat '$T/err'"
 fi
 
-[ $failures -eq 0 ] || exit 1
+lib_done

@@ -19,6 +19,7 @@
 #   PGCONN_BIN    the programs' directory (default bin)
 set -u
 cd "$(dirname "$0")/../.." || exit 1
+. tests/lib.sh
 EVENTS=${SOAK_EVENTS:-50000000}
 SAMPLE=${SOAK_SAMPLE:-5}
 WARMUP=${SOAK_WARMUP:-10}
@@ -30,19 +31,11 @@ done
 # gen-log --new-conn 1: 0.36 events per line, measured; 0.35 leaves a margin.
 LINES=$((EVENTS * 100 / 35))
 
-T=$(mktemp -d)
-PIDS=()
-cleanup() {
-  local p
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-  rm -rf "$T"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+T=$LIB_TMP
 
 mkfifo "$T/log" "$T/events"
 echo "soak: $EVENTS events (gen-log --lines $LINES --new-conn 1) through pgconn-parse | pgconn-agg --json --interval=10s"
-start_ns=$(date +%s%N)
+start_ms=$(now_ms)
 "$GEN" --lines "$LINES" --new-conn 1 --seed 7 >"$T/log" &
 GEN_PID=$!
 # "-" (stdin): a command line no one else's `pkill -f '^bin/pgconn-parse$'` matches.
@@ -50,7 +43,7 @@ GEN_PID=$!
 PARSE_PID=$!
 "$BIN/pgconn-agg" --json --interval=10s - <"$T/events" >"$T/agg.out" 2>"$T/agg.err" &
 AGG_PID=$!
-PIDS=("$GEN_PID" "$PARSE_PID" "$AGG_PID")
+lib_track_pid "$GEN_PID"; lib_track_pid "$PARSE_PID"; lib_track_pid "$AGG_PID"
 
 # kB of a /proc/PID/status field, or nothing once the process is gone.
 status_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status" 2>/dev/null; }
@@ -58,7 +51,7 @@ status_kb() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status" 2>/dev/nul
 PARSE_HWM=0 AGG_HWM=0
 while kill -0 "$AGG_PID" 2>/dev/null; do
   sleep "$SAMPLE"
-  t=$((($(date +%s%N) - start_ns) / 1000000000))
+  t=$((($(now_ms) - start_ms) / 1000))
   p=$(status_kb "$PARSE_PID" VmRSS) a=$(status_kb "$AGG_PID" VmRSS)
   h=$(status_kb "$PARSE_PID" VmHWM); [ -n "$h" ] && PARSE_HWM=$h
   h=$(status_kb "$AGG_PID" VmHWM); [ -n "$h" ] && AGG_HWM=$h
@@ -70,8 +63,7 @@ done
 wait "$GEN_PID"; gen_rc=$?
 wait "$PARSE_PID"; parse_rc=$?
 wait "$AGG_PID"; agg_rc=$?
-PIDS=()
-elapsed_ms=$((($(date +%s%N) - start_ns) / 1000000))
+elapsed_ms=$(($(now_ms) - start_ms))
 
 failed=0
 if [ $gen_rc != 0 ] || [ $parse_rc != 0 ] || [ $agg_rc != 0 ]; then
