@@ -125,9 +125,16 @@ lib_on_exit _e2e_finish
 
 declare -gA _e2e_groups=()
 e2e_track() { _e2e_groups[$1]+=" $2"; }
+# True when pid $1 is still a child of this shell (not a reused pid).
+_e2e_ours() {
+  local s
+  read -r s 2>/dev/null <"/proc/$1/stat" || return 1
+  s=${s##*) }; s=${s#* }
+  [[ ${s%% *} == "$$" ]]
+}
 e2e_stop() {
   local p
-  for p in ${_e2e_groups[$1]:-}; do kill "$p" 2>/dev/null; done
+  for p in ${_e2e_groups[$1]:-}; do ! _e2e_ours "$p" || kill "$p" 2>/dev/null; done
   for p in ${_e2e_groups[$1]:-}; do wait "$p" 2>/dev/null; done
   unset "_e2e_groups[$1]"
 }
