@@ -61,7 +61,9 @@ run_suite() {
     out=$("$suite" 2>&1)
   fi
   rc=$?
-  echo "$out" | grep -E '^(not ok|ok) ' | grep -v '^ok ' | sed "s/^\(not ok - \)/\1$prefix/" || true
+  # The failures, with the '# ' lines that explain them (tests/lib.sh's
+  # multi-line reasons; where tests/e2e/e2e.sh kept a failed suite's files).
+  echo "$out" | grep -E '^(not ok |# )' | sed "s/^\(not ok - \)/\1$prefix/" || true
   p=$(echo "$out" | grep -c '^ok ')
   f=$(echo "$out" | grep -c '^not ok ')
   if [ -n "$reports" ] && compgen -G "$reports/*" >/dev/null; then
