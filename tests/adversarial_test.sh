@@ -40,10 +40,7 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 . tests/lib.sh
-BIN=${PGCONN_BIN:-bin}
-P=$BIN/pgconn-parse
-A=$BIN/pgconn-agg
-W=$BIN/pgconn-watch
+P=$PARSE A=$AGG W=$WATCH
 FACTOR=${PGCONN_TIME_FACTOR:-1}
 SANITIZED=${PGCONN_SANITIZED:-}
 T=$LIB_TMP

@@ -5,8 +5,7 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 . tests/lib.sh
-A=${PGCONN_BIN:-bin}/pgconn-agg
-P=${PGCONN_BIN:-bin}/pgconn-parse
+A=$AGG P=$PARSE
 SAMPLE=tests/sample/sample.log
 T=$LIB_TMP
 USAGE_RE='^usage: pgconn-agg '

@@ -4,7 +4,7 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 . tests/lib.sh
-P=${PGCONN_BIN:-bin}/pgconn-parse
+P=$PARSE
 T=$LIB_TMP
 # Every stdout line parses as one JSON object.
 all_json() { jq -c . "$1" >/dev/null 2>&1 && [ "$(jq -c . "$1" | wc -l)" = "$(wc -l <"$1")" ]; }
@@ -150,7 +150,7 @@ if command -v mandoc >/dev/null; then
   for tool in pgconn-parse pgconn-agg pgconn-watch pgconn-tail; do
     check "$tool(1) lints clean" "mandoc -Tlint -Wwarning man/$tool.1"
     synopsis=$(mandoc -Tascii -Owidth=200 "man/$tool.1" | col -b | sed -n '/^SYNOPSIS/,/^$/p' | sed 1d | tr -s ' \t\n' ' ' | sed 's/^ //; s/ $//')
-    usage=$("${PGCONN_BIN:-bin}/$tool" --help | sed -n '1,/^$/p' | sed 's/^usage: //' | tr -s ' \n' ' ' | sed 's/ $//')
+    usage=$("$LIB_BIN/$tool" --help | sed -n '1,/^$/p' | sed 's/^usage: //' | tr -s ' \n' ' ' | sed 's/ $//')
     check "$tool(1) SYNOPSIS matches --help" "[ \"$(norm "$synopsis")\" = \"$(norm "$usage")\" ]" "man: $(norm "$synopsis") / help: $(norm "$usage")"
   done
 fi

@@ -11,8 +11,7 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 . tests/lib.sh
-BIN=${PGCONN_BIN:-bin}
-P=$BIN/pgconn-parse
+P=$PARSE
 G=tests/golden
 C=../shared/corpus/cloud
 T=$LIB_TMP

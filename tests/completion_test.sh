@@ -6,11 +6,10 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 . tests/lib.sh
-BIN_DIR=$(cd "${PGCONN_BIN:-bin}" && pwd)
 
 # shellcheck source=../completions/pgconn.bash
 . completions/pgconn.bash
-PATH=$BIN_DIR:$PATH
+PATH=$LIB_BIN:$PATH
 
 # complete WORD...: the candidates for the last word, space-separated.
 complete_line() {

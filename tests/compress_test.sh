@@ -7,10 +7,7 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 . tests/lib.sh
-bin=${PGCONN_BIN:-bin}
-P=$bin/pgconn-parse
-A=$bin/pgconn-agg
-W=$bin/pgconn-watch
+P=$PARSE A=$AGG W=$WATCH
 T=$LIB_TMP
 for tool in gzip bzip2 xz zstd jq; do
   command -v $tool >/dev/null || fatal "compress: $tool" "not installed (see DEB_PKGS)"

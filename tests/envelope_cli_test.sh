@@ -6,13 +6,12 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 . tests/lib.sh
-BIN=${PGCONN_BIN:-bin}
-P=$BIN/pgconn-parse
+P=$PARSE
 G=tests/golden
 T=$LIB_TMP
 
 for t in pgconn-parse pgconn-watch pgconn-agg; do
-  [ -x "$BIN/$t" ] || fatal "$t built" "no $BIN/$t (run make)"
+  [ -x "$LIB_BIN/$t" ] || fatal "$t built" "no $LIB_BIN/$t (run make)"
 done
 
 # --input: each envelope by name reads what auto-detection reads.
@@ -45,13 +44,13 @@ for input in cnpg gcp journald auto; do
 done
 
 # The README's recipes, fed from the golden envelopes.
-out=$(cat "$G/cnpg.log" | "$P" | "$BIN/pgconn-watch" --color=never 2>&1)
+out=$(cat "$G/cnpg.log" | "$P" | "$WATCH" --color=never 2>&1)
 check "kubectl logs -f POD | pgconn-parse | pgconn-watch" \
   "grep -q '^\[+\] 18:58:02 pg_isready connected from \[local\]' <<<\"\$out\" && grep -q 'database does not exist' <<<\"\$out\"" "$out"
-out=$(jq -c '.' "$G/gcp.log" | jq -s '.' | jq -c '.[]' | "$P" | "$BIN/pgconn-agg" --json 2>&1)
+out=$(jq -c '.' "$G/gcp.log" | jq -s '.' | jq -c '.[]' | "$P" | "$AGG" --json 2>&1)
 check "gcloud logging read --format=json | jq -c '.[]' | pgconn-parse | pgconn-agg" \
   "[ \"\$(jq -c '[.connects, .disconnects, .rejects.auth_failed]' <<<\"\$out\")\" = '[2,2,1]' ]" "$out"
-out=$(cat "$G/journald_json.log" | "$P" | "$BIN/pgconn-agg" --json --by=server 2>&1)
+out=$(cat "$G/journald_json.log" | "$P" | "$AGG" --json --by=server 2>&1)
 check "journalctl -o json | pgconn-parse | pgconn-agg --by=server" \
   "[ \"\$(jq -c '.by.server' <<<\"\$out\")\" = '{\"db1\":1}' ]" "$out"
 

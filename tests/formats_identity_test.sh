@@ -10,7 +10,7 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 . tests/lib.sh
-P=$PWD/${PGCONN_BIN:-bin}/pgconn-parse
+P=$PARSE
 GEN=${PGCONN_GEN_LOG:-$PWD/build/gen-log}
 T=$LIB_TMP
 

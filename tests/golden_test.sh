@@ -9,8 +9,7 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 . tests/lib.sh
-bin=${PGCONN_BIN:-${BIN:-bin}}
-parse="$bin/pgconn-parse"
+parse=$PARSE
 [ -x "$parse" ] || fatal "golden" "$parse not built"
 
 shopt -s nullglob

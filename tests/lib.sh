@@ -46,6 +46,12 @@
 #                           run at once); needs $PYTHON (python3, found
 #                           when lib.sh is sourced unless set)
 #   lib_done                the suite's exit status: 1 if any check failed
+# The programs under test, absolute paths (set when lib.sh is sourced):
+#   $LIB_BIN                their directory: PGCONN_BIN (relative to the
+#                           repository, or absolute), default bin
+#   $PARSE $AGG $WATCH $TAIL  pgconn-parse, -agg, -watch, -tail in it, unless
+#                           PGCONN_PARSE, PGCONN_AGG, PGCONN_WATCH or
+#                           PGCONN_TAIL names another (tests/run.sh sets all)
 # Helpers for conditions and reasons:
 #   all_json FILE           FILE has a line and every line is one JSON object
 #   show_bytes FILE [N]     FILE's first N bytes (600) on one line, as od -c
@@ -56,6 +62,18 @@
 # shellcheck shell=bash
 
 LIB_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+case ${PGCONN_BIN:-bin} in
+  /*) LIB_BIN=$PGCONN_BIN ;;
+  *) LIB_BIN=$LIB_ROOT/${PGCONN_BIN:-bin} ;;
+esac
+# shellcheck disable=SC2034  # for the suites
+PARSE=${PGCONN_PARSE:-$LIB_BIN/pgconn-parse}
+# shellcheck disable=SC2034
+AGG=${PGCONN_AGG:-$LIB_BIN/pgconn-agg}
+# shellcheck disable=SC2034
+WATCH=${PGCONN_WATCH:-$LIB_BIN/pgconn-watch}
+# shellcheck disable=SC2034
+TAIL=${PGCONN_TAIL:-$LIB_BIN/pgconn-tail}
 failures=0
 _lib_pids=()
 _lib_groups=()
@@ -108,11 +126,11 @@ lib_on_exit() { _lib_exit_cmds+=("$1"); }
 # _lib_started PID: $REPLY = PID's start time (/proc/PID/stat field 22);
 # false when there is no such process.
 _lib_started() {
-  local s a
+  local _s _f
   REPLY=""
-  read -r s 2>/dev/null <"/proc/$1/stat" || return 1
-  read -ra a <<<"${s##*) }"
-  REPLY=${a[19]:-}
+  read -r _s 2>/dev/null <"/proc/$1/stat" || return 1
+  read -ra _f <<<"${_s##*) }"
+  REPLY=${_f[19]:-}
 }
 lib_track_pid() { _lib_started "$1" && _lib_pids+=("$1:$REPLY"); }
 lib_track_group() { _lib_groups+=("$1"); }
@@ -122,13 +140,13 @@ _lib_cleanup() {
   set +e
   for ((i = ${#_lib_exit_cmds[@]} - 1; i >= 0; i--)); do eval "${_lib_exit_cmds[i]}"; done
   # Process groups as "-PGID": kill(1) signals the whole group.
-  local all=()
+  local _kill=()
   for entry in "${_lib_pids[@]}"; do
-    _lib_started "${entry%%:*}" && [[ $REPLY == "${entry#*:}" ]] && all+=("${entry%%:*}")
+    _lib_started "${entry%%:*}" && [[ $REPLY == "${entry#*:}" ]] && _kill+=("${entry%%:*}")
   done
-  for p in "${_lib_groups[@]}"; do all+=("-$p"); done
-  for p in "${all[@]}"; do kill -TERM -- "$p" 2>/dev/null; done
-  for p in "${all[@]}"; do
+  for p in "${_lib_groups[@]}"; do _kill+=("-$p"); done
+  for p in "${_kill[@]}"; do kill -TERM -- "$p" 2>/dev/null; done
+  for p in "${_kill[@]}"; do
     for i in 1 2 3 4 5 6 7 8 9 10; do kill -0 -- "$p" 2>/dev/null || break; sleep 0.1; done
     kill -KILL -- "$p" 2>/dev/null
   done

@@ -4,7 +4,8 @@
 # its exit status and what it left behind: temporary directories removed on
 # exit (copied under PGCONN_KEEP when set, made in a subshell too), failures
 # giving exit 1, check_eq/check_file diffs, within's time limit, wait_until,
-# wait_for_text, tracked pids killed, lib_on_exit order, on_pty.
+# wait_for_text, tracked pids and groups killed, lib_on_exit order, the
+# programs' paths, on_pty.
 #
 # Prints `ok - NAME` / `not ok - NAME: why`; exits 1 if any check failed.
 # About 3 s; needs python3 (on_pty).
@@ -158,6 +159,20 @@ run reused PIDF="$R/pid"
 r=$(cat "$R/pid" 2>/dev/null)
 check "lib_track_pid: not killed when the pid is another process now" "[ -n '$r' ] && alive '$r'" "pid '$r' gone, rc $rc: $(cat "$LIB_TMP/reused.err")"
 [[ -z $r ]] || kill "$r" 2>/dev/null
+
+# --- the programs under test
+suite programs 'echo "$LIB_BIN $PARSE $AGG $WATCH $TAIL"'
+# (tests/run.sh exports PGCONN_PARSE and the others: not here.)
+unset_programs=(-u PGCONN_PARSE -u PGCONN_AGG -u PGCONN_WATCH -u PGCONN_TAIL)
+run programs "${unset_programs[@]}" PGCONN_BIN=some/bin
+check_eq "PGCONN_BIN relative: below the repository, the four programs in it" \
+  "$LIB_ROOT/some/bin $LIB_ROOT/some/bin/pgconn-parse $LIB_ROOT/some/bin/pgconn-agg $LIB_ROOT/some/bin/pgconn-watch $LIB_ROOT/some/bin/pgconn-tail" \
+  "$(out programs)"
+run programs "${unset_programs[@]}" PGCONN_BIN=/opt/x PGCONN_AGG=/elsewhere/agg
+check_eq "PGCONN_BIN absolute, PGCONN_AGG names another agg" \
+  "/opt/x /opt/x/pgconn-parse /elsewhere/agg /opt/x/pgconn-watch /opt/x/pgconn-tail" "$(out programs)"
+run programs "${unset_programs[@]}" -u PGCONN_BIN
+check "no PGCONN_BIN: bin/" "[ \"\$(out programs | cut -d' ' -f1-2)\" = '$LIB_ROOT/bin $LIB_ROOT/bin/pgconn-parse' ]" "$(out programs)"
 
 # --- a pseudo-terminal
 lib_tmpdir Y pty

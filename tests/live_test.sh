@@ -19,14 +19,12 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 . tests/lib.sh
-ROOT=$PWD
-BIN=$ROOT/${PGCONN_BIN:-bin}
 T=$LIB_TMP
 # Pipelines on a pty whose pid file we had not read yet.
 lib_on_exit 'for f in "$T"/*.pid; do [ -s "$f" ] && lib_track_group "$(cat "$f")"; done'
 
 for t in pgconn-parse pgconn-watch pgconn-agg; do
-  [ -x "$BIN/$t" ] || fatal "$t built" "no executable $BIN/$t (run make)"
+  [ -x "$LIB_BIN/$t" ] || fatal "$t built" "no executable $LIB_BIN/$t (run make)"
 done
 # start_group NAME 'PIPELINE': runs the pipeline in a session of its own
 # (bash -c, so one process group to signal, as a terminal's Ctrl+C does);
@@ -109,10 +107,10 @@ LOG=$T/pg.log
 WOUT=$T/watch.out
 AOUT=$T/agg.out
 : >"$LOG"
-P=$BIN/pgconn-parse
-start_group watch "tail -n 0 -F '$LOG' 2>'$T/tail.err' | '$P' 2>'$T/parse.err' | '$BIN/pgconn-watch' >'$WOUT' 2>'$T/watch.err'"
+P=$PARSE
+start_group watch "tail -n 0 -F '$LOG' 2>'$T/tail.err' | '$P' 2>'$T/parse.err' | '$WATCH' >'$WOUT' 2>'$T/watch.err'"
 G_WATCH=$GROUP
-start_group agg "tail -n 0 -F '$LOG' 2>'$T/tail2.err' | '$P' 2>'$T/parse2.err' | '$BIN/pgconn-agg' --interval=500ms --json >'$AOUT' 2>'$T/agg.err'"
+start_group agg "tail -n 0 -F '$LOG' 2>'$T/tail2.err' | '$P' 2>'$T/parse2.err' | '$AGG' --interval=500ms --json >'$AOUT' 2>'$T/agg.err'"
 G_AGG=$GROUP
 if wait_tail_open "$G_WATCH" "$LOG" && wait_tail_open "$G_AGG" "$LOG"; then
   ok "both pipelines follow the log"
@@ -212,7 +210,7 @@ if [ "${PGCONN_SKIP_SERVER:-}" = 1 ]; then
 fi
 [ -n "$PYTHON" ] || fatal "python3 for the pseudo-terminal" "python3 not found"
 # shellcheck source=e2e/pgcluster.sh
-source "$ROOT/tests/e2e/pgcluster.sh"
+source "$LIB_ROOT/tests/e2e/pgcluster.sh"
 lib_on_exit pgc_cleanup
 start=$SECONDS
 if pgc_init 20 >"$T/pgc.out" 2>&1 &&
@@ -229,10 +227,10 @@ FOUT=$T/pg-filter.out
 # bash outlives Ctrl+C (its children get SIGINT's default action) and exits
 # with watch's status.
 LIB_PTY_PIDFILE=$T/pg-watch.pid on_pty "$POUT" \
-  bash -c "trap : INT; tail -n +1 -F '$PLOG' 2>/dev/null | '$P' 2>'$T/pg-parse.err' | '$BIN/pgconn-watch' 2>'$T/pg-watch.err'; exit \${PIPESTATUS[2]}" &
+  bash -c "trap : INT; tail -n +1 -F '$PLOG' 2>/dev/null | '$P' 2>'$T/pg-parse.err' | '$WATCH' 2>'$T/pg-watch.err'; exit \${PIPESTATUS[2]}" &
 PTY_JOB=$!
 LIB_PTY_PIDFILE=$T/pg-filter.pid on_pty "$FOUT" \
-  bash -c "trap : INT; tail -n +1 -F '$PLOG' 2>/dev/null | '$P' 2>/dev/null | '$BIN/pgconn-watch' app=myapp; exit \${PIPESTATUS[2]}" &
+  bash -c "trap : INT; tail -n +1 -F '$PLOG' 2>/dev/null | '$P' 2>/dev/null | '$WATCH' app=myapp; exit \${PIPESTATUS[2]}" &
 PTY_JOB2=$!
 wait_until 5 "[ -s '$T/pg-watch.pid' ] && [ -s '$T/pg-filter.pid' ]"
 G_PG=$(cat "$T/pg-watch.pid" 2>/dev/null) && lib_track_group "$G_PG"

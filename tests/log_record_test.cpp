@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <initializer_list>
 #include <string>
 
 #include "log_record.hpp"
@@ -20,88 +21,59 @@ HostPort split(std::string_view text) {
   return {std::string(host), port};
 }
 
+// Each row: TEXT, then the host and port split_host_port makes of it.
+struct Split {
+  const char* text;
+  const char* host;
+  int32_t port;
+};
+void check_splits(std::initializer_list<Split> rows) {
+  for (const Split& row : rows) {
+    INFO(row.text);
+    const HostPort got = split(row.text);
+    CHECK(got.host == row.host);
+    CHECK(got.port == row.port);
+  }
+}
+
 }  // namespace
 
 TEST_CASE("split_host_port reads %r's host(port)", "[log_record]") {
-  HostPort a = split("10.0.0.5(51234)");
-  CHECK(a.host == "10.0.0.5");
-  CHECK(a.port == 51234);
-  HostPort v6 = split("::1(40112)");
-  CHECK(v6.host == "::1");
-  CHECK(v6.port == 40112);
-  HostPort name = split("db-client.example.com(5432)");
-  CHECK(name.host == "db-client.example.com");
-  CHECK(name.port == 5432);
+  check_splits({{"10.0.0.5(51234)", "10.0.0.5", 51234},
+                {"::1(40112)", "::1", 40112},
+                {"db-client.example.com(5432)", "db-client.example.com", 5432}});
 }
 
 TEST_CASE("split_host_port reads csvlog's host:port, IPv6 included", "[log_record]") {
-  HostPort a = split("10.0.0.5:51234");
-  CHECK(a.host == "10.0.0.5");
-  CHECK(a.port == 51234);
-  HostPort v6 = split("::1:40112");
-  CHECK(v6.host == "::1");
-  CHECK(v6.port == 40112);
-  HostPort full = split("2001:db8::5:60000");
-  CHECK(full.host == "2001:db8::5");
-  CHECK(full.port == 60000);
+  check_splits({{"10.0.0.5:51234", "10.0.0.5", 51234},
+                {"::1:40112", "::1", 40112},
+                {"2001:db8::5:60000", "2001:db8::5", 60000}});
 }
 
 TEST_CASE("split_host_port keeps [local] with no port", "[log_record]") {
-  HostPort a = split("[local]");
-  CHECK(a.host == "[local]");
-  CHECK(a.port == -1);
+  check_splits({{"[local]", "[local]", -1}});
 }
 
 TEST_CASE("split_host_port leaves a host without a port whole", "[log_record]") {
-  HostPort a = split("10.0.0.5");
-  CHECK(a.host == "10.0.0.5");
-  CHECK(a.port == -1);
-  HostPort b = split("db.example.com");
-  CHECK(b.host == "db.example.com");
-  CHECK(b.port == -1);
+  check_splits({{"10.0.0.5", "10.0.0.5", -1}, {"db.example.com", "db.example.com", -1}});
 }
 
 TEST_CASE("split_host_port turns [unknown] and empty into an empty host", "[log_record]") {
-  HostPort a = split("[unknown]");
-  CHECK(a.host.empty());
-  CHECK(a.port == -1);
-  HostPort b = split("");
-  CHECK(b.host.empty());
-  CHECK(b.port == -1);
+  check_splits({{"[unknown]", "", -1}, {"", "", -1}});
 }
 
 TEST_CASE("split_host_port does not take a port that is not a port", "[log_record]") {
-  HostPort big = split("10.0.0.5(99999)");
-  CHECK(big.port == -1);
-  HostPort big_csv = split("10.0.0.5:65536");
-  CHECK(big_csv.port == -1);
-
-  HostPort letters = split("10.0.0.5(abc)");
-  CHECK(letters.host == "10.0.0.5(abc)");
-  CHECK(letters.port == -1);
-
-  HostPort empty_parens = split("10.0.0.5()");
-  CHECK(empty_parens.host == "10.0.0.5()");
-  CHECK(empty_parens.port == -1);
-
-  HostPort colon_only = split("10.0.0.5:");
-  CHECK(colon_only.host == "10.0.0.5:");
-  CHECK(colon_only.port == -1);
-
-  HostPort six_digits = split("host:123456");
-  CHECK(six_digits.host == "host:123456");
-  CHECK(six_digits.port == -1);
-
-  HostPort bare_paren = split(")");
-  CHECK(bare_paren.host == ")");
-  CHECK(bare_paren.port == -1);
-
-  HostPort top = split("h(65535)");
-  CHECK(top.host == "h");
-  CHECK(top.port == 65535);
-  HostPort zero = split("h:0");
-  CHECK(zero.host == "h");
-  CHECK(zero.port == 0);
+  // Out of range: the host is kept, without a port. Not digits, nothing
+  // after the separator, six digits: the text is the host.
+  check_splits({{"10.0.0.5(99999)", "10.0.0.5", -1},
+                {"10.0.0.5:65536", "10.0.0.5", -1},
+                {"10.0.0.5(abc)", "10.0.0.5(abc)", -1},
+                {"10.0.0.5()", "10.0.0.5()", -1},
+                {"10.0.0.5:", "10.0.0.5:", -1},
+                {"host:123456", "host:123456", -1},
+                {")", ")", -1},
+                {"h(65535)", "h", 65535},
+                {"h:0", "h", 0}});
 }
 
 TEST_CASE("split_host_port returns views into its input", "[log_record]") {

@@ -17,7 +17,6 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 . tests/lib.sh
-BIN_DIR=$(cd "${PGCONN_BIN:-bin}" && pwd)
 T=$LIB_TMP
 
 command -v mandoc >/dev/null || { echo "ok - man page examples skipped: no mandoc"; exit 0; }
@@ -50,7 +49,7 @@ for page in man/*.[1-9]; do
     i=$((i + 1))
     if grep -qx "$i" <<<"$skip"; then ok "$name example $i not run (marked): $example"; continue; fi
     cmd=$(substitute <<<"$example")
-    (PATH="$BIN_DIR:$PATH" timeout 20 bash -o pipefail -c "$cmd" </dev/null >"$T/out" 2>"$T/err")
+    (PATH="$LIB_BIN:$PATH" within 20 bash -o pipefail -c "$cmd" </dev/null >"$T/out" 2>"$T/err")
     rc=$?
     if [ $rc -ne 0 ]; then
       not_ok "$name example $i: $example" "exit $rc: $(head -c 300 "$T/err")"

@@ -12,8 +12,7 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 . tests/lib.sh
-bin=${PGCONN_BIN:-${BIN:-bin}}
-parse="$bin/pgconn-parse"
+parse=$PARSE
 corpus=../shared/corpus/pgbouncer
 if [ ! -d "$corpus" ]; then skip "pgbouncer corpus" "no $corpus"; lib_done; fi
 command -v jq >/dev/null || { skip "pgbouncer corpus" "no jq"; lib_done; }

@@ -9,8 +9,7 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 . tests/lib.sh
-A=${PGCONN_BIN:-bin}/pgconn-agg
-P=${PGCONN_BIN:-bin}/pgconn-parse
+A=$AGG P=$PARSE
 T=$LIB_TMP
 # The wall-clock reset time differs on every run.
 normalize() { sed 's/^pgconn_stats_reset_timestamp_seconds [0-9.e+]*$/pgconn_stats_reset_timestamp_seconds RESET/'; }

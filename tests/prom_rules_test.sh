@@ -7,7 +7,7 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 . tests/lib.sh
-A=${PGCONN_BIN:-bin}/pgconn-agg
+A=$AGG
 T=$LIB_TMP
 R=contrib/prometheus
 

@@ -8,7 +8,6 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 . tests/lib.sh
-BIN_DIR=$(cd "${PGCONN_BIN:-bin}" && pwd)
 T=$LIB_TMP
 
 # Splits the README's indented blocks into T/cmd.N (the command) and
@@ -28,7 +27,7 @@ for cmdf in "$T"/cmd.*; do
   cmd=$(cat "$cmdf")
   [[ $cmd == *tests/sample/* ]] || continue
   ran=$((ran + 1))
-  (PATH="$BIN_DIR:$PATH" timeout 20 bash -o pipefail -c "$cmd" </dev/null >"$T/got.$i" 2>"$T/err.$i")
+  (PATH="$LIB_BIN:$PATH" within 20 bash -o pipefail -c "$cmd" </dev/null >"$T/got.$i" 2>"$T/err.$i")
   rc=$?
   if [ $rc -ne 0 ] || [ -s "$T/err.$i" ]; then
     not_ok "README: $cmd" "exit $rc: $(head -c 300 "$T/err.$i")"

@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # Runs every test: the Catch2 unit tests, then each shell suite in tests/
 # (tests/*_test.sh, then the server suites tests/e2e/*_test.sh).
-# Shell suites print "ok - NAME" / "not ok - NAME: why" lines. The last line
-# of the run is "N passed, N failed" over all of them.
+# Shell suites print "ok - NAME" / "not ok - NAME: why" lines (tests/lib.sh),
+# a failure's details as "#" lines after it; the unit tests run with Catch2's
+# XML reporter, read by tests/catch_report.py into the same form (one
+# "not ok" per failed test case). Each stage prints its failures and
+# "P passed, F failed (T s)"; the last line of the run is
+# "N passed, N failed" over all of them (unit tests count test cases, suites
+# their ok lines).
 #
 # When PGCONN_SAN_BUILD names a sanitized build (make test builds one in
 # build/asan: AddressSanitizer, LeakSanitizer and UBSan), the unit tests and
@@ -25,25 +30,29 @@ passed=0 failed=0
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 
-# unit_tests PROGRAM PREFIX: runs the Catch2 tests and counts their cases.
+# unit_tests PROGRAM PREFIX: runs the Catch2 tests (XML reporter), prints
+# a "not ok" line per failed test case with its details, the tail of the
+# program's own output when something failed, and "P passed, F failed";
+# adds the test cases to the counts.
 unit_tests() {
-  local out rc p=0 f=0
+  local rc report last p=0 f=1 start=$SECONDS
   echo "== ${2}unit tests"
-  out=$("$1" 2>&1)
+  rm -f "$scratch/unit.xml"
+  "$1" -r xml -o "$scratch/unit.xml" >"$scratch/unit.out" 2>&1
   rc=$?
-  echo "$out" | tail -n 30
-  # Catch2 2.x: "All tests passed (12 assertions in 4 test cases)" or
-  # "test cases: 5 | 4 passed | 1 failed".
-  if [[ $out =~ All\ tests\ passed\ \([0-9]+\ assertions?\ in\ ([0-9]+)\ test\ cases? ]]; then
-    p=${BASH_REMATCH[1]}
-  elif [[ $out =~ test\ cases:\ +([0-9]+)\ \|\ +([0-9]+)\ passed\ \|\ +([0-9]+)\ failed ]]; then
-    p=${BASH_REMATCH[2]} f=${BASH_REMATCH[3]}
-  elif [[ $out =~ test\ cases:\ +([0-9]+)\ \|\ +([0-9]+)\ failed ]]; then
-    f=${BASH_REMATCH[2]}
+  report=$(python3 tests/catch_report.py "$scratch/unit.xml" "$rc" "$2" 2>&1)
+  last=$(tail -n 1 <<<"$report")
+  if [[ $last =~ ^([0-9]+)\ passed,\ ([0-9]+)\ failed$ ]]; then
+    p=${BASH_REMATCH[1]} f=${BASH_REMATCH[2]}
+    sed '$d' <<<"$report"
   else
-    f=1
+    echo "not ok - ${2}unit tests: no report"
+    sed 's/^/# /' <<<"$report"
   fi
-  [ $rc -eq 0 ] || [ $f -gt 0 ] || f=1
+  if [ "$f" -gt 0 ] && [ -s "$scratch/unit.out" ]; then
+    tail -n 20 "$scratch/unit.out" | sed 's/^/# /'
+  fi
+  echo "$p passed, $f failed ($((SECONDS - start)) s)"
   passed=$((passed + p)); failed=$((failed + f))
 }
 
@@ -61,9 +70,11 @@ run_suite() {
     out=$("$suite" 2>&1)
   fi
   rc=$?
-  # The failures, with the '# ' lines that explain them (tests/lib.sh's
-  # multi-line reasons; where tests/e2e/e2e.sh kept a failed suite's files).
-  echo "$out" | grep -E '^(not ok |# )' | sed "s/^\(not ok - \)/\1$prefix/" || true
+  # The not ok lines, each with the "#" lines that follow it, and where
+  # tests/e2e/e2e.sh kept a failed suite's files.
+  echo "$out" | awk -v prefix="$prefix" '/^not ok - / { print "not ok - " prefix substr($0, 10); more = 1; next }
+                                         more && /^#/ { print; next } { more = 0 }
+                                         /^# .*: its files are kept in / { print }'
   p=$(echo "$out" | grep -c '^ok ')
   f=$(echo "$out" | grep -c '^not ok ')
   if [ -n "$reports" ] && compgen -G "$reports/*" >/dev/null; then

@@ -7,8 +7,7 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 . tests/lib.sh
-P=${PGCONN_BIN:-bin}/pgconn-parse
-A=${PGCONN_BIN:-bin}/pgconn-agg
+P=$PARSE A=$AGG
 T=$LIB_TMP
 
 # proc PID PPID COMM TITLE START_TICKS: one fake process under $T/proc.

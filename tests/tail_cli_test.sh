@@ -11,8 +11,6 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 . tests/lib.sh
-BIN_DIR=$(cd "${PGCONN_BIN:-bin}" && pwd)
-TAIL=$BIN_DIR/pgconn-tail
 T=$LIB_TMP
 chmod 755 "$T"
 factor=${PGCONN_TIME_FACTOR:-1}

@@ -4,31 +4,18 @@
 #include <chrono>
 #include <string>
 #include <thread>
-#include <zlib.h>
 
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "compressed.hpp"
 #include "text_input.hpp"
 
 using namespace pgconn;
+using namespace pgconn_test;
 using namespace std::string_literals;
 
 namespace {
-
-std::string gzip(const std::string& text) {
-  z_stream z = {};
-  REQUIRE(deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) == Z_OK);
-  std::string out(deflateBound(&z, text.size()) + 32, '\0');
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(text.data()));
-  z.avail_in = static_cast<uInt>(text.size());
-  z.next_out = reinterpret_cast<Bytef*>(out.data());
-  z.avail_out = static_cast<uInt>(out.size());
-  REQUIRE(deflate(&z, Z_FINISH) == Z_STREAM_END);
-  out.resize(z.total_out);
-  deflateEnd(&z);
-  return out;
-}
 
 std::string log_text(int lines) {
   std::string t;

@@ -7,7 +7,7 @@
 set -u
 cd "$(dirname "$0")/.." || exit 1
 . tests/lib.sh
-W=$PWD/${PGCONN_BIN:-bin}/pgconn-watch
+W=$WATCH
 T=$LIB_TMP
 has_esc() { grep -q $'\x1b' "$1"; }
 

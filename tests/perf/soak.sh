@@ -16,7 +16,8 @@
 #   SOAK_SAMPLE   seconds between samples (default 5)
 #   SOAK_WARMUP   seconds before the first sample that counts (default 10)
 #   GEN_LOG       the generator (default build/gen-log)
-#   PGCONN_BIN    the programs' directory (default bin)
+#   PGCONN_BIN    the programs' directory (default bin; or PGCONN_PARSE,
+#                 PGCONN_AGG: tests/lib.sh)
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib.sh
@@ -24,8 +25,7 @@ EVENTS=${SOAK_EVENTS:-50000000}
 SAMPLE=${SOAK_SAMPLE:-5}
 WARMUP=${SOAK_WARMUP:-10}
 GEN=${GEN_LOG:-build/gen-log}
-BIN=${PGCONN_BIN:-bin}
-for p in "$GEN" "$BIN/pgconn-parse" "$BIN/pgconn-agg"; do
+for p in "$GEN" "$PARSE" "$AGG"; do
   [ -x "$p" ] || { echo "soak: no executable $p (run make all $GEN)" >&2; exit 1; }
 done
 # gen-log --new-conn 1: 0.36 events per line, measured; 0.35 leaves a margin.
@@ -39,9 +39,9 @@ start_ms=$(now_ms)
 "$GEN" --lines "$LINES" --new-conn 1 --seed 7 >"$T/log" &
 GEN_PID=$!
 # "-" (stdin): a command line no one else's `pkill -f '^bin/pgconn-parse$'` matches.
-"$BIN/pgconn-parse" - <"$T/log" >"$T/events" 2>"$T/parse.err" &
+"$PARSE" - <"$T/log" >"$T/events" 2>"$T/parse.err" &
 PARSE_PID=$!
-"$BIN/pgconn-agg" --json --interval=10s - <"$T/events" >"$T/agg.out" 2>"$T/agg.err" &
+"$AGG" --json --interval=10s - <"$T/events" >"$T/agg.out" 2>"$T/agg.err" &
 AGG_PID=$!
 lib_track_pid "$GEN_PID"; lib_track_pid "$PARSE_PID"; lib_track_pid "$AGG_PID"
 
