@@ -25,7 +25,7 @@ sleep 60 &
 e2e_track bg $!
 echo $! >"$OUT/sleep.pid"
 e2e_free_port P1 && e2e_free_port P2 && echo "$P1 $P2" >"$OUT/ports"
-echo "$parse|$agg|$watch|$tail_" >"$OUT/progs"
+echo "$PARSE|$AGG|$WATCH|$TAIL" >"$OUT/progs"
 if [[ ${PG:-} == 1 ]]; then
   e2e_pg_init 5
   e2e_pg_start log_filename=t.log log_connections=on

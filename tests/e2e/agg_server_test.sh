@@ -274,12 +274,12 @@ mkfifo "$WORK/tail.fifo" "$WORK/parse.fifo"
 tail -n +1 -F "$LOG" >"$WORK/tail.fifo" 2>"$WORK/tail.err" &
 TAIL_PID=$!; e2e_track live $!
 if [[ -n ${PGCONN_E2E_KEEP:-} ]]; then
-  "$parse" <"$WORK/tail.fifo" 2>"$WORK/parse.err" | tee "$WORK/events.ndjson" >"$WORK/parse.fifo" &
+  "$PARSE" <"$WORK/tail.fifo" 2>"$WORK/parse.err" | tee "$WORK/events.ndjson" >"$WORK/parse.fifo" &
 else
-  "$parse" <"$WORK/tail.fifo" >"$WORK/parse.fifo" 2>"$WORK/parse.err" &
+  "$PARSE" <"$WORK/tail.fifo" >"$WORK/parse.fifo" 2>"$WORK/parse.err" &
 fi
 PARSE_PID=$!; e2e_track live $!
-"$agg" --json --by=db,user,app,host --interval=200ms <"$WORK/parse.fifo" >"$OUT" 2>"$WORK/agg.err" &
+"$AGG" --json --by=db,user,app,host --interval=200ms <"$WORK/parse.fifo" >"$OUT" 2>"$WORK/agg.err" &
 AGG_PID=$!; e2e_track live $!
 
 e2e_pg_start "${SERVER_SETTINGS[@]}"

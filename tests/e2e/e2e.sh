@@ -5,12 +5,10 @@
 #   e2e_begin parse agg jq           # the programs and commands it needs
 #
 # Sourcing it sources ../lib.sh (ok/not_ok/check/check_eq/fatal, clean-up on
-# exit, see there) and pgcluster.sh (PostgreSQL), and sets:
+# exit; the programs under test $PARSE $AGG $WATCH $TAIL, see there) and
+# pgcluster.sh (PostgreSQL), and sets:
 #
 #   here root            tests/e2e and the repository
-#   parse agg watch tail_  the programs under test: PGCONN_PARSE, PGCONN_AGG,
-#                        PGCONN_WATCH, PGCONN_TAIL, else pgconn-* in
-#                        PGCONN_BIN (relative to the repository; default bin)
 #   WORK                 the suite's work directory ($LIB_TMP, removed on exit)
 #
 # Keeping files: with PGCONN_E2E_KEEP=DIR, WORK's contents (outputs, events,
@@ -63,15 +61,9 @@
 # shellcheck disable=SC2034  # the suites' variables
 {
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-root=$(cd "$here/../.." && pwd)
-E2E_NAME=$(basename "$0" .sh)
-_e2e_bin=${PGCONN_BIN:-bin}
-[[ $_e2e_bin == /* ]] || _e2e_bin=$root/$_e2e_bin
-parse=${PGCONN_PARSE:-$_e2e_bin/pgconn-parse}
-agg=${PGCONN_AGG:-$_e2e_bin/pgconn-agg}
-watch=${PGCONN_WATCH:-$_e2e_bin/pgconn-watch}
-tail_=${PGCONN_TAIL:-$_e2e_bin/pgconn-tail}
+root=$LIB_ROOT
 }
+E2E_NAME=$(basename "$0" .sh)
 WORK=$LIB_TMP
 [[ -z ${PGCONN_E2E_KEEP:-} || $PGCONN_E2E_KEEP == /* ]] || PGCONN_E2E_KEEP=$PWD/$PGCONN_E2E_KEEP
 # Other users (the postgres OS user, as which the servers and PgBouncer
@@ -85,7 +77,7 @@ e2e_begin() {
   for need in "$@"; do
     case $need in
       parse | agg | watch | tail)
-        prog=${need/#tail/tail_}
+        prog=${need^^}
         [[ -x ${!prog} ]] || fatal "pgconn-$need built" "no executable ${!prog} (run make)" ;;
       *) command -v "$need" >/dev/null 2>&1 || fatal "$need installed" "$need is needed" ;;
     esac

@@ -54,8 +54,8 @@ same() {
   local base want got err
   base=$work/$(basename "$envelope")
   want=$base.plain.ndjson got=$base.ndjson err=$base.stderr
-  "$parse" "$@" "$plain" >"$want" 2>/dev/null
-  "$parse" "$@" "${envelope_args[@]}" "$envelope" >"$got" 2>"$err"
+  "$PARSE" "$@" "$plain" >"$want" 2>/dev/null
+  "$PARSE" "$@" "${envelope_args[@]}" "$envelope" >"$got" 2>"$err"
   local rc=$?
   if ((rc != 0)); then
     not_ok "$name" "exit status $rc: $(head -c 300 "$err" | tr '\n' ' ')"

@@ -134,9 +134,9 @@ start_edge 2 pgconn-edge-rfc5424.conf  # db2 forwards RFC 5424 frames
 mkfifo "$WORK/tail.fifo" "$WORK/parse.fifo"
 tail -n +1 -F "$FLEET" >"$WORK/tail.fifo" 2>"$WORK/tail.err" &
 TAIL_PID=$!; e2e_track live $!
-"$parse" --input=syslog <"$WORK/tail.fifo" 2>"$WORK/parse.err" | tee "$EVENTS" >"$WORK/parse.fifo" &
+"$PARSE" --input=syslog <"$WORK/tail.fifo" 2>"$WORK/parse.err" | tee "$EVENTS" >"$WORK/parse.fifo" &
 PARSE_PID=$!; e2e_track live $!
-"$agg" --by=server,db --json --interval=200ms <"$WORK/parse.fifo" >"$OUT" 2>"$WORK/agg.err" &
+"$AGG" --by=server,db --json --interval=200ms <"$WORK/parse.fifo" >"$OUT" 2>"$WORK/agg.err" &
 AGG_PID=$!; e2e_track live $!
 
 # ------------------------------------------------------------ sessions
@@ -207,7 +207,7 @@ checkpoint() {
     want=$(jq -cS '{active, db, user, app}' <<<"${view[$n]}")
     deadline=$(($(now_ms) + 5000))
     while :; do
-      got=$(sed '$!b; /}$/!d' "$EVENTS" | "$agg" --server="db$n" --by=db,user,app --json 2>&1 |
+      got=$(sed '$!b; /}$/!d' "$EVENTS" | "$AGG" --server="db$n" --by=db,user,app --json 2>&1 |
         jq -cS '{active, db: .by.db, user: .by.user, app: .by.app}' 2>&1)
       [[ $got != "$want" ]] || break
       (($(now_ms) < deadline)) || break
@@ -265,7 +265,7 @@ checkpoint "4 (everything closed)"
 # ------------------------------------------------------------ watch
 
 sed '$!b; /}$/!d' "$EVENTS" >"$WORK/events-final.ndjson"
-"$watch" --color=never "$WORK/events-final.ndjson" >"$WORK/watch.out" 2>"$WORK/watch.err"
+"$WATCH" --color=never "$WORK/events-final.ndjson" >"$WORK/watch.out" 2>"$WORK/watch.err"
 first2=$(jq -r '.server // empty' "$WORK/events-final.ndjson" | awk '!seen[$0]++ { n++ } n == 2 { print NR; exit }')
 unnamed=$(tail -n +"${first2:-1}" "$WORK/watch.out" | grep -cvE '^\[.\] [0-9:]{8} db[12]: ')
 if [[ -n $first2 && $unnamed == 0 && -s $WORK/watch.out ]]; then
@@ -273,7 +273,7 @@ if [[ -n $first2 && $unnamed == 0 && -s $WORK/watch.out ]]; then
 else
   not_ok "pgconn-watch names the server on every line" "$unnamed lines without one after event ${first2:-?}: $(tail -n +"${first2:-1}" "$WORK/watch.out" | grep -vE '^\[.\] [0-9:]{8} db[12]: ' | head -n 2 | tr '\n' ' ')"
 fi
-"$watch" --color=never --server=db2 "$WORK/events-final.ndjson" >"$WORK/watch2.out" 2>>"$WORK/watch.err"
+"$WATCH" --color=never --server=db2 "$WORK/events-final.ndjson" >"$WORK/watch2.out" 2>>"$WORK/watch.err"
 want=$(jq -c 'select(.server == "db2")' "$WORK/events-final.ndjson" | wc -l)
 if [[ $(wc -l <"$WORK/watch2.out") == "$want" ]] && ! grep -q ' db1: ' "$WORK/watch2.out"; then
   ok "pgconn-watch --server=db2 shows db2's $want events only"
@@ -294,8 +294,8 @@ if [[ ! -s $WORK/parse.err && ! -s $WORK/agg.err && ! -s $WORK/watch.err ]]; the
   not_ok "nothing on stderr" "$(cat "$WORK/parse.err" "$WORK/agg.err" "$WORK/watch.err" | head -n 3 | cut -c1-200 | tr '\n' ' ')"
 fi
 # The RFC 5424 receiver's file: the same events, read by auto-detection.
-"$parse" "$FLEET5424" >"$WORK/events-rfc5424.ndjson" 2>"$WORK/parse-rfc5424.err"; prc=$?
-"$parse" --input=syslog "$FLEET" >"$WORK/events-file.ndjson" 2>/dev/null
+"$PARSE" "$FLEET5424" >"$WORK/events-rfc5424.ndjson" 2>"$WORK/parse-rfc5424.err"; prc=$?
+"$PARSE" --input=syslog "$FLEET" >"$WORK/events-file.ndjson" 2>/dev/null
 if ((prc == 0)) && [[ ! -s $WORK/parse-rfc5424.err && -s $WORK/events-rfc5424.ndjson ]] &&
   cmp -s "$WORK/events-rfc5424.ndjson" "$WORK/events-file.ndjson"; then
   ok "the RFC 5424 receiver's file gives fleet.log's $(wc -l <"$WORK/events-rfc5424.ndjson") events, servers $(jq -r .server "$WORK/events-rfc5424.ndjson" | sort -u | tr '\n' ' ')"

@@ -76,7 +76,7 @@ pgc_start "${base[@]}" 'log_line_prefix=%m [%p] ' log_filename=crash.log ||
   fatal "crash: server starts again after SIGKILL" "see above"
 pgc_hold k3 sock postgres postgres after-1 || fatal "crash: a session after the start" "see above"
 want=$(server_apps "$log") || fatal "crash: pg_stat_activity" "see above"
-"$parse" "$log" >"$out/crash.ndjson" 2>"$out/crash.err"
+"$PARSE" "$log" >"$out/crash.ndjson" 2>"$out/crash.err"
 check_eq "crash: pgconn-parse exits 0, nothing on stderr" "0 " "$? $(head -c 200 "$out/crash.err")"
 check_eq "crash: open sessions as pg_stat_activity" "$want" "$(open_apps "$out/crash.ndjson")"
 check_eq "crash: the sessions of before get no invented disconnect" 0 \
@@ -99,7 +99,7 @@ pgc_send a2 "SET application_name = 'renamed';"
 pgc_send a2 "select 2;"
 pgc_wait_log "$log" "select 2" 1 10 || fatal "app: statements logged" "see above"
 want=$(server_apps "$log") || fatal "app: pg_stat_activity" "see above"
-"$parse" "$log" >"$out/app-open.ndjson" 2>"$out/app.err"
+"$PARSE" "$log" >"$out/app-open.ndjson" 2>"$out/app.err"
 check_eq "app: open sessions and their names as pg_stat_activity" "$want" "$(open_apps "$out/app-open.ndjson")"
 # a3 stops logging its statements: only its disconnection line shows the name.
 pgc_send a3 "SET log_statement = 'none';"
@@ -108,7 +108,7 @@ pgc_send a3 "select 3;"
 n=$(pgc_log_count "$log" "disconnection")
 pgc_close a1 && pgc_close a3 || not_ok "app: sessions close" "see above"
 pgc_wait_log "$log" "disconnection" $((n + 2)) 10
-"$parse" "$log" >"$out/app.ndjson" 2>"$out/app.err"
+"$PARSE" "$log" >"$out/app.ndjson" 2>"$out/app.err"
 check_eq "app: pgconn-parse exits 0, nothing on stderr" "0 " "$? $(head -c 200 "$out/app.err")"
 check_eq "app: update events (worker-7, renamed, quiet-after)" "quiet-after renamed worker-7" \
   "$(jq -r 'select(.type == "update") | .app' "$out/app.ndjson" | sort | tr '\n' ' ' | sed 's/ $//')"
@@ -138,13 +138,13 @@ pgc_hold s4 sock postgres postgres switch-4 || fatal "switch: a session in jsonl
 want=$(server_apps "$PGC_LOGDIR/switch.json") || fatal "switch: pg_stat_activity" "see above"
 pgc_psql sock postgres postgres - -q -c "alter system reset log_destination" -c "select pg_reload_conf()" >/dev/null
 files=("$PGC_LOGDIR/switch.log" "$PGC_LOGDIR/switch.csv" "$PGC_LOGDIR/switch.json")
-"$parse" "${files[@]}" >"$out/switch.ndjson" 2>"$out/switch.err"
+"$PARSE" "${files[@]}" >"$out/switch.ndjson" 2>"$out/switch.err"
 check_eq "switch: pgconn-parse exits 0, nothing on stderr" "0 " "$? $(head -c 200 "$out/switch.err")"
 cp "${files[@]}" "$out/" 2>/dev/null
 # Only what was logged up to the count (the files grow on).
 check_eq "switch: the three files in one run leave open what pg_stat_activity shows" "$want" \
   "$(jq -c 'select(.app != "psql" or .type == "server")' "$out/switch.ndjson" | open_apps /dev/stdin | sed 's/psql //g')"
-cat "${files[@]}" | "$parse" >"$out/switch-stdin.ndjson" 2>"$out/switch-stdin.err"
+cat "${files[@]}" | "$PARSE" >"$out/switch-stdin.ndjson" 2>"$out/switch-stdin.err"
 check_eq "switch: the same concatenated on standard input" "$want" \
   "$(jq -c 'select(.app != "psql" or .type == "server")' "$out/switch-stdin.ndjson" | open_apps /dev/stdin | sed 's/psql //g')"
 pgc_close_all
@@ -165,7 +165,7 @@ pgc_psql sock postgres postgres - -q -c "select pg_terminate_backend(pid) from p
   where application_name in ('pool-1', 'pool-3')" >/dev/null
 wait "${pids[@]}"
 want=$(server_apps "$log") || fatal "empty: pg_stat_activity" "see above"
-"$parse" "$log" >"$out/empty.ndjson" 2>"$out/empty.err"
+"$PARSE" "$log" >"$out/empty.ndjson" 2>"$out/empty.err"
 check_eq "empty: pgconn-parse exits 0, nothing on stderr" "0 " "$? $(head -c 200 "$out/empty.err")"
 check_eq "empty: open sessions as pg_stat_activity" "$(wc -w <<<"$want")" "$(open_apps "$out/empty.ndjson" | wc -w)"
 check_eq "empty: every disconnection closes a session" \

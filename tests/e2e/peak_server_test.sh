@@ -82,7 +82,7 @@ pgc_wait_log "$LOG" 'disconnection:' 13 15 2>/dev/null ||
   fatal "log" "want 13 disconnection lines, have $(pgc_log_count "$LOG" 'disconnection:')"
 sleep 0.2
 cp "$LOG" "$WORK/peak.log"
-"$parse" "$WORK/peak.log" >"$WORK/events.ndjson" 2>"$WORK/parse.err" || fatal "pgconn-parse" "$(cat "$WORK/parse.err")"
+"$PARSE" "$WORK/peak.log" >"$WORK/events.ndjson" 2>"$WORK/parse.err" || fatal "pgconn-parse" "$(cat "$WORK/parse.err")"
 
 # ------------------------------------------------------------ the log's own account
 # One line per change: "MS<TAB>DELTA<TAB>PID<TAB>ISO<TAB>APP<TAB>SESSION_MS"
@@ -134,19 +134,19 @@ check "the log: both refused connections were authorized first" \
   "$(grep -E 'refused|FATAL' "$WORK/peak.log" | cut -c1-160)"
 
 # ------------------------------------------------------------ peak
-"$agg" --json "$WORK/events.ndjson" >"$WORK/summary.json" 2>"$WORK/agg.err"
+"$AGG" --json "$WORK/events.ndjson" >"$WORK/summary.json" 2>"$WORK/agg.err"
 g=$(jq -r '"\(.peak.active) \(.peak.at)"' "$WORK/summary.json")
 check "peak: $want_peak at $want_at, as the log says (the refused sessions never count)" \
   "[ '$g' = '$want_peak $want_at' ]" "pgconn-agg: $g"
-"$agg" "$WORK/events.ndjson" >"$WORK/summary.txt"
+"$AGG" "$WORK/events.ndjson" >"$WORK/summary.txt"
 check "peak text: 'Peak: 5 at ${want_at:11:8}'" "grep -qx 'Peak: 5 at ${want_at:11:8}' '$WORK/summary.txt'" "$(head -3 "$WORK/summary.txt")"
-g=$("$agg" --json --app=web "$WORK/events.ndjson" | jq -r '"\(.peak.active) \(.peak.at)"')
+g=$("$AGG" --json --app=web "$WORK/events.ndjson" | jq -r '"\(.peak.active) \(.peak.at)"')
 check "peak --app=web: 3 at web-4's connect" "[ '$g' = '3 $want_at' ]" "pgconn-agg: $g"
-g=$("$agg" --json --db=analytics "$WORK/events.ndjson" | jq -r .peak.active)
+g=$("$AGG" --json --db=analytics "$WORK/events.ndjson" | jq -r .peak.active)
 check "peak --db=analytics: 2 (long-2 and mid-1)" "[ '$g' = 2 ]" "pgconn-agg: $g"
 
 # ------------------------------------------------------------ bucket peaks
-"$agg" --history --bucket=1s --last=120s --json "$WORK/events.ndjson" >"$WORK/history.json"
+"$AGG" --history --bucket=1s --last=120s --json "$WORK/events.ndjson" >"$WORK/history.json"
 jq -r '.buckets[] | "\(.start) \(.peak)"' "$WORK/history.json" >"$WORK/bucket-peaks.txt"
 bad=$(awk -v changes="$WORK/changes.tsv" '
   function days(y, m, d,   era, yoe, doy) {
@@ -173,7 +173,7 @@ check "--history: the highest bucket peak is the peak" \
   "[ \"\$(jq '[.buckets[].peak] | max' '$WORK/history.json')\" = 5 ]" "$(jq -c '[.buckets[].peak]' "$WORK/history.json")"
 
 # ------------------------------------------------------------ durations
-"$agg" --json --durations --by=app "$WORK/events.ndjson" >"$WORK/durations.json"
+"$AGG" --json --durations --by=app "$WORK/events.ndjson" >"$WORK/durations.json"
 want=$(awk -F '\t' '$2 == -1 { print $5 "\t" $6 }' "$WORK/changes.tsv" | jq -cRs '
   split("\n") | map(select(. != "") | split("\t") | {app: (if .[0] == "" then "unknown" else .[0] end), ms: (.[1] | tonumber)})
   | group_by(.app) | map((map(.ms) | sort) as $v | ($v | length) as $n | {key: .[0].app, value:
@@ -196,7 +196,7 @@ check "--durations: the refused connections are no sessions" "jq -e '.durations.
   "$(jq -c .durations.app "$WORK/durations.json")"
 
 # ------------------------------------------------------------ longest
-"$agg" --json --longest=2 "$WORK/events.ndjson" >"$WORK/longest.json"
+"$AGG" --json --longest=2 "$WORK/events.ndjson" >"$WORK/longest.json"
 want=$(awk -F '\t' -v a="${PGC_HOLD_BACKEND[long-1]}" -v b="${PGC_HOLD_BACKEND[long-2]}" \
   '$2 == 1 && ($3 == a || $3 == b) { printf "%s{\"pid\":%s,\"since\":\"%s\"}", sep, $3, $4; sep = "," }' "$WORK/changes.tsv")
 g=$(jq -c '[.longest[] | {pid, since}]' "$WORK/longest.json")
@@ -204,7 +204,7 @@ check "--longest=2: long-1 then long-2, since their connection authorized" "[ '$
 g=$(jq -c '[.longest[] | [.user, .db, .app, .host]]' "$WORK/longest.json")
 check "--longest=2: their user, db, app and host" \
   "[ '$g' = '[[\"app_user\",\"shop\",\"worker\",\"[local]\"],[\"readonly\",\"analytics\",\"report\",\"127.0.0.1\"]]' ]" "$g"
-"$agg" --longest=5 "$WORK/events.ndjson" >"$WORK/longest.txt"
+"$AGG" --longest=5 "$WORK/events.ndjson" >"$WORK/longest.txt"
 check "--longest=5 text: the two open sessions" \
   "[ \$(sed -n '/^Longest open sessions:/,\$p' '$WORK/longest.txt' | grep -c ' ${PGC_HOLD_BACKEND[long-1]} \| ${PGC_HOLD_BACKEND[long-2]} ') = 2 ] &&
    [ \$(sed -n '/^Longest open sessions:/,\$p' '$WORK/longest.txt' | wc -l) = 4 ]" "$(cat "$WORK/longest.txt")"

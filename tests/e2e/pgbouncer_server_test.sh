@@ -44,7 +44,7 @@ ok "pgbouncer $(pgbouncer --version 2>/dev/null | head -n 1 | awk '{print $2}') 
 mkfifo "$WORK/pipe"
 tail -n +1 -F "$PGB_LOG" >"$WORK/pipe" 2>/dev/null &
 TAIL_PID=$!; e2e_track live $!
-"$parse" --label=pooler1 <"$WORK/pipe" >"$EV" 2>"$WORK/parse.err" &
+"$PARSE" --label=pooler1 <"$WORK/pipe" >"$EV" 2>"$WORK/parse.err" &
 PARSE_PID=$!; e2e_track live $!
 
 # clients SHOW CLIENTS lists, admin console left out: "user db" lines, sorted.
@@ -54,7 +54,7 @@ show_clients() {
 # the same from pgconn-agg: active pooler clients by user and db (the admin
 # console's sessions left out), summed over the events so far.
 agg_clients() {
-  "$agg" --json --by=user,db "$EV" 2>/dev/null | jq -r '
+  "$AGG" --json --by=user,db "$EV" 2>/dev/null | jq -r '
     .by.user as $u | .by.db as $d | ($d | del(.pgbouncer)) as $dd |
     "active " + ((($dd | add) // 0) | tostring)' 2>/dev/null
 }
@@ -73,7 +73,7 @@ checkpoint() {
   want=$(show_clients)
   for ((i = 0; i < 400; i++)); do
     got=$(agg_active_nonadmin)
-    total=$("$agg" --json --by=db "$EV" 2>/dev/null | jq -r '(.active - (.by.db.pgbouncer // 0))')
+    total=$("$AGG" --json --by=db "$EV" 2>/dev/null | jq -r '(.active - (.by.db.pgbouncer // 0))')
     [[ $got == "$want" && $total == "$(grep -c . <<<"$want")" ]] && break
     [[ -n $want || -n $got || $total != 0 ]] || break
     sleep 0.02
@@ -130,7 +130,7 @@ checkpoint "after the refusals"
 want_rejects='{"auth_failed":1,"no_database":1,"no_role":1,"too_many_clients":1}'
 got_rejects=""
 for ((i = 0; i < 250; i++)); do
-  got_rejects=$("$agg" --json "$EV" | jq -c '.rejects')
+  got_rejects=$("$AGG" --json "$EV" | jq -c '.rejects')
   [[ $got_rejects == "$want_rejects" ]] && break
   sleep 0.02
 done

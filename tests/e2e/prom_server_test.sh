@@ -71,9 +71,9 @@ start_pipeline() {
   mkfifo "$WORK/tail.fifo" "$WORK/parse.fifo"
   tail -n +1 -F "$LOG" >"$WORK/tail.fifo" 2>/dev/null &
   e2e_track pipeline $!
-  "$parse" --label=db1 <"$WORK/tail.fifo" >"$WORK/parse.fifo" 2>>"$WORK/parse.err" &
+  "$PARSE" --label=db1 <"$WORK/tail.fifo" >"$WORK/parse.fifo" 2>>"$WORK/parse.err" &
   e2e_track pipeline $!
-  "$agg" --prom-file="$PROM_FILE" --interval=250ms <"$WORK/parse.fifo" >"$WORK/agg.out" 2>>"$WORK/agg.err" &
+  "$AGG" --prom-file="$PROM_FILE" --interval=250ms <"$WORK/parse.fifo" >"$WORK/agg.out" 2>>"$WORK/agg.err" &
   AGG_PID=$!
   e2e_track pipeline $!
 }

@@ -84,7 +84,7 @@ check_events() {
   if [[ $format == log ]] && [[ $(jq -r 'select(.kind == "config") | .needs_prefix' "$expect") == true ]]; then
     args+=("--prefix=$(jq -r 'select(.kind == "config") | .prefix' "$expect")")
   fi
-  "$parse" "${args[@]}" "$input" >"$events" 2>"$err"
+  "$PARSE" "${args[@]}" "$input" >"$events" 2>"$err"
   rc=$?
   local cmd="pgconn-parse${args[*]:+ ${args[*]}}"
   if ((rc == 0)); then ok "$label: $cmd exits 0"; else

@@ -88,7 +88,7 @@ PSA=$(psa) || fatal "query pg_stat_activity" "$PSA"
 # from the process table.
 compare() {
   local name=$1 ev=$2 want_snap=$3 want_lost=$4 rec diff snap lost states
-  rec=$("$agg" --json "$ev" 2>"$WORK/$name.agg.err") || { not_ok "$name: pgconn-agg" "$(cat "$WORK/$name.agg.err")"; return; }
+  rec=$("$AGG" --json "$ev" 2>"$WORK/$name.agg.err") || { not_ok "$name: pgconn-agg" "$(cat "$WORK/$name.agg.err")"; return; }
   diff=$(jq -rn --argjson r "$rec" --argjson p "$PSA" '
     (if $r.active != $p.active then "active: pgconn \($r.active), pg_stat_activity \($p.active)" else empty end),
     (if $r.complete != true then "complete: pgconn \($r.complete), want true after the snapshot" else empty end),
@@ -107,7 +107,7 @@ compare() {
 }
 
 # The log from the server's start: every session known; nd ended unlogged.
-"$parse" --snapshot "$LOG" >"$WORK/full.ndjson" 2>"$WORK/full.err" || fatal "pgconn-parse --snapshot LOG" "$(cat "$WORK/full.err")"
+"$PARSE" --snapshot "$LOG" >"$WORK/full.ndjson" 2>"$WORK/full.err" || fatal "pgconn-parse --snapshot LOG" "$(cat "$WORK/full.err")"
 compare full "$WORK/full.ndjson" 0 1
 nd_lost=$(jq -s --arg app nodisc '[.[] | select(.type == "disconnect" and .reason == "lost" and .app == $app)] | length' "$WORK/full.ndjson")
 [[ $nd_lost == 1 ]] && ok "full: the session ended without a disconnection line is the lost one" ||
@@ -115,21 +115,21 @@ nd_lost=$(jq -s --arg app nodisc '[.[] | select(.type == "disconnect" and .reaso
 if [[ -s $WORK/full.err ]]; then not_ok "full: no warning" "$(head -n 2 "$WORK/full.err")"; else ok "full: no warning"; fi
 
 # Without --snapshot the same log counts nd as still open: the bug fixed.
-plain=$("$parse" "$LOG" 2>/dev/null | "$agg" --json | jq .active)
+plain=$("$PARSE" "$LOG" 2>/dev/null | "$AGG" --json | jq .active)
 [[ $plain == 5 ]] && ok "without --snapshot the log alone says 5 (nd never logged its end)" ||
   not_ok "without --snapshot" "active $plain, want 5"
 
 # From the middle (a pipe): s1 and s4 started before line K.
-tail -n +$((K + 1)) "$LOG" | "$parse" --snapshot >"$WORK/middle.ndjson" 2>"$WORK/middle.err"
+tail -n +$((K + 1)) "$LOG" | "$PARSE" --snapshot >"$WORK/middle.ndjson" 2>"$WORK/middle.err"
 compare middle "$WORK/middle.ndjson" 2 0
 
 # Cut short at K (a regular file): s5, s6 unknown; s2, s3, nd gone.
 head -n "$K" "$LOG" >"$WORK/cut.log"
-"$parse" --snapshot "$WORK/cut.log" >"$WORK/cut.ndjson" 2>"$WORK/cut.err"
+"$PARSE" --snapshot "$WORK/cut.log" >"$WORK/cut.ndjson" 2>"$WORK/cut.err"
 compare cut "$WORK/cut.ndjson" 2 3
 
 # No log at all: every session from the process table, at its start.
-"$parse" --snapshot="$PGC_PM_PID" /dev/null >"$WORK/none.ndjson" 2>"$WORK/none.err"
+"$PARSE" --snapshot="$PGC_PM_PID" /dev/null >"$WORK/none.ndjson" 2>"$WORK/none.err"
 compare none "$WORK/none.ndjson" 4 0
 starts=$(pgc_psql sock postgres postgres ctl -c "select json_object_agg(pid, round(extract(epoch from backend_start) * 1000))
   from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid()")
@@ -159,7 +159,7 @@ postmasters() {
   echo "$n"
 }
 grep -E "\[($s2_pid|$nd_pid|$s3_pid)\]" "$LOG" >"$WORK/ended.log"
-"$parse" --snapshot "$WORK/ended.log" >"$WORK/ended.ndjson" 2>"$WORK/ended.err"
+"$PARSE" --snapshot "$WORK/ended.log" >"$WORK/ended.ndjson" 2>"$WORK/ended.err"
 if [[ $(postmasters) == 1 ]]; then
   compare ended "$WORK/ended.ndjson" 4 1
 elif grep -q 'warning: --snapshot: no running PostgreSQL server here has the log' "$WORK/ended.err"; then
@@ -169,7 +169,7 @@ else
 fi
 
 # A pid that is no postmaster: a one-line warning, no snapshot events.
-"$parse" --snapshot=1 "$LOG" >"$WORK/bad.ndjson" 2>"$WORK/bad.err"
+"$PARSE" --snapshot=1 "$LOG" >"$WORK/bad.ndjson" 2>"$WORK/bad.err"
 rc=$?
 if [[ $rc == 0 && $(wc -l <"$WORK/bad.err") == 1 ]] && grep -q 'warning: --snapshot: process 1 is not a running PostgreSQL server' "$WORK/bad.err" &&
    ! grep -q '"snapshot"' "$WORK/bad.ndjson"; then
@@ -183,8 +183,8 @@ L0=$(wc -l <"$LOG")
 mkfifo "$WORK/tail.fifo"
 tail -n 0 -F "$LOG" >"$WORK/tail.fifo" 2>/dev/null &
 lib_track_pid $!
-"$parse" --snapshot="$PGC_PM_PID" <"$WORK/tail.fifo" 2>"$WORK/live.err" | tee "$WORK/live.ndjson" |
-  "$agg" --interval=500ms --json >"$WORK/live.out" 2>"$WORK/live.agg.err" &
+"$PARSE" --snapshot="$PGC_PM_PID" <"$WORK/tail.fifo" 2>"$WORK/live.err" | tee "$WORK/live.ndjson" |
+  "$AGG" --interval=500ms --json >"$WORK/live.out" 2>"$WORK/live.agg.err" &
 lib_track_pid $!
 wait_events() { # FILE JQ_FILTER: until some event matches (5 s)
   local i
@@ -212,7 +212,7 @@ compare live-after "$WORK/live.ndjson" 4 0
 # The log since the live start: s7 and the pg_stat_activity queries.
 want_c=$((4 + $(tail -n +$((L0 + 1)) "$LOG" | grep -c 'connection authorized')))
 want_d=$(tail -n +$((L0 + 1)) "$LOG" | grep -c 'disconnection:')
-rec=$("$agg" --json "$WORK/live.ndjson")
+rec=$("$AGG" --json "$WORK/live.ndjson")
 if [[ $(jq .connects <<<"$rec") == "$want_c" && $(jq .disconnects <<<"$rec") == "$want_d" ]]; then
   ok "live-after: connects $want_c (4 from the process table, the rest logged), disconnects $want_d: nothing twice"
 else
@@ -238,7 +238,7 @@ sleep 0.3
 hold s8 tcp4 app_user analytics a8
 s8_title=$(tr '\0' ' ' <"/proc/${PGC_HOLD_BACKEND[s8]}/cmdline" | sed 's/ *$//')
 PSA=$(psa) || fatal "query pg_stat_activity" "$PSA"
-"$parse" --snapshot="$PGC_PM_PID" /dev/null >"$WORK/off.ndjson" 2>"$WORK/off.err"
+"$PARSE" --snapshot="$PGC_PM_PID" /dev/null >"$WORK/off.ndjson" 2>"$WORK/off.err"
 compare titles-off "$WORK/off.ndjson" "$(jq .active <<<"$PSA")" 0
 [[ $s8_title == *"app_user analytics 127.0.0.1("*")" ]] && ok "titles-off: a new backend's title is \"$s8_title\"" ||
   not_ok "titles-off: title" "\"$s8_title\""
@@ -253,9 +253,9 @@ close s5
 pgc_wait_log "$LOG" 'disconnection:' 1 10 2>/dev/null || fatal "log after the rotation" "no disconnection line of s5"
 sleep 0.3
 PSA=$(psa) || fatal "query pg_stat_activity" "$PSA"
-"$parse" --snapshot "$PGC_LOGDIR/snap.log.1.gz" "$LOG" >"$WORK/rotated.ndjson" 2>"$WORK/rotated.err"
+"$PARSE" --snapshot "$PGC_LOGDIR/snap.log.1.gz" "$LOG" >"$WORK/rotated.ndjson" 2>"$WORK/rotated.err"
 compare rotated "$WORK/rotated.ndjson" 0 1
-"$parse" --snapshot "$LOG" >"$WORK/current.ndjson" 2>"$WORK/current.err"
+"$PARSE" --snapshot "$LOG" >"$WORK/current.ndjson" 2>"$WORK/current.err"
 compare current "$WORK/current.ndjson" $(($(jq .active <<<"$PSA") - 1)) 0
 
 lib_done

@@ -63,14 +63,14 @@ pgc_as_server mkdir -p "$PGC_DIR/logA" "$PGC_DIR/logB" "$PGC_DIR/logC"
 e2e_pg_start "${common[@]}" "log_directory=$PGC_DIR/logA" log_rotation_size=64 \
   'log_filename=postgresql-%Y-%m-%d_%H%M%S.log'
 ok "PostgreSQL $(pgc_version) on port $PGC_PORT, logging collector on"
-"$tail_" --from-start "$PGC_DATA" >"$W/a.out" 2>"$W/a.err" &
+"$TAIL" --from-start "$PGC_DATA" >"$W/a.out" 2>"$W/a.err" &
 e2e_track bg $!
 mkfifo "$W/t.fifo" "$W/p.fifo"
-"$tail_" "$PGC_DATA" >"$W/t.fifo" 2>"$W/t.err" &
+"$TAIL" "$PGC_DATA" >"$W/t.fifo" 2>"$W/t.err" &
 e2e_track bg $!
-"$parse" <"$W/t.fifo" >"$W/p.fifo" 2>"$W/p.err" &
+"$PARSE" <"$W/t.fifo" >"$W/p.fifo" 2>"$W/p.err" &
 e2e_track bg $!
-"$agg" --json --interval=200ms <"$W/p.fifo" >"$W/agg.out" 2>"$W/agg.err" &
+"$AGG" --json --interval=200ms <"$W/p.fifo" >"$W/agg.out" 2>"$W/agg.err" &
 e2e_track bg $!
 sleep 0.5
 pgc_hold s1 sock postgres postgres app1 && pgc_hold s2 sock postgres postgres app2 &&
@@ -107,7 +107,7 @@ e2e_stop bg
 L=$PGC_DIR/logB/postgresql-15-main.log
 pgc_start "${common[@]}" "log_directory=$PGC_DIR/logB" log_filename=postgresql-15-main.log \
   >"$W/start.out" 2>&1 || fatal "restart PostgreSQL" "$(tail -n 3 "$W/start.out")"
-"$tail_" --from-start "$L" >"$W/b.out" 2>"$W/b.err" &
+"$TAIL" --from-start "$L" >"$W/b.out" 2>"$W/b.err" &
 e2e_track bg $!
 pgc_hold b1 sock postgres postgres deb1
 mv "$L" "$L.1"
@@ -140,10 +140,10 @@ lost=$(comm -13 <(sort "$W/b.marks") <(sort "$W/b.disk.marks") | wc -l)
 twice=$(sort "$W/b.marks" | uniq -d | wc -l)
 check "B: every numbered line the files kept came out once, in order ($(wc -l <"$W/b.marks") of 2000; the files kept $(wc -l <"$W/b.disk.marks"))" \
   "[ $lost = 0 ] && [ $twice = 0 ] && sort -k2,2n -c '$W/b.marks'" "$lost lost, $twice twice"
-got=$("$parse" <"$W/b.out" 2>/dev/null | "$agg" --json | jq .active)
+got=$("$PARSE" <"$W/b.out" 2>/dev/null | "$AGG" --json | jq .active)
 check "B: pgconn-parse | pgconn-agg on its output: $want sessions, as pg_stat_activity" "[ '$got' = '$want' ]" "got $got"
 e2e_stop bg
-timeout 5 "$tail_" --from-start "$L" >"$W/b2.out" 2>"$W/b2.err"
+timeout 5 "$TAIL" --from-start "$L" >"$W/b2.out" 2>"$W/b2.err"
 same "B: --from-start over .3.gz .2.gz .1 and the live file" "$W/b2.out" "$W/b.disk"
 pgc_close_all
 pgc_stop fast >/dev/null 2>&1
@@ -153,7 +153,7 @@ pgc_start "${common[@]}" "log_directory=$PGC_DIR/logC" log_destination=stderr,cs
   'log_filename=postgresql-%Y-%m-%d_%H%M%S.log' >"$W/start.out" 2>&1 ||
   fatal "restart PostgreSQL with csvlog and jsonlog" "$(tail -n 3 "$W/start.out")"
 for f in csvlog jsonlog; do
-  "$tail_" --from-start --format=$f "$PGC_DATA" >"$W/c.$f" 2>"$W/c.$f.err" &
+  "$TAIL" --from-start --format=$f "$PGC_DATA" >"$W/c.$f" 2>"$W/c.$f.err" &
   e2e_track bg $!
 done
 sleep 0.3
@@ -176,7 +176,7 @@ done
 n=$(ls "$PGC_DIR/logC"/*.csv | wc -l)
 check "C: three csvlog files" "[ $n -ge 3 ]" "$(ls "$PGC_DIR/logC" | tr '\n' ' ')"
 # The control sessions (pg_rotate_logfile, the count) connect too: 3 + 3.
-got=$("$parse" <"$W/c.jsonlog" 2>/dev/null | "$agg" --json | jq -c '[.connects, .disconnects]' 2>/dev/null)
+got=$("$PARSE" <"$W/c.jsonlog" 2>/dev/null | "$AGG" --json | jq -c '[.connects, .disconnects]' 2>/dev/null)
 check "C: the jsonlog stream has every session (connects, disconnects: $got)" "[ '$got' = '[6,6]' ]" "$got"
 
 lib_done

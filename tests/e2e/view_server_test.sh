@@ -58,16 +58,16 @@ want=$(truth) || fatal "ask pg_stat_activity" "$want"
 log_has $((auth + 6)) $((disc + 2)) || fatal "the log shows every session" "$(tail -n 3 "$LOG")"
 
 # --- the whole log: the server's start is in it
-"$parse" "$LOG" 2>"$WORK/parse.err" | "$agg" --json >"$WORK/whole.json"
+"$PARSE" "$LOG" 2>"$WORK/parse.err" | "$AGG" --json >"$WORK/whole.json"
 g=$(jq -c '[.active, .complete]' "$WORK/whole.json")
 check "whole log: complete, active = pg_stat_activity ($want)" "[ '$g' = '[$want,true]' ] && [ $want = 4 ]" "$g, server $want"
 
 # --- from the cut: a lower bound, and said so
-tail -n +$((cut + 1)) "$LOG" | "$parse" 2>>"$WORK/parse.err" | tee "$WORK/cut.ndjson" | "$agg" --json >"$WORK/cut.json"
+tail -n +$((cut + 1)) "$LOG" | "$PARSE" 2>>"$WORK/parse.err" | tee "$WORK/cut.ndjson" | "$AGG" --json >"$WORK/cut.json"
 g=$(jq -c '[.active, .complete, .ended_before]' "$WORK/cut.json")
 check "issue_13: log from the cut: complete false, 2 of the $want open seen, pool-1's end counted" \
   "[ '$g' = '[2,false,1]' ]" "$g, server $want"
-"$agg" "$WORK/cut.ndjson" >"$WORK/cut.out"
+"$AGG" "$WORK/cut.ndjson" >"$WORK/cut.out"
 check "issue_13: log from the cut: the text says it is a lower bound" \
   "sed -n 2p '$WORK/cut.out' | grep -Eq '^  \\(at least: the log begins [0-9-]+ [0-9:]+; 1 session from before it has ended since\\)\$'" \
   "$(head -3 "$WORK/cut.out")"
@@ -76,11 +76,11 @@ check "issue_13: log from the cut: the text says it is a lower bound" \
 mkfifo "$WORK/a" "$WORK/b"
 tail -n +1 -F "$LOG" >"$WORK/a" 2>/dev/null &
 lib_track_pid $!; tail_pid=$!
-"$parse" <"$WORK/a" >"$WORK/b" 2>>"$WORK/parse.err" &
+"$PARSE" <"$WORK/a" >"$WORK/b" 2>>"$WORK/parse.err" &
 lib_track_pid $!
 # A summary every 100 ms (a signal before pgconn-agg has its handlers, while
 # the shell still waits to open the FIFO, would kill it).
-"$agg" --json --interval=100ms <"$WORK/b" >"$WORK/live.json" 2>"$WORK/live.err" &
+"$AGG" --json --interval=100ms <"$WORK/b" >"$WORK/live.json" 2>"$WORK/live.err" &
 lib_track_pid $!; agg_pid=$!
 # Waits for a summary whose active count is $1 (10 s at most); prints the last.
 summary_until() {
@@ -130,7 +130,7 @@ want=$(truth)
 g=$(summary_until "$want" | jq -c '.active')
 check "issue_13: a session after the restart: active = pg_stat_activity ($want)" "[ '$g' = '$want' ] && [ $want = 1 ]" "$g, server $want"
 log_has $((auth + 2)) $((disc + 1)) || fatal "the log shows the new session" "$(tail -n 3 "$LOG")"
-"$parse" "$LOG" 2>>"$WORK/parse.err" | "$agg" --json >"$WORK/after.json"
+"$PARSE" "$LOG" 2>>"$WORK/parse.err" | "$AGG" --json >"$WORK/after.json"
 g=$(jq -c '[.active, .complete]' "$WORK/after.json")
 check "issue_13: the whole log after the restart: active = pg_stat_activity ($want)" "[ '$g' = '[$want,true]' ]" "$g, server $want"
 

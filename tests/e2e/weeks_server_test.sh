@@ -67,7 +67,7 @@ psa() {
 }
 # The view of an agg --json record in pg_stat_activity's shape.
 view() { jq -c '{active, db: (.by.db // {}), user: (.by.user // {}), host: (.by.host // {})}'; }
-summary() { "$agg" --json --by=db,user,host "$@"; }
+summary() { "$AGG" --json --by=db,user,host "$@"; }
 
 # ------------------------------------------------------------ weeks of log
 
@@ -95,33 +95,33 @@ all=("$LOG.2.gz" "$LOG.1" "$LOG")
 
 # ------------------------------------------------------------ 1: from the start
 
-out=$("$parse" "${all[@]}" 2>"$WORK/p1.err" | summary)
+out=$("$PARSE" "${all[@]}" 2>"$WORK/p1.err" | summary)
 check_json "1: the rotated set (.gz read natively) equals pg_stat_activity" "$want" "$(view <<<"$out")"
 check_json "1: ... and says it is complete" true "$(jq .complete <<<"$out")"
-out=$("$parse" --snapshot "${all[@]}" 2>"$WORK/p1s.err" | summary)
+out=$("$PARSE" --snapshot "${all[@]}" 2>"$WORK/p1s.err" | summary)
 check_json "1: with --snapshot too (nothing counted twice)" "$want" "$(view <<<"$out")"
 
 # ------------------------------------------------------------ 2: oldest file gone
 
-out=$("$parse" "$LOG.1" "$LOG" 2>/dev/null | summary)
+out=$("$PARSE" "$LOG.1" "$LOG" 2>/dev/null | summary)
 got=$(jq .active <<<"$out")
 if ((got < n)); then ok "2: without the oldest file: a lower bound ($got of $n)"; else not_ok "2: without the oldest file: a lower bound" "$got of $n"; fi
 check_json "2: ... marked incomplete" false "$(jq .complete <<<"$out")"
-first_ts=$("$parse" "$LOG.1" 2>/dev/null | head -n 1 | jq -r .ts)
+first_ts=$("$PARSE" "$LOG.1" 2>/dev/null | head -n 1 | jq -r .ts)
 check_json "2: ... since the first event" "$first_ts" "$(jq -r .since <<<"$out")"
-text=$("$parse" "$LOG.1" "$LOG" 2>/dev/null | "$agg")
+text=$("$PARSE" "$LOG.1" "$LOG" 2>/dev/null | "$AGG")
 if grep -A1 '^Active connections:' <<<"$text" | tail -n 1 | grep -qi 'log begins\|lower bound\|at least'; then
   ok "2: the text view says the count is a lower bound"
 else
   not_ok "2: the text view says the count is a lower bound" "$(head -n 3 <<<"$text" | tr '\n' '|')"
 fi
-out=$("$parse" --snapshot "$LOG.1" "$LOG" 2>/dev/null | summary)
+out=$("$PARSE" --snapshot "$LOG.1" "$LOG" 2>/dev/null | summary)
 check_json "2: with --snapshot: exact" "$want" "$(view <<<"$out")"
 check_json "2: with --snapshot: complete" true "$(jq .complete <<<"$out")"
 
 # ------------------------------------------------------------ 3: current file alone
 
-out=$("$parse" --snapshot "$LOG" 2>"$WORK/p3.err" | summary)
+out=$("$PARSE" --snapshot "$LOG" 2>"$WORK/p3.err" | summary)
 check_json "3: the current file alone with --snapshot: exact by db, user, host" "$want" "$(view <<<"$out")"
 check_json "3: ... complete" true "$(jq .complete <<<"$out")"
 if grep -q . "$WORK/p3.err"; then not_ok "3: no warning" "$(head -n 2 "$WORK/p3.err" | tr '\n' ' ')"; else ok "3: no warning"; fi
@@ -134,9 +134,9 @@ tail -n 0 -F "$LOG" >"$WORK/tail.fifo" 2>/dev/null &
 e2e_track live $!
 # No line has named a backend yet, so the postmaster is named: other
 # clusters may run on this host (the README says the same).
-"$parse" --snapshot="$PGC_PM_PID" <"$WORK/tail.fifo" >"$WORK/parse.fifo" 2>"$WORK/live-parse.err" &
+"$PARSE" --snapshot="$PGC_PM_PID" <"$WORK/tail.fifo" >"$WORK/parse.fifo" 2>"$WORK/live-parse.err" &
 e2e_track live $!
-"$agg" --json --by=db,user,host --interval=200ms <"$WORK/parse.fifo" >"$OUT" 2>"$WORK/live-agg.err" &
+"$AGG" --json --by=db,user,host --interval=200ms <"$WORK/parse.fifo" >"$OUT" 2>"$WORK/live-agg.err" &
 AGG_PID=$!; e2e_track live $!
 
 # await NAME WANT: the newest record equals WANT within 5 s.
@@ -171,11 +171,11 @@ check_json "5: SIGHUP: connects start again" 0 "$(jq .connects <<<"$rec")"
 
 e2e_stop live
 OUT=$WORK/recipe.out
-"$tail_" --from-start "$LOG" >"$WORK/tail.fifo" 2>"$WORK/recipe-tail.err" &
+"$TAIL" --from-start "$LOG" >"$WORK/tail.fifo" 2>"$WORK/recipe-tail.err" &
 e2e_track live $!
-"$parse" --snapshot <"$WORK/tail.fifo" >"$WORK/parse.fifo" 2>"$WORK/recipe-parse.err" &
+"$PARSE" --snapshot <"$WORK/tail.fifo" >"$WORK/parse.fifo" 2>"$WORK/recipe-parse.err" &
 e2e_track live $!
-"$agg" --json --by=db,user,host --interval=200ms <"$WORK/parse.fifo" >"$OUT" 2>"$WORK/recipe-agg.err" &
+"$AGG" --json --by=db,user,host --interval=200ms <"$WORK/parse.fifo" >"$OUT" 2>"$WORK/recipe-agg.err" &
 AGG_PID=$!; e2e_track live $!
 await "6: pgconn-tail --from-start | parse --snapshot | agg: exact" "$want"
 first=$(jq -c 'select(.complete) | .active' "$OUT" | head -n 1)
