@@ -43,13 +43,13 @@ chmod +x "$T/fake_test.sh"
 
 # run NAME [VAR=VALUE...]: the fake suite in $T/NAME (its cwd), its stdout in
 # $T/NAME/out, exit status in $T/NAME/rc; TMPDIR is $T/NAME/tmp, so a kept
-# copy lands there.
+# copy lands there. The programs' variables tests/run.sh exports are unset.
 run() {
   local d=$T/$1
   shift
   mkdir -p "$d/tmp"
   chmod 755 "$d" "$d/tmp"
-  (cd "$d" && env -u PGCONN_E2E_KEEP E2E_SH="$LIB_ROOT/tests/e2e/e2e.sh" OUT="$d" TMPDIR="$d/tmp" "$@" \
+  (cd "$d" && env -u PGCONN_E2E_KEEP -u PGCONN_BIN -u PGCONN_PARSE -u PGCONN_AGG -u PGCONN_WATCH -u PGCONN_TAIL E2E_SH="$LIB_ROOT/tests/e2e/e2e.sh" OUT="$d" TMPDIR="$d/tmp" "$@" \
     "$T/fake_test.sh" >"$d/out" 2>"$d/err"; echo $? >"$d/rc")
 }
 kept() { compgen -G "$T/$1/tmp/pgconn-e2e-failed-fake_test.*"; }
