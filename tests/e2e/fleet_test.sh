@@ -91,7 +91,8 @@ ok "rsyslog $(rs_version) central on 127.0.0.1:$CENTRAL_PORT writing fleet.log"
 # (CONF: pgconn-edge.conf, or pgconn-edge-rfc5424.conf: forwarding RFC 5424).
 start_edge() {
   local n=$1 name=db$1 conf=${2:-pgconn-edge.conf} logdir
-  logdir=$(on "$n" eval 'echo "$PGC_LOGDIR"')
+  pgc_use "$n"
+  logdir=$PGC_LOGDIR
   mkdir -p "$WORK/$name"
   {
     echo "# test wrapper: own work directory and host name, the README's edge snippet"
