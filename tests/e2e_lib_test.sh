@@ -6,7 +6,7 @@
 # program paths and e2e_free_port. With a PostgreSQL server (not under
 # PGCONN_SKIP_SERVER=1, e.g. make check): a cluster is stopped on exit and
 # its log is kept with a failed suite's files. About 2 s (8 with a server).
-# shellcheck disable=SC2016  # the single-quoted $vars are check conditions
+# shellcheck disable=SC2016,SC2034  # single-quoted $vars: check conditions
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 lib_tmpdir T fake
 # The postgres OS user must reach the clusters made below it.
