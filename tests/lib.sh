@@ -1,7 +1,10 @@
 # tests/lib.sh: the one library of the shell suites (sourced, never run).
 #
-#   . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"        # tests/*.sh
-#   . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"     # tests/e2e/*.sh
+#   cd "$(dirname "$0")/.." || exit 1; . tests/lib.sh    # tests/*.sh
+#   . "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"          # tests/e2e/*.sh
+#
+# Sourcing it sets up the temporary directory, the exit trap (do not set
+# another EXIT trap: use lib_on_exit) and the variables below.
 #
 # Why a small library of our own and not bats-core: every suite already
 # prints TAP-style `ok - NAME` / `not ok - NAME: why` lines that tests/run.sh
@@ -9,8 +12,8 @@
 # and many suites run one long scenario (a server, a live pipeline) whose
 # steps depend on each other; bats runs each @test in a subshell of its own,
 # so such a scenario would have to be split or kept in global set-up, and
-# bats adds three packages to the set-up. These ~100 lines give the same
-# checks, diffs on failure and clean-up.
+# bats adds three packages to the set-up. These ~200 lines give the same
+# checks, diffs on failure and clean-up; tests/lib_test.sh tests them.
 #
 # What a suite gets:
 #   ok NAME / not_ok NAME WHY / skip NAME WHY     one TAP line each
@@ -188,7 +191,6 @@ wait_for_text() {
 
 now_ms() { local t=${EPOCHREALTIME/[.,]/}; echo $((t / 1000)); }
 
-# No NO_COLOR unless the caller's `env` says otherwise; TERM is a colour one.
 # $PYTHON: a plain interpreter first (a version manager's shim can take
 # seconds to start); empty when there is none.
 if [[ -z ${PYTHON:-} ]]; then
@@ -198,6 +200,7 @@ if [[ -z ${PYTHON:-} ]]; then
   unset _lib_c
 fi
 LIB_PTY_PIDFILE=$LIB_TMP/pty.pid
+# No NO_COLOR unless the caller's `env` says otherwise; TERM is a colour one.
 on_pty() {
   local out=$1; shift
   [[ -n ${PYTHON:-} ]] || { echo "on_pty: no python3" >&2; return 127; }

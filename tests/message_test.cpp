@@ -1,5 +1,6 @@
 #include <catch2/catch.hpp>
 
+#include <span>
 #include <string>
 
 #include "message.hpp"
@@ -19,11 +20,36 @@ Names names(const Message& m) {
   return {std::string(m.user), std::string(m.db), std::string(m.app), std::string(m.host)};
 }
 
+// A `connection authorized` line (not replication) and the names read from
+// it: user, database and application_name, the rest of the line dropped.
+void check_authorized(std::string_view text, const std::string& user, const std::string& db,
+                      const std::string& app) {
+  INFO(text);
+  const Message m = log_msg(text);
+  CHECK(m.kind == MsgKind::kAuthorized);
+  CHECK(names(m).user == user);
+  CHECK(names(m).db == db);
+  CHECK(names(m).app == app);
+  CHECK(m.has_db);
+  CHECK_FALSE(m.replication);
+}
+
 struct RejectCase {
   const char* message;
   const char* reason;
   bool after_authorization;
 };
+// Each FATAL message is a reject of its reason, before or after
+// authorization as the case says.
+void check_rejects(std::span<const RejectCase> cases) {
+  for (const RejectCase& c : cases) {
+    INFO(c.message);
+    const Message m = fatal(c.message);
+    CHECK(m.kind == MsgKind::kReject);
+    CHECK(m.reason == c.reason);
+    CHECK(m.after_authorization == c.after_authorization);
+  }
+}
 
 }  // namespace
 
@@ -109,129 +135,96 @@ TEST_CASE("classify_message reads connection authorized with application_name (1
 }
 
 TEST_CASE("classify_message strips the SSL suffix of 9.6-11 with compression", "[message]") {
-  Message m = log_msg(
+  check_authorized(
       "connection authorized: user=app database=shop SSL enabled (protocol=TLSv1.2, "
-      "cipher=ECDHE-RSA-AES256-GCM-SHA384, bits=256, compression=off)");
-  CHECK(m.kind == MsgKind::kAuthorized);
-  CHECK(m.user == "app");
-  CHECK(m.db == "shop");
-  CHECK(m.app.empty());
+      "cipher=ECDHE-RSA-AES256-GCM-SHA384, bits=256, compression=off)",
+      "app", "shop", "");
 }
 
 TEST_CASE("classify_message strips the SSL suffix of 12-13 after application_name",
           "[message]") {
-  Message m = log_msg(
+  check_authorized(
       "connection authorized: user=app database=shop application_name=psql SSL enabled "
-      "(protocol=TLSv1.3, cipher=TLS_AES_256_GCM_SHA384, bits=256, compression=on)");
-  CHECK(m.kind == MsgKind::kAuthorized);
-  CHECK(names(m).user == "app");
-  CHECK(names(m).db == "shop");
-  CHECK(names(m).app == "psql");
+      "(protocol=TLSv1.3, cipher=TLS_AES_256_GCM_SHA384, bits=256, compression=on)",
+      "app", "shop", "psql");
 }
 
 TEST_CASE("classify_message strips the SSL suffix of 14+ (no compression)", "[message]") {
-  Message m = log_msg(
+  check_authorized(
       "connection authorized: user=app database=shop application_name=psql SSL enabled "
-      "(protocol=TLSv1.3, cipher=TLS_AES_256_GCM_SHA384, bits=256)");
-  CHECK(m.kind == MsgKind::kAuthorized);
-  CHECK(names(m).app == "psql");
-  CHECK(names(m).db == "shop");
-
-  Message no_app = log_msg(
+      "(protocol=TLSv1.3, cipher=TLS_AES_256_GCM_SHA384, bits=256)",
+      "app", "shop", "psql");
+  check_authorized(
       "connection authorized: user=app database=shop SSL enabled (protocol=TLSv1.3, "
-      "cipher=TLS_AES_256_GCM_SHA384, bits=256)");
-  CHECK(names(no_app).db == "shop");
-  CHECK(no_app.app.empty());
+      "cipher=TLS_AES_256_GCM_SHA384, bits=256)",
+      "app", "shop", "");
 }
 
 TEST_CASE("classify_message strips the GSS suffix of 12-15 with and without principal",
           "[message]") {
-  Message with = log_msg(
+  check_authorized(
       "connection authorized: user=app database=shop application_name=psql GSS "
-      "(authenticated=yes, encrypted=yes, principal=app@EXAMPLE.COM)");
-  CHECK(with.kind == MsgKind::kAuthorized);
-  CHECK(names(with).app == "psql");
-  CHECK(names(with).db == "shop");
-
-  Message without = log_msg(
-      "connection authorized: user=app database=shop GSS (authenticated=no, encrypted=yes)");
-  CHECK(without.kind == MsgKind::kAuthorized);
-  CHECK(names(without).db == "shop");
-  CHECK(without.app.empty());
+      "(authenticated=yes, encrypted=yes, principal=app@EXAMPLE.COM)",
+      "app", "shop", "psql");
+  check_authorized(
+      "connection authorized: user=app database=shop GSS (authenticated=no, encrypted=yes)",
+      "app", "shop", "");
 }
 
 TEST_CASE("classify_message strips the GSS suffix of 16+ with delegated_credentials",
           "[message]") {
-  Message m = log_msg(
+  check_authorized(
       "connection authorized: user=app database=shop application_name=psql GSS "
-      "(authenticated=yes, encrypted=yes, delegated_credentials=no, principal=app@EXAMPLE.COM)");
-  CHECK(m.kind == MsgKind::kAuthorized);
-  CHECK(names(m).user == "app");
-  CHECK(names(m).db == "shop");
-  CHECK(names(m).app == "psql");
+      "(authenticated=yes, encrypted=yes, delegated_credentials=no, principal=app@EXAMPLE.COM)",
+      "app", "shop", "psql");
 }
 
 TEST_CASE("classify_message strips SSL followed by GSS", "[message]") {
-  Message m = log_msg(
+  check_authorized(
       "connection authorized: user=app database=shop application_name=psql SSL enabled "
       "(protocol=TLSv1.3, cipher=TLS_AES_256_GCM_SHA384, bits=256) GSS (authenticated=yes, "
-      "encrypted=no, principal=app@EXAMPLE.COM)");
-  CHECK(m.kind == MsgKind::kAuthorized);
-  CHECK(names(m).app == "psql");
-  CHECK(names(m).db == "shop");
+      "encrypted=no, principal=app@EXAMPLE.COM)",
+      "app", "shop", "psql");
 }
 
 TEST_CASE("classify_message keeps an application_name that ends in a parenthesis", "[message]") {
-  Message plain = log_msg("connection authorized: user=app database=shop application_name=worker (3)");
-  CHECK(names(plain).app == "worker (3)");
-  Message ssl = log_msg(
+  check_authorized("connection authorized: user=app database=shop application_name=worker (3)",
+                   "app", "shop", "worker (3)");
+  check_authorized(
       "connection authorized: user=app database=shop application_name=worker (3) SSL enabled "
-      "(protocol=TLSv1.3, cipher=TLS_AES_256_GCM_SHA384, bits=256)");
-  CHECK(names(ssl).app == "worker (3)");
+      "(protocol=TLSv1.3, cipher=TLS_AES_256_GCM_SHA384, bits=256)",
+      "app", "shop", "worker (3)");
 }
 
 TEST_CASE("classify_message reads names with spaces, '=', quotes and '@' whole", "[message]") {
-  Message m = log_msg(
-      "connection authorized: user=etl job database=my db=x application_name=pgAdmin 4 - DB:shop");
-  CHECK(m.kind == MsgKind::kAuthorized);
-  CHECK(names(m).user == "etl job");
-  CHECK(names(m).db == "my db=x");
-  CHECK(names(m).app == "pgAdmin 4 - DB:shop");
-
-  Message q = log_msg(
+  check_authorized(
+      "connection authorized: user=etl job database=my db=x application_name=pgAdmin 4 - DB:shop",
+      "etl job", "my db=x", "pgAdmin 4 - DB:shop");
+  check_authorized(
       "connection authorized: user=o\"brien@corp database=\"quoted\" db application_name=a=b "
-      "c@d SSL enabled (protocol=TLSv1.3, cipher=TLS_AES_256_GCM_SHA384, bits=256)");
-  CHECK(names(q).user == "o\"brien@corp");
-  CHECK(names(q).db == "\"quoted\" db");
-  CHECK(names(q).app == "a=b c@d");
-
-  Message azure = log_msg("connection authorized: user=app@myserver database=shop");
-  CHECK(names(azure).user == "app@myserver");
-  CHECK(names(azure).db == "shop");
+      "c@d SSL enabled (protocol=TLSv1.3, cipher=TLS_AES_256_GCM_SHA384, bits=256)",
+      "o\"brien@corp", "\"quoted\" db", "a=b c@d");
+  check_authorized("connection authorized: user=app@myserver database=shop", "app@myserver",
+                   "shop", "");
 }
 
 TEST_CASE("classify_message keeps application_name's \\xHH escapes of 16+ as logged",
           "[message]") {
-  Message m = log_msg(
-      "connection authorized: user=app database=shop application_name=caf\\xc3\\xa9 \\x1b[31m");
-  CHECK(m.kind == MsgKind::kAuthorized);
-  CHECK(names(m).app == "caf\\xc3\\xa9 \\x1b[31m");
-  Message old = log_msg("connection authorized: user=app database=shop application_name=caf??");
-  CHECK(names(old).app == "caf??");
+  check_authorized(
+      "connection authorized: user=app database=shop application_name=caf\\xc3\\xa9 \\x1b[31m",
+      "app", "shop", "caf\\xc3\\xa9 \\x1b[31m");
+  check_authorized("connection authorized: user=app database=shop application_name=caf??", "app",
+                   "shop", "caf??");
 }
 
 TEST_CASE("classify_message keeps raw bytes in user and database names", "[message]") {
-  Message m = log_msg("connection authorized: user=\x1b[31mevil\xff database=caf\xc3\xa9");
-  CHECK(m.kind == MsgKind::kAuthorized);
-  CHECK(names(m).user == "\x1b[31mevil\xff");
-  CHECK(names(m).db == "caf\xc3\xa9");
+  check_authorized("connection authorized: user=\x1b[31mevil\xff database=caf\xc3\xa9",
+                   "\x1b[31mevil\xff", "caf\xc3\xa9", "");
 }
 
 TEST_CASE("classify_message reads an empty application_name", "[message]") {
-  Message m = log_msg("connection authorized: user=app database=shop application_name=");
-  CHECK(m.kind == MsgKind::kAuthorized);
-  CHECK(names(m).db == "shop");
-  CHECK(m.app.empty());
+  check_authorized("connection authorized: user=app database=shop application_name=", "app",
+                   "shop", "");
 }
 
 TEST_CASE("classify_message reads a physical replication connection", "[message]") {
@@ -409,13 +402,7 @@ TEST_CASE("classify_message categorises every FATAL before connection authorized
       {"invalid length of startup packet", "other", false},
       {"expected password response, got message type 88", "other", false},
   };
-  for (const RejectCase& c : cases) {
-    INFO(c.message);
-    Message m = fatal(c.message);
-    CHECK(m.kind == MsgKind::kReject);
-    CHECK(m.reason == c.reason);
-    CHECK(m.after_authorization == c.after_authorization);
-  }
+  check_rejects(cases);
 }
 
 TEST_CASE("classify_message categorises every FATAL after connection authorized (§4b)",
@@ -440,13 +427,7 @@ TEST_CASE("classify_message categorises every FATAL after connection authorized 
       {"cannot connect to invalid database \"half_dropped\"", "other", true},
       {"database \"gone\" has disappeared from pg_database", "other", true},
   };
-  for (const RejectCase& c : cases) {
-    INFO(c.message);
-    Message m = fatal(c.message);
-    CHECK(m.kind == MsgKind::kReject);
-    CHECK(m.reason == c.reason);
-    CHECK(m.after_authorization == c.after_authorization);
-  }
+  check_rejects(cases);
 }
 
 TEST_CASE("classify_message takes the user out of authentication failures", "[message]") {
