@@ -70,9 +70,11 @@ run_suite() {
     out=$("$suite" 2>&1)
   fi
   rc=$?
-  # The not ok lines, each with the "#" lines that follow it.
+  # The not ok lines, each with the "#" lines that follow it, and where
+  # tests/e2e/e2e.sh kept a failed suite's files.
   echo "$out" | awk -v prefix="$prefix" '/^not ok - / { print "not ok - " prefix substr($0, 10); more = 1; next }
-                                         more && /^#/ { print; next } { more = 0 }'
+                                         more && /^#/ { print; next } { more = 0 }
+                                         /^# .*: its files are kept in / { print }'
   p=$(echo "$out" | grep -c '^ok ')
   f=$(echo "$out" | grep -c '^not ok ')
   if [ -n "$reports" ] && compgen -G "$reports/*" >/dev/null; then

@@ -44,55 +44,11 @@
 # shellcheck disable=SC2317  # functions called through traps and pgc_settle
 set -uo pipefail
 exec </dev/null
+# shellcheck source=e2e.sh
+. "$(dirname "${BASH_SOURCE[0]}")/e2e.sh"
+e2e_begin parse agg jq
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-root=$(cd "$here/../.." && pwd)
-parse=${PGCONN_PARSE:-$root/bin/pgconn-parse}
-agg=${PGCONN_AGG:-$root/bin/pgconn-agg}
-
-failed=0
-ok() { printf 'ok - %s\n' "$1"; }
-not_ok() { printf 'not ok - %s: %s\n' "$1" "$2"; failed=1; }
-# A step the rest depends on failed: report and stop (the trap cleans up).
-fatal() { not_ok "$1" "$2"; exit 1; }
-
-[[ -x $parse ]] || { not_ok "pgconn-parse not built" "no executable $parse (run make)"; exit 1; }
-[[ -x $agg ]] || { not_ok "pgconn-agg not built" "no executable $agg (run make)"; exit 1; }
-command -v jq >/dev/null || { not_ok "jq installed" "jq is needed"; exit 1; }
-
-# shellcheck source=pgcluster.sh
-. "$here/pgcluster.sh"
-
-WORK=""
-TAIL_PID="" PARSE_PID="" AGG_PID=""
 LOG="" OUT=""
-
-stop_pipeline() {
-  local p
-  for p in $TAIL_PID $PARSE_PID $AGG_PID; do kill "$p" 2>/dev/null; done
-  for p in $TAIL_PID $PARSE_PID $AGG_PID; do wait "$p" 2>/dev/null; done
-  TAIL_PID="" PARSE_PID="" AGG_PID=""
-}
-
-cleanup() {
-  local rc=$?
-  set +e
-  stop_pipeline
-  if [[ -n ${PGCONN_E2E_KEEP:-} && -n $WORK ]]; then
-    mkdir -p "$PGCONN_E2E_KEEP"
-    [[ -z $LOG || ! -f $LOG ]] || cp "$LOG" "$PGCONN_E2E_KEEP/agg.log"
-    cp "$WORK"/*.out "$WORK"/*.err "$WORK"/*.ndjson "$PGCONN_E2E_KEEP/" 2>/dev/null
-  fi
-  pgc_cleanup
-  [[ -z $WORK ]] || rm -rf "$WORK"
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/pgconn-agg-e2e.XXXXXX") || fatal "temp dir" "mktemp failed"
-
-now_ms() { local t=${EPOCHREALTIME//[.,]/}; echo $((t / 1000)); }
 
 # ------------------------------------------------------------ bookkeeping
 #
@@ -103,7 +59,6 @@ declare -A S_USER=() S_DB=() S_APP=() S_HOST=()
 EXP_CONNECTS=0
 EXP_DISCONNECTS=0      # sessions whose end the server logged
 CRASH_ENDED=0          # sessions ended by the crash (no line of their own)
-declare -A EXP_REJECTS=()
 SIX=tcp6
 
 transport_host() { case $1 in sock) echo '[local]' ;; tcp4) echo 127.0.0.1 ;; tcp6) echo ::1 ;; esac; }
@@ -112,8 +67,7 @@ transport_host() { case $1 in sock) echo '[local]' ;; tcp4) echo 127.0.0.1 ;; tc
 # psql's fallback, '' for none)
 open_session() {
   local name=$1 transport=$2 user=$3 db=$4 app=$5 shown
-  pgc_hold "$name" "$transport" "$user" "$db" "$app" ||
-    fatal "open session $name ($user@$db over $transport)" "$(cat "$PGC_DIR/hold/$name.err" 2>/dev/null)"
+  e2e_hold "$name" "$transport" "$user" "$db" "$app"
   case $app in -) shown=psql ;; '') shown=unknown ;; *) shown=$app ;; esac
   S_USER[$name]=$user S_DB[$name]=$db S_APP[$name]=$shown S_HOST[$name]=$(transport_host "$transport")
   EXP_CONNECTS=$((EXP_CONNECTS + 1))
@@ -137,16 +91,7 @@ all_sessions_ended() {
 
 # reject REASON TRANSPORT USER DB PATTERN: a connection that must be refused
 # with a FATAL matching PATTERN (a glob).
-reject() {
-  local reason=$1 transport=$2 user=$3 db=$4 pattern=$5 err msg
-  if err=$(pgc_settle pgc_psql "$transport" "$user" "$db" - -c 'select 1' 2>&1 >/dev/null); then
-    fatal "reject $reason ($user@$db over $transport)" "the server accepted the connection"
-  fi
-  msg=${err#*FATAL:  }; msg=${msg%%$'\n'*}
-  # shellcheck disable=SC2053
-  [[ $msg == $pattern ]] || fatal "reject $reason ($user@$db over $transport)" "unexpected error: $err"
-  EXP_REJECTS[$reason]=$((${EXP_REJECTS[$reason]:-0} + 1))
-}
+reject() { e2e_reject "$@"; }
 
 # An authentication timeout (authentication_timeout = 1s): a startup packet
 # for app_user@shop over TCP, then silence until the server hangs up.
@@ -163,7 +108,7 @@ reject_auth_timeout() {
   exec {fd}<&-
   wait_log_after "$off" 'FATAL:  canceling authentication due to timeout' 1 10 ||
     fatal "reject auth_timeout" "no 'canceling authentication due to timeout' in the log"$'\n'"$(log_tail)"
-  EXP_REJECTS[auth_timeout]=$((${EXP_REJECTS[auth_timeout]:-0} + 1))
+  E2E_REJECTS[auth_timeout]=$((${E2E_REJECTS[auth_timeout]:-0} + 1))
 }
 
 # ------------------------------------------------------------ log and records
@@ -203,20 +148,6 @@ log_tail() { tail -n 12 "$LOG" | cut -c1-220 | sed 's/^/    /'; }
 
 # ------------------------------------------------------------ pg_stat_activity
 
-PSA_SQL="with a as (
-  select coalesce(datname, '(none)') d, coalesce(usename, '(none)') u,
-         coalesce(nullif(application_name, ''), 'unknown') ap,
-         coalesce(host(client_addr), '[local]') h
-  from pg_stat_activity
-  where backend_type = 'client backend' and pid <> pg_backend_pid())
-select json_build_object(
-  'pid', pg_backend_pid(),
-  'active', (select count(*) from a),
-  'db', (select coalesce(json_object_agg(d, n), '{}') from (select d, count(*) n from a group by d) x),
-  'user', (select coalesce(json_object_agg(u, n), '{}') from (select u, count(*) n from a group by u) x),
-  'app', (select coalesce(json_object_agg(ap, n), '{}') from (select ap, count(*) n from a group by ap) x),
-  'host', (select coalesce(json_object_agg(h, n), '{}') from (select h, count(*) n from a group by h) x))"
-
 # The open sessions as the test knows them, in the same shape (one jq: this
 # runs at every checkpoint).
 own_view() {
@@ -230,7 +161,7 @@ own_view() {
 
 expected_totals() {
   local r
-  for r in "${!EXP_REJECTS[@]}"; do printf '%s\t%s\n' "$r" "${EXP_REJECTS[$r]}"; done |
+  for r in "${!E2E_REJECTS[@]}"; do printf '%s\t%s\n' "$r" "${E2E_REJECTS[$r]}"; done |
     jq -cRs --argjson c "$EXP_CONNECTS" --argjson d "$EXP_DISCONNECTS" --argjson x "$CRASH_ENDED" '
       {connects: $c, disconnects: $d, crash_ended: $x,
        rejects: (split("\n") | map(select(. != "") | split("\t") | {key: .[0], value: (.[1] | tonumber)}) | from_entries)}'
@@ -307,7 +238,7 @@ CP_ACTIVE=0
 checkpoint() {
   local name=$1 off psa pid own exp
   off=$(log_size)
-  psa=$(pgc_settle pgc_psql sock postgres postgres pgconn-ctl -c "$PSA_SQL") ||
+  psa=$(pgc_settle pgc_psql sock postgres postgres pgconn-ctl -c "$E2E_PSA_GROUPS") ||
     fatal "$name: query pg_stat_activity" "psql failed: $psa"
   EXP_CONNECTS=$((EXP_CONNECTS + 1)) EXP_DISCONNECTS=$((EXP_DISCONNECTS + 1))
   pid=$(jq -r .pid <<<"$psa")
@@ -331,7 +262,7 @@ checkpoint() {
 # ------------------------------------------------------------ the server
 
 start=$SECONDS
-pgc_init 10 >"$WORK/init.out" 2>&1 || fatal "create a PostgreSQL cluster" "$(tail -n 5 "$WORK/init.out" | tr '\n' ' ')"
+e2e_pg_init 10
 ((PGC_HAVE_IPV6)) || SIX=tcp4
 LOG=$PGC_LOGDIR/agg.log
 OUT=$WORK/records.out
@@ -341,34 +272,21 @@ SERVER_SETTINGS=(log_filename=agg.log "log_line_prefix=%m [%p] %q%u@%d " log_des
 # The pipeline, for the whole run (FIFOs instead of `|` to know each pid).
 mkfifo "$WORK/tail.fifo" "$WORK/parse.fifo"
 tail -n +1 -F "$LOG" >"$WORK/tail.fifo" 2>"$WORK/tail.err" &
-TAIL_PID=$!
+TAIL_PID=$!; e2e_track live $!
 if [[ -n ${PGCONN_E2E_KEEP:-} ]]; then
-  "$parse" <"$WORK/tail.fifo" 2>"$WORK/parse.err" | tee "$WORK/events.ndjson" >"$WORK/parse.fifo" &
+  "$PARSE" <"$WORK/tail.fifo" 2>"$WORK/parse.err" | tee "$WORK/events.ndjson" >"$WORK/parse.fifo" &
 else
-  "$parse" <"$WORK/tail.fifo" >"$WORK/parse.fifo" 2>"$WORK/parse.err" &
+  "$PARSE" <"$WORK/tail.fifo" >"$WORK/parse.fifo" 2>"$WORK/parse.err" &
 fi
-PARSE_PID=$!
-"$agg" --json --by=db,user,app,host --interval=200ms <"$WORK/parse.fifo" >"$OUT" 2>"$WORK/agg.err" &
-AGG_PID=$!
+PARSE_PID=$!; e2e_track live $!
+"$AGG" --json --by=db,user,app,host --interval=200ms <"$WORK/parse.fifo" >"$OUT" 2>"$WORK/agg.err" &
+AGG_PID=$!; e2e_track live $!
 
-pgc_start "${SERVER_SETTINGS[@]}" >"$WORK/start.out" 2>&1 ||
-  fatal "start PostgreSQL" "$(tail -n 5 "$WORK/start.out" | tr '\n' ' ')"
-ok "PostgreSQL $("$PGC_BIN/postgres" --version | awk '{print $3}') on port $PGC_PORT, pipeline following $(basename "$LOG")"
+e2e_pg_start "${SERVER_SETTINGS[@]}"
+ok "PostgreSQL $(pgc_version) on port $PGC_PORT, pipeline following $(basename "$LOG")"
 
-setup_sql=(
-  "create role app_user login password '$PGC_PASSWORD'"
-  "create role admin login superuser password '$PGC_PASSWORD'"
-  "create role readonly login password '$PGC_PASSWORD'"
-  "create role limited_role login connection limit 1 password '$PGC_PASSWORD'"
-  "create role nologin_role nologin password '$PGC_PASSWORD'"
-  "create role hba_blocked login password '$PGC_PASSWORD'"
-  "create database shop"
-  "create database analytics"
-  "create database limited_db connection limit 1"
-)
-args=()
-for q in "${setup_sql[@]}"; do args+=(-c "$q"); done
-err=$(pgc_settle pgc_psql sock postgres postgres setup "${args[@]}" 2>&1 >/dev/null) || fatal "create roles and databases" "$err"
+err=$(pgc_setup app_user admin readonly limited_role nologin_role hba_blocked shop analytics limited_db 2>&1) ||
+  fatal "create roles and databases" "$err"
 EXP_CONNECTS=$((EXP_CONNECTS + 1)) EXP_DISCONNECTS=$((EXP_DISCONNECTS + 1))
 
 # ------------------------------------------------------------ 1: sessions open
@@ -472,7 +390,7 @@ reject shutting_down sock app_user postgres 'the database system is shutting dow
 pgc_stop fast 2>"$WORK/stop.err" || fatal "6: fast shutdown" "$(cat "$WORK/stop.err")"
 all_sessions_ended shutdown
 pgc_start "${SERVER_SETTINGS[@]}" >"$WORK/start.out" 2>&1 ||
-  fatal "6: start again" "$(tail -n 5 "$WORK/start.out" | tr '\n' ' ')"
+  fatal "6: start again" "$(tail -n 5 "$WORK/start.out")"
 checkpoint "6a (after a restart with 3 sessions open)"
 open_session web-2 "$SIX" app_user shop web-1
 open_session console-2 sock admin analytics 'admin console'
@@ -523,4 +441,4 @@ if [[ ! -s $WORK/parse.err && ! -s $WORK/agg.err ]]; then ok "7: nothing on stde
 fi
 ok "done in $((SECONDS - start)) s"
 
-exit "$failed"
+lib_done

@@ -268,20 +268,7 @@ trap 'pgc_cleanup' EXIT
 
 # Roles and databases, logged to a file of their own.
 pgc_start log_filename=setup.log log_destination=stderr log_connections=off log_disconnections=off
-setup_sql=(
-  "create role app_user login password '$PGC_PASSWORD'"
-  "create role admin login superuser password '$PGC_PASSWORD'"
-  "create role readonly login password '$PGC_PASSWORD'"
-  "create role limited_role login connection limit 1 password '$PGC_PASSWORD'"
-  "create role nologin_role nologin password '$PGC_PASSWORD'"
-  "create role hba_blocked login password '$PGC_PASSWORD'"
-  "create database shop"
-  "create database analytics"
-  "create database limited_db connection limit 1"
-)
-args=()
-for q in "${setup_sql[@]}"; do args+=(-c "$q"); done
-pgc_psql sock postgres postgres setup "${args[@]}" >/dev/null || die "setup failed"
+pgc_setup app_user admin readonly limited_role nologin_role hba_blocked shop analytics limited_db || die "setup failed"
 pgc_stop fast
 
 for line in "${CONFIGS[@]}"; do

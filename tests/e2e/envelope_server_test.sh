@@ -34,39 +34,12 @@
 #                    configuration found there is used)
 #   PGCONN_E2E_KEEP  keep the capture, the envelopes and the events in DIR
 set -uo pipefail
-
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-root=$(cd "$here/../.." && pwd)
-parse=${PGCONN_PARSE:-$root/bin/pgconn-parse}
+# shellcheck source=e2e.sh
+. "$(dirname "${BASH_SOURCE[0]}")/e2e.sh"
+e2e_begin parse jq python3
 wrap=$here/wrap_envelope.py
-
-failed=0
-ok() { printf 'ok - %s\n' "$1"; }
-not_ok() { printf 'not ok - %s: %s\n' "$1" "$2"; failed=1; }
-
-[[ -x $parse ]] || { not_ok "pgconn-parse built" "no executable $parse (run make)"; exit 1; }
-command -v jq >/dev/null || { not_ok "jq installed" "jq is needed"; exit 1; }
-command -v python3 >/dev/null || { not_ok "python3 installed" "python3 is needed"; exit 1; }
-
-if [[ -n ${PGCONN_E2E_KEEP:-} ]]; then
-  mkdir -p "$PGCONN_E2E_KEEP"; work=$(cd "$PGCONN_E2E_KEEP" && pwd)
-else
-  work=$(mktemp -d "${TMPDIR:-/tmp}/pgconn-envelope-test.XXXXXX")
-  trap 'rm -rf "$work"' EXIT
-fi
-
-if [[ -n ${PGCONN_E2E_LOGS:-} ]]; then
-  logs=$(cd "$PGCONN_E2E_LOGS" && pwd)
-else
-  logs=$work/capture
-  start=$SECONDS
-  if "$here/capture_logs.sh" "$logs" default debian line_numbers >"$work/capture.out" 2>&1; then
-    ok "capture logs of a real PostgreSQL server ($((SECONDS - start)) s)"
-  else
-    not_ok "capture logs of a real PostgreSQL server" "$(tail -n 5 "$work/capture.out" | tr '\n' ' ')"
-    exit 1
-  fi
-fi
+work=$WORK
+e2e_captured_logs default debian line_numbers
 
 config() { jq -r --arg k "$2" 'select(.kind == "config") | .[$k]' "$logs/$1.expect"; }
 
@@ -81,8 +54,8 @@ same() {
   local base want got err
   base=$work/$(basename "$envelope")
   want=$base.plain.ndjson got=$base.ndjson err=$base.stderr
-  "$parse" "$@" "$plain" >"$want" 2>/dev/null
-  "$parse" "$@" "${envelope_args[@]}" "$envelope" >"$got" 2>"$err"
+  "$PARSE" "$@" "$plain" >"$want" 2>/dev/null
+  "$PARSE" "$@" "${envelope_args[@]}" "$envelope" >"$got" 2>"$err"
   local rc=$?
   if ((rc != 0)); then
     not_ok "$name" "exit status $rc: $(head -c 300 "$err" | tr '\n' ' ')"
@@ -170,4 +143,4 @@ for expect in "$logs"/*.expect; do
 done
 ((found)) || not_ok "stderr logs captured" "no stderr log with %p and a time in $logs"
 
-exit $failed
+lib_done

@@ -31,32 +31,12 @@
 # keeps the logs and the events.
 set -uo pipefail
 exec </dev/null
+# shellcheck source=e2e.sh
+. "$(dirname "${BASH_SOURCE[0]}")/e2e.sh"
+e2e_begin parse jq
+out=$WORK
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-root=$(cd "$here/../.." && pwd)
-parse=${PGCONN_PARSE:-$root/bin/pgconn-parse}
-
-failed=0
-ok() { printf 'ok - %s\n' "$1"; }
-not_ok() { printf 'not ok - %s: %s\n' "$1" "$2"; failed=1; }
-fatal() { not_ok "$1" "$2"; exit 1; }
-# check NAME WANT GOT
-check() { if [[ $2 == "$3" ]]; then ok "$1"; else not_ok "$1" "want $2, got $3"; fi; }
-
-[[ -x $parse ]] || fatal "pgconn-parse built" "no executable $parse (run make)"
-command -v jq >/dev/null || fatal "jq installed" "jq is needed"
-
-# shellcheck source=pgcluster.sh
-. "$here/pgcluster.sh"
-if [[ -n ${PGCONN_E2E_KEEP:-} ]]; then
-  mkdir -p "$PGCONN_E2E_KEEP"; out=$(cd "$PGCONN_E2E_KEEP" && pwd)
-else
-  out=$(mktemp -d "${TMPDIR:-/tmp}/pgconn-holes.XXXXXX") || exit 1
-fi
-cleanup() { [[ -z ${PGCONN_E2E_KEEP:-} ]] || cp -r "$PGC_LOGDIR" "$out/" 2>/dev/null; pgc_cleanup; [[ -n ${PGCONN_E2E_KEEP:-} ]] || rm -rf "$out"; }
-trap cleanup EXIT
-
-pgc_init 20 || fatal "initdb" "see above"
+e2e_pg_init 20
 base=(log_connections=on log_disconnections=on)
 
 # The sessions the events leave open, one "app" a line (sorted; "-" for
@@ -87,8 +67,7 @@ server_apps() {
 
 pgc_start "${base[@]}" 'log_line_prefix=%m [%p] ' log_filename=crash.log ||
   fatal "crash: server starts" "see above"
-pgc_psql sock postgres postgres - -q -c "create role app_user login password '$PGC_PASSWORD'" \
-  -c "create database shop" >/dev/null || fatal "crash: set-up" "create role/database failed"
+err=$(pgc_setup app_user shop 2>&1) || fatal "crash: set-up" "$err"
 log=$PGC_LOGDIR/crash.log
 pgc_hold k1 tcp4 app_user shop before-1 && pgc_hold k2 sock postgres postgres before-2 ||
   fatal "crash: sessions open" "see above"
@@ -97,12 +76,12 @@ pgc_start "${base[@]}" 'log_line_prefix=%m [%p] ' log_filename=crash.log ||
   fatal "crash: server starts again after SIGKILL" "see above"
 pgc_hold k3 sock postgres postgres after-1 || fatal "crash: a session after the start" "see above"
 want=$(server_apps "$log") || fatal "crash: pg_stat_activity" "see above"
-"$parse" "$log" >"$out/crash.ndjson" 2>"$out/crash.err"
-check "crash: pgconn-parse exits 0, nothing on stderr" "0 " "$? $(head -c 200 "$out/crash.err")"
-check "crash: open sessions as pg_stat_activity" "$want" "$(open_apps "$out/crash.ndjson")"
-check "crash: the sessions of before get no invented disconnect" 0 \
+"$PARSE" "$log" >"$out/crash.ndjson" 2>"$out/crash.err"
+check_eq "crash: pgconn-parse exits 0, nothing on stderr" "0 " "$? $(head -c 200 "$out/crash.err")"
+check_eq "crash: open sessions as pg_stat_activity" "$want" "$(open_apps "$out/crash.ndjson")"
+check_eq "crash: the sessions of before get no invented disconnect" 0 \
   "$(jq -s 'map(select(.type == "disconnect" and (.app // "" | startswith("before")))) | length' "$out/crash.ndjson")"
-check "crash: ready events (start, start after SIGKILL)" 2 \
+check_eq "crash: ready events (start, start after SIGKILL)" 2 \
   "$(jq -s 'map(select(.type == "server" and .state == "ready")) | length' "$out/crash.ndjson")"
 pgc_close_all
 
@@ -120,8 +99,8 @@ pgc_send a2 "SET application_name = 'renamed';"
 pgc_send a2 "select 2;"
 pgc_wait_log "$log" "select 2" 1 10 || fatal "app: statements logged" "see above"
 want=$(server_apps "$log") || fatal "app: pg_stat_activity" "see above"
-"$parse" "$log" >"$out/app-open.ndjson" 2>"$out/app.err"
-check "app: open sessions and their names as pg_stat_activity" "$want" "$(open_apps "$out/app-open.ndjson")"
+"$PARSE" "$log" >"$out/app-open.ndjson" 2>"$out/app.err"
+check_eq "app: open sessions and their names as pg_stat_activity" "$want" "$(open_apps "$out/app-open.ndjson")"
 # a3 stops logging its statements: only its disconnection line shows the name.
 pgc_send a3 "SET log_statement = 'none';"
 pgc_send a3 "SET application_name = 'quiet-after';"
@@ -129,13 +108,13 @@ pgc_send a3 "select 3;"
 n=$(pgc_log_count "$log" "disconnection")
 pgc_close a1 && pgc_close a3 || not_ok "app: sessions close" "see above"
 pgc_wait_log "$log" "disconnection" $((n + 2)) 10
-"$parse" "$log" >"$out/app.ndjson" 2>"$out/app.err"
-check "app: pgconn-parse exits 0, nothing on stderr" "0 " "$? $(head -c 200 "$out/app.err")"
-check "app: update events (worker-7, renamed, quiet-after)" "quiet-after renamed worker-7" \
+"$PARSE" "$log" >"$out/app.ndjson" 2>"$out/app.err"
+check_eq "app: pgconn-parse exits 0, nothing on stderr" "0 " "$? $(head -c 200 "$out/app.err")"
+check_eq "app: update events (worker-7, renamed, quiet-after)" "quiet-after renamed worker-7" \
   "$(jq -r 'select(.type == "update") | .app' "$out/app.ndjson" | sort | tr '\n' ' ' | sed 's/ $//')"
-check "app: the disconnects carry the new names" "quiet-after worker-7" \
+check_eq "app: the disconnects carry the new names" "quiet-after worker-7" \
   "$(jq -r 'select(.type == "disconnect" and .matched) | .app' "$out/app.ndjson" | grep -v '^psql$' | sort | tr '\n' ' ' | sed 's/ $//')"
-check "app: keys of update in the standard order" "type,ts,pid,session,user,db,app,host,port" \
+check_eq "app: keys of update in the standard order" "type,ts,pid,session,user,db,app,host,port" \
   "$(jq -rs 'map(select(.type == "update" and .app == "worker-7"))[0] | keys_unsorted | join(",")' "$out/app.ndjson")"
 pgc_close_all
 
@@ -159,14 +138,14 @@ pgc_hold s4 sock postgres postgres switch-4 || fatal "switch: a session in jsonl
 want=$(server_apps "$PGC_LOGDIR/switch.json") || fatal "switch: pg_stat_activity" "see above"
 pgc_psql sock postgres postgres - -q -c "alter system reset log_destination" -c "select pg_reload_conf()" >/dev/null
 files=("$PGC_LOGDIR/switch.log" "$PGC_LOGDIR/switch.csv" "$PGC_LOGDIR/switch.json")
-"$parse" "${files[@]}" >"$out/switch.ndjson" 2>"$out/switch.err"
-check "switch: pgconn-parse exits 0, nothing on stderr" "0 " "$? $(head -c 200 "$out/switch.err")"
+"$PARSE" "${files[@]}" >"$out/switch.ndjson" 2>"$out/switch.err"
+check_eq "switch: pgconn-parse exits 0, nothing on stderr" "0 " "$? $(head -c 200 "$out/switch.err")"
 cp "${files[@]}" "$out/" 2>/dev/null
 # Only what was logged up to the count (the files grow on).
-check "switch: the three files in one run leave open what pg_stat_activity shows" "$want" \
+check_eq "switch: the three files in one run leave open what pg_stat_activity shows" "$want" \
   "$(jq -c 'select(.app != "psql" or .type == "server")' "$out/switch.ndjson" | open_apps /dev/stdin | sed 's/psql //g')"
-cat "${files[@]}" | "$parse" >"$out/switch-stdin.ndjson" 2>"$out/switch-stdin.err"
-check "switch: the same concatenated on standard input" "$want" \
+cat "${files[@]}" | "$PARSE" >"$out/switch-stdin.ndjson" 2>"$out/switch-stdin.err"
+check_eq "switch: the same concatenated on standard input" "$want" \
   "$(jq -c 'select(.app != "psql" or .type == "server")' "$out/switch-stdin.ndjson" | open_apps /dev/stdin | sed 's/psql //g')"
 pgc_close_all
 
@@ -186,11 +165,11 @@ pgc_psql sock postgres postgres - -q -c "select pg_terminate_backend(pid) from p
   where application_name in ('pool-1', 'pool-3')" >/dev/null
 wait "${pids[@]}"
 want=$(server_apps "$log") || fatal "empty: pg_stat_activity" "see above"
-"$parse" "$log" >"$out/empty.ndjson" 2>"$out/empty.err"
-check "empty: pgconn-parse exits 0, nothing on stderr" "0 " "$? $(head -c 200 "$out/empty.err")"
-check "empty: open sessions as pg_stat_activity" "$(wc -w <<<"$want")" "$(open_apps "$out/empty.ndjson" | wc -w)"
-check "empty: every disconnection closes a session" \
+"$PARSE" "$log" >"$out/empty.ndjson" 2>"$out/empty.err"
+check_eq "empty: pgconn-parse exits 0, nothing on stderr" "0 " "$? $(head -c 200 "$out/empty.err")"
+check_eq "empty: open sessions as pg_stat_activity" "$(wc -w <<<"$want")" "$(open_apps "$out/empty.ndjson" | wc -w)"
+check_eq "empty: every disconnection closes a session" \
   "$(pgc_log_count "$log" "disconnection")" \
   "$(jq -s 'map(select(.type == "disconnect" and .matched)) | length' "$out/empty.ndjson")"
 
-exit "$failed"
+lib_done

@@ -28,57 +28,20 @@
 # bin/pgconn-agg); PGCONN_E2E_KEEP=DIR keeps the log and the outputs.
 set -uo pipefail
 exec </dev/null
-
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-root=$(cd "$here/../.." && pwd)
-parse=${PGCONN_PARSE:-$root/bin/pgconn-parse}
-agg=${PGCONN_AGG:-$root/bin/pgconn-agg}
-
-failed=0
-ok() { printf 'ok - %s\n' "$1"; }
-not_ok() { printf 'not ok - %s: %s\n' "$1" "$2"; failed=1; }
-fatal() { not_ok "$1" "$2"; exit 1; }
-check() { if eval "$2"; then ok "$1"; else not_ok "$1" "${3:-$2}"; fi; }
-
-[[ -x $parse && -x $agg ]] || fatal "programs built" "no $parse or $agg (run make)"
-command -v jq >/dev/null || fatal "jq installed" "jq is needed"
-
-# shellcheck source=pgcluster.sh
-. "$here/pgcluster.sh"
-
-WORK="" LOG=""
-cleanup() {
-  local rc=$?
-  set +e
-  if [[ -n ${PGCONN_E2E_KEEP:-} && -n $WORK ]]; then
-    mkdir -p "$PGCONN_E2E_KEEP"
-    [[ -z $LOG || ! -f $LOG ]] || cp "$LOG" "$PGCONN_E2E_KEEP/peak.log"
-    cp "$WORK"/* "$PGCONN_E2E_KEEP/" 2>/dev/null
-  fi
-  pgc_cleanup
-  [[ -z $WORK ]] || rm -rf "$WORK"
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/pgconn-peak-e2e.XXXXXX") || fatal "temp dir" "mktemp failed"
+# shellcheck source=e2e.sh
+. "$(dirname "${BASH_SOURCE[0]}")/e2e.sh"
+e2e_begin parse agg jq
 start=$SECONDS
 
-pgc_init 20 >"$WORK/init.out" 2>&1 || fatal "create a PostgreSQL cluster" "$(tail -n 5 "$WORK/init.out" | tr '\n' ' ')"
+e2e_pg_init 20
 LOG=$PGC_LOGDIR/peak.log
-pgc_start log_filename=peak.log "log_line_prefix=%m [%p] %q%u@%d " log_destination=stderr \
-  log_connections=on log_disconnections=on >"$WORK/start.out" 2>&1 ||
-  fatal "start PostgreSQL" "$(tail -n 5 "$WORK/start.out" | tr '\n' ' ')"
-ok "PostgreSQL $("$PGC_BIN/postgres" --version | awk '{print $3}') on port $PGC_PORT"
+e2e_pg_start log_filename=peak.log "log_line_prefix=%m [%p] %q%u@%d " log_destination=stderr \
+  log_connections=on log_disconnections=on
+ok "PostgreSQL $(pgc_version) on port $PGC_PORT"
+err=$(pgc_setup app_user readonly shop analytics limited_db 2>&1) || fatal "create roles and databases" "$err"
 
-err=$(pgc_settle pgc_psql sock postgres postgres setup \
-  -c "create role app_user login password '$PGC_PASSWORD'" \
-  -c "create role readonly login password '$PGC_PASSWORD'" \
-  -c "create database shop" -c "create database analytics" \
-  -c "create database limited_db connection limit 1" 2>&1 >/dev/null) || fatal "create roles and databases" "$err"
-
-hold() { pgc_hold "$@" || fatal "open session $1" "$(cat "$PGC_DIR/hold/$1.err" 2>/dev/null)"; }
-close() { pgc_close "$1" || fatal "close session $1" "its backend did not exit"; }
+hold() { e2e_hold "$@"; }
+close() { e2e_close "$1"; }
 # A connection refused after `connection authorized` (the socket trusts).
 refuse() {
   local out
@@ -119,7 +82,7 @@ pgc_wait_log "$LOG" 'disconnection:' 13 15 2>/dev/null ||
   fatal "log" "want 13 disconnection lines, have $(pgc_log_count "$LOG" 'disconnection:')"
 sleep 0.2
 cp "$LOG" "$WORK/peak.log"
-"$parse" "$WORK/peak.log" >"$WORK/events.ndjson" 2>"$WORK/parse.err" || fatal "pgconn-parse" "$(cat "$WORK/parse.err")"
+"$PARSE" "$WORK/peak.log" >"$WORK/events.ndjson" 2>"$WORK/parse.err" || fatal "pgconn-parse" "$(cat "$WORK/parse.err")"
 
 # ------------------------------------------------------------ the log's own account
 # One line per change: "MS<TAB>DELTA<TAB>PID<TAB>ISO<TAB>APP<TAB>SESSION_MS"
@@ -171,19 +134,19 @@ check "the log: both refused connections were authorized first" \
   "$(grep -E 'refused|FATAL' "$WORK/peak.log" | cut -c1-160)"
 
 # ------------------------------------------------------------ peak
-"$agg" --json "$WORK/events.ndjson" >"$WORK/summary.json" 2>"$WORK/agg.err"
+"$AGG" --json "$WORK/events.ndjson" >"$WORK/summary.json" 2>"$WORK/agg.err"
 g=$(jq -r '"\(.peak.active) \(.peak.at)"' "$WORK/summary.json")
 check "peak: $want_peak at $want_at, as the log says (the refused sessions never count)" \
   "[ '$g' = '$want_peak $want_at' ]" "pgconn-agg: $g"
-"$agg" "$WORK/events.ndjson" >"$WORK/summary.txt"
+"$AGG" "$WORK/events.ndjson" >"$WORK/summary.txt"
 check "peak text: 'Peak: 5 at ${want_at:11:8}'" "grep -qx 'Peak: 5 at ${want_at:11:8}' '$WORK/summary.txt'" "$(head -3 "$WORK/summary.txt")"
-g=$("$agg" --json --app=web "$WORK/events.ndjson" | jq -r '"\(.peak.active) \(.peak.at)"')
+g=$("$AGG" --json --app=web "$WORK/events.ndjson" | jq -r '"\(.peak.active) \(.peak.at)"')
 check "peak --app=web: 3 at web-4's connect" "[ '$g' = '3 $want_at' ]" "pgconn-agg: $g"
-g=$("$agg" --json --db=analytics "$WORK/events.ndjson" | jq -r .peak.active)
+g=$("$AGG" --json --db=analytics "$WORK/events.ndjson" | jq -r .peak.active)
 check "peak --db=analytics: 2 (long-2 and mid-1)" "[ '$g' = 2 ]" "pgconn-agg: $g"
 
 # ------------------------------------------------------------ bucket peaks
-"$agg" --history --bucket=1s --last=120s --json "$WORK/events.ndjson" >"$WORK/history.json"
+"$AGG" --history --bucket=1s --last=120s --json "$WORK/events.ndjson" >"$WORK/history.json"
 jq -r '.buckets[] | "\(.start) \(.peak)"' "$WORK/history.json" >"$WORK/bucket-peaks.txt"
 bad=$(awk -v changes="$WORK/changes.tsv" '
   function days(y, m, d,   era, yoe, doy) {
@@ -210,7 +173,7 @@ check "--history: the highest bucket peak is the peak" \
   "[ \"\$(jq '[.buckets[].peak] | max' '$WORK/history.json')\" = 5 ]" "$(jq -c '[.buckets[].peak]' "$WORK/history.json")"
 
 # ------------------------------------------------------------ durations
-"$agg" --json --durations --by=app "$WORK/events.ndjson" >"$WORK/durations.json"
+"$AGG" --json --durations --by=app "$WORK/events.ndjson" >"$WORK/durations.json"
 want=$(awk -F '\t' '$2 == -1 { print $5 "\t" $6 }' "$WORK/changes.tsv" | jq -cRs '
   split("\n") | map(select(. != "") | split("\t") | {app: (if .[0] == "" then "unknown" else .[0] end), ms: (.[1] | tonumber)})
   | group_by(.app) | map((map(.ms) | sort) as $v | ($v | length) as $n | {key: .[0].app, value:
@@ -233,7 +196,7 @@ check "--durations: the refused connections are no sessions" "jq -e '.durations.
   "$(jq -c .durations.app "$WORK/durations.json")"
 
 # ------------------------------------------------------------ longest
-"$agg" --json --longest=2 "$WORK/events.ndjson" >"$WORK/longest.json"
+"$AGG" --json --longest=2 "$WORK/events.ndjson" >"$WORK/longest.json"
 want=$(awk -F '\t' -v a="${PGC_HOLD_BACKEND[long-1]}" -v b="${PGC_HOLD_BACKEND[long-2]}" \
   '$2 == 1 && ($3 == a || $3 == b) { printf "%s{\"pid\":%s,\"since\":\"%s\"}", sep, $3, $4; sep = "," }' "$WORK/changes.tsv")
 g=$(jq -c '[.longest[] | {pid, since}]' "$WORK/longest.json")
@@ -241,11 +204,11 @@ check "--longest=2: long-1 then long-2, since their connection authorized" "[ '$
 g=$(jq -c '[.longest[] | [.user, .db, .app, .host]]' "$WORK/longest.json")
 check "--longest=2: their user, db, app and host" \
   "[ '$g' = '[[\"app_user\",\"shop\",\"worker\",\"[local]\"],[\"readonly\",\"analytics\",\"report\",\"127.0.0.1\"]]' ]" "$g"
-"$agg" --longest=5 "$WORK/events.ndjson" >"$WORK/longest.txt"
+"$AGG" --longest=5 "$WORK/events.ndjson" >"$WORK/longest.txt"
 check "--longest=5 text: the two open sessions" \
   "[ \$(sed -n '/^Longest open sessions:/,\$p' '$WORK/longest.txt' | grep -c ' ${PGC_HOLD_BACKEND[long-1]} \| ${PGC_HOLD_BACKEND[long-2]} ') = 2 ] &&
    [ \$(sed -n '/^Longest open sessions:/,\$p' '$WORK/longest.txt' | wc -l) = 4 ]" "$(cat "$WORK/longest.txt")"
 
 check "nothing on stderr" "[ ! -s '$WORK/parse.err' ] && [ ! -s '$WORK/agg.err' ]" "$(cat "$WORK/parse.err" "$WORK/agg.err")"
 ok "done in $((SECONDS - start)) s"
-exit "$failed"
+lib_done

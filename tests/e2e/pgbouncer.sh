@@ -4,7 +4,7 @@
 #
 #   pgc_init; pgc_start ...          # PostgreSQL (pgcluster.sh)
 #   pgb_init                         # dir, free port, auth file
-#   trap 'pgb_cleanup; pgc_cleanup' EXIT
+#   trap 'pgb_cleanup; pgc_cleanup' EXIT   # (e2e.sh's suites: done for them)
 #   pgb_start max_client_conn=5      # settings on top of the base ones
 #   pgb_psql tcp4 app_user shop -c 'select 1'
 #   pgb_hold s1 sock app_user shop   # a client kept open (pgc_hold through PgBouncer)
@@ -19,7 +19,11 @@
 # the server's OS user (pgc_as_server: PgBouncer refuses root), its log is
 # PGB_LOG, its databases are shop, analytics and reports (all the server's
 # `shop` except analytics). Every wait has a time limit; on failure a
-# function prints `pgbouncer: ...` on stderr and returns 1.
+# function prints `pgbouncer: ...` on stderr and returns 1. Its files
+# (pgbouncer.ini, pgbouncer.log, start.out) are in PGC_DIR/pgbouncer, so
+# e2e.sh keeps them with the cluster's; in a suite of e2e.sh (lib.sh
+# loaded), pgb_init registers pgb_cleanup to run on exit before the
+# cluster is stopped.
 
 PGB_ADMIN_PASSWORD=${PGB_ADMIN_PASSWORD:-pgconn-e2e-admin}
 PGB_DIR="" PGB_PORT="" PGB_LOG="" PGB_PID=""
@@ -31,6 +35,7 @@ pgb_init() {
   command -v pgbouncer >/dev/null 2>&1 || [[ -x /usr/sbin/pgbouncer ]] ||
     { pgb_err "no pgbouncer binary (apt-get install pgbouncer)"; return 1; }
   [[ -n $PGC_DIR ]] || { pgb_err "pgc_init first"; return 1; }
+  ! declare -F lib_on_exit >/dev/null || lib_on_exit pgb_cleanup
   PGB_DIR=$PGC_DIR/pgbouncer
   pgc_as_server mkdir -p "$PGB_DIR" || return 1
   PGB_LOG=$PGB_DIR/pgbouncer.log

@@ -23,53 +23,17 @@
 # keeps the logs and the events.
 set -uo pipefail
 exec </dev/null
-
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-root=$(cd "$here/../.." && pwd)
-parse=${PGCONN_PARSE:-$root/bin/pgconn-parse}
-agg=${PGCONN_AGG:-$root/bin/pgconn-agg}
-
-failed=0
-ok() { printf 'ok - %s\n' "$1"; }
-not_ok() { printf 'not ok - %s: %s\n' "$1" "$2"; failed=1; }
-fatal() { not_ok "$1" "$2"; exit 1; }
-check() { if eval "$2"; then ok "$1"; else not_ok "$1" "${3:-$2}"; fi; }
-
-[[ -x $parse && -x $agg ]] || fatal "programs built" "no $parse or $agg (run make)"
-command -v jq >/dev/null || fatal "jq installed" "jq is needed"
-
-# shellcheck source=pgcluster.sh
-. "$here/pgcluster.sh"
+# shellcheck source=e2e.sh
+. "$(dirname "${BASH_SOURCE[0]}")/e2e.sh"
 # shellcheck source=pgbouncer.sh
 . "$here/pgbouncer.sh"
+e2e_begin parse agg jq
 
-WORK="" TAIL_PID="" PARSE_PID=""
-cleanup() {
-  local rc=$?
-  set +e
-  [[ -z $TAIL_PID ]] || kill "$TAIL_PID" 2>/dev/null
-  [[ -z $PARSE_PID ]] || wait "$PARSE_PID" 2>/dev/null
-  if [[ -n ${PGCONN_E2E_KEEP:-} && -n $WORK ]]; then
-    mkdir -p "$PGCONN_E2E_KEEP"
-    cp "$WORK"/*.* "$PGCONN_E2E_KEEP/" 2>/dev/null   # not the FIFO
-    [[ -z $PGB_LOG ]] || cp "$PGB_LOG" "$PGCONN_E2E_KEEP/pgbouncer.log"
-  fi
-  pgb_cleanup
-  pgc_cleanup
-  [[ -z $WORK ]] || rm -rf "$WORK"
-  exit "$rc"
-}
-trap cleanup EXIT
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/pgconn-pgb.XXXXXX") || exit 1
 EV=$WORK/events.ndjson
 
-pgc_init 20 || fatal "cluster initialised" "pgc_init failed"
-pgc_start log_connections=on log_disconnections=on || fatal "server started" "pgc_start failed"
-pgc_psql sock postgres postgres - \
-  -c "create role app_user login password '$PGC_PASSWORD'" \
-  -c "create role etl_user login password '$PGC_PASSWORD'" \
-  -c "create database shop" -c "create database analytics" >/dev/null ||
-  fatal "roles and databases created" "psql failed"
+e2e_pg_init 20
+e2e_pg_start log_connections=on log_disconnections=on
+err=$(pgc_setup app_user etl_user shop analytics 2>&1) || fatal "roles and databases created" "$err"
 pgb_init || fatal "pgbouncer initialised" "pgb_init failed"
 # The base settings of every start: 6 clients at most, a 2 s query wait.
 pgb() { pgb_start max_client_conn=6 query_wait_timeout=2 default_pool_size=10 "$@"; }
@@ -79,9 +43,9 @@ ok "pgbouncer $(pgbouncer --version 2>/dev/null | head -n 1 | awk '{print $2}') 
 # The live pipeline: a FIFO between tail and pgconn-parse, so each has a pid.
 mkfifo "$WORK/pipe"
 tail -n +1 -F "$PGB_LOG" >"$WORK/pipe" 2>/dev/null &
-TAIL_PID=$!
-"$parse" --label=pooler1 <"$WORK/pipe" >"$EV" 2>"$WORK/parse.err" &
-PARSE_PID=$!
+TAIL_PID=$!; e2e_track live $!
+"$PARSE" --label=pooler1 <"$WORK/pipe" >"$EV" 2>"$WORK/parse.err" &
+PARSE_PID=$!; e2e_track live $!
 
 # clients SHOW CLIENTS lists, admin console left out: "user db" lines, sorted.
 show_clients() {
@@ -90,7 +54,7 @@ show_clients() {
 # the same from pgconn-agg: active pooler clients by user and db (the admin
 # console's sessions left out), summed over the events so far.
 agg_clients() {
-  "$agg" --json --by=user,db "$EV" 2>/dev/null | jq -r '
+  "$AGG" --json --by=user,db "$EV" 2>/dev/null | jq -r '
     .by.user as $u | .by.db as $d | ($d | del(.pgbouncer)) as $dd |
     "active " + ((($dd | add) // 0) | tostring)' 2>/dev/null
 }
@@ -109,7 +73,7 @@ checkpoint() {
   want=$(show_clients)
   for ((i = 0; i < 400; i++)); do
     got=$(agg_active_nonadmin)
-    total=$("$agg" --json --by=db "$EV" 2>/dev/null | jq -r '(.active - (.by.db.pgbouncer // 0))')
+    total=$("$AGG" --json --by=db "$EV" 2>/dev/null | jq -r '(.active - (.by.db.pgbouncer // 0))')
     [[ $got == "$want" && $total == "$(grep -c . <<<"$want")" ]] && break
     [[ -n $want || -n $got || $total != 0 ]] || break
     sleep 0.02
@@ -166,7 +130,7 @@ checkpoint "after the refusals"
 want_rejects='{"auth_failed":1,"no_database":1,"no_role":1,"too_many_clients":1}'
 got_rejects=""
 for ((i = 0; i < 250; i++)); do
-  got_rejects=$("$agg" --json "$EV" | jq -c '.rejects')
+  got_rejects=$("$AGG" --json "$EV" | jq -c '.rejects')
   [[ $got_rejects == "$want_rejects" ]] && break
   sleep 0.02
 done
@@ -236,4 +200,4 @@ events=$(jq -r 'select(.type=="connect" or .type=="reject") | .session' "$EV" | 
 check "every login attempt is one session, connected or refused ($logins + 1 refused before login)" \
   '[[ $events == $((logins + 1)) ]]' "sessions $events, logins $logins"
 check "pgconn-parse said nothing on stderr" '[[ ! -s $WORK/parse.err ]]' "$(head -n 3 "$WORK/parse.err")"
-exit $failed
+lib_done

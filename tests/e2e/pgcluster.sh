@@ -26,6 +26,17 @@
 # Variables after pgc_init: PGC_BIN PGC_DIR PGC_DATA PGC_PORT PGC_LOGDIR
 # PGC_HAVE_IPV6 (1/0; PGC_NO_IPV6=1 forces 0); after pgc_start: PGC_PM_PID,
 # PGC_LOGGER_PID.
+#
+# Several clusters: `pgc_use NAME` makes cluster NAME the current one (the
+# first time: a new one, for pgc_init), keeping the current one's variables
+# aside; `pgc_on NAME CMD...` runs CMD on cluster NAME and keeps what it
+# changed; `pgc_names` lists them. The first cluster is `main`. Held session
+# names are shared by all clusters.
+#
+# Set-up and clean-up: `pgc_setup NAME...` creates the standard roles and
+# databases (see there) in one session; `pgc_version` prints the server's
+# version; `pgc_copy_files DIR` copies the cluster's files but the data
+# directory (logs, postmaster.out, a PgBouncer's) into DIR.
 
 PGC_PASSWORD=${PGC_PASSWORD:-pgconn-e2e-secret}
 PGC_DIR=""
@@ -36,8 +47,31 @@ PGC_PM_PID=""
 PGC_LOGGER_PID=""
 PGC_HAVE_IPV6=0
 declare -gA PGC_HOLD_PID=() PGC_HOLD_FD=() PGC_HOLD_BACKEND=()
+PGC_NAME=main
+declare -gA PGC_SAVED=()
 
 pgc_err() { printf 'pgcluster: %s\n' "$*" >&2; return 1; }
+
+# pgc_use NAME: cluster NAME becomes the current one (its PGC_* variables);
+# the current one's are kept for a later pgc_use.
+pgc_use() {
+  [[ $1 != "$PGC_NAME" ]] || return 0
+  PGC_SAVED[$PGC_NAME]="$PGC_DIR|$PGC_DATA|$PGC_PORT|$PGC_LOGDIR|$PGC_PM_PID|$PGC_LOGGER_PID"
+  PGC_NAME=$1
+  IFS='|' read -r PGC_DIR PGC_DATA PGC_PORT PGC_LOGDIR PGC_PM_PID PGC_LOGGER_PID <<<"${PGC_SAVED[$1]:-|||||}"
+}
+
+# pgc_on NAME CMD...: CMD on cluster NAME, which stays the current one.
+pgc_on() {
+  pgc_use "$1"
+  shift
+  "$@"
+}
+
+# The clusters' names, the current one's among them, one a line.
+pgc_names() {
+  { printf '%s\n' "$PGC_NAME"; [[ ${#PGC_SAVED[@]} -eq 0 ]] || printf '%s\n' "${!PGC_SAVED[@]}"; } | sort -u
+}
 
 # Finds the newest PostgreSQL server binaries (Debian layout), or PGC_BIN.
 pgc_find_bin() {
@@ -452,6 +486,48 @@ pgc_rotate() {
 pgc_client_count() {
   pgc_settle pgc_psql sock postgres postgres pgconn-ctl -c \
     "select count(*) from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid()"
+}
+
+# pgc_setup NAME...: one session (application `setup`, as postgres over the
+# socket) that creates these roles and databases, in this order:
+#   app_user, readonly, etl_user   login, password PGC_PASSWORD
+#   admin                          the same, superuser
+#   limited_role                   the same, connection limit 1
+#   nologin_role                   nologin
+#   hba_blocked                    login (pg_hba rejects it over TCP)
+#   shop, analytics                databases
+#   limited_db                     a database, connection limit 1
+# Waits until the session's server process has exited (pgc_settle). On
+# failure psql's error is on stderr.
+pgc_setup() {
+  local name q args=()
+  for name in "$@"; do
+    case $name in
+      app_user | readonly | etl_user) q="create role $name login password '$PGC_PASSWORD'" ;;
+      admin) q="create role admin login superuser password '$PGC_PASSWORD'" ;;
+      limited_role) q="create role limited_role login connection limit 1 password '$PGC_PASSWORD'" ;;
+      nologin_role) q="create role nologin_role nologin password '$PGC_PASSWORD'" ;;
+      hba_blocked) q="create role hba_blocked login password '$PGC_PASSWORD'" ;;
+      shop | analytics) q="create database $name" ;;
+      limited_db) q="create database limited_db connection limit 1" ;;
+      *) pgc_err "pgc_setup: unknown role or database '$name'"; return 1 ;;
+    esac
+    args+=(-c "$q")
+  done
+  pgc_settle pgc_psql sock postgres postgres setup "${args[@]}" >/dev/null
+}
+
+# The server's version (15.18).
+pgc_version() { "$PGC_BIN/postgres" --version | awk '{print $3}'; }
+
+# pgc_copy_files DIR: the cluster's files but its data directory and
+# sockets (the log directory, initdb.out, postmaster.out, pg_ctl.err, held
+# sessions' output, a PgBouncer's directory) into DIR.
+pgc_copy_files() {
+  [[ -n $PGC_DIR && -d $PGC_DIR ]] || return 0
+  mkdir -p "$1" || return 1
+  find "$PGC_DIR" -mindepth 1 -maxdepth 1 ! -name data ! -name '.s.PGSQL.*' -exec cp -r {} "$1/" \; 2>/dev/null
+  return 0
 }
 
 # pgc_cleanup: for `trap pgc_cleanup EXIT`: ends held sessions, stops the

@@ -25,120 +25,29 @@
 # Prints `ok - NAME` / `not ok - NAME: why`. About 40 s. Needs PostgreSQL,
 # prometheus, prometheus-node-exporter, curl and jq (skips with an ok line
 # when prometheus or node_exporter is missing).
-# Environment: PGCONN_PARSE, PGCONN_AGG (default bin/...).
+# Environment: PGCONN_PARSE, PGCONN_AGG (default bin/...); PGCONN_E2E_KEEP=DIR
+# keeps the log, the .prom file, the daemons' output (tests/e2e/e2e.sh).
 set -uo pipefail
 exec </dev/null
+# shellcheck source=e2e.sh
+. "$(dirname "${BASH_SOURCE[0]}")/e2e.sh"
+# shellcheck source=promstack.sh
+. "$here/promstack.sh"
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-root=$(cd "$here/../.." && pwd)
-parse=${PGCONN_PARSE:-$root/bin/pgconn-parse}
-agg=${PGCONN_AGG:-$root/bin/pgconn-agg}
+e2e_begin parse agg
+if ! promstack_available; then
+  for t in prometheus prometheus-node-exporter; do
+    command -v $t >/dev/null || { ok "prom_server skipped: no $t (Debian package $t)"; exit 0; }
+  done
+fi
+e2e_begin curl jq
 
-failed=0
-ok() { printf 'ok - %s\n' "$1"; }
-not_ok() { printf 'not ok - %s: %s\n' "$1" "$2"; failed=1; }
-fatal() { not_ok "$1" "$2"; exit 1; }
-check() { if eval "$2"; then ok "$1"; else not_ok "$1" "${3:-$2}"; fi; }
-
-[[ -x $parse && -x $agg ]] || fatal "programs built" "no $parse or $agg (run make)"
-for t in prometheus prometheus-node-exporter; do
-  if ! command -v $t >/dev/null; then
-    ok "prom_server skipped: no $t (Debian package $t)"
-    exit 0
-  fi
-done
-command -v curl >/dev/null && command -v jq >/dev/null || fatal "curl and jq installed" "both are needed"
-
-# shellcheck source=pgcluster.sh
-. "$here/pgcluster.sh"
-
-WORK="" PIPE_PIDS=() DAEMON_PIDS=()
-stop_pipeline() {
-  local p
-  for p in "${PIPE_PIDS[@]}"; do kill "$p" 2>/dev/null; done
-  for p in "${PIPE_PIDS[@]}"; do wait "$p" 2>/dev/null; done
-  PIPE_PIDS=()
-}
-cleanup() {
-  local rc=$? p
-  set +e
-  stop_pipeline
-  for p in "${DAEMON_PIDS[@]}"; do kill "$p" 2>/dev/null; done
-  for p in "${DAEMON_PIDS[@]}"; do wait "$p" 2>/dev/null; done
-  pgc_cleanup
-  [[ -z $WORK ]] || rm -rf "$WORK"
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/pgconn-prom-e2e.XXXXXX") || fatal "temp dir" "mktemp failed"
-chmod 755 "$WORK"
 start=$SECONDS
 TXT=$WORK/textfile
-mkdir -p "$TXT" "$WORK/tsdb"
 
 # ------------------------------------------------------------ node_exporter and prometheus
-free_port() {
-  local p=$((19000 + RANDOM % 4000)) i
-  for ((i = 0; i < 200; i++, p++)); do
-    [[ " ${USED_PORTS:-} " == *" $p "* ]] && continue
-    if pgc_port_free "$p"; then USED_PORTS="${USED_PORTS:-} $p"; echo "$p"; return 0; fi
-  done
-  return 1
-}
-# start_daemon NAME URL-PATH COMMAND...: starts it (its port in $PORT) and
-# waits until it answers; another port when it died (taken in between by a
-# suite running at the same time), three tries.
-start_daemon() {
-  local name=$1 path=$2 try i pid
-  shift 2
-  for try in 1 2 3; do
-    PORT=$(free_port) || fatal "free port for $name" "none found"
-    "$@" >"$WORK/$name.log" 2>&1 &
-    pid=$!
-    for ((i = 0; i < 100; i++)); do
-      if curl -sf -o /dev/null "http://127.0.0.1:$PORT$path"; then DAEMON_PIDS+=($pid); return 0; fi
-      kill -0 $pid 2>/dev/null || break
-      sleep 0.05
-    done
-    kill $pid 2>/dev/null; wait $pid 2>/dev/null
-  done
-  fatal "start $name" "$(tail -n 3 "$WORK/$name.log" | tr '\n' ' ')"
-}
-# The command lines name the port, so they run once PORT is chosen (exec:
-# the pid of the background job is the daemon's, to stop it by).
-ne() {
-  exec prometheus-node-exporter --web.listen-address="127.0.0.1:$PORT" --collector.disable-defaults \
-    --collector.textfile --collector.textfile.directory="$TXT"
-}
-start_daemon node_exporter /metrics ne
-NE_PORT=$PORT
-cat >"$WORK/prometheus.yml" <<EOF
-global:
-  scrape_interval: 1s
-  evaluation_interval: 1s
-scrape_configs:
-  - job_name: node
-    static_configs:
-      - targets: ['127.0.0.1:$NE_PORT']
-EOF
-prom() {
-  exec prometheus --config.file="$WORK/prometheus.yml" --storage.tsdb.path="$WORK/tsdb" \
-    --web.listen-address="127.0.0.1:$PORT" --log.level=warn
-}
-start_daemon prometheus /-/ready prom
-PROM_PORT=$PORT
-
-API=http://127.0.0.1:$PROM_PORT/api/v1/query
-# query PROMQL: the result as sorted "label=value,... VALUE" lines (the
-# instance and job labels left out; a missing label shows as "").
-query() {
-  curl -s -G "$API" --data-urlencode "query=$1" |
-    jq -r '.data.result[] | "\(.metric | del(.__name__, .instance, .job) | to_entries | map("\(.key)=\(.value)") | join(",")) \(.value[1])"' |
-    sort
-}
-# scalar PROMQL: the single value, or "" when there is none.
-scalar() { curl -s -G "$API" --data-urlencode "query=$1" | jq -r '.data.result[0].value[1] // ""'; }
+promstack_start "$TXT"
+NE_PORT=$PROM_NE_PORT
 # until_equal SECONDS COMMAND-A COMMAND-B: waits until both print the same.
 until_equal() {
   local deadline=$((SECONDS + $1))
@@ -151,55 +60,34 @@ until_equal() {
 }
 
 # ------------------------------------------------------------ PostgreSQL and the pipeline
-pgc_init 10 >"$WORK/init.out" 2>&1 || fatal "create a PostgreSQL cluster" "$(tail -n 5 "$WORK/init.out" | tr '\n' ' ')"
+e2e_pg_init 10
 LOG=$PGC_LOGDIR/prom.log
-pgc_start log_filename=prom.log "log_line_prefix=%m [%p] %q%u@%d " log_destination=stderr \
-  log_connections=on log_disconnections=on superuser_reserved_connections=3 >"$WORK/start.out" 2>&1 ||
-  fatal "start PostgreSQL" "$(tail -n 5 "$WORK/start.out" | tr '\n' ' ')"
+e2e_pg_start log_filename=prom.log "log_line_prefix=%m [%p] %q%u@%d " log_destination=stderr \
+  log_connections=on log_disconnections=on superuser_reserved_connections=3
 
 PROM_FILE=$TXT/pgconn.prom
 start_pipeline() {
   rm -f "$WORK/tail.fifo" "$WORK/parse.fifo"
   mkfifo "$WORK/tail.fifo" "$WORK/parse.fifo"
   tail -n +1 -F "$LOG" >"$WORK/tail.fifo" 2>/dev/null &
-  PIPE_PIDS+=($!)
-  "$parse" --label=db1 <"$WORK/tail.fifo" >"$WORK/parse.fifo" 2>>"$WORK/parse.err" &
-  PIPE_PIDS+=($!)
-  "$agg" --prom-file="$PROM_FILE" --interval=250ms <"$WORK/parse.fifo" >"$WORK/agg.out" 2>>"$WORK/agg.err" &
+  e2e_track pipeline $!
+  "$PARSE" --label=db1 <"$WORK/tail.fifo" >"$WORK/parse.fifo" 2>>"$WORK/parse.err" &
+  e2e_track pipeline $!
+  "$AGG" --prom-file="$PROM_FILE" --interval=250ms <"$WORK/parse.fifo" >"$WORK/agg.out" 2>>"$WORK/agg.err" &
   AGG_PID=$!
-  PIPE_PIDS+=($AGG_PID)
+  e2e_track pipeline $!
 }
 start_pipeline
-ok "PostgreSQL $("$PGC_BIN/postgres" --version | awk '{print $3}') on port $PGC_PORT, node_exporter on $NE_PORT, prometheus on $PROM_PORT"
+ok "PostgreSQL $(pgc_version) on port $PGC_PORT, node_exporter on $NE_PORT, prometheus on $PROM_PORT"
 
-setup_sql=(
-  "create role app_user login password '$PGC_PASSWORD'"
-  "create role admin login superuser password '$PGC_PASSWORD'"
-  "create role readonly login password '$PGC_PASSWORD'"
-  "create role limited_role login connection limit 1 password '$PGC_PASSWORD'"
-  "create role nologin_role nologin password '$PGC_PASSWORD'"
-  "create role hba_blocked login password '$PGC_PASSWORD'"
-  "create database shop" "create database analytics" "create database limited_db connection limit 1"
-)
-args=()
-for q in "${setup_sql[@]}"; do args+=(-c "$q"); done
-err=$(pgc_settle pgc_psql sock postgres postgres setup "${args[@]}" 2>&1 >/dev/null) || fatal "create roles and databases" "$err"
+err=$(pgc_setup app_user admin readonly limited_role nologin_role hba_blocked shop analytics limited_db 2>&1) ||
+  fatal "create roles and databases" "$err"
 
 # ------------------------------------------------------------ sessions and rejections
-hold() { pgc_hold "$@" || fatal "open session $1" "$(cat "$PGC_DIR/hold/$1.err" 2>/dev/null)"; }
-close() { pgc_close "$1" || fatal "close session $1" "its backend did not exit"; }
+hold() { e2e_hold "$@"; }
+close() { e2e_close "$1"; }
 once() { err=$(pgc_settle pgc_psql "$@" -c 'select 1' 2>&1 >/dev/null) || fatal "one-shot session $*" "$err"; }
-declare -A EXP_REJECTS=()
-reject() {  # REASON TRANSPORT USER DB PATTERN
-  local reason=$1 err msg
-  if err=$(pgc_settle pgc_psql "$2" "$3" "$4" - -c 'select 1' 2>&1 >/dev/null); then
-    fatal "reject $reason" "the server accepted $3@$4"
-  fi
-  msg=${err#*FATAL:  }; msg=${msg%%$'\n'*}
-  # shellcheck disable=SC2053
-  [[ $msg == $5 ]] || fatal "reject $reason" "unexpected error: $err"
-  EXP_REJECTS[$reason]=$((${EXP_REJECTS[$reason]:-0} + 1))
-}
+reject() { e2e_reject "$@"; }  # REASON TRANSPORT USER DB PATTERN
 
 hold console sock admin postgres 'admin console'
 hold web-1 tcp4 app_user shop web
@@ -230,7 +118,7 @@ while ((open_now < 10)); do i=$((i + 1)); open_now=$((open_now + 1)); hold "fill
 reject too_many_clients sock admin postgres 'sorry, too many clients already'
 for ((; i > 0; i--)); do close "filler-$i"; done
 n_rejects=0
-for r in "${!EXP_REJECTS[@]}"; do n_rejects=$((n_rejects + EXP_REJECTS[$r])); done
+for r in "${!E2E_REJECTS[@]}"; do n_rejects=$((n_rejects + E2E_REJECTS[$r])); done
 
 # What PostgreSQL says, from a one-shot session that leaves itself out.
 pg_activity() {  # COLUMN: "name|count" lines, sorted
@@ -245,66 +133,66 @@ pgc_wait_log "$LOG" 'FATAL:  ' "$n_rejects" 15 2>/dev/null || not_ok "the log" "
 ended=$(pgc_log_count "$LOG" 'disconnection: session time:')
 
 # ------------------------------------------------------------ Prometheus says what PostgreSQL says
-until_equal 20 "scalar 'up'" "echo 1" || fatal "prometheus scrapes node_exporter" "up: '$A_OUT' after 20 s; $(tail -3 "$WORK/prometheus.log")"
+until_equal 20 "prom_scalar 'up'" "echo 1" || fatal "prometheus scrapes node_exporter" "up: '$A_OUT' after 20 s; $(tail -3 "$WORK/prometheus.log")"
 ok "prometheus scrapes node_exporter ($((SECONDS - start)) s after the start)"
 # prom_by LABEL: "name=count" lines of sum by (LABEL), zeros left out.
 prom_by() {
-  curl -s -G "$API" --data-urlencode "query=sum by ($1) (pgconn_sessions_active) != 0" |
+  curl -s -G "$PROM_API" --data-urlencode "query=sum by ($1) (pgconn_sessions_active) != 0" |
     jq -r --arg l "$1" '.data.result[] | "\(.metric[$l] // "")=\(.value[1])"' | sort
 }
-until_equal 15 "scalar 'sum(pgconn_sessions_active)'" "echo $pg_total"
+until_equal 15 "prom_scalar 'sum(pgconn_sessions_active)'" "echo $pg_total"
 check "sum(pgconn_sessions_active) = pg_stat_activity's $pg_total" "[ '$A_OUT' = '$pg_total' ]" "prometheus: '$A_OUT'"
 for col in datname usename application_name; do
   until_equal 5 "prom_by $col" "cat '$WORK/pg.$col'"
   check "sum by ($col) (pgconn_sessions_active) = pg_stat_activity" "[ \"\$A_OUT\" = \"\$B_OUT\" ]" \
     "prometheus: $(echo $A_OUT) / postgres: $(echo $B_OUT)"
 done
-want_rejects=$(for r in "${!EXP_REJECTS[@]}"; do echo "reason=$r ${EXP_REJECTS[$r]}"; done | sort)
-nonzero_rejects() { query 'sum by (reason) (pgconn_rejects_total)' | awk '$2 != 0'; }
+want_rejects=$(for r in "${!E2E_REJECTS[@]}"; do echo "reason=$r ${E2E_REJECTS[$r]}"; done | sort)
+nonzero_rejects() { prom_query 'sum by (reason) (pgconn_rejects_total)' | awk '$2 != 0'; }
 until_equal 5 nonzero_rejects "echo \"\$want_rejects\""
-check "pgconn_rejects_total by reason = the $n_rejects attempts (${#EXP_REJECTS[@]} reasons)" "[ \"\$A_OUT\" = \"\$B_OUT\" ]" \
+check "pgconn_rejects_total by reason = the $n_rejects attempts (${#E2E_REJECTS[@]} reasons)" "[ \"\$A_OUT\" = \"\$B_OUT\" ]" \
   "prometheus: $(echo $A_OUT) / attempts: $(echo $B_OUT)"
 check "pgconn_rejects_total: all 15 reasons of server db1 present" \
-  "[ \$(query 'pgconn_rejects_total{server=\"db1\"}' | wc -l) -ge 15 ]"
-until_equal 5 "scalar 'sum(pgconn_session_duration_seconds_count)'" "echo $ended"
+  "[ \$(prom_query 'pgconn_rejects_total{server=\"db1\"}' | wc -l) -ge 15 ]"
+until_equal 5 "prom_scalar 'sum(pgconn_session_duration_seconds_count)'" "echo $ended"
 check "sum(pgconn_session_duration_seconds_count) = the log's $ended disconnection lines" "[ '$A_OUT' = '$ended' ]" "prometheus: '$A_OUT'"
 check "the +Inf buckets equal the counts" \
-  "[ \"\$(scalar 'sum(pgconn_session_duration_seconds_bucket{le=\"+Inf\"})')\" = '$ended' ]"
-q=$(scalar 'sum(pgconn_connects_total{application_name="say \"hi\" C:\\tmp"})')
+  "[ \"\$(prom_scalar 'sum(pgconn_session_duration_seconds_bucket{le=\"+Inf\"})')\" = '$ended' ]"
+q=$(prom_scalar 'sum(pgconn_connects_total{application_name="say \"hi\" C:\\tmp"})')
 check "an application_name with quotes and a backslash comes through" "[ '$q' = 1 ]" "prometheus: '$q'"
 check "pgconn_view_complete{server=\"db1\"} 1 (the log begins with the server's start)" \
-  "[ \"\$(scalar 'pgconn_view_complete{server=\"db1\"}')\" = 1 ]"
-check "node_textfile_scrape_error 0" "[ \"\$(scalar node_textfile_scrape_error)\" = 0 ]"
+  "[ \"\$(prom_scalar 'pgconn_view_complete{server=\"db1\"}')\" = 1 ]"
+check "node_textfile_scrape_error 0" "[ \"\$(prom_scalar node_textfile_scrape_error)\" = 0 ]"
 
 # ------------------------------------------------------------ a restart of the pipeline
-connects=$(scalar 'sum(pgconn_connects_total)')
-reset1=$(scalar 'max(pgconn_stats_reset_timestamp_seconds)')
-stop_pipeline
+connects=$(prom_scalar 'sum(pgconn_connects_total)')
+reset1=$(prom_scalar 'max(pgconn_stats_reset_timestamp_seconds)')
+e2e_stop pipeline
 sleep 1.2  # at least one scrape of the old file
 start_pipeline
-until_equal 10 "scalar 'max(pgconn_stats_reset_timestamp_seconds) > bool $reset1'" "echo 1" ||
+until_equal 10 "prom_scalar 'max(pgconn_stats_reset_timestamp_seconds) > bool $reset1'" "echo 1" ||
   not_ok "restart: a new pgconn_stats_reset_timestamp_seconds" "still $reset1"
 sleep 1.2
 check "restart: the replayed log gives the same connects ($connects)" \
-  "[ \"\$(scalar 'sum(pgconn_connects_total)')\" = '$connects' ]"
+  "[ \"\$(prom_scalar 'sum(pgconn_connects_total)')\" = '$connects' ]"
 check "restart: Prometheus sees no counter reset" \
-  "[ \"\$(scalar 'sum(resets(pgconn_connects_total[30s])) + sum(resets(pgconn_rejects_total[30s])) + sum(resets(pgconn_session_duration_seconds_count[30s]))')\" = 0 ]"
-check "restart: sum(pgconn_sessions_active) still $pg_total" "[ \"\$(scalar 'sum(pgconn_sessions_active)')\" = '$pg_total' ]"
+  "[ \"\$(prom_scalar 'sum(resets(pgconn_connects_total[30s])) + sum(resets(pgconn_rejects_total[30s])) + sum(resets(pgconn_session_duration_seconds_count[30s]))')\" = 0 ]"
+check "restart: sum(pgconn_sessions_active) still $pg_total" "[ \"\$(prom_scalar 'sum(pgconn_sessions_active)')\" = '$pg_total' ]"
 
 # ------------------------------------------------------------ SIGHUP
 web='pgconn_connects_total{application_name="web"}'
-before=$(scalar "sum($web)")
+before=$(prom_scalar "sum($web)")
 kill -HUP "$AGG_PID"
-until_equal 5 "scalar 'sum($web)'" "echo 0" || not_ok "SIGHUP: the counters at 0" "web connects: $A_OUT"
+until_equal 5 "prom_scalar 'sum($web)'" "echo 0" || not_ok "SIGHUP: the counters at 0" "web connects: $A_OUT"
 once sock app_user shop web
 once tcp4 app_user shop web
-until_equal 5 "scalar 'sum($web)'" "echo 2" || not_ok "SIGHUP: 2 connects after it" "web connects: $A_OUT"
+until_equal 5 "prom_scalar 'sum($web)'" "echo 2" || not_ok "SIGHUP: 2 connects after it" "web connects: $A_OUT"
 sleep 1.2
-check "SIGHUP: Prometheus saw the counter reset ($before, 0, 2)" "[ \"\$(scalar 'sum(resets(${web}[20s]))')\" -ge 1 ]"
-inc=$(scalar "sum(increase(${web}[15s]))")
+check "SIGHUP: Prometheus saw the counter reset ($before, 0, 2)" "[ \"\$(prom_scalar 'sum(resets(${web}[20s]))')\" -ge 1 ]"
+inc=$(prom_scalar "sum(increase(${web}[15s]))")
 check "SIGHUP: increase() over it counts the 2 new connects ($inc)" "awk 'BEGIN { exit !($inc >= 2 && $inc < 3) }'"
 check "SIGHUP: the open sessions stay (sum(pgconn_sessions_active) = $pg_total)" \
-  "[ \"\$(scalar 'sum(pgconn_sessions_active)')\" = '$pg_total' ]"
+  "[ \"\$(prom_scalar 'sum(pgconn_sessions_active)')\" = '$pg_total' ]"
 check "pgconn-agg wrote no warning" "! grep -q warning '$WORK/agg.err'" "$(head -3 "$WORK/agg.err")"
 ok "done in $((SECONDS - start)) s"
-exit $failed
+lib_done

@@ -21,40 +21,11 @@
 #
 # shellcheck disable=SC2016  # the single-quoted $names are jq variables
 set -uo pipefail
-
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-root=$(cd "$here/../.." && pwd)
-parse=${PGCONN_PARSE:-$root/bin/pgconn-parse}
-
-failed=0
-ok() { printf 'ok - %s\n' "$1"; }
-not_ok() { printf 'not ok - %s: %s\n' "$1" "$2"; failed=1; }
-
-if [[ ! -x $parse ]]; then
-  not_ok "pgconn-parse not built" "no executable $parse (run make)"
-  exit 1
-fi
-command -v jq >/dev/null || { not_ok "jq installed" "jq is needed"; exit 1; }
-
-if [[ -n ${PGCONN_E2E_KEEP:-} ]]; then
-  mkdir -p "$PGCONN_E2E_KEEP"; work=$(cd "$PGCONN_E2E_KEEP" && pwd)
-else
-  work=$(mktemp -d "${TMPDIR:-/tmp}/pgconn-e2e-test.XXXXXX")
-  trap 'rm -rf "$work"' EXIT
-fi
-
-if [[ -n ${PGCONN_E2E_LOGS:-} ]]; then
-  logs=$(cd "$PGCONN_E2E_LOGS" && pwd)
-else
-  logs=$work/capture
-  start=$SECONDS
-  if "$here/capture_logs.sh" "$logs" >"$work/capture.out" 2>&1; then
-    ok "capture logs of a real PostgreSQL server ($((SECONDS - start)) s)"
-  else
-    not_ok "capture logs of a real PostgreSQL server" "$(grep -v '^capture_logs: [a-z_]* *[0-9]* lines' "$work/capture.out" | tail -n 5 | tr '\n' ' ')"
-    exit 1
-  fi
-fi
+# shellcheck source=e2e.sh
+. "$(dirname "${BASH_SOURCE[0]}")/e2e.sh"
+e2e_begin parse jq
+work=$WORK
+e2e_captured_logs
 
 shopt -s nullglob
 expects=("$logs"/*.expect)
@@ -77,9 +48,9 @@ def diff($name; $want; $got): if $want == $got then empty else "\($name): want \
 def hist(f): map(f) | group_by(.) | map({key: (.[0] | tostring), value: length}) | from_entries;
 '
 
-# check NAME EVENTS EXPECT [JQ_ARGS...] JQ_PROGRAM: the program prints one
-# line per difference; none means ok.
-check() {
+# check_jq NAME EVENTS EXPECT [JQ_ARGS...] JQ_PROGRAM: the program prints
+# one line per difference; none means ok.
+check_jq() {
   local name=$1 events=$2 expect=$3 prog=${*: -1} out
   shift 3
   set -- "${@:1:$#-1}"
@@ -104,7 +75,7 @@ logged_durations() {
 }
 
 # Checks the events of one input file against its scenario.
-check_file() {
+check_events() {
   local input=$1 expect=$2 format=$3 label events err rc
   label=$(basename "$input")
   events=$work/$label.ndjson
@@ -113,7 +84,7 @@ check_file() {
   if [[ $format == log ]] && [[ $(jq -r 'select(.kind == "config") | .needs_prefix' "$expect") == true ]]; then
     args+=("--prefix=$(jq -r 'select(.kind == "config") | .prefix' "$expect")")
   fi
-  "$parse" "${args[@]}" "$input" >"$events" 2>"$err"
+  "$PARSE" "${args[@]}" "$input" >"$events" 2>"$err"
   rc=$?
   local cmd="pgconn-parse${args[*]:+ ${args[*]}}"
   if ((rc == 0)); then ok "$label: $cmd exits 0"; else
@@ -136,7 +107,7 @@ check_file() {
   local fmt_over='{}'
   [[ $format == log ]] || fmt_over='{"has_pid":true,"has_time":true,"ts_ms":true,"session_ids":true}'
 
-  check "$label: keys in contract order, none unknown" "$events" "$expect" '
+  check_jq "$label: keys in contract order, none unknown" "$events" "$expect" '
     ["type","ts","tz","pid","session","user","db","app","host","port","replication","duration_ms",
      "reason","message","matched","state","server"] as $order |
     $ev[] | . as $e | [keys_unsorted[] | . as $k | ($order | index($k)) // -1] as $idx |
@@ -144,7 +115,7 @@ check_file() {
     elif $idx != ($idx | sort) then "order \($e | keys_unsorted | join(",")) in \($e | tojson)"
     else empty end'
 
-  check "$label: event counts" "$events" "$expect" '
+  check_jq "$label: event counts" "$events" "$expect" '
     counts as $c |
     diff("connect"; $c.connect; of_type("connect") | length),
     diff("reject"; $c.reject; of_type("reject") | length),
@@ -153,7 +124,7 @@ check_file() {
       (sessions | map(select(.end == "crash")) | length) as $crashed |
       if $synth > $crashed then "\($synth) disconnects without duration_ms (at most \($crashed), the sessions killed by the crash)" else empty end'
 
-  check "$label: server events" "$events" "$expect" '
+  check_jq "$label: server events" "$events" "$expect" '
     counts.server as $s | of_type("server") | hist(.state) as $got |
     diff("ready"; $s.ready // 0; $got.ready // 0),
     diff("shutdown"; $s.shutdown // 0; $got.shutdown // 0),
@@ -162,16 +133,16 @@ check_file() {
      else empty end),
     (($got | keys) - ["ready", "shutdown", "crash"] | map("unexpected state \(.)") | .[])'
 
-  check "$label: reject reasons" "$events" "$expect" '
+  check_jq "$label: reject reasons" "$events" "$expect" '
     counts.reject_reasons as $want | (of_type("reject") | hist(.reason)) as $got |
     ($want + $got | keys[]) as $r | diff($r; $want[$r] // 0; $got[$r] // 0)'
 
-  check "$label: disconnect reasons" "$events" "$expect" '
+  check_jq "$label: disconnect reasons" "$events" "$expect" '
     (counts.disconnect_reasons | del(.crash) | with_entries(if .key == "normal" then .key = "(no reason)" else . end)) as $want |
     (of_type("disconnect") | map(select(has("duration_ms"))) | hist(.reason // "(no reason)")) as $got |
     ($want + $got | keys[]) as $r | diff($r; $want[$r] // 0; $got[$r] // 0)'
 
-  check "$label: connect of every session (user, db, app, host, port, pid, session)" "$events" "$expect" --argjson over "$fmt_over" '
+  check_jq "$label: connect of every session (user, db, app, host, port, pid, session)" "$events" "$expect" --argjson over "$fmt_over" '
     (cfg + $over) as $cfg |
     sessions[] as $s | connects_of($s) as $c |
     if ($c | length) != 1 then "\($s.tag): \($c | length) connect events"
@@ -185,7 +156,7 @@ check_file() {
        diff("\($s.tag) replication"; null; $e.replication))
     end'
 
-  check "$label: disconnect of every session (same session key, duration_ms, reason, names)" "$events" "$expect" '
+  check_jq "$label: disconnect of every session (same session key, duration_ms, reason, names)" "$events" "$expect" '
     sessions[] | select(.end != "crash") as $s | connects_of($s) as $c | select(($c | length) == 1) |
     $c[0] as $e | (of_type("disconnect") | map(select(.session == $e.session))) as $d |
     if ($d | length) != 1 then "\($s.tag) (session \($e.session)): \($d | length) disconnect events"
@@ -201,7 +172,7 @@ check_file() {
     end'
 
   if [[ $(jq -r 'select(.kind == "counts") | .disconnect_reasons.crash // 0' "$expect") != 0 ]]; then
-    check "$label: sessions killed by the crash" "$events" "$expect" '
+    check_jq "$label: sessions killed by the crash" "$events" "$expect" '
       sessions[] | select(.end == "crash") as $s | connects_of($s) as $c | select(($c | length) == 1) |
       (of_type("disconnect") | map(select(.session == $c[0].session))) as $d |
       if ($d | length) > 1 then "\($s.tag): \($d | length) disconnect events"
@@ -210,7 +181,7 @@ check_file() {
       else empty end'
   fi
 
-  check "$label: every reject (in order: reason, message, user, db, host, port, replication)" "$events" "$expect" '
+  check_jq "$label: every reject (in order: reason, message, user, db, host, port, replication)" "$events" "$expect" '
     rejects_expected as $want | of_type("reject") as $got |
     if ($want | length) != ($got | length) then "\($want | length) rejects expected, \($got | length) seen; not compared"
     else range(0; $want | length) as $i | $want[$i] as $w | $got[$i] as $g | "reject \($i + 1) (\($w.reason))" as $n |
@@ -226,7 +197,7 @@ check_file() {
       (if $g.matched == false then "\($n): matched false" else empty end)
     end'
 
-  check "$label: timestamps" "$events" "$expect" --argjson over "$fmt_over" '
+  check_jq "$label: timestamps" "$events" "$expect" --argjson over "$fmt_over" '
     (cfg + $over) as $cfg | $ev[] |
     if $cfg.has_time then
       if (.ts | type) != "string" then "no ts: \(tojson)"
@@ -239,7 +210,7 @@ check_file() {
     else empty end'
 
   if [[ $(jq -n --slurpfile ex "$expect" --argjson over "$fmt_over" '($ex | map(select(.kind == "config"))[0] + $over).session_ids') == true ]]; then
-    check "$label: session keys are PostgreSQL session ids" "$events" "$expect" '
+    check_jq "$label: session keys are PostgreSQL session ids" "$events" "$expect" '
       $ev[] | select(.type != "server") |
       if (.session | type) != "string" then "no session: \(tojson)"
       elif (.session | test("^[0-9a-f]+\\.[0-9a-f]+$") | not) then "session \(.session) is not a %c id"
@@ -256,7 +227,7 @@ check_file() {
     not_ok "$label: duration_ms are the logged session times" "log: ${want:-none}; events: ${got:-none}"
   fi
 
-  check "$label: no unmatched events" "$events" "$expect" '
+  check_jq "$label: no unmatched events" "$events" "$expect" '
     $ev[] | select(.matched == false) | "matched false: \(tojson)"'
 }
 
@@ -265,11 +236,11 @@ for expect in "${expects[@]}"; do
   for format in $(jq -r 'select(.kind == "config") | .files[]' "$expect"); do
     input=$logs/$name.$format
     if [[ -f $input ]]; then
-      check_file "$input" "$expect" "$format"
+      check_events "$input" "$expect" "$format"
     else
       not_ok "$name.$format" "missing from $logs"
     fi
   done
 done
 
-exit "$failed"
+lib_done

@@ -25,59 +25,20 @@
 # bin/pgconn-agg); PGCONN_E2E_KEEP=DIR keeps the log and the outputs.
 set -uo pipefail
 exec </dev/null
-
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-root=$(cd "$here/../.." && pwd)
-parse=${PGCONN_PARSE:-$root/bin/pgconn-parse}
-agg=${PGCONN_AGG:-$root/bin/pgconn-agg}
-
-failed=0
-ok() { printf 'ok - %s\n' "$1"; }
-not_ok() { printf 'not ok - %s: %s\n' "$1" "$2"; failed=1; }
-fatal() { not_ok "$1" "$2"; exit 1; }
-
-[[ -x $parse && -x $agg ]] || fatal "programs built" "no $parse or $agg (run make)"
-command -v jq >/dev/null || fatal "jq installed" "jq is needed"
+# shellcheck source=e2e.sh
+. "$(dirname "${BASH_SOURCE[0]}")/e2e.sh"
+e2e_begin parse agg jq
 [[ -r /proc/self/stat ]] || fatal "/proc" "no /proc: --snapshot reads it"
 
-# shellcheck source=pgcluster.sh
-. "$here/pgcluster.sh"
-
-WORK="" LOG="" TAIL_PID="" AGG_PID=""
-cleanup() {
-  local rc=$?
-  set +e
-  [[ -z $TAIL_PID ]] || kill "$TAIL_PID" 2>/dev/null
-  [[ -z $AGG_PID ]] || { sleep 0.2; kill "$AGG_PID" 2>/dev/null; }
-  [[ -z $WORK ]] || rm -f "$WORK/tail.fifo"
-  if [[ -n ${PGCONN_E2E_KEEP:-} && -n $WORK ]]; then
-    mkdir -p "$PGCONN_E2E_KEEP"
-    [[ -z $LOG || ! -f $LOG ]] || cp "$LOG" "$PGCONN_E2E_KEEP/snapshot.log"
-    cp "$WORK"/* "$PGCONN_E2E_KEEP/" 2>/dev/null
-  fi
-  pgc_cleanup
-  [[ -z $WORK ]] || rm -rf "$WORK"
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/pgconn-snapshot-e2e.XXXXXX") || fatal "temp dir" "mktemp failed"
-
-pgc_init 20 >"$WORK/init.out" 2>&1 || fatal "create a PostgreSQL cluster" "$(tail -n 5 "$WORK/init.out" | tr '\n' ' ')"
+e2e_pg_init 20
 LOG=$PGC_LOGDIR/snap.log
-pgc_start log_filename=snap.log "log_line_prefix=%m [%p] %q%u@%d " log_destination=stderr \
-  log_connections=on log_disconnections=on >"$WORK/start.out" 2>&1 ||
-  fatal "start PostgreSQL" "$(tail -n 5 "$WORK/start.out" | tr '\n' ' ')"
-ok "PostgreSQL $("$PGC_BIN/postgres" --version | awk '{print $3}') on port $PGC_PORT, postmaster $PGC_PM_PID"
+e2e_pg_start log_filename=snap.log "log_line_prefix=%m [%p] %q%u@%d " log_destination=stderr \
+  log_connections=on log_disconnections=on
+ok "PostgreSQL $(pgc_version) on port $PGC_PORT, postmaster $PGC_PM_PID"
+err=$(pgc_setup app_user admin shop analytics 2>&1) || fatal "create roles and databases" "$err"
 
-err=$(pgc_settle pgc_psql sock postgres postgres setup \
-  -c "create role app_user login password '$PGC_PASSWORD'" \
-  -c "create role admin login superuser password '$PGC_PASSWORD'" \
-  -c "create database shop" -c "create database analytics" 2>&1 >/dev/null) ||
-  fatal "create roles and databases" "$err"
-
-hold() { pgc_hold "$@" || fatal "open session $1" "$(cat "$PGC_DIR/hold/$1.err" 2>/dev/null)"; }
-close() { pgc_close "$1" || fatal "close session $1" "its backend did not exit"; }
+hold() { e2e_hold "$@"; }
+close() { e2e_close "$1"; }
 six=tcp4
 ((PGC_HAVE_IPV6)) && six=tcp6
 
@@ -110,19 +71,14 @@ pgc_wait_log "$LOG" 'disconnection:' 3 10 2>/dev/null ||  # setup, s2, s3
   fatal "log" "want 3 disconnection lines, have $(pgc_log_count "$LOG" 'disconnection:')"
 sleep 0.3
 
-PSA_SQL="with a as (select coalesce(datname, '(none)') d, coalesce(usename, '(none)') u
-  from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid())
-select json_build_object('pid', pg_backend_pid(), 'active', (select count(*) from a),
-  'db', (select coalesce(json_object_agg(d, n), '{}') from (select d, count(*) n from a group by d) x),
-  'user', (select coalesce(json_object_agg(u, n), '{}') from (select u, count(*) n from a group by u) x))"
 # The asking session's backend may outlive psql for a moment: wait for it,
 # so that what pgconn reads next does not see it.
 psa() {
   local out pid
-  out=$(pgc_psql sock postgres postgres ctl -c "$PSA_SQL") || { echo "$out"; return 1; }
+  out=$(pgc_psql sock postgres postgres ctl -c "$E2E_PSA_GROUPS") || { echo "$out"; return 1; }
   pid=$(jq .pid <<<"$out")
   pgc_wait_gone "$pid" 10 || { echo "backend $pid of the query did not exit"; return 1; }
-  jq -c 'del(.pid)' <<<"$out"
+  jq -c '{active, db, user}' <<<"$out"
 }
 PSA=$(psa) || fatal "query pg_stat_activity" "$PSA"
 [[ $(jq .active <<<"$PSA") == 4 ]] || fatal "pg_stat_activity shows the 4 open sessions" "$PSA"
@@ -132,7 +88,7 @@ PSA=$(psa) || fatal "query pg_stat_activity" "$PSA"
 # from the process table.
 compare() {
   local name=$1 ev=$2 want_snap=$3 want_lost=$4 rec diff snap lost states
-  rec=$("$agg" --json "$ev" 2>"$WORK/$name.agg.err") || { not_ok "$name: pgconn-agg" "$(cat "$WORK/$name.agg.err")"; return; }
+  rec=$("$AGG" --json "$ev" 2>"$WORK/$name.agg.err") || { not_ok "$name: pgconn-agg" "$(cat "$WORK/$name.agg.err")"; return; }
   diff=$(jq -rn --argjson r "$rec" --argjson p "$PSA" '
     (if $r.active != $p.active then "active: pgconn \($r.active), pg_stat_activity \($p.active)" else empty end),
     (if $r.complete != true then "complete: pgconn \($r.complete), want true after the snapshot" else empty end),
@@ -151,7 +107,7 @@ compare() {
 }
 
 # The log from the server's start: every session known; nd ended unlogged.
-"$parse" --snapshot "$LOG" >"$WORK/full.ndjson" 2>"$WORK/full.err" || fatal "pgconn-parse --snapshot LOG" "$(cat "$WORK/full.err")"
+"$PARSE" --snapshot "$LOG" >"$WORK/full.ndjson" 2>"$WORK/full.err" || fatal "pgconn-parse --snapshot LOG" "$(cat "$WORK/full.err")"
 compare full "$WORK/full.ndjson" 0 1
 nd_lost=$(jq -s --arg app nodisc '[.[] | select(.type == "disconnect" and .reason == "lost" and .app == $app)] | length' "$WORK/full.ndjson")
 [[ $nd_lost == 1 ]] && ok "full: the session ended without a disconnection line is the lost one" ||
@@ -159,21 +115,21 @@ nd_lost=$(jq -s --arg app nodisc '[.[] | select(.type == "disconnect" and .reaso
 if [[ -s $WORK/full.err ]]; then not_ok "full: no warning" "$(head -n 2 "$WORK/full.err")"; else ok "full: no warning"; fi
 
 # Without --snapshot the same log counts nd as still open: the bug fixed.
-plain=$("$parse" "$LOG" 2>/dev/null | "$agg" --json | jq .active)
+plain=$("$PARSE" "$LOG" 2>/dev/null | "$AGG" --json | jq .active)
 [[ $plain == 5 ]] && ok "without --snapshot the log alone says 5 (nd never logged its end)" ||
   not_ok "without --snapshot" "active $plain, want 5"
 
 # From the middle (a pipe): s1 and s4 started before line K.
-tail -n +$((K + 1)) "$LOG" | "$parse" --snapshot >"$WORK/middle.ndjson" 2>"$WORK/middle.err"
+tail -n +$((K + 1)) "$LOG" | "$PARSE" --snapshot >"$WORK/middle.ndjson" 2>"$WORK/middle.err"
 compare middle "$WORK/middle.ndjson" 2 0
 
 # Cut short at K (a regular file): s5, s6 unknown; s2, s3, nd gone.
 head -n "$K" "$LOG" >"$WORK/cut.log"
-"$parse" --snapshot "$WORK/cut.log" >"$WORK/cut.ndjson" 2>"$WORK/cut.err"
+"$PARSE" --snapshot "$WORK/cut.log" >"$WORK/cut.ndjson" 2>"$WORK/cut.err"
 compare cut "$WORK/cut.ndjson" 2 3
 
 # No log at all: every session from the process table, at its start.
-"$parse" --snapshot="$PGC_PM_PID" /dev/null >"$WORK/none.ndjson" 2>"$WORK/none.err"
+"$PARSE" --snapshot="$PGC_PM_PID" /dev/null >"$WORK/none.ndjson" 2>"$WORK/none.err"
 compare none "$WORK/none.ndjson" 4 0
 starts=$(pgc_psql sock postgres postgres ctl -c "select json_object_agg(pid, round(extract(epoch from backend_start) * 1000))
   from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid()")
@@ -203,7 +159,7 @@ postmasters() {
   echo "$n"
 }
 grep -E "\[($s2_pid|$nd_pid|$s3_pid)\]" "$LOG" >"$WORK/ended.log"
-"$parse" --snapshot "$WORK/ended.log" >"$WORK/ended.ndjson" 2>"$WORK/ended.err"
+"$PARSE" --snapshot "$WORK/ended.log" >"$WORK/ended.ndjson" 2>"$WORK/ended.err"
 if [[ $(postmasters) == 1 ]]; then
   compare ended "$WORK/ended.ndjson" 4 1
 elif grep -q 'warning: --snapshot: no running PostgreSQL server here has the log' "$WORK/ended.err"; then
@@ -213,7 +169,7 @@ else
 fi
 
 # A pid that is no postmaster: a one-line warning, no snapshot events.
-"$parse" --snapshot=1 "$LOG" >"$WORK/bad.ndjson" 2>"$WORK/bad.err"
+"$PARSE" --snapshot=1 "$LOG" >"$WORK/bad.ndjson" 2>"$WORK/bad.err"
 rc=$?
 if [[ $rc == 0 && $(wc -l <"$WORK/bad.err") == 1 ]] && grep -q 'warning: --snapshot: process 1 is not a running PostgreSQL server' "$WORK/bad.err" &&
    ! grep -q '"snapshot"' "$WORK/bad.ndjson"; then
@@ -226,10 +182,10 @@ fi
 L0=$(wc -l <"$LOG")
 mkfifo "$WORK/tail.fifo"
 tail -n 0 -F "$LOG" >"$WORK/tail.fifo" 2>/dev/null &
-TAIL_PID=$!
-"$parse" --snapshot="$PGC_PM_PID" <"$WORK/tail.fifo" 2>"$WORK/live.err" | tee "$WORK/live.ndjson" |
-  "$agg" --interval=500ms --json >"$WORK/live.out" 2>"$WORK/live.agg.err" &
-AGG_PID=$!
+lib_track_pid $!
+"$PARSE" --snapshot="$PGC_PM_PID" <"$WORK/tail.fifo" 2>"$WORK/live.err" | tee "$WORK/live.ndjson" |
+  "$AGG" --interval=500ms --json >"$WORK/live.out" 2>"$WORK/live.agg.err" &
+lib_track_pid $!
 wait_events() { # FILE JQ_FILTER: until some event matches (5 s)
   local i
   for ((i = 0; i < 250; i++)); do
@@ -256,7 +212,7 @@ compare live-after "$WORK/live.ndjson" 4 0
 # The log since the live start: s7 and the pg_stat_activity queries.
 want_c=$((4 + $(tail -n +$((L0 + 1)) "$LOG" | grep -c 'connection authorized')))
 want_d=$(tail -n +$((L0 + 1)) "$LOG" | grep -c 'disconnection:')
-rec=$("$agg" --json "$WORK/live.ndjson")
+rec=$("$AGG" --json "$WORK/live.ndjson")
 if [[ $(jq .connects <<<"$rec") == "$want_c" && $(jq .disconnects <<<"$rec") == "$want_d" ]]; then
   ok "live-after: connects $want_c (4 from the process table, the rest logged), disconnects $want_d: nothing twice"
 else
@@ -282,7 +238,7 @@ sleep 0.3
 hold s8 tcp4 app_user analytics a8
 s8_title=$(tr '\0' ' ' <"/proc/${PGC_HOLD_BACKEND[s8]}/cmdline" | sed 's/ *$//')
 PSA=$(psa) || fatal "query pg_stat_activity" "$PSA"
-"$parse" --snapshot="$PGC_PM_PID" /dev/null >"$WORK/off.ndjson" 2>"$WORK/off.err"
+"$PARSE" --snapshot="$PGC_PM_PID" /dev/null >"$WORK/off.ndjson" 2>"$WORK/off.err"
 compare titles-off "$WORK/off.ndjson" "$(jq .active <<<"$PSA")" 0
 [[ $s8_title == *"app_user analytics 127.0.0.1("*")" ]] && ok "titles-off: a new backend's title is \"$s8_title\"" ||
   not_ok "titles-off: title" "\"$s8_title\""
@@ -297,9 +253,9 @@ close s5
 pgc_wait_log "$LOG" 'disconnection:' 1 10 2>/dev/null || fatal "log after the rotation" "no disconnection line of s5"
 sleep 0.3
 PSA=$(psa) || fatal "query pg_stat_activity" "$PSA"
-"$parse" --snapshot "$PGC_LOGDIR/snap.log.1.gz" "$LOG" >"$WORK/rotated.ndjson" 2>"$WORK/rotated.err"
+"$PARSE" --snapshot "$PGC_LOGDIR/snap.log.1.gz" "$LOG" >"$WORK/rotated.ndjson" 2>"$WORK/rotated.err"
 compare rotated "$WORK/rotated.ndjson" 0 1
-"$parse" --snapshot "$LOG" >"$WORK/current.ndjson" 2>"$WORK/current.err"
+"$PARSE" --snapshot "$LOG" >"$WORK/current.ndjson" 2>"$WORK/current.err"
 compare current "$WORK/current.ndjson" $(($(jq .active <<<"$PSA") - 1)) 0
 
-exit "$failed"
+lib_done

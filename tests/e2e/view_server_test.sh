@@ -21,55 +21,20 @@
 # bin/pgconn-agg); PGCONN_E2E_KEEP=DIR keeps the log and the outputs.
 set -uo pipefail
 exec </dev/null
-
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-root=$(cd "$here/../.." && pwd)
-parse=${PGCONN_PARSE:-$root/bin/pgconn-parse}
-agg=${PGCONN_AGG:-$root/bin/pgconn-agg}
-
-failed=0
-ok() { printf 'ok - %s\n' "$1"; }
-not_ok() { printf 'not ok - %s: %s\n' "$1" "$2"; failed=1; }
-fatal() { not_ok "$1" "$2"; exit 1; }
-check() { if eval "$2"; then ok "$1"; else not_ok "$1" "${3:-$2}"; fi; }
-
-[[ -x $parse && -x $agg ]] || fatal "programs built" "no $parse or $agg (run make)"
-command -v jq >/dev/null || fatal "jq installed" "jq is needed"
-
-# shellcheck source=pgcluster.sh
-. "$here/pgcluster.sh"
-
-WORK="" LOG="" LIVE_PIDS=()
-cleanup() {
-  local rc=$? p
-  set +e
-  for p in "${LIVE_PIDS[@]}"; do kill "$p" 2>/dev/null; done
-  if [[ -n ${PGCONN_E2E_KEEP:-} && -n $WORK ]]; then
-    mkdir -p "$PGCONN_E2E_KEEP"
-    [[ -z $LOG || ! -f $LOG ]] || cp "$LOG" "$PGCONN_E2E_KEEP/view.log"
-    cp "$WORK"/*.out "$WORK"/*.json "$PGCONN_E2E_KEEP/" 2>/dev/null
-  fi
-  pgc_cleanup
-  [[ -z $WORK ]] || rm -rf "$WORK"
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/pgconn-view-e2e.XXXXXX") || fatal "temp dir" "mktemp failed"
+# shellcheck source=e2e.sh
+. "$(dirname "${BASH_SOURCE[0]}")/e2e.sh"
+e2e_begin parse agg jq
 start=$SECONDS
 
 SETTINGS=(log_filename=view.log "log_line_prefix=%m [%p] %q%u@%d " log_destination=stderr
           log_connections=on log_disconnections=on)
-pgc_init 20 >"$WORK/init.out" 2>&1 || fatal "create a PostgreSQL cluster" "$(tail -n 5 "$WORK/init.out" | tr '\n' ' ')"
+e2e_pg_init 20
 LOG=$PGC_LOGDIR/view.log
-pgc_start "${SETTINGS[@]}" >"$WORK/start.out" 2>&1 ||
-  fatal "start PostgreSQL" "$(tail -n 5 "$WORK/start.out" | tr '\n' ' ')"
-ok "PostgreSQL $("$PGC_BIN/postgres" --version | awk '{print $3}') on port $PGC_PORT"
-err=$(pgc_settle pgc_psql sock postgres postgres setup \
-  -c "create role app_user login password '$PGC_PASSWORD'" -c "create database shop" 2>&1 >/dev/null) ||
-  fatal "create a role and a database" "$err"
+e2e_pg_start "${SETTINGS[@]}"
+ok "PostgreSQL $(pgc_version) on port $PGC_PORT"
+err=$(pgc_setup app_user shop 2>&1) || fatal "create a role and a database" "$err"
 
-hold() { pgc_hold "$1" tcp4 app_user shop pool || fatal "open session $1" "$(cat "$PGC_DIR/hold/$1.err" 2>/dev/null)"; }
+hold() { e2e_hold "$1" tcp4 app_user shop pool; }
 # Client sessions pg_stat_activity shows, the asking one left out.
 truth() {
   pgc_settle pgc_psql sock postgres postgres check \
@@ -93,16 +58,16 @@ want=$(truth) || fatal "ask pg_stat_activity" "$want"
 log_has $((auth + 6)) $((disc + 2)) || fatal "the log shows every session" "$(tail -n 3 "$LOG")"
 
 # --- the whole log: the server's start is in it
-"$parse" "$LOG" 2>"$WORK/parse.err" | "$agg" --json >"$WORK/whole.json"
+"$PARSE" "$LOG" 2>"$WORK/parse.err" | "$AGG" --json >"$WORK/whole.json"
 g=$(jq -c '[.active, .complete]' "$WORK/whole.json")
 check "whole log: complete, active = pg_stat_activity ($want)" "[ '$g' = '[$want,true]' ] && [ $want = 4 ]" "$g, server $want"
 
 # --- from the cut: a lower bound, and said so
-tail -n +$((cut + 1)) "$LOG" | "$parse" 2>>"$WORK/parse.err" | tee "$WORK/cut.ndjson" | "$agg" --json >"$WORK/cut.json"
+tail -n +$((cut + 1)) "$LOG" | "$PARSE" 2>>"$WORK/parse.err" | tee "$WORK/cut.ndjson" | "$AGG" --json >"$WORK/cut.json"
 g=$(jq -c '[.active, .complete, .ended_before]' "$WORK/cut.json")
 check "issue_13: log from the cut: complete false, 2 of the $want open seen, pool-1's end counted" \
   "[ '$g' = '[2,false,1]' ]" "$g, server $want"
-"$agg" "$WORK/cut.ndjson" >"$WORK/cut.out"
+"$AGG" "$WORK/cut.ndjson" >"$WORK/cut.out"
 check "issue_13: log from the cut: the text says it is a lower bound" \
   "sed -n 2p '$WORK/cut.out' | grep -Eq '^  \\(at least: the log begins [0-9-]+ [0-9:]+; 1 session from before it has ended since\\)\$'" \
   "$(head -3 "$WORK/cut.out")"
@@ -110,13 +75,13 @@ check "issue_13: log from the cut: the text says it is a lower bound" \
 # --- live, then SIGHUP (pgconn-agg's "clear statistics")
 mkfifo "$WORK/a" "$WORK/b"
 tail -n +1 -F "$LOG" >"$WORK/a" 2>/dev/null &
-LIVE_PIDS+=($!); tail_pid=$!
-"$parse" <"$WORK/a" >"$WORK/b" 2>>"$WORK/parse.err" &
-LIVE_PIDS+=($!)
+lib_track_pid $!; tail_pid=$!
+"$PARSE" <"$WORK/a" >"$WORK/b" 2>>"$WORK/parse.err" &
+lib_track_pid $!
 # A summary every 100 ms (a signal before pgconn-agg has its handlers, while
 # the shell still waits to open the FIFO, would kill it).
-"$agg" --json --interval=100ms <"$WORK/b" >"$WORK/live.json" 2>"$WORK/live.err" &
-LIVE_PIDS+=($!); agg_pid=$!
+"$AGG" --json --interval=100ms <"$WORK/b" >"$WORK/live.json" 2>"$WORK/live.err" &
+lib_track_pid $!; agg_pid=$!
 # Waits for a summary whose active count is $1 (10 s at most); prints the last.
 summary_until() {
   local i line=""
@@ -153,7 +118,7 @@ check "issue_13: after the HUP, one more session: active = pg_stat_activity ($wa
 pgc_kill_all || fatal "SIGKILL" "see above"
 ready=$(pgc_log_count "$LOG" "ready to accept connections")
 pgc_start "${SETTINGS[@]}" >"$WORK/start2.out" 2>&1 ||
-  fatal "start PostgreSQL after SIGKILL" "$(tail -n 5 "$WORK/start2.out" | tr '\n' ' ')"
+  fatal "start PostgreSQL after SIGKILL" "$(tail -n 5 "$WORK/start2.out")"
 pgc_wait_log "$LOG" "ready to accept connections" $((ready + 1)) 10 || fatal "the restart is logged" "$(tail -n 3 "$LOG")"
 want=$(truth) || fatal "ask pg_stat_activity" "$want"
 g=$(summary_until "$want" | jq -c '[.active, .complete]')
@@ -165,7 +130,7 @@ want=$(truth)
 g=$(summary_until "$want" | jq -c '.active')
 check "issue_13: a session after the restart: active = pg_stat_activity ($want)" "[ '$g' = '$want' ] && [ $want = 1 ]" "$g, server $want"
 log_has $((auth + 2)) $((disc + 1)) || fatal "the log shows the new session" "$(tail -n 3 "$LOG")"
-"$parse" "$LOG" 2>>"$WORK/parse.err" | "$agg" --json >"$WORK/after.json"
+"$PARSE" "$LOG" 2>>"$WORK/parse.err" | "$AGG" --json >"$WORK/after.json"
 g=$(jq -c '[.active, .complete]' "$WORK/after.json")
 check "issue_13: the whole log after the restart: active = pg_stat_activity ($want)" "[ '$g' = '[$want,true]' ]" "$g, server $want"
 
@@ -175,4 +140,4 @@ check "live: pgconn-agg ends with its input, exit 0" "[ $rc = 0 ]" "rc=$rc $(cat
 check "nothing unexpected on stderr" "! grep -v 'statistics cleared' '$WORK/live.err' | grep -q . && [ ! -s '$WORK/parse.err' ]" \
   "$(cat "$WORK/live.err" "$WORK/parse.err" | head -5)"
 ok "took $((SECONDS - start)) s"
-exit "$failed"
+lib_done

@@ -26,106 +26,48 @@
 # About 20 s.
 #
 # Environment: PGCONN_PARSE, PGCONN_AGG, PGCONN_TAIL (default
-# bin/pgconn-parse, bin/pgconn-agg, bin/pgconn-tail).
+# bin/pgconn-parse, bin/pgconn-agg, bin/pgconn-tail); PGCONN_E2E_KEEP=DIR
+# keeps the logs and the records (tests/e2e/e2e.sh).
 #
 # shellcheck disable=SC2317  # functions called through traps
 set -uo pipefail
 exec </dev/null
+# shellcheck source=e2e.sh
+. "$(dirname "${BASH_SOURCE[0]}")/e2e.sh"
+e2e_begin parse agg tail jq logrotate gzip
 
-here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-root=$(cd "$here/../.." && pwd)
-parse=${PGCONN_PARSE:-$root/bin/pgconn-parse}
-agg=${PGCONN_AGG:-$root/bin/pgconn-agg}
-tail_=${PGCONN_TAIL:-$root/bin/pgconn-tail}
-
-failed=0
-ok() { printf 'ok - %s\n' "$1"; }
-not_ok() { printf 'not ok - %s: %s\n' "$1" "$2"; failed=1; }
-fatal() { not_ok "$1" "$2"; exit 1; }
-check() { # NAME WANT GOT (JSON values are compared as JSON)
-  if [[ $2 == "$3" ]] || jq -en --argjson a "$2" --argjson b "$3" '$a == $b' >/dev/null 2>&1; then
-    ok "$1"
-  else
-    not_ok "$1" "want $2, got $3"
-  fi
-}
-
-[[ -x $parse && -x $agg && -x $tail_ ]] || fatal "programs built" "no $parse, $agg or $tail_ (run make)"
-for c in jq logrotate gzip; do command -v $c >/dev/null || fatal "$c installed" "$c is needed"; done
-
-# shellcheck source=pgcluster.sh
-. "$here/pgcluster.sh"
-
-WORK="" TAIL_PID="" PARSE_PID="" AGG_PID=""
-stop_pipeline() {
-  local p
-  for p in $TAIL_PID $PARSE_PID $AGG_PID; do kill "$p" 2>/dev/null; done
-  for p in $TAIL_PID $PARSE_PID $AGG_PID; do wait "$p" 2>/dev/null; done
-  TAIL_PID="" PARSE_PID="" AGG_PID=""
-}
-cleanup() {
-  local rc=$?
-  set +e
-  stop_pipeline
-  pgc_cleanup
-  [[ -z $WORK ]] || rm -rf "$WORK"
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-
-WORK=$(mktemp -d "${TMPDIR:-/tmp}/pgconn-weeks.XXXXXX") || fatal "temp dir" "mktemp failed"
-pgc_init 20 >"$WORK/init.out" 2>&1 || fatal "create a PostgreSQL cluster" "$(tail -n 5 "$WORK/init.out" | tr '\n' ' ')"
+e2e_pg_init 20
 LOG=$PGC_LOGDIR/postgresql.log
 SETTINGS=(log_filename=postgresql.log "log_line_prefix=%m [%p] %q%u@%d " log_destination=stderr
   log_connections=on log_disconnections=on)
-pgc_start "${SETTINGS[@]}" >"$WORK/start.out" 2>&1 ||
-  fatal "start PostgreSQL" "$(tail -n 5 "$WORK/start.out" | tr '\n' ' ')"
+e2e_pg_start "${SETTINGS[@]}"
 ok "PostgreSQL on port $PGC_PORT writing $(basename "$LOG")"
-pgc_settle pgc_psql sock postgres postgres setup -c "create role app_user login password '$PGC_PASSWORD'" \
-  -c "create database shop" >/dev/null 2>"$WORK/setup.err" || fatal "create role and database" "$(cat "$WORK/setup.err")"
+err=$(pgc_setup app_user shop 2>&1) || fatal "create role and database" "$err"
 
 # Debian's stanza (postgresql-common), for our log directory.
-cat >"$WORK/logrotate.conf" <<EOF
-$PGC_LOGDIR/*.log {
-       weekly
-       rotate 10
-       copytruncate
-       delaycompress
-       compress
-       notifempty
-       missingok
-       su root root
-}
-EOF
+e2e_logrotate_conf "$WORK/logrotate.conf" "$PGC_LOGDIR/*.log"
 rotate() {
   logrotate -f -s "$WORK/logrotate.state" "$WORK/logrotate.conf" 2>"$WORK/logrotate.err" ||
     fatal "logrotate" "$(head -n 3 "$WORK/logrotate.err" | tr '\n' ' ')"
 }
 
-hold() { pgc_hold "$@" || fatal "open session $1" "$(cat "$PGC_DIR/hold/$1.err" 2>/dev/null)"; }
+hold() { e2e_hold "$@"; }
 short() { pgc_settle pgc_psql "$@" -c 'select 1' >/dev/null || fatal "short session $*" "psql failed"; }
 
 # pg_stat_activity's client backends (not the asking one), as
 # {"active":N,"db":{..},"user":{..},"host":{..}}; the asking session has
 # exited when this returns, and the log has its disconnection.
-PSA_SQL="with a as (select datname d, usename u, coalesce(host(client_addr), '[local]') h
-  from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid())
-select json_build_object('active', (select count(*) from a),
-  'db', (select coalesce(json_object_agg(d, n), '{}') from (select d, count(*) n from a group by d) x),
-  'user', (select coalesce(json_object_agg(u, n), '{}') from (select u, count(*) n from a group by u) x),
-  'host', (select coalesce(json_object_agg(h, n), '{}') from (select h, count(*) n from a group by h) x))"
 psa() {
   local n0 out
   n0=$(pgc_log_count "$LOG" 'disconnection:')
-  out=$(pgc_settle pgc_psql sock postgres postgres pgconn-ctl -c "$PSA_SQL") || fatal "query pg_stat_activity" "$out"
-  out=$(jq -c . <<<"$out")
+  out=$(pgc_settle pgc_psql sock postgres postgres pgconn-ctl -c "$E2E_PSA_GROUPS") || fatal "query pg_stat_activity" "$out"
+  out=$(jq -c '{active, db, user, host}' <<<"$out")
   pgc_wait_log "$LOG" 'disconnection:' $((n0 + 1)) 15 || fatal "log" "the control session's disconnection never came"
   echo "$out"
 }
 # The view of an agg --json record in pg_stat_activity's shape.
 view() { jq -c '{active, db: (.by.db // {}), user: (.by.user // {}), host: (.by.host // {})}'; }
-summary() { "$agg" --json --by=db,user,host "$@"; }
+summary() { "$AGG" --json --by=db,user,host "$@"; }
 
 # ------------------------------------------------------------ weeks of log
 
@@ -136,11 +78,11 @@ short tcp4 app_user shop report
 rotate
 hold b1 tcp4 app_user shop pool-a
 hold b2 sock postgres shop pool-b
-pgc_close a1 || fatal "close a1" "backend did not exit"
+e2e_close a1
 short sock app_user shop report
 rotate
 hold c1 tcp4 app_user postgres pool-c
-pgc_close b1 || fatal "close b1" "backend did not exit"
+e2e_close b1
 short tcp4 app_user shop report
 want=$(psa)
 n=$(jq .active <<<"$want")
@@ -153,35 +95,35 @@ all=("$LOG.2.gz" "$LOG.1" "$LOG")
 
 # ------------------------------------------------------------ 1: from the start
 
-out=$("$parse" "${all[@]}" 2>"$WORK/p1.err" | summary)
-check "1: the rotated set (.gz read natively) equals pg_stat_activity" "$want" "$(view <<<"$out")"
-check "1: ... and says it is complete" true "$(jq .complete <<<"$out")"
-out=$("$parse" --snapshot "${all[@]}" 2>"$WORK/p1s.err" | summary)
-check "1: with --snapshot too (nothing counted twice)" "$want" "$(view <<<"$out")"
+out=$("$PARSE" "${all[@]}" 2>"$WORK/p1.err" | summary)
+check_json "1: the rotated set (.gz read natively) equals pg_stat_activity" "$want" "$(view <<<"$out")"
+check_json "1: ... and says it is complete" true "$(jq .complete <<<"$out")"
+out=$("$PARSE" --snapshot "${all[@]}" 2>"$WORK/p1s.err" | summary)
+check_json "1: with --snapshot too (nothing counted twice)" "$want" "$(view <<<"$out")"
 
 # ------------------------------------------------------------ 2: oldest file gone
 
-out=$("$parse" "$LOG.1" "$LOG" 2>/dev/null | summary)
+out=$("$PARSE" "$LOG.1" "$LOG" 2>/dev/null | summary)
 got=$(jq .active <<<"$out")
 if ((got < n)); then ok "2: without the oldest file: a lower bound ($got of $n)"; else not_ok "2: without the oldest file: a lower bound" "$got of $n"; fi
-check "2: ... marked incomplete" false "$(jq .complete <<<"$out")"
-first_ts=$("$parse" "$LOG.1" 2>/dev/null | head -n 1 | jq -r .ts)
-check "2: ... since the first event" "$first_ts" "$(jq -r .since <<<"$out")"
-text=$("$parse" "$LOG.1" "$LOG" 2>/dev/null | "$agg")
+check_json "2: ... marked incomplete" false "$(jq .complete <<<"$out")"
+first_ts=$("$PARSE" "$LOG.1" 2>/dev/null | head -n 1 | jq -r .ts)
+check_json "2: ... since the first event" "$first_ts" "$(jq -r .since <<<"$out")"
+text=$("$PARSE" "$LOG.1" "$LOG" 2>/dev/null | "$AGG")
 if grep -A1 '^Active connections:' <<<"$text" | tail -n 1 | grep -qi 'log begins\|lower bound\|at least'; then
   ok "2: the text view says the count is a lower bound"
 else
   not_ok "2: the text view says the count is a lower bound" "$(head -n 3 <<<"$text" | tr '\n' '|')"
 fi
-out=$("$parse" --snapshot "$LOG.1" "$LOG" 2>/dev/null | summary)
-check "2: with --snapshot: exact" "$want" "$(view <<<"$out")"
-check "2: with --snapshot: complete" true "$(jq .complete <<<"$out")"
+out=$("$PARSE" --snapshot "$LOG.1" "$LOG" 2>/dev/null | summary)
+check_json "2: with --snapshot: exact" "$want" "$(view <<<"$out")"
+check_json "2: with --snapshot: complete" true "$(jq .complete <<<"$out")"
 
 # ------------------------------------------------------------ 3: current file alone
 
-out=$("$parse" --snapshot "$LOG" 2>"$WORK/p3.err" | summary)
-check "3: the current file alone with --snapshot: exact by db, user, host" "$want" "$(view <<<"$out")"
-check "3: ... complete" true "$(jq .complete <<<"$out")"
+out=$("$PARSE" --snapshot "$LOG" 2>"$WORK/p3.err" | summary)
+check_json "3: the current file alone with --snapshot: exact by db, user, host" "$want" "$(view <<<"$out")"
+check_json "3: ... complete" true "$(jq .complete <<<"$out")"
 if grep -q . "$WORK/p3.err"; then not_ok "3: no warning" "$(head -n 2 "$WORK/p3.err" | tr '\n' ' ')"; else ok "3: no warning"; fi
 
 # ------------------------------------------------------------ 4: live, tail -n 0
@@ -189,13 +131,13 @@ if grep -q . "$WORK/p3.err"; then not_ok "3: no warning" "$(head -n 2 "$WORK/p3.
 OUT=$WORK/live.out
 mkfifo "$WORK/tail.fifo" "$WORK/parse.fifo"
 tail -n 0 -F "$LOG" >"$WORK/tail.fifo" 2>/dev/null &
-TAIL_PID=$!
+e2e_track live $!
 # No line has named a backend yet, so the postmaster is named: other
 # clusters may run on this host (the README says the same).
-"$parse" --snapshot="$PGC_PM_PID" <"$WORK/tail.fifo" >"$WORK/parse.fifo" 2>"$WORK/live-parse.err" &
-PARSE_PID=$!
-"$agg" --json --by=db,user,host --interval=200ms <"$WORK/parse.fifo" >"$OUT" 2>"$WORK/live-agg.err" &
-AGG_PID=$!
+"$PARSE" --snapshot="$PGC_PM_PID" <"$WORK/tail.fifo" >"$WORK/parse.fifo" 2>"$WORK/live-parse.err" &
+e2e_track live $!
+"$AGG" --json --by=db,user,host --interval=200ms <"$WORK/parse.fifo" >"$OUT" 2>"$WORK/live-agg.err" &
+AGG_PID=$!; e2e_track live $!
 
 # await NAME WANT: the newest record equals WANT within 5 s.
 await() {
@@ -210,9 +152,9 @@ await() {
   not_ok "$name" "want $w, got ${got:-nothing}"
 }
 await "4: tail -n 0 -F | parse --snapshot=PID | agg: exact at once" "$want"
-check "4: ... complete" true "$(tail -n 1 "$OUT" | jq .complete)"
+check_json "4: ... complete" true "$(tail -n 1 "$OUT" | jq .complete)"
 hold d1 sock app_user shop pool-d
-pgc_close a2 || fatal "close a2" "backend did not exit"
+e2e_close a2
 short tcp4 app_user shop report
 want=$(psa)
 await "4: after more sessions opened and closed: exact" "$want"
@@ -222,23 +164,23 @@ await "4: after more sessions opened and closed: exact" "$want"
 kill -HUP "$AGG_PID"
 sleep 0.5
 rec=$(tail -n 1 "$OUT")
-check "5: SIGHUP: active stays" "$(jq .active <<<"$want")" "$(jq .active <<<"$rec")"
-check "5: SIGHUP: connects start again" 0 "$(jq .connects <<<"$rec")"
+check_json "5: SIGHUP: active stays" "$(jq .active <<<"$want")" "$(jq .active <<<"$rec")"
+check_json "5: SIGHUP: connects start again" 0 "$(jq .connects <<<"$rec")"
 
 # ------------------------------------------------------------ 6: the README's recipe
 
-stop_pipeline
+e2e_stop live
 OUT=$WORK/recipe.out
-"$tail_" --from-start "$LOG" >"$WORK/tail.fifo" 2>"$WORK/recipe-tail.err" &
-TAIL_PID=$!
-"$parse" --snapshot <"$WORK/tail.fifo" >"$WORK/parse.fifo" 2>"$WORK/recipe-parse.err" &
-PARSE_PID=$!
-"$agg" --json --by=db,user,host --interval=200ms <"$WORK/parse.fifo" >"$OUT" 2>"$WORK/recipe-agg.err" &
-AGG_PID=$!
+"$TAIL" --from-start "$LOG" >"$WORK/tail.fifo" 2>"$WORK/recipe-tail.err" &
+e2e_track live $!
+"$PARSE" --snapshot <"$WORK/tail.fifo" >"$WORK/parse.fifo" 2>"$WORK/recipe-parse.err" &
+e2e_track live $!
+"$AGG" --json --by=db,user,host --interval=200ms <"$WORK/parse.fifo" >"$OUT" 2>"$WORK/recipe-agg.err" &
+AGG_PID=$!; e2e_track live $!
 await "6: pgconn-tail --from-start | parse --snapshot | agg: exact" "$want"
 first=$(jq -c 'select(.complete) | .active' "$OUT" | head -n 1)
-check "6: ... from its first complete summary" "$(jq .active <<<"$want")" "$first"
-pgc_close b2 || fatal "close b2" "backend did not exit"
+check_json "6: ... from its first complete summary" "$(jq .active <<<"$want")" "$first"
+e2e_close b2
 hold f1 tcp4 app_user postgres pool-f
 want=$(psa)
 await "6: ... and live after more sessions" "$want"
@@ -247,10 +189,10 @@ await "6: ... and live after more sessions" "$want"
 
 pgc_kill_all || fatal "SIGKILL" "see above"
 pgc_start "${SETTINGS[@]}" >"$WORK/start2.out" 2>&1 ||
-  fatal "7: start after SIGKILL" "$(tail -n 5 "$WORK/start2.out" | tr '\n' ' ')"
+  fatal "7: start after SIGKILL" "$(tail -n 5 "$WORK/start2.out")"
 hold e1 tcp4 app_user shop pool-e
 want=$(psa)
 await "7: SIGKILL of the postmaster and backends, then a start: only the new sessions" "$want"
 
-stop_pipeline
-exit $failed
+e2e_stop live
+lib_done
