@@ -1,5 +1,6 @@
 #include "timestamp.hpp"
 
+#include <climits>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -159,9 +160,10 @@ bool parse_iso_time(std::string_view text, Timestamp* out) {
 }
 
 namespace {
-void put2(std::string* out, unsigned v) {
-  out->push_back(static_cast<char>('0' + v / 10 % 10));
-  out->push_back(static_cast<char>('0' + v % 10));
+char* put2(char* p, unsigned v) {
+  p[0] = static_cast<char>('0' + v / 10 % 10);
+  p[1] = static_cast<char>('0' + v % 10);
+  return p + 2;
 }
 }  // namespace
 
@@ -169,47 +171,61 @@ void append_rfc3339(const Timestamp& t, std::string* out) {
   int64_t ms = t.wall_ms;
   int64_t days = ms >= 0 ? ms / 86400000 : (ms - 86399999) / 86400000;
   int64_t rem = ms - days * 86400000;
-  int64_t y;
-  unsigned m, d;
-  civil_from_days(days, &y, &m, &d);
-  unsigned secs = static_cast<unsigned>(rem / 1000);
-  if (y < 0 || y > 9999) {
-    fmt::format_to(std::back_inserter(*out), "{:04}", y);
-  } else {
-    put2(out, static_cast<unsigned>(y / 100));
-    put2(out, static_cast<unsigned>(y % 100));
+  // The date part, "YYYY-MM-DDT", is the same for a whole day of lines:
+  // computed once per day (per thread).
+  thread_local int64_t date_days = INT64_MIN;
+  thread_local std::string date;
+  if (days != date_days) {
+    int64_t y;
+    unsigned m, d;
+    civil_from_days(days, &y, &m, &d);
+    date.clear();
+    if (y < 0 || y > 9999) {
+      fmt::format_to(std::back_inserter(date), "{:04}", y);
+    } else {
+      char yy[4];
+      put2(put2(yy, static_cast<unsigned>(y / 100)), static_cast<unsigned>(y % 100));
+      date.append(yy, 4);
+    }
+    char md[7] = {'-', 0, 0, '-', 0, 0, 'T'};
+    put2(md + 1, m);
+    put2(md + 4, d);
+    date.append(md, 7);
+    date_days = days;
   }
-  out->push_back('-');
-  put2(out, m);
-  out->push_back('-');
-  put2(out, d);
-  out->push_back('T');
-  put2(out, secs / 3600);
-  out->push_back(':');
-  put2(out, secs / 60 % 60);
-  out->push_back(':');
-  put2(out, secs % 60);
+  char buf[24];  // "HH:MM:SS.mmm+hh:mm"
+  char* p = buf;
+  unsigned secs = static_cast<unsigned>(rem / 1000);
+  p = put2(p, secs / 3600);
+  *p++ = ':';
+  p = put2(p, secs / 60 % 60);
+  *p++ = ':';
+  p = put2(p, secs % 60);
   if (t.has_ms) {
     unsigned frac = static_cast<unsigned>(rem % 1000);
-    out->push_back('.');
-    out->push_back(static_cast<char>('0' + frac / 100));
-    put2(out, frac % 100);
+    *p++ = '.';
+    *p++ = static_cast<char>('0' + frac / 100);
+    p = put2(p, frac % 100);
   }
   switch (t.zone) {
     case Timestamp::Zone::kUtc:
-      out->push_back('Z');
+      *p++ = 'Z';
       break;
     case Timestamp::Zone::kOffset: {
       unsigned off = static_cast<unsigned>(t.offset_min < 0 ? -t.offset_min : t.offset_min);
-      out->push_back(t.offset_min < 0 ? '-' : '+');
-      put2(out, off / 60);
-      out->push_back(':');
-      put2(out, off % 60);
+      *p++ = t.offset_min < 0 ? '-' : '+';
+      p = put2(p, off / 60);
+      *p++ = ':';
+      p = put2(p, off % 60);
       break;
     }
     default:
       break;
   }
+  const size_t n = out->size();
+  out->resize(n + date.size() + static_cast<size_t>(p - buf));
+  std::memcpy(out->data() + n, date.data(), date.size());
+  std::memcpy(out->data() + n + date.size(), buf, static_cast<size_t>(p - buf));
 }
 
 }  // namespace pgconn
