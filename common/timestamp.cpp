@@ -124,7 +124,30 @@ bool parse_zone(std::string_view z, Timestamp* t) {
 bool parse_pg_time(std::string_view text, Timestamp* out) {
   Timestamp t;
   size_t i = 0;
-  if (!parse_date_time(text, &i, ' ', &t)) return false;
+  // Lines come a day at a time: the date of the last line read (per
+  // thread) is compared, not read again.
+  thread_local char last_date[10] = {};
+  thread_local int64_t last_days = INT64_MIN;  // none yet
+  const bool same_day = last_days != INT64_MIN && text.size() >= 19 && text[10] == ' ' &&
+                        std::memcmp(text.data(), last_date, 10) == 0;
+  int h, mi, se;
+  i = 11;
+  if (same_day && digits(text, &i, 2, &h) && expect(text, &i, ':') && digits(text, &i, 2, &mi) &&
+      expect(text, &i, ':') && digits(text, &i, 2, &se) && h <= 24 && mi <= 59 && se <= 60) {
+    t.wall_ms = (last_days * 86400 + h * 3600 + mi * 60 + se) * 1000;
+  } else {
+    i = 0;
+    if (!parse_date_time(text, &i, ' ', &t)) return false;
+    int y = 1970, mo = 1, d = 1;  // read above already
+    size_t j = 0;
+    digits(text, &j, 4, &y);
+    j = 5;
+    digits(text, &j, 2, &mo);
+    j = 8;
+    digits(text, &j, 2, &d);
+    std::memcpy(last_date, text.data(), 10);
+    last_days = days_from_civil(y, mo, d);
+  }
   parse_fraction(text, &i, &t);
   if (i < text.size()) {
     if (text[i] != ' ' || i + 1 == text.size()) return false;

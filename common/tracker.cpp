@@ -66,8 +66,9 @@ Tracker::Backend* Tracker::find(uint64_t key) {
 
 Tracker::Backend& Tracker::create(uint64_t key, uint32_t server, const LogRecord& r) {
   evict_if_full();
-  Backend& b = backends_[key];
-  b = Backend();
+  auto [it, fresh] = backends_.try_emplace(key);
+  Backend& b = it->second;
+  if (!fresh) b = Backend();
   b.server = server;
   b.pid = r.pid;
   b.order = next_order_++;
