@@ -100,6 +100,8 @@ constexpr std::string_view kCancel[] = {
 
 void classify_close_reason(std::string_view text, BouncerMessage* m) {
   m->text = text;
+  // Most closes of a busy pooler: the first rule, and no cancel prefix.
+  if (text == kRules[0].text) return;
   for (std::string_view c : kCancel) {
     if (starts(text, c)) {
       m->cancel = true;

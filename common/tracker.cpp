@@ -183,10 +183,11 @@ void Tracker::emit_pushed() {
   if (queue_.size() == 1) release();
 }
 
-void Tracker::hold_pushed(uint64_t key, const LogRecord& r) {
-  Backend* b = find(key);
-  b->stage = Stage::kHeld;
-  b->held_seq = queue_base_ + queue_.size() - 1;
+void Tracker::hold_pushed(uint64_t key, const LogRecord& r) { hold_pushed(*find(key), key, r); }
+
+void Tracker::hold_pushed(Backend& b, uint64_t key, const LogRecord& r) {
+  b.stage = Stage::kHeld;
+  b.held_seq = queue_base_ + queue_.size() - 1;
   Queued& q = queue_[queue_.size() - 1];
   q.backend = key;
   q.held_ms = r.time.valid() ? r.time.sort_ms() : INT64_MIN;

@@ -41,6 +41,7 @@
 #include "message.hpp"
 #include "pgbouncer_message.hpp"
 #include "ring.hpp"
+#include "socket_table.hpp"
 #include "sink.hpp"
 #include "timestamp.hpp"
 
@@ -232,6 +233,7 @@ class Tracker {
   Event& push_event();
   void emit_pushed();
   void hold_pushed(uint64_t key, const LogRecord& r);
+  void hold_pushed(Backend& b, uint64_t key, const LogRecord& r);
   void settle(Backend& b);
   void turn_into_reject(Backend& b, const Timestamp& t, std::string_view reason,
                         std::string_view message);
@@ -256,7 +258,8 @@ class Tracker {
   // The pooler's half (tracker_pooler.cpp).
   bool add_pooler(const LogRecord& r);
   void pooler_client(uint32_t server, const LogRecord& r, const BouncerMessage& m);
-  void pooler_close(uint32_t server, Backend* b, const LogRecord& r, const BouncerMessage& m);
+  void pooler_close(uint32_t server, Backend* b, uint64_t key, const LogRecord& r,
+                    const BouncerMessage& m);
   void pooler_lost(Backend& b, const LogRecord& r);
   Event& push_pooler_event(EventType type, const LogRecord& r, const Backend* b, uint32_t server);
   static PoolerSocket pooler_socket(uint32_t server, const LogRecord& r);
@@ -295,7 +298,7 @@ class Tracker {
   // whose address no session has.
   std::unordered_multimap<std::string, uint64_t> nopid_loose_;
   // Pooler clients: (server, pooler pid, socket) -> backend key.
-  std::unordered_map<PoolerSocket, uint64_t, PoolerSocket::Hash> sockets_;
+  SocketTable<PoolerSocket, PoolerSocket::Hash> sockets_;
   uint64_t pooler_seq_ = 0;
 };
 

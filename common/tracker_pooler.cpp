@@ -144,8 +144,8 @@ void Tracker::pooler_client(uint32_t server, const LogRecord& r, const BouncerMe
   const PoolerSocket sk = pooler_socket(server, r);
   Backend* b = nullptr;
   uint64_t key = 0;  // b's
-  if (auto it = sockets_.find(sk); it != sockets_.end()) {
-    key = it->second;
+  if (const uint64_t* k = sockets_.find(sk)) {
+    key = *k;
     b = find(key);
   }
   if (b != nullptr && (b->pooler->peer_port != r.port || b->pooler->peer_host != r.host)) {
@@ -164,7 +164,7 @@ void Tracker::pooler_client(uint32_t server, const LogRecord& r, const BouncerMe
     nb.pooler->peer_host = r.host;
     nb.pooler->peer_port = r.port;
     display_peer(r, &nb.host, &nb.port);
-    sockets_[sk] = key;
+    sockets_.set(sk, key);
     return nb;
   };
   switch (m.kind) {
@@ -182,7 +182,7 @@ void Tracker::pooler_client(uint32_t server, const LogRecord& r, const BouncerMe
       b->replication = m.replication;
       b->pooler->start = r.time;
       push_pooler_event(EventType::kConnect, r, b, server);
-      hold_pushed(key, r);
+      hold_pushed(*b, key, r);
       break;
     }
     case BouncerKind::kRefusing:
@@ -201,7 +201,7 @@ void Tracker::pooler_client(uint32_t server, const LogRecord& r, const BouncerMe
     case BouncerKind::kClose:
       ++stats_.lifecycle_lines;
       ++stats_.disconnection_lines;
-      pooler_close(server, b, r, m);
+      pooler_close(server, b, key, r, m);
       break;
     case BouncerKind::kAppName:
       if (b == nullptr) {
@@ -221,18 +221,19 @@ void Tracker::pooler_client(uint32_t server, const LogRecord& r, const BouncerMe
   }
 }
 
-void Tracker::pooler_close(uint32_t server, Backend* b, const LogRecord& r,
+// `key`: b's (when b is not nullptr).
+void Tracker::pooler_close(uint32_t server, Backend* b, uint64_t key, const LogRecord& r,
                            const BouncerMessage& m) {
   std::string_view hint;
   if (b != nullptr && b->stage == Stage::kReceived) {  // only a hint was seen
     hint = b->fatal_reason;
-    forget(sockets_[b->pooler->socket]);
+    forget(key);
     b = nullptr;
   }
   if (m.cancel) {  // a cancel request's own connection: never a session
     if (b != nullptr) {
       pooler_lost(*b, r);
-      forget(sockets_[b->pooler->socket]);
+      forget(key);
     }
     return;
   }
@@ -242,12 +243,12 @@ void Tracker::pooler_close(uint32_t server, Backend* b, const LogRecord& r,
   if (b != nullptr && b->stage == Stage::kHeld) {
     if (m.reject) {
       turn_into_reject(*b, r.time, reason, m.text);
-      forget(sockets_[b->pooler->socket]);
+      forget(key);
       return;
     }
     settle(*b);
     if (b->stage != Stage::kOpen) {  // an ERROR before it made it a reject
-      forget(sockets_[b->pooler->socket]);
+      forget(key);
       return;
     }
   }
@@ -273,7 +274,7 @@ void Tracker::pooler_close(uint32_t server, Backend* b, const LogRecord& r,
         e.duration_ms = std::max<int64_t>(0, r.time.sort_ms() - start.sort_ms());
       }
     }
-    forget(sockets_[b->pooler->socket]);
+    forget(key);
     emit_pushed();
     return;
   }
