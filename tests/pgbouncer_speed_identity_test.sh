@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # pgbouncer_speed_identity_test.sh: the fast ways of reading a PgBouncer log
-# give the same bytes as the straightforward one (issue 17's speed work:
-# the pooler tracker's in-place events and socket keys, the encoders writing
-# straight into the output buffer). Not a timing test.
+# give the same bytes as the straightforward one (issue 17's speed work: the
+# line reader's model of the line before (PgbouncerFormat::parse, which
+# PGCONN_PARSE_REFERENCE=1 does not use), the pooler tracker's in-place
+# events and socket keys, the encoders writing straight into the output
+# buffer). Not a timing test.
 #
 # For generated busy-pooler logs (tests/perf/gen_pgbouncer_log.awk, several
 # seeds) and every log of ../shared/corpus/pgbouncer/: pgconn-parse's events
