@@ -197,23 +197,24 @@ void append_rfc3339(const Timestamp& t, std::string* out) {
   // The date part, "YYYY-MM-DDT", is the same for a whole day of lines:
   // computed once per day (per thread).
   thread_local int64_t date_days = INT64_MIN;
-  thread_local std::string date;
+  thread_local char date[32];
+  thread_local size_t date_len = 0;
   if (days != date_days) {
     int64_t y;
     unsigned m, d;
     civil_from_days(days, &y, &m, &d);
-    date.clear();
+    char* p = date;
     if (y < 0 || y > 9999) {
-      fmt::format_to(std::back_inserter(date), "{:04}", y);
+      p = fmt::format_to(p, "{:04}", y);  // at most 20 characters
     } else {
-      char yy[4];
-      put2(put2(yy, static_cast<unsigned>(y / 100)), static_cast<unsigned>(y % 100));
-      date.append(yy, 4);
+      p = put2(put2(p, static_cast<unsigned>(y / 100)), static_cast<unsigned>(y % 100));
     }
-    char md[7] = {'-', 0, 0, '-', 0, 0, 'T'};
-    put2(md + 1, m);
-    put2(md + 4, d);
-    date.append(md, 7);
+    *p++ = '-';
+    p = put2(p, m);
+    *p++ = '-';
+    p = put2(p, d);
+    *p++ = 'T';
+    date_len = static_cast<size_t>(p - date);
     date_days = days;
   }
   char buf[24];  // "HH:MM:SS.mmm+hh:mm"
@@ -246,9 +247,9 @@ void append_rfc3339(const Timestamp& t, std::string* out) {
       break;
   }
   const size_t n = out->size();
-  out->resize(n + date.size() + static_cast<size_t>(p - buf));
-  std::memcpy(out->data() + n, date.data(), date.size());
-  std::memcpy(out->data() + n + date.size(), buf, static_cast<size_t>(p - buf));
+  out->resize(n + date_len + static_cast<size_t>(p - buf));
+  std::memcpy(out->data() + n, date, date_len);
+  std::memcpy(out->data() + n + date_len, buf, static_cast<size_t>(p - buf));
 }
 
 }  // namespace pgconn

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstring>
 
 #include <fmt/format.h>
 
@@ -33,15 +34,17 @@ void reset(Event* e) {
   e->via.clear();
 }
 
-// Appends v >= 0 in decimal.
-void append_decimal(uint64_t v, std::string* out) {
+// Writes v in decimal at out; returns the end.
+char* put_decimal(char* out, uint64_t v) {
   char digits[20];
   char* p = digits + sizeof digits;
   do {
     *--p = static_cast<char>('0' + v % 10);
     v /= 10;
   } while (v != 0);
-  out->append(p, static_cast<size_t>(digits + sizeof digits - p));
+  const size_t n = static_cast<size_t>(digits + sizeof digits - p);
+  std::memcpy(out, p, n);
+  return out + n;
 }
 }  // namespace
 
@@ -132,14 +135,16 @@ void Tracker::new_session_key(const LogRecord& r, std::string* out) {
   ++session_seq_;
   // "PID-N" or "nN", without fmt's format-string parsing (a pooler's log
   // makes one per line); short enough for the string's own buffer.
-  out->clear();
+  char key[48];
+  char* p = key;
   if (r.pid >= 0) {
-    append_decimal(static_cast<uint64_t>(r.pid), out);
-    out->push_back('-');
+    p = put_decimal(p, static_cast<uint64_t>(r.pid));
+    *p++ = '-';
   } else {
-    out->push_back('n');
+    *p++ = 'n';
   }
-  append_decimal(session_seq_, out);
+  p = put_decimal(p, session_seq_);
+  out->assign(key, static_cast<size_t>(p - key));
 }
 
 Event Tracker::base_event(EventType type, const LogRecord& r, const Backend* b) const {

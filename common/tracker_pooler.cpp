@@ -73,8 +73,10 @@ Event& Tracker::push_pooler_event(EventType type, const LogRecord& r, const Back
   Event& e = push_event();
   fill_base(&e, type, r, b);
   e.pid = -1;  // the pooler's pid is no backend's
-  e.server = servers_[server].name;
-  e.via = servers_[server].via;
+  if (b == nullptr || b->server != server) {  // else fill_base() wrote these
+    e.server = servers_[server].name;
+    e.via = servers_[server].via;
+  }
   return e;
 }
 
