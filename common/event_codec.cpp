@@ -26,7 +26,10 @@ constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
 // tsv_bound() beforehand: no capacity check and no call per piece (an
 // event is some twenty pieces, and pgconn-parse writes one per log line
 // of a busy pooler).
-inline char* put(char* p, std::string_view s) {
+// Inlined by force: with the length a constant (a key), the copy is a
+// few moves, not a call.
+#define PGCONN_INLINE inline __attribute__((always_inline))
+PGCONN_INLINE char* put(char* p, std::string_view s) {
   std::memcpy(p, s.data(), s.size());
   return p + s.size();
 }
@@ -157,22 +160,40 @@ size_t string_bytes(const Event& e) {
 // event take less than this.
 constexpr size_t kFixedBound = 320;
 
-// A field of an Event shorter than 16 bytes that needs no escape, copied
-// as one 16-byte block; false when it is not one. Reading 16 bytes at
-// data() stays inside the string: a short string's own buffer in the
-// object is 16 bytes, and one on the heap has a capacity of 16 or more.
-// The bytes past the end land where the next piece is written (the
-// bounds leave room).
-inline bool put_short(char*& p, const std::string& s) {
+// The bytes of a 16-byte block that need care (as plain_prefix()).
 #if defined(__SSE2__)
-  if (s.size() >= 16) return false;
-  __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data()));
+PGCONN_INLINE int care_mask(__m128i v) {
   __m128i hit = _mm_or_si128(
       _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
       _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(0x7F)), _mm_cmplt_epi8(v, _mm_set1_epi8(0x20))));
-  if ((_mm_movemask_epi8(hit) & ((1 << s.size()) - 1)) != 0) return false;
-  _mm_storeu_si128(reinterpret_cast<__m128i*>(p), v);
-  p += s.size();
+  return _mm_movemask_epi8(hit);
+}
+#endif
+
+// A field of an Event of at most 32 bytes that needs no escape, copied as
+// 16-byte blocks; false when it is not one. Under 16 bytes, one block read
+// at data() stays inside the string: a short string's own buffer in the
+// object is 16 bytes, and one on the heap has a capacity of 16 or more
+// (the bytes past the end land where the next piece is written; the
+// bounds leave room). From 16 to 32 bytes, two blocks that overlap, both
+// inside the string.
+PGCONN_INLINE bool put_short(char*& p, const std::string& s) {
+#if defined(__SSE2__)
+  const size_t n = s.size();
+  if (n < 16) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data()));
+    if ((care_mask(v) & ((1 << n) - 1)) != 0) return false;
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(p), v);
+  } else if (n <= 32) {
+    __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data()));
+    __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + n - 16));
+    if ((care_mask(a) | care_mask(b)) != 0) return false;
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(p), a);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(p + n - 16), b);
+  } else {
+    return false;
+  }
+  p += n;
   return true;
 #else
   return false;
@@ -181,7 +202,7 @@ inline bool put_short(char*& p, const std::string& s) {
 
 // The JSON members after "type": ",\"KEY\":" literals, written only for
 // known values, in the schema's order.
-inline char* json_str(char* p, std::string_view key, const std::string& v) {
+PGCONN_INLINE char* json_str(char* p, std::string_view key, const std::string& v) {
   if (v.empty()) return p;
   p = put(p, key);
   if (!put_short(p, v)) p = put_escaped(p, v, json_special);
@@ -189,7 +210,7 @@ inline char* json_str(char* p, std::string_view key, const std::string& v) {
   return p;
 }
 
-inline char* json_num(char* p, std::string_view key, int64_t v) {
+PGCONN_INLINE char* json_num(char* p, std::string_view key, int64_t v) {
   if (v < 0) return p;
   return put_uint(put(p, key), static_cast<uint64_t>(v));
 }
