@@ -191,19 +191,21 @@ char* put2(char* p, unsigned v) {
 }  // namespace
 
 void append_rfc3339(const Timestamp& t, std::string* out) {
-  int64_t ms = t.wall_ms;
-  int64_t days = ms >= 0 ? ms / 86400000 : (ms - 86399999) / 86400000;
-  int64_t rem = ms - days * 86400000;
-  // The date part, "YYYY-MM-DDT", is the same for a whole day of lines:
-  // computed once per day (per thread).
-  thread_local int64_t date_days = INT64_MIN;
-  thread_local char date[32];
-  thread_local size_t date_len = 0;
-  if (days != date_days) {
+  const int64_t ms = t.wall_ms;
+  const int64_t sec = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+  const unsigned frac = static_cast<unsigned>(ms - sec * 1000);
+  // "YYYY-MM-DDTHH:MM:SS" is the same for a second of lines: written once
+  // per second (per thread).
+  thread_local int64_t head_sec = INT64_MIN;
+  thread_local char head[48];
+  thread_local size_t head_len = 0;
+  if (sec != head_sec) {
+    const int64_t days = sec >= 0 ? sec / 86400 : (sec - 86399) / 86400;
+    const unsigned secs = static_cast<unsigned>(sec - days * 86400);
     int64_t y;
     unsigned m, d;
     civil_from_days(days, &y, &m, &d);
-    char* p = date;
+    char* p = head;
     if (y < 0 || y > 9999) {
       p = fmt::format_to(p, "{:04}", y);  // at most 20 characters
     } else {
@@ -214,19 +216,18 @@ void append_rfc3339(const Timestamp& t, std::string* out) {
     *p++ = '-';
     p = put2(p, d);
     *p++ = 'T';
-    date_len = static_cast<size_t>(p - date);
-    date_days = days;
+    p = put2(p, secs / 3600);
+    *p++ = ':';
+    p = put2(p, secs / 60 % 60);
+    *p++ = ':';
+    p = put2(p, secs % 60);
+    head_len = static_cast<size_t>(p - head);
+    head_sec = sec;
   }
-  char buf[24];  // "HH:MM:SS.mmm+hh:mm"
-  char* p = buf;
-  unsigned secs = static_cast<unsigned>(rem / 1000);
-  p = put2(p, secs / 3600);
-  *p++ = ':';
-  p = put2(p, secs / 60 % 60);
-  *p++ = ':';
-  p = put2(p, secs % 60);
+  char buf[80];  // head, ".mmm", "+hh:mm"
+  std::memcpy(buf, head, head_len);
+  char* p = buf + head_len;
   if (t.has_ms) {
-    unsigned frac = static_cast<unsigned>(rem % 1000);
     *p++ = '.';
     *p++ = static_cast<char>('0' + frac / 100);
     p = put2(p, frac % 100);
@@ -246,10 +247,7 @@ void append_rfc3339(const Timestamp& t, std::string* out) {
     default:
       break;
   }
-  const size_t n = out->size();
-  out->resize(n + date_len + static_cast<size_t>(p - buf));
-  std::memcpy(out->data() + n, date, date_len);
-  std::memcpy(out->data() + n + date_len, buf, static_cast<size_t>(p - buf));
+  out->append(buf, static_cast<size_t>(p - buf));
 }
 
 }  // namespace pgconn
