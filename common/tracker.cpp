@@ -1,8 +1,8 @@
 #include "tracker.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <climits>
-#include <cstring>
 
 #include <fmt/format.h>
 
@@ -34,18 +34,8 @@ void reset(Event* e) {
   e->via.clear();
 }
 
-// Writes v in decimal at out; returns the end.
-char* put_decimal(char* out, uint64_t v) {
-  char digits[20];
-  char* p = digits + sizeof digits;
-  do {
-    *--p = static_cast<char>('0' + v % 10);
-    v /= 10;
-  } while (v != 0);
-  const size_t n = static_cast<size_t>(digits + sizeof digits - p);
-  std::memcpy(out, p, n);
-  return out + n;
-}
+// Writes v in decimal at out (room for 20 digits); returns the end.
+char* put_decimal(char* out, uint64_t v) { return std::to_chars(out, out + 20, v).ptr; }
 }  // namespace
 
 Tracker::~Tracker() = default;
