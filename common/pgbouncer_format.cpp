@@ -28,6 +28,10 @@ std::string_view token(std::string_view* rest) {
   return t;
 }
 
+// A record with every field unknown: copied over a record to reset it (a
+// plain copy; building a new one field by field costs more per line).
+const LogRecord kNoRecord;
+
 // "[6505]" or "6505" -> 6505; -1 otherwise.
 int64_t pid_token(std::string_view t) {
   if (t.size() >= 3 && t.front() == '[' && t.back() == ']') t = t.substr(1, t.size() - 2);
@@ -96,7 +100,7 @@ bool parse_pgbouncer_line(std::string_view line, LogRecord* r) {
   if (!is_level(level)) return false;
   Timestamp t;
   if (!parse_pg_time(line.substr(0, time_len), &t)) return false;
-  *r = LogRecord();
+  *r = kNoRecord;
   r->time = t;
   r->pid = pid;
   r->severity = level;
@@ -124,7 +128,7 @@ bool PgbouncerFormat::parse(std::string_view line, LogRecord* r) {
     const int sec = (line[17] - '0') * 10 + (line[18] - '0');
     if (sec <= 60) {  // as parse_pg_time
       const int ms = (line[20] - '0') * 100 + (line[21] - '0') * 10 + (line[22] - '0');
-      *r = LogRecord();
+      *r = kNoRecord;
       r->time = minute_time_;
       r->time.wall_ms += sec * 1000 + ms;
       r->pid = pid_;
