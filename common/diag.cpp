@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "line_reader.hpp"
+#include "output.hpp"
 
 namespace pgconn {
 
@@ -31,7 +32,7 @@ std::string house_style(std::string_view m) {
 }
 
 void diag_line(std::string_view text) {
-  std::fflush(stdout);  // keep stdout and stderr in order on a terminal
+  output_flush();  // keep stdout and stderr in order on a terminal
   std::string line = fmt::format("{}: {}\n", g_program, text);
   std::fwrite(line.data(), 1, line.size(), stderr);
 }

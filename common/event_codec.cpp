@@ -8,8 +8,6 @@
 #endif
 #include <string>
 
-#include <fmt/format.h>
-
 #include "json_reader.hpp"
 #include "utf8.hpp"
 
@@ -24,166 +22,298 @@ namespace {
 constexpr char kHex[] = "0123456789abcdef";
 constexpr std::string_view kReplacement = "\xEF\xBF\xBD";  // U+FFFD
 
-// Walks `s`, copying runs of plain bytes and handing every byte that needs
-// care to `special(c, out)`; non-ASCII is validated here for both encoders.
+// The encoders write straight into a buffer sized by json_bound()/
+// tsv_bound() beforehand: no capacity check and no call per piece (an
+// event is some twenty pieces, and pgconn-parse writes one per log line
+// of a busy pooler).
+// Inlined by force: with the length a constant (a key), the copy is a
+// few moves, not a call.
+#define PGCONN_INLINE inline __attribute__((always_inline))
+PGCONN_INLINE char* put(char* p, std::string_view s) {
+  std::memcpy(p, s.data(), s.size());
+  return p + s.size();
+}
+
+// The length of the leading run of `s` that needs no care: printable ASCII
+// but '"' and '\\'. 16 bytes at a time; most fields are all of it.
+size_t plain_prefix(std::string_view s) {
+  const char* b = s.data();
+  const char* p = b;
+  const char* end = b + s.size();
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  const __m128i del = _mm_set1_epi8(0x7F);
+  const __m128i space = _mm_set1_epi8(0x20);
+  while (end - p >= 16) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    // Signed: bytes >= 0x80 are negative, so "< 0x20" takes them too.
+    __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
+                               _mm_or_si128(_mm_cmpeq_epi8(v, del), _mm_cmplt_epi8(v, space)));
+    int mask = _mm_movemask_epi8(hit);
+    if (mask != 0) return static_cast<size_t>(p - b) + __builtin_ctz(static_cast<unsigned>(mask));
+    p += 16;
+  }
+#endif
+  while (p < end) {
+    const unsigned char c = static_cast<unsigned char>(*p);
+    if (c < 0x20 || c >= 0x7F || c == '"' || c == '\\') break;
+    ++p;
+  }
+  return static_cast<size_t>(p - b);
+}
+
+// Writes `s`, copying runs of plain bytes and handing every byte that needs
+// care to `special(c, p)`; non-ASCII is validated here for both encoders.
+// Writes at most 6 bytes per byte of `s` (kMaxEscape).
+constexpr size_t kMaxEscape = 6;
 template <typename Special>
-void append_escaped(std::string_view s, std::string* out, Special special) {
-  size_t run = 0, i = 0;
+char* put_escaped(char* p, std::string_view s, Special special) {
+  size_t i = plain_prefix(s);
+  p = put(p, s.substr(0, i));
+  size_t run = i;
   while (i < s.size()) {
     const unsigned char c = static_cast<unsigned char>(s[i]);
     if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\') {
       ++i;
       continue;
     }
-    out->append(s.data() + run, i - run);
+    p = put(p, s.substr(run, i - run));
     if (c >= 0x80) {
       size_t n = utf8_sequence(s, i);
       if (n == 0) {
-        out->append(kReplacement);
+        p = put(p, kReplacement);
         n = 1;
       } else {
-        out->append(s.data() + i, n);
+        p = put(p, s.substr(i, n));
       }
       i += n;
     } else {
-      special(static_cast<char>(c), out);
+      p = special(static_cast<char>(c), p);
       ++i;
     }
     run = i;
   }
-  out->append(s.data() + run, s.size() - run);
+  return put(p, s.substr(run));
 }
 
-void json_special(char c, std::string* out) {
+char* json_special(char c, char* p) {
   switch (c) {
-    case '"': out->append("\\\""); return;
-    case '\\': out->append("\\\\"); return;
-    case '\n': out->append("\\n"); return;
-    case '\t': out->append("\\t"); return;
-    case '\r': out->append("\\r"); return;
+    case '"': return put(p, "\\\"");
+    case '\\': return put(p, "\\\\");
+    case '\n': return put(p, "\\n");
+    case '\t': return put(p, "\\t");
+    case '\r': return put(p, "\\r");
     default:
-      out->append("\\u00");
-      out->push_back(kHex[(c >> 4) & 0xF]);
-      out->push_back(kHex[c & 0xF]);
+      p = put(p, "\\u00");
+      *p++ = kHex[(c >> 4) & 0xF];
+      *p++ = kHex[c & 0xF];
+      return p;
   }
 }
 
-void tsv_special(char c, std::string* out) {
+char* tsv_special(char c, char* p) {
   switch (c) {
-    case '"': out->push_back('"'); return;
-    case '\\': out->append("\\\\"); return;
-    case '\n': out->append("\\n"); return;
-    case '\t': out->append("\\t"); return;
-    case '\r': out->append("\\r"); return;
+    case '"': *p++ = '"'; return p;
+    case '\\': return put(p, "\\\\");
+    case '\n': return put(p, "\\n");
+    case '\t': return put(p, "\\t");
+    case '\r': return put(p, "\\r");
     default:
-      out->append("\\x");
-      out->push_back(kHex[(c >> 4) & 0xF]);
-      out->push_back(kHex[c & 0xF]);
+      p = put(p, "\\x");
+      *p++ = kHex[(c >> 4) & 0xF];
+      *p++ = kHex[c & 0xF];
+      return p;
   }
 }
 
-// Writes "key":value pairs with the separators in between.
-class JsonObject {
- public:
-  explicit JsonObject(std::string* out) : out_(out) { out_->push_back('{'); }
-  void str(std::string_view key, std::string_view v) {
-    if (v.empty()) return;
-    sep(key);
-    out_->push_back('"');
-    append_json_escaped(v, out_);
-    out_->push_back('"');
+// A non-negative number in decimal (at most 19 digits), two digits a step.
+char* put_uint(char* p, uint64_t v) {
+  static constexpr char kPairs[] =
+      "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+      "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+      "8081828384858687888990919293949596979899";
+  char tmp[20];
+  char* t = tmp + sizeof tmp;
+  while (v >= 100) {
+    t -= 2;
+    std::memcpy(t, kPairs + (v % 100) * 2, 2);
+    v /= 100;
   }
-  void num(std::string_view key, int64_t v) {
-    if (v < 0) return;
-    sep(key);
-    fmt::format_to(std::back_inserter(*out_), "{}", v);
+  if (v >= 10) {
+    t -= 2;
+    std::memcpy(t, kPairs + v * 2, 2);
+  } else {
+    *--t = static_cast<char>('0' + v);
   }
-  void flag(std::string_view key, Flag f, bool only_true) {
-    if (f == Flag::kUnset || (only_true && f != Flag::kTrue)) return;
-    sep(key);
-    out_->append(f == Flag::kTrue ? "true" : "false");
-  }
-  void end() { out_->append("}\n"); }
-
- private:
-  void sep(std::string_view key) {
-    if (!first_) out_->push_back(',');
-    first_ = false;
-    out_->push_back('"');
-    out_->append(key);
-    out_->append("\":");
-  }
-  std::string* out_;
-  bool first_ = true;
-};
-
-void tsv_str(std::string_view v, std::string* out) {
-  append_escaped(v, out, tsv_special);
-  out->push_back('\t');
+  return put(p, std::string_view(t, tmp + sizeof tmp - t));
 }
 
-void tsv_num(int64_t v, std::string* out) {
-  if (v >= 0) fmt::format_to(std::back_inserter(*out), "{}", v);
-  out->push_back('\t');
+// The sum of the string fields' lengths (the escapes' share of a bound).
+size_t string_bytes(const Event& e) {
+  return e.ts.size() + e.tz.size() + e.session.size() + e.user.size() + e.db.size() +
+         e.app.size() + e.host.size() + e.reason.size() + e.message.size() + e.state.size() +
+         e.server.size() + e.via.size();
 }
 
-void tsv_flag(Flag f, bool only_true, std::string* out) {
-  if (f == Flag::kTrue) out->append("true");
-  if (f == Flag::kFalse && !only_true) out->append("false");
-  out->push_back('\t');
+// Keys, separators, the type name, three numbers and three flags of an
+// event take less than this.
+constexpr size_t kFixedBound = 320;
+
+// The bytes of a 16-byte block that need care (as plain_prefix()).
+#if defined(__SSE2__)
+PGCONN_INLINE int care_mask(__m128i v) {
+  __m128i hit = _mm_or_si128(
+      _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+      _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(0x7F)), _mm_cmplt_epi8(v, _mm_set1_epi8(0x20))));
+  return _mm_movemask_epi8(hit);
+}
+#endif
+
+// A field of an Event of at most 32 bytes that needs no escape, copied as
+// 16-byte blocks; false when it is not one. Under 16 bytes, one block read
+// at data() stays inside the string: a short string's own buffer in the
+// object is 16 bytes, and one on the heap has a capacity of 16 or more
+// (the bytes past the end land where the next piece is written; the
+// bounds leave room). From 16 to 32 bytes, two blocks that overlap, both
+// inside the string.
+PGCONN_INLINE bool put_short(char*& p, const std::string& s) {
+#if defined(__SSE2__)
+  const size_t n = s.size();
+  if (n < 16) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data()));
+    if ((care_mask(v) & ((1 << n) - 1)) != 0) return false;
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(p), v);
+  } else if (n <= 32) {
+    __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data()));
+    __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + n - 16));
+    if ((care_mask(a) | care_mask(b)) != 0) return false;
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(p), a);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(p + n - 16), b);
+  } else {
+    return false;
+  }
+  p += n;
+  return true;
+#else
+  return false;
+#endif
+}
+
+// The JSON members after "type": ",\"KEY\":" literals, written only for
+// known values, in the schema's order.
+PGCONN_INLINE char* json_str(char* p, std::string_view key, const std::string& v) {
+  if (v.empty()) return p;
+  p = put(p, key);
+  if (!put_short(p, v)) p = put_escaped(p, v, json_special);
+  *p++ = '"';
+  return p;
+}
+
+PGCONN_INLINE char* json_num(char* p, std::string_view key, int64_t v) {
+  if (v < 0) return p;
+  return put_uint(put(p, key), static_cast<uint64_t>(v));
+}
+
+inline char* tsv_str(char* p, std::string_view v) {
+  p = put_escaped(p, v, tsv_special);
+  *p++ = '\t';
+  return p;
+}
+
+inline char* tsv_str(char* p, const std::string& v) {
+  if (!put_short(p, v)) p = put_escaped(p, v, tsv_special);
+  *p++ = '\t';
+  return p;
+}
+
+inline char* tsv_num(char* p, int64_t v) {
+  if (v >= 0) p = put_uint(p, static_cast<uint64_t>(v));
+  *p++ = '\t';
+  return p;
+}
+
+inline char* tsv_flag(char* p, Flag f, bool only_true) {
+  if (f == Flag::kTrue) p = put(p, "true");
+  if (f == Flag::kFalse && !only_true) p = put(p, "false");
+  *p++ = '\t';
+  return p;
+}
+
+// Appends through a bounded writer: the string grows once per call.
+template <typename Write>
+void append_bounded(std::string* out, size_t bound, Write write) {
+  const size_t n = out->size();
+  out->resize(n + bound);
+  char* end = write(out->data() + n);
+  out->resize(static_cast<size_t>(end - out->data()));
 }
 
 }  // namespace
 
+size_t json_bound(const Event& e) { return kFixedBound + kMaxEscape * string_bytes(e); }
+
+size_t tsv_bound(const Event& e) { return kFixedBound + kMaxEscape * string_bytes(e); }
+
 void append_json_escaped(std::string_view s, std::string* out) {
-  append_escaped(s, out, json_special);
+  append_bounded(out, kMaxEscape * s.size(), [&](char* p) { return put_escaped(p, s, json_special); });
+}
+
+char* encode_json(const Event& e, char* p) {
+  p = put(p, "{\"type\":\"");
+  p = put(p, event_type_name(e.type));
+  *p++ = '"';
+  p = json_str(p, ",\"ts\":\"", e.ts);
+  p = json_str(p, ",\"tz\":\"", e.tz);
+  p = json_num(p, ",\"pid\":", e.pid);
+  p = json_str(p, ",\"session\":\"", e.session);
+  p = json_str(p, ",\"user\":\"", e.user);
+  p = json_str(p, ",\"db\":\"", e.db);
+  p = json_str(p, ",\"app\":\"", e.app);
+  p = json_str(p, ",\"host\":\"", e.host);
+  p = json_num(p, ",\"port\":", e.port);
+  if (e.replication == Flag::kTrue) p = put(p, ",\"replication\":true");
+  if (e.snapshot == Flag::kTrue) p = put(p, ",\"snapshot\":true");
+  p = json_num(p, ",\"duration_ms\":", e.duration_ms);
+  p = json_str(p, ",\"reason\":\"", e.reason);
+  p = json_str(p, ",\"message\":\"", e.message);
+  if (e.matched != Flag::kUnset) p = put(p, e.matched == Flag::kTrue ? ",\"matched\":true" : ",\"matched\":false");
+  p = json_str(p, ",\"state\":\"", e.state);
+  p = json_str(p, ",\"server\":\"", e.server);
+  p = json_str(p, ",\"via\":\"", e.via);
+  return put(p, "}\n");
 }
 
 void encode_json(const Event& e, std::string* out) {
-  JsonObject o(out);
-  o.str("type", event_type_name(e.type));
-  o.str("ts", e.ts);
-  o.str("tz", e.tz);
-  o.num("pid", e.pid);
-  o.str("session", e.session);
-  o.str("user", e.user);
-  o.str("db", e.db);
-  o.str("app", e.app);
-  o.str("host", e.host);
-  o.num("port", e.port);
-  o.flag("replication", e.replication, true);
-  o.flag("snapshot", e.snapshot, true);
-  o.num("duration_ms", e.duration_ms);
-  o.str("reason", e.reason);
-  o.str("message", e.message);
-  o.flag("matched", e.matched, false);
-  o.str("state", e.state);
-  o.str("server", e.server);
-  o.str("via", e.via);
-  o.end();
+  append_bounded(out, json_bound(e), [&](char* p) { return encode_json(e, p); });
+}
+
+char* encode_tsv(const Event& e, char* p) {
+  p = tsv_str(p, event_type_name(e.type));
+  p = tsv_str(p, e.ts);
+  p = tsv_str(p, e.tz);
+  p = tsv_num(p, e.pid);
+  p = tsv_str(p, e.session);
+  p = tsv_str(p, e.user);
+  p = tsv_str(p, e.db);
+  p = tsv_str(p, e.app);
+  p = tsv_str(p, e.host);
+  p = tsv_num(p, e.port);
+  p = tsv_flag(p, e.replication, true);
+  p = tsv_num(p, e.duration_ms);
+  p = tsv_str(p, e.reason);
+  p = tsv_str(p, e.message);
+  p = tsv_flag(p, e.matched, false);
+  p = tsv_str(p, e.state);
+  p = tsv_str(p, e.server);
+  p = tsv_flag(p, e.snapshot, true);
+  p = put_escaped(p, e.via, tsv_special);
+  *p++ = '\n';
+  return p;
 }
 
 void encode_tsv(const Event& e, std::string* out) {
-  tsv_str(event_type_name(e.type), out);
-  tsv_str(e.ts, out);
-  tsv_str(e.tz, out);
-  tsv_num(e.pid, out);
-  tsv_str(e.session, out);
-  tsv_str(e.user, out);
-  tsv_str(e.db, out);
-  tsv_str(e.app, out);
-  tsv_str(e.host, out);
-  tsv_num(e.port, out);
-  tsv_flag(e.replication, true, out);
-  tsv_num(e.duration_ms, out);
-  tsv_str(e.reason, out);
-  tsv_str(e.message, out);
-  tsv_flag(e.matched, false, out);
-  tsv_str(e.state, out);
-  tsv_str(e.server, out);
-  tsv_flag(e.snapshot, true, out);
-  append_escaped(e.via, out, tsv_special);
-  out->push_back('\n');
+  append_bounded(out, tsv_bound(e), [&](char* p) { return encode_tsv(e, p); });
 }
 
 namespace {

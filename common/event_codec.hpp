@@ -23,6 +23,16 @@ void encode_json(const Event& e, std::string* out);
 // Appends the event as one TSV line, '\n' included.
 void encode_tsv(const Event& e, std::string* out);
 
+// The same, written at `out` (the fast path: straight into the output
+// buffer, output.hpp). Returns the end of what was written.
+// REQUIRES: `out` has room for json_bound(e) / tsv_bound(e) bytes.
+char* encode_json(const Event& e, char* out);
+char* encode_tsv(const Event& e, char* out);
+
+// Upper bounds of an event's encoded length (escapes at their widest).
+size_t json_bound(const Event& e);
+size_t tsv_bound(const Event& e);
+
 // The TSV column names, tab-separated, without newline.
 extern const std::string_view kTsvHeader;
 

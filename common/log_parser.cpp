@@ -297,7 +297,9 @@ bool LogParser::line(std::string_view text) {
       return journald_->feed(text, this);
     case InputFormat::kPgbouncer: {
       LogRecord r;
-      if (parse_pgbouncer_line(text, &r)) return on_record(r);
+      // The reference path reads every line in full.
+      if (options_.reference ? parse_pgbouncer_line(text, &r) : pgbouncer_->parse(text, &r))
+        return on_record(r);
       if (has_lifecycle_head(text) && (text.empty() || text[0] != '\t'))
         reporter_->on_malformed(line_no_, "malformed connection line");
       return true;

@@ -1,6 +1,8 @@
-// The only writer to stdout. Fully buffered (64 KiB); the tools flush just
-// before a call that may block, so a live stream shows each event at once
-// while a file is still written in large blocks.
+// The only writer to stdout. Output is queued in a 64 KiB buffer of our own
+// and written with write(2) when it fills; the tools flush just before a
+// call that may block, so a live stream shows each event at once while a
+// file is still written in large blocks. (stdio is not used for stdout:
+// the event encoders write straight into this buffer.)
 //
 // A closed reader (EPIPE) is not an error: writes then report false and the
 // tool stops quietly. Any other write error is kept for the exit status.
@@ -14,11 +16,18 @@
 
 namespace pgconn {
 
-// Call once at start-up, before any output: buffering, SIGPIPE ignored.
+// Call once at start-up, before any output: SIGPIPE ignored.
 void output_init();
 
 // Queues `s`. Returns false once stdout is closed or failed.
 bool output_write(std::string_view s);
+
+// Room for `n` more bytes at the end of the queue (written out first when
+// it is full): write at most n bytes there, then call output_commit() with
+// the end of what was written. Returns nullptr when n is larger than the
+// buffer (use output_write) or once stdout is closed or failed.
+char* output_reserve(size_t n);
+void output_commit(char* end);
 
 // Writes out what is queued. Returns false once stdout is closed or failed.
 bool output_flush();
@@ -38,7 +47,7 @@ class EventWriter : public EventSink {
 
  private:
   Format format_;
-  std::string line_;
+  std::string line_;  // an event too large for the buffer's room
 };
 
 }  // namespace pgconn

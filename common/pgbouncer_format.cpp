@@ -1,5 +1,7 @@
 #include "pgbouncer_format.hpp"
 
+#include <cstring>
+
 #include "timestamp.hpp"
 
 namespace pgconn {
@@ -25,6 +27,10 @@ std::string_view token(std::string_view* rest) {
   rest->remove_prefix(sp == std::string_view::npos ? rest->size() : sp + 1);
   return t;
 }
+
+// A record with every field unknown: copied over a record to reset it (a
+// plain copy; building a new one field by field costs more per line).
+const LogRecord kNoRecord;
 
 // "[6505]" or "6505" -> 6505; -1 otherwise.
 int64_t pid_token(std::string_view t) {
@@ -94,7 +100,7 @@ bool parse_pgbouncer_line(std::string_view line, LogRecord* r) {
   if (!is_level(level)) return false;
   Timestamp t;
   if (!parse_pg_time(line.substr(0, time_len), &t)) return false;
-  *r = LogRecord();
+  *r = kNoRecord;
   r->time = t;
   r->pid = pid;
   r->severity = level;
@@ -104,8 +110,53 @@ bool parse_pgbouncer_line(std::string_view line, LogRecord* r) {
 
 bool PgbouncerFormat::feed(std::string_view line, RecordSink* out) {
   LogRecord r;
-  if (!parse_pgbouncer_line(line, &r)) return true;
+  if (!parse(line, &r)) return true;
   return out->on_record(r);
+}
+
+namespace {
+bool digit(char c) { return c >= '0' && c <= '9'; }
+}  // namespace
+
+bool PgbouncerFormat::parse(std::string_view line, LogRecord* r) {
+  // "YYYY-MM-DD HH:MM" as the model's, ":SS.mmm", then the model's head.
+  const size_t h = head_.size();
+  if (h != 0 && line.size() >= 23 + h && std::memcmp(line.data(), minute_, 16) == 0 &&
+      line[16] == ':' && digit(line[17]) && digit(line[18]) && line[19] == '.' &&
+      digit(line[20]) && digit(line[21]) && digit(line[22]) &&
+      std::memcmp(line.data() + 23, head_.data(), h) == 0) {
+    const int sec = (line[17] - '0') * 10 + (line[18] - '0');
+    if (sec <= 60) {  // as parse_pg_time
+      const int ms = (line[20] - '0') * 100 + (line[21] - '0') * 10 + (line[22] - '0');
+      *r = kNoRecord;
+      r->time = minute_time_;
+      r->time.wall_ms += sec * 1000 + ms;
+      r->pid = pid_;
+      r->severity = line.substr(23 + level_at_, level_len_);
+      parse_pgbouncer_message(line.substr(23 + h), r);
+      return true;
+    }
+  }
+  if (!parse_pgbouncer_line(line, r)) return false;
+  // A model when the line has the common shape: three digits of
+  // milliseconds right before the zone or pid, and a space after the level.
+  const size_t at = static_cast<size_t>(r->severity.data() - line.data());
+  const size_t end = at + r->severity.size();
+  if (r->time.has_ms && line[23] == ' ' && end < line.size() && line[end] == ' ' &&
+      digit(line[17]) && digit(line[18]) && digit(line[20]) && digit(line[21]) &&
+      digit(line[22])) {
+    std::memcpy(minute_, line.data(), 16);
+    head_.assign(line.substr(23, end + 1 - 23));
+    level_at_ = at - 23;
+    level_len_ = r->severity.size();
+    minute_time_ = r->time;
+    minute_time_.wall_ms -= ((line[17] - '0') * 10 + (line[18] - '0')) * 1000 +
+                            (line[20] - '0') * 100 + (line[21] - '0') * 10 + (line[22] - '0');
+    pid_ = r->pid;
+  } else {
+    head_.clear();
+  }
+  return true;
 }
 
 bool PgbouncerFormat::looks_like(std::string_view line) {

@@ -16,6 +16,7 @@
 // No I/O.
 #pragma once
 
+#include <string>
 #include <string_view>
 
 #include "log_record.hpp"
@@ -41,8 +42,27 @@ class PgbouncerFormat {
   // false when `out` said stop.
   bool feed(std::string_view line, RecordSink* out);
 
+  // parse_pgbouncer_line() with a fast path for the common shape: a line
+  // whose minute ("YYYY-MM-DD HH:MM"), zone, pid and level are those of the
+  // line read before it (on a busy pooler, nearly every line) reads only
+  // its seconds and milliseconds, then its message. Any other line goes to
+  // parse_pgbouncer_line(), which sets the next line's model. Gives the
+  // very record parse_pgbouncer_line() gives (PGCONN_PARSE_REFERENCE=1
+  // reads with that one).
+  bool parse(std::string_view line, LogRecord* r);
+
   // True when `line` is a line of PgBouncer's log file (detection).
   static bool looks_like(std::string_view line);
+
+ private:
+  // The model: the bytes of the last line read in full, before the
+  // seconds and from the zone to the message, and what they gave.
+  char minute_[16] = {};
+  std::string head_;        // " UTC [6505] LOG " (empty: no model yet)
+  Timestamp minute_time_;   // the time at hh:mm:00.000
+  int64_t pid_ = -1;
+  size_t level_at_ = 0;     // offset of the level in head_
+  size_t level_len_ = 0;
 };
 
 }  // namespace pgconn

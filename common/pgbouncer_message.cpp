@@ -19,19 +19,6 @@ bool starts_nocase1(std::string_view s, std::string_view p) {
 
 bool contains(std::string_view s, std::string_view p) { return s.find(p) != std::string_view::npos; }
 
-// The value of "key=VALUE" among space-separated fields.
-std::string_view field(std::string_view text, std::string_view key) {
-  size_t at = 0;
-  while ((at = text.find(key, at)) != std::string_view::npos) {
-    if (at == 0 || text[at - 1] == ' ') {
-      std::string_view v = text.substr(at + key.size());
-      return v.substr(0, v.find(' '));
-    }
-    at += key.size();
-  }
-  return {};
-}
-
 struct Rule {
   std::string_view text;
   bool prefix;   // text is a prefix (else the whole reason)
@@ -100,6 +87,8 @@ constexpr std::string_view kCancel[] = {
 
 void classify_close_reason(std::string_view text, BouncerMessage* m) {
   m->text = text;
+  // Most closes of a busy pooler: the first rule, and no cancel prefix.
+  if (text == kRules[0].text) return;
   for (std::string_view c : kCancel) {
     if (starts(text, c)) {
       m->cancel = true;
@@ -157,9 +146,26 @@ BouncerMessage classify_pgbouncer(std::string_view severity, std::string_view so
   if (starts(message, "login attempt: ")) {
     std::string_view rest = message.substr(15);
     m.kind = BouncerKind::kLogin;
-    m.db = field(rest, "db=");
-    m.user = field(rest, "user=");
-    std::string_view rep = field(rest, "replication=");
+    // db=, user= and replication= ("key=VALUE" among space-separated
+    // fields) in one pass: the first field that starts with each key.
+    std::string_view rep;
+    bool has_db = false, has_user = false, has_rep = false;
+    for (size_t at = 0; at <= rest.size();) {
+      size_t sp = rest.find(' ', at);
+      if (sp == std::string_view::npos) sp = rest.size();
+      std::string_view f = rest.substr(at, sp - at);
+      if (!has_db && starts(f, "db=")) {
+        m.db = f.substr(3);
+        has_db = true;
+      } else if (!has_user && starts(f, "user=")) {
+        m.user = f.substr(5);
+        has_user = true;
+      } else if (!has_rep && starts(f, "replication=")) {
+        rep = f.substr(12);
+        has_rep = true;
+      }
+      at = sp + 1;
+    }
     m.replication = rep == "yes" || rep == "database";
     return m;
   }

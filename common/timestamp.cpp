@@ -1,5 +1,6 @@
 #include "timestamp.hpp"
 
+#include <climits>
 #include <cstring>
 
 #include <fmt/format.h>
@@ -123,7 +124,30 @@ bool parse_zone(std::string_view z, Timestamp* t) {
 bool parse_pg_time(std::string_view text, Timestamp* out) {
   Timestamp t;
   size_t i = 0;
-  if (!parse_date_time(text, &i, ' ', &t)) return false;
+  // Lines come a day at a time: the date of the last line read (per
+  // thread) is compared, not read again.
+  thread_local char last_date[10] = {};
+  thread_local int64_t last_days = INT64_MIN;  // none yet
+  const bool same_day = last_days != INT64_MIN && text.size() >= 19 && text[10] == ' ' &&
+                        std::memcmp(text.data(), last_date, 10) == 0;
+  int h, mi, se;
+  i = 11;
+  if (same_day && digits(text, &i, 2, &h) && expect(text, &i, ':') && digits(text, &i, 2, &mi) &&
+      expect(text, &i, ':') && digits(text, &i, 2, &se) && h <= 24 && mi <= 59 && se <= 60) {
+    t.wall_ms = (last_days * 86400 + h * 3600 + mi * 60 + se) * 1000;
+  } else {
+    i = 0;
+    if (!parse_date_time(text, &i, ' ', &t)) return false;
+    int y = 1970, mo = 1, d = 1;  // read above already
+    size_t j = 0;
+    digits(text, &j, 4, &y);
+    j = 5;
+    digits(text, &j, 2, &mo);
+    j = 8;
+    digits(text, &j, 2, &d);
+    std::memcpy(last_date, text.data(), 10);
+    last_days = days_from_civil(y, mo, d);
+  }
   parse_fraction(text, &i, &t);
   if (i < text.size()) {
     if (text[i] != ' ' || i + 1 == text.size()) return false;
@@ -159,57 +183,71 @@ bool parse_iso_time(std::string_view text, Timestamp* out) {
 }
 
 namespace {
-void put2(std::string* out, unsigned v) {
-  out->push_back(static_cast<char>('0' + v / 10 % 10));
-  out->push_back(static_cast<char>('0' + v % 10));
+char* put2(char* p, unsigned v) {
+  p[0] = static_cast<char>('0' + v / 10 % 10);
+  p[1] = static_cast<char>('0' + v % 10);
+  return p + 2;
 }
 }  // namespace
 
 void append_rfc3339(const Timestamp& t, std::string* out) {
-  int64_t ms = t.wall_ms;
-  int64_t days = ms >= 0 ? ms / 86400000 : (ms - 86399999) / 86400000;
-  int64_t rem = ms - days * 86400000;
-  int64_t y;
-  unsigned m, d;
-  civil_from_days(days, &y, &m, &d);
-  unsigned secs = static_cast<unsigned>(rem / 1000);
-  if (y < 0 || y > 9999) {
-    fmt::format_to(std::back_inserter(*out), "{:04}", y);
-  } else {
-    put2(out, static_cast<unsigned>(y / 100));
-    put2(out, static_cast<unsigned>(y % 100));
+  const int64_t ms = t.wall_ms;
+  const int64_t sec = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+  const unsigned frac = static_cast<unsigned>(ms - sec * 1000);
+  // "YYYY-MM-DDTHH:MM:SS" is the same for a second of lines: written once
+  // per second (per thread).
+  thread_local int64_t head_sec = INT64_MIN;
+  thread_local char head[48];
+  thread_local size_t head_len = 0;
+  if (sec != head_sec) {
+    const int64_t days = sec >= 0 ? sec / 86400 : (sec - 86399) / 86400;
+    const unsigned secs = static_cast<unsigned>(sec - days * 86400);
+    int64_t y;
+    unsigned m, d;
+    civil_from_days(days, &y, &m, &d);
+    char* p = head;
+    if (y < 0 || y > 9999) {
+      p = fmt::format_to(p, "{:04}", y);  // at most 20 characters
+    } else {
+      p = put2(put2(p, static_cast<unsigned>(y / 100)), static_cast<unsigned>(y % 100));
+    }
+    *p++ = '-';
+    p = put2(p, m);
+    *p++ = '-';
+    p = put2(p, d);
+    *p++ = 'T';
+    p = put2(p, secs / 3600);
+    *p++ = ':';
+    p = put2(p, secs / 60 % 60);
+    *p++ = ':';
+    p = put2(p, secs % 60);
+    head_len = static_cast<size_t>(p - head);
+    head_sec = sec;
   }
-  out->push_back('-');
-  put2(out, m);
-  out->push_back('-');
-  put2(out, d);
-  out->push_back('T');
-  put2(out, secs / 3600);
-  out->push_back(':');
-  put2(out, secs / 60 % 60);
-  out->push_back(':');
-  put2(out, secs % 60);
+  char buf[80];  // head, ".mmm", "+hh:mm"
+  std::memcpy(buf, head, head_len);
+  char* p = buf + head_len;
   if (t.has_ms) {
-    unsigned frac = static_cast<unsigned>(rem % 1000);
-    out->push_back('.');
-    out->push_back(static_cast<char>('0' + frac / 100));
-    put2(out, frac % 100);
+    *p++ = '.';
+    *p++ = static_cast<char>('0' + frac / 100);
+    p = put2(p, frac % 100);
   }
   switch (t.zone) {
     case Timestamp::Zone::kUtc:
-      out->push_back('Z');
+      *p++ = 'Z';
       break;
     case Timestamp::Zone::kOffset: {
       unsigned off = static_cast<unsigned>(t.offset_min < 0 ? -t.offset_min : t.offset_min);
-      out->push_back(t.offset_min < 0 ? '-' : '+');
-      put2(out, off / 60);
-      out->push_back(':');
-      put2(out, off % 60);
+      *p++ = t.offset_min < 0 ? '-' : '+';
+      p = put2(p, off / 60);
+      *p++ = ':';
+      p = put2(p, off % 60);
       break;
     }
     default:
       break;
   }
+  out->append(buf, static_cast<size_t>(p - buf));
 }
 
 }  // namespace pgconn

@@ -1,6 +1,7 @@
 #include "tracker.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <climits>
 
 #include <fmt/format.h>
@@ -9,6 +10,33 @@ namespace pgconn {
 
 Tracker::Tracker(EventSink* sink, TrackerOptions options)
     : sink_(sink), options_(std::move(options)) {}
+
+namespace {
+// Every field back to unknown, the strings keeping their capacity.
+void reset(Event* e) {
+  e->ts.clear();
+  e->tz.clear();
+  e->pid = -1;
+  e->session.clear();
+  e->user.clear();
+  e->db.clear();
+  e->app.clear();
+  e->host.clear();
+  e->port = -1;
+  e->replication = Flag::kUnset;
+  e->snapshot = Flag::kUnset;
+  e->duration_ms = -1;
+  e->reason.clear();
+  e->message.clear();
+  e->matched = Flag::kUnset;
+  e->state.clear();
+  e->server.clear();
+  e->via.clear();
+}
+
+// Writes v in decimal at out (room for 20 digits); returns the end.
+char* put_decimal(char* out, uint64_t v) { return std::to_chars(out, out + 20, v).ptr; }
+}  // namespace
 
 Tracker::~Tracker() = default;
 
@@ -31,12 +59,13 @@ Tracker::Backend* Tracker::find(uint64_t key) {
 
 Tracker::Backend& Tracker::create(uint64_t key, uint32_t server, const LogRecord& r) {
   evict_if_full();
-  Backend& b = backends_[key];
-  b = Backend();
+  auto [it, fresh] = backends_.try_emplace(key);
+  Backend& b = it->second;
+  if (!fresh) b = Backend();
   b.server = server;
   b.pid = r.pid;
   b.order = next_order_++;
-  b.session = new_session_key(r);
+  new_session_key(r, &b.session);
   fifo_.emplace_back(key, b.order);
   return b;
 }
@@ -58,7 +87,7 @@ void Tracker::forget(uint64_t key) {
     erase(&nopid_open_, nopid_index_key(b.user, b.db, b.host, b.port));
     if (b.loose) erase(&nopid_loose_, nopid_index_key(b.user, b.db, {}, -1));
   }
-  if (b.pooler) sockets_.erase(b.pooler->socket_key);
+  if (b.pooler) sockets_.erase(b.pooler->socket);
   backends_.erase(it);
 }
 
@@ -83,52 +112,91 @@ void Tracker::evict_if_full() {
 }
 
 std::string Tracker::new_session_key(const LogRecord& r) {
-  if (!r.session_id.empty()) return std::string(r.session_id);
+  std::string key;
+  new_session_key(r, &key);
+  return key;
+}
+
+void Tracker::new_session_key(const LogRecord& r, std::string* out) {
+  if (!r.session_id.empty()) {
+    out->assign(r.session_id);
+    return;
+  }
   ++session_seq_;
   // "PID-N" or "nN", without fmt's format-string parsing (a pooler's log
   // makes one per line); short enough for the string's own buffer.
-  std::string key = r.pid >= 0 ? std::to_string(r.pid) + '-' : std::string("n");
-  key += std::to_string(session_seq_);
-  return key;
+  char key[48];
+  char* p = key;
+  if (r.pid >= 0) {
+    p = put_decimal(p, static_cast<uint64_t>(r.pid));
+    *p++ = '-';
+  } else {
+    *p++ = 'n';
+  }
+  p = put_decimal(p, session_seq_);
+  out->assign(key, static_cast<size_t>(p - key));
 }
 
 Event Tracker::base_event(EventType type, const LogRecord& r, const Backend* b) const {
   Event e;
-  e.type = type;
-  if (r.time.valid()) {
-    append_rfc3339(r.time, &e.ts);
-    if (r.time.zone == Timestamp::Zone::kAbbrev) e.tz = r.time.abbrev;
-  }
-  e.pid = r.pid;
-  if (b != nullptr) {
-    e.session = b->session;
-    e.user = b->user;
-    e.db = b->db;
-    e.app = b->app;
-    e.host = b->host;
-    e.port = b->port;
-    if (b->replication) e.replication = Flag::kTrue;
-    e.server = servers_[b->server].name;
-    e.via = servers_[b->server].via;
-  }
+  fill_base(&e, type, r, b);
   return e;
 }
 
-void Tracker::emit(Event&& e) {
-  if (!queue_.empty()) {
-    queue_.push_back(Queued{std::move(e)});
-    return;
+void Tracker::fill_base(Event* e, EventType type, const LogRecord& r, const Backend* b) const {
+  reset(e);
+  e->type = type;
+  if (r.time.valid()) {
+    append_rfc3339(r.time, &e->ts);
+    if (r.time.zone == Timestamp::Zone::kAbbrev) e->tz = r.time.abbrev;
   }
-  ++stats_.events[static_cast<int>(e.type)];
-  if (!stopped_ && !sink_->on_event(e)) stopped_ = true;
+  e->pid = r.pid;
+  if (b != nullptr) {
+    e->session = b->session;
+    e->user = b->user;
+    e->db = b->db;
+    e->app = b->app;
+    e->host = b->host;
+    e->port = b->port;
+    if (b->replication) e->replication = Flag::kTrue;
+    e->server = servers_[b->server].name;
+    e->via = servers_[b->server].via;
+  }
+}
+
+Event& Tracker::push_event() {
+  Queued& q = queue_.push_back();
+  q.backend = 0;
+  q.held_ms = 0;
+  q.held = false;
+  q.dropped = false;
+  return q.event;
+}
+
+// With nothing held before it, the event leaves at once (as emit() does).
+void Tracker::emit_pushed() {
+  if (queue_.size() == 1) release();
+}
+
+void Tracker::hold_pushed(uint64_t key, const LogRecord& r) { hold_pushed(*find(key), key, r); }
+
+void Tracker::hold_pushed(Backend& b, uint64_t key, const LogRecord& r) {
+  b.stage = Stage::kHeld;
+  b.held_seq = queue_base_ + queue_.size() - 1;
+  Queued& q = queue_[queue_.size() - 1];
+  q.backend = key;
+  q.held_ms = r.time.valid() ? r.time.sort_ms() : INT64_MIN;
+  q.held = true;
+}
+
+void Tracker::emit(Event&& e) {
+  push_event() = std::move(e);
+  emit_pushed();
 }
 
 void Tracker::hold(Event&& e, uint64_t key, const LogRecord& r) {
-  Backend* b = find(key);
-  b->stage = Stage::kHeld;
-  b->held_seq = queue_base_ + queue_.size();
-  Queued q{std::move(e), key, r.time.valid() ? r.time.sort_ms() : INT64_MIN, true};
-  queue_.push_back(std::move(q));
+  push_event() = std::move(e);
+  hold_pushed(key, r);
 }
 
 void Tracker::turn_into_reject(Backend& b, const Timestamp& t, std::string_view reason,
@@ -174,13 +242,12 @@ void Tracker::release() {
       if (queue_.size() <= options_.max_held) break;
       settle(*find(front.backend));
     }
-    Event e = std::move(front.event);
-    const bool dropped = front.dropped;
+    // The sink sees the event in its slot; the slot is reused later.
     queue_.pop_front();
     ++queue_base_;
-    if (dropped) continue;
-    ++stats_.events[static_cast<int>(e.type)];
-    if (!stopped_ && !sink_->on_event(e)) stopped_ = true;
+    if (front.dropped) continue;
+    ++stats_.events[static_cast<int>(front.event.type)];
+    if (!stopped_ && !sink_->on_event(front.event)) stopped_ = true;
   }
 }
 
@@ -203,8 +270,8 @@ bool Tracker::settle_before(uint64_t mark) {
 }
 
 bool Tracker::settle_all() {
-  for (Queued& q : queue_)
-    if (q.held) settle(*find(q.backend));
+  for (size_t i = 0; i < queue_.size(); ++i)
+    if (queue_[i].held) settle(*find(queue_[i].backend));
   release();
   return !stopped_;
 }
@@ -382,8 +449,8 @@ void Tracker::on_server_down(uint32_t server, const LogRecord& r, const char* st
   s.shutting_down = false;
   if (s.down) return;
   s.down = true;
-  for (Queued& q : queue_)
-    if (q.held && (q.backend >> kServerShift) == server) settle(*find(q.backend));
+  for (size_t i = 0; i < queue_.size(); ++i)
+    if (queue_[i].held && (queue_[i].backend >> kServerShift) == server) settle(*find(queue_[i].backend));
   Event e = base_event(EventType::kServer, r, nullptr);
   e.state = state;
   e.server = s.name;
@@ -420,8 +487,8 @@ void Tracker::on_server_ready(uint32_t server, const LogRecord& r, bool read_onl
   if (promotion) return;  // not a start: no event, readers keep the sessions
   // Held connections are settled first: they were sessions of the server
   // that just died, and readers drop them with the rest at `ready`.
-  for (Queued& q : queue_)
-    if (q.held && (q.backend >> kServerShift) == server) settle(*find(q.backend));
+  for (size_t i = 0; i < queue_.size(); ++i)
+    if (queue_[i].held && (queue_[i].backend >> kServerShift) == server) settle(*find(queue_[i].backend));
   Event e = base_event(EventType::kServer, r, nullptr);
   e.state = "ready";
   e.server = s.name;

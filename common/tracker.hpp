@@ -40,6 +40,8 @@
 #include "log_record.hpp"
 #include "message.hpp"
 #include "pgbouncer_message.hpp"
+#include "ring.hpp"
+#include "socket_table.hpp"
 #include "sink.hpp"
 #include "timestamp.hpp"
 
@@ -77,6 +79,26 @@ struct TrackerStats {
   uint64_t evicted = 0;           // backends forgotten at the cap
   uint64_t malformed = 0;         // lifecycle-looking lines that did not parse
   uint64_t snapshot_connects = 0; // connects from the process table (in events[] too)
+};
+
+// A pooler client's socket as a key: server index, the pooler's pid and its
+// socket prefix ("C-0x55d8f18f9e30"), the pointer read as a number (no
+// string per line). `digits` tells "0x0f" from "0xf"; a prefix that is not
+// "C-0x" and at most 16 lower-case hex digits is keyed by a hash of its
+// text (digits 255).
+struct PoolerSocket {
+  uint64_t pointer = 0;
+  int64_t pid = -1;
+  uint32_t server = 0;
+  uint8_t digits = 0;
+  bool operator==(const PoolerSocket&) const = default;
+  struct Hash {
+    size_t operator()(const PoolerSocket& s) const {
+      uint64_t h = s.pointer * 0x9E3779B97F4A7C15ull;
+      h ^= (static_cast<uint64_t>(s.pid) << 20) ^ (uint64_t{s.server} << 8) ^ s.digits;
+      return static_cast<size_t>(h ^ (h >> 29));
+    }
+  };
 };
 
 class Tracker {
@@ -159,11 +181,13 @@ class Tracker {
     // table's bulk, stay small).
     struct Pooler {
       Timestamp start;         // the login's time
-      std::string socket_key;  // its key in sockets_
-      std::string peer;        // "ADDR:PORT" as logged: the join key with the socket
+      PoolerSocket socket;     // its key in sockets_
+      std::string peer_host;   // the address and port as logged: the join key
+      int32_t peer_port = -1;  // with the socket
     };
     std::unique_ptr<Pooler> pooler;
   };
+  // Slots of queue_ are reused (Ring): whoever takes one sets every field.
   struct Queued {
     Event event;
     uint64_t backend = 0;  // held connects: the backend key
@@ -196,9 +220,20 @@ class Tracker {
   void evict_if_full();
 
   Event base_event(EventType type, const LogRecord& r, const Backend* b) const;
+  // base_event() into *e, every field set (a reused Event keeps its strings'
+  // capacity).
+  void fill_base(Event* e, EventType type, const LogRecord& r, const Backend* b) const;
   std::string new_session_key(const LogRecord& r);
+  void new_session_key(const LogRecord& r, std::string* out);
   void emit(Event&& e);
   void hold(Event&& e, uint64_t key, const LogRecord& r);
+  // An event built in place at the back of the queue: take it with
+  // push_event(), fill it (no other event may be pushed meanwhile), then
+  // emit_pushed() or hold_pushed(). What emit()/hold() do, without a copy.
+  Event& push_event();
+  void emit_pushed();
+  void hold_pushed(uint64_t key, const LogRecord& r);
+  void hold_pushed(Backend& b, uint64_t key, const LogRecord& r);
   void settle(Backend& b);
   void turn_into_reject(Backend& b, const Timestamp& t, std::string_view reason,
                         std::string_view message);
@@ -223,9 +258,11 @@ class Tracker {
   // The pooler's half (tracker_pooler.cpp).
   bool add_pooler(const LogRecord& r);
   void pooler_client(uint32_t server, const LogRecord& r, const BouncerMessage& m);
-  void pooler_close(uint32_t server, Backend* b, const LogRecord& r, const BouncerMessage& m);
+  void pooler_close(uint32_t server, Backend* b, uint64_t key, const LogRecord& r,
+                    const BouncerMessage& m);
   void pooler_lost(Backend& b, const LogRecord& r);
-  Event pooler_event(EventType type, const LogRecord& r, const Backend* b, uint32_t server) const;
+  Event& push_pooler_event(EventType type, const LogRecord& r, const Backend* b, uint32_t server);
+  static PoolerSocket pooler_socket(uint32_t server, const LogRecord& r);
   void finish_add(const LogRecord& r);
 
   EventSink* sink_;
@@ -235,7 +272,7 @@ class Tracker {
   std::unordered_map<uint64_t, Backend> backends_;
   std::deque<std::pair<uint64_t, uint64_t>> fifo_;  // (key, order), lazily pruned
   uint64_t next_order_ = 0;
-  std::deque<Queued> queue_;
+  Ring<Queued> queue_;
   uint64_t queue_base_ = 0;   // sequence number of queue_.front()
   std::vector<Server> servers_;
   int64_t unnamed_server_ = -1;  // app_moved(): server_index({}) once known
@@ -261,9 +298,8 @@ class Tracker {
   // whose address no session has.
   std::unordered_multimap<std::string, uint64_t> nopid_loose_;
   // Pooler clients: (server, pooler pid, socket) -> backend key.
-  std::unordered_map<std::string, uint64_t> sockets_;
+  SocketTable<PoolerSocket, PoolerSocket::Hash> sockets_;
   uint64_t pooler_seq_ = 0;
-  std::string socket_buf_, peer_buf_;  // one line's keys, reused
 };
 
 }  // namespace pgconn

@@ -3,9 +3,7 @@
 // the client's address and port since the socket's pointer is reused at
 // once. Shares the held-event queue with the PostgreSQL half, so settling
 // and ordering work the same way.
-#include <charconv>
-
-#include <fmt/format.h>
+#include <functional>
 
 #include "tracker.hpp"
 
@@ -41,24 +39,44 @@ std::string_view known_name(std::string_view s) {
   return s == "(nodb)" || s == "(nouser)" ? std::string_view() : s;
 }
 
-// "ADDR:PORT" as logged, into *out (a reused buffer: one line's work
-// allocates nothing once the buffers have grown).
-void peer_of(const LogRecord& r, std::string* out) {
-  out->assign(r.host);
-  out->push_back(':');
-  char digits[16];
-  auto end = std::to_chars(digits, digits + sizeof digits, r.port).ptr;
-  out->append(digits, end);
-}
-
 }  // namespace
 
-Event Tracker::pooler_event(EventType type, const LogRecord& r, const Backend* b,
-                            uint32_t server) const {
-  Event e = base_event(type, r, b);
+PoolerSocket Tracker::pooler_socket(uint32_t server, const LogRecord& r) {
+  PoolerSocket k;
+  k.server = server;
+  k.pid = r.pid;
+  std::string_view hex = r.socket.substr(std::min<size_t>(r.socket.size(), 4));
+  bool ok = r.socket.substr(0, 4) == "C-0x" && !hex.empty() && hex.size() <= 16;
+  uint64_t v = 0;
+  for (size_t i = 0; ok && i < hex.size(); ++i) {
+    const char c = hex[i];
+    if (c >= '0' && c <= '9') {
+      v = v << 4 | static_cast<uint64_t>(c - '0');
+    } else if (c >= 'a' && c <= 'f') {
+      v = v << 4 | static_cast<uint64_t>(c - 'a' + 10);
+    } else {
+      ok = false;
+    }
+  }
+  if (ok) {
+    k.pointer = v;
+    k.digits = static_cast<uint8_t>(hex.size());
+  } else {
+    k.pointer = std::hash<std::string_view>()(r.socket);
+    k.digits = 255;
+  }
+  return k;
+}
+
+Event& Tracker::push_pooler_event(EventType type, const LogRecord& r, const Backend* b,
+                                  uint32_t server) {
+  Event& e = push_event();
+  fill_base(&e, type, r, b);
   e.pid = -1;  // the pooler's pid is no backend's
-  e.server = servers_[server].name;
-  e.via = servers_[server].via;
+  if (b == nullptr || b->server != server) {  // else fill_base() wrote these
+    e.server = servers_[server].name;
+    e.via = servers_[server].via;
+  }
   return e;
 }
 
@@ -76,10 +94,10 @@ void Tracker::pooler_lost(Backend& b, const LogRecord& r) {
   }
   settle(b);
   if (b.stage != Stage::kOpen) return;
-  Event e = pooler_event(EventType::kDisconnect, r, &b, b.server);
+  Event& e = push_pooler_event(EventType::kDisconnect, r, &b, b.server);
   e.reason = "lost";
   e.matched = Flag::kTrue;
-  emit(std::move(e));
+  emit_pushed();
 }
 
 bool Tracker::add_pooler(const LogRecord& r) {
@@ -99,10 +117,10 @@ bool Tracker::add_pooler(const LogRecord& r) {
       if (open) on_server_down(server, r, "shutdown");
       servers_[server].down = false;
       servers_[server].shutting_down = false;
-      Event e = pooler_event(EventType::kServer, r, nullptr, server);
+      Event& e = push_pooler_event(EventType::kServer, r, nullptr, server);
       e.pid = r.pid;
       e.state = "ready";
-      emit(std::move(e));
+      emit_pushed();
       break;
     }
     case BouncerKind::kExit:
@@ -125,30 +143,30 @@ bool Tracker::add_pooler(const LogRecord& r) {
 }
 
 void Tracker::pooler_client(uint32_t server, const LogRecord& r, const BouncerMessage& m) {
-  // The socket's key: server index and pid as raw bytes, then the socket.
-  std::string& sk = socket_buf_;
-  sk.assign(reinterpret_cast<const char*>(&server), sizeof server);
-  sk.append(reinterpret_cast<const char*>(&r.pid), sizeof r.pid);
-  sk.append(r.socket);
-  peer_of(r, &peer_buf_);
+  const PoolerSocket sk = pooler_socket(server, r);
   Backend* b = nullptr;
-  if (auto it = sockets_.find(sk); it != sockets_.end()) b = find(it->second);
-  if (b != nullptr && b->pooler->peer != peer_buf_) {
+  uint64_t key = 0;  // b's
+  if (const uint64_t* k = sockets_.find(sk)) {
+    key = *k;
+    b = find(key);
+  }
+  if (b != nullptr && (b->pooler->peer_port != r.port || b->pooler->peer_host != r.host)) {
     // The socket was freed and handed to another client: the earlier one
     // ended without a line (a client leaving during authentication, a log
     // switched off by RELOAD).
     pooler_lost(*b, r);
-    forget(sockets_[sk]);
+    forget(key);
     b = nullptr;
   }
   auto create_client = [&]() -> Backend& {
-    uint64_t key = (uint64_t{server} << kServerShift) | kPoolerBit | (++pooler_seq_ & (kPoolerBit - 1));
+    key = (uint64_t{server} << kServerShift) | kPoolerBit | (++pooler_seq_ & (kPoolerBit - 1));
     Backend& nb = create(key, server, r);
     nb.pooler = std::make_unique<Backend::Pooler>();
-    nb.pooler->socket_key = sk;
-    nb.pooler->peer = peer_buf_;
+    nb.pooler->socket = sk;
+    nb.pooler->peer_host = r.host;
+    nb.pooler->peer_port = r.port;
     display_peer(r, &nb.host, &nb.port);
-    sockets_[sk] = key;
+    sockets_.set(sk, key);
     return nb;
   };
   switch (m.kind) {
@@ -157,7 +175,7 @@ void Tracker::pooler_client(uint32_t server, const LogRecord& r, const BouncerMe
       servers_[server].down = false;  // up again, its start line or not: its exit ends these
       if (b != nullptr && b->stage != Stage::kReceived) {  // a second login on one client
         pooler_lost(*b, r);
-        forget(sockets_[sk]);
+        forget(key);
         b = nullptr;
       }
       if (b == nullptr) b = &create_client();
@@ -165,8 +183,8 @@ void Tracker::pooler_client(uint32_t server, const LogRecord& r, const BouncerMe
       b->db = !m.db.empty() ? m.db : known_name(r.db);
       b->replication = m.replication;
       b->pooler->start = r.time;
-      uint64_t key = sockets_[sk];
-      hold(pooler_event(EventType::kConnect, r, b, server), key, r);
+      push_pooler_event(EventType::kConnect, r, b, server);
+      hold_pushed(*b, key, r);
       break;
     }
     case BouncerKind::kRefusing:
@@ -185,7 +203,7 @@ void Tracker::pooler_client(uint32_t server, const LogRecord& r, const BouncerMe
     case BouncerKind::kClose:
       ++stats_.lifecycle_lines;
       ++stats_.disconnection_lines;
-      pooler_close(server, b, r, m);
+      pooler_close(server, b, key, r, m);
       break;
     case BouncerKind::kAppName:
       if (b == nullptr) {
@@ -205,18 +223,19 @@ void Tracker::pooler_client(uint32_t server, const LogRecord& r, const BouncerMe
   }
 }
 
-void Tracker::pooler_close(uint32_t server, Backend* b, const LogRecord& r,
+// `key`: b's (when b is not nullptr).
+void Tracker::pooler_close(uint32_t server, Backend* b, uint64_t key, const LogRecord& r,
                            const BouncerMessage& m) {
   std::string_view hint;
   if (b != nullptr && b->stage == Stage::kReceived) {  // only a hint was seen
     hint = b->fatal_reason;
-    forget(sockets_[b->pooler->socket_key]);
+    forget(key);
     b = nullptr;
   }
   if (m.cancel) {  // a cancel request's own connection: never a session
     if (b != nullptr) {
       pooler_lost(*b, r);
-      forget(sockets_[b->pooler->socket_key]);
+      forget(key);
     }
     return;
   }
@@ -226,12 +245,12 @@ void Tracker::pooler_close(uint32_t server, Backend* b, const LogRecord& r,
   if (b != nullptr && b->stage == Stage::kHeld) {
     if (m.reject) {
       turn_into_reject(*b, r.time, reason, m.text);
-      forget(sockets_[b->pooler->socket_key]);
+      forget(key);
       return;
     }
     settle(*b);
     if (b->stage != Stage::kOpen) {  // an ERROR before it made it a reject
-      forget(sockets_[b->pooler->socket_key]);
+      forget(key);
       return;
     }
   }
@@ -241,7 +260,7 @@ void Tracker::pooler_close(uint32_t server, Backend* b, const LogRecord& r,
     // protocol error ends a session that was.
     const bool reject = m.reject && reason != "other";
     if (m.reject && !reject) reason = "terminated";
-    Event e = pooler_event(reject ? EventType::kReject : EventType::kDisconnect, r, b, server);
+    Event& e = push_pooler_event(reject ? EventType::kReject : EventType::kDisconnect, r, b, server);
     e.reason = reason;
     e.matched = Flag::kTrue;
     if (reject) {
@@ -257,14 +276,14 @@ void Tracker::pooler_close(uint32_t server, Backend* b, const LogRecord& r,
         e.duration_ms = std::max<int64_t>(0, r.time.sort_ms() - start.sort_ms());
       }
     }
-    forget(sockets_[b->pooler->socket_key]);
-    emit(std::move(e));
+    forget(key);
+    emit_pushed();
     return;
   }
   // No login in this stream: refused before it (max_client_conn, unknown
   // database in 1.12-1.16, protocol errors), or the start was not logged.
-  Event e = pooler_event(m.reject ? EventType::kReject : EventType::kDisconnect, r, nullptr, server);
-  e.session = new_session_key(r);
+  Event& e = push_pooler_event(m.reject ? EventType::kReject : EventType::kDisconnect, r, nullptr, server);
+  new_session_key(r, &e.session);
   e.user = known_name(r.user);
   e.db = known_name(r.db);
   // "no such user: NAME", "No such database: NAME" (<= 1.16, no login line)
@@ -280,7 +299,7 @@ void Tracker::pooler_close(uint32_t server, Backend* b, const LogRecord& r,
     e.matched = Flag::kFalse;
     if (m.age_s >= 0) e.duration_ms = m.age_s * 1000;
   }
-  emit(std::move(e));
+  emit_pushed();
 }
 
 }  // namespace pgconn

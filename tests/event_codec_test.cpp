@@ -1,5 +1,8 @@
 #include <catch2/catch.hpp>
 
+#include <climits>
+#include <vector>
+
 #include "event_codec.hpp"
 
 using namespace pgconn;
@@ -55,4 +58,73 @@ TEST_CASE("encode_tsv leaves unknown fields empty and escapes tab, newline, back
   std::string out;
   encode_tsv(e, &out);
   CHECK(out == "reject\t\t\t\t\ta\\tb\t\t\t\t\t\t\tother\tx\\\\y\\nz\tfalse\t\t\t\t\n");
+}
+
+// The encoders copy a field shorter than 16 bytes as one 16-byte block when
+// it needs no escape, and fall back to the byte walk otherwise: both sides
+// of that edge, with the byte needing care first, last and past the end.
+TEST_CASE("encode_json and encode_tsv around 16-byte fields", "[event_codec]") {
+  for (size_t n : {0u, 1u, 14u, 15u, 16u, 17u, 31u, 32u, 33u}) {
+    for (int where : {-1, 0, 1, 2}) {  // none, first, last, middle
+      std::string s(n, 'a');
+      if (n > 0 && where == 0) s[0] = '"';
+      if (n > 0 && where == 1) s[n - 1] = '\\';
+      if (n > 2 && where == 2) s[n / 2] = '\x01';
+      std::string want_json, want_tsv;
+      for (char c : s) {
+        if (c == '"') want_json += "\\\"", want_tsv += '"';
+        else if (c == '\\') want_json += "\\\\", want_tsv += "\\\\";
+        else if (c == '\x01') want_json += "\\u0001", want_tsv += "\\x01";
+        else want_json += c, want_tsv += c;
+      }
+      Event e;
+      e.type = EventType::kConnect;
+      e.user = s;
+      e.via = s;
+      CAPTURE(n, where);
+      std::string j = json(e);
+      if (s.empty()) {
+        CHECK(j == "{\"type\":\"connect\"}\n");
+      } else {
+        CHECK(j == "{\"type\":\"connect\",\"user\":\"" + want_json + "\",\"via\":\"" + want_json + "\"}\n");
+      }
+      CHECK(j.size() <= json_bound(e));
+      std::string t;
+      encode_tsv(e, &t);
+      CHECK(t == "connect\t\t\t\t\t" + want_tsv + "\t\t\t\t\t\t\t\t\t\t\t\t\t" + want_tsv + "\n");
+      CHECK(t.size() <= tsv_bound(e));
+    }
+  }
+}
+
+TEST_CASE("encode_json stays within json_bound at the widest escapes", "[event_codec]") {
+  Event e;
+  e.type = EventType::kReject;
+  e.message = std::string(1000, '\x01');  // 6 bytes each
+  e.app = std::string(50, '\xff');        // 3 bytes each (U+FFFD)
+  e.pid = INT64_MAX;
+  e.duration_ms = INT64_MAX;
+  e.port = INT32_MAX;
+  e.matched = Flag::kFalse;
+  e.replication = Flag::kTrue;
+  e.snapshot = Flag::kTrue;
+  std::string j = json(e);
+  CHECK(j.size() <= json_bound(e));
+  CHECK(j.find("\"pid\":9223372036854775807,") != std::string::npos);
+  std::string t;
+  encode_tsv(e, &t);
+  CHECK(t.size() <= tsv_bound(e));
+}
+
+TEST_CASE("encode_json into a buffer returns the end of what it wrote", "[event_codec]") {
+  Event e;
+  e.type = EventType::kDisconnect;
+  e.ts = "2026-12-04T08:00:00.003Z";
+  e.session = "4242-1";
+  e.duration_ms = 0;
+  std::vector<char> buf(json_bound(e));
+  char* end = encode_json(e, buf.data());
+  CHECK(std::string(buf.data(), end) ==
+        "{\"type\":\"disconnect\",\"ts\":\"2026-12-04T08:00:00.003Z\",\"session\":\"4242-1\","
+        "\"duration_ms\":0}\n");
 }

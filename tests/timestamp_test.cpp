@@ -315,3 +315,33 @@ TEST_CASE("Timestamp::sort_ms orders an offset zone by UTC and others by wall cl
   Timestamp cest = pg("2024-05-01 11:00:00 CEST");  // unresolved: wall clock
   CHECK(cest.sort_ms() > utc.sort_ms());
 }
+
+// append_rfc3339 and parse_pg_time keep the last second's text and the last
+// date (per thread): going back and forth between seconds, days, zones and
+// millisecond-less times must give each its own text.
+TEST_CASE("append_rfc3339 and parse_pg_time across seconds, days and zones", "[timestamp]") {
+  for (int pass = 0; pass < 2; ++pass) {
+    CHECK(rfc(pg("2024-05-01 10:00:00.123 UTC")) == "2024-05-01T10:00:00.123Z");
+    CHECK(rfc(pg("2024-05-01 10:00:00.124 UTC")) == "2024-05-01T10:00:00.124Z");
+    CHECK(rfc(pg("2024-05-01 10:00:00 UTC")) == "2024-05-01T10:00:00Z");
+    CHECK(rfc(pg("2024-05-01 10:00:00.124 +05:45")) == "2024-05-01T10:00:00.124+05:45");
+    CHECK(rfc(pg("2024-05-01 10:00:00.124 CEST")) == "2024-05-01T10:00:00.124");
+    CHECK(rfc(pg("2024-05-01 10:00:01.000 UTC")) == "2024-05-01T10:00:01.000Z");
+    CHECK(rfc(pg("2024-04-30 23:59:59.999 UTC")) == "2024-04-30T23:59:59.999Z");
+    CHECK(rfc(pg("2024-05-01 24:00:00.000 UTC")) == "2024-05-02T00:00:00.000Z");
+    CHECK(rfc(pg("2024-05-01 10:00:60.500 -0330")) == "2024-05-01T10:01:00.500-03:30");
+    CHECK(rfc(pg("1970-01-01 00:00:00.000 UTC")) == "1970-01-01T00:00:00.000Z");
+  }
+  Timestamp before;
+  before.wall_ms = -1;  // 1 ms before the epoch
+  before.has_ms = true;
+  before.zone = Timestamp::Zone::kUtc;
+  CHECK(rfc(before) == "1969-12-31T23:59:59.999Z");
+  before.wall_ms = -1000;
+  CHECK(rfc(before) == "1969-12-31T23:59:59.000Z");
+  Timestamp far;
+  far.wall_ms = (days_from_civil(10000, 1, 1) * 86400 + 1) * 1000 + 5;
+  far.has_ms = true;
+  far.zone = Timestamp::Zone::kUtc;
+  CHECK(rfc(far) == "10000-01-01T00:00:01.005Z");
+}
