@@ -11,7 +11,79 @@ bool quotes_after(std::string_view s, bool in_quotes) {
   return in_quotes;
 }
 
+// The start of the field that ends just before `end` (a ',' or the
+// record's end), or npos when it does not parse. A quoted field is walked
+// back over its "" pairs: a '"' right after another is one of a pair, as
+// the opening quote follows a ',' (or starts the record).
+size_t field_start(std::string_view rec, size_t end) {
+  if (end == 0) return 0;
+  if (rec[end - 1] != '"') {
+    size_t comma = rec.rfind(',', end - 1);
+    return comma == std::string_view::npos ? 0 : comma + 1;
+  }
+  if (end < 2) return std::string_view::npos;
+  size_t j = end - 2;  // before the closing quote
+  while (true) {
+    size_t q = rec.rfind('"', j);
+    if (q == std::string_view::npos) return std::string_view::npos;
+    if (q > 0 && rec[q - 1] == '"') {
+      if (q < 2) return std::string_view::npos;
+      j = q - 2;
+      continue;
+    }
+    return q;
+  }
+}
+
 }  // namespace
+
+bool CsvlogFormat::probe(std::string_view rec, size_t columns, int64_t* pid,
+                         std::string_view* app) {
+  // The pid: the fourth column, after the time and the quoted user and
+  // database. (The time is not read: looks_like() would parse it.)
+  if (columns < 23 || rec.empty() || rec[0] < '0' || rec[0] > '9') return false;
+  size_t i = rec.find(',');
+  if (i == std::string_view::npos || i > 64) return false;
+  ++i;
+  for (int field = 0; field < 2; ++field) {
+    if (i < rec.size() && rec[i] == '"') {
+      ++i;
+      while (i < rec.size()) {
+        if (i < rec.size() && rec[i] == '"') {
+          if (i + 1 < rec.size() && rec[i + 1] == '"') {
+            i += 2;
+            continue;
+          }
+          break;
+        }
+        ++i;
+      }
+      ++i;
+    }
+    if (i >= rec.size() || rec[i] != ',') return false;
+    ++i;
+  }
+  size_t comma = rec.find(',', i);
+  if (comma == std::string_view::npos) return false;
+  *pid = parse_decimal(rec.substr(i, comma - i));
+  if (*pid < 0) return false;
+  // The name: columns - 23 fields back from the end, then one more.
+  size_t end = rec.size();
+  for (size_t back = columns - 23; back > 0; --back) {
+    size_t start = field_start(rec, end);
+    if (start == std::string_view::npos || start == 0 || rec[start - 1] != ',') return false;
+    end = start - 1;
+  }
+  size_t start = field_start(rec, end);
+  if (start == std::string_view::npos || start == 0 || rec[start - 1] != ',') return false;
+  std::string_view field = rec.substr(start, end - start);
+  if (!field.empty() && field[0] == '"') {
+    field = field.substr(1, field.size() - 2);
+    if (field.find('"') != std::string_view::npos) return false;  // "" inside
+  }
+  *app = known(field);
+  return true;
+}
 
 bool CsvlogFormat::looks_like(std::string_view line) {
   size_t comma = line.find(',');
@@ -78,7 +150,7 @@ bool CsvlogFormat::emit(std::string_view rec, RecordSink* out) {
       size_t start = unquoted_.size();
       ++i;
       while (i < rec.size()) {
-        if (rec[i] == '"') {
+        if (i < rec.size() && rec[i] == '"') {
           if (i + 1 < rec.size() && rec[i + 1] == '"') {
             unquoted_.push_back('"');
             i += 2;
@@ -101,6 +173,7 @@ bool CsvlogFormat::emit(std::string_view rec, RecordSink* out) {
     ++i;  // the comma
   }
   LogRecord r;
+  columns_ = fields_.size();
   if (!csvlog_record(fields_.data(), fields_.size(), &r)) return true;
   return out->on_record(r);
 }
