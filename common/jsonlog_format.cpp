@@ -1,5 +1,7 @@
 #include "jsonlog_format.hpp"
 
+#include <cstring>
+
 namespace pgconn {
 
 bool JsonlogFormat::looks_like(std::string_view line) {
@@ -20,8 +22,12 @@ bool JsonlogFormat::probe(std::string_view line, int64_t* pid, std::string_view*
   if (*pid < 0 || end >= line.size() || (line[end] != ',' && line[end] != '}')) return false;
   // The name is one of the last keys: look for it from the end.
   *app = {};
-  at = line.rfind(kApp);
-  if (at == std::string_view::npos) return true;
+  at = line.size();
+  do {  // back from ',' to ',': the name is among the last keys
+    const void* comma = memrchr(line.data(), ',', at);
+    if (comma == nullptr) return true;
+    at = static_cast<const char*>(comma) - line.data();
+  } while (line.substr(at, kApp.size()) != kApp);
   size_t from = at + kApp.size();
   size_t close = line.find('"', from);
   if (close == std::string_view::npos) return false;
