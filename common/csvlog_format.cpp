@@ -1,15 +1,17 @@
 #include "csvlog_format.hpp"
 
+#include <cstring>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace pgconn {
 
 namespace {
 
 // Flips `in_quotes` for every '"' in s (a doubled "" flips twice).
-bool quotes_after(std::string_view s, bool in_quotes) {
-  for (char c : s)
-    if (c == '"') in_quotes = !in_quotes;
-  return in_quotes;
-}
+bool quotes_after(std::string_view s, bool in_quotes) { return in_quotes != odd_quotes(s); }
 
 // The start of the field that ends just before `end` (a ',' or the
 // record's end), or npos when it does not parse. A quoted field is walked
@@ -36,6 +38,28 @@ size_t field_start(std::string_view rec, size_t end) {
 }
 
 }  // namespace
+
+bool odd_quotes(std::string_view s) {
+  const char* p = s.data();
+  const size_t n = s.size();
+  unsigned odd = 0;
+  size_t i = 0;
+#if defined(__SSE2__)
+  const __m128i quote = _mm_set1_epi8('"');
+  unsigned masks = 0;  // the parity of the count is the parity of the XORed masks
+  for (; i + 16 <= n; i += 16) {
+    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+    masks ^= static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, quote)));
+  }
+  masks ^= masks >> 8;
+  masks ^= masks >> 4;
+  masks ^= masks >> 2;
+  masks ^= masks >> 1;
+  odd = masks & 1;
+#endif
+  for (; i < n; ++i) odd ^= p[i] == '"';
+  return odd != 0;
+}
 
 bool CsvlogFormat::probe(std::string_view rec, size_t columns, int64_t* pid,
                          std::string_view* app) {
@@ -140,26 +164,36 @@ bool CsvlogFormat::finish() {
   return open;
 }
 
+// The columns csvlog_record() reads; the text of the others (detail, hint,
+// context, query: the long ones) is skipped, not unescaped.
+constexpr bool kUsedColumn[kCsvlogColumnCount] = {
+    true, true, true, true, true, true, true, false, false, false, false, true, false,
+    true, false, false, false, false, false, false, false, false, true, true, false, false};
+
 bool CsvlogFormat::emit(std::string_view rec, RecordSink* out) {
   fields_.clear();
   unquoted_.clear();
   unquoted_.reserve(rec.size());  // views into it must not move
   size_t i = 0;
   while (true) {
+    const size_t column = fields_.size();
+    const bool used = column < kCsvlogColumnCount && kUsedColumn[column];
     if (i < rec.size() && rec[i] == '"') {
       size_t start = unquoted_.size();
       ++i;
-      while (i < rec.size()) {
-        if (i < rec.size() && rec[i] == '"') {
-          if (i + 1 < rec.size() && rec[i + 1] == '"') {
-            unquoted_.push_back('"');
-            i += 2;
-            continue;
-          }
-          ++i;
-          break;
+      while (i < rec.size()) {  // a run up to the next '"' at a time
+        const void* q = std::memchr(rec.data() + i, '"', rec.size() - i);
+        const size_t at = q == nullptr ? rec.size() : static_cast<const char*>(q) - rec.data();
+        if (used) unquoted_.append(rec.data() + i, at - i);
+        i = at;
+        if (i >= rec.size()) break;
+        if (i + 1 < rec.size() && rec[i + 1] == '"') {
+          if (used) unquoted_.push_back('"');
+          i += 2;
+          continue;
         }
-        unquoted_.push_back(rec[i++]);
+        ++i;
+        break;
       }
       fields_.push_back(std::string_view(unquoted_).substr(start));
       while (i < rec.size() && rec[i] != ',') ++i;  // junk after a closing quote

@@ -31,6 +31,10 @@ inline constexpr size_t kCsvlogColumnCount = sizeof kCsvlogColumns / sizeof kCsv
 // one of a report). Views in *r point into the columns.
 bool csvlog_record(const std::string_view* columns, size_t count, LogRecord* r);
 
+// True when `s` holds an odd number of '"' (a line that opens or closes a
+// quoted field spanning lines).
+bool odd_quotes(std::string_view s);
+
 class CsvlogFormat {
  public:
   static constexpr size_t kMaxRecord = 1 << 20;

@@ -13,37 +13,12 @@
 // yet, so a probe could not tell.
 #include <cstring>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
 #include "log_parser.hpp"
 #include "scanner.hpp"
 
 namespace pgconn {
 
 namespace {
-
-// Whether [p, p + n) holds an odd number of '"' bytes.
-bool odd_quotes(const char* p, size_t n) {
-  unsigned odd = 0;
-  size_t i = 0;
-#if defined(__SSE2__)
-  const __m128i quote = _mm_set1_epi8('"');
-  unsigned masks = 0;  // the parity of the count is the parity of the XORed masks
-  for (; i + 16 <= n; i += 16) {
-    __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
-    masks ^= static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, quote)));
-  }
-  masks ^= masks >> 8;
-  masks ^= masks >> 4;
-  masks ^= masks >> 2;
-  masks ^= masks >> 1;
-  odd = masks & 1;
-#endif
-  for (; i < n; ++i) odd ^= p[i] == '"';
-  return odd != 0;
-}
 
 // The end of the line at `pos` (its '\n', or the block's end).
 size_t line_end(std::string_view block, size_t pos) {
@@ -97,7 +72,7 @@ bool LogParser::scan_csv(std::string_view block, size_t* pos) {
     size_t end = line_end(block, start);
     std::string_view first = block.substr(start, end - start);
     const bool open = (csv_ && csv_->in_record()) || (foreign_csv_ && foreign_csv_->in_record());
-    bool in_quotes = !open && odd_quotes(first.data(), first.size());
+    bool in_quotes = !open && odd_quotes(first);
     if (open || (in_quotes && !CsvlogFormat::looks_like(without_cr(first)))) {
       ++line_no_;
       *pos = end + 1;
@@ -109,7 +84,7 @@ bool LogParser::scan_csv(std::string_view block, size_t* pos) {
     uint64_t lines = 1;
     while (in_quotes && end < block.size()) {
       const size_t next = line_end(block, end + 1);
-      in_quotes ^= odd_quotes(block.data() + end + 1, next - end - 1);
+      in_quotes ^= odd_quotes(block.substr(end + 1, next - end - 1));
       end = next;
       ++lines;
     }
