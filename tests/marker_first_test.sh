@@ -7,10 +7,12 @@
 #   - the bench generator's logs (tests/perf/gen_log.cpp) as csvlog, jsonlog
 #     and with '%m [%p-%l] %q%u@%d ', several seeds, one of them large
 #     (records cut at the reader's block boundaries);
-#   - written records: multi-line statements whose quoted csv fields and
-#     json strings hold marker words, FATALs and whole csvlog-looking lines,
+#   - written records: multi-line statements whose quoted csv fields, json
+#     strings and stderr continuation lines hold marker words, FATALs and
+#     whole csvlog-looking lines,
 #     sessions whose application name moves (`update` events come from
-#     records without a marker), many of them (block boundaries again);
+#     records without a marker; a stderr prefix with %l and %a too), many
+#     of them (block boundaries again);
 #   - a csvlog file that begins inside a multi-line record, read with
 #     --input=auto and --input=csv;
 #   - every log of the shared corpus (../shared/corpus, read at run time).
@@ -78,7 +80,10 @@ write_sessions() {  # FORMAT COUNT
     function jsq(v) { gsub(/\\/, "\\\\", v); gsub(/"/, "\\\"", v); gsub(/\n/, "\\n", v); gsub(/\t/, "\\t", v); return "\"" v "\"" }
     function rec(sev, msg, app, user, db, tag) {
       ms += 7; ++line
-      if (fmt == "csv") {
+      if (fmt == "stderr") {  # --prefix "%m [%p-%l] %q%u@%d app=%a "
+        m = msg; gsub(/\n/, "\n\t", m)
+        printf "%s [%d-%d] %s%s\n", ts(ms), pid, line, user == "" ? "" : user "@" db " app=" (app == "" ? "[unknown]" : app) " ", sev ":  " m
+      } else if (fmt == "csv") {
         printf "%s,%s,%s,%d,%s,%s,%d,%s,%s,,0,%s,00000,%s,,,,,,,,,%s,\"client backend\",,0\n", ts(ms), user == "" ? "" : csvq(user), db == "" ? "" : csvq(db), pid, csvq(host), sid, line, csvq(tag), ts(start), sev, csvq(msg), csvq(app)
       } else {
         printf "{\"timestamp\":%s", jsq(ts(ms))
@@ -120,6 +125,10 @@ check "written csvlog: no reject or disconnect read out of the statements" \
 same "written jsonlog: markers inside strings" "$T/w.json"
 check "written jsonlog: update events from records without a marker" \
   "[ \"\$(grep -c '\"type\":\"update\"' '$T/fast')\" -ge 4 ]" "$(grep -c '"type":"update"' "$T/fast") update events"
+write_sessions stderr 3000 >"$T/w.lnum"
+same "written stderr with %l and %a: markers in continuation lines" "$T/w.lnum" --prefix '%m [%p-%l] %q%u@%d app=%a '
+check "written stderr with %l and %a: update events from lines without a marker" \
+  "[ \"\$(grep -c '\"type\":\"update\"' '$T/fast')\" -ge 100 ]" "$(grep -c '"type":"update"' "$T/fast") update events"
 write_sessions csv 30000 >"$T/wbig.csv"
 write_sessions json 30000 >"$T/wbig.json"
 same "written csvlog, large (records cut at block boundaries)" "$T/wbig.csv"
