@@ -372,8 +372,8 @@ bool LogParser::feed(std::string_view block) {
       }
       continue;
     }
-    // stderr lines without line numbers stand alone: only lines with a
-    // marker can matter. Newlines are counted only to number those lines.
+    // stderr lines stand alone (numbered ones are ordered sparsely): only
+    // lines with a marker can matter. Newlines are counted only to number those lines.
     // A line the reorderer holds, or one out of order, ends the scan there.
     std::string_view rest = block.substr(pos);
     const char* base = rest.data();

@@ -25,7 +25,8 @@
 // mode, orders those alone (the others leave gaps in the numbers). With %a,
 // csvlog or jsonlog, a record without a marker is also read when its pid
 // and application name (probed, not parsed) would move an open session.
-// When a numbered line comes later than its backend's later lines (a log
+// While the reorderer holds a line, every line is read (its window runs on
+// every line's time). When a numbered line comes later than its backend's later lines (a log
 // collected out of order), the rest of the input is read line by line.
 #pragma once
 
