@@ -373,8 +373,9 @@ bool LogParser::feed(std::string_view block) {
       continue;
     }
     // stderr lines stand alone (numbered ones are ordered sparsely): only
-    // lines with a marker can matter. Newlines are counted only to number those lines.
-    // A line the reorderer holds, or one out of order, ends the scan there.
+    // lines with a marker can matter. Newlines are counted only to number
+    // those lines. A line the reorderer holds, or one out of order, ends the
+    // scan there.
     std::string_view rest = block.substr(pos);
     const char* base = rest.data();
     const uint64_t first = line_no_;
