@@ -24,8 +24,10 @@
 //     no disconnection (no database, role/db limits, reserved slots, ...);
 //   - health checks ("connection received" then nothing, or "incomplete
 //     startup packet");
-//   - a small pid pool, so pids recur; sometimes a pid is reused while its
-//     session never logged its end (a "lost" session);
+//   - a small pid pool, so pids recur (but not within the second the pid's
+//     last backend started: csvlog and jsonlog session ids are that second
+//     and the pid, unique on a real server); sometimes a pid is reused while
+//     its session never logged its end (a "lost" session);
 //   - sessions ended by pg_terminate_backend, idle timeouts, client resets;
 //   - one app that leaks: its sessions never close;
 //   - a physical replication connection that stays open.
