@@ -381,3 +381,19 @@ TEST_CASE("issue_15 CsvlogFormat::probe reads pid and application name as feed()
   CHECK_FALSE(CsvlogFormat::probe(kPg15, 14, &pid, &app));
   CHECK_FALSE(CsvlogFormat::probe("2024-05-01 10:00:00 UTC [12] LOG:  x", 26, &pid, &app));
 }
+
+TEST_CASE("issue_15 odd_quotes counts every '\"' at every length and offset", "[csvlog_format]") {
+  for (size_t n = 0; n < 100; ++n) {
+    for (size_t at = 0; at < n; at += 7) {
+      std::string s(n, 'x');
+      s[at] = '"';
+      if (at + 3 < n) s[at + 3] = '"';
+      const bool odd = at + 3 >= n;
+      INFO("length " << n << ", quote at " << at);
+      CHECK(odd_quotes(s) == odd);
+      CHECK(odd_quotes(std::string_view(s).substr(at)) == odd);
+    }
+  }
+  CHECK_FALSE(odd_quotes(""));
+  CHECK(odd_quotes(std::string(99, '"')));
+}
