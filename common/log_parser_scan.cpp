@@ -3,10 +3,9 @@
 // The block is searched for the lifecycle markers (scanner.hpp) once; each
 // record is then either read in full (LogParser::line, the line-by-line
 // path, so what it does is what the reference does) or skipped. A record is
-// read when it holds a marker, or when its pid and
-// application name, probed without parsing the record, would move an open
-// session or settle a held connection (Tracker::app_moved) or cannot be
-// probed. The lines are still counted one by one: csvlog needs them to
+// read when it holds a marker, or when its pid and application name,
+// probed without parsing the record, would move an open session or settle
+// a held connection (Tracker::app_moved), or cannot be probed. The lines are still counted one by one: csvlog needs them to
 // frame its records, and every record needs its own probe. While the
 // reorderer holds lines, every line is read (line_by_line()): its window
 // runs on every line's time, and the tracker does not see the held lines
@@ -76,7 +75,7 @@ bool LogParser::scan_csv(std::string_view block, size_t* pos) {
     if (open || (in_quotes && !CsvlogFormat::looks_like(without_cr(first)))) {
       ++line_no_;
       *pos = end + 1;
-      if (hit < std::min(end + 1, block.size())) hit = find_marker(block, std::min(end + 1, block.size()));
+      if (hit <= end) hit = find_marker(block, std::min(end + 1, block.size()));
       if (!line(first)) return false;
       continue;
     }
@@ -96,7 +95,7 @@ bool LogParser::scan_csv(std::string_view block, size_t* pos) {
           CsvlogFormat::probe(without_cr(block.substr(start, end - start)), csv_->columns(), &pid, &app);
       read = may_move(probed, pid, app);
     }
-    if (hit < std::min(end + 1, block.size())) hit = find_marker(block, std::min(end + 1, block.size()));
+    if (hit <= end) hit = find_marker(block, std::min(end + 1, block.size()));
     *pos = std::min(end + 1, block.size());
     if (!read) {
       line_no_ += lines;
