@@ -5,6 +5,7 @@
 // kMaxRecord bytes (the columns that matter come first).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,6 +31,10 @@ inline constexpr size_t kCsvlogColumnCount = sizeof kCsvlogColumns / sizeof kCsv
 // one of a report). Views in *r point into the columns.
 bool csvlog_record(const std::string_view* columns, size_t count, LogRecord* r);
 
+// True when `s` holds an odd number of '"' (a line that opens or closes a
+// quoted field spanning lines).
+bool odd_quotes(std::string_view s);
+
 class CsvlogFormat {
  public:
   static constexpr size_t kMaxRecord = 1 << 20;
@@ -48,6 +53,18 @@ class CsvlogFormat {
   // True while a record is open (a quoted field spans lines).
   bool in_record() const { return in_quotes_; }
 
+  // Columns of the last record read (0 before the first).
+  size_t columns() const { return columns_; }
+
+  // Reads only the pid and application name of one whole record (its lines
+  // joined by '\n', as in the file) that has `columns` columns, as feed()
+  // would give them: for the marker-first scan, which reads a record in
+  // full only when it can move a session's application (LogParser). The
+  // name is found from the end (it is column 22, and 0-3 columns follow
+  // it). False when it cannot tell (fewer than 23 columns, an escaped "" in
+  // the name, a record that does not parse so); `app` points into `record`.
+  static bool probe(std::string_view record, size_t columns, int64_t* pid, std::string_view* app);
+
  private:
   bool emit(std::string_view record, RecordSink* out);
 
@@ -55,6 +72,7 @@ class CsvlogFormat {
   bool in_quotes_ = false;  // pending_ ends inside a quoted field
   std::vector<std::string_view> fields_;
   std::string unquoted_;    // field texts with "" unescaped
+  size_t columns_ = 0;
 };
 
 }  // namespace pgconn

@@ -148,13 +148,27 @@ std::string LogParser::describe() const {
 
 bool LogParser::on_record(const LogRecord& r) {
   if (!r.via.empty()) ++pooler_lines_;
-  if (r.line_num >= 0) return reorder_.add(r, true);
+  if (r.line_num >= 0) return to_reorder(r, true);
   return to_tracker(r);
 }
 
 bool LogParser::on_secondary(const LogRecord& r) {
-  if (r.line_num >= 0) return reorder_.add(r, false);
+  if (r.line_num >= 0) return to_reorder(r, false);
   return true;
+}
+
+bool LogParser::to_reorder(const LogRecord& r, bool report) {
+  const bool sparse = this->sparse();
+  reorder_.set_sparse(sparse);
+  const uint64_t late = reorder_.stats().late;
+  bool go_on = reorder_.add(r, report);
+  // Out of order: the gaps the scan left can no longer be told from lines
+  // still to come. From here every line is read, and counted afresh.
+  if (sparse && reorder_.stats().late != late) {
+    full_scan_ = true;
+    go_on = reorder_.restart_counts() && go_on;
+  }
+  return go_on;
 }
 
 bool LogParser::to_tracker(const LogRecord& r) {
@@ -264,14 +278,8 @@ bool LogParser::line(std::string_view text) {
   switch (current_) {
     case InputFormat::kStderr: {
       LogRecord r;
-      if (stderr_->parse(text, &r)) {
-        if (r.line_num >= 0) full_scan_ = true;
-        return on_record(r);
-      }
-      if (r.line_num >= 0) {  // DETAIL, HINT…: its %l counts
-        full_scan_ = true;
-        return on_secondary(r);
-      }
+      if (stderr_->parse(text, &r)) return on_record(r);
+      if (r.line_num >= 0) return on_secondary(r);  // DETAIL, HINT…: its %l counts
       if (foreign(text, &go_on)) return go_on;
       if (has_lifecycle_head(text)) reporter_->on_malformed(line_no_, "malformed connection line");
       return true;
@@ -331,6 +339,14 @@ bool LogParser::feed(std::string_view block) {
   bool ok = true;
   size_t pos = 0;
   while (ok && pos < block.size()) {
+    if (!line_by_line() && current_ == InputFormat::kJson) {
+      ok = scan_json(block, &pos);
+      continue;
+    }
+    if (!line_by_line() && current_ == InputFormat::kCsv) {
+      ok = scan_csv(block, &pos);
+      continue;
+    }
     if (line_by_line()) {
       size_t nl = block.find('\n', pos);
       size_t end = nl == std::string_view::npos ? block.size() : nl;
@@ -358,9 +374,10 @@ bool LogParser::feed(std::string_view block) {
       }
       continue;
     }
-    // stderr lines without line numbers stand alone: only lines with a
-    // marker can matter. Newlines are counted only to number those lines.
-    // A line that shows %l ends the scan there.
+    // stderr lines stand alone (numbered ones are ordered sparsely): only
+    // lines with a marker can matter. Newlines are counted only to number
+    // those lines. A line the reorderer holds, or one out of order, ends the
+    // scan there.
     std::string_view rest = block.substr(pos);
     const char* base = rest.data();
     const uint64_t first = line_no_;
@@ -373,7 +390,7 @@ bool LogParser::feed(std::string_view block) {
       counted_to = at;
       line_no_ = first + newlines + 1;
       if (!line(l)) return false;
-      if (!full_scan_) return true;
+      if (!line_by_line()) return true;
       resume = at + l.size() + 1;
       return false;
     });

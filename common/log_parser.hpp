@@ -19,9 +19,15 @@
 // Formats whose lines carry a session line number (csvlog, jsonlog,
 // CloudNativePG, Cloud SQL's "[%l-1]", a stderr prefix with %l) go through
 // a Reorderer before the tracker, which puts each backend's lines back in
-// order; such stderr and jsonlog inputs are read line by line, since the
-// fast scan would leave gaps in the count. A stderr log without %l keeps
-// the fast scan.
+// order. csvlog, jsonlog and stderr are read marker-first (the scan of
+// scanner.hpp, log_parser_scan.cpp): only the records that can take part in
+// a connection's lifecycle are read in full, and the reorderer, in sparse
+// mode, orders those alone (the others leave gaps in the numbers). With %a,
+// csvlog or jsonlog, a record without a marker is also read when its pid
+// and application name (probed, not parsed) would move an open session.
+// While the reorderer holds a line, every line is read (its window runs on
+// every line's time). When a numbered line comes later than its backend's later lines (a log
+// collected out of order), the rest of the input is read line by line.
 #pragma once
 
 #include <cstdint>
@@ -152,16 +158,35 @@ class LogParser : private RecordSink {
   bool foreign(std::string_view text, bool* go_on);
   bool flush_pieces();
   // Lines one at a time (no fast scan): before the format and prefix are
-  // known, for multi-line and envelope formats, and with line numbers.
+  // known, for multi-line and envelope formats, while the reorderer holds
+  // lines, and once numbered lines came out of order.
   bool line_by_line() const {
-    return options_.reference || current_ != InputFormat::kStderr || full_scan_ ||
-           stderr_->detected().empty();
+    if (sparse() && reorder_.holding()) return true;  // the reorderer needs every line's time
+    if (options_.reference || full_scan_) return true;
+    if (current_ == InputFormat::kCsv || current_ == InputFormat::kJson) return false;
+    return current_ != InputFormat::kStderr || stderr_->detected().empty();
   }
+  // The reorderer in sparse mode: the formats read marker-first, until
+  // numbered lines came out of order.
+  bool sparse() const {
+    return !options_.reference && !full_scan_ &&
+           (current_ == InputFormat::kCsv || current_ == InputFormat::kJson ||
+            current_ == InputFormat::kStderr);
+  }
+  // Marker-first csvlog and jsonlog (log_parser_scan.cpp): from block[*pos]
+  // to the block's end, or until line_by_line() says otherwise.
+  bool scan_json(std::string_view block, size_t* pos);
+  bool scan_csv(std::string_view block, size_t* pos);
+  // A record the scan would skip: read it anyway, as it may move a session
+  // (its pid and application name said so, or could not be probed).
+  bool may_move(bool probed, int64_t pid, std::string_view app);
+  // A numbered line to the reorderer, sparse unless every line is read.
+  bool to_reorder(const LogRecord& r, bool report);
   // A stderr prefix with %a and no line numbers: the candidate lines are read
   // in full, every other line is probed (StderrFormat::probe) for an open
   // session whose application name moved, and only such a line is read.
   bool app_scan() const {
-    return current_ == InputFormat::kStderr && !full_scan_ && stderr_ && stderr_->has_app();
+    return current_ == InputFormat::kStderr && !line_by_line() && stderr_->has_app();
   }
 
   // The reorderer's sink: the tracker, through to_tracker().
@@ -207,7 +232,7 @@ class LogParser : private RecordSink {
   std::optional<JsonlogFormat> foreign_json_;
   std::optional<StderrFormat> foreign_stderr_;
   Reorderer reorder_{&tracker_sink_};
-  bool full_scan_ = false;    // the lines carry line numbers: read every one
+  bool full_scan_ = false;    // numbered lines came out of order: read every one
   uint64_t line_no_ = 0;      // in the current input
   uint64_t lines_total_ = 0;
   uint64_t pooler_lines_ = 0;

@@ -76,6 +76,15 @@ bool Reorderer::pass(const LogRecord& r, bool report) {
   return !stopped_;
 }
 
+// A line of `s` leaves: a report says whether the backend is setting up a
+// connection now (sparse mode waits at a gap only then).
+bool Reorderer::pass_line(Session& s, const LogRecord& r, bool report) {
+  if (report)
+    s.setup = r.message.starts_with("connection received") ||
+              r.message.starts_with("connection authenticated");
+  return pass(r, report);
+}
+
 void Reorderer::hold(Session& s, const std::string& key, const LogRecord& r, bool report) {
   if (s.held.empty()) {
     s.since_seq = next_seq_++;
@@ -94,18 +103,19 @@ void Reorderer::hold(Session& s, const std::string& key, const LogRecord& r, boo
   ++stats_.held;
 }
 
-// Hands on the held lines that now follow without a gap.
+// Hands on the held lines that now follow without a gap (in sparse mode,
+// past a gap too once the backend is past its set-up).
 bool Reorderer::drain(Session& s) {
   size_t n = 0;
-  while (n < s.held.size() && s.held[n]->r.line_num <= s.next) {
+  while (n < s.held.size() && (s.held[n]->r.line_num <= s.next || gap_skipped(s))) {
     const Held& h = *s.held[n];
-    if (h.r.line_num == s.next) ++s.next;
-    if (!pass(h.r, h.report)) return false;
+    if (h.r.line_num >= s.next) s.next = h.r.line_num + 1;
     ++n;
+    if (!pass_line(s, h.r, h.report)) break;
   }
   s.held.erase(s.held.begin(), s.held.begin() + static_cast<std::ptrdiff_t>(n));
   held_total_ -= n;
-  return true;
+  return !stopped_;
 }
 
 // The wait is over: everything held leaves in number order.
@@ -113,7 +123,7 @@ bool Reorderer::release(Session& s) {
   for (const std::unique_ptr<Held>& p : s.held) {
     const Held& h = *p;
     s.next = std::max(s.next, h.r.line_num + 1);
-    if (!pass(h.r, h.report)) return false;
+    if (!pass_line(s, h.r, h.report)) return false;
   }
   held_total_ -= s.held.size();
   s.held.clear();
@@ -201,20 +211,22 @@ bool Reorderer::add(const LogRecord& r, bool report) {
   bool ok = true;
   if (s.next < 0 && (n <= 1 || (s.held.empty() && !may_follow_line_one(r)))) {
     s.next = n + 1;  // the start of a backend's count
-    ok = pass(r, report) && drain(s);
-  } else if (n == s.next) {
-    ++s.next;
-    ok = pass(r, report) && drain(s);
+    ok = pass_line(s, r, report) && drain(s);
+  } else if (n == s.next || (s.next >= 0 && n > s.next && s.held.empty() && gap_skipped(s))) {
+    s.next = n + 1;
+    ok = pass_line(s, r, report) && drain(s);
   } else if (s.next < 0 || n > s.next) {
     hold(s, key_, r, report);
     if (s.held.size() > options_.max_per_session) {
       ++stats_.overflow;
       ok = release(s);
     }
-  } else if (n == 1 && r.session_id.empty()) {  // a new process with a reused pid
+  } else if ((n == 1 || sparse_) && r.session_id.empty()) {
+    // A new process with a reused pid (in sparse mode its first lines may
+    // have been skipped).
     ok = release(s);
-    s.next = 2;
-    ok = ok && pass(r, report);
+    s.next = n + 1;
+    ok = ok && pass_line(s, r, report);
   } else {
     ++stats_.late;
     ok = pass(r, report);

@@ -21,6 +21,20 @@
 // window) is handed on where it comes and counted in stats().late; a line 1
 // there starts a new process with a reused pid when the key is the pid.
 //
+//
+// Sparse mode (set_sparse(true)): the caller shows only some lines, those
+// that can take part in a connection's lifecycle (a marker scan skipped the
+// rest, LogParser), so gaps in a backend's numbers are the lines it
+// skipped, not lines still to come. A line past a gap then leaves at once,
+// except while the backend is setting up a connection (its lines so far end
+// with `connection received` or `connection authenticated`): the lines that
+// follow those are lifecycle lines, never skipped, so a gap there is a line
+// still to come, and the line waits as above. A file written by one server
+// has no late lines, and then both modes hand on the same lifecycle lines
+// in the same order; on collected logs out of order, only the set-up lines
+// are put back in order in this mode. A line keyed by pid whose number was
+// passed is a new process there (its line 1 may have been skipped).
+//
 // Memory is bounded (about 3 MB at most): at most max_per_session lines
 // held per backend and max_held in all, each with the first max_message
 // bytes of its message (enough for every lifecycle message); past either cap the backend that has waited longest is
@@ -68,6 +82,10 @@ class Reorderer {
 
   bool holding() const { return held_total_ > 0; }
 
+  // Sparse mode on or off (see above); off by default. May change between
+  // lines.
+  void set_sparse(bool sparse) { sparse_ = sparse; }
+
   // A position in the order lines were held: release_before(mark())
   // later releases every backend holding a line now.
   uint64_t mark() const { return next_seq_; }
@@ -95,6 +113,7 @@ class Reorderer {
     std::vector<std::unique_ptr<Held>> held;  // sorted by line number
     uint64_t since_seq = 0;   // when the current wait began (next_seq_)
     int64_t since_ms = 0;     // its log time (INT64_MIN: none)
+    bool setup = false;       // the last line handed on was a set-up line
   };
   struct Waiting {
     uint64_t seq;
@@ -103,6 +122,8 @@ class Reorderer {
   };
 
   bool pass(const LogRecord& r, bool report);
+  bool pass_line(Session& s, const LogRecord& r, bool report);
+  bool gap_skipped(const Session& s) const { return sparse_ && !s.setup; }
   void hold(Session& s, const std::string& key, const LogRecord& r, bool report);
   bool drain(Session& s);
   bool release(Session& s);
@@ -115,6 +136,7 @@ class Reorderer {
   ReorderOptions options_;
   ReorderStats stats_;
   bool stopped_ = false;
+  bool sparse_ = false;
   std::unordered_map<std::string, Session> sessions_;
   std::deque<Waiting> waiting_;  // sessions in the order their wait began; lazily pruned
   size_t held_total_ = 0;

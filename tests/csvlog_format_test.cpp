@@ -327,3 +327,73 @@ TEST_CASE("csvlog_record maps columns by position, missing ones empty", "[csvlog
   CHECK_FALSE(csvlog_record(cols, kCsvlogColumnCount, &r));
   CHECK_FALSE(csvlog_record(cols, 13, &r));
 }
+
+TEST_CASE("issue_15 CsvlogFormat::probe reads pid and application name as feed() does",
+          "[csvlog_format]") {
+  int64_t pid = -1;
+  std::string_view app;
+  // 26 columns, an empty name; 24 and 23 columns with "psql".
+  REQUIRE(CsvlogFormat::probe(kPg15, 26, &pid, &app));
+  CHECK(pid == 22775);
+  CHECK(app.empty());
+  REQUIRE(CsvlogFormat::probe(kPg13, 24, &pid, &app));
+  CHECK(pid == 4242);
+  CHECK(app == "psql");
+  REQUIRE(CsvlogFormat::probe(kPg12, 23, &pid, &app));
+  CHECK(app == "psql");
+  // A record over lines, with quotes, commas and marker words in its message.
+  const std::string multi =
+      "2024-05-01 10:00:01.000 UTC,\"a \"\"b\"\", c\",\"shop\",4243,\"10.0.0.5:51235\",6632134f.1093,3,"
+      "\"SELECT\",2024-05-01 10:00:00 UTC,3/2,0,LOG,00000,\"statement: SELECT '\"\",\nconnection "
+      "received: host=x\",\"\n2024-05-01 10:00:01.000 UTC,\"\"u\"\",\"\"d\"\",1,\"\"\"\"\n\",,,,,"
+      "\"\"\"\"\"\",,,\"my app\",\"client backend\",,0";
+  CsvlogFormat f;
+  struct One : RecordSink {
+    LogRecord r;
+    std::string app;
+    bool on_record(const LogRecord& rec) override {
+      app = std::string(rec.app);
+      r = rec;
+      return true;
+    }
+  } one;
+  size_t at = 0;
+  while (at <= multi.size()) {
+    size_t nl = multi.find('\n', at);
+    if (nl == std::string::npos) nl = multi.size();
+    REQUIRE(f.feed(std::string_view(multi).substr(at, nl - at), &one));
+    at = nl + 1;
+  }
+  CHECK(f.columns() == 26);
+  REQUIRE(CsvlogFormat::probe(multi, 26, &pid, &app));
+  CHECK(pid == 4243);
+  CHECK(app == one.app);
+  CHECK(app == "my app");
+  // "[unknown]" is no name; a name with "" in it, too few columns, and a
+  // line that is no record: cannot tell.
+  std::string unknown = kPg13;
+  unknown.replace(unknown.rfind("\"psql\""), 6, "\"[unknown]\"");
+  REQUIRE(CsvlogFormat::probe(unknown, 24, &pid, &app));
+  CHECK(app.empty());
+  std::string quoted = kPg13;
+  quoted.replace(quoted.rfind("\"psql\""), 6, "\"ps\"\"ql\"");
+  CHECK_FALSE(CsvlogFormat::probe(quoted, 24, &pid, &app));
+  CHECK_FALSE(CsvlogFormat::probe(kPg15, 14, &pid, &app));
+  CHECK_FALSE(CsvlogFormat::probe("2024-05-01 10:00:00 UTC [12] LOG:  x", 26, &pid, &app));
+}
+
+TEST_CASE("issue_15 odd_quotes counts every '\"' at every length and offset", "[csvlog_format]") {
+  for (size_t n = 0; n < 100; ++n) {
+    for (size_t at = 0; at < n; at += 7) {
+      std::string s(n, 'x');
+      s[at] = '"';
+      if (at + 3 < n) s[at + 3] = '"';
+      const bool odd = at + 3 >= n;
+      INFO("length " << n << ", quote at " << at);
+      CHECK(odd_quotes(s) == odd);
+      CHECK(odd_quotes(std::string_view(s).substr(at)) == odd);
+    }
+  }
+  CHECK_FALSE(odd_quotes(""));
+  CHECK(odd_quotes(std::string(99, '"')));
+}

@@ -42,8 +42,10 @@ for f in lnum csv json; do
       "$(diff "$T/stderr.ev" "$T/$f.ev" | grep -c '^[<>]') lines differ, first: $(diff "$T/stderr.ev" "$T/$f.ev" | grep '^[<>]' | head -n 2 | tr '\n' ' ' | cut -c1-400)"
   fi
 done
-# csvlog and jsonlog warn today about lines their reorderer saw late (a
-# question for the generator's line numbers or the reorderer, issue 15);
-# the events above are exact all the same.
-if [ -s "$T/lnum.err" ]; then not_ok "lnum: nothing on stderr" "$(head -n 2 "$T/lnum.err")"; else ok "lnum: nothing on stderr"; fi
+# No line out of order: gen-log gives every backend its own session id, as
+# a server does (issue 15: it once handed a pid out again within the second,
+# and two backends shared a session id).
+for f in lnum csv json; do
+  if [ -s "$T/$f.err" ]; then not_ok "$f: nothing on stderr" "$(head -n 2 "$T/$f.err")"; else ok "$f: nothing on stderr"; fi
+done
 lib_done

@@ -174,3 +174,37 @@ TEST_CASE("JsonlogFormat::looks_like recognises jsonlog lines", "[jsonlog_format
   CHECK_FALSE(JsonlogFormat::looks_like("2024-05-01 10:00:00.100 UTC [4242] LOG:  x"));
   CHECK_FALSE(JsonlogFormat::looks_like("{\"timestamp\""));
 }
+
+TEST_CASE("issue_15 JsonlogFormat::probe reads pid and application name as parse() does",
+          "[jsonlog_format]") {
+  int64_t pid = -1;
+  std::string_view app;
+  REQUIRE(JsonlogFormat::probe(kPg15, &pid, &app));  // no application_name key
+  CHECK(pid == 22775);
+  CHECK(app.empty());
+  // Keys and marker words inside strings do not count.
+  const std::string line =
+      R"({"timestamp":"2026-11-22 23:19:25.204 UTC","user":"u \"pid\":1,","dbname":"d","pid":31,)"
+      R"("session_id":"6b03787d.1f","line_num":9,"error_severity":"LOG","message":"statement: )"
+      R"(select '\",\"application_name\":\"x', 'connection received: host=y\n'","application_name":)"
+      R"("my app","backend_type":"client backend","query_id":0})";
+  JsonlogFormat f;
+  LogRecord r;
+  REQUIRE(f.parse(line, &r));
+  REQUIRE(JsonlogFormat::probe(line, &pid, &app));
+  CHECK(pid == r.pid);
+  CHECK(app == r.app);
+  CHECK(app == "my app");
+  std::string unknown = line;
+  unknown.replace(unknown.find("\"my app\""), 8, "\"[unknown]\"");
+  REQUIRE(JsonlogFormat::probe(unknown, &pid, &app));
+  CHECK(app.empty());
+  // An escaped name, no pid, not a jsonlog line: cannot tell.
+  std::string escaped = line;
+  escaped.replace(escaped.find("\"my app\""), 8, R"("my \"app\"")");
+  CHECK_FALSE(JsonlogFormat::probe(escaped, &pid, &app));
+  std::string no_pid = line;
+  no_pid.replace(no_pid.find(R"("pid":31,)"), 9, "");
+  CHECK_FALSE(JsonlogFormat::probe(no_pid, &pid, &app));
+  CHECK_FALSE(JsonlogFormat::probe(R"({"a":1})", &pid, &app));
+}

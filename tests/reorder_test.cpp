@@ -234,3 +234,42 @@ TEST_CASE("Reorderer keeps the start of a held report's message", "[reorder]") {
   CHECK(out.seen[2] == "7:3 stat");
   CHECK(out.seen[3] == "7:4 caf");
 }
+
+TEST_CASE("issue_15 Reorderer sparse mode: gaps past the set-up are skipped lines", "[reorder]") {
+  Collect out;
+  Reorderer o(&out);
+  o.set_sparse(true);
+  o.add(rec(7, 1, 0, "connection received: host=[local]"), true);
+  o.add(rec(7, 2, 1, "connection authorized: user=a database=b"), true);
+  o.add(rec(7, 40, 2, "disconnection: session time: 0:00:00.002 user=a database=b host=[local]"), true);
+  CHECK(out.seen.size() == 3);
+  CHECK_FALSE(o.holding());
+  // In set-up, a gap is a lifecycle line still to come.
+  o.add(rec(8, 1, 3, "connection received: host=[local]"), true);
+  o.add(rec(8, 5, 4, "disconnection: session time: 0:00:00.001 user=a database=b host=[local]"), true);
+  CHECK(o.holding());
+  o.add(rec(8, 2, 5, "connection authorized: user=a database=b"), true);
+  CHECK_FALSE(o.holding());  // 3 and 4 were skipped lines: 5 leaves with 2
+  CHECK(out.seen == lines({"7:1 connection received: host=[local]",
+                           "7:2 connection authorized: user=a database=b",
+                           "7:40 disconnection: session time: 0:00:00.002 user=a database=b host=[local]",
+                           "8:1 connection received: host=[local]",
+                           "8:2 connection authorized: user=a database=b",
+                           "8:5 disconnection: session time: 0:00:00.001 user=a database=b host=[local]"}));
+  CHECK(o.stats().late == 0);
+  // Keyed by pid, a number already passed is a new process whose first
+  // lines were skipped; keyed by session id it is late.
+  o.add(rec(7, 6, 6, "FATAL x", "FATAL"), true);
+  CHECK(o.stats().late == 0);
+  o.add(rec(7, 7, 7, "statement: y"), true);
+  CHECK(out.seen.back() == "7:7 statement: y");
+  LogRecord a = rec(9, 10, 8), b = rec(9, 4, 9);
+  a.session_id = b.session_id = "65e1a722.9";
+  o.add(a, true);
+  o.add(b, true);
+  CHECK(o.stats().late == 1);
+  // Off again: a gap waits.
+  o.set_sparse(false);
+  o.add(rec(7, 9, 10), true);
+  CHECK(o.holding());
+}

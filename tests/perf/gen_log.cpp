@@ -24,8 +24,10 @@
 //     no disconnection (no database, role/db limits, reserved slots, ...);
 //   - health checks ("connection received" then nothing, or "incomplete
 //     startup packet");
-//   - a small pid pool, so pids recur; sometimes a pid is reused while its
-//     session never logged its end (a "lost" session);
+//   - a small pid pool, so pids recur (but not within the second the pid's
+//     last backend started: csvlog and jsonlog session ids are that second
+//     and the pid, unique on a real server); sometimes a pid is reused while
+//     its session never logged its end (a "lost" session);
 //   - sessions ended by pg_terminate_backend, idle timeouts, client resets;
 //   - one app that leaks: its sessions never close;
 //   - a physical replication connection that stays open.
@@ -764,8 +766,14 @@ class Generator {
     ++s.gen;  // invalidates its scheduled items
     free_sessions_.push_back(sid);
   }
+  // A free pid, but not one whose last backend started in this second: the
+  // session id of csvlog and jsonlog is the start second and the pid, and a
+  // real kernel does not hand a pid out again that fast (two backends with
+  // one session id read as one backend whose lines came out of order).
   int take_pid() {
-    const uint32_t i = r_.below(uint32_t(free_pids_.size()));
+    uint32_t i = r_.below(uint32_t(free_pids_.size()));
+    for (int tries = 0; tries < 64 && started_sec_[free_pids_[i]] == now_ / 1000; ++tries)
+      i = r_.below(uint32_t(free_pids_.size()));
     const int pid = free_pids_[i];
     free_pids_[i] = free_pids_.back();
     free_pids_.pop_back();
@@ -904,6 +912,7 @@ class Generator {
       if (free_pids_.empty()) return;
       pid = take_pid();
     }
+    started_sec_[pid] = now_ / 1000;
     const uint32_t sid = alloc_session();
     Session& s = sessions_[sid];
     s.state = State::Setup;
@@ -1361,6 +1370,7 @@ class Generator {
   std::vector<Session> sessions_;
   std::vector<uint32_t> free_sessions_;
   std::vector<int> free_pids_;
+  std::unordered_map<int, int64_t> started_sec_;  // pid -> second its last backend started
   std::vector<uint32_t> open_;  // sessions that may log statements
   std::vector<double> cum_;
 
