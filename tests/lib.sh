@@ -27,8 +27,8 @@
 #   $LIB_TMP                the suite's temporary directory, made when lib.sh
 #                           is sourced, removed on exit; with PGCONN_KEEP=DIR
 #                           its contents are copied into DIR first
-#   lib_tmpdir VAR [TAG]    makes a new directory $LIB_TMP/TAG (TAG.2, ... when
-#                           taken; TAG defaults to "tmp") and assigns its path
+#   lib_tmpdir VAR TAG      makes a new directory $LIB_TMP/TAG (TAG.2, ... when
+#                           taken) and assigns its path
 #                           to VAR. Not `VAR=$(lib_tmpdir ...)`: that runs it in
 #                           a subshell. Everything lives below $LIB_TMP, so
 #                           clean-up and PGCONN_KEEP never miss a directory,
@@ -116,7 +116,12 @@ LIB_TMP=$(mktemp -d "${TMPDIR:-/tmp}/pgconn-$(basename "$0" .sh).XXXXXX") ||
   { echo "lib.sh: mktemp -d failed" >&2; exit 1; }
 
 lib_tmpdir() {
-  local tag=${2:-tmp} d n=1
+  local tag=${2:-} d n=1
+  if (($# != 2)) || [[ ! $1 =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]]; then
+    # Refused loudly: the old form T=$(lib_tmpdir TAG) would set T to "".
+    echo "lib_tmpdir: use it as 'lib_tmpdir VAR TAG', not VAR=\$(lib_tmpdir ...)" >&2
+    exit 1
+  fi
   d=$LIB_TMP/$tag
   while ! mkdir "$d" 2>/dev/null; do
     [[ -d $LIB_TMP ]] || { echo "lib_tmpdir: $LIB_TMP is gone" >&2; return 1; }
