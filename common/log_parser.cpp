@@ -324,7 +324,7 @@ bool LogParser::app_moved(std::string_view text) {
   return tracker_->app_moved(pid, app);
 }
 
-bool LogParser::feed(std::string_view block) {
+bool LogParser::feed(std::string_view block, const BlockScan* scan) {
   const uint64_t before = line_no_;
   bool ok = true;
   size_t pos = 0;
@@ -357,31 +357,36 @@ bool LogParser::feed(std::string_view block) {
       continue;
     }
     // stderr lines without line numbers stand alone: only lines with a
-    // marker can matter. Newlines are counted only to number those lines.
-    // A line that shows %l ends the scan there.
-    std::string_view rest = block.substr(pos);
-    const char* base = rest.data();
-    const uint64_t first = line_no_;
-    size_t counted_to = 0;
-    uint64_t newlines = 0;
+    // marker can matter. The scan that finds them counts the newlines too,
+    // which number them and the block. A line that shows %l ends the scan
+    // there. The scan is the caller's when it made one of the whole block
+    // (its offsets and line indexes count from the block's start), else it
+    // is made here from pos.
+    const BlockScan* found = scan;
+    size_t origin = 0;
+    uint64_t origin_line = before;
+    if (found == nullptr) {
+      scan_block(block.substr(pos), &scan_);
+      found = &scan_;
+      origin = pos;
+      origin_line = line_no_;
+    }
     size_t resume = std::string_view::npos;
-    ok = for_each_candidate(rest, [&](std::string_view l) {
-      size_t at = l.data() - base;
-      newlines += count_newlines(base + counted_to, at - counted_to);
-      counted_to = at;
-      line_no_ = first + newlines + 1;
-      if (!line(l)) return false;
-      if (!full_scan_) return true;
-      resume = at + l.size() + 1;
-      return false;
-    });
+    for (const Candidate& c : found->candidates) {
+      if (origin + c.begin < pos) continue;  // read before the fast scan began
+      line_no_ = origin_line + c.line + 1;
+      ok = line(block.substr(origin + c.begin, c.end - c.begin));
+      if (!ok) break;
+      if (full_scan_) {
+        resume = origin + c.end + 1;
+        break;
+      }
+    }
     if (resume != std::string_view::npos) {
-      ok = true;
-      pos += resume;
+      pos = resume;
       continue;
     }
-    newlines += count_newlines(base + counted_to, rest.size() - counted_to);
-    line_no_ = first + newlines + (rest.back() != '\n');
+    line_no_ = origin_line + found->newlines + (block.back() != '\n');
     break;
   }
   lines_total_ += line_no_ - before;

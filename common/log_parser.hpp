@@ -43,6 +43,7 @@
 #include "reorder.hpp"
 #include "result.hpp"
 #include "rfc5424_format.hpp"
+#include "scanner.hpp"
 #include "sink.hpp"
 #include "stderr_format.hpp"
 #include "syslog_format.hpp"
@@ -87,7 +88,15 @@ class LogParser : private RecordSink {
 
   // Feeds whole lines; the last may lack its '\n' (end of input, or a line
   // cut by the reader). Returns false when the event sink said stop.
-  bool feed(std::string_view block);
+  // `scan`: scan_block(block) when the caller made it (ahead, on another
+  // thread: scan_ahead.hpp); the fast stderr scan then uses it instead of
+  // scanning the block itself. nullptr: the parser scans as it needs to.
+  bool feed(std::string_view block, const BlockScan* scan = nullptr);
+
+  // True when the next block would take the fast stderr scan, the one a
+  // BlockScan given to feed() saves (false before the format and prefix are
+  // known, with line numbers, and for other formats).
+  bool wants_scan() const { return !line_by_line() && !app_scan(); }
 
   // True while something is held back that idle() would hand on (a
   // connection not yet settled, a syslog message that may continue, a line
@@ -208,6 +217,7 @@ class LogParser : private RecordSink {
   std::optional<StderrFormat> foreign_stderr_;
   Reorderer reorder_{&tracker_sink_};
   bool full_scan_ = false;    // the lines carry line numbers: read every one
+  BlockScan scan_;            // the fast scan's, when feed() got none
   uint64_t line_no_ = 0;      // in the current input
   uint64_t lines_total_ = 0;
   uint64_t pooler_lines_ = 0;

@@ -1,0 +1,94 @@
+// ScanAhead: reads a regular file on a second thread, in blocks of whole
+// lines, and finds each block's candidate lines (scanner.hpp, scan_block())
+// while the caller works on the block before.
+//
+// Why: on a busy server's log the scan for markers and the newline count
+// take about as long as the work on the lines they find (parsing, sessions,
+// events). Done on two cores they overlap, and pgconn-parse keeps up with
+// `grep -c` on one. The lines and their order are exactly those a
+// LineReader on the same file gives (the thread reads through one; a line
+// cut at LineReader::kMaxLine ends a block, as it ends a lines() there), so
+// whatever reads the blocks sees the same lines, only in bigger blocks.
+//
+// Only for regular files: a pipe or terminal keeps the read loop's own
+// LineReader, whose every read is handed on at once (live streams). Memory
+// stays flat: at most kDepth blocks of about kBlockBytes (plus one line of
+// up to kMaxLine) are read ahead.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <vector>
+
+#include "result.hpp"
+#include "scanner.hpp"
+
+namespace pgconn {
+
+class ScanAhead {
+ public:
+  static constexpr size_t kBlockBytes = 256 * 1024;
+  static constexpr size_t kDepth = 4;
+
+  struct Block {
+    std::string text;  // whole lines; the last may lack '\n' (cut, or EOF)
+    BlockScan scan;    // scan_block(text), when `scanned`
+    bool scanned = false;
+  };
+
+  // Starts reading `fd` on a new thread, from its current offset. The
+  // thread blocks every signal (they stay the caller's). Fails (a message)
+  // when no thread could be started.
+  // REQUIRES: `fd` is a regular file open for reading and stays open until
+  // the ScanAhead is destroyed.
+  static Result<std::unique_ptr<ScanAhead>> start(int fd);
+
+  // Stops the thread (at its next block) and waits for it.
+  ~ScanAhead();
+
+  // Whether blocks read from now on are scanned; the caller says what its
+  // parser wants after each block (a block that comes unscanned is scanned
+  // by the parser itself). Initially off.
+  void want_scan(bool on) { want_scan_.store(on, std::memory_order_relaxed); }
+
+  enum class Status { kBlock, kTimeout, kEnd };
+
+  // The next block, waiting up to `timeout_ms` for it. kBlock: *block is
+  // valid until the next call. kEnd: every block was handed out; error()
+  // and truncated() tell how the file ended.
+  Status next(int timeout_ms, const Block** block);
+
+  // After kEnd: errno of a failed read (0: none), and lines cut at
+  // LineReader::kMaxLine.
+  int error() const { return error_; }
+  uint64_t truncated() const { return truncated_; }
+
+ private:
+  ScanAhead() = default;
+  void run(int fd);
+  std::unique_ptr<Block> take_free();  // nullptr: stopping
+  void publish(std::unique_ptr<Block> b, bool end);
+
+  std::thread thread_;
+  std::atomic<bool> want_scan_{false};
+  std::mutex mu_;
+  std::condition_variable ready_cv_;  // a block or the end came
+  std::condition_variable free_cv_;   // a block came back, or stop
+  std::deque<std::unique_ptr<Block>> ready_;
+  std::vector<std::unique_ptr<Block>> free_;
+  std::unique_ptr<Block> lent_;  // the block the caller holds
+  size_t made_ = 0;              // blocks allocated
+  bool ended_ = false;           // the thread published its last block
+  bool stop_ = false;
+  int error_ = 0;                // written by the thread before ended_
+  uint64_t truncated_ = 0;
+};
+
+}  // namespace pgconn
