@@ -12,7 +12,6 @@
 #include "decompress.hpp"
 #include "line_reader.hpp"
 #include "output.hpp"
-#include "scan_ahead.hpp"
 #include "text_input.hpp"
 
 namespace pgconn {
@@ -56,7 +55,7 @@ std::optional<bool> read_ahead(int fd, std::string_view name, InputHandler* h,
   auto ahead = ScanAhead::start(fd);
   if (!ahead.ok()) return std::nullopt;
   ScanAhead& a = **ahead;
-  a.want_scan(h->wants_scan());
+  h->steer_ahead(&a);
   while (true) {
     if (deliver_pending() && !*stop && !h->on_wake()) return false;
     if (*stop) {
@@ -68,8 +67,8 @@ std::optional<bool> read_ahead(int fd, std::string_view name, InputHandler* h,
     const ScanAhead::Block* b = nullptr;
     switch (a.next(50, &b)) {
       case ScanAhead::Status::kBlock:
-        if (!h->on_scanned(b->text, b->scanned ? &b->scan : nullptr)) return false;
-        a.want_scan(h->wants_scan());
+        if (!h->on_block(*b)) return false;
+        h->steer_ahead(&a);
         break;
       case ScanAhead::Status::kTimeout:
         break;

@@ -17,7 +17,7 @@
 #include <string_view>
 #include <vector>
 
-#include "scanner.hpp"
+#include "scan_ahead.hpp"
 
 namespace pgconn {
 
@@ -47,15 +47,16 @@ class InputHandler {
   // Returns false to stop.
   virtual bool on_wake() { return true; }
   // Whether a regular, uncompressed file is read ahead on a second thread
-  // (scan_ahead.hpp), its blocks handed to on_scanned(). Asked at the start
+  // (scan_ahead.hpp), its blocks handed to on_block(). Asked at the start
   // of each such file.
   virtual bool read_ahead() { return false; }
-  // Whether blocks read ahead from now on should come with their scan
-  // (scanner.hpp's scan_block()). Asked after each block read ahead.
-  virtual bool wants_scan() { return false; }
-  // A block read ahead: whole lines as on_lines() gets them, and
-  // scan_block() of it when it was made (else nullptr).
-  virtual bool on_scanned(std::string_view block, const BlockScan* scan) { return on_lines(block); }
+  // Says what the thread is to do on the blocks it reads from now on
+  // (ScanAhead::want_scan(), read_with()). Called before the first block
+  // and after each.
+  virtual void steer_ahead(ScanAhead* ahead) {}
+  // A block read ahead: whole lines as on_lines() gets them, and what was
+  // done on them ahead. The default hands the lines to on_lines().
+  virtual bool on_block(const ScanAhead::Block& block) { return on_lines(block.text); }
 };
 
 enum class InputEnd { kDone, kStopped, kInterrupted };

@@ -157,9 +157,9 @@ bool LogParser::on_secondary(const LogRecord& r) {
   return true;
 }
 
-bool LogParser::to_tracker(const LogRecord& r) {
+bool LogParser::to_tracker(const LogRecord& r, const Message* classified) {
   uint64_t malformed = tracker_->stats().malformed;
-  bool go_on = tracker_->add(r);
+  bool go_on = tracker_->add(r, classified);
   if (tracker_->stats().malformed != malformed)
     reporter_->on_malformed(line_no_, "malformed connection line");
   return go_on;
@@ -316,6 +316,18 @@ bool LogParser::line(std::string_view text) {
   return true;
 }
 
+// What line() does with a stderr line that parse() reads as a report
+// without a line number, with the reading done ahead; anything else (not
+// read ahead, another prefix in use by now, DETAIL and such, %l) goes the
+// way of line().
+bool LogParser::line_ahead(std::string_view text, const LineAhead& a) {
+  if (!a.matched || a.record.line_num >= 0 || current_ != InputFormat::kStderr ||
+      (foreign_csv_ && foreign_csv_->in_record()) || !stderr_->parsed_ahead(a.record))
+    return line(text);
+  if (!a.record.via.empty()) ++pooler_lines_;
+  return to_tracker(a.record, &a.message);
+}
+
 bool LogParser::app_moved(std::string_view text) {
   int64_t pid = -1;
   std::string_view app;
@@ -324,7 +336,7 @@ bool LogParser::app_moved(std::string_view text) {
   return tracker_->app_moved(pid, app);
 }
 
-bool LogParser::feed(std::string_view block, const BlockScan* scan) {
+bool LogParser::feed(std::string_view block, const BlockScan* scan, const LinesAhead* read) {
   const uint64_t before = line_no_;
   bool ok = true;
   size_t pos = 0;
@@ -371,11 +383,18 @@ bool LogParser::feed(std::string_view block, const BlockScan* scan) {
       origin = pos;
       origin_line = line_no_;
     }
+    // Lines read ahead count while the prefix in use is the one they were
+    // read with.
+    const bool ahead = found == scan && read != nullptr && !read->prefix.empty() &&
+                       read->lines.size() == found->candidates.size();
     size_t resume = std::string_view::npos;
-    for (const Candidate& c : found->candidates) {
+    for (size_t i = 0; i < found->candidates.size(); ++i) {
+      const Candidate& c = found->candidates[i];
       if (origin + c.begin < pos) continue;  // read before the fast scan began
       line_no_ = origin_line + c.line + 1;
-      ok = line(block.substr(origin + c.begin, c.end - c.begin));
+      std::string_view text = block.substr(origin + c.begin, c.end - c.begin);
+      ok = ahead && stderr_->first_prefix() == read->prefix ? line_ahead(text, read->lines[i])
+                                                            : line(text);
       if (!ok) break;
       if (full_scan_) {
         resume = origin + c.end + 1;

@@ -45,6 +45,7 @@
 #include "rfc5424_format.hpp"
 #include "scanner.hpp"
 #include "sink.hpp"
+#include "stderr_ahead.hpp"
 #include "stderr_format.hpp"
 #include "syslog_format.hpp"
 #include "tracker.hpp"
@@ -91,7 +92,17 @@ class LogParser : private RecordSink {
   // `scan`: scan_block(block) when the caller made it (ahead, on another
   // thread: scan_ahead.hpp); the fast stderr scan then uses it instead of
   // scanning the block itself. nullptr: the parser scans as it needs to.
-  bool feed(std::string_view block, const BlockScan* scan = nullptr);
+  // `read`: scan's candidates read ahead with prefix_ahead() (the lines
+  // read with another prefix, or not read, are read here).
+  bool feed(std::string_view block, const BlockScan* scan = nullptr,
+            const LinesAhead* read = nullptr);
+
+  // The log_line_prefix that candidate lines may be read with ahead
+  // (stderr_ahead.hpp) for the fast stderr scan; empty when there is none
+  // to use (not that scan, or no settled prefix).
+  std::string_view prefix_ahead() const {
+    return wants_scan() ? stderr_->first_prefix() : std::string_view();
+  }
 
   // True when the next block would take the fast stderr scan, the one a
   // BlockScan given to feed() saves (false before the format and prefix are
@@ -155,7 +166,9 @@ class LogParser : private RecordSink {
   bool detected_envelope(EnvelopeDetector::Kind k);
   bool on_record(const LogRecord& r) override;
   bool on_secondary(const LogRecord& r) override;
-  bool to_tracker(const LogRecord& r);
+  bool to_tracker(const LogRecord& r, const Message* classified = nullptr);
+  // line() for a candidate read ahead (or, when that cannot be used, read now).
+  bool line_ahead(std::string_view text, const LineAhead& a);
   // A line the current format does not read: a record of another format?
   // True when it was one (read and handed on; *go_on says whether to go on).
   bool foreign(std::string_view text, bool* go_on);

@@ -87,13 +87,26 @@ void ScanAhead::run(int fd) {
     }
     if (end) truncated_ = reader.truncated();
     b->scanned = want_scan_.load(std::memory_order_relaxed) && !b->text.empty();
-    if (b->scanned) scan_block(b->text, &b->scan);
+    if (b->scanned) {
+      scan_block(b->text, &b->scan);
+      std::string prefix;
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        prefix = read_with_;
+      }
+      reader_.read(prefix, b->text, b->scan, &b->read);
+    }
     if (b->text.empty()) {
       std::lock_guard<std::mutex> lock(mu_);
       free_.push_back(std::move(b));
     }
     publish(std::move(b), end);
   }
+}
+
+void ScanAhead::read_with(std::string_view prefix) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (read_with_ != prefix) read_with_ = prefix;
 }
 
 ScanAhead::Status ScanAhead::next(int timeout_ms, const Block** block) {

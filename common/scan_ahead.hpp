@@ -4,8 +4,9 @@
 //
 // Why: on a busy server's log the scan for markers and the newline count
 // take about as long as the work on the lines they find (parsing, sessions,
-// events). Done on two cores they overlap, and pgconn-parse keeps up with
-// `grep -c` on one. The lines and their order are exactly those a
+// events). Done on two cores they overlap. The thread also reads the
+// candidate lines with the prefix in use when asked (stderr_ahead.hpp),
+// which leaves the sessions and events to the caller's thread. The lines and their order are exactly those a
 // LineReader on the same file gives (the thread reads through one; a line
 // cut at LineReader::kMaxLine ends a block, as it ends a lines() there), so
 // whatever reads the blocks sees the same lines, only in bigger blocks.
@@ -29,6 +30,7 @@
 
 #include "result.hpp"
 #include "scanner.hpp"
+#include "stderr_ahead.hpp"
 
 namespace pgconn {
 
@@ -41,6 +43,7 @@ class ScanAhead {
     std::string text;  // whole lines; the last may lack '\n' (cut, or EOF)
     BlockScan scan;    // scan_block(text), when `scanned`
     bool scanned = false;
+    LinesAhead read;   // its candidates read (stderr_ahead.hpp), when `scanned`
   };
 
   // Starts reading `fd` on a new thread, from its current offset. The
@@ -57,6 +60,10 @@ class ScanAhead {
   // parser wants after each block (a block that comes unscanned is scanned
   // by the parser itself). Initially off.
   void want_scan(bool on) { want_scan_.store(on, std::memory_order_relaxed); }
+
+  // The log_line_prefix that the candidate lines of blocks scanned from now
+  // on are read with (StderrAhead); empty (the default): none.
+  void read_with(std::string_view prefix);
 
   enum class Status { kBlock, kTimeout, kEnd };
 
@@ -78,6 +85,8 @@ class ScanAhead {
 
   std::thread thread_;
   std::atomic<bool> want_scan_{false};
+  std::string read_with_;  // guarded by mu_
+  StderrAhead reader_;     // the thread's
   std::mutex mu_;
   std::condition_variable ready_cv_;  // a block or the end came
   std::condition_variable free_cv_;   // a block came back, or stop

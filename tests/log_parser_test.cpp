@@ -204,15 +204,19 @@ TEST_CASE("issue_13 PrefixMatcher::probe agrees with match() or declines", "[log
 namespace {
 
 // The events and warnings of `text` fed in blocks of about `block` bytes,
-// each with its scan_block() when `scanned`, or on the reference path.
+// each with its scan_block() when `scanned` (and its candidates read with
+// prefix_ahead() when `read`, as the thread of scan_ahead.hpp does), or on
+// the reference path.
 std::pair<std::vector<std::string>, std::vector<std::string>> run_blocks(
-    const std::string& text, size_t block, bool scanned, bool reference) {
+    const std::string& text, size_t block, bool scanned, bool reference, bool read = false) {
   ParserOptions o;
   o.reference = reference;
   Run run(o);
   run.parser->begin_input();
   size_t pos = 0;
   BlockScan scan;
+  StderrAhead reader;
+  LinesAhead lines;
   while (pos < text.size()) {
     size_t end = std::min(text.size(), pos + block);
     if (end < text.size()) {
@@ -221,7 +225,8 @@ std::pair<std::vector<std::string>, std::vector<std::string>> run_blocks(
     }
     std::string_view b = std::string_view(text).substr(pos, end - pos);
     if (scanned) scan_block(b, &scan);
-    REQUIRE(run.parser->feed(b, scanned ? &scan : nullptr));
+    if (read) reader.read(run.parser->prefix_ahead(), b, scan, &lines);
+    REQUIRE(run.parser->feed(b, scanned ? &scan : nullptr, read ? &lines : nullptr));
     pos = end;
   }
   REQUIRE(run.parser->end_input());
@@ -253,12 +258,18 @@ TEST_CASE("LogParser::feed with a scan made ahead gives the events and line numb
                             "host=10.0.0.1 port=" + pid + "\n"; break;
     }
   }
+  // A line of another prefix among them: the first prefix fails it, the
+  // detection moves on (and the lines read ahead with the old one are read
+  // again).
+  log.insert(log.find('\n', log.size() / 2) + 1,
+             "2024-03-01 10:00:30 UTC [77] LOG:  connection received: host=10.0.0.2 port=5\n");
   log += "last line connection received: host=[local]";  // no newline: a warning
   auto want = run_blocks(log, 1 << 20, false, true);
   REQUIRE(want.first.size() > 100);
   for (size_t block : {size_t{64}, size_t{1000}, size_t{4096}, size_t{1} << 20}) {
     INFO(block);
     CHECK(run_blocks(log, block, true, false) == want);
+    CHECK(run_blocks(log, block, true, false, true) == want);
     CHECK(run_blocks(log, block, false, false) == want);
   }
 }

@@ -105,10 +105,14 @@ class ParseHandler : public InputHandler {
   // A regular file is read and scanned ahead on a second thread, except
   // on the reference path (one thread).
   bool read_ahead() override { return !reference_; }
-  bool wants_scan() override { return parser_->wants_scan(); }
-  bool on_scanned(std::string_view block, const BlockScan* scan) override {
+  void steer_ahead(ScanAhead* ahead) override {
+    ahead->want_scan(parser_->wants_scan());
+    ahead->read_with(parser_->prefix_ahead());
+  }
+  bool on_block(const ScanAhead::Block& b) override {
     if (snapshot_ != nullptr) snapshot_->saw_input(now_ms());
-    return parser_->feed(block, scan);  // a regular file: not live, no tick
+    // A regular file: not live, no tick.
+    return b.scanned ? parser_->feed(b.text, &b.scan, &b.read) : parser_->feed(b.text);
   }
   int wait_ms() override {
     int64_t now = now_ms(), wait = parser_->next_tick_ms(now);
