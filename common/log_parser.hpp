@@ -21,7 +21,10 @@
 // a Reorderer before the tracker, which puts each backend's lines back in
 // order; such stderr and jsonlog inputs are read line by line, since the
 // fast scan would leave gaps in the count. A stderr log without %l keeps
-// the fast scan.
+// the fast scan. Its scan and the reading of its candidate lines with the
+// detected prefix may be done ahead by the caller, on another thread
+// (scan_ahead.hpp, stderr_ahead.hpp); the state (the prefix's detection,
+// sessions, events) stays here, in line order.
 #pragma once
 
 #include <cstdint>

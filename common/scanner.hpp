@@ -7,7 +7,9 @@
 // markers at once (two rare bytes of each marker, 16 or 32 positions at a
 // time; a full compare only where both match), so it runs at about grep's
 // speed. A line without any marker cannot be a lifecycle line: the tests
-// check every message of message.cpp against the markers.
+// check every message of message.cpp against the markers. scan_block()
+// also counts the block's newlines in the same pass (the line numbers of
+// the candidates, and of the input, for warnings and totals).
 #pragma once
 
 #include <cstdint>

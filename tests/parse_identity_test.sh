@@ -27,8 +27,8 @@ same() {
   local ref_rc=$?
   "$P" "$f" >"$T/file.out" 2>"$T/file.err"
   local file_rc=$?
-  "$P" <"$f" >"$T/pipe.out" 2>"$T/pipe.err"
-  local pipe_rc=$?
+  cat "$f" | "$P" >"$T/pipe.out" 2>"$T/pipe.err"
+  local pipe_rc=${PIPESTATUS[1]}
   # The input's name in the warnings: the file's own, or (stdin).
   sed "s|$f|(stdin)|g" "$T/ref.err" >"$T/ref-stdin.err"
   if [ ! -s "$T/ref.out" ]; then
