@@ -56,7 +56,7 @@ class InputHandler {
   virtual void steer_ahead(ScanAhead* ahead) {}
   // A block read ahead: whole lines as on_lines() gets them, and what was
   // done on them ahead. The default hands the lines to on_lines().
-  virtual bool on_block(const ScanAhead::Block& block) { return on_lines(block.text); }
+  virtual bool on_block(const ScanAhead::Block& block) { return on_lines(block.text()); }
 };
 
 enum class InputEnd { kDone, kStopped, kInterrupted };

@@ -1,10 +1,14 @@
 #include "scan_ahead.hpp"
 
+#include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <cstring>
 #include <system_error>
 
 #include <pthread.h>
+#include <unistd.h>
 
 #include "line_reader.hpp"
 
@@ -58,45 +62,90 @@ void ScanAhead::publish(std::unique_ptr<Block> b, bool end) {
   ready_cv_.notify_one();
 }
 
-// The thread: a LineReader's lines gathered into blocks of about
-// kBlockBytes. A cut line (lines() without a final '\n') ends its block,
-// so that it stays a line of its own.
+void ScanAhead::fill(int fd, Block* b, bool* end) {
+  constexpr size_t kMaxLine = LineReader::kMaxLine;
+  static_assert(kCapacity >= kBlockBytes + kMaxLine);
+  char* buf = b->buf.get();
+  size_t len = carry_.size();
+  std::memcpy(buf, carry_.data(), len);
+  carry_.clear();
+  // Offset of the partial line at the end of buf[0, len): after its last '\n'.
+  const void* last_nl = memrchr(buf, '\n', len);
+  size_t line_start = last_nl == nullptr ? 0 : static_cast<const char*>(last_nl) - buf + 1;
+  while (len < kBlockBytes || line_start == 0) {
+    // Never past kMaxLine bytes of the partial line: a line that long is
+    // cut (below) where LineReader's kMaxLine buffer would fill up.
+    const size_t room = std::min({kCapacity - len, kBlockBytes, kMaxLine - (len - line_start)});
+    ssize_t n = ::read(fd, buf + len, room);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {  // the lines before it count, not the partial one
+      error_ = errno;
+      *end = true;
+      b->size = line_start;
+      return;
+    }
+    if (n == 0) {  // a last line without '\n' is a line
+      *end = true;
+      b->size = skipping_ ? line_start : len;
+      return;
+    }
+    size_t from = len;
+    len += static_cast<size_t>(n);
+    if (skipping_) {  // drop the rest of a cut line, up to and with its newline
+      const void* nl = std::memchr(buf + from, '\n', len - from);
+      if (nl == nullptr) {
+        len = from;
+        continue;
+      }
+      size_t keep = static_cast<const char*>(nl) - buf + 1;
+      std::memmove(buf + from, buf + keep, len - keep);
+      len -= keep - from;
+      skipping_ = false;
+      line_start = from;  // a line starts after the skipped one
+    }
+    if (const void* nl = memrchr(buf + from, '\n', len - from); nl != nullptr)
+      line_start = static_cast<const char*>(nl) - buf + 1;
+    if (len - line_start >= kMaxLine) {
+      // LineReader's cut: the first kMaxLine bytes are a line of their own
+      // (ending this block); the rest up to its newline is skipped.
+      ++truncated_;
+      b->size = line_start + kMaxLine;
+      const char* rest = buf + b->size;
+      const size_t rest_len = len - b->size;
+      const void* nl_rest = std::memchr(rest, '\n', rest_len);
+      if (nl_rest == nullptr) {
+        skipping_ = true;
+      } else {
+        const char* after = static_cast<const char*>(nl_rest) + 1;
+        carry_.assign(after, rest + rest_len - after);
+      }
+      return;
+    }
+  }
+  b->size = line_start;
+  carry_.assign(buf + line_start, len - line_start);
+}
+
+// The thread: blocks of lines, each scanned (and its candidates read) when
+// the caller asks for it.
 void ScanAhead::run(int fd) {
-  LineReader reader(fd);
   bool end = false;
   while (!end) {
     std::unique_ptr<Block> b = take_free();
     if (b == nullptr) return;
-    b->text.clear();
-    while (b->text.size() < kBlockBytes) {
-      LineReader::Status st = reader.fill(-1);
-      if (st == LineReader::Status::kData || st == LineReader::Status::kEof) {
-        b->text.append(reader.lines());
-        reader.consume();
-        if (st == LineReader::Status::kEof) {
-          end = true;
-          break;
-        }
-        if (!b->text.empty() && b->text.back() != '\n') break;
-      } else if (st == LineReader::Status::kError) {
-        error_ = reader.error();
-        end = true;
-        break;
-      }
-      // kTimeout, kInterrupted: a regular file has neither; read again.
-    }
-    if (end) truncated_ = reader.truncated();
-    b->scanned = want_scan_.load(std::memory_order_relaxed) && !b->text.empty();
+    if (b->buf == nullptr) b->buf.reset(new char[kCapacity]);
+    fill(fd, b.get(), &end);
+    b->scanned = want_scan_.load(std::memory_order_relaxed) && b->size > 0;
     if (b->scanned) {
-      scan_block(b->text, &b->scan);
+      scan_block(b->text(), &b->scan);
       std::string prefix;
       {
         std::lock_guard<std::mutex> lock(mu_);
         prefix = read_with_;
       }
-      reader_.read(prefix, b->text, b->scan, &b->read);
+      reader_.read(prefix, b->text(), b->scan, &b->read);
     }
-    if (b->text.empty()) {
+    if (b->size == 0) {
       std::lock_guard<std::mutex> lock(mu_);
       free_.push_back(std::move(b));
     }

@@ -7,9 +7,12 @@
 // events). Done on two cores they overlap. The thread also reads the
 // candidate lines with the prefix in use when asked (stderr_ahead.hpp),
 // which leaves the sessions and events to the caller's thread. The lines and their order are exactly those a
-// LineReader on the same file gives (the thread reads through one; a line
-// cut at LineReader::kMaxLine ends a block, as it ends a lines() there), so
-// whatever reads the blocks sees the same lines, only in bigger blocks.
+// LineReader on the same file gives (a line of LineReader::kMaxLine bytes
+// or more is cut to its first kMaxLine bytes, as a line of its own without
+// '\n' that ends its block, and the rest up to its newline is skipped and
+// counted; a last line without '\n' comes at the end of the file; the
+// partial line before a read error does not), so whatever reads the blocks
+// sees the same lines, in bigger blocks, read straight into them.
 //
 // Only for regular files: a pipe or terminal keeps the read loop's own
 // LineReader, whose every read is handed on at once (live streams). Memory
@@ -38,12 +41,18 @@ class ScanAhead {
  public:
   static constexpr size_t kBlockBytes = 256 * 1024;
   static constexpr size_t kDepth = 4;
+  // A block's room: kBlockBytes and a line of up to LineReader::kMaxLine.
+  static constexpr size_t kCapacity = kBlockBytes + 1024 * 1024;
 
   struct Block {
-    std::string text;  // whole lines; the last may lack '\n' (cut, or EOF)
-    BlockScan scan;    // scan_block(text), when `scanned`
+    // Whole lines; the last may lack '\n' (cut, or the end of the file).
+    std::string_view text() const { return std::string_view(buf.get(), size); }
+    BlockScan scan;    // scan_block(text()), when `scanned`
     bool scanned = false;
     LinesAhead read;   // its candidates read (stderr_ahead.hpp), when `scanned`
+    // kCapacity bytes, not zeroed: pages never written are never resident.
+    std::unique_ptr<char[]> buf;
+    size_t size = 0;
   };
 
   // Starts reading `fd` on a new thread, from its current offset. The
@@ -80,6 +89,9 @@ class ScanAhead {
  private:
   ScanAhead() = default;
   void run(int fd);
+  // Reads the next block's lines into *b (its buf holds the carry first).
+  // Sets *end at the end of the file or on an error.
+  void fill(int fd, Block* b, bool* end);
   std::unique_ptr<Block> take_free();  // nullptr: stopping
   void publish(std::unique_ptr<Block> b, bool end);
 
@@ -98,6 +110,9 @@ class ScanAhead {
   bool stop_ = false;
   int error_ = 0;                // written by the thread before ended_
   uint64_t truncated_ = 0;
+  // The thread's reading state, between blocks.
+  std::string carry_;            // a line begun after the last block's end
+  bool skipping_ = false;        // inside the cut-off rest of a long line
 };
 
 }  // namespace pgconn

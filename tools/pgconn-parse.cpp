@@ -112,7 +112,7 @@ class ParseHandler : public InputHandler {
   bool on_block(const ScanAhead::Block& b) override {
     if (snapshot_ != nullptr) snapshot_->saw_input(now_ms());
     // A regular file: not live, no tick.
-    return b.scanned ? parser_->feed(b.text, &b.scan, &b.read) : parser_->feed(b.text);
+    return b.scanned ? parser_->feed(b.text(), &b.scan, &b.read) : parser_->feed(b.text());
   }
   int wait_ms() override {
     int64_t now = now_ms(), wait = parser_->next_tick_ms(now);
