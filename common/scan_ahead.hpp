@@ -6,13 +6,15 @@
 // take about as long as the work on the lines they find (parsing, sessions,
 // events). Done on two cores they overlap. The thread also reads the
 // candidate lines with the prefix in use when asked (stderr_ahead.hpp),
-// which leaves the sessions and events to the caller's thread. The lines and their order are exactly those a
-// LineReader on the same file gives (a line of LineReader::kMaxLine bytes
-// or more is cut to its first kMaxLine bytes, as a line of its own without
-// '\n' that ends its block, and the rest up to its newline is skipped and
-// counted; a last line without '\n' comes at the end of the file; the
-// partial line before a read error does not), so whatever reads the blocks
-// sees the same lines, in bigger blocks, read straight into them.
+// which leaves the sessions and events to the caller's thread.
+//
+// The lines and their order are exactly those a LineReader on the same
+// file gives: a line of LineReader::kMaxLine bytes or more is cut to its
+// first kMaxLine bytes, a line of its own without '\n' that ends its
+// block, and the rest up to its newline is skipped and counted; a last
+// line without '\n' comes at the end of the file; the partial line before
+// a read error does not. Whatever reads the blocks sees the same lines, in
+// bigger blocks, read straight into them (no copy).
 //
 // Only for regular files: a pipe or terminal keeps the read loop's own
 // LineReader, whose every read is handed on at once (live streams). Memory
