@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstring>
 #include <memory>
+#include <optional>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -46,6 +47,38 @@ bool deliver_pending() {
   return true;
 }
 
+// A regular, uncompressed file read ahead (scan_ahead.hpp): the same
+// lines as read_one's LineReader, in blocks that may come with their scan.
+// nullopt: no thread could be started (read it the usual way).
+std::optional<bool> read_ahead(int fd, std::string_view name, InputHandler* h,
+                               const volatile std::sig_atomic_t* stop, bool* interrupted) {
+  auto ahead = ScanAhead::start(fd);
+  if (!ahead.ok()) return std::nullopt;
+  ScanAhead& a = **ahead;
+  h->steer_ahead(&a);
+  while (true) {
+    if (deliver_pending() && !*stop && !h->on_wake()) return false;
+    if (*stop) {
+      *interrupted = true;
+      return false;
+    }
+    // A regular file's blocks come at once; the bound only keeps signals
+    // (delivered above) from waiting on a stalled disk.
+    const ScanAhead::Block* b = nullptr;
+    switch (a.next(50, &b)) {
+      case ScanAhead::Status::kBlock:
+        if (!h->on_block(*b)) return false;
+        h->steer_ahead(&a);
+        break;
+      case ScanAhead::Status::kTimeout:
+        break;
+      case ScanAhead::Status::kEnd:
+        if (a.error() != 0) h->on_input_error(name, std::strerror(a.error()));
+        return h->end_input(a.truncated());
+    }
+  }
+}
+
 // Reads one open descriptor to its end. False: stop everything.
 //
 // A compressed input is read through a BackgroundDecoder, and the
@@ -76,6 +109,9 @@ bool read_one(int fd, std::string_view name, InputHandler* h,
   if (regular) {
     Compression c = peek_compression(fd);
     if (c != Compression::kNone && !decode(c, std::string())) return h->end_input(0);
+    if (c == Compression::kNone && h->read_ahead()) {
+      if (std::optional<bool> done = read_ahead(fd, name, h, stop, interrupted)) return *done;
+    }
   }
   while (true) {
     if (deliver_pending() && !*stop && !h->on_wake()) return false;

@@ -2,7 +2,8 @@
 // order ("-" or no name: stdin) through LineReader and hands blocks of
 // whole lines to an InputHandler. An input compressed with gzip, bzip2, xz
 // or zstd (told by its first bytes, decompress.hpp) is decompressed on the
-// way, in a second thread (text_input.hpp).
+// way, in a second thread (text_input.hpp). A regular file may be read and
+// scanned ahead in a second thread (scan_ahead.hpp) when the handler asks.
 //
 // Live-stream rules: stdout is flushed just before a read that would block;
 // while the handler asks for a timeout (wait_ms() >= 0) the loop waits at
@@ -15,6 +16,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "scan_ahead.hpp"
 
 namespace pgconn {
 
@@ -43,6 +46,17 @@ class InputHandler {
   // A signal interrupted the wait (the tool's own flags may be set).
   // Returns false to stop.
   virtual bool on_wake() { return true; }
+  // Whether a regular, uncompressed file is read ahead on a second thread
+  // (scan_ahead.hpp), its blocks handed to on_block(). Asked at the start
+  // of each such file.
+  virtual bool read_ahead() { return false; }
+  // Says what the thread is to do on the blocks it reads from now on
+  // (ScanAhead::want_scan(), read_with()). Called before the first block
+  // and after each.
+  virtual void steer_ahead(ScanAhead* ahead) {}
+  // A block read ahead: whole lines as on_lines() gets them, and what was
+  // done on them ahead. The default hands the lines to on_lines().
+  virtual bool on_block(const ScanAhead::Block& block) { return on_lines(block.text()); }
 };
 
 enum class InputEnd { kDone, kStopped, kInterrupted };

@@ -171,9 +171,9 @@ bool LogParser::to_reorder(const LogRecord& r, bool report) {
   return go_on;
 }
 
-bool LogParser::to_tracker(const LogRecord& r) {
+bool LogParser::to_tracker(const LogRecord& r, const Message* classified) {
   uint64_t malformed = tracker_->stats().malformed;
-  bool go_on = tracker_->add(r);
+  bool go_on = tracker_->add(r, classified);
   if (tracker_->stats().malformed != malformed)
     reporter_->on_malformed(line_no_, "malformed connection line");
   return go_on;
@@ -326,6 +326,18 @@ bool LogParser::line(std::string_view text) {
   return true;
 }
 
+// What line() does with a stderr line that parse() reads as a report
+// without a line number, with the reading done ahead; anything else (not
+// read ahead, another prefix in use by now, DETAIL and such, %l) goes the
+// way of line().
+bool LogParser::line_ahead(std::string_view text, const LineAhead& a) {
+  if (!a.matched || a.record.line_num >= 0 || current_ != InputFormat::kStderr ||
+      (foreign_csv_ && foreign_csv_->in_record()) || !stderr_->parsed_ahead(a.record))
+    return line(text);
+  if (!a.record.via.empty()) ++pooler_lines_;
+  return to_tracker(a.record, &a.message);
+}
+
 bool LogParser::app_moved(std::string_view text) {
   int64_t pid = -1;
   std::string_view app;
@@ -334,7 +346,7 @@ bool LogParser::app_moved(std::string_view text) {
   return tracker_->app_moved(pid, app);
 }
 
-bool LogParser::feed(std::string_view block) {
+bool LogParser::feed(std::string_view block, const BlockScan* scan, const LinesAhead* read) {
   const uint64_t before = line_no_;
   bool ok = true;
   size_t pos = 0;
@@ -375,32 +387,43 @@ bool LogParser::feed(std::string_view block) {
       continue;
     }
     // stderr lines stand alone (numbered ones are ordered sparsely): only
-    // lines with a marker can matter. Newlines are counted only to number
-    // those lines. A line the reorderer holds, or one out of order, ends the
-    // scan there.
-    std::string_view rest = block.substr(pos);
-    const char* base = rest.data();
-    const uint64_t first = line_no_;
-    size_t counted_to = 0;
-    uint64_t newlines = 0;
+    // lines with a marker can matter. The scan that finds them counts the
+    // newlines too, which number them and the block. A line the reorderer
+    // holds, or one out of order, ends the scan there. The scan is the
+    // caller's when it made one of the whole block (its offsets and line
+    // indexes count from the block's start), else it is made here from pos.
+    const BlockScan* found = scan;
+    size_t origin = 0;
+    uint64_t origin_line = before;
+    if (found == nullptr) {
+      scan_block(block.substr(pos), &scan_);
+      found = &scan_;
+      origin = pos;
+      origin_line = line_no_;
+    }
+    // Lines read ahead count while the prefix in use is the one they were
+    // read with.
+    const bool ahead = found == scan && read != nullptr && !read->prefix.empty() &&
+                       read->lines.size() == found->candidates.size();
     size_t resume = std::string_view::npos;
-    ok = for_each_candidate(rest, [&](std::string_view l) {
-      size_t at = l.data() - base;
-      newlines += count_newlines(base + counted_to, at - counted_to);
-      counted_to = at;
-      line_no_ = first + newlines + 1;
-      if (!line(l)) return false;
-      if (!line_by_line()) return true;
-      resume = at + l.size() + 1;
-      return false;
-    });
+    for (size_t i = 0; i < found->candidates.size(); ++i) {
+      const Candidate& c = found->candidates[i];
+      if (origin + c.begin < pos) continue;  // read before the fast scan began
+      line_no_ = origin_line + c.line + 1;
+      std::string_view text = block.substr(origin + c.begin, c.end - c.begin);
+      ok = ahead && stderr_->first_prefix() == read->prefix ? line_ahead(text, read->lines[i])
+                                                            : line(text);
+      if (!ok) break;
+      if (line_by_line()) {
+        resume = origin + c.end + 1;
+        break;
+      }
+    }
     if (resume != std::string_view::npos) {
-      ok = true;
-      pos += resume;
+      pos = resume;
       continue;
     }
-    newlines += count_newlines(base + counted_to, rest.size() - counted_to);
-    line_no_ = first + newlines + (rest.back() != '\n');
+    line_no_ = origin_line + found->newlines + (block.back() != '\n');
     break;
   }
   lines_total_ += line_no_ - before;

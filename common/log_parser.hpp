@@ -26,8 +26,12 @@
 // csvlog or jsonlog, a record without a marker is also read when its pid
 // and application name (probed, not parsed) would move an open session.
 // While the reorderer holds a line, every line is read (its window runs on
-// every line's time). When a numbered line comes later than its backend's later lines (a log
-// collected out of order), the rest of the input is read line by line.
+// every line's time). When a numbered line comes later than its backend's
+// later lines (a log collected out of order), the rest of the input is read
+// line by line. A stderr log's scan and the reading of its candidate lines
+// with the detected prefix may be done ahead by the caller, on another
+// thread (scan_ahead.hpp, stderr_ahead.hpp); the state (the prefix's
+// detection, sessions, events) stays here, in line order.
 #pragma once
 
 #include <cstdint>
@@ -49,7 +53,9 @@
 #include "reorder.hpp"
 #include "result.hpp"
 #include "rfc5424_format.hpp"
+#include "scanner.hpp"
 #include "sink.hpp"
+#include "stderr_ahead.hpp"
 #include "stderr_format.hpp"
 #include "syslog_format.hpp"
 #include "tracker.hpp"
@@ -93,7 +99,27 @@ class LogParser : private RecordSink {
 
   // Feeds whole lines; the last may lack its '\n' (end of input, or a line
   // cut by the reader). Returns false when the event sink said stop.
-  bool feed(std::string_view block);
+  // `scan`: scan_block(block) when the caller made it (ahead, on another
+  // thread: scan_ahead.hpp); the fast stderr scan then uses it instead of
+  // scanning the block itself. nullptr: the parser scans as it needs to.
+  // `read`: scan's candidates read ahead with prefix_ahead() (the lines
+  // read with another prefix, or not read, are read here).
+  bool feed(std::string_view block, const BlockScan* scan = nullptr,
+            const LinesAhead* read = nullptr);
+
+  // The log_line_prefix that candidate lines may be read with ahead
+  // (stderr_ahead.hpp) for the fast stderr scan; empty when there is none
+  // to use (not that scan, or no settled prefix).
+  std::string_view prefix_ahead() const {
+    return wants_scan() ? stderr_->first_prefix() : std::string_view();
+  }
+
+  // True when the next block would take the fast stderr scan, the one a
+  // BlockScan given to feed() saves (false before the format and prefix are
+  // known, with line numbers, and for other formats).
+  bool wants_scan() const {
+    return current_ == InputFormat::kStderr && !line_by_line() && !app_scan();
+  }
 
   // True while something is held back that idle() would hand on (a
   // connection not yet settled, a syslog message that may continue, a line
@@ -152,7 +178,9 @@ class LogParser : private RecordSink {
   bool detected_envelope(EnvelopeDetector::Kind k);
   bool on_record(const LogRecord& r) override;
   bool on_secondary(const LogRecord& r) override;
-  bool to_tracker(const LogRecord& r);
+  bool to_tracker(const LogRecord& r, const Message* classified = nullptr);
+  // line() for a candidate read ahead (or, when that cannot be used, read now).
+  bool line_ahead(std::string_view text, const LineAhead& a);
   // A line the current format does not read: a record of another format?
   // True when it was one (read and handed on; *go_on says whether to go on).
   bool foreign(std::string_view text, bool* go_on);
@@ -233,6 +261,7 @@ class LogParser : private RecordSink {
   std::optional<StderrFormat> foreign_stderr_;
   Reorderer reorder_{&tracker_sink_};
   bool full_scan_ = false;    // numbered lines came out of order: read every one
+  BlockScan scan_;            // the fast scan's, when feed() got none
   uint64_t line_no_ = 0;      // in the current input
   uint64_t lines_total_ = 0;
   uint64_t pooler_lines_ = 0;

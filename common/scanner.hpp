@@ -7,11 +7,15 @@
 // markers at once (two rare bytes of each marker, 16 or 32 positions at a
 // time; a full compare only where both match), so it runs at about grep's
 // speed. A line without any marker cannot be a lifecycle line: the tests
-// check every message of message.cpp against the markers.
+// check every message of message.cpp against the markers. scan_block()
+// also counts the block's newlines in the same pass (the line numbers of
+// the candidates, and of the input, for warnings and totals).
 #pragma once
 
+#include <cstdint>
 #include <cstring>
 #include <string_view>
+#include <vector>
 
 namespace pgconn {
 
@@ -22,6 +26,31 @@ inline constexpr int kMarkerCount = sizeof kMarkers / sizeof kMarkers[0];
 
 // Number of '\n' bytes in [p, p + n).
 size_t count_newlines(const char* p, size_t n);
+
+// Offset of the first marker in s[from, size) (size when there is none),
+// like find_marker(), adding the number of '\n' bytes in s[from, offset) to
+// *newlines: the same pass counts them.
+size_t find_marker_counting(std::string_view s, size_t from, uint64_t* newlines);
+
+// A line of a block that contains a marker (scan_block()).
+struct Candidate {
+  size_t begin;   // offset of its first byte in the block
+  size_t end;     // offset of its '\n', or the block's size
+  uint64_t line;  // '\n' bytes before it in the block: its line index
+};
+
+// What scan_block() found in a block: for_each_candidate()'s lines with
+// their line indexes, and count_newlines() of the whole block.
+struct BlockScan {
+  std::vector<Candidate> candidates;
+  uint64_t newlines = 0;
+};
+
+// Finds the lines of `block` that contain a marker, in order, and counts
+// its newlines, in one pass (the vector loop that finds the markers counts
+// the '\n' bytes it passes). `block` holds whole lines; its last line may
+// lack the '\n'. Replaces what *out held (its memory is reused).
+void scan_block(std::string_view block, BlockScan* out);
 
 // True when `line` contains a marker.
 bool has_marker(std::string_view line);

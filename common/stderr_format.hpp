@@ -42,6 +42,23 @@ class StderrFormat {
   // "(generic)"; empty before the first report line.
   std::string_view detected() const;
 
+  // The prefix parse() tries first and whose match alone decides a line it
+  // reads: the fixed or detected one. Empty before the first report line
+  // and while only the generic matcher reads the lines.
+  std::string_view first_prefix() const {
+    return last_ >= 0 ? std::string_view(candidates_[last_].source()) : std::string_view();
+  }
+
+  // parse() of a line that a PrefixMatcher compiled from first_prefix()
+  // read as `r` (ahead, on another thread: stderr_ahead.hpp): the answer
+  // and the change of state parse() would give, without matching again.
+  // REQUIRES: first_prefix() is still the one `r` was read with; the line
+  // is not empty and does not start with '\t'.
+  bool parsed_ahead(const LogRecord& r) {
+    generic_only_ = 0;
+    return is_report_severity(r.severity);
+  }
+
   // True when the prefix in use (fixed or detected) carries %a.
   bool has_app() const { return last_ >= 0 && candidates_[last_].has_app(); }
 

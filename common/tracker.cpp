@@ -524,7 +524,7 @@ void Tracker::check_app(Backend& b, const LogRecord& r) {
   emit(base_event(EventType::kUpdate, r, &b));
 }
 
-bool Tracker::add(const LogRecord& r) {
+bool Tracker::add(const LogRecord& r, const Message* classified) {
   if (stopped_) return false;
   if (!r.via.empty()) return add_pooler(r);
   if (r.pid < 0 && !r.session_id.empty()) {
@@ -532,11 +532,11 @@ bool Tracker::add(const LogRecord& r) {
     if (int64_t pid = pid_from_session_id(r.session_id); pid >= 0) {
       LogRecord with_pid = r;
       with_pid.pid = pid;
-      return add(with_pid);
+      return add(with_pid, classified);
     }
   }
   const uint32_t server = server_index(r.server);
-  const Message m = classify_message(r.severity, r.message);
+  const Message m = classified != nullptr ? *classified : classify_message(r.severity, r.message);
   const bool has_pid = r.pid >= 0;
   if (has_pid) {
     last_server_ = server;

@@ -108,7 +108,9 @@ class Tracker {
   ~Tracker();
 
   // Feeds one report, in log order. Returns false once the sink said stop.
-  bool add(const LogRecord& r);
+  // `classified`: classify_message(r.severity, r.message) when the caller
+  // made it already (ahead, on another thread: stderr_ahead.hpp).
+  bool add(const LogRecord& r, const Message* classified = nullptr);
 
   // Settles every held connection and writes all queued events; call when a
   // live stream has been idle (~20 ms) and at end of input.

@@ -200,3 +200,76 @@ TEST_CASE("issue_13 PrefixMatcher::probe agrees with match() or declines", "[log
   CHECK(PrefixMatcher::compile("%t:%r:%u@%d:[%p]:%a:")->probe(kCases[2].line, &pid, &app));
   CHECK(app == "psql");
 }
+
+namespace {
+
+// The events and warnings of `text` fed in blocks of about `block` bytes,
+// each with its scan_block() when `scanned` (and its candidates read with
+// prefix_ahead() when `read`, as the thread of scan_ahead.hpp does), or on
+// the reference path.
+std::pair<std::vector<std::string>, std::vector<std::string>> run_blocks(
+    const std::string& text, size_t block, bool scanned, bool reference, bool read = false) {
+  ParserOptions o;
+  o.reference = reference;
+  Run run(o);
+  run.parser->begin_input();
+  size_t pos = 0;
+  BlockScan scan;
+  StderrAhead reader;
+  LinesAhead lines;
+  while (pos < text.size()) {
+    size_t end = std::min(text.size(), pos + block);
+    if (end < text.size()) {
+      size_t nl = text.rfind('\n', end - 1);
+      end = nl != std::string::npos && nl >= pos ? nl + 1 : text.find('\n', end) + 1;
+    }
+    std::string_view b = std::string_view(text).substr(pos, end - pos);
+    if (scanned) scan_block(b, &scan);
+    if (read) reader.read(run.parser->prefix_ahead(), b, scan, &lines);
+    REQUIRE(run.parser->feed(b, scanned ? &scan : nullptr, read ? &lines : nullptr));
+    pos = end;
+  }
+  REQUIRE(run.parser->end_input());
+  REQUIRE(run.parser->idle());
+  std::vector<std::string> events;
+  for (const Event& e : run.sink.events)
+    events.push_back(std::string(event_type_name(e.type)) + " " + std::to_string(e.pid) + " " +
+                     e.user + "@" + e.db);
+  run.warnings.seen.push_back("lines " + std::to_string(run.parser->lines()));
+  return {events, run.warnings.seen};
+}
+
+}  // namespace
+
+TEST_CASE("LogParser::feed with a scan made ahead gives the events and line numbers of the "
+          "reference path", "[log_parser]") {
+  std::string log;
+  for (int i = 0; i < 3000; ++i) {
+    std::string pid = std::to_string(1000 + i % 40);
+    std::string head = "2024-03-01 10:00:" + std::string(i % 60 < 10 ? "0" : "") +
+                       std::to_string(i % 60) + ".123 UTC [" + pid + "] app@shop ";
+    switch (i % 6) {
+      case 0: log += head + "LOG:  connection received: host=10.0.0.1 port=" + pid + "\n"; break;
+      case 1: log += head + "LOG:  connection authorized: user=app database=shop\n"; break;
+      case 2: log += head + "LOG:  statement: SELECT 1\n\tFROM t\n"; break;
+      case 3: log += head + "LOG:  connection received: host=10.0.0.1 port=x\r\n"; break;  // malformed
+      case 4: log += head + "FATAL:  password authentication failed for user \"app\"\n"; break;
+      case 5: log += head + "LOG:  disconnection: session time: 0:00:01.000 user=app database=shop "
+                            "host=10.0.0.1 port=" + pid + "\n"; break;
+    }
+  }
+  // A line of another prefix among them: the first prefix fails it, the
+  // detection moves on (and the lines read ahead with the old one are read
+  // again).
+  log.insert(log.find('\n', log.size() / 2) + 1,
+             "2024-03-01 10:00:30 UTC [77] LOG:  connection received: host=10.0.0.2 port=5\n");
+  log += "last line connection received: host=[local]";  // no newline: a warning
+  auto want = run_blocks(log, 1 << 20, false, true);
+  REQUIRE(want.first.size() > 100);
+  for (size_t block : {size_t{64}, size_t{1000}, size_t{4096}, size_t{1} << 20}) {
+    INFO(block);
+    CHECK(run_blocks(log, block, true, false) == want);
+    CHECK(run_blocks(log, block, true, false, true) == want);
+    CHECK(run_blocks(log, block, false, false) == want);
+  }
+}

@@ -22,7 +22,7 @@
 cd "$LIB_ROOT" || exit 1
 P=$PWD/${PGCONN_BIN:-bin}/pgconn-parse
 GEN=${PGCONN_GEN_LOG:-$PWD/build/gen-log}
-T=$(lib_tmpdir marker_first)
+lib_tmpdir T marker_first
 [ -x "$P" ] || fatal "pgconn-parse built" "no $P (run make)"
 [ -x "$GEN" ] || fatal "gen-log built" "no $GEN (run make build/gen-log)"
 small=${PGCONN_MARKER_LINES:-30000}

@@ -20,7 +20,7 @@ cd "$LIB_ROOT" || exit 1
 P=$PWD/${PGCONN_BIN:-bin}/pgconn-parse
 [ -x "$P" ] || fatal "pgconn-parse built" "no $P (run make)"
 command -v jq >/dev/null || { skip "pgbouncer speed identity" "no jq"; exit 0; }
-T=$(lib_tmpdir pgb-identity)
+lib_tmpdir T pgb-identity
 lines=${PGCONN_IDENTITY_LINES:-40000}
 [ -z "${PGCONN_SANITIZED:-}" ] || lines=8000
 

@@ -375,3 +375,57 @@ TEST_CASE("for_each_candidate finds every marker line in a large block", "[scann
   }
   CHECK(candidates(block) == want);
 }
+
+TEST_CASE("find_marker_counting finds what find_marker finds and counts the newlines before it",
+          "[scanner]") {
+  std::string s;
+  for (int i = 0; i < 3000; ++i) {
+    s += (i % 17 == 0) ? "x FATAL y" : (i % 5 == 0 ? "" : "plain text line");
+    s += (i % 3 == 0) ? "\n\n" : "\n";
+  }
+  for (size_t from : {size_t{0}, size_t{1}, size_t{31}, size_t{32}, size_t{33}, size_t{1000}}) {
+    size_t pos = from;
+    while (pos < s.size()) {
+      uint64_t newlines = 7;
+      size_t got = find_marker_counting(s, pos, &newlines);
+      INFO(pos);
+      REQUIRE(got == find_marker(s, pos));
+      CHECK(newlines == 7 + naive_newlines(std::string_view(s).substr(pos, got - pos)));
+      pos = got + 1;
+    }
+  }
+  uint64_t none = 0;
+  CHECK(find_marker_counting("a\nb\n\n", 0, &none) == 5);
+  CHECK(none == 3);
+}
+
+TEST_CASE("scan_block gives for_each_candidate's lines, their line indexes and the newlines",
+          "[scanner]") {
+  auto check = [](const std::string& block) {
+    BlockScan scan;
+    scan.candidates.push_back(Candidate{1, 2, 3});  // replaced, not added to
+    scan_block(block, &scan);
+    std::vector<std::string> lines;
+    for (const Candidate& c : scan.candidates) {
+      lines.push_back(block.substr(c.begin, c.end - c.begin));
+      CHECK(c.line == naive_newlines(std::string_view(block).substr(0, c.begin)));
+      CHECK((c.end == block.size() || block[c.end] == '\n'));
+    }
+    CHECK(lines == candidates(block));
+    CHECK(scan.newlines == naive_newlines(block));
+  };
+  check("");
+  check("\n");
+  check("connection");
+  check("FATAL:  first\nnoise\nLOG:  disconnection: last");
+  check("a\n\nshut\n\n\nb FATAL c FATAL\n");
+  std::string big;
+  for (int i = 0; i < 20000; ++i) {
+    big += std::string(static_cast<size_t>(i % 97), 'x');
+    if (i % 13 == 0) big += " connection received";
+    if (i % 29 == 0) big += "\r";
+    big += "\n";
+  }
+  check(big);
+  check(big.substr(0, big.size() - 1));
+}

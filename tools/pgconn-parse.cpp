@@ -85,8 +85,9 @@ class SnapshotStep {
 
 class ParseHandler : public InputHandler {
  public:
-  ParseHandler(LogParser* parser, WarningCounter* warnings, SnapshotStep* snapshot)
-      : parser_(parser), warnings_(warnings), snapshot_(snapshot) {}
+  ParseHandler(LogParser* parser, WarningCounter* warnings, SnapshotStep* snapshot,
+               bool reference)
+      : parser_(parser), warnings_(warnings), snapshot_(snapshot), reference_(reference) {}
 
   void begin_input(std::string_view name, bool live) override {
     name_ = name;
@@ -100,6 +101,18 @@ class ParseHandler : public InputHandler {
   bool on_lines(std::string_view block) override {
     if (snapshot_ != nullptr) snapshot_->saw_input(now_ms());
     return parser_->feed(block) && (!live_ || parser_->tick(now_ms()));
+  }
+  // A regular file is read and scanned ahead on a second thread, except
+  // on the reference path (one thread).
+  bool read_ahead() override { return !reference_; }
+  void steer_ahead(ScanAhead* ahead) override {
+    ahead->want_scan(parser_->wants_scan());
+    ahead->read_with(parser_->prefix_ahead());
+  }
+  bool on_block(const ScanAhead::Block& b) override {
+    if (snapshot_ != nullptr) snapshot_->saw_input(now_ms());
+    // A regular file: not live, no tick.
+    return b.scanned ? parser_->feed(b.text(), &b.scan, &b.read) : parser_->feed(b.text());
   }
   int wait_ms() override {
     int64_t now = now_ms(), wait = parser_->next_tick_ms(now);
@@ -124,6 +137,7 @@ class ParseHandler : public InputHandler {
   LogParser* parser_;
   WarningCounter* warnings_;
   SnapshotStep* snapshot_;  // nullptr without --snapshot
+  bool reference_;          // PGCONN_PARSE_REFERENCE=1
   std::string name_;
   bool live_ = false;  // a regular file settles by log time alone
   bool failed_ = false;
@@ -232,7 +246,8 @@ int main(int argc, char** argv) {
   }
 
   const volatile std::sig_atomic_t* stop = install_stop_signals();
-  ParseHandler handler(parser->get(), &warnings, snapshot ? &*snapshot : nullptr);
+  ParseHandler handler(parser->get(), &warnings, snapshot ? &*snapshot : nullptr,
+                       popts.reference);
   InputEnd end = read_inputs(files, &handler, stop);
   // The end of the last file is the live end (if no pipe reached one).
   if (snapshot && snapshot->pending() && end == InputEnd::kDone) snapshot->run();

@@ -763,9 +763,11 @@ report() {
   pgb_ratio=""
   [ -z "$PGB_TIME" ] || pgb_ratio=$(calc "printf \"%.0f\", $PGB_TIME / $PARSE_TIME")
   printf '  %-44s %12s   %-8s %s\n' "budget (SPEC §7)" "measured" "limit" "result"
-  budget_row "pgconn-parse time / grep time" "$grep_ratio" "x" "<=" 3
+  # issue 15: parse alone within grep's time, parse | agg within 1.2x
+  # (its floor, the worst it may ever come to, is 1.5x).
+  budget_row "pgconn-parse time / grep time" "$grep_ratio" "x" "<=" 1.0
   [ -z "$PIPE_TIME" ] || budget_row "pgconn-parse | pgconn-agg time / grep time" \
-    "$(calc "printf \"%.2f\", $PIPE_TIME / $GREP_TIME")" "x" "<=" 1.5
+    "$(calc "printf \"%.2f\", $PIPE_TIME / $GREP_TIME")" "x" "<=" 1.2
   # csvlog and jsonlog within 2x grep's time; the %l prefix as fast as the
   # stderr log without it: its ratio within the stderr ratio + 10% (noise).
   for f in $FORMATS; do
