@@ -40,6 +40,10 @@
 // A gone session never waits when nothing more can be read (a regular
 // file's end: reconcile() without a clock), and end_grace() ends every
 // waiting one at once (end of input, SIGINT/SIGTERM): nothing is left out.
+// The caller ticks after each block of the live stream and when its wait
+// times out (as LogParser::tick, in the same input loop; no thread), so
+// the grace ends on time on a busy stream too. The log's lines reach the
+// tracker within LogParser::kLiveSettleMs, far inside the grace.
 //
 // The "snapshot" event tells pgconn-agg that its count is exact, so it is
 // written only once no session waits: at once when none is gone, else at
