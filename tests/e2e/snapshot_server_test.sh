@@ -238,8 +238,10 @@ last=$(tail -n 1 "$WORK/live.out" | jq .active)
 # on its way (the logging collector writes it a little later). It must end
 # by that line (matched, with its duration), not as `lost` followed by an
 # unmatched disconnect. Made certain by holding the line back 500 ms (a
-# slow collector: `held`), and left to timing by closing the client while
-# pgconn-parse reads the log through `tail -n +1 -F` (`timed`). Each round
+# slow collector: `held`: the rounds that fail without the grace), and left
+# to timing by closing the client while pgconn-parse reads the log through
+# `tail -n +1 -F` (`timed`: the window is a few ms wide and is seldom hit,
+# but the ordinary path around the scan is checked too). Each round
 # reads the whole log live, through a pipe open past the grace, and is
 # compared with pg_stat_activity (nd is the one lost session).
 race_round() { # NAME held|timed
