@@ -1,5 +1,6 @@
 #include "snapshot.hpp"
 
+#include <algorithm>
 #include <climits>
 #include <ctime>
 #include <unordered_set>
@@ -54,7 +55,7 @@ Snapshot::EventTime Snapshot::format_time(int64_t utc_ms) const {
   return out;
 }
 
-Result<SnapshotReport> Snapshot::reconcile(int64_t now_ms) {
+Result<SnapshotReport> Snapshot::reconcile(int64_t now_ms, int64_t clock_ms) {
   tracker_->settle_all();
   if (tracker_->saw_pidless())
     return make_error("the log's lines name no process (no %p in log_line_prefix): "
@@ -69,14 +70,20 @@ Result<SnapshotReport> Snapshot::reconcile(int64_t now_ms) {
 
   SnapshotReport report;
   report.postmaster = view->postmaster;
-  const std::string server = tracker_->current_server();
-  const EventTime now = format_time(now_ms);
+  server_ = tracker_->current_server();
+  scan_time_ = format_time(now_ms);
+  const EventTime& now = scan_time_;
   std::unordered_map<int64_t, const ServerBackend*> live;
   for (const ServerBackend& b : view->sessions) live.emplace(b.pid, &b);
 
   std::unordered_set<int64_t> known;
-  for (const TrackedBackend& t : tracker_->tracked(server)) {
+  for (TrackedBackend& t : tracker_->tracked(server_)) {
     auto it = live.find(t.pid);
+    if (t.open && it == live.end() && clock_ms >= 0) {  // its end may be on the way
+      waiting_.push_back(Waiting{t.pid, std::move(t.session)});
+      ++report.waiting;
+      continue;
+    }
     bool gone = it == live.end();
     if (!gone && t.open) {
       const ServerBackend& b = *it->second;
@@ -86,8 +93,9 @@ Result<SnapshotReport> Snapshot::reconcile(int64_t now_ms) {
         gone = b.start_ms > t.since_utc_ms + kSameStartMs;  // the pid was reused
       }
     }
+    // A reused pid ends its old session now: its new process opens next.
     if (t.open && gone) {
-      tracker_->snapshot_lost(server, t.pid, now.ts, now.tz);
+      tracker_->snapshot_lost(server_, t.pid, t.session, now.ts, now.tz);
       ++report.lost;
       continue;
     }
@@ -108,11 +116,34 @@ Result<SnapshotReport> Snapshot::reconcile(int64_t now_ms) {
     if (b.title.kind == ProcTitle::Kind::kReplication) e.replication = Flag::kTrue;
     if (!b.title.names_known) ++report.names_unknown;
     seen_[b.pid] = Seen{b.host_pid, b.start_ms};
-    tracker_->snapshot_connect(server, b.start_ticks, std::move(e));
+    tracker_->snapshot_connect(server_, b.start_ticks, std::move(e));
     ++report.connects;
   }
-  tracker_->snapshot_done(server, now.ts, now.tz);
+  if (!waiting_.empty()) {
+    grace_end_ms_ = clock_ms + kLostGraceMs;
+    return report;
+  }
+  tracker_->snapshot_done(server_, now.ts, now.tz);
   return report;
+}
+
+bool Snapshot::tick(int64_t clock_ms) {
+  return grace_end_ms_ < 0 || clock_ms < grace_end_ms_ || end_grace();
+}
+
+int64_t Snapshot::next_tick_ms(int64_t clock_ms) const {
+  return grace_end_ms_ < 0 ? -1 : std::max<int64_t>(0, grace_end_ms_ - clock_ms);
+}
+
+bool Snapshot::end_grace() {
+  if (grace_end_ms_ < 0) return true;
+  grace_end_ms_ = -1;
+  // The tracker ends only a session still open under its key: one the log
+  // ended in the grace is gone or, its pid reused, another session.
+  for (const Waiting& w : waiting_)
+    tracker_->snapshot_lost(server_, w.pid, w.session, scan_time_.ts, scan_time_.tz);
+  waiting_.clear();
+  return tracker_->snapshot_done(server_, scan_time_.ts, scan_time_.tz);
 }
 
 bool Snapshot::same_process(int64_t pid, uint64_t start_ticks, const Timestamp& line_time) {

@@ -70,6 +70,7 @@ struct TrackedBackend {
   bool open = false;                 // a session (else being set up, or ending)
   int64_t since_utc_ms = INT64_MIN;  // its start line's time, when the zone is known
   uint64_t snapshot_ticks = 0;       // nonzero: opened by a snapshot, its process start
+  std::string session;               // its session key
 };
 
 struct TrackerStats {
@@ -142,10 +143,13 @@ class Tracker {
   // user, db, host, port (and replication) filled in; the tracker gives it
   // its session key, server and "snapshot": true, and writes it.
   bool snapshot_connect(std::string_view server, uint64_t start_ticks, Event e);
-  // Ends the open session of `pid`, whose process is gone: a disconnect
-  // with reason `lost` at `ts` (`tz`: its zone abbreviation, or empty).
-  bool snapshot_lost(std::string_view server, int64_t pid, std::string_view ts,
-                     std::string_view tz);
+  // Ends the open session of `pid` whose key is `session` (another
+  // session of the pid, or none open: nothing), whose process is gone: a
+  // disconnect at `ts` (`tz`: its zone abbreviation, or empty), reason
+  // `lost`, or the reason a FATAL of it gave when no disconnection line
+  // followed (log_disconnections off).
+  bool snapshot_lost(std::string_view server, int64_t pid, std::string_view session,
+                     std::string_view ts, std::string_view tz);
   // Writes the `server` event with state "snapshot" at `ts`.
   bool snapshot_done(std::string_view server, std::string_view ts, std::string_view tz);
   // REQUIRES: probe outlives the tracker (nullptr: none).

@@ -17,7 +17,7 @@ std::vector<TrackedBackend> Tracker::tracked(std::string_view server) const {
     for (const auto& [key, b] : backends_) {
       if (b.server != i || (key & kNoPidBit) || b.pid < 0) continue;
       out.push_back(TrackedBackend{b.pid, b.stage == Stage::kOpen, b.since_utc_ms,
-                                   b.snapshot_ticks});
+                                   b.snapshot_ticks, b.session});
     }
   }
   return out;
@@ -50,18 +50,18 @@ bool Tracker::snapshot_connect(std::string_view server, uint64_t start_ticks, Ev
   return !stopped_;
 }
 
-bool Tracker::snapshot_lost(std::string_view server, int64_t pid, std::string_view ts,
-                            std::string_view tz) {
+bool Tracker::snapshot_lost(std::string_view server, int64_t pid, std::string_view session,
+                            std::string_view ts, std::string_view tz) {
   const uint32_t s = server_index(server);
   LogRecord r;
   r.pid = pid;
   uint64_t key = key_for(r, s);
   Backend* b = find(key);
-  if (b == nullptr || b->stage != Stage::kOpen) return !stopped_;
+  if (b == nullptr || b->stage != Stage::kOpen || b->session != session) return !stopped_;
   Event e = base_event(EventType::kDisconnect, r, b);
   e.ts = ts;
   e.tz = tz;
-  e.reason = "lost";
+  e.reason = b->end_reason.empty() ? std::string_view("lost") : b->end_reason;
   e.matched = Flag::kTrue;
   forget(key);
   emit(std::move(e));

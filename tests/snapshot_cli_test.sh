@@ -78,6 +78,62 @@ check "a pipe: the snapshot before the later lines, once" \
 check "a pipe: the snapshot session's disconnection matches, with the logged duration" \
   "[ \"\$(jq -c 'select(.type == \"disconnect\") | [.pid, .matched, .duration_ms]' '$T/pipe.out')\" = '[103,true,3589000]' ]"
 
+# The race: 106 ended just before the scan; the logging collector writes
+# its disconnection line a little later (here 200 ms). Its process is gone
+# at the scan, so it waits for its grace (1.5 s) instead of becoming lost:
+# its own line ends it, matched, with the logged duration. 104, gone with
+# nothing on the way, is lost after the grace (or at once when the input
+# ends or a signal comes), at the time of the scan; then the snapshot event.
+{ head -n 4 "$T/mid.log"
+  echo '2024-05-01 10:34:00.000 UTC [106] LOG:  connection received: host=10.0.0.6 port=40006'
+  echo '2024-05-01 10:34:00.005 UTC [106] LOG:  connection authorized: user=app database=shop application_name=batch'
+} >"$T/race.log"
+race_want='connect:102 connect:104 connect:106 connect:103:snapshot disconnect:106:matched:1560000 disconnect:104:lost server:snapshot '
+# race MODE: grace (the writer stays), eof (it closes 100 ms after the
+# line) or term (SIGTERM then). Sets race_rc, race_scan, race_done (ms).
+race() {
+  rm -f "$T/race.fifo" && mkfifo "$T/race.fifo"
+  "$P" --snapshot=100 <"$T/race.fifo" >"$T/race-$1.out" 2>"$T/race-$1.err" &
+  local pid=$!
+  lib_track_pid "$pid"
+  exec 3>"$T/race.fifo"
+  cat "$T/race.log" >&3
+  wait_until 5 "grep -q '\"snapshot\":true' '$T/race-$1.out'"  # the scan is done
+  race_scan=$(now_ms)
+  sleep 0.2
+  echo '2024-05-01 11:00:00.000 UTC [106] LOG:  disconnection: session time: 0:26:00.000 user=app database=shop host=10.0.0.6 port=40006' >&3
+  case $1 in
+    grace) wait_until 5 "grep -q '\"state\":\"snapshot\"' '$T/race-$1.out'"; race_done=$(now_ms); exec 3>&- ;;
+    eof) sleep 0.1; exec 3>&-; wait_until 5 "grep -q '\"state\":\"snapshot\"' '$T/race-$1.out'"; race_done=$(now_ms) ;;
+    term) sleep 0.1; kill -TERM "$pid"; wait_until 5 "grep -q '\"state\":\"snapshot\"' '$T/race-$1.out'"; race_done=$(now_ms); exec 3>&- ;;
+  esac
+  wait "$pid"
+  race_rc=$?
+}
+race_events() {
+  jq -r '[.type, (.pid // empty | tostring), (if .snapshot then "snapshot" else empty end),
+          (if .type == "disconnect" then (.reason // (if .matched then "matched" else "unmatched" end)) else empty end),
+          (.duration_ms // empty | tostring), (.state // empty)] | join(":")' "$1" | tr '\n' ' '
+}
+for mode in grace eof term; do
+  race $mode
+  out=$T/race-$mode.out
+  check "race ($mode): exit 0 quietly" "[ $race_rc = 0 ] && [ ! -s '$T/race-$mode.err' ]" "exit $race_rc: $(cat "$T/race-$mode.err")"
+  check_eq "race ($mode): 106 ends by its own line, 104 lost, then the snapshot event" \
+    "$race_want" "$(race_events "$out")"
+  ts=$(jq -r 'select(.reason == "lost" or .state == "snapshot") | .ts' "$out" | sort -u)
+  secs=$(jq -rn --arg ts "$ts" '$ts | sub("\\.[0-9]+Z$"; "Z") | fromdate' 2>/dev/null)
+  check "race ($mode): lost and snapshot both at the time of the scan ($ts)" \
+    "[ -n '$secs' ] && [ '$secs' -le $((race_scan / 1000)) ] && [ '$secs' -ge $((race_scan / 1000 - 5)) ]"
+  waited=$((race_done - race_scan))
+  if [ $mode = grace ]; then
+    check "race (grace): written once the grace (1.5 s) ran out, the input still open" \
+      "[ $waited -ge 1200 ] && [ $waited -lt 4000 ]" "${waited} ms after the scan"
+  else
+    check "race ($mode): written at once, not after the grace" "[ $waited -lt 1200 ]" "${waited} ms after the scan"
+  fi
+done
+
 # Where nothing exact can be done: a warning, no events, exit 0.
 PGCONN_PROC_ROOT=$T/nothing "$P" --snapshot /dev/null >"$T/none.out" 2>"$T/none.err"
 check "no /proc: one warning line" \

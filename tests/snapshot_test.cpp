@@ -244,3 +244,161 @@ TEST_CASE("Snapshot writes the host's own zone abbreviation as the log does", "[
   if (old != nullptr) setenv("TZ", saved.c_str(), 1); else unsetenv("TZ");
   tzset();
 }
+
+namespace {
+
+// Live: 200 is open and running, 201's process is gone at the scan (clock
+// 0), its end not read yet.
+struct LiveFixture : Fixture {
+  LiveFixture() {
+    connect("2024-05-01 10:30:00.000 UTC", 200, "host=10.0.0.5 port=4000",
+            "user=app database=shop application_name=web");
+    connect("2024-05-01 10:31:00.000 UTC", 201, "host=10.0.0.5 port=4001",
+            "user=app database=shop application_name=web");
+    proc.add(200, 100, "postgres", "postgres: app shop 10.0.0.5(4000) idle", 180000);
+    tracker.settle_all();
+    sink.lines.clear();
+  }
+  void reconcile_live() {
+    auto report = snapshot.reconcile(kNow, 0);
+    REQUIRE(report.ok());
+    CHECK(report->lost == 0);
+    CHECK(report->waiting == 1);
+    CHECK(snapshot.waiting());
+    CHECK(snapshot.next_tick_ms(0) == Snapshot::kLostGraceMs);
+  }
+};
+
+constexpr const char* kLost201 =
+    "{\"type\":\"disconnect\",\"ts\":\"2024-05-01T11:00:00.000Z\",\"pid\":201,"
+    "\"session\":\"201-2\",\"user\":\"app\",\"db\":\"shop\",\"app\":\"web\","
+    "\"host\":\"10.0.0.5\",\"port\":4001,\"reason\":\"lost\",\"matched\":true}";
+constexpr const char* kSnapshotDone =
+    "{\"type\":\"server\",\"ts\":\"2024-05-01T11:00:00.000Z\",\"state\":\"snapshot\"}";
+
+}  // namespace
+
+TEST_CASE("Snapshot: a gone session whose disconnection comes within the grace ends with it",
+          "[snapshot][grace]") {
+  LiveFixture f;
+  f.reconcile_live();
+  CHECK(f.sink.lines.empty());  // no lost, and the view not complete yet
+  // The line the collector had not written yet at the scan.
+  f.line("2024-05-01 10:59:59.990 UTC", 201, "LOG",
+         "disconnection: session time: 0:28:59.990 user=app database=shop host=10.0.0.5 "
+         "port=4001");
+  CHECK(f.snapshot.tick(200));
+  CHECK(f.sink.lines == std::vector<std::string>{
+      "{\"type\":\"disconnect\",\"ts\":\"2024-05-01T10:59:59.990Z\",\"pid\":201,"
+      "\"session\":\"201-2\",\"user\":\"app\",\"db\":\"shop\",\"app\":\"web\","
+      "\"host\":\"10.0.0.5\",\"port\":4001,\"duration_ms\":1739990,\"matched\":true}"});
+  CHECK(f.snapshot.next_tick_ms(200) == Snapshot::kLostGraceMs - 200);
+  CHECK(f.snapshot.tick(Snapshot::kLostGraceMs));
+  CHECK(f.sink.lines.size() == 2);
+  CHECK(f.sink.lines.back() == kSnapshotDone);
+  CHECK_FALSE(f.snapshot.waiting());
+  CHECK(f.snapshot.next_tick_ms(Snapshot::kLostGraceMs) == -1);
+}
+
+TEST_CASE("Snapshot: a gone session whose end is not read within the grace is lost",
+          "[snapshot][grace]") {
+  LiveFixture f;
+  f.reconcile_live();
+  SECTION("the grace runs out: lost at the time of the scan, then the snapshot event") {
+    f.line("2024-05-01 11:00:00.500 UTC", 200, "LOG", "statement: select 1");
+    CHECK(f.snapshot.tick(Snapshot::kLostGraceMs - 1));
+    CHECK(f.sink.lines.empty());
+    CHECK(f.snapshot.tick(Snapshot::kLostGraceMs));
+    CHECK(f.sink.lines == std::vector<std::string>{kLost201, kSnapshotDone});
+    CHECK(f.snapshot.tick(Snapshot::kLostGraceMs + 10));  // once only
+    CHECK(f.sink.lines.size() == 2);
+  }
+  SECTION("the input ends (or a signal comes) during the grace: lost at once") {
+    CHECK(f.snapshot.end_grace());
+    CHECK(f.sink.lines == std::vector<std::string>{kLost201, kSnapshotDone});
+    CHECK_FALSE(f.snapshot.waiting());
+    CHECK(f.snapshot.end_grace());
+    CHECK(f.sink.lines.size() == 2);
+  }
+  SECTION("a FATAL that ended it, with no disconnection line: its reason, at the scan") {
+    f.line("2024-05-01 10:59:59.990 UTC", 201, "FATAL",
+           "terminating connection due to administrator command");
+    CHECK(f.snapshot.tick(Snapshot::kLostGraceMs));
+    REQUIRE(f.sink.lines.size() == 2);
+    CHECK(f.sink.lines[0] ==
+          "{\"type\":\"disconnect\",\"ts\":\"2024-05-01T11:00:00.000Z\",\"pid\":201,"
+          "\"session\":\"201-2\",\"user\":\"app\",\"db\":\"shop\",\"app\":\"web\","
+          "\"host\":\"10.0.0.5\",\"port\":4001,\"reason\":\"terminated\",\"matched\":true}");
+  }
+}
+
+TEST_CASE("Snapshot: the end of a session waiting for its grace is its own", "[snapshot][grace]") {
+  LiveFixture f;
+  f.reconcile_live();
+  SECTION("its pid taken by a new session after its disconnection: the new one stays") {
+    f.line("2024-05-01 10:59:59.990 UTC", 201, "LOG",
+           "disconnection: session time: 0:28:59.990 user=app database=shop host=10.0.0.5 "
+           "port=4001");
+    f.connect("2024-05-01 11:00:00.400 UTC", 201, "host=10.0.0.9 port=5000",
+              "user=admin database=postgres application_name=psql");
+    f.line("2024-05-01 11:00:00.500 UTC", 201, "LOG", "statement: select 1");
+    CHECK(f.snapshot.tick(Snapshot::kLostGraceMs));
+    REQUIRE(f.sink.lines.size() == 3);
+    CHECK(f.sink.lines[0].find("\"type\":\"disconnect\"") != std::string::npos);
+    CHECK(f.sink.lines[0].find("\"matched\":true") != std::string::npos);
+    CHECK(f.sink.lines[1].find("\"type\":\"connect\",\"ts\":\"2024-05-01T11:00:00.400Z\"") !=
+          std::string::npos);
+    CHECK(f.sink.lines[2] == kSnapshotDone);
+  }
+  SECTION("its pid taken with its end never logged: the log's own rule ends it, once") {
+    f.connect("2024-05-01 11:00:00.400 UTC", 201, "host=10.0.0.9 port=5000",
+              "user=admin database=postgres application_name=psql");
+    f.line("2024-05-01 11:00:00.500 UTC", 201, "LOG", "statement: select 1");
+    CHECK(f.snapshot.tick(Snapshot::kLostGraceMs));
+    REQUIRE(f.sink.lines.size() == 3);
+    CHECK(f.sink.lines[0].find("\"ts\":\"2024-05-01T11:00:00.400Z\",\"pid\":201,"
+                               "\"session\":\"201-2\"") != std::string::npos);
+    CHECK(f.sink.lines[0].find("\"reason\":\"lost\"") != std::string::npos);
+    CHECK(f.sink.lines[1].find("\"type\":\"connect\"") != std::string::npos);
+    CHECK(f.sink.lines[2] == kSnapshotDone);
+  }
+}
+
+TEST_CASE("Snapshot: a refusal after authorization read in the grace stands, no lost",
+          "[snapshot][grace]") {
+  // 201 was authorized just before the scan (held; the reconcile settles
+  // it open), then refused: its process is gone, its FATAL on the way.
+  Fixture f;
+  f.connect("2024-05-01 10:59:59.900 UTC", 201, "host=10.0.0.5 port=4001",
+            "user=app database=shop application_name=web");
+  f.sink.lines.clear();
+  auto report = f.snapshot.reconcile(kNow, 0);
+  REQUIRE(report.ok());
+  CHECK(report->waiting == 1);
+  REQUIRE(f.sink.lines.size() == 1);  // the held connect, settled
+  f.line("2024-05-01 10:59:59.910 UTC", 201, "FATAL", "too many connections for role \"app\"");
+  CHECK(f.snapshot.tick(Snapshot::kLostGraceMs));
+  REQUIRE(f.sink.lines.size() == 3);
+  CHECK(f.sink.lines[1].find("\"type\":\"reject\",\"ts\":\"2024-05-01T10:59:59.910Z\",\"pid\":201,"
+                             "\"session\":\"201-1\"") != std::string::npos);
+  CHECK(f.sink.lines[1].find("\"matched\":true") != std::string::npos);
+  CHECK(f.sink.lines[2] == kSnapshotDone);
+}
+
+TEST_CASE("Snapshot: a reused pid ends its old session at once, also live", "[snapshot][grace]") {
+  Fixture f;
+  f.connect("2024-05-01 10:30:00.000 UTC", 200, "host=[local]",
+            "user=app database=shop application_name=web");
+  f.proc.add(200, 100, "postgres", "postgres: app shop [local] idle", 300000);
+  f.tracker.settle_all();
+  f.sink.lines.clear();
+  auto report = f.snapshot.reconcile(kNow, 0);
+  REQUIRE(report.ok());
+  CHECK(report->lost == 1);
+  CHECK(report->waiting == 0);
+  CHECK_FALSE(f.snapshot.waiting());
+  REQUIRE(f.sink.lines.size() == 3);
+  CHECK(f.sink.lines[0].find("\"reason\":\"lost\"") != std::string::npos);
+  CHECK(f.sink.lines[1].find("\"snapshot\":true") != std::string::npos);
+  CHECK(f.sink.lines[2] == kSnapshotDone);
+}

@@ -52,7 +52,8 @@ int64_t wall_now_ms() {
 // A pipe counts as at its end after kQuietMs with nothing to read, so that
 // a writer that is merely slower than us (tail -n +1 -F on a big file) does
 // not have it done mid-file. Later idle moments do not look again: from
-// here the log itself tells every start and end.
+// here the log itself tells every start and end. On a pipe, the sessions
+// found gone then wait for their grace (Snapshot::tick).
 class SnapshotStep {
  public:
   static constexpr int64_t kQuietMs = 200;
@@ -61,12 +62,22 @@ class SnapshotStep {
   bool pending() const { return pending_; }
   void saw_input(int64_t now) { last_input_ms_ = now; }
   int64_t due_in(int64_t now) const {
-    return pending_ ? std::max<int64_t>(0, last_input_ms_ + kQuietMs - now) : -1;
+    return pending_ ? std::max<int64_t>(0, last_input_ms_ + kQuietMs - now)
+                    : snapshot_.next_tick_ms(now);
   }
-  bool run() {
+  // Live: the reconcile once quiet, then the end of the grace.
+  bool on_time(int64_t now) {
+    if (pending_) return run(now);
+    return parser_->idle() && snapshot_.tick(now) && (output_flush() || !output_closed());
+  }
+  bool tick(int64_t now) { return pending_ || snapshot_.tick(now); }
+  // End of input or a signal: the sessions in their grace end now.
+  void finish() { snapshot_.end_grace(); }
+  // `clock`: now_ms() on a live stream; -1 at the end of the input.
+  bool run(int64_t clock) {
     pending_ = false;
     if (!parser_->idle()) return false;
-    auto report = snapshot_.reconcile(wall_now_ms());
+    auto report = snapshot_.reconcile(wall_now_ms(), clock);
     if (!report.ok()) {
       diag("warning: --snapshot: {}; the counts are only what the log shows", report.error());
     } else if (report->names_unknown > 0) {
@@ -100,7 +111,8 @@ class ParseHandler : public InputHandler {
   // waiting while lines keep coming (tick).
   bool on_lines(std::string_view block) override {
     if (snapshot_ != nullptr) snapshot_->saw_input(now_ms());
-    return parser_->feed(block) && (!live_ || parser_->tick(now_ms()));
+    return parser_->feed(block) && (!live_ || parser_->tick(now_ms())) &&
+           (snapshot_ == nullptr || snapshot_->tick(now_ms()));
   }
   // A regular file is read and scanned ahead on a second thread, except
   // on the reference path (one thread).
@@ -120,7 +132,8 @@ class ParseHandler : public InputHandler {
     return static_cast<int>(wait < 0 || (snap >= 0 && snap < wait) ? snap : wait);
   }
   bool on_timeout() override {
-    if (live_ && snapshot_ != nullptr && snapshot_->due_in(now_ms()) == 0) return snapshot_->run();
+    if (int64_t now = now_ms(); live_ && snapshot_ != nullptr && snapshot_->due_in(now) == 0)
+      return snapshot_->on_time(now);
     return parser_->idle() && output_flush();
   }
   bool end_input(uint64_t truncated) override {
@@ -250,8 +263,9 @@ int main(int argc, char** argv) {
                        popts.reference);
   InputEnd end = read_inputs(files, &handler, stop);
   // The end of the last file is the live end (if no pipe reached one).
-  if (snapshot && snapshot->pending() && end == InputEnd::kDone) snapshot->run();
+  if (snapshot && snapshot->pending() && end == InputEnd::kDone) snapshot->run(-1);
   (*parser)->idle();  // end of input (or Ctrl+C): settle and write what is owed
+  if (snapshot) snapshot->finish();  // nothing more can end a session in its grace
   if (auto done = cli::finish_output()) return *done;
   warnings.report();
   print_hints(**parser, tracker);
