@@ -699,3 +699,72 @@ TEST_CASE("issue_13 Window: an update moves an open session to its new names", "
   w.add(disconnect(at(10, 4), "s1").user("u").db("d").app("worker-7").host("h"));
   CHECK(active_sessions(w) == std::set<std::string>{"s2"});
 }
+
+TEST_CASE("issue_15: caps per dimension: past max_names only that dimension overflows", "[window][issue_15]") {
+  WindowOptions o;
+  o.max_names = 3;
+  o.durations = true;
+  Window w(o);
+  for (int i = 0; i < 6; ++i) {
+    const std::string s = "s" + std::to_string(i);
+    w.add(connect(at(10, i), s).user("u").db("production").app("worker-" + std::to_string(i)).host("h"));
+    w.add(disconnect(at(10, i, 30), s).user("u").db("production").app("worker-" + std::to_string(i)).host("h")
+              .duration(30000));
+  }
+  CHECK(w.names_overflowed(Dimension::kApp));
+  CHECK_FALSE(w.names_overflowed(Dimension::kDb));
+  CHECK_FALSE(w.names_overflowed(Dimension::kUser));
+  CHECK(overflow_name(Dimension::kApp) == "\u27e8other apps\u27e9");
+  // The first three apps keep their names; the rest are one row, the
+  // database and user stay exact in every one.
+  std::map<std::string, uint64_t> by_app;
+  for (const auto& t : w.totals()) {
+    const WhoView who = w.who(t.who);
+    CHECK(who.db == "production");
+    CHECK(who.user == "u");
+    by_app[std::string(who.app)] += t.connects;
+  }
+  CHECK(by_app == std::map<std::string, uint64_t>{
+                      {"worker-0", 1}, {"worker-1", 1}, {"worker-2", 1}, {"\u27e8other apps\u27e9", 3}});
+  // A name past the cap is looked up as the overflow name.
+  const Window::Totals* t = w.find_totals(names("u", "production", "worker-5", "h"));
+  REQUIRE(t != nullptr);
+  CHECK(t->connects == 3);
+  CHECK(t->durations.count() == 3);
+  CHECK(w.totals_overflow() == 0);  // no combination was folded
+  // The overflow id is not the name of the log: a real name spelled like it
+  // would be a name of its own.
+  CHECK(w.names(Dimension::kApp).find("\u27e8other apps\u27e9") == NameTable::kNone);
+}
+
+TEST_CASE("issue_15: an open session past the cap keeps its other names; a disconnect finds it", "[window][issue_15]") {
+  WindowOptions o;
+  o.max_names = 1;
+  Window w(o);
+  w.add(connect(at(10, 0), "s1").user("u").db("d").app("a1"));
+  w.add(connect(at(10, 1), "s2").user("u").db("d").app("a2"));
+  REQUIRE(w.active().size() == 2);
+  for (const auto& [key, s] : w.active()) {
+    CHECK(w.who(s.who).db == "d");
+    CHECK(w.who(s.who).user == "u");
+  }
+  w.add(disconnect(at(10, 2), "s2").user("u").db("d").app("a2"));
+  CHECK(w.active().size() == 1);
+  CHECK(w.find_totals(names("u", "d", "a2", ""))->disconnects == 1);
+  CHECK(w.find_totals(names("u", "d", "a1", ""))->disconnects == 0);
+}
+
+TEST_CASE("issue_15: clear() forgets the names; reset_statistics() keeps the open sessions' names", "[window][issue_15]") {
+  WindowOptions o;
+  o.max_names = 1;
+  Window w(o);
+  w.add(connect(at(10, 0), "s1").app("a1"));
+  w.add(connect(at(10, 1), "s2").app("a2"));
+  w.reset_statistics();
+  CHECK(w.totals().empty());
+  CHECK(w.who(w.active().find(std::string("\0s1", 3))->second.who).app == "a1");
+  w.clear();
+  CHECK_FALSE(w.names_overflowed(Dimension::kApp));
+  w.add(connect(at(10, 2), "s3").app("a2"));
+  CHECK(w.who(w.active().begin()->second.who).app == "a2");
+}
