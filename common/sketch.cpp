@@ -44,10 +44,37 @@ void LogHistogram::make_dense() {
   if (sparse.empty()) return;
   first_ = static_cast<uint32_t>(sparse.front() >> kCountBits);
   counts_.assign((sparse.back() >> kCountBits) - first_ + 1, 0);
-  for (uint64_t e : sparse) counts_[(e >> kCountBits) - first_] += e & kMaxSparseCount;
+  used_ = 0;
+  for (uint64_t e : sparse) {
+    used_ += counts_[(e >> kCountBits) - first_] == 0;
+    counts_[(e >> kCountBits) - first_] += e & kMaxSparseCount;
+  }
+}
+
+void LogHistogram::make_sparse() {
+  std::vector<uint64_t> sparse;
+  sparse.reserve(used_ + 1);
+  for_each([&](uint32_t b, uint64_t n) {
+    while (n > 0) {  // a count too big for one entry: never seen, but exact
+      const uint64_t part = std::min(n, kMaxSparseCount);
+      sparse.push_back(uint64_t{b} << kCountBits | part);
+      n -= part;
+    }
+  });
+  counts_.swap(sparse);
+  sparse_ = true;
+}
+
+bool LogHistogram::dense_pays(uint64_t span, uint64_t used) {
+  return span <= std::max<uint64_t>(32, 4 * used);
 }
 
 void LogHistogram::add_bucket(uint32_t b, uint64_t n) {
+  if (!sparse_ && !counts_.empty()) {
+    const uint64_t lo = std::min<uint64_t>(first_, b), hi = std::max<uint64_t>(first_ + counts_.size() - 1, b);
+    const bool fresh = b < first_ || b - first_ >= counts_.size() || counts_[b - first_] == 0;
+    if (!dense_pays(hi - lo + 1, used_ + fresh) && n <= kMaxSparseCount) make_sparse();  // a far value
+  }
   if (sparse_) {
     const uint64_t key = uint64_t{b} << kCountBits;
     auto it = std::lower_bound(counts_.begin(), counts_.end(), key);
@@ -60,9 +87,10 @@ void LogHistogram::add_bucket(uint32_t b, uint64_t n) {
     } else {
       counts_.insert(it, key | std::min(n, kMaxSparseCount));
       if (n <= kMaxSparseCount) {
-        // Dense once it is at most twice the size (sketch.hpp).
+        // Dense once that is at most four times the size, or 32 buckets
+        // (sketch.hpp): a dense add is one increment, no search.
         const uint64_t span = (counts_.back() >> kCountBits) - (counts_.front() >> kCountBits) + 1;
-        if (counts_.size() >= 16 && span <= 2 * counts_.size()) make_dense();
+        if (dense_pays(span, counts_.size())) make_dense();
         return;
       }
       counts_.erase(std::lower_bound(counts_.begin(), counts_.end(), key));
@@ -78,6 +106,7 @@ void LogHistogram::add_bucket(uint32_t b, uint64_t n) {
   } else if (b - first_ >= counts_.size()) {
     counts_.resize(b - first_ + 1, 0);
   }
+  used_ += counts_[b - first_] == 0;
   counts_[b - first_] += n;
 }
 
@@ -97,16 +126,7 @@ void LogHistogram::merge(const LogHistogram& o) {
     *this = o;
     return;
   }
-  if (!sparse_ && !o.sparse_) {
-    const uint32_t first = std::min(first_, o.first_);
-    const size_t last = std::max(first_ + counts_.size(), o.first_ + o.counts_.size());
-    if (first < first_) counts_.insert(counts_.begin(), first_ - first, 0);
-    first_ = first;
-    if (counts_.size() < last - first_) counts_.resize(last - first_, 0);
-    for (size_t i = 0; i < o.counts_.size(); ++i) counts_[o.first_ - first_ + i] += o.counts_[i];
-  } else {
-    o.for_each([this](uint32_t b, uint64_t n) { add_bucket(b, n); });
-  }
+  o.for_each([this](uint32_t b, uint64_t n) { add_bucket(b, n); });
   n_ += o.n_;
   sum_ += o.sum_;
   min_ = std::min(min_, o.min_);

@@ -19,10 +19,12 @@
 // combination, and 150,000 application names): a histogram starts sparse,
 // one 8-byte entry per bucket used, and turns dense (one count per bucket
 // from the lowest to the highest used) only once the dense form is at most
-// twice as big, that is when a name has had sessions enough to need it. So
-// a histogram never takes much more than 8 bytes per value counted, nor
-// more than its dense form. Both forms hold the same buckets: the error
-// bound is the same.
+// four times as big or spans at most 32 buckets, that is when a name has
+// had sessions enough to need it (and back to sparse when a far value
+// would break that). So a histogram never takes more than
+// about 32 bytes per value counted (256 bytes at least), nor more than its
+// dense form. Both forms hold the same buckets: the error bound is the
+// same.
 //
 // count(), max(), min() and mean() are exact (the sum is kept).
 #pragma once
@@ -70,6 +72,9 @@ class LogHistogram {
   // Adds `n` to bucket `b` (min, max, sum and n_ are the caller's).
   void add_bucket(uint32_t b, uint64_t n);
   void make_dense();
+  void make_sparse();
+  // Whether `span` dense buckets are worth it for `used` buckets in use.
+  static bool dense_pays(uint64_t span, uint64_t used);
   // Calls f(bucket, count) for every bucket with a count, lowest first.
   template <typename F>
   void for_each(F f) const;
@@ -78,6 +83,7 @@ class LogHistogram {
   std::vector<uint64_t> counts_;
   bool sparse_ = true;
   uint32_t first_ = 0;
+  uint32_t used_ = 0;  // dense: buckets with a count
   uint64_t n_ = 0;
   uint64_t sum_ = 0;  // exact up to 1.8e19 ms in all (585 million years)
   int64_t min_ = 0, max_ = 0;

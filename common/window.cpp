@@ -170,7 +170,8 @@ uint32_t Window::combo_of(uint32_t (&ids)[5]) {
   std::copy(std::begin(ids), std::end(ids), combo.id);
   c = static_cast<uint32_t>(combos_.size());
   combos_.push_back(combo);
-  combos_.back().counts = peak_all_ || options_.filter.matches(who(c));
+  combo_totals_.push_back(kNoTotals);
+  counts_.push_back(peak_all_ || options_.filter.matches(who(c)));
   auto fill = [](ComboSlot* s, const uint32_t (&key)[5], uint32_t k) {
     std::copy(std::begin(key), std::end(key), s->id);
     s->combo = k + 1;
@@ -200,8 +201,8 @@ const Window::Totals* Window::find_totals(const WhoView& w) const {
   }
   size_t slot = 0;
   const uint32_t c = find_combo(ids, &slot);
-  if (c == UINT32_MAX || combos_[c].totals == kNoTotals) return nullptr;
-  return &totals_[combos_[c].totals];
+  if (c == UINT32_MAX || combo_totals_[c] == kNoTotals) return nullptr;
+  return &totals_[combo_totals_[c]];
 }
 
 void Window::clear() {
@@ -211,6 +212,8 @@ void Window::clear() {
   totals_.clear();
   for (NameTable& n : names_) n.clear();
   combos_.clear();
+  combo_totals_.clear();
+  counts_.clear();
   combo_slots_.assign(1024, ComboSlot{});
   last_server_.clear();
   last_view_ = nullptr;
@@ -269,7 +272,7 @@ void Window::reset_statistics() {
   history_.clear();
   dropped_ = 0;
   totals_.clear();
-  for (Combo& c : combos_) c.totals = kNoTotals;
+  std::fill(combo_totals_.begin(), combo_totals_.end(), kNoTotals);
   totals_overflow_ = 0;
   int64_t open = 0;
   std::map<std::string_view, int64_t> open_by_server;
@@ -352,12 +355,12 @@ const std::string& Window::session_key(const EventView& e) {
 }
 
 Window::Totals& Window::totals_for(uint32_t who) {
-  Combo& c = combos_[who];
-  if (c.totals == kNoTotals) {
-    c.totals = static_cast<uint32_t>(totals_.size());
+  uint32_t& index = combo_totals_[who];
+  if (index == kNoTotals) {
+    index = static_cast<uint32_t>(totals_.size());
     totals_.emplace_back().who = who;
   }
-  return totals_[c.totals];
+  return totals_[index];
 }
 
 void Window::record(EventType type, int8_t delta, int64_t wall_ms, uint32_t who) {

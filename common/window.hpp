@@ -240,9 +240,7 @@ class Window {
 
  private:
   struct Combo {
-    uint32_t id[5];             // name ids by Dimension
-    uint32_t totals = UINT32_MAX;  // its index in totals_, if any
-    bool counts = false;        // the peak counts its sessions (options.filter)
+    uint32_t id[5];  // name ids by Dimension
   };
   const std::string& session_key(const EventView& e);
   // Opens (or, `*known`, opens again) the session of `key`.
@@ -254,7 +252,7 @@ class Window {
   uint32_t combo_of(uint32_t (&ids)[5]);
   uint32_t find_combo(const uint32_t (&ids)[5], size_t* slot) const;
   // Whether the peak counts a session of these names.
-  bool peak_counts(uint32_t who) const { return combos_[who].counts; }
+  bool peak_counts(uint32_t who) const { return peak_all_ || counts_[who]; }
   std::string_view server_of(uint32_t who) const {
     return names_[4].name(combos_[who].id[4]);
   }
@@ -288,7 +286,12 @@ class Window {
   std::deque<Record> history_;
   std::vector<Totals> totals_;
   NameTable names_[5];              // by Dimension
+  // By combination, apart from the names so that an event touches few
+  // cache lines: its index in totals_ (or none since the last reset), and
+  // whether the peak counts its sessions (options.filter).
   std::vector<Combo> combos_;
+  std::vector<uint32_t> combo_totals_;
+  std::vector<bool> counts_;
   // Open addressing over the combinations, each slot holding its key (so
   // that a probe reads one cache line): combo + 1, 0 for a free slot.
   struct ComboSlot {
