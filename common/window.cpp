@@ -47,41 +47,7 @@ uint64_t& bump(std::map<std::string, uint64_t, std::less<>>* counts, std::string
   return it->second;
 }
 
-// A name's length before its bytes (LEB128: one byte below 128), so that a
-// name may hold any byte: with NUL separators, a name with a NUL in it (JSON
-// "x\u0000y") shifted the names after it into the wrong fields.
-void put_length(size_t n, std::string* out) {
-  for (; n >= 0x80; n >>= 7) out->push_back(static_cast<char>((n & 0x7F) | 0x80));
-  out->push_back(static_cast<char>(n));
-}
-
 }  // namespace
-
-void pack_who(const EventView& e, std::string* out) {
-  out->clear();
-  for (std::string_view name : {e.user, e.db, e.app, e.host, e.server}) {
-    put_length(name.size(), out);
-    out->append(name);
-  }
-}
-
-WhoView unpack_who(std::string_view packed) {
-  WhoView w;
-  std::string_view* parts[] = {&w.user, &w.db, &w.app, &w.host, &w.server};
-  size_t pos = 0;
-  for (std::string_view* p : parts) {
-    size_t n = 0;
-    for (int shift = 0; pos < packed.size() && shift < 64; shift += 7) {
-      const auto b = static_cast<unsigned char>(packed[pos++]);
-      n |= static_cast<size_t>(b & 0x7F) << shift;
-      if (b < 0x80) break;
-    }
-    n = std::min(n, packed.size() - pos);
-    *p = packed.substr(pos, n);
-    pos += n;
-  }
-  return w;
-}
 
 std::string_view who_field(const WhoView& w, Dimension d) {
   switch (d) {

@@ -71,8 +71,7 @@ struct Who {
   std::string user, db, app, host, server;
 };
 
-// The same names as views: into a Who, or into a packed key holding each
-// of user, db, app, host, server as its length and its bytes (pack_who()).
+// The same names as views (into a Who, or Window::who()).
 struct WhoView {
   std::string_view user, db, app, host, server;
   WhoView() = default;
@@ -80,11 +79,6 @@ struct WhoView {
   explicit WhoView(const EventView& e)
       : user(e.user), db(e.db), app(e.app), host(e.host), server(e.server) {}
 };
-
-// Packs the names of an event into one key (replacing *out).
-void pack_who(const EventView& e, std::string* out);
-// Reads a packed key back; the views point into `packed`.
-WhoView unpack_who(std::string_view packed);
 
 enum class Dimension : uint8_t { kDb, kUser, kApp, kHost, kServer };
 

@@ -425,16 +425,10 @@ TEST_CASE("Filter: exact, case-sensitive, ANDed; unknown matches an empty name",
   CHECK_FALSE(unknown.matches(named));
 }
 
-TEST_CASE("pack_who and unpack_who round trip; dimension names", "[window]") {
-  Event e;
-  e.user = "u";
-  e.db = "d b";
-  e.app = "";
-  e.host = "[local]";
-  e.server = "db1";
-  std::string p;
-  pack_who(e, &p);
-  WhoView v = unpack_who(p);
+TEST_CASE("Window: interned names round trip; dimension names", "[window]") {
+  Window w(WindowOptions{});
+  w.add(connect(at(10, 0), "s1").user("u").db("d b").host("[local]").server("db1"));
+  WhoView v = w.who(w.active().begin()->second.who);
   CHECK(v.user == "u");
   CHECK(v.db == "d b");
   CHECK(v.app == "");
@@ -442,14 +436,12 @@ TEST_CASE("pack_who and unpack_who round trip; dimension names", "[window]") {
   CHECK(v.server == "db1");
   CHECK(who_field(v, Dimension::kHost) == "[local]");
 
-  // Any byte in a name, and names longer than one length byte holds.
-  e.user = std::string("x\0y", 3);
-  e.db = std::string(300, 'd');
-  e.app = std::string("\0", 1);
-  e.host = std::string(100000, 'h');
-  e.server = "";
-  pack_who(e, &p);
-  v = unpack_who(p);
+  // Any byte in a name, and long names (each stored whole, apart from the
+  // others: a NUL in one never shifts the next).
+  w.clear();
+  w.add(connect(at(10, 0), "s2").user(std::string("x\0y", 3)).db(std::string(300, 'd'))
+            .app(std::string("\0", 1)).host(std::string(100000, 'h')));
+  v = w.who(w.active().begin()->second.who);
   CHECK(v.user == std::string("x\0y", 3));
   CHECK(v.db == std::string(300, 'd'));
   CHECK(v.app == std::string("\0", 1));
