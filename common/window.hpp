@@ -262,8 +262,15 @@ class Window {
   ServerView* server_view(std::string_view server, const Timestamp& t);
   void end_sessions(std::string_view server, std::string_view via, int64_t wall, const Timestamp& t);
   Totals& totals_for(uint32_t who);
+  // Asks the cache for the totals of `who` ahead of totals_for().
+  void prefetch_totals(uint32_t who) const {
+    const uint32_t i = combo_totals_[who];
+    if (i != UINT32_MAX) __builtin_prefetch(&totals_[i]);
+  }
   // The event's name ids, interned.
   void intern(const EventView& e, uint32_t (&ids)[5]);
+  // parse_iso_time(), with the last time kept to parse the next faster.
+  bool parse_time(std::string_view ts, Timestamp* t);
   // Whether the event names the same user, db, host and server as `who`,
   // and its app or none.
   bool same_names(uint32_t who, const EventView& e) const;
@@ -307,6 +314,8 @@ class Window {
   std::map<std::string, PeakTracker, std::less<>> server_peaks_;
   std::string key_;  // the current event's session key, reused
   uint32_t who_ = 0;  // the current event's names
+  std::string last_ts_;  // parse_time(): the last `ts` parsed and its time
+  Timestamp last_time_;
 };
 
 }  // namespace pgconn

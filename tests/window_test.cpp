@@ -760,3 +760,32 @@ TEST_CASE("issue_15: clear() forgets the names; reset_statistics() keeps the ope
   w.add(connect(at(10, 2), "s3").app("a2"));
   CHECK(w.who(w.active().begin()->second.who).app == "a2");
 }
+
+TEST_CASE("issue_15: the times of a stream parse as parse_iso_time() does, one after another", "[window][issue_15]") {
+  // The Window parses a time like the one before it from the difference
+  // in its seconds and milliseconds: each must equal a full parse.
+  const char* times[] = {
+      "2024-03-01T10:00:00.003Z", "2024-03-01T10:00:00.007Z", "2024-03-01T10:00:59.999Z",
+      "2024-03-01T10:01:00.000Z", "2024-03-01T10:01:00.000+02:00", "2024-03-01T10:01:07.250+02:00",
+      "2024-03-01T10:01:07.25+02:00", "2024-03-01T10:01:07.250123Z", "2024-03-01T10:01:08.250123Z",
+      "2024-03-01T10:01:08Z", "2024-03-01T10:01:09.001Z", "2024-03-01T10:01:09.001-05:30",
+      "2024-03-02T10:01:09.001-05:30", "2024-03-01T10:01:05.500Z"};
+  Window w(WindowOptions{});
+  for (const char* ts : times) {
+    INFO(ts);
+    Event e;
+    e.type = EventType::kConnect;
+    e.ts = ts;
+    e.session = ts;
+    w.add(e);
+    Timestamp want;
+    REQUIRE(parse_iso_time(ts, &want));
+    // The newest time is this one while times rise; check through the
+    // history record's wall clock, which every event has.
+    CHECK(w.history().back().wall_ms == want.wall_ms);
+  }
+  Timestamp last;
+  REQUIRE(parse_iso_time("2024-03-02T10:01:09.001-05:30", &last));
+  CHECK(w.newest().sort_ms() == last.sort_ms());
+  CHECK(w.newest().offset_min == -330);
+}
