@@ -23,9 +23,10 @@
 //     '.'; international names travel as punycode), ASCII too;
 //   - user and database: PostgreSQL accepts any UTF-8 there, so a client
 //     could send "⟨other users⟩" as its user name. Such a name still gets
-//     its own id and counts, and the text view (render.hpp) shows a real
-//     name that is spelled like an overflow name with its first character
-//     escaped (\xe2\x9f\xa8other users⟩), so the two rows never read alike;
+//     its own id and counts, and the lists of the text view (render.hpp
+//     list_name()) show a real name that is spelled like an overflow name
+//     with its first character escaped (\xe2\x9f\xa8other users⟩), so the
+//     two rows never read alike (in --json both are the same key);
 //   - server: chosen by whoever runs pgconn-parse (--server, file names).
 // Past the cap the tool warns once (overflowed()).
 //

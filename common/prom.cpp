@@ -246,7 +246,7 @@ void PromExporter::render(const Window& w, const Filter& f, double reset_s, std:
   for (const std::string& s : options_.servers) rejects[s];
   const bool by_app = std::find(options_.labels.begin(), options_.labels.end(), Dimension::kApp) !=
                       options_.labels.end();
-  const bool server_over = [&] { return w.names_overflowed(Dimension::kServer); }();
+  const bool server_over = w.names_overflowed(Dimension::kServer);
   for (const Window::Totals& t : w.totals()) {
     const WhoView who = w.who(t.who);
     if (!f.empty() && !f.matches(who)) continue;
