@@ -197,10 +197,16 @@ void write_histogram(std::string_view labels, const Durations& d, std::string* o
 
 }  // namespace
 
-void PromExporter::identity(const WhoView& who, std::string* out) const {
+bool PromExporter::identity(const Window& w, uint32_t combo, std::string* out) const {
   out->clear();
+  const WhoView who = w.who(combo);
   label("server", who.server, out);
-  for (Dimension d : options_.labels) label(prom_label_name(d), who_field(who, d), out);
+  bool named = w.name_id(combo, Dimension::kServer) != NameTable::kOverflow;
+  for (Dimension d : options_.labels) {
+    label(prom_label_name(d), who_field(who, d), out);
+    named = named && w.name_id(combo, d) != NameTable::kOverflow;
+  }
+  return named;
 }
 
 void PromExporter::render(const Window& w, const Filter& f, double reset_s, std::string* out) {
@@ -213,13 +219,19 @@ void PromExporter::render(const Window& w, const Filter& f, double reset_s, std:
   sample("pgconn_stats_reset_timestamp_seconds", "", reset, out);
 
   std::string key;
-  // Sessions open now.
+  // Sessions open now. Names past the Window's cap (its overflow names)
+  // never get a series of their own: they go to the overflow series, as
+  // label sets past max_series do.
   std::map<std::string, uint64_t> active;
+  uint64_t over_active = 0;
   for (const auto& [k, session] : w.active()) {
-    const WhoView who = unpack_who(session.who);
-    if (!f.matches(who)) continue;
-    identity(who, &key);
-    ++active[key];
+    if (!f.empty() && !f.matches(w.who(session.who))) continue;
+    if (identity(w, session.who, &key)) {
+      ++active[key];
+    } else {
+      ++over_active;
+      active_.spill();
+    }
   }
   // Totals, per identity, per server, per application.
   std::map<std::string, uint64_t> connects;
@@ -227,28 +239,53 @@ void PromExporter::render(const Window& w, const Filter& f, double reset_s, std:
   std::map<std::string, std::string> end_reason;  // identity,reason -> reason
   std::map<std::string, std::map<std::string, uint64_t>> rejects;  // server -> reason -> n
   std::map<std::string, Durations> durations;  // server,application_name -> buckets
+  uint64_t over_connects = 0;
+  std::map<std::string, uint64_t> spilled_ends;  // reason -> n, of overflow names
+  std::map<std::string, uint64_t> spilled_rejects;
+  Durations over_durations;
   for (const std::string& s : options_.servers) rejects[s];
   const bool by_app = std::find(options_.labels.begin(), options_.labels.end(), Dimension::kApp) !=
                       options_.labels.end();
-  for (const auto& [packed, t] : w.totals()) {
-    const WhoView who = unpack_who(packed);
+  const bool server_over = w.names_overflowed(Dimension::kServer);
+  for (const Window::Totals& t : w.totals()) {
+    const WhoView who = w.who(t.who);
     if (!f.empty() && !f.matches(who)) continue;
-    identity(who, &key);
-    if (t.connects > 0) connects[key] += t.connects;
+    const bool named = identity(w, t.who, &key);
+    const bool server_named = w.name_id(t.who, Dimension::kServer) != NameTable::kOverflow;
+    if (t.connects > 0) {
+      if (named) connects[key] += t.connects;
+      else over_connects += t.connects, connects_.spill();
+    }
     for (const auto& [reason, n] : t.ends) {
+      if (!named) {
+        spilled_ends[reason] += n;
+        continue;
+      }
       std::string k = join(key, one_label("reason", reason));
       ends[k] += n;
       end_reason.emplace(std::move(k), reason);
     }
-    auto& r = rejects[std::string(who.server)];
-    for (const auto& [reason, n] : t.rejects) r[reason] += n;
+    if (server_named) {
+      auto& r = rejects[std::string(who.server)];
+      for (const auto& [reason, n] : t.rejects) r[reason] += n;
+    } else {
+      for (const auto& [reason, n] : t.rejects) spilled_rejects[reason] += n;
+      if (!t.rejects.empty()) servers_.spill();
+    }
     if (t.duration_n > 0) {
+      const Durations d{t.edge_counts, t.duration_n, t.duration_sum_ms};
+      if (!server_named || (by_app && w.name_id(t.who, Dimension::kApp) == NameTable::kOverflow)) {
+        over_durations.add(d);
+        durations_.spill();
+        continue;
+      }
       std::string hk = one_label("server", who.server);
       if (by_app) label("application_name", who.app, &hk);
-      durations[hk].add(Durations{t.edge_counts, t.duration_n, t.duration_sum_ms});
+      durations[hk].add(d);
     }
   }
-  for (const auto& [server, peak] : w.server_peaks()) rejects[server];
+  for (const auto& [server, peak] : w.server_peaks())
+    if (!server_over || server != overflow_name(Dimension::kServer)) rejects[server];
   for (const auto& [server, view] : w.servers())
     if (!f.field[4] || *f.field[4] == server) rejects[server];
   for (const auto& [labels, server] : server_names_) rejects[server];  // seen before a clear
@@ -261,7 +298,7 @@ void PromExporter::render(const Window& w, const Filter& f, double reset_s, std:
          "Sessions open now according to the log: connection authorized, not rejected, no "
          "disconnection yet.",
          out);
-  uint64_t over = 0;
+  uint64_t over = over_active;
   auto add = [](uint64_t* sum, uint64_t n) { *sum += n; };
   for (const auto& [labels, n] : capped(std::move(active), &active_, uint64_t{0}, &over, add))
     sample("pgconn_sessions_active", labels, n, out);
@@ -270,7 +307,7 @@ void PromExporter::render(const Window& w, const Filter& f, double reset_s, std:
   // The servers: the rejects' and the peaks' label sets, by server label.
   using Reasons = std::map<std::string, uint64_t>;
   std::map<std::string, std::pair<std::string, Reasons>> servers;  // label -> (server, rejects)
-  Reasons over_rejects;
+  Reasons over_rejects = std::move(spilled_rejects);
   for (auto& [server, by_reason] : rejects) {
     std::string labels = one_label("server", server);
     if (placeholder || servers_.admit(labels)) {
@@ -291,14 +328,16 @@ void PromExporter::render(const Window& w, const Filter& f, double reset_s, std:
 
   header("pgconn_connects_total", "counter", "Sessions established (connection authorized and not rejected).",
          out);
-  over = 0;
+  over = over_connects;
   for (const auto& [labels, n] : capped(std::move(connects), &connects_, uint64_t{0}, &over, add))
     sample("pgconn_connects_total", labels, n, out);
   if (connects_.overflowed()) sample("pgconn_connects_total", kOverflow, over, out);
 
   header("pgconn_disconnects_total", "counter",
          "Sessions ended, by reason (normal: no cause logged; lost: the end was never logged).", out);
-  Reasons over_ends;
+  Reasons over_ends = std::move(spilled_ends);
+  for (const auto& [reason, n] : over_ends) over_end_reasons_.insert(reason);
+  if (!over_ends.empty()) disconnects_.spill();
   for (const std::string& reason : over_end_reasons_) over_ends[reason];  // seen before a clear
   for (auto it = ends.begin(); it != ends.end();) {
     if (disconnects_.admit(it->first)) {
@@ -331,7 +370,6 @@ void PromExporter::render(const Window& w, const Filter& f, double reset_s, std:
 
   header("pgconn_session_duration_seconds", "histogram", "Session time PostgreSQL logged at disconnection.",
          out);
-  Durations over_durations;
   auto add_durations = [](Durations* sum, const Durations& d) { sum->add(d); };
   for (const auto& [labels, d] :
        capped(std::move(durations), &durations_, Durations{}, &over_durations, add_durations))

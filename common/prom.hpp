@@ -29,6 +29,10 @@
 // and overflow, so counters never go backwards. The rest are summed into
 // one series labelled overflow="true" (with reason or le where the metric
 // has them); a peak cannot be summed, so a server past the cap has none.
+// The names a Window counts under its overflow names ("⟨other apps⟩",
+// window.hpp: past its cap of names per dimension) go to that overflow
+// series too, never to a label value: `overflow="true"` stays the one way
+// the exposition says "and the rest", whichever cap was reached.
 //
 // A label set once written is written in every later render, at 0 when
 // the Window no longer has it. So after Window::clear() (SIGHUP) every
@@ -77,6 +81,9 @@ class SeriesSlots {
   bool admit(const std::string& labels);
   const std::set<std::string>& admitted() const { return admitted_; }
   bool overflowed() const { return overflowed_; }
+  // Marks the overflow series as in use without a label set (one holding
+  // a Window overflow name, which never gets a series of its own).
+  void spill() { overflowed_ = true; }
   void clear();
 
  private:
@@ -115,8 +122,9 @@ class PromExporter {
   void render(const Window& w, const Filter& f, double reset_s, std::string* out);
 
  private:
-  // `server="…",datname="…",…` of one set of names.
-  void identity(const WhoView& who, std::string* out) const;
+  // `server="…",datname="…",…` of one combination of names (Window::who());
+  // false when the server or a label holds a Window overflow name.
+  bool identity(const Window& w, uint32_t combo, std::string* out) const;
 
   PromOptions options_;
   SeriesSlots active_, connects_, disconnects_, durations_, servers_;

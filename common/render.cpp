@@ -198,6 +198,35 @@ std::string display_safe(std::string_view s) {
 
 std::string display_name(std::string_view s) { return s.empty() ? "unknown" : display_safe(s); }
 
+std::string list_name(std::string_view name, bool overflow) {
+  if (overflow) return std::string(name);
+  std::string shown = display_name(name);
+  for (int d = 0; d < 5; ++d) {
+    const std::string_view spelled = overflow_name(static_cast<Dimension>(d));
+    if (shown != spelled) continue;
+    // Its first character is U+27E8, three bytes: written as escapes.
+    std::string escaped;
+    for (size_t i = 0; i < 3; ++i) {
+      const auto c = static_cast<unsigned char>(shown[i]);
+      escaped += "\\x";
+      escaped.push_back(kHex[c >> 4]);
+      escaped.push_back(kHex[c & 0xF]);
+    }
+    return escaped + shown.substr(3);
+  }
+  return shown;
+}
+
+namespace {
+
+// "… 412 more": the row after the `top` biggest of `total` rows.
+std::string more_rows(size_t total, size_t top) { return fmt::format("\u2026 {} more", total - top); }
+
+// How many rows a list of `total` shows before its "more" row.
+size_t shown_rows(size_t total, size_t top) { return top == 0 ? total : std::min(total, top); }
+
+}  // namespace
+
 std::string_view reason_phrase(std::string_view r, std::string_view via) {
   if (via == "pgbouncer" && r == "too_many_clients") return "too many clients (max_client_conn)";
   struct P { std::string_view reason, phrase; };
@@ -225,7 +254,7 @@ std::string_view reason_phrase(std::string_view r, std::string_view via) {
   return r;
 }
 
-void render_summary_text(const Summary& s, const Filter& f, std::string* out) {
+void render_summary_text(const Summary& s, const Filter& f, std::string* out, size_t top) {
   auto it = std::back_inserter(*out);
   if (s.no_data) {
     out->append("No connection data available.\n"
@@ -242,9 +271,19 @@ void render_summary_text(const Summary& s, const Filter& f, std::string* out) {
   size_t name_w = 10, num_w = 4;
   for (const auto& [dim, counts] : s.by) {
     if (f.field[static_cast<int>(dim)]) continue;
-    for (const Count& c : counts) {
-      name_w = std::max(name_w, std::min(kMaxAlign, width(display_name(c.name))));
-      num_w = std::max(num_w, fmt::formatted_size("{}", c.n));
+    const size_t k = shown_rows(counts.size(), top);
+    int64_t rest = 0;
+    for (size_t i = 0; i < counts.size(); ++i) {
+      if (i >= k) {
+        rest += counts[i].n;
+        continue;
+      }
+      name_w = std::max(name_w, std::min(kMaxAlign, width(list_name(counts[i].name, counts[i].overflow))));
+      num_w = std::max(num_w, fmt::formatted_size("{}", counts[i].n));
+    }
+    if (k < counts.size()) {
+      name_w = std::max(name_w, width(more_rows(counts.size(), k)));
+      num_w = std::max(num_w, fmt::formatted_size("{}", rest));
     }
   }
   auto row = [&](std::string_view name, int64_t n) {
@@ -266,26 +305,40 @@ void render_summary_text(const Summary& s, const Filter& f, std::string* out) {
   for (const auto& [dim, counts] : s.by) {
     if (f.field[static_cast<int>(dim)] || counts.empty()) continue;  // one row: the filter
     fmt::format_to(it, "\n{}\n", title(dim));
-    for (const Count& c : counts) row(display_name(c.name), c.n);
+    const size_t k = shown_rows(counts.size(), top);
+    int64_t rest = 0;
+    for (size_t i = 0; i < counts.size(); ++i) {
+      if (i < k) row(list_name(counts[i].name, counts[i].overflow), counts[i].n);
+      else rest += counts[i].n;
+    }
+    if (k < counts.size()) row(more_rows(counts.size(), k), rest);
   }
   fmt::format_to(it, "\nSession totals: {} connects, {} disconnects", s.connects, s.disconnects);
   if (s.rejected > 0) {
     fmt::format_to(it, ", {} rejected\nRejected:\n", s.rejected);
     name_w = 10;
     num_w = 4;
-    for (const Count& c : s.rejects) {
-      name_w = std::max(name_w, std::min(kMaxAlign, width(display_safe(reason_phrase(c.name)))));
-      num_w = std::max(num_w, fmt::formatted_size("{}", c.n));
+    const size_t k = shown_rows(s.rejects.size(), top);
+    int64_t rest = 0;
+    for (size_t i = k; i < s.rejects.size(); ++i) rest += s.rejects[i].n;
+    for (size_t i = 0; i < k; ++i) {
+      name_w = std::max(name_w, std::min(kMaxAlign, width(display_safe(reason_phrase(s.rejects[i].name)))));
+      num_w = std::max(num_w, fmt::formatted_size("{}", s.rejects[i].n));
     }
-    for (const Count& c : s.rejects) row(display_safe(reason_phrase(c.name)), c.n);
+    if (k < s.rejects.size()) {
+      name_w = std::max(name_w, width(more_rows(s.rejects.size(), k)));
+      num_w = std::max(num_w, fmt::formatted_size("{}", rest));
+    }
+    for (size_t i = 0; i < k; ++i) row(display_safe(reason_phrase(s.rejects[i].name)), s.rejects[i].n);
+    if (k < s.rejects.size()) row(more_rows(s.rejects.size(), k), rest);
   } else {
     out->push_back('\n');
   }
-  if (s.with_durations) render_durations_text(s, out);
+  if (s.with_durations) render_durations_text(s, out, top);
   if (s.with_longest > 0) render_longest_text(s, out);
 }
 
-void render_durations_text(const Summary& s, std::string* out) {
+void render_durations_text(const Summary& s, std::string* out, size_t top) {
   auto it = std::back_inserter(*out);
   for (const auto& [dim, rows] : s.durations) {
     std::string t(title(dim));  // "By application:" -> "Durations by application:"
@@ -295,21 +348,36 @@ void render_durations_text(const Summary& s, std::string* out) {
       out->append("  no session ended\n");
       continue;
     }
+    const size_t k = shown_rows(rows.size(), top);
+    uint64_t rest = 0;
+    for (size_t i = k; i < rows.size(); ++i) rest += rows[i].n;
     size_t name_w = 10, n_w = 8;
-    for (const DurationStats& r : rows) {
-      name_w = std::max(name_w, width(display_name(r.name)));
-      n_w = std::max(n_w, fmt::formatted_size("{}", r.n));
+    for (size_t i = 0; i < k; ++i) {
+      name_w = std::max(name_w, std::min(kMaxAlign, width(list_name(rows[i].name, rows[i].overflow))));
+      n_w = std::max(n_w, fmt::formatted_size("{}", rows[i].n));
+    }
+    if (k < rows.size()) {
+      name_w = std::max(name_w, width(more_rows(rows.size(), k)));
+      n_w = std::max(n_w, fmt::formatted_size("{}", rest));
     }
     pad(out, name_w + 2);
     fmt::format_to(it, "  {:>{}} {:>8} {:>8} {:>8} {:>8}\n", "sessions", n_w, "mean", "median", "p95", "max");
-    for (const DurationStats& r : rows) {
-      const std::string name = display_name(r.name);
+    for (size_t i = 0; i < k; ++i) {
+      const DurationStats& r = rows[i];
+      const std::string name = list_name(r.name, r.overflow);
       out->append("  ");
       out->append(name);
       pad(out, name_w - std::min(name_w, width(name)) + 2);
       fmt::format_to(it, "{:>{}} {:>8} {:>8} {:>8} {:>8}\n", r.n, n_w,
                      format_duration(static_cast<int64_t>(r.mean_ms + 0.5)), format_duration(r.p50_ms),
                      format_duration(r.p95_ms), format_duration(r.max_ms));
+    }
+    if (k < rows.size()) {
+      const std::string more = more_rows(rows.size(), k);
+      out->append("  ");
+      out->append(more);
+      pad(out, name_w - std::min(name_w, width(more)) + 2);
+      fmt::format_to(it, "{:>{}}\n", rest, n_w);
     }
   }
 }

@@ -29,15 +29,26 @@ std::string wall_clock(int64_t wall_ms, bool with_date, bool with_seconds);
 // that refused (PgBouncer's own limits have other names than PostgreSQL's).
 std::string_view reason_phrase(std::string_view reason, std::string_view via = {});
 
+// The rows a text list shows by default (pgconn-agg --top).
+inline constexpr size_t kDefaultTop = 20;
+
+// A name as a list row shows it: display_name(), except that a Window
+// overflow name is shown as is and a real name spelled like one has its
+// first character escaped (names.hpp), so the two never read alike.
+std::string list_name(std::string_view name, bool overflow);
+
 // The text summary (SPEC.md §4, the seeds' layout), "Peak: 72 at 10:00:03"
 // under the active count, and the durations and longest sessions when the
-// Summary has them.
-void render_summary_text(const Summary& s, const Filter& f, std::string* out);
+// Summary has them. Each list (by name, rejects, durations) shows its
+// biggest `top` rows and then one row "… N more" with the total of the
+// rest; top = 0 shows every row.
+void render_summary_text(const Summary& s, const Filter& f, std::string* out, size_t top = kDefaultTop);
 
 // The parts of the text summary: one table of session lengths per
-// dimension ("Durations by application:": sessions, mean, median, p95, max),
-// and the longest open sessions (since, open for, pid, user, db, app, host).
-void render_durations_text(const Summary& s, std::string* out);
+// dimension ("Durations by application:": sessions, mean, median, p95, max;
+// `top` as above, the last row's sessions the total of the rest), and the
+// longest open sessions (since, open for, pid, user, db, app, host).
+void render_durations_text(const Summary& s, std::string* out, size_t top = kDefaultTop);
 void render_longest_text(const Summary& s, std::string* out);
 
 // One JSON object and a newline:

@@ -33,25 +33,55 @@ int64_t floor_to(int64_t v, int64_t step) {
 
 namespace {
 
+// The ids of one dimension's names as listed: a real name "unknown" is
+// counted with the empty name (both are shown as "unknown").
+struct Grouping {
+  uint32_t unknown;
+  explicit Grouping(const NameTable& names) : unknown(names.find("unknown")) {}
+  uint32_t operator()(uint32_t id) const { return id == unknown ? NameTable::kEmpty : id; }
+};
+
+// Counts by name id as a sorted list of names.
+std::vector<Count> sorted(const NameTable& names, const std::vector<int64_t>& by_id) {
+  std::vector<Count> out;
+  for (uint32_t id = 0; id < by_id.size(); ++id)
+    if (by_id[id] != 0) out.push_back(Count{group_name(names.name(id)), by_id[id], id == NameTable::kOverflow});
+  std::sort(out.begin(), out.end(), [](const Count& a, const Count& b) {
+    return a.n != b.n ? a.n > b.n : a.name < b.name;
+  });
+  return out;
+}
+
 // Session lengths per name of each `by` dimension: the histograms of the
-// name combinations the filter matches, merged per name.
+// name combinations the filter matches, merged one name at a time (so that
+// only one merged histogram is held at once, whatever the number of names).
 void durations(const Window& w, const Filter& f, const std::vector<Dimension>& by, Summary* s) {
-  std::vector<std::unordered_map<std::string, LogHistogram>> merged(by.size());
-  for (const auto& [key, t] : w.totals()) {
+  std::vector<uint32_t> shown;  // the totals with durations the filter matches
+  for (uint32_t i = 0; i < w.totals().size(); ++i) {
+    const Window::Totals& t = w.totals()[i];
     if (t.durations.count() == 0) continue;
-    const WhoView who = unpack_who(key);
-    if (!f.empty() && !f.matches(who)) continue;
-    for (size_t i = 0; i < by.size(); ++i) merged[i][group_name(who_field(who, by[i]))].merge(t.durations);
+    if (!f.empty() && !f.matches(w.who(t.who))) continue;
+    shown.push_back(i);
   }
-  for (size_t i = 0; i < by.size(); ++i) {
+  std::vector<std::pair<uint32_t, uint32_t>> by_name;  // (name id, totals index)
+  for (Dimension d : by) {
+    const Grouping group(w.names(d));
+    by_name.clear();
+    for (uint32_t i : shown) by_name.emplace_back(group(w.name_id(w.totals()[i].who, d)), i);
+    std::sort(by_name.begin(), by_name.end());
     std::vector<DurationStats> rows;
-    rows.reserve(merged[i].size());
-    for (const auto& [name, h] : merged[i])
-      rows.push_back(DurationStats{name, h.count(), h.mean(), h.percentile(0.5), h.percentile(0.95), h.max()});
+    LogHistogram h;
+    for (size_t k = 0; k < by_name.size();) {
+      const uint32_t id = by_name[k].first;
+      h.clear();
+      for (; k < by_name.size() && by_name[k].first == id; ++k) h.merge(w.totals()[by_name[k].second].durations);
+      rows.push_back(DurationStats{group_name(w.names(d).name(id)), h.count(), h.mean(), h.percentile(0.5),
+                                   h.percentile(0.95), h.max(), id == NameTable::kOverflow});
+    }
     std::sort(rows.begin(), rows.end(), [](const DurationStats& a, const DurationStats& b) {
       return a.n != b.n ? a.n > b.n : a.name < b.name;
     });
-    s->durations.emplace_back(by[i], std::move(rows));
+    s->durations.emplace_back(d, std::move(rows));
   }
 }
 
@@ -59,7 +89,7 @@ void durations(const Window& w, const Filter& f, const std::vector<Dimension>& b
 void longest(const Window& w, const Filter& f, size_t n, Summary* s) {
   std::vector<const Window::Session*> open;
   for (const auto& [key, session] : w.active())
-    if (f.matches(unpack_who(session.who))) open.push_back(&session);
+    if (f.matches(w.who(session.who))) open.push_back(&session);
   auto older = [](const Window::Session* a, const Window::Session* b) {
     if (a->since_ms != b->since_ms) return a->since_ms < b->since_ms;
     if (a->pid != b->pid) return a->pid < b->pid;
@@ -70,7 +100,7 @@ void longest(const Window& w, const Filter& f, size_t n, Summary* s) {
   const int64_t now = w.newest().valid() ? w.newest().sort_ms() : 0;
   for (size_t i = 0; i < k; ++i) {
     const Window::Session& session = *open[i];
-    const WhoView who = unpack_who(session.who);
+    const WhoView who = w.who(session.who);
     OpenSession o{std::string(who.user), std::string(who.db), std::string(who.app),
                   std::string(who.host), std::string(who.server), session.since, 0, session.pid};
     if (session.since.valid()) o.open_ms = std::max<int64_t>(0, now - session.since_ms);
@@ -86,18 +116,22 @@ Summary summarize(const Window& w, const Filter& f, const std::vector<Dimension>
   s.no_data = w.empty();
   s.peak = w.peak().peak();
   s.newest = w.newest();
-  std::vector<std::unordered_map<std::string, int64_t>> groups(by.size());
-  for (const auto& [key, session] : w.active()) {
-    const WhoView who = unpack_who(session.who);
-    if (!f.matches(who)) continue;
-    ++s.active;
-    for (size_t i = 0; i < by.size(); ++i) ++groups[i][group_name(who_field(who, by[i]))];
+  std::vector<std::vector<int64_t>> groups(by.size());  // by name id
+  std::vector<Grouping> grouping;
+  for (size_t i = 0; i < by.size(); ++i) {
+    groups[i].assign(w.names(by[i]).size(), 0);
+    grouping.emplace_back(w.names(by[i]));
   }
-  for (size_t i = 0; i < by.size(); ++i) s.by.emplace_back(by[i], sorted(groups[i]));
+  for (const auto& [key, session] : w.active()) {
+    if (!f.empty() && !f.matches(w.who(session.who))) continue;
+    ++s.active;
+    for (size_t i = 0; i < by.size(); ++i) ++groups[i][grouping[i](w.name_id(session.who, by[i]))];
+  }
+  for (size_t i = 0; i < by.size(); ++i) s.by.emplace_back(by[i], sorted(w.names(by[i]), groups[i]));
 
   std::unordered_map<std::string, int64_t> rejects;
-  for (const auto& [key, t] : w.totals()) {
-    if (!f.empty() && !f.matches(unpack_who(key))) continue;
+  for (const Window::Totals& t : w.totals()) {
+    if (!f.empty() && !f.matches(w.who(t.who))) continue;
     s.connects += t.connects;
     s.disconnects += t.disconnects;
     for (const auto& [reason, n] : t.rejects) {
@@ -178,7 +212,7 @@ History history(const Window& w, const Filter& f, int64_t bucket_ms, int64_t las
 
   int64_t active_now = 0;
   for (const auto& [key, session] : w.active())
-    if (f.matches(unpack_who(session.who))) ++active_now;
+    if (f.matches(w.who(session.who))) ++active_now;
 
   // Walk the records from the newest back: the active count at a moment is
   // the count now minus the changes after it.
@@ -187,7 +221,7 @@ History history(const Window& w, const Filter& f, int64_t bucket_ms, int64_t las
   const Dimension growth_dims[3] = {Dimension::kApp, Dimension::kUser, Dimension::kHost};
   bool any = false;
   for (const Window::Record& r : w.history()) {
-    const WhoView who = unpack_who(r.who);
+    const WhoView who = w.who(r.who);
     if (!f.matches(who)) continue;
     any = true;
     if (r.wall_ms < h.from_ms) continue;
@@ -208,7 +242,7 @@ History history(const Window& w, const Filter& f, int64_t bucket_ms, int64_t las
   // at the same instant, swept from the count at its start.
   std::vector<std::pair<int64_t, int8_t>> changes;  // (time, delta)
   for (const Window::Record& r : w.history())
-    if (r.delta != 0 && r.wall_ms >= h.from_ms && f.matches(unpack_who(r.who)))
+    if (r.delta != 0 && r.wall_ms >= h.from_ms && f.matches(w.who(r.who)))
       changes.emplace_back(r.wall_ms, r.delta);
   std::sort(changes.begin(), changes.end());
   size_t next_change = 0;

@@ -16,6 +16,7 @@ namespace pgconn {
 struct Count {
   std::string name;
   int64_t n = 0;
+  bool overflow = false;  // the name is a Window overflow name ("⟨other apps⟩")
 };
 
 // Session lengths of one name (--durations), from the disconnects'
@@ -26,6 +27,7 @@ struct DurationStats {
   uint64_t n = 0;
   double mean_ms = 0;
   int64_t p50_ms = 0, p95_ms = 0, max_ms = 0;
+  bool overflow = false;  // as in Count
 };
 
 // An open session (--longest).
@@ -77,7 +79,8 @@ struct Summary {
 };
 
 // Active sessions grouped by each of `by`; an unset name counts as "" (the
-// renderer shows "unknown"). Durations need a Window with
+// renderer shows "unknown"). Every name the Window kept is listed (its
+// overflow name too, marked): cutting lists short is the text view's job. Durations need a Window with
 // WindowOptions::durations.
 Summary summarize(const Window& w, const Filter& f, const std::vector<Dimension>& by,
                   const SummaryOptions& options = {});

@@ -2,14 +2,31 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
+#include <cstring>
 
 namespace pgconn {
 
 namespace {
 constexpr std::string_view kDimensionNames[] = {"db", "user", "app", "host", "server"};
+// names.hpp says why no logged name is spelled so.
+constexpr std::string_view kOverflowNames[] = {"\u27e8other databases\u27e9", "\u27e8other users\u27e9",
+                                               "\u27e8other apps\u27e9", "\u27e8other hosts\u27e9",
+                                               "\u27e8other servers\u27e9"};
+constexpr uint32_t kNoTotals = UINT32_MAX;
+
+uint64_t hash_ids(const uint32_t (&ids)[5]) {
+  uint64_t h = 0x9E3779B97F4A7C15ULL;
+  for (uint32_t id : ids) {
+    h = (h ^ id) * 0xff51afd7ed558ccdULL;
+    h ^= h >> 29;
+  }
+  return h ^ (h >> 32);
 }
+}  // namespace
 
 std::string_view dimension_name(Dimension d) { return kDimensionNames[static_cast<int>(d)]; }
+std::string_view overflow_name(Dimension d) { return kOverflowNames[static_cast<int>(d)]; }
 
 bool parse_dimension(std::string_view name, Dimension* out) {
   for (int i = 0; i < 5; ++i) {
@@ -23,41 +40,15 @@ bool parse_dimension(std::string_view name, Dimension* out) {
 
 namespace {
 
-// A name's length before its bytes (LEB128: one byte below 128), so that a
-// name may hold any byte: with NUL separators, a name with a NUL in it (JSON
-// "x\u0000y") shifted the names after it into the wrong fields.
-void put_length(size_t n, std::string* out) {
-  for (; n >= 0x80; n >>= 7) out->push_back(static_cast<char>((n & 0x7F) | 0x80));
-  out->push_back(static_cast<char>(n));
+// The count of `key` in a map of counts by reason, made 0 when new (with
+// no string built when it is there already).
+uint64_t& bump(std::map<std::string, uint64_t, std::less<>>* counts, std::string_view key) {
+  auto it = counts->find(key);
+  if (it == counts->end()) it = counts->emplace(std::string(key), 0).first;
+  return it->second;
 }
 
 }  // namespace
-
-void pack_who(const EventView& e, std::string* out) {
-  out->clear();
-  for (std::string_view name : {e.user, e.db, e.app, e.host, e.server}) {
-    put_length(name.size(), out);
-    out->append(name);
-  }
-}
-
-WhoView unpack_who(std::string_view packed) {
-  WhoView w;
-  std::string_view* parts[] = {&w.user, &w.db, &w.app, &w.host, &w.server};
-  size_t pos = 0;
-  for (std::string_view* p : parts) {
-    size_t n = 0;
-    for (int shift = 0; pos < packed.size() && shift < 64; shift += 7) {
-      const auto b = static_cast<unsigned char>(packed[pos++]);
-      n |= static_cast<size_t>(b & 0x7F) << shift;
-      if (b < 0x80) break;
-    }
-    n = std::min(n, packed.size() - pos);
-    *p = packed.substr(pos, n);
-    pos += n;
-  }
-  return w;
-}
 
 std::string_view who_field(const WhoView& w, Dimension d) {
   switch (d) {
@@ -87,13 +78,112 @@ bool Filter::matches(const WhoView& w) const {
   return true;
 }
 
-Window::Window(WindowOptions options) : options_(options), peak_all_(options_.filter.empty()) {}
+Window::Window(WindowOptions options)
+    : options_(options),
+      peak_all_(options_.filter.empty()),
+      names_{NameTable(options_.max_names, std::string(kOverflowNames[0])),
+             NameTable(options_.max_names, std::string(kOverflowNames[1])),
+             NameTable(options_.max_names, std::string(kOverflowNames[2])),
+             NameTable(options_.max_names, std::string(kOverflowNames[3])),
+             NameTable(options_.max_names, std::string(kOverflowNames[4]))} {
+  combo_slots_.assign(1024, ComboSlot{});
+}
+
+WhoView Window::who(uint32_t combo) const {
+  const Combo& c = combos_[combo];
+  WhoView w;
+  w.db = names_[0].name(c.id[0]);
+  w.user = names_[1].name(c.id[1]);
+  w.app = names_[2].name(c.id[2]);
+  w.host = names_[3].name(c.id[3]);
+  w.server = names_[4].name(c.id[4]);
+  return w;
+}
+
+uint32_t Window::find_combo(const uint32_t (&ids)[5], size_t* slot) const {
+  const size_t mask = combo_slots_.size() - 1;
+  for (size_t i = hash_ids(ids) & mask;; i = (i + 1) & mask) {
+    const ComboSlot& s = combo_slots_[i];
+    if (s.combo == 0) {
+      *slot = i;
+      return UINT32_MAX;
+    }
+    const uint32_t* id = s.id;
+    if (id[0] == ids[0] && id[1] == ids[1] && id[2] == ids[2] && id[3] == ids[3] && id[4] == ids[4])
+      return s.combo - 1;
+  }
+}
+
+uint32_t Window::combo_of(uint32_t (&ids)[5]) {
+  size_t slot = 0;
+  uint32_t c = find_combo(ids, &slot);
+  if (c != UINT32_MAX) return c;
+  if (combos_.size() >= options_.max_totals) {
+    // The backstop (window.hpp): overflow names, most diverse dimension
+    // first, until the combination is one already kept; the one of all
+    // overflow names but the server may always be added (the server stays:
+    // a restart must end its sessions).
+    ++totals_overflow_;
+    int order[4] = {0, 1, 2, 3};
+    std::stable_sort(std::begin(order), std::end(order),
+                     [&](int a, int b) { return names_[a].size() > names_[b].size(); });
+    for (int d : order) {
+      ids[d] = NameTable::kOverflow;
+      c = find_combo(ids, &slot);
+      if (c != UINT32_MAX) return c;
+    }
+  }
+  Combo combo;
+  std::copy(std::begin(ids), std::end(ids), combo.id);
+  c = static_cast<uint32_t>(combos_.size());
+  combos_.push_back(combo);
+  combo_totals_.push_back(kNoTotals);
+  counts_.push_back(peak_all_ || options_.filter.matches(who(c)));
+  auto fill = [](ComboSlot* s, const uint32_t (&key)[5], uint32_t k) {
+    std::copy(std::begin(key), std::end(key), s->id);
+    s->combo = k + 1;
+  };
+  fill(&combo_slots_[slot], ids, c);
+  if (combos_.size() * 2 > combo_slots_.size()) {  // at most half full
+    combo_slots_.assign(combo_slots_.size() * 2, ComboSlot{});
+    const size_t mask = combo_slots_.size() - 1;
+    for (uint32_t k = 0; k < combos_.size(); ++k) {
+      size_t i = hash_ids(combos_[k].id) & mask;
+      while (combo_slots_[i].combo != 0) i = (i + 1) & mask;
+      fill(&combo_slots_[i], combos_[k].id, k);
+    }
+  }
+  return c;
+}
+
+const Window::Totals* Window::find_totals(const WhoView& w) const {
+  uint32_t ids[5];
+  const std::string_view names[5] = {w.db, w.user, w.app, w.host, w.server};
+  for (int d = 0; d < 5; ++d) {
+    ids[d] = names_[d].find(names[d]);
+    if (ids[d] == NameTable::kNone) {
+      if (!names_[d].overflowed()) return nullptr;
+      ids[d] = NameTable::kOverflow;
+    }
+  }
+  size_t slot = 0;
+  const uint32_t c = find_combo(ids, &slot);
+  if (c == UINT32_MAX || combo_totals_[c] == kNoTotals) return nullptr;
+  return &totals_[combo_totals_[c]];
+}
 
 void Window::clear() {
   active_.clear();
-  fifo_.clear();
+  oldest_ = youngest_ = nullptr;
   history_.clear();
   totals_.clear();
+  for (NameTable& n : names_) n.clear();
+  combos_.clear();
+  combo_totals_.clear();
+  counts_.clear();
+  combo_slots_.assign(1024, ComboSlot{});
+  last_server_.clear();
+  last_view_ = nullptr;
   events_ = 0;
   evicted_ = 0;
   totals_overflow_ = 0;
@@ -106,29 +196,29 @@ void Window::clear() {
   server_peaks_.clear();
 }
 
-void Window::peak_open(std::string_view packed, const Timestamp& t, uint64_t id) {
-  if (!t.valid() || !peak_counts(packed)) return;
+void Window::peak_open(uint32_t who, const Timestamp& t, uint64_t id) {
+  if (!t.valid() || !peak_counts(who)) return;
   peak_.open(t, id);
   if (!options_.peak_by_server) return;
-  const std::string_view server = unpack_who(packed).server;
+  const std::string_view server = server_of(who);
   auto it = server_peaks_.find(server);
   if (it == server_peaks_.end()) it = server_peaks_.emplace(std::string(server), PeakTracker()).first;
   it->second.open(t, id);
 }
 
-void Window::peak_close(std::string_view packed, const Timestamp& t, int64_t n) {
+void Window::peak_close(uint32_t who, const Timestamp& t, int64_t n) {
   if (!t.valid() || n == 0) return;
   peak_.close(t, n);
   if (!options_.peak_by_server) return;
-  auto it = server_peaks_.find(unpack_who(packed).server);
+  auto it = server_peaks_.find(server_of(who));
   if (it != server_peaks_.end()) it->second.close(t, n);
 }
 
-void Window::peak_retract(std::string_view packed, uint64_t id, const Timestamp& t) {
-  if (!peak_counts(packed)) return;
+void Window::peak_retract(uint32_t who, uint64_t id, const Timestamp& t) {
+  if (!peak_counts(who)) return;
   peak_.retract(id, t);
   if (!options_.peak_by_server) return;
-  auto it = server_peaks_.find(unpack_who(packed).server);
+  auto it = server_peaks_.find(server_of(who));
   if (it != server_peaks_.end()) it->second.retract(id, t);
 }
 
@@ -149,6 +239,7 @@ void Window::reset_statistics() {
   history_.clear();
   dropped_ = 0;
   totals_.clear();
+  std::fill(combo_totals_.begin(), combo_totals_.end(), kNoTotals);
   totals_overflow_ = 0;
   int64_t open = 0;
   std::map<std::string_view, int64_t> open_by_server;
@@ -156,7 +247,7 @@ void Window::reset_statistics() {
     for (const auto& [key, s] : active_) {
       const bool counts = s.since.valid() && peak_counts(s.who);
       open += counts;
-      if (counts) ++open_by_server[unpack_who(s.who).server];
+      if (counts) ++open_by_server[server_of(s.who)];
     }
   peak_.restart(newest_, open);
   for (auto& [server, peak] : server_peaks_) {
@@ -172,15 +263,19 @@ size_t Window::record_index(uint64_t record) const {
 }
 
 Window::ServerView* Window::server_view(std::string_view server, const Timestamp& t) {
-  auto it = servers_.find(server);
-  if (it == servers_.end()) {
-    if (servers_.size() >= options_.max_totals) {
-      servers_overflow_ = true;
-      return nullptr;
+  if (!last_view_ || server != last_server_) {  // a stream's events are mostly of one server
+    auto it = servers_.find(server);
+    if (it == servers_.end()) {
+      if (servers_.size() >= options_.max_totals) {
+        servers_overflow_ = true;
+        return nullptr;
+      }
+      it = servers_.emplace(std::string(server), ServerView{}).first;
     }
-    it = servers_.emplace(std::string(server), ServerView{}).first;
+    last_server_.assign(server);
+    last_view_ = &it->second;
   }
-  ServerView& v = it->second;
+  ServerView& v = *last_view_;
   if (t.valid() && (!v.first.valid() || t.sort_ms() < v.first.sort_ms())) v.first = t;
   return &v;
 }
@@ -190,10 +285,10 @@ void Window::end_sessions(std::string_view server, std::string_view via, int64_t
   int64_t ended = 0;  // for the peak
   for (auto it = active_.begin(); it != active_.end();) {
     // A pooler's restart ends its clients only, and PostgreSQL's its own.
-    if (unpack_who(it->second.who).server == server && it->second.via == via) {
+    if (server_of(it->second.who) == server && it->second.via == via) {
       record(EventType::kServer, -1, wall, it->second.who);
       ended += peak_counts(it->second.who);
-      it = active_.erase(it);
+      it = erase_session(it);
     } else {
       ++it;
     }
@@ -206,9 +301,10 @@ void Window::end_sessions(std::string_view server, std::string_view via, int64_t
 }
 
 
-std::string Window::session_key(const EventView& e) {
+const std::string& Window::session_key(const EventView& e) {
   // A pooler and a PostgreSQL server of one name are two servers.
-  std::string key(e.server);
+  std::string& key = key_;  // reused: no allocation once it is long enough
+  key.assign(e.server);
   key.push_back('\0');
   if (!e.via.empty()) {
     key += e.via;
@@ -218,22 +314,23 @@ std::string Window::session_key(const EventView& e) {
     key += e.session;
   } else {  // an event stream without session keys: the pid stands in
     key += "pid:";
-    key += std::to_string(e.pid);
+    char digits[24];
+    const int n = std::snprintf(digits, sizeof digits, "%lld", static_cast<long long>(e.pid));
+    key.append(digits, static_cast<size_t>(n));
   }
   return key;
 }
 
-Window::Totals& Window::totals_for(const std::string& packed) {
-  auto it = totals_.find(packed);
-  if (it != totals_.end()) return it->second;
-  if (totals_.size() >= options_.max_totals) {
-    ++totals_overflow_;
-    return totals_[std::string(5, '\0')];  // five empty names
+Window::Totals& Window::totals_for(uint32_t who) {
+  uint32_t& index = combo_totals_[who];
+  if (index == kNoTotals) {
+    index = static_cast<uint32_t>(totals_.size());
+    totals_.emplace_back().who = who;
   }
-  return totals_[packed];
+  return totals_[index];
 }
 
-void Window::record(EventType type, int8_t delta, int64_t wall_ms, const std::string& who) {
+void Window::record(EventType type, int8_t delta, int64_t wall_ms, uint32_t who) {
   if (history_.size() >= options_.max_events) {
     ++dropped_;
     // Reuse the oldest record's storage for the newest.
@@ -242,50 +339,60 @@ void Window::record(EventType type, int8_t delta, int64_t wall_ms, const std::st
     r.wall_ms = wall_ms;
     r.type = type;
     r.delta = delta;
-    r.who.assign(who);
+    r.who = who;
     history_.push_back(std::move(r));
     return;
   }
   history_.push_back(Record{wall_ms, type, delta, who});
 }
 
-Window::Session& Window::open(std::string key, const EventView& e, const Timestamp& t) {
+void Window::unlink(Session* s) {
+  (s->older ? s->older->newer : oldest_) = s->newer;
+  (s->newer ? s->newer->older : youngest_) = s->older;
+  s->older = s->newer = nullptr;
+}
+
+Window::ActiveIt Window::erase_session(ActiveIt it) {
+  unlink(&it->second);
+  return active_.erase(it);
+}
+
+Window::Session& Window::open(const std::string& key, const EventView& e, const Timestamp& t, bool* known) {
   const int64_t wall_ms = t.valid() ? t.wall_ms : 0;
-  while (active_.size() >= options_.max_active && active_.count(key) == 0 && !fifo_.empty()) {
-    auto [old, order] = fifo_.front();
-    fifo_.pop_front();
-    auto it = active_.find(old);
-    if (it == active_.end() || it->second.order != order) continue;  // already gone
-    // Forgotten, so the history must see it go as it saw it come.
-    record(EventType::kServer, -1, wall_ms, it->second.who);
-    if (peak_counts(it->second.who)) peak_close(it->second.who, t);
-    active_.erase(it);
-    ++evicted_;
-  }
-  if (fifo_.size() > 2 * active_.size() + 1024) {  // drop stale entries: memory follows the live table
-    std::deque<std::pair<std::string, uint64_t>> live;
-    for (auto& [k, order] : fifo_) {
-      auto it = active_.find(k);
-      if (it != active_.end() && it->second.order == order) live.emplace_back(std::move(k), order);
+  auto found = active_.find(key);
+  *known = found != active_.end();
+  if (*known) {
+    unlink(&found->second);  // opened again: the youngest now
+  } else {
+    while (active_.size() >= options_.max_active && oldest_) {
+      auto it = active_.find(*oldest_->key);
+      // Forgotten, so the history must see it go as it saw it come.
+      record(EventType::kServer, -1, wall_ms, it->second.who);
+      if (peak_counts(it->second.who)) peak_close(it->second.who, t);
+      erase_session(it);
+      ++evicted_;
     }
-    fifo_.swap(live);
+    found = active_.try_emplace(key).first;
+    found->second.key = &found->first;
   }
-  Session& s = active_[key];
-  s.who = packed_;
+  Session& s = found->second;
+  s.who = who_;
   s.since_ms = t.valid() ? t.sort_ms() : 0;
   s.since = t;
   s.pid = e.pid;
   s.via = e.via;
   s.order = next_order_++;
   s.record = records_before_ + dropped_ + history_.size();  // the connect's record comes next
-  fifo_.emplace_back(std::move(key), s.order);
+  s.older = youngest_;
+  (youngest_ ? youngest_->newer : oldest_) = &s;
+  youngest_ = &s;
   return s;
 }
 
 void Window::add(const EventView& e) {
   ++events_;
   Timestamp t;
-  if (!e.ts.empty() && parse_iso_time(e.ts, &t)) {
+  if (!e.ts.empty() && parse_time(e.ts, &t)) {
     if (!newest_.valid() || t.sort_ms() >= newest_.sort_ms()) newest_ = t;
   } else {
     t = newest_;  // no time: as the newest event so far
@@ -298,40 +405,49 @@ void Window::add(const EventView& e) {
   if (server && (e.type == EventType::kConnect || e.type == EventType::kDisconnect ||
                  e.type == EventType::kUpdate))
     server->sessions = true;
-  pack_who(e, &packed_);
+  uint32_t ids[5];
+  // Interned where the names count; a disconnect of a session held, with
+  // the names it opened with (the usual case), reuses them.
+  if (e.type != EventType::kServer && e.type != EventType::kDisconnect) {
+    intern(e, ids);
+    who_ = combo_of(ids);
+  }
 
   switch (e.type) {
     case EventType::kConnect: {
-      std::string key = session_key(e);
-      bool known = active_.count(key) != 0;  // a repeated connect replaces it
-      const Session& s = open(std::move(key), e, t);
-      if (!known) peak_open(packed_, t, s.order);
-      ++totals_for(packed_).connects;
-      record(EventType::kConnect, known ? 0 : 1, wall, packed_);
+      prefetch_totals(who_);  // a cache miss, while the session is opened
+      bool known = false;  // a repeated connect replaces it
+      const Session& s = open(session_key(e), e, t, &known);
+      if (!known) peak_open(who_, t, s.order);
+      ++totals_for(who_).connects;
+      record(EventType::kConnect, known ? 0 : 1, wall, who_);
       break;
     }
     case EventType::kDisconnect: {
       auto it = active_.find(session_key(e));
       int8_t delta = 0;
+      if (it != active_.end() && same_names(it->second.who, e)) {
+        who_ = it->second.who;  // with its connect's app when the disconnect has none
+        prefetch_totals(who_);
+      } else {
+        intern(e, ids);
+        if (it != active_.end() && e.app.empty())  // counted under its connect's app
+          ids[static_cast<int>(Dimension::kApp)] = name_id(it->second.who, Dimension::kApp);
+        who_ = combo_of(ids);
+      }
       if (it != active_.end()) {
-        std::string_view app = unpack_who(it->second.who).app;
-        if (e.app.empty() && !app.empty()) {  // counted under its connect's app
-          EventView named = e;
-          named.app = app;
-          pack_who(named, &packed_);
-        }
         if (peak_counts(it->second.who)) peak_close(it->second.who, t);
-        active_.erase(it);
+        erase_session(it);
         delta = -1;
       } else if (e.matched == Flag::kFalse && server && !server->complete) {
         ++server->ended_before;  // a session from before the stream began
       }
-      Totals& totals = totals_for(packed_);
+      Totals& totals = totals_for(who_);
       ++totals.disconnects;
       if (options_.durations && e.duration_ms >= 0) totals.durations.add(e.duration_ms);
       if (e.duration_ms >= 0) count_duration(&totals, e.duration_ms);
-      if (options_.ends) ++totals.ends[e.reason.empty() ? std::string(kNormalEnd) : std::string(e.reason)];
-      record(EventType::kDisconnect, delta, wall, packed_);
+      if (options_.ends) ++bump(&totals.ends, e.reason.empty() ? kNormalEnd : e.reason);
+      record(EventType::kDisconnect, delta, wall, who_);
       break;
     }
     case EventType::kReject: {
@@ -346,16 +462,12 @@ void Window::add(const EventView& e) {
           Record& r = history_[i];
           if (r.type == EventType::kConnect) r.delta = 0;
         }
-        EventView named = e;  // counted under the names the session had
-        const WhoView w = unpack_who(it->second.who);
-        for (auto [mine, theirs] : {std::pair{&named.user, w.user}, std::pair{&named.db, w.db},
-                                    std::pair{&named.app, w.app}, std::pair{&named.host, w.host}})
-          if (mine->empty()) *mine = theirs;
-        pack_who(named, &packed_);
-        active_.erase(it);
+        // Counted under the names the session had.
+        if (fill_from(s.who, ids)) who_ = combo_of(ids);
+        erase_session(it);
       }
-      ++totals_for(packed_).rejects[e.reason.empty() ? std::string("other") : std::string(e.reason)];
-      record(EventType::kReject, 0, wall, packed_);
+      ++bump(&totals_for(who_).rejects, e.reason.empty() ? std::string_view("other") : e.reason);
+      record(EventType::kReject, 0, wall, who_);
       break;
     }
     case EventType::kServer: {
@@ -372,24 +484,72 @@ void Window::add(const EventView& e) {
       auto it = active_.find(session_key(e));
       if (it == active_.end()) break;
       Session& s = it->second;
-      EventView named = e;  // a name the update leaves out stays as it was
-      const WhoView w = unpack_who(s.who);
-      for (auto [mine, theirs] : {std::pair{&named.user, w.user}, std::pair{&named.db, w.db},
-                                  std::pair{&named.app, w.app}, std::pair{&named.host, w.host}})
-        if (mine->empty()) *mine = theirs;
-      pack_who(named, &packed_);
-      if (packed_ == s.who) break;
+      // A name the update leaves out stays as it was.
+      if (fill_from(s.who, ids)) who_ = combo_of(ids);
+      if (who_ == s.who) break;
       // The history sees the session leave its old names and join the new
       // ones at this moment; so does a filtered peak.
-      const bool counted = peak_counts(s.who), counts = peak_counts(packed_);
+      const bool counted = peak_counts(s.who), counts = peak_counts(who_);
       if (counted && !counts) peak_close(s.who, t);
-      if (counts && !counted) peak_open(packed_, t, s.order);
+      if (counts && !counted) peak_open(who_, t, s.order);
       record(EventType::kUpdate, -1, wall, s.who);
-      record(EventType::kUpdate, 1, wall, packed_);
-      s.who = packed_;
+      record(EventType::kUpdate, 1, wall, who_);
+      s.who = who_;
       break;
     }
   }
+}
+
+void Window::intern(const EventView& e, uint32_t (&ids)[5]) {
+  const std::string_view names[5] = {e.db, e.user, e.app, e.host, e.server};
+  for (int d = 0; d < 5; ++d) ids[d] = names_[d].intern(names[d]);
+}
+
+bool Window::parse_time(std::string_view ts, Timestamp* t) {
+  // The fast path: "…THH:MM:SS.fffZONE" like the last one but for its
+  // seconds and milliseconds, the usual case in a stream (the date, hour,
+  // minute and zone parsed once a minute). Exactly what parse_iso_time()
+  // would give: the same wall clock plus the difference, the same zone.
+  auto two = [](const char* p) { return (p[0] - '0') * 10 + (p[1] - '0'); };
+  auto digits = [](const char* p, size_t n) {
+    for (size_t i = 0; i < n; ++i)
+      if (p[i] < '0' || p[i] > '9') return false;
+    return true;
+  };
+  const std::string& last = last_ts_;
+  if (last_time_.valid() && ts.size() == last.size() && ts.size() >= 24 && ts[10] == 'T' && ts[19] == '.' &&
+      std::memcmp(ts.data(), last.data(), 17) == 0 &&
+      std::memcmp(ts.data() + 23, last.data() + 23, ts.size() - 23) == 0 && digits(ts.data() + 17, 2) &&
+      digits(ts.data() + 20, 3) && ts[17] <= '5' && (ts.size() == 24 || ts[23] < '0' || ts[23] > '9')) {
+    const int64_t now = two(ts.data() + 17) * 1000 + two(ts.data() + 20) * 10 + (ts[22] - '0');
+    const int64_t then = two(last.data() + 17) * 1000 + two(last.data() + 20) * 10 + (last[22] - '0');
+    *t = last_time_;
+    t->wall_ms += now - then;
+  } else if (!parse_iso_time(ts, t)) {
+    return false;
+  }
+  last_ts_.assign(ts);
+  last_time_ = *t;
+  return true;
+}
+
+bool Window::same_names(uint32_t who, const EventView& e) const {
+  const WhoView w = this->who(who);
+  return w.user == e.user && w.db == e.db && w.host == e.host && w.server == e.server &&
+         (w.app == e.app || e.app.empty());
+}
+
+bool Window::fill_from(uint32_t who, uint32_t (&ids)[5]) const {
+  // user, db, app and host; the server is the event's own.
+  bool changed = false;
+  for (int d = 0; d < 4; ++d) {
+    if (ids[d] != NameTable::kEmpty) continue;
+    const uint32_t theirs = combos_[who].id[d];
+    if (theirs == NameTable::kEmpty) continue;
+    ids[d] = theirs;
+    changed = true;
+  }
+  return changed;
 }
 
 }  // namespace pgconn

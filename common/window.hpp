@@ -30,10 +30,21 @@
 // record (when still kept) and the reject's record change nothing, so the
 // history's active and peak never count it either.
 //
+// Names are interned (names.hpp): each distinct name is stored once per
+// dimension and sessions, records and totals hold a combination number
+// (who()), so that an event in the steady state costs hash probes and no
+// allocation.
+//
 // Pure: no I/O, no clock; times come from the events. Memory is bounded:
 // max_active sessions (the oldest is forgotten past it, counted in
-// evicted()), max_events records, max_totals name combinations (past it
-// new combinations are counted together under an empty name).
+// evicted()), max_events records, max_names names per dimension (past it a
+// new name of that dimension is counted under its overflow name, "⟨other
+// apps⟩", while the other dimensions keep their names: names_overflowed()),
+// and max_totals name combinations, a backstop that only a stream with
+// many names in several dimensions reaches: past it a new combination has
+// its names (but the server) replaced by the overflow names, the most
+// diverse dimension first, until it is one already counted
+// (totals_overflow() counts them).
 #pragma once
 
 #include <climits>
@@ -48,6 +59,7 @@
 #include <vector>
 
 #include "event.hpp"
+#include "names.hpp"
 #include "peak.hpp"
 #include "sketch.hpp"
 #include "timestamp.hpp"
@@ -59,8 +71,7 @@ struct Who {
   std::string user, db, app, host, server;
 };
 
-// The same names as views: into a Who, or into a packed key holding each
-// of user, db, app, host, server as its length and its bytes (pack_who()).
+// The same names as views (into a Who, or Window::who()).
 struct WhoView {
   std::string_view user, db, app, host, server;
   WhoView() = default;
@@ -68,11 +79,6 @@ struct WhoView {
   explicit WhoView(const EventView& e)
       : user(e.user), db(e.db), app(e.app), host(e.host), server(e.server) {}
 };
-
-// Packs the names of an event into one key (replacing *out).
-void pack_who(const EventView& e, std::string* out);
-// Reads a packed key back; the views point into `packed`.
-WhoView unpack_who(std::string_view packed);
 
 enum class Dimension : uint8_t { kDb, kUser, kApp, kHost, kServer };
 
@@ -90,10 +96,14 @@ struct Filter {
   bool matches(const WhoView& w) const;
 };
 
+// The overflow name of each dimension (names.hpp), e.g. "⟨other apps⟩".
+std::string_view overflow_name(Dimension d);
+
 struct WindowOptions {
   size_t max_events = 10000;
   size_t max_active = 100000;
-  size_t max_totals = 65536;
+  size_t max_names = 20000;   // distinct names per dimension
+  size_t max_totals = 65536;  // name combinations
   bool durations = false;  // keep Totals::durations (--durations)
   Filter filter;           // the sessions the peak counts (what is shown)
   // For the Prometheus exposition (prom.hpp), all off by default:
@@ -113,13 +123,18 @@ inline constexpr std::string_view kNormalEnd = "normal";
 class Window {
  public:
   struct Session {
-    std::string who;       // packed names (unpack_who): one allocation
+    uint32_t who = 0;      // its names (Window::who())
     int64_t since_ms = 0;  // Timestamp::sort_ms() of its connect
     Timestamp since;       // its connect's time (invalid when it had none)
     int64_t pid = -1;
     uint64_t order = 0;    // unique since the start or clear()
     uint64_t record = 0;   // its connect's record (see record_index())
     std::string via;       // the pooler it was made to, empty for PostgreSQL's own
+    // The Window's own: the sessions in the order they opened (the oldest
+    // is the one forgotten at max_active), and this one's key.
+    Session* older = nullptr;
+    Session* newer = nullptr;
+    const std::string* key = nullptr;
   };
   // What the stream showed of one server.
   struct ServerView {
@@ -141,14 +156,15 @@ class Window {
     int64_t wall_ms = 0;     // local wall clock of the event
     EventType type = EventType::kConnect;
     int8_t delta = 0;        // +1 opened a session, -1 closed one
-    std::string who;         // packed names (unpack_who)
+    uint32_t who = 0;        // its names (Window::who())
   };
   struct Totals {
+    uint32_t who = 0;  // its names (Window::who()), one Totals per combination
     uint64_t connects = 0, disconnects = 0;
-    std::map<std::string, uint64_t> rejects;  // by reason
+    std::map<std::string, uint64_t, std::less<>> rejects;  // by reason
     LogHistogram durations;  // disconnects' duration_ms (options.durations)
     // options.ends: disconnects by reason (kNormalEnd when none was logged).
-    std::map<std::string, uint64_t> ends;
+    std::map<std::string, uint64_t, std::less<>> ends;
     // options.duration_edges_ms (n edges): edge_counts[i] counts the
     // disconnects with edge[i-1] < duration_ms <= edge[i] (edge[-1] = -1),
     // edge_counts[n] those above every edge; empty until the first one.
@@ -158,6 +174,8 @@ class Window {
   };
 
   explicit Window(WindowOptions options);
+  Window(const Window&) = delete;  // sessions point at each other
+  Window& operator=(const Window&) = delete;
 
   // Applies one event, in stream order.
   void add(const EventView& e);
@@ -175,8 +193,22 @@ class Window {
 
   const std::unordered_map<std::string, Session>& active() const { return active_; }
   const std::deque<Record>& history() const { return history_; }
-  // Totals by packed names (unpack_who).
-  const std::unordered_map<std::string, Totals>& totals() const { return totals_; }
+  // The totals of each name combination counted since the start or the
+  // last reset (any order; Totals::who says whose).
+  const std::vector<Totals>& totals() const { return totals_; }
+  // The totals of these names, nullptr when none (names past a cap are
+  // looked up as their overflow name).
+  const Totals* find_totals(const WhoView& names) const;
+  // The names of a combination (Session::who, Record::who, Totals::who):
+  // views valid until clear(). Its name ids per dimension: name_id().
+  WhoView who(uint32_t combo) const;
+  uint32_t name_id(uint32_t combo, Dimension d) const { return combos_[combo].id[static_cast<int>(d)]; }
+  size_t combinations() const { return combos_.size(); }
+  // The names of one dimension, by id (NameTable::name()).
+  const NameTable& names(Dimension d) const { return names_[static_cast<int>(d)]; }
+  // Whether a dimension had more than max_names names (the rest counted
+  // under its overflow name) since the start or clear().
+  bool names_overflowed(Dimension d) const { return names(d).overflowed(); }
   // Every server seen (by its `server` name; "" is the one unnamed server).
   // At most options.max_totals of them; past it, servers_overflow() is true
   // and the view is never complete.
@@ -191,6 +223,7 @@ class Window {
   uint64_t evicted() const { return evicted_; }
   // History records dropped at max_events since the start or clear().
   uint64_t dropped() const { return dropped_; }
+  // Events whose name combination was past max_totals (see above).
   uint64_t totals_overflow() const { return totals_overflow_; }
   // Sessions open at once (see above).
   const PeakTracker& peak() const { return peak_; }
@@ -200,32 +233,75 @@ class Window {
   const WindowOptions& options() const { return options_; }
 
  private:
-  static std::string session_key(const EventView& e);
-  Session& open(std::string key, const EventView& e, const Timestamp& t);
-  // Whether the peak counts a session of these names (packed).
-  bool peak_counts(std::string_view packed) const {
-    return peak_all_ || options_.filter.matches(unpack_who(packed));
+  struct Combo {
+    uint32_t id[5];  // name ids by Dimension
+  };
+  const std::string& session_key(const EventView& e);
+  // Opens (or, `*known`, opens again) the session of `key`.
+  Session& open(const std::string& key, const EventView& e, const Timestamp& t, bool* known);
+  using ActiveIt = std::unordered_map<std::string, Session>::iterator;
+  ActiveIt erase_session(ActiveIt it);
+  void unlink(Session* s);
+  // The combination of these name ids (adding it; see max_totals).
+  uint32_t combo_of(uint32_t (&ids)[5]);
+  uint32_t find_combo(const uint32_t (&ids)[5], size_t* slot) const;
+  // Whether the peak counts a session of these names.
+  bool peak_counts(uint32_t who) const { return peak_all_ || counts_[who]; }
+  std::string_view server_of(uint32_t who) const {
+    return names_[4].name(combos_[who].id[4]);
   }
   // The peak and, with options.peak_by_server, its server's peak, of a
-  // session of these names (packed).
-  void peak_open(std::string_view packed, const Timestamp& t, uint64_t id);
-  void peak_close(std::string_view packed, const Timestamp& t, int64_t n = 1);
-  void peak_retract(std::string_view packed, uint64_t id, const Timestamp& t);
+  // session of these names.
+  void peak_open(uint32_t who, const Timestamp& t, uint64_t id);
+  void peak_close(uint32_t who, const Timestamp& t, int64_t n = 1);
+  void peak_retract(uint32_t who, uint64_t id, const Timestamp& t);
   void count_duration(Totals* totals, int64_t ms) const;
-  void record(EventType type, int8_t delta, int64_t wall_ms, const std::string& who);
+  void record(EventType type, int8_t delta, int64_t wall_ms, uint32_t who);
   // The history_ index of a record number, or SIZE_MAX when it is no longer kept.
   size_t record_index(uint64_t record) const;
   ServerView* server_view(std::string_view server, const Timestamp& t);
   void end_sessions(std::string_view server, std::string_view via, int64_t wall, const Timestamp& t);
-  Totals& totals_for(const std::string& packed);
+  Totals& totals_for(uint32_t who);
+  // Asks the cache for the totals of `who` ahead of totals_for().
+  void prefetch_totals(uint32_t who) const {
+    const uint32_t i = combo_totals_[who];
+    if (i != UINT32_MAX) __builtin_prefetch(&totals_[i]);
+  }
+  // The event's name ids, interned.
+  void intern(const EventView& e, uint32_t (&ids)[5]);
+  // parse_iso_time(), with the last time kept to parse the next faster.
+  bool parse_time(std::string_view ts, Timestamp* t);
+  // Whether the event names the same user, db, host and server as `who`,
+  // and its app or none.
+  bool same_names(uint32_t who, const EventView& e) const;
+  // Fills the ids left empty (user, db, app, host) with those of `who`;
+  // whether any changed.
+  bool fill_from(uint32_t who, uint32_t (&ids)[5]) const;
 
   WindowOptions options_;
   bool peak_all_;  // no filter: the peak counts every session
   std::unordered_map<std::string, Session> active_;
-  std::deque<std::pair<std::string, uint64_t>> fifo_;  // (key, order), lazily pruned
+  Session* oldest_ = nullptr;   // the list of Session::older/newer
+  Session* youngest_ = nullptr;
   uint64_t next_order_ = 0;
   std::deque<Record> history_;
-  std::unordered_map<std::string, Totals> totals_;
+  std::vector<Totals> totals_;
+  NameTable names_[5];              // by Dimension
+  // By combination, apart from the names so that an event touches few
+  // cache lines: its index in totals_ (or none since the last reset), and
+  // whether the peak counts its sessions (options.filter).
+  std::vector<Combo> combos_;
+  std::vector<uint32_t> combo_totals_;
+  std::vector<bool> counts_;
+  // Open addressing over the combinations, each slot holding its key (so
+  // that a probe reads one cache line): combo + 1, 0 for a free slot.
+  struct ComboSlot {
+    uint32_t id[5];
+    uint32_t combo;
+  };
+  std::vector<ComboSlot> combo_slots_;
+  std::string last_server_;         // server_view()'s last answer, for the next event
+  ServerView* last_view_ = nullptr;
   uint64_t events_ = 0;
   uint64_t evicted_ = 0;
   uint64_t totals_overflow_ = 0;
@@ -236,7 +312,10 @@ class Window {
   Timestamp newest_;
   PeakTracker peak_;
   std::map<std::string, PeakTracker, std::less<>> server_peaks_;
-  std::string packed_;  // the current event's names, reused
+  std::string key_;  // the current event's session key, reused
+  uint32_t who_ = 0;  // the current event's names
+  std::string last_ts_;  // parse_time(): the last `ts` parsed and its time
+  Timestamp last_time_;
 };
 
 }  // namespace pgconn

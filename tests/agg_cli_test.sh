@@ -58,6 +58,10 @@ bad_usage "--longest=x: usage error" 'bad --longest "x"' --longest=x
 bad_usage "--longest=5x: usage error" 'bad --longest "5x"' --longest=5x
 bad_usage "--durations with --history: usage error" '--durations is part of the summary' --history --durations
 bad_usage "--longest with --history: usage error" '--longest is part of the summary' --history --longest=3
+bad_usage "issue_15 --top=-1: usage error" 'bad --top "-1": expected a number from 0 to 1000000' --top=-1
+bad_usage "issue_15 --top=x: usage error" 'bad --top "x"' --top=x
+bad_usage "issue_15 --top with --json: usage error" '--top is part of the text summary, not of --json' --top=5 --json
+bad_usage "issue_15 --top with --history: usage error" '--top is part of the text summary, not of --history' --top=5 --history
 # Regression (was a bug): parse_duration multiplies before it checks the size: a day count
 # past ~1.07e11 overflows int64 and is accepted (as 9h34m here) instead of
 # "too large"; the history is then printed with exit 0.
@@ -528,5 +532,39 @@ wait $pid; rc=$?
 check "SIGTERM mid-stream: the history is printed, exit 0" \
   "[ $rc = 0 ] && [ \$(wc -l <'$T/int.out') = 1 ] && [ \$(jq '.buckets[-1].active' '$T/int.out') = 29 ]" "rc=$rc $(cat "$T/int.out" "$T/int.err")"
 exec 9>&-
+
+# --- issue_15: many names, bounded
+# 160,000 sessions with 150,000 application names (a driver that puts a
+# request id in application_name), 2,000 users, 3,000 hosts, 20 databases.
+awk -f tests/perf/gen_events.awk -v sessions=160000 -v apps=150000 >"$T/apps.ndjson"
+/usr/bin/time -f %M -o "$T/apps.rss" $A --durations --by=db,user,app,host,server "$T/apps.ndjson" \
+  >"$T/apps.out" 2>"$T/apps.err"; rc=$?
+check "issue_15 150k app names: exit 0" "[ $rc = 0 ]" "rc=$rc $(cat "$T/apps.err")"
+check "issue_15 150k app names: one warning, in the house style" \
+  "[ \"\$(cat '$T/apps.err')\" = 'pgconn-agg: warning: more than 20000 app names: the others are counted as \"⟨other apps⟩\"' ]" \
+  "$(cat "$T/apps.err")"
+rss_kb=$(tail -n 1 "$T/apps.rss")
+check "issue_15 150k app names with --durations on every dimension: peak RSS < 32 MB (${rss_kb} KB)" \
+  "[ '$rss_kb' -lt 32768 ]"
+check "issue_15 150k app names: the text is short (--top=20: at most 21 rows a list)" \
+  "[ \$(wc -l <'$T/apps.out') -lt 300 ]" "$(wc -l <"$T/apps.out") lines"
+check "issue_15 150k app names: each long list ends with its '… N more' row and the rest's total" \
+  "grep -Eq '^  … [0-9]+ more +[0-9]+\$' '$T/apps.out' && [ \$(grep -c '^  … [0-9]* more' '$T/apps.out') -ge 4 ]" "$(cat "$T/apps.out")"
+$A --json "$T/apps.ndjson" >"$T/apps.json" 2>/dev/null
+check "issue_15 --json: the other dimensions keep every name (20 databases, the active users)" \
+  "[ \$(jq '.by.db | length' '$T/apps.json') = 20 ] && ! jq -e '.by.db | has(\"⟨other databases⟩\")' '$T/apps.json' >/dev/null" \
+  "$(jq -c '.by.db' "$T/apps.json")"
+# The "more" row's total and the rows shown add up to the active count.
+$A --by=app --top=3 "$T/apps.ndjson" >"$T/top3" 2>/dev/null
+active=$(sed -n 's/^Active connections: //p' "$T/top3")
+check "issue_15 --top=3: three rows and the rest, adding up to the active count" \
+  "[ \$(sed -n '/^By application:/,/^\$/p' '$T/top3' | grep -c '^  ') = 4 ] &&
+   [ \$(sed -n '/^By application:/,/^\$/p' '$T/top3' | awk '/^  /{ n += \$NF } END { print n }') = '$active' ]" "$(cat "$T/top3")"
+$A --by=app --top=0 "$T/apps.ndjson" >"$T/top0" 2>/dev/null
+check "issue_15 --top=0: every row, no '… more' row" \
+  "[ \$(sed -n '/^By application:/,/^\$/p' '$T/top0' | grep -c '^  ') = \$(jq '.by.app | length' '$T/apps.json') ] && ! grep -q ' more ' '$T/top0'"
+$A --by=app --top=1000 "$EV" >"$T/top-all" 2>/dev/null
+$A --by=app --top=0 "$EV" >"$T/top-0" 2>/dev/null
+check "issue_15 a list shorter than --top has no '… more' row" "cmp -s '$T/top-all' '$T/top-0' && ! grep -q ' more ' '$T/top-0'"
 
 lib_done

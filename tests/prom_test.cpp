@@ -301,3 +301,33 @@ TEST_CASE("the peak per server", "[prom]") {
   CHECK(s.at("pgconn_rejects_total{server=\"db2\",reason=\"other\"}") == 0);
   CHECK(s.count("pgconn_rejects_total{server=\"\",reason=\"other\"}") == 0);
 }
+
+TEST_CASE("issue_15: names past the Window's cap go to the overflow series, never to a label", "[prom][issue_15]") {
+  WindowOptions o;
+  PromExporter::configure(&o);
+  o.max_names = 2;
+  Window w(o);
+  for (int i = 0; i < 5; ++i) {
+    Event c = ev(EventType::kConnect, i, "s" + std::to_string(i));
+    c.app = "job-" + std::to_string(i);
+    w.add(c);
+  }
+  Event d = ev(EventType::kDisconnect, 10, "s4");
+  d.app = "job-4";
+  d.duration_ms = 2000;
+  w.add(d);
+  PromExporter p{PromOptions()};
+  const std::string text = render(&p, w);
+  CHECK(text.find("\u27e8") == std::string::npos);
+  auto s = samples(text);
+  CHECK(s.at("pgconn_sessions_active{server=\"\",datname=\"d\",usename=\"u\",application_name=\"job-0\"}") == 1);
+  CHECK(s.at("pgconn_sessions_active{overflow=\"true\"}") == 2);
+  CHECK(s.at("pgconn_connects_total{overflow=\"true\"}") == 3);
+  CHECK(s.at("pgconn_disconnects_total{overflow=\"true\",reason=\"normal\"}") == 1);
+  CHECK(s.at("pgconn_session_duration_seconds_count{overflow=\"true\"}") == 1);
+  // Every session is counted once: named plus overflow.
+  double active = 0;
+  for (const auto& [k, v] : s)
+    if (k.rfind("pgconn_sessions_active{", 0) == 0) active += v;
+  CHECK(active == 4);
+}

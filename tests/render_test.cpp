@@ -677,3 +677,55 @@ TEST_CASE("render: issue_13 --history marks the buckets from before the view was
   // All complete: no marker column, no legend (the seeds' layout).
   CHECK(history_text(seed_history()).find("\u2265") == std::string::npos);
 }
+
+TEST_CASE("issue_15: --top shows the biggest rows and one row for the rest", "[render][issue_15]") {
+  Summary s;
+  s.complete = true;
+  s.active = 10;
+  std::vector<Count> apps;
+  for (int i = 0; i < 5; ++i) apps.push_back(Count{"app" + std::to_string(i), 5 - i});
+  apps.push_back(Count{"\u27e8other apps\u27e9", 1, true});
+  s.by.emplace_back(Dimension::kApp, apps);
+  std::string out;
+  render_summary_text(s, Filter{}, &out, 2);
+  CHECK(out.find("By application:\n"
+                 "  app0           5\n"
+                 "  app1           4\n"
+                 "  \u2026 4 more       7\n") != std::string::npos);
+  CHECK(out.find("app2") == std::string::npos);
+  // --top=0: every row, the overflow name as it is.
+  out.clear();
+  render_summary_text(s, Filter{}, &out, 0);
+  for (int i = 0; i < 5; ++i) CHECK(out.find("  app" + std::to_string(i)) != std::string::npos);
+  CHECK(out.find("  \u27e8other apps\u27e9 ") != std::string::npos);
+  CHECK(out.find("more") == std::string::npos);
+  // No "more" row when the list fits.
+  out.clear();
+  render_summary_text(s, Filter{}, &out, 6);
+  CHECK(out.find("more") == std::string::npos);
+  // JSON keeps every name.
+  out.clear();
+  render_summary_json(s, &out);
+  for (int i = 0; i < 5; ++i) CHECK(out.find("\"app" + std::to_string(i) + "\":") != std::string::npos);
+  CHECK(out.find("\"\u27e8other apps\u27e9\":1") != std::string::npos);
+}
+
+TEST_CASE("issue_15: --top cuts the duration tables too", "[render][issue_15]") {
+  Summary s;
+  s.with_durations = true;
+  std::vector<DurationStats> rows;
+  for (int i = 0; i < 4; ++i) rows.push_back(DurationStats{"app" + std::to_string(i), uint64_t(10 - i), 1000, 1000, 1000, 1000});
+  s.durations.emplace_back(Dimension::kApp, rows);
+  std::string out;
+  render_durations_text(s, &out, 1);
+  CHECK(out.find("  app0") != std::string::npos);
+  CHECK(out.find("app1") == std::string::npos);
+  CHECK(out.find("  \u2026 3 more          24\n") != std::string::npos);
+}
+
+TEST_CASE("issue_15: a real name spelled like an overflow name does not read like one", "[render][issue_15]") {
+  CHECK(list_name("\u27e8other users\u27e9", true) == "\u27e8other users\u27e9");
+  CHECK(list_name("\u27e8other users\u27e9", false) == "\\xe2\\x9f\\xa8other users\u27e9");
+  CHECK(list_name("", false) == "unknown");
+  CHECK(list_name("rails", false) == "rails");
+}

@@ -136,3 +136,55 @@ TEST_CASE("LogHistogram: the whole int64 range in bounded memory", "[sketch]") {
   h.clear();
   CHECK(h.count() == 0);
 }
+
+TEST_CASE("issue_15: a histogram of few values stays sparse and small; many turn it dense", "[sketch][issue_15]") {
+  LogHistogram few;
+  few.add(10);
+  few.add(1000000);  // dense, these two would span about 1,200 buckets
+  CHECK_FALSE(few.dense());
+  CHECK(few.bytes() <= 64);
+  CHECK(few.percentile(0.5) == 10);
+  CHECK(few.max() == 1000000);
+
+  std::mt19937_64 rng(15);
+  std::vector<int64_t> values;
+  LogHistogram many;
+  for (int i = 0; i < 20000; ++i) {
+    const int64_t v = static_cast<int64_t>(std::exp(std::uniform_real_distribution<double>(0, 12)(rng)));
+    values.push_back(v);
+    many.add(v);
+  }
+  CHECK(many.dense());
+  // The same bound in both forms: a sparse one merged from the same values
+  // answers the same.
+  LogHistogram merged;
+  for (int64_t v : values) {
+    LogHistogram one;
+    one.add(v);
+    merged.merge(one);
+  }
+  for (double p : {0.01, 0.25, 0.5, 0.9, 0.95, 0.99}) {
+    INFO(p);
+    CHECK(merged.percentile(p) == many.percentile(p));
+    const int64_t exact = nearest_rank(values, p);
+    CHECK(std::abs(many.percentile(p) - exact) <= exact / 256 + 1);
+  }
+  CHECK(merged.count() == many.count());
+  CHECK(merged.mean() == many.mean());
+}
+
+TEST_CASE("issue_15: sparse and dense histograms merge both ways", "[sketch][issue_15]") {
+  LogHistogram sparse, dense;
+  sparse.add(5);
+  sparse.add(700);
+  for (int64_t v = 100; v < 400; ++v) dense.add(v);
+  REQUIRE(dense.dense());
+  REQUIRE_FALSE(sparse.dense());
+  LogHistogram a = sparse, b = dense;
+  a.merge(dense);
+  b.merge(sparse);
+  CHECK(a.count() == 302);
+  for (double p : {0.0, 0.1, 0.5, 0.9, 1.0}) CHECK(a.percentile(p) == b.percentile(p));
+  CHECK(a.min() == 5);
+  CHECK(b.max() == 700);
+}

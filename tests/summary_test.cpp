@@ -764,3 +764,59 @@ TEST_CASE("summarize: issue_13 events without sessions and no filter are a summa
   CHECK_FALSE(h.no_match);
   CHECK(history(w, filter(Dimension::kDb, "x"), 15 * kMin, 60 * kMin).no_match);
 }
+
+TEST_CASE("issue_15: the overflow row is marked; the other dimensions keep their names", "[summary][issue_15]") {
+  WindowOptions o;
+  o.max_names = 2;
+  o.durations = true;
+  Window w(o);
+  for (int i = 0; i < 5; ++i) {
+    const std::string s = "s" + std::to_string(i);
+    w.add(con(at(10, i), s).user("u").db(i < 3 ? "production" : "test").app("job-" + std::to_string(i)));
+  }
+  S d = dis(at(10, 9), "s4").user("u").db("test").app("job-4");
+  d.e.duration_ms = 5000;
+  w.add(d);
+  SummaryOptions so;
+  so.durations = true;
+  Summary s = summarize(w, Filter{}, kDefaultBy, so);
+  CHECK(counts(s.by[0].second) == Counts{{"production", 3}, {"test", 1}});
+  const auto& apps = s.by[2].second;
+  CHECK(counts(apps) == Counts{{"\u27e8other apps\u27e9", 2}, {"job-0", 1}, {"job-1", 1}});
+  CHECK(apps[0].overflow);
+  CHECK_FALSE(apps[1].overflow);
+  // A filter on a database still sees its sessions past the app cap.
+  Summary t = summarize(w, filter(Dimension::kDb, "test"), kDefaultBy);
+  CHECK(t.active == 1);
+  REQUIRE(s.durations.size() == 3);
+  REQUIRE(s.durations[2].second.size() == 1);
+  CHECK(s.durations[2].second[0].name == "\u27e8other apps\u27e9");
+  CHECK(s.durations[2].second[0].overflow);
+}
+
+TEST_CASE("issue_15: durations are merged per name over many combinations", "[summary][issue_15]") {
+  WindowOptions o;
+  o.durations = true;
+  Window w(o);
+  // Three hosts per app: the app's row merges three histograms.
+  for (int i = 0; i < 30; ++i) {
+    const std::string s = "s" + std::to_string(i);
+    const std::string app = "app" + std::to_string(i % 2);
+    const std::string host = "h" + std::to_string(i % 3);
+    w.add(con(at(10, 0), s).user("u").db("d").app(app).host(host));
+    S d = dis(at(10, 1), s).user("u").db("d").app(app).host(host);
+    d.e.duration_ms = 1000 * (i + 1);
+    w.add(d);
+  }
+  SummaryOptions so;
+  so.durations = true;
+  Summary s = summarize(w, Filter{}, {Dimension::kApp, Dimension::kHost}, so);
+  REQUIRE(s.durations[0].second.size() == 2);
+  const DurationStats& a0 = s.durations[0].second[0];  // app0: 1, 3, ..., 29 s
+  CHECK(a0.name == "app0");
+  CHECK(a0.n == 15);
+  CHECK(a0.max_ms == 29000);
+  CHECK(a0.mean_ms == 15000);
+  REQUIRE(s.durations[1].second.size() == 3);
+  CHECK(s.durations[1].second[0].n == 10);
+}

@@ -64,26 +64,24 @@ std::set<std::string> active_sessions(const Window& w) {
 
 uint64_t total_connects(const Window& w) {
   uint64_t n = 0;
-  for (const auto& [k, t] : w.totals()) n += t.connects;
+  for (const auto& t : w.totals()) n += t.connects;
   return n;
 }
 uint64_t total_disconnects(const Window& w) {
   uint64_t n = 0;
-  for (const auto& [k, t] : w.totals()) n += t.disconnects;
+  for (const auto& t : w.totals()) n += t.disconnects;
   return n;
 }
 
-std::string packed(std::string user, std::string db, std::string app, std::string host,
-                   std::string server = "") {
-  Event e;
-  e.user = user;
-  e.db = db;
-  e.app = app;
-  e.host = host;
-  e.server = server;
-  std::string out;
-  pack_who(e, &out);
-  return out;
+WhoView names(std::string_view user, std::string_view db, std::string_view app, std::string_view host,
+              std::string_view server = "") {
+  WhoView w;
+  w.user = user;
+  w.db = db;
+  w.app = app;
+  w.host = host;
+  w.server = server;
+  return w;
 }
 
 }  // namespace
@@ -94,12 +92,12 @@ TEST_CASE("Window: a connect opens a session, its disconnect closes it", "[windo
   w.add(connect(at(10, 0), "s1").user("app_user").db("production").app("rails").host("10.0.1.5"));
   w.add(connect(at(10, 1), "s2").user("admin").db("test").app("psql"));
   CHECK(active_sessions(w) == std::set<std::string>{"s1", "s2"});
-  const Window::Session& s1 = unpack_who(w.active().begin()->second.who).user == "app_user"
+  const Window::Session& s1 = w.who(w.active().begin()->second.who).user == "app_user"
                                   ? w.active().begin()->second
                                   : std::next(w.active().begin())->second;
-  CHECK(unpack_who(s1.who).db == "production");
-  CHECK(unpack_who(s1.who).app == "rails");
-  CHECK(unpack_who(s1.who).host == "10.0.1.5");
+  CHECK(w.who(s1.who).db == "production");
+  CHECK(w.who(s1.who).app == "rails");
+  CHECK(w.who(s1.who).host == "10.0.1.5");
   w.add(disconnect(at(10, 2), "s1").user("app_user").db("production"));
   CHECK(active_sessions(w) == std::set<std::string>{"s2"});
   CHECK_FALSE(w.empty());
@@ -150,7 +148,7 @@ TEST_CASE("Window: a reject naming an open session closes it", "[window]") {
   // Rejects are counted by reason; one without a reason as "other".
   w.add(reject(at(10, 2), "s8").user("u").db("d"));
   std::map<std::string, uint64_t> rejects;
-  for (const auto& [k, t] : w.totals())
+  for (const auto& t : w.totals())
     for (const auto& [reason, n] : t.rejects) rejects[reason] += n;
   CHECK(rejects == std::map<std::string, uint64_t>{{"auth_failed", 1}, {"other", 1}, {"role_limit", 1}});
   // A reject is neither a connect nor a disconnect.
@@ -163,7 +161,7 @@ TEST_CASE("Window: a repeated connect of the same session replaces it", "[window
   w.add(connect(at(10, 0), "s1").user("u").db("d").app("old"));
   w.add(connect(at(10, 1), "s1").user("u").db("d").app("new"));
   REQUIRE(w.active().size() == 1);
-  CHECK(unpack_who(w.active().begin()->second.who).app == "new");
+  CHECK(w.who(w.active().begin()->second.who).app == "new");
   CHECK(total_connects(w) == 2);
   REQUIRE(w.history().size() == 2);
   CHECK(w.history()[1].delta == 0);  // the active count did not grow
@@ -191,7 +189,7 @@ TEST_CASE("Window: a server crash or shutdown closes that server's sessions only
   for (size_t i = records; i < w.history().size(); ++i) {
     CHECK(w.history()[i].type == EventType::kServer);
     CHECK(w.history()[i].delta == -1);
-    CHECK(unpack_who(w.history()[i].who).server == "db1");
+    CHECK(w.who(w.history()[i].who).server == "db1");
   }
   // A crash or shutdown is not a disconnect.
   CHECK(total_disconnects(w) == 0);
@@ -213,7 +211,7 @@ TEST_CASE("Window: the same session id on two servers is two sessions", "[window
   CHECK(w.active().size() == 2);
   w.add(disconnect(at(10, 1), "42-1").server("db2"));
   REQUIRE(w.active().size() == 1);
-  CHECK(unpack_who(w.active().begin()->second.who).server == "db1");
+  CHECK(w.who(w.active().begin()->second.who).server == "db1");
 }
 
 TEST_CASE("Window: without a session key the pid joins connect and disconnect", "[window]") {
@@ -229,12 +227,12 @@ TEST_CASE("Window: a disconnect is counted under its connect's application", "[w
   Window w(WindowOptions{});
   w.add(connect(at(10, 0), "s1").user("u").db("d").app("rails").host("h"));
   w.add(disconnect(at(10, 1), "s1").user("u").db("d").host("h"));  // the line has no app
-  REQUIRE(w.totals().count(packed("u", "d", "rails", "h")) == 1);
-  const Window::Totals& t = w.totals().at(packed("u", "d", "rails", "h"));
+  REQUIRE(w.find_totals(names("u", "d", "rails", "h")) != nullptr);
+  const Window::Totals& t = (*w.find_totals(names("u", "d", "rails", "h")));
   CHECK(t.connects == 1);
   CHECK(t.disconnects == 1);
-  CHECK(w.totals().count(packed("u", "d", "", "h")) == 0);
-  CHECK(unpack_who(w.history().back().who).app == "rails");
+  CHECK(w.find_totals(names("u", "d", "", "h")) == nullptr);
+  CHECK(w.who(w.history().back().who).app == "rails");
 }
 
 TEST_CASE("Window: totals are kept per name combination", "[window]") {
@@ -245,9 +243,9 @@ TEST_CASE("Window: totals are kept per name combination", "[window]") {
   w.add(connect(at(10, 0), "s4").user("u1").db("d1").app("a1").host("h1").server("db2"));
   w.add(reject(at(10, 1), "s5").user("u2").db("d1").host("h2").reason("no_hba_entry"));
   CHECK(w.totals().size() == 3);
-  CHECK(w.totals().at(packed("u1", "d1", "a1", "h1")).connects == 2);
-  CHECK(w.totals().at(packed("u1", "d1", "a1", "h1", "db2")).connects == 1);
-  const Window::Totals& t = w.totals().at(packed("u2", "d1", "", "h2"));
+  CHECK((*w.find_totals(names("u1", "d1", "a1", "h1"))).connects == 2);
+  CHECK((*w.find_totals(names("u1", "d1", "a1", "h1", "db2"))).connects == 1);
+  const Window::Totals& t = (*w.find_totals(names("u2", "d1", "", "h2")));
   CHECK(t.connects == 1);
   CHECK(t.rejects.at("no_hba_entry") == 1);
 
@@ -255,13 +253,13 @@ TEST_CASE("Window: totals are kept per name combination", "[window]") {
   Filter f;
   f.field[static_cast<int>(Dimension::kUser)] = "u1";
   uint64_t n = 0;
-  for (const auto& [k, tt] : w.totals())
-    if (f.matches(unpack_who(k))) n += tt.connects;
+  for (const auto& tt : w.totals())
+    if (f.matches(w.who(tt.who))) n += tt.connects;
   CHECK(n == 3);
   f.field[static_cast<int>(Dimension::kServer)] = "db2";
   n = 0;
-  for (const auto& [k, tt] : w.totals())
-    if (f.matches(unpack_who(k))) n += tt.connects;
+  for (const auto& tt : w.totals())
+    if (f.matches(w.who(tt.who))) n += tt.connects;
   CHECK(n == 1);
 }
 
@@ -277,7 +275,7 @@ TEST_CASE("Window: name combinations past max_totals are counted together", "[wi
   CHECK(w.totals_overflow() == 2);
   CHECK(total_connects(w) == 5);
   CHECK(w.totals().size() == 3);
-  CHECK(w.totals().at(packed("a", "", "", "")).connects == 2);
+  CHECK((*w.find_totals(names("a", "", "", ""))).connects == 2);
   CHECK(w.active().size() == 5);  // the active set is not affected
 }
 
@@ -427,16 +425,10 @@ TEST_CASE("Filter: exact, case-sensitive, ANDed; unknown matches an empty name",
   CHECK_FALSE(unknown.matches(named));
 }
 
-TEST_CASE("pack_who and unpack_who round trip; dimension names", "[window]") {
-  Event e;
-  e.user = "u";
-  e.db = "d b";
-  e.app = "";
-  e.host = "[local]";
-  e.server = "db1";
-  std::string p;
-  pack_who(e, &p);
-  WhoView v = unpack_who(p);
+TEST_CASE("Window: interned names round trip; dimension names", "[window]") {
+  Window w(WindowOptions{});
+  w.add(connect(at(10, 0), "s1").user("u").db("d b").host("[local]").server("db1"));
+  WhoView v = w.who(w.active().begin()->second.who);
   CHECK(v.user == "u");
   CHECK(v.db == "d b");
   CHECK(v.app == "");
@@ -444,14 +436,12 @@ TEST_CASE("pack_who and unpack_who round trip; dimension names", "[window]") {
   CHECK(v.server == "db1");
   CHECK(who_field(v, Dimension::kHost) == "[local]");
 
-  // Any byte in a name, and names longer than one length byte holds.
-  e.user = std::string("x\0y", 3);
-  e.db = std::string(300, 'd');
-  e.app = std::string("\0", 1);
-  e.host = std::string(100000, 'h');
-  e.server = "";
-  pack_who(e, &p);
-  v = unpack_who(p);
+  // Any byte in a name, and long names (each stored whole, apart from the
+  // others: a NUL in one never shifts the next).
+  w.clear();
+  w.add(connect(at(10, 0), "s2").user(std::string("x\0y", 3)).db(std::string(300, 'd'))
+            .app(std::string("\0", 1)).host(std::string(100000, 'h')));
+  v = w.who(w.active().begin()->second.who);
   CHECK(v.user == std::string("x\0y", 3));
   CHECK(v.db == std::string(300, 'd'));
   CHECK(v.app == std::string("\0", 1));
@@ -576,11 +566,11 @@ TEST_CASE("Window: issue_13 an update moves an open session to its new app", "[w
   w.add(update(at(10, 2), "s1").app("worker-7"));
   REQUIRE(w.active().size() == 2);
   std::map<std::string, int> by_app;
-  for (const auto& [k, s] : w.active()) ++by_app[std::string(unpack_who(s.who).app)];
+  for (const auto& [k, s] : w.active()) ++by_app[std::string(w.who(s.who).app)];
   CHECK(by_app == std::map<std::string, int>{{"psql", 1}, {"worker-7", 1}});
   // The other names stay; the session keeps its start and pid.
   for (const auto& [k, s] : w.active()) {
-    const WhoView who = unpack_who(s.who);
+    const WhoView who = w.who(s.who);
     CHECK(who.user == "u");
     CHECK(who.db == "d");
     if (who.app == "worker-7") CHECK(s.pid == 7);
@@ -588,21 +578,21 @@ TEST_CASE("Window: issue_13 an update moves an open session to its new app", "[w
   // The history: it left psql and joined worker-7 at once.
   REQUIRE(w.history().size() == records + 2);
   CHECK(w.history()[records].delta == -1);
-  CHECK(unpack_who(w.history()[records].who).app == "psql");
+  CHECK(w.who(w.history()[records].who).app == "psql");
   CHECK(w.history()[records + 1].delta == 1);
-  CHECK(unpack_who(w.history()[records + 1].who).app == "worker-7");
+  CHECK(w.who(w.history()[records + 1].who).app == "worker-7");
   CHECK(w.peak().current() == 2);
   // A disconnect without an app is counted under the new one, duration too.
   w.add(disconnect(at(10, 3), "s1").user("u").db("d").duration(3000));
-  CHECK(w.totals().at(packed("u", "d", "worker-7", "")).disconnects == 1);
-  CHECK(w.totals().at(packed("u", "d", "worker-7", "")).durations.count() == 1);
-  CHECK(w.totals().at(packed("u", "d", "psql", "")).connects == 2);  // connects stay where they were
+  CHECK((*w.find_totals(names("u", "d", "worker-7", ""))).disconnects == 1);
+  CHECK((*w.find_totals(names("u", "d", "worker-7", ""))).durations.count() == 1);
+  CHECK((*w.find_totals(names("u", "d", "psql", ""))).connects == 2);  // connects stay where they were
   // An update for a session it does not hold is counted nowhere.
   const size_t before = w.history().size();
   w.add(update(at(10, 4), "nope").app("ghost"));
   CHECK(w.history().size() == before);
   CHECK(w.active().size() == 1);
-  for (const auto& [k, t] : w.totals()) CHECK(unpack_who(k).app != "ghost");
+  for (const auto& t : w.totals()) CHECK(w.who(t.who).app != "ghost");
   // An update that changes nothing records nothing.
   w.add(update(at(10, 5), "s2").app("psql"));
   CHECK(w.history().size() == before);
@@ -687,17 +677,115 @@ TEST_CASE("issue_13 Window: an update moves an open session to its new names", "
   w.add(W(EventType::kUpdate, at(10, 2), "s1").user("u").db("d").app("worker-7").host("h"));
   w.add(W(EventType::kUpdate, at(10, 3), "gone").user("u").app("other"));  // not open: nothing
   std::map<std::string, int> apps;
-  for (const auto& [key, s] : w.active()) ++apps[std::string(unpack_who(s.who).app)];
+  for (const auto& [key, s] : w.active()) ++apps[std::string(w.who(s.who).app)];
   CHECK(apps == std::map<std::string, int>{{"psql", 1}, {"worker-7", 1}});
   CHECK(total_connects(w) == 2);
   // The history sees it leave psql and join worker-7: nothing opened.
   int64_t sum = 0, psql = 0;
   for (const Window::Record& r : w.history()) {
     sum += r.delta;
-    if (unpack_who(r.who).app == "psql") psql += r.delta;
+    if (w.who(r.who).app == "psql") psql += r.delta;
   }
   CHECK(sum == 2);
   CHECK(psql == 1);
   w.add(disconnect(at(10, 4), "s1").user("u").db("d").app("worker-7").host("h"));
   CHECK(active_sessions(w) == std::set<std::string>{"s2"});
+}
+
+TEST_CASE("issue_15: caps per dimension: past max_names only that dimension overflows", "[window][issue_15]") {
+  WindowOptions o;
+  o.max_names = 3;
+  o.durations = true;
+  Window w(o);
+  for (int i = 0; i < 6; ++i) {
+    const std::string s = "s" + std::to_string(i);
+    w.add(connect(at(10, i), s).user("u").db("production").app("worker-" + std::to_string(i)).host("h"));
+    w.add(disconnect(at(10, i, 30), s).user("u").db("production").app("worker-" + std::to_string(i)).host("h")
+              .duration(30000));
+  }
+  CHECK(w.names_overflowed(Dimension::kApp));
+  CHECK_FALSE(w.names_overflowed(Dimension::kDb));
+  CHECK_FALSE(w.names_overflowed(Dimension::kUser));
+  CHECK(overflow_name(Dimension::kApp) == "\u27e8other apps\u27e9");
+  // The first three apps keep their names; the rest are one row, the
+  // database and user stay exact in every one.
+  std::map<std::string, uint64_t> by_app;
+  for (const auto& t : w.totals()) {
+    const WhoView who = w.who(t.who);
+    CHECK(who.db == "production");
+    CHECK(who.user == "u");
+    by_app[std::string(who.app)] += t.connects;
+  }
+  CHECK(by_app == std::map<std::string, uint64_t>{
+                      {"worker-0", 1}, {"worker-1", 1}, {"worker-2", 1}, {"\u27e8other apps\u27e9", 3}});
+  // A name past the cap is looked up as the overflow name.
+  const Window::Totals* t = w.find_totals(names("u", "production", "worker-5", "h"));
+  REQUIRE(t != nullptr);
+  CHECK(t->connects == 3);
+  CHECK(t->durations.count() == 3);
+  CHECK(w.totals_overflow() == 0);  // no combination was folded
+  // The overflow id is not the name of the log: a real name spelled like it
+  // would be a name of its own.
+  CHECK(w.names(Dimension::kApp).find("\u27e8other apps\u27e9") == NameTable::kNone);
+}
+
+TEST_CASE("issue_15: an open session past the cap keeps its other names; a disconnect finds it", "[window][issue_15]") {
+  WindowOptions o;
+  o.max_names = 1;
+  Window w(o);
+  w.add(connect(at(10, 0), "s1").user("u").db("d").app("a1"));
+  w.add(connect(at(10, 1), "s2").user("u").db("d").app("a2"));
+  REQUIRE(w.active().size() == 2);
+  for (const auto& [key, s] : w.active()) {
+    CHECK(w.who(s.who).db == "d");
+    CHECK(w.who(s.who).user == "u");
+  }
+  w.add(disconnect(at(10, 2), "s2").user("u").db("d").app("a2"));
+  CHECK(w.active().size() == 1);
+  CHECK(w.find_totals(names("u", "d", "a2", ""))->disconnects == 1);
+  CHECK(w.find_totals(names("u", "d", "a1", ""))->disconnects == 0);
+}
+
+TEST_CASE("issue_15: clear() forgets the names; reset_statistics() keeps the open sessions' names", "[window][issue_15]") {
+  WindowOptions o;
+  o.max_names = 1;
+  Window w(o);
+  w.add(connect(at(10, 0), "s1").app("a1"));
+  w.add(connect(at(10, 1), "s2").app("a2"));
+  w.reset_statistics();
+  CHECK(w.totals().empty());
+  CHECK(w.who(w.active().find(std::string("\0s1", 3))->second.who).app == "a1");
+  w.clear();
+  CHECK_FALSE(w.names_overflowed(Dimension::kApp));
+  w.add(connect(at(10, 2), "s3").app("a2"));
+  CHECK(w.who(w.active().begin()->second.who).app == "a2");
+}
+
+TEST_CASE("issue_15: the times of a stream parse as parse_iso_time() does, one after another", "[window][issue_15]") {
+  // The Window parses a time like the one before it from the difference
+  // in its seconds and milliseconds: each must equal a full parse.
+  const char* times[] = {
+      "2024-03-01T10:00:00.003Z", "2024-03-01T10:00:00.007Z", "2024-03-01T10:00:59.999Z",
+      "2024-03-01T10:01:00.000Z", "2024-03-01T10:01:00.000+02:00", "2024-03-01T10:01:07.250+02:00",
+      "2024-03-01T10:01:07.25+02:00", "2024-03-01T10:01:07.250123Z", "2024-03-01T10:01:08.250123Z",
+      "2024-03-01T10:01:08Z", "2024-03-01T10:01:09.001Z", "2024-03-01T10:01:09.001-05:30",
+      "2024-03-02T10:01:09.001-05:30", "2024-03-01T10:01:05.500Z"};
+  Window w(WindowOptions{});
+  for (const char* ts : times) {
+    INFO(ts);
+    Event e;
+    e.type = EventType::kConnect;
+    e.ts = ts;
+    e.session = ts;
+    w.add(e);
+    Timestamp want;
+    REQUIRE(parse_iso_time(ts, &want));
+    // The newest time is this one while times rise; check through the
+    // history record's wall clock, which every event has.
+    CHECK(w.history().back().wall_ms == want.wall_ms);
+  }
+  Timestamp last;
+  REQUIRE(parse_iso_time("2024-03-02T10:01:09.001-05:30", &last));
+  CHECK(w.newest().sort_ms() == last.sort_ms());
+  CHECK(w.newest().offset_min == -330);
 }

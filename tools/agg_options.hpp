@@ -13,6 +13,7 @@
 #include "cli.hpp"
 #include "duration.hpp"
 #include "prom.hpp"
+#include "render.hpp"
 #include "summary.hpp"
 #include "window.hpp"
 
@@ -20,7 +21,7 @@ namespace pgconn::agg {
 
 constexpr const char* kUsageText =
     "usage: pgconn-agg [--by=db,user,app,host,server] [--history] [--bucket=15m] [--last=60m]\n"
-    "                  [--durations] [--longest=N]\n"
+    "                  [--durations] [--longest=N] [--top=20]\n"
     "                  [--db=NAME] [--user=NAME] [--app=NAME] [--host=ADDR] [--server=NAME]\n"
     "                  [--max-events=10000] [--interval=DURATION] [--json]\n"
     "                  [--prom] [--prom-file=PATH] [--prom-labels=db,user,app,host]\n"
@@ -34,6 +35,7 @@ struct View {
   Filter filter;
   bool history = false, json = false, prom = false;
   SummaryOptions summary;  // --durations, --longest
+  size_t top = kDefaultTop;  // --top: rows per list of the text summary, 0 all
   int64_t bucket_ms = 15 * 60000, last_ms = 60 * 60000;
 };
 
@@ -55,6 +57,8 @@ inline void declare(cxxopts::Options* opts) {
       ("last", "history span before the newest event", cxxopts::value<std::string>())
       ("durations", "session lengths per --by name: sessions, mean, median, p95, max")
       ("longest", "the N sessions open longest", cxxopts::value<std::string>())
+      ("top", "rows per list of the text summary, then one for the rest (0: all)",
+       cxxopts::value<std::string>()->default_value("20"))
       ("db", "only this database", cxxopts::value<std::string>())
       ("user", "only this user", cxxopts::value<std::string>())
       ("app", "only this application (\"unknown\": none set)", cxxopts::value<std::string>())
@@ -139,6 +143,17 @@ inline std::optional<int> parse(const cxxopts::ParseResult& args, Options* o) {
     std::string v = args["longest"].as<std::string>();
     if (!parse_count(v, 100000, &view.summary.longest))
       return usage_error("bad --longest \"" + v + "\": expected a number from 1 to 100000");
+  }
+  if (args.count("top")) {
+    std::string v = args["top"].as<std::string>();
+    size_t top = 0;
+    if (v != "0" && !parse_count(v, 1000000, &top))
+      return usage_error("bad --top \"" + v + "\": expected a number from 0 to 1000000");
+    view.top = top;
+    for (const char* opt : {"json", "prom", "history"})
+      if (args.count(opt))
+        return usage_error(std::string("--top is part of the text summary, not of --") + opt +
+                           (opt[0] == 'j' ? " (which lists every name)" : ""));
   }
   for (const char* opt : {"durations", "longest"}) {
     if (view.history && args.count(opt))

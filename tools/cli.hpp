@@ -1,6 +1,7 @@
 // What the four tools' main() share: exit statuses, the usage error, the
-// option-parsing prologue (--help, --version, a bad option) and the
-// write-error epilogue. Only tools/ include cxxopts; common/ never does.
+// option-parsing prologue (--help, --version, a bad option), the
+// write-error epilogue, and the input handling pgconn-agg and pgconn-watch
+// share (EventInputHandler). Only tools/ include cxxopts; common/ never does.
 #pragma once
 
 #include <cstdio>
@@ -11,6 +12,7 @@
 #include <cxxopts.hpp>
 
 #include "diag.hpp"
+#include "input_loop.hpp"
 #include "output.hpp"
 #include "version.hpp"
 
@@ -58,5 +60,31 @@ inline std::optional<int> finish_output() {
   if (output_closed()) return kOk;
   return std::nullopt;
 }
+
+// An InputHandler's shared part for the tools that read event streams:
+// each input's damaged and cut lines counted in a WarningCounter, and an
+// input that cannot be read reported ("PROGRAM: NAME: WHAT") and
+// remembered for the exit status (failed()).
+class EventInputHandler : public InputHandler {
+ public:
+  explicit EventInputHandler(WarningCounter* warnings) : warnings_(warnings) {}
+
+  bool end_input(uint64_t truncated) override {
+    warnings_->add_truncated(truncated, "input");
+    return true;
+  }
+  void on_input_error(std::string_view name, std::string_view what) override {
+    diag("{}: {}", name, what);
+    failed_ = true;
+  }
+  // An input could not be read: the exit status is kFailure.
+  bool failed() const { return failed_; }
+
+ protected:
+  WarningCounter* warnings_;
+
+ private:
+  bool failed_ = false;
+};
 
 }  // namespace pgconn::cli

@@ -41,12 +41,12 @@ volatile std::sig_atomic_t g_clear = 0;      // SIGHUP
 void on_usr1(int) { g_print_now = 1; }
 void on_hup(int) { g_clear = 1; }
 
-class AggHandler : public InputHandler {
+class AggHandler : public cli::EventInputHandler {
  public:
   using Clock = std::chrono::steady_clock;
 
   AggHandler(Window* window, const agg::Options& o, WarningCounter* warnings)
-      : window_(window), view_(o.view), interval_ms_(o.interval_ms), warnings_(warnings),
+      : EventInputHandler(warnings), window_(window), view_(o.view), interval_ms_(o.interval_ms),
         redraw_(o.interval_ms > 0 && !o.view.json && !o.view.prom && isatty(STDOUT_FILENO)),
         to_stdout_(o.to_stdout), prom_file_(o.prom_file),
         catch_up_({std::chrono::milliseconds(250), 5000, 10 * std::chrono::milliseconds(o.interval_ms)},
@@ -76,6 +76,7 @@ class AggHandler : public InputHandler {
       }
       pos = end + 1;
     }
+    warn_overflow();
     catch_up_.on_data();
     check_caught_up();
     return interval_ms_ <= 0 || Clock::now() < next_ || tick();
@@ -102,16 +103,6 @@ class AggHandler : public InputHandler {
   bool tick() {
     next_ = Clock::now() + std::chrono::milliseconds(interval_ms_);
     return print(caught_up_);
-  }
-
-  bool end_input(uint64_t truncated) override {
-    warnings_->add_truncated(truncated, "input");
-    return true;
-  }
-
-  void on_input_error(std::string_view name, std::string_view what) override {
-    diag("{}: {}", name, what);
-    failed_ = true;
   }
 
   bool on_wake() override {
@@ -150,15 +141,25 @@ class AggHandler : public InputHandler {
     } else {
       Summary s = summarize(*window_, view_.filter, view_.by, view_.summary);
       if (view_.json) render_summary_json(s, &out_);
-      else render_summary_text(s, view_.filter, &out_);
+      else render_summary_text(s, view_.filter, &out_, view_.top);
     }
     printed_ = true;
     return output_write(out_) && output_flush();
   }
 
-  bool failed() const { return failed_; }
-
  private:
+  // Once per dimension, when it first has more names than the Window
+  // keeps (window.hpp): the rest are counted under its overflow name.
+  void warn_overflow() {
+    for (int d = 0; d < 5; ++d) {
+      const auto dim = static_cast<Dimension>(d);
+      if (warned_[d] || !window_->names_overflowed(dim)) continue;
+      warned_[d] = true;
+      diag("warning: more than {} {} names: the others are counted as \"{}\"",
+           window_->options().max_names, dimension_name(dim), overflow_name(dim));
+    }
+  }
+
   static int64_t ms_until(Clock::time_point t) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(t - Clock::now()).count();
   }
@@ -195,7 +196,6 @@ class AggHandler : public InputHandler {
   Window* window_;
   const View& view_;
   int64_t interval_ms_;
-  WarningCounter* warnings_;
   bool redraw_;
   bool to_stdout_;
   std::string prom_file_;
@@ -207,7 +207,7 @@ class AggHandler : public InputHandler {
   std::string prom_text_;
   std::string write_error_;  // of the last write, while it fails
   bool printed_ = false;
-  bool failed_ = false;
+  bool warned_[5] = {};  // warn_overflow(), by Dimension
   uint64_t line_no_ = 0;
   EventView event_view_;
   Event event_;  // storage for lines the decoder cannot read in place
@@ -239,6 +239,9 @@ int main(int argc, char** argv) {
   if (!output_closed()) handler.print();  // the final summary, also after Ctrl+C
   if (auto done = cli::finish_output()) return *done;
   warnings.report();
+  if (window.totals_overflow() > 0)
+    diag("warning: more than {} name combinations: {} events were counted under overflow names",
+         o.window.max_totals, window.totals_overflow());
   if (window.evicted() > 0)
     diag("warning: {} sessions were forgotten past {} open ones (is log_disconnections on?)",
          window.evicted(), o.window.max_active);

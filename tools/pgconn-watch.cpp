@@ -33,10 +33,10 @@ constexpr const char* kUsageText =
 
 int usage_error(const std::string& what) { return cli::usage_error(kUsageText, what); }
 
-class WatchHandler : public InputHandler {
+class WatchHandler : public cli::EventInputHandler {
  public:
   WatchHandler(const Filter& filter, const Palette& palette, WarningCounter* warnings)
-      : filter_(filter), palette_(palette), warnings_(warnings) {}
+      : EventInputHandler(warnings), filter_(filter), palette_(palette) {}
 
   void begin_input(std::string_view name, bool /*live*/) override {
     warnings_->set_input(name);
@@ -64,15 +64,6 @@ class WatchHandler : public InputHandler {
 
   int wait_ms() override { return -1; }
   bool on_timeout() override { return true; }
-  bool end_input(uint64_t truncated) override {
-    warnings_->add_truncated(truncated, "input");
-    return true;
-  }
-  void on_input_error(std::string_view name, std::string_view what) override {
-    diag("{}: {}", name, what);
-    failed_ = true;
-  }
-  bool failed() const { return failed_; }
 
  private:
   void show() {
@@ -91,13 +82,11 @@ class WatchHandler : public InputHandler {
 
   const Filter& filter_;
   const Palette& palette_;
-  WarningCounter* warnings_;
   EventView view_;
   Event event_;  // storage for lines the decoder cannot read in place
   std::string out_;
   std::set<std::string, std::less<>> servers_;
   uint64_t line_no_ = 0;
-  bool failed_ = false;
 };
 
 // "application: myapp, user: admin"

@@ -1,0 +1,96 @@
+// NameTable: the names of one dimension (user, db, app, host or server),
+// each stored once and known by a small number, with a cap on how many.
+//
+// pgconn-agg sees the same few thousand names millions of times: interning
+// them turns every later event's names into a hash probe over bytes already
+// in cache, with no allocation (issue 15), and lets sessions, history
+// records and totals hold numbers instead of strings.
+//
+// Ids: kEmpty (0) is the empty name ("unknown": not logged); kOverflow (1)
+// stands for every name past the cap (max_names distinct names besides the
+// two); real names get 2, 3, ... in the order first seen. A name is never
+// forgotten until clear().
+//
+// The overflow name (overflow_name()) is what kOverflow is shown as:
+// "⟨other apps⟩", "⟨other users⟩", "⟨other databases⟩", "⟨other hosts⟩",
+// "⟨other servers⟩". It is kept apart from every real name by its id, so
+// the counts never mix; as text it was chosen so that no name a server
+// logs can be spelled so:
+//   - application_name: PostgreSQL replaces every byte outside printable
+//     ASCII (0x20-0x7E) with '?' (before 16) or \xHH (16 and later), so an
+//     application name it logs never holds U+27E8 "⟨";
+//   - host: an IP address, "[local]" or a DNS name (letters, digits, '-',
+//     '.'; international names travel as punycode), ASCII too;
+//   - user and database: PostgreSQL accepts any UTF-8 there, so a client
+//     could send "⟨other users⟩" as its user name. Such a name still gets
+//     its own id and counts, and the lists of the text view (render.hpp
+//     list_name()) show a real name that is spelled like an overflow name
+//     with its first character escaped (\xe2\x9f\xa8other users⟩), so the
+//     two rows never read alike (in --json both are the same key);
+//   - server: chosen by whoever runs pgconn-parse (--server, file names).
+// Past the cap the tool warns once (overflowed()).
+//
+// Not thread-safe. Hashing is not keyed: like std::hash, a stream built to
+// collide costs time, never memory past the cap.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace pgconn {
+
+class NameTable {
+ public:
+  static constexpr uint32_t kEmpty = 0;
+  static constexpr uint32_t kOverflow = 1;
+  static constexpr uint32_t kNone = UINT32_MAX;  // find(): not there
+
+  // REQUIRES: max_names >= 1.
+  NameTable(size_t max_names, std::string overflow_name);
+  NameTable(NameTable&&) = default;
+  NameTable& operator=(NameTable&&) = default;
+
+  // The id of `name`, adding it when new: kEmpty for "", kOverflow when it
+  // is new and max_names names are known already (overflowed() turns true).
+  uint32_t intern(std::string_view name);
+  // The id of `name` without adding it: kEmpty for "", kNone when unknown.
+  // Never kOverflow: the overflow name is not a name of the log.
+  uint32_t find(std::string_view name) const;
+
+  // The name of an id: "" for kEmpty, overflow_name() for kOverflow. Valid
+  // until clear() or the table's end. REQUIRES: id < size().
+  std::string_view name(uint32_t id) const { return names_[id]; }
+  // Ids in use: the two reserved ones and the real names.
+  size_t size() const { return names_.size(); }
+  const std::string& overflow_name() const { return overflow_name_; }
+  size_t max_names() const { return max_names_; }
+  // A new name was refused at the cap since the start or clear().
+  bool overflowed() const { return overflowed_; }
+
+  // Forgets every name (the ids are handed out again from 2).
+  void clear();
+
+ private:
+  void grow();
+  std::string_view store(std::string_view name);
+
+  size_t max_names_;
+  std::string overflow_name_;
+  std::vector<std::string_view> names_;  // by id
+  std::vector<uint32_t> hashes_;         // by id: the low bits of each name's hash
+  // Open addressing: hash << 32 | id, 0 for a free slot (the hash in the
+  // slot spares a look at names_ for every other name probed).
+  std::vector<uint64_t> slots_;
+  uint32_t last_id_ = kEmpty;  // the last name interned: streams repeat names
+  std::vector<std::unique_ptr<char[]>> blocks_;  // the bytes of the names
+  size_t block_used_ = 0, block_size_ = 0;
+  bool overflowed_ = false;
+};
+
+// 64-bit hash of bytes (8 at a time; not keyed).
+uint64_t hash_name(std::string_view s);
+
+}  // namespace pgconn
