@@ -300,6 +300,11 @@ class Tracker {
   // Pooler clients: (server, pooler pid, socket) -> backend key.
   SocketTable<PoolerSocket, PoolerSocket::Hash> sockets_;
   uint64_t pooler_seq_ = 0;
+  // Pooler parts of forgotten clients, reused by the next ones (a busy
+  // pooler's log opens and closes a client every other line): at most
+  // kSparePoolers.
+  static constexpr size_t kSparePoolers = 64;
+  std::vector<std::unique_ptr<Backend::Pooler>> spare_poolers_;
 };
 
 }  // namespace pgconn
