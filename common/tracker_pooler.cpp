@@ -153,9 +153,9 @@ void Tracker::pooler_client(uint32_t server, const LogRecord& r, const BouncerMe
   const PoolerSocket sk = pooler_socket(server, r);
   Backend* b = nullptr;
   uint64_t key = 0;  // b's
-  if (const uint64_t* k = sockets_.find(sk)) {
-    key = *k;
-    b = find(key);
+  if (const PoolerRef* ref = sockets_.find(sk)) {
+    key = ref->key;
+    b = ref->backend;
   }
   if (b != nullptr && (b->pooler->peer_port != r.port || b->pooler->peer_host != r.host)) {
     // The socket was freed and handed to another client: the earlier one
@@ -179,7 +179,7 @@ void Tracker::pooler_client(uint32_t server, const LogRecord& r, const BouncerMe
     nb.pooler->peer_host = r.host;
     nb.pooler->peer_port = r.port;
     display_peer(r, &nb.host, &nb.port);
-    sockets_.set(sk, key);
+    sockets_.set(sk, PoolerRef{key, &nb});
     return nb;
   };
   switch (m.kind) {
