@@ -1,5 +1,7 @@
 #include "pgbouncer_message.hpp"
 
+#include <cstring>
+
 #include "log_record.hpp"
 #include "message.hpp"
 
@@ -8,6 +10,13 @@ namespace pgconn {
 namespace {
 
 bool starts(std::string_view s, std::string_view p) { return s.substr(0, p.size()) == p; }
+
+// A literal prefix: a compare of known length, which the compiler inlines
+// (the runtime-length one above is a call to memcmp, per rule, per line).
+template <size_t N>
+bool starts(std::string_view s, const char (&p)[N]) {
+  return s.size() >= N - 1 && std::memcmp(s.data(), p, N - 1) == 0;
+}
 
 // Compares the first letter without case: PgBouncer <= 1.8 wrote "No such
 // database:", "Pooler Error:", "Unsupported startup parameter".

@@ -1,5 +1,5 @@
 // SocketTable: the pooler clients' sockets (PoolerSocket, tracker.hpp) to
-// their backend keys, in one array with open addressing: a busy pooler
+// a small value (the tracker's: the backend's key and address), in one array with open addressing: a busy pooler
 // logs a login and a close per client, and a node-based map allocates and
 // frees a node for each. Linear probing, deletion by backward shift (no
 // tombstones); the array doubles at half full and never shrinks (it holds
@@ -12,11 +12,11 @@
 
 namespace pgconn {
 
-template <typename Key, typename Hash>
+template <typename Key, typename Hash, typename Value = uint64_t>
 class SocketTable {
  public:
   // The value stored for `k`, or nullptr. Valid until the next set().
-  uint64_t* find(const Key& k) {
+  Value* find(const Key& k) {
     if (size_ == 0) return nullptr;
     for (size_t i = home(k);; i = next(i)) {
       Slot& s = slots_[i];
@@ -26,7 +26,7 @@ class SocketTable {
   }
 
   // Inserts `k` or replaces its value.
-  void set(const Key& k, uint64_t v) {
+  void set(const Key& k, Value v) {
     if (2 * (size_ + 1) > slots_.size()) grow();
     for (size_t i = home(k);; i = next(i)) {
       Slot& s = slots_[i];
@@ -68,7 +68,7 @@ class SocketTable {
  private:
   struct Slot {
     Key key{};
-    uint64_t value = 0;
+    Value value{};
     bool used = false;
   };
   size_t home(const Key& k) const { return Hash()(k) & (slots_.size() - 1); }

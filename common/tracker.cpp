@@ -87,7 +87,10 @@ void Tracker::forget(uint64_t key) {
     erase(&nopid_open_, nopid_index_key(b.user, b.db, b.host, b.port));
     if (b.loose) erase(&nopid_loose_, nopid_index_key(b.user, b.db, {}, -1));
   }
-  if (b.pooler) sockets_.erase(b.pooler->socket);
+  if (b.pooler) {
+    sockets_.erase(b.pooler->socket);
+    if (spare_poolers_.size() < kSparePoolers) spare_poolers_.push_back(std::move(b.pooler));
+  }
   backends_.erase(it);
 }
 

@@ -303,9 +303,21 @@ class Tracker {
   // (several set-ups interleaved): user/db -> key, for a disconnection
   // whose address no session has.
   std::unordered_multimap<std::string, uint64_t> nopid_loose_;
-  // Pooler clients: (server, pooler pid, socket) -> backend key.
-  SocketTable<PoolerSocket, PoolerSocket::Hash> sockets_;
+  // Pooler clients: (server, pooler pid, socket) -> backend key and the
+  // backend itself (a node of backends_: its address holds until forget(),
+  // which erases the socket first), so a close finds its client without a
+  // second lookup.
+  struct PoolerRef {
+    uint64_t key = 0;
+    Backend* backend = nullptr;
+  };
+  SocketTable<PoolerSocket, PoolerSocket::Hash, PoolerRef> sockets_;
   uint64_t pooler_seq_ = 0;
+  // Pooler parts of forgotten clients, reused by the next ones (a busy
+  // pooler's log opens and closes a client every other line): at most
+  // kSparePoolers.
+  static constexpr size_t kSparePoolers = 64;
+  std::vector<std::unique_ptr<Backend::Pooler>> spare_poolers_;
 };
 
 }  // namespace pgconn

@@ -3,6 +3,7 @@
 // the client's address and port since the socket's pointer is reused at
 // once. Shares the held-event queue with the PostgreSQL half, so settling
 // and ordering work the same way.
+#include <array>
 #include <functional>
 
 #include "tracker.hpp"
@@ -35,6 +36,15 @@ bool about_auth(std::string_view m) {
   return false;
 }
 
+// Lower-case hex digits by character: their value, 16 for any other.
+constexpr auto kHexDigit = [] {
+  std::array<uint8_t, 256> t{};
+  for (auto& d : t) d = 16;
+  for (int c = '0'; c <= '9'; ++c) t[c] = static_cast<uint8_t>(c - '0');
+  for (int c = 'a'; c <= 'f'; ++c) t[c] = static_cast<uint8_t>(c - 'a' + 10);
+  return t;
+}();
+
 std::string_view known_name(std::string_view s) {
   return s == "(nodb)" || s == "(nouser)" ? std::string_view() : s;
 }
@@ -48,16 +58,13 @@ PoolerSocket Tracker::pooler_socket(uint32_t server, const LogRecord& r) {
   std::string_view hex = r.socket.substr(std::min<size_t>(r.socket.size(), 4));
   bool ok = r.socket.substr(0, 4) == "C-0x" && !hex.empty() && hex.size() <= 16;
   uint64_t v = 0;
+  uint8_t bad = 0;  // 16 once any character is no lower-case hex digit
   for (size_t i = 0; ok && i < hex.size(); ++i) {
-    const char c = hex[i];
-    if (c >= '0' && c <= '9') {
-      v = v << 4 | static_cast<uint64_t>(c - '0');
-    } else if (c >= 'a' && c <= 'f') {
-      v = v << 4 | static_cast<uint64_t>(c - 'a' + 10);
-    } else {
-      ok = false;
-    }
+    const uint8_t d = kHexDigit[static_cast<unsigned char>(hex[i])];
+    bad |= d;
+    v = v << 4 | (d & 15);
   }
+  ok = ok && bad < 16;
   if (ok) {
     k.pointer = v;
     k.digits = static_cast<uint8_t>(hex.size());
@@ -146,9 +153,9 @@ void Tracker::pooler_client(uint32_t server, const LogRecord& r, const BouncerMe
   const PoolerSocket sk = pooler_socket(server, r);
   Backend* b = nullptr;
   uint64_t key = 0;  // b's
-  if (const uint64_t* k = sockets_.find(sk)) {
-    key = *k;
-    b = find(key);
+  if (const PoolerRef* ref = sockets_.find(sk)) {
+    key = ref->key;
+    b = ref->backend;
   }
   if (b != nullptr && (b->pooler->peer_port != r.port || b->pooler->peer_host != r.host)) {
     // The socket was freed and handed to another client: the earlier one
@@ -161,12 +168,18 @@ void Tracker::pooler_client(uint32_t server, const LogRecord& r, const BouncerMe
   auto create_client = [&]() -> Backend& {
     key = (uint64_t{server} << kServerShift) | kPoolerBit | (++pooler_seq_ & (kPoolerBit - 1));
     Backend& nb = create(key, server, r);
-    nb.pooler = std::make_unique<Backend::Pooler>();
+    if (spare_poolers_.empty()) {
+      nb.pooler = std::make_unique<Backend::Pooler>();
+    } else {
+      nb.pooler = std::move(spare_poolers_.back());
+      spare_poolers_.pop_back();
+      nb.pooler->start = Timestamp();
+    }
     nb.pooler->socket = sk;
     nb.pooler->peer_host = r.host;
     nb.pooler->peer_port = r.port;
     display_peer(r, &nb.host, &nb.port);
-    sockets_.set(sk, key);
+    sockets_.set(sk, PoolerRef{key, &nb});
     return nb;
   };
   switch (m.kind) {

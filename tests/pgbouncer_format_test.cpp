@@ -406,3 +406,34 @@ TEST_CASE("PgbouncerFormat::parse gives parse_pgbouncer_line's records", "[pgbou
     }
   }
 }
+
+// The socket prefix ends at the first ": " within 40 characters (a longer
+// one is no socket: the line is a message); the address token ends at the
+// first space, names at the first '/'.
+TEST_CASE("PgBouncer socket prefixes up to 40 characters", "[pgbouncer_format]") {
+  const std::string tail = "a/b@10.0.0.1:5 closing because: client close request";
+  for (size_t len = 5; len <= 42; ++len) {
+    std::string socket = "C-0x" + std::string(len - 4, 'f');
+    const std::string line = socket + ": " + tail;  // the record's views point into it
+    LogRecord r;
+    parse_pgbouncer_message(line, &r);
+    if (len <= 40) {
+      CHECK(r.socket == socket);
+      CHECK(r.host == "10.0.0.1");
+      CHECK(r.message == "closing because: client close request");
+    } else {
+      CHECK(r.socket.empty());
+      CHECK(r.message == line);
+    }
+  }
+  LogRecord r;
+  parse_pgbouncer_message("C-0x1:x: a/b/c@h:1", &r);  // ':' not before a space
+  CHECK(r.socket == "C-0x1:x");
+  CHECK(r.db == "a");
+  CHECK(r.user == "b/c");
+  CHECK(r.host == "h");
+  CHECK(r.message.empty());
+  parse_pgbouncer_message("C-0x1: peer-2@h:1 x", &r);  // no '/': a peering socket
+  CHECK(r.socket == "C-0x1");
+  CHECK(r.message == "x");
+}
