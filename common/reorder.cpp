@@ -77,11 +77,14 @@ bool Reorderer::pass(const LogRecord& r, bool report) {
 }
 
 // A line of `s` leaves: a report says whether the backend is setting up a
-// connection now (sparse mode waits at a gap only then).
+// connection now (sparse mode waits at a gap only then) and whether it
+// ended (forget_idle forgets those first).
 bool Reorderer::pass_line(Session& s, const LogRecord& r, bool report) {
-  if (report)
+  if (report) {
     s.setup = r.message.starts_with("connection received") ||
               r.message.starts_with("connection authenticated");
+    s.ended = r.severity == "FATAL" || r.message.starts_with("disconnection:");
+  }
   return pass(r, report);
 }
 
@@ -180,9 +183,26 @@ bool Reorderer::restart_counts() {
   return go_on;
 }
 
+// Forgets backends with nothing held down to half of max_sessions: the
+// ended ones, then the ones seen least lately.
 void Reorderer::forget_idle() {
+  const size_t keep = options_.max_sessions / 2;
+  std::vector<uint64_t> idle;
   for (auto it = sessions_.begin(); it != sessions_.end();) {
-    if (it->second.held.empty()) {
+    const Session& s = it->second;
+    if (s.held.empty() && s.ended) {
+      it = sessions_.erase(it);
+    } else {
+      if (s.held.empty()) idle.push_back(s.seen);
+      ++it;
+    }
+  }
+  if (sessions_.size() <= keep || idle.empty()) return;
+  const size_t k = std::min(idle.size(), sessions_.size() - keep);
+  std::nth_element(idle.begin(), idle.begin() + static_cast<std::ptrdiff_t>(k - 1), idle.end());
+  const uint64_t last = idle[k - 1];  // the k seen least lately: seen <= last
+  for (auto it = sessions_.begin(); it != sessions_.end();) {
+    if (it->second.held.empty() && it->second.seen <= last) {
       it = sessions_.erase(it);
     } else {
       ++it;
@@ -208,6 +228,7 @@ bool Reorderer::add(const LogRecord& r, bool report) {
   if (sessions_.size() >= options_.max_sessions && sessions_.find(key_) == sessions_.end())
     forget_idle();
   Session& s = sessions_[key_];
+  s.seen = ++adds_;
   bool ok = true;
   if (s.next < 0 && (n <= 1 || (s.held.empty() && !may_follow_line_one(r)))) {
     s.next = n + 1;  // the start of a backend's count

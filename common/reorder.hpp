@@ -39,8 +39,15 @@
 // held per backend and max_held in all, each with the first max_message
 // bytes of its message (enough for every lifecycle message); past either cap the backend that has waited longest is
 // released as it is (number order, the gap skipped) and counted in
-// stats().overflow. Backends with nothing held are forgotten once there
-// are more than max_sessions of them.
+// stats().overflow. Once there are max_sessions backends, those with
+// nothing held are forgotten down to half of that: first those that ended
+// (their last line handed on a `disconnection` or a FATAL: a backend writes
+// no line after those, and a client backend's ends with one of them when
+// log_disconnections is on), then those seen least lately. A live backend
+// forgotten loses its count: its next set-up line or FATAL past line 1
+// would wait the window for a line 1 long gone (the bench's 1 M-line
+// csvlog: an authentication timeout 60 s after its line 1, with more than
+// max_sessions backends come and gone between).
 #pragma once
 
 #include <cstdint>
@@ -114,6 +121,8 @@ class Reorderer {
     uint64_t since_seq = 0;   // when the current wait began (next_seq_)
     int64_t since_ms = 0;     // its log time (INT64_MIN: none)
     bool setup = false;       // the last line handed on was a set-up line
+    bool ended = false;       // the last report handed on ended the backend
+    uint64_t seen = 0;        // when a line of it last came (adds_)
   };
   struct Waiting {
     uint64_t seq;
@@ -141,6 +150,7 @@ class Reorderer {
   std::deque<Waiting> waiting_;  // sessions in the order their wait began; lazily pruned
   size_t held_total_ = 0;
   uint64_t next_seq_ = 1;
+  uint64_t adds_ = 0;  // lines add() took a key of
   std::string key_;  // scratch
 };
 

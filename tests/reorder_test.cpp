@@ -210,6 +210,51 @@ TEST_CASE("Reorderer forgets idle backends past max_sessions", "[reorder]") {
   CHECK(o.stats().late == 0);
 }
 
+// bench: 1 M lines of csvlog put an authentication timeout (line 2, 60 s
+// after line 1) and an idle-in-transaction FATAL a second late: more than
+// max_sessions backends had come and gone meanwhile, and forgetting every
+// idle one forgot these live ones too, whose set-up FATAL then waited for a
+// line 1 that had long gone.
+TEST_CASE("Reorderer forgets ended backends before live ones", "[reorder]") {
+  Collect out;
+  ReorderOptions opts;
+  opts.max_sessions = 4;
+  Reorderer o(&out, opts);
+  o.add(rec(7, 1, 0, "connection received: host=[local]"), true);
+  for (int pid = 100; pid < 200; ++pid) {
+    o.add(rec(pid, 1, pid, "connection received: host=[local]"), true);
+    if (pid % 2 == 0) {
+      o.add(rec(pid, 2, pid, "disconnection: session time: 0:00:00.001"), true);
+    } else {
+      o.add(rec(pid, 2, pid, "password authentication failed for user \"a\"", "FATAL"), true);
+    }
+  }
+  o.add(rec(7, 2, 250, "canceling authentication due to timeout", "FATAL"), true);
+  CHECK_FALSE(o.holding());
+  CHECK(out.seen.back() == "7:2 canceling authentication due to timeout");
+}
+
+TEST_CASE("Reorderer forgets the backends seen least lately first", "[reorder]") {
+  // Backends that never say they end (log_disconnections off) come while 7
+  // goes on, three between two lines of 7; every phase of the forgetting.
+  for (int n = 100; n < 110; ++n) {
+    Collect out;
+    ReorderOptions opts;
+    opts.max_sessions = 8;
+    Reorderer o(&out, opts);
+    o.add(rec(7, 1, 0, "connection received: host=[local]"), true);
+    o.add(rec(7, 2, 0, "connection authorized: user=a database=b"), true);
+    int64_t line = 3;
+    for (int pid = 100; pid < n; ++pid) {
+      o.add(rec(pid, 1, pid, "connection received: host=[local]"), true);
+      if (pid % 3 == 0) o.add(rec(7, line++, pid), true);
+    }
+    o.add(rec(7, line, 200, "terminating connection due to idle-in-transaction timeout", "FATAL"), true);
+    CHECK_FALSE(o.holding());
+    CHECK(out.seen.back() == "7:" + std::to_string(line) + " terminating connection due to idle-in-transaction timeout");
+  }
+}
+
 TEST_CASE("Reorderer stops when the sink says so", "[reorder]") {
   Collect out;
   out.go_on = false;
