@@ -23,7 +23,7 @@ BUILD    ?= build
 BIN      ?= bin
 
 TOOLS      := pgconn-parse pgconn-agg pgconn-watch pgconn-tail
-COMMON_SRC := $(wildcard common/*.cpp)
+COMMON_SRC := $(wildcard common/*.cpp common/*/*.cpp)
 COMMON_OBJ := $(COMMON_SRC:%.cpp=$(BUILD)/%.o)
 TEST_SRC   := $(wildcard tests/*_test.cpp)
 TEST_OBJ   := $(TEST_SRC:%.cpp=$(BUILD)/%.o)

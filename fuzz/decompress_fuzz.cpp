@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "decompress.hpp"
+#include "read/decompress.hpp"
 
 namespace {
 

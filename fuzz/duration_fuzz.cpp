@@ -10,12 +10,12 @@
 #include <string_view>
 #include <vector>
 
-#include "color.hpp"
+#include "render/color.hpp"
 #include "duration.hpp"
 #include "event_check.hpp"
-#include "log_parser.hpp"
-#include "summary.hpp"
-#include "window.hpp"
+#include "pipeline/log_parser.hpp"
+#include "window/summary.hpp"
+#include "window/window.hpp"
 
 using namespace pgconn;
 

@@ -12,7 +12,7 @@
 #include <string_view>
 
 #include "event.hpp"
-#include "event_codec.hpp"
+#include "codec/event_codec.hpp"
 #include "utf8.hpp"
 
 namespace pgconn::fuzz {

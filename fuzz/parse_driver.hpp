@@ -10,8 +10,8 @@
 #include <string_view>
 
 #include "event_check.hpp"
-#include "log_parser.hpp"
-#include "tracker.hpp"
+#include "pipeline/log_parser.hpp"
+#include "lifecycle/tracker.hpp"
 
 namespace pgconn::fuzz {
 

@@ -7,7 +7,7 @@
 #include <string_view>
 
 #include "event_check.hpp"
-#include "prefix.hpp"
+#include "formats/prefix.hpp"
 
 using namespace pgconn;
 

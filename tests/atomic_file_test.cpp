@@ -12,7 +12,7 @@
 #include <string>
 #include <thread>
 
-#include "atomic_file.hpp"
+#include "render/atomic_file.hpp"
 
 using namespace pgconn;
 

@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "azure_format.hpp"
+#include "envelopes/azure_format.hpp"
 #include "collect_records.hpp"
 
 using namespace pgconn;

@@ -4,7 +4,7 @@
 
 #include <chrono>
 
-#include "catch_up.hpp"
+#include "window/catch_up.hpp"
 #include "timestamp.hpp"
 
 using namespace pgconn;

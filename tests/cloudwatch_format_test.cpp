@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "cloudwatch_format.hpp"
+#include "envelopes/cloudwatch_format.hpp"
 #include "collect_records.hpp"
 
 using namespace pgconn;

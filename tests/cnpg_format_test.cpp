@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "cnpg_format.hpp"
+#include "envelopes/cnpg_format.hpp"
 
 using namespace pgconn;
 

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "log_record.hpp"
+#include "formats/log_record.hpp"
 
 namespace pgconn_test {
 

@@ -2,9 +2,9 @@
 
 #include <string>
 
-#include "color.hpp"
+#include "render/color.hpp"
 #include "event.hpp"
-#include "event_line.hpp"
+#include "render/event_line.hpp"
 
 using namespace pgconn;
 

@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "csvlog_format.hpp"
+#include "formats/csvlog_format.hpp"
 
 using namespace pgconn;
 

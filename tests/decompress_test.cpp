@@ -3,7 +3,7 @@
 #include <string>
 
 #include "compressed.hpp"
-#include "decompress.hpp"
+#include "read/decompress.hpp"
 
 using namespace pgconn;
 using namespace pgconn_test;

@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "envelope_detect.hpp"
+#include "envelopes/envelope_detect.hpp"
 
 using namespace pgconn;
 using Kind = EnvelopeDetector::Kind;

@@ -3,7 +3,7 @@
 #include <climits>
 #include <vector>
 
-#include "event_codec.hpp"
+#include "codec/event_codec.hpp"
 
 using namespace pgconn;
 

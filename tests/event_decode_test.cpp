@@ -10,7 +10,7 @@
 #include <fmt/format.h>
 
 #include "event.hpp"
-#include "event_codec.hpp"
+#include "codec/event_codec.hpp"
 
 using namespace pgconn;
 

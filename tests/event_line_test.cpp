@@ -5,11 +5,11 @@
 #include <string>
 #include <string_view>
 
-#include "color.hpp"
+#include "render/color.hpp"
 #include "event.hpp"
-#include "event_line.hpp"
-#include "message.hpp"
-#include "render.hpp"
+#include "render/event_line.hpp"
+#include "lifecycle/message.hpp"
+#include "render/render.hpp"
 
 using namespace pgconn;
 

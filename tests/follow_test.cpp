@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "follow.hpp"
+#include "tail/follow.hpp"
 
 using namespace pgconn;
 

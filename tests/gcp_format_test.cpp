@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "gcp_format.hpp"
+#include "envelopes/gcp_format.hpp"
 
 using namespace pgconn;
 

@@ -3,7 +3,7 @@
 #include <string>
 
 #include "collect_records.hpp"
-#include "heroku_format.hpp"
+#include "envelopes/heroku_format.hpp"
 
 using namespace pgconn;
 using pgconn_test::Collect;

@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "journald_format.hpp"
+#include "envelopes/journald_format.hpp"
 
 using namespace pgconn;
 

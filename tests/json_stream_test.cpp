@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "json_stream.hpp"
+#include "envelopes/json_stream.hpp"
 
 using namespace pgconn;
 

@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "jsonlog_format.hpp"
+#include "formats/jsonlog_format.hpp"
 
 using namespace pgconn;
 

@@ -8,7 +8,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "line_reader.hpp"
+#include "read/line_reader.hpp"
 
 using namespace pgconn;
 

@@ -8,8 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "backlog.hpp"
-#include "log_locator.hpp"
+#include "tail/backlog.hpp"
+#include "tail/log_locator.hpp"
 
 using namespace pgconn;
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "log_parser.hpp"
+#include "pipeline/log_parser.hpp"
 
 using namespace pgconn;
 

@@ -3,7 +3,7 @@
 #include <initializer_list>
 #include <string>
 
-#include "log_record.hpp"
+#include "formats/log_record.hpp"
 
 using namespace pgconn;
 

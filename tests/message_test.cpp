@@ -3,7 +3,7 @@
 #include <span>
 #include <string>
 
-#include "message.hpp"
+#include "lifecycle/message.hpp"
 
 using namespace pgconn;
 

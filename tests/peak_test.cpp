@@ -8,7 +8,7 @@
 
 #include <fmt/format.h>
 
-#include "peak.hpp"
+#include "window/peak.hpp"
 #include "timestamp.hpp"
 
 using namespace pgconn;

@@ -6,11 +6,11 @@
 #include <string>
 #include <vector>
 
-#include "event_codec.hpp"
-#include "log_parser.hpp"
-#include "pgbouncer_format.hpp"
-#include "pgbouncer_message.hpp"
-#include "tracker.hpp"
+#include "codec/event_codec.hpp"
+#include "pipeline/log_parser.hpp"
+#include "formats/pgbouncer_format.hpp"
+#include "lifecycle/pgbouncer_message.hpp"
+#include "lifecycle/tracker.hpp"
 
 using namespace pgconn;
 

@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "prefix.hpp"
+#include "formats/prefix.hpp"
 
 using namespace pgconn;
 

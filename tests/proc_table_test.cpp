@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "fake_proc.hpp"
-#include "proc_table.hpp"
+#include "lifecycle/proc_table.hpp"
 
 using namespace pgconn;
 using pgconn::testing::FakeProc;

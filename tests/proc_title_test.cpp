@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include "proc_title.hpp"
+#include "lifecycle/proc_title.hpp"
 
 using namespace pgconn;
 using Kind = ProcTitle::Kind;

@@ -126,8 +126,8 @@ check "hostile: pgconn_view_complete{server=S} = --server=S --json's .complete (
 # --- every reject reason of message.cpp from the start
 $A --prom </dev/null >"$T/empty.prom"
 missing=""
-for r in $({ grep -o 'reject("[a-z_]*"' common/message.cpp | sed 's/reject("//; s/"//'
-            grep -o ', true, "[a-z_]*"}' common/pgbouncer_message.cpp | sed 's/.*, "//; s/"}//'; } | sort -u); do
+for r in $({ grep -o 'reject("[a-z_]*"' common/lifecycle/message.cpp | sed 's/reject("//; s/"//'
+            grep -o ', true, "[a-z_]*"}' common/lifecycle/pgbouncer_message.cpp | sed 's/.*, "//; s/"}//'; } | sort -u); do
   [ "$(value "$T/empty.prom" "pgconn_rejects_total{server=\"\",reason=\"$r\"}")" = 0 ] || missing="$missing $r"
 done
 check "no input: every reject category of message.cpp and pgbouncer_message.cpp at 0" "[ -z '$missing' ]" "missing:$missing"

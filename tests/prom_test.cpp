@@ -14,9 +14,9 @@
 #include <fmt/format.h>
 
 #include "event.hpp"
-#include "message.hpp"
-#include "prom.hpp"
-#include "window.hpp"
+#include "lifecycle/message.hpp"
+#include "render/prom.hpp"
+#include "window/window.hpp"
 
 using namespace pgconn;
 

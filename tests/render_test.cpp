@@ -12,10 +12,10 @@
 #include <fmt/format.h>
 
 #include "json_reader.hpp"
-#include "render.hpp"
-#include "summary.hpp"
+#include "render/render.hpp"
+#include "window/summary.hpp"
 #include "timestamp.hpp"
-#include "window.hpp"
+#include "window/window.hpp"
 
 using namespace pgconn;
 

@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "reorder.hpp"
+#include "formats/reorder.hpp"
 
 using namespace pgconn;
 

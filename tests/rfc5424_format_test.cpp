@@ -3,7 +3,7 @@
 #include <string>
 
 #include "collect_records.hpp"
-#include "rfc5424_format.hpp"
+#include "envelopes/rfc5424_format.hpp"
 
 using namespace pgconn;
 using pgconn_test::Collect;

@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "rfc5424.hpp"
+#include "envelopes/rfc5424.hpp"
 
 using namespace pgconn;
 

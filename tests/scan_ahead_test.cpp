@@ -8,8 +8,8 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "line_reader.hpp"
-#include "scan_ahead.hpp"
+#include "read/line_reader.hpp"
+#include "pipeline/scan_ahead.hpp"
 
 using namespace pgconn;
 

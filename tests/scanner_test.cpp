@@ -3,8 +3,8 @@
 #include <string>
 #include <vector>
 
-#include "message.hpp"
-#include "scanner.hpp"
+#include "lifecycle/message.hpp"
+#include "formats/scanner.hpp"
 
 using namespace pgconn;
 

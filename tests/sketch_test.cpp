@@ -9,7 +9,7 @@
 #include <random>
 #include <vector>
 
-#include "sketch.hpp"
+#include "window/sketch.hpp"
 
 using namespace pgconn;
 

@@ -7,11 +7,11 @@
 #include <string>
 #include <vector>
 
-#include "event_codec.hpp"
+#include "codec/event_codec.hpp"
 #include "fake_proc.hpp"
-#include "snapshot.hpp"
+#include "lifecycle/snapshot.hpp"
 #include "timestamp.hpp"
-#include "tracker.hpp"
+#include "lifecycle/tracker.hpp"
 
 using namespace pgconn;
 using pgconn::testing::FakeProc;

@@ -3,7 +3,7 @@
 #include <random>
 #include <unordered_map>
 
-#include "socket_table.hpp"
+#include "lifecycle/socket_table.hpp"
 
 using namespace pgconn;
 

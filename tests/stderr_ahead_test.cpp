@@ -4,8 +4,8 @@
 
 #include <string>
 
-#include "stderr_ahead.hpp"
-#include "stderr_format.hpp"
+#include "pipeline/stderr_ahead.hpp"
+#include "formats/stderr_format.hpp"
 
 using namespace pgconn;
 

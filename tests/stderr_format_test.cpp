@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "stderr_format.hpp"
+#include "formats/stderr_format.hpp"
 
 using namespace pgconn;
 

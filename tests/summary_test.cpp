@@ -10,9 +10,9 @@
 #include <fmt/format.h>
 
 #include "event.hpp"
-#include "summary.hpp"
+#include "window/summary.hpp"
 #include "timestamp.hpp"
-#include "window.hpp"
+#include "window/window.hpp"
 
 using namespace pgconn;
 

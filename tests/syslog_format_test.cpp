@@ -3,7 +3,7 @@
 #include <string>
 #include <vector>
 
-#include "syslog_format.hpp"
+#include "envelopes/syslog_format.hpp"
 
 using namespace pgconn;
 

@@ -6,7 +6,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "tail_file.hpp"
+#include "tail/tail_file.hpp"
 
 using namespace pgconn;
 

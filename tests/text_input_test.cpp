@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "compressed.hpp"
-#include "text_input.hpp"
+#include "read/text_input.hpp"
 
 using namespace pgconn;
 using namespace pgconn_test;

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "event_codec.hpp"
+#include "codec/event_codec.hpp"
 #include "timestamp.hpp"
-#include "tracker.hpp"
+#include "lifecycle/tracker.hpp"
 
 using namespace pgconn;
 

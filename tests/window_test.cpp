@@ -15,7 +15,7 @@
 
 #include "event.hpp"
 #include "timestamp.hpp"
-#include "window.hpp"
+#include "window/window.hpp"
 
 using namespace pgconn;
 

@@ -9,13 +9,13 @@
 
 #include <cxxopts.hpp>
 
-#include "atomic_file.hpp"
+#include "render/atomic_file.hpp"
 #include "cli.hpp"
 #include "duration.hpp"
-#include "prom.hpp"
-#include "render.hpp"
-#include "summary.hpp"
-#include "window.hpp"
+#include "render/prom.hpp"
+#include "render/render.hpp"
+#include "window/summary.hpp"
+#include "window/window.hpp"
 
 namespace pgconn::agg {
 

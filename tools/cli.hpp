@@ -11,9 +11,9 @@
 
 #include <cxxopts.hpp>
 
-#include "diag.hpp"
-#include "input_loop.hpp"
-#include "output.hpp"
+#include "pipeline/diag.hpp"
+#include "pipeline/input_loop.hpp"
+#include "codec/output.hpp"
 #include "version.hpp"
 
 namespace pgconn::cli {

@@ -15,18 +15,18 @@
 #include <cxxopts.hpp>
 
 #include "agg_options.hpp"
-#include "atomic_file.hpp"
-#include "catch_up.hpp"
+#include "render/atomic_file.hpp"
+#include "window/catch_up.hpp"
 #include "cli.hpp"
-#include "diag.hpp"
+#include "pipeline/diag.hpp"
 #include "duration.hpp"
-#include "event_codec.hpp"
-#include "input_loop.hpp"
-#include "output.hpp"
-#include "prom.hpp"
-#include "render.hpp"
-#include "summary.hpp"
-#include "window.hpp"
+#include "codec/event_codec.hpp"
+#include "pipeline/input_loop.hpp"
+#include "codec/output.hpp"
+#include "render/prom.hpp"
+#include "render/render.hpp"
+#include "window/summary.hpp"
+#include "window/window.hpp"
 
 using namespace pgconn;
 using cli::kFailure;

@@ -13,13 +13,13 @@
 #include <cxxopts.hpp>
 
 #include "cli.hpp"
-#include "diag.hpp"
-#include "event_codec.hpp"
-#include "input_loop.hpp"
-#include "log_parser.hpp"
-#include "output.hpp"
-#include "snapshot.hpp"
-#include "tracker.hpp"
+#include "pipeline/diag.hpp"
+#include "codec/event_codec.hpp"
+#include "pipeline/input_loop.hpp"
+#include "pipeline/log_parser.hpp"
+#include "codec/output.hpp"
+#include "lifecycle/snapshot.hpp"
+#include "lifecycle/tracker.hpp"
 
 using namespace pgconn;
 using cli::kFailure;

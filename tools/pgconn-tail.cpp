@@ -10,12 +10,12 @@
 #include <cxxopts.hpp>
 
 #include "cli.hpp"
-#include "diag.hpp"
+#include "pipeline/diag.hpp"
 #include "duration.hpp"
-#include "follow.hpp"
-#include "input_loop.hpp"
-#include "log_locator.hpp"
-#include "output.hpp"
+#include "tail/follow.hpp"
+#include "pipeline/input_loop.hpp"
+#include "tail/log_locator.hpp"
+#include "codec/output.hpp"
 
 using namespace pgconn;
 using cli::kFailure;

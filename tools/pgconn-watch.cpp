@@ -1,6 +1,6 @@
 // pgconn-watch: connection events in, one coloured line per event out
 // (SPEC.md §5). Flag parsing, wiring and the exit status; the lines are
-// drawn by common/event_line.
+// drawn by common/render/event_line.
 #include <unistd.h>
 
 #include <cstdlib>
@@ -11,15 +11,15 @@
 
 #include <cxxopts.hpp>
 
-#include "color.hpp"
+#include "render/color.hpp"
 #include "cli.hpp"
-#include "diag.hpp"
-#include "event_codec.hpp"
-#include "event_line.hpp"
-#include "input_loop.hpp"
-#include "output.hpp"
-#include "render.hpp"
-#include "window.hpp"
+#include "pipeline/diag.hpp"
+#include "codec/event_codec.hpp"
+#include "render/event_line.hpp"
+#include "pipeline/input_loop.hpp"
+#include "codec/output.hpp"
+#include "render/render.hpp"
+#include "window/window.hpp"
 
 using namespace pgconn;
 using cli::kFailure;

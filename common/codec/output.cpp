@@ -1,0 +1,104 @@
+#include "codec/output.hpp"
+
+#include <poll.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+
+#include "codec/event_codec.hpp"
+
+namespace pgconn {
+
+namespace {
+constexpr size_t kBufferSize = 64 * 1024;
+char g_buffer[kBufferSize];
+size_t g_used = 0;
+int g_error = 0;
+bool g_closed = false;
+
+bool failed() { return g_closed || g_error != 0; }
+
+// Writes [p, p + n) to stdout in full. A stdout left non-blocking by
+// another process (EAGAIN) is waited for, as a blocking one would be.
+bool write_all(const char* p, size_t n) {
+  while (n > 0) {
+    ssize_t w = ::write(STDOUT_FILENO, p, n);
+    if (w >= 0) {
+      p += w;
+      n -= static_cast<size_t>(w);
+      continue;
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) {
+      pollfd pfd = {STDOUT_FILENO, POLLOUT, 0};
+      ::poll(&pfd, 1, -1);
+      continue;
+    }
+    if (errno == EPIPE) {
+      g_closed = true;
+    } else if (g_error == 0) {
+      g_error = errno;
+    }
+    return false;
+  }
+  return true;
+}
+
+bool drain() {
+  const size_t n = g_used;
+  g_used = 0;
+  return write_all(g_buffer, n);
+}
+}  // namespace
+
+void output_init() { std::signal(SIGPIPE, SIG_IGN); }
+
+bool output_write(std::string_view s) {
+  if (failed()) return false;
+  if (g_used + s.size() <= kBufferSize) {
+    std::memcpy(g_buffer + g_used, s.data(), s.size());
+    g_used += s.size();
+    return true;
+  }
+  if (!drain()) return false;
+  if (s.size() >= kBufferSize) return write_all(s.data(), s.size());
+  std::memcpy(g_buffer, s.data(), s.size());
+  g_used = s.size();
+  return true;
+}
+
+char* output_reserve(size_t n) {
+  if (failed() || n > kBufferSize) return nullptr;
+  if (g_used + n > kBufferSize && !drain()) return nullptr;
+  return g_buffer + g_used;
+}
+
+void output_commit(char* end) { g_used = static_cast<size_t>(end - g_buffer); }
+
+bool output_flush() {
+  if (failed()) return false;
+  return drain();
+}
+
+int output_error() { return g_error; }
+bool output_closed() { return g_closed; }
+
+bool EventWriter::on_event(const Event& e) {
+  const bool json = format_ == Format::kJson;
+  if (char* p = output_reserve(json ? json_bound(e) : tsv_bound(e))) {
+    output_commit(json ? encode_json(e, p) : encode_tsv(e, p));
+    return true;
+  }
+  if (failed()) return false;
+  line_.clear();
+  if (json) {
+    encode_json(e, &line_);
+  } else {
+    encode_tsv(e, &line_);
+  }
+  return output_write(line_);
+}
+
+}  // namespace pgconn

@@ -1,0 +1,318 @@
+// The Tracker's half for connection poolers (PgBouncer, pgbouncer.md §4-§5):
+// client sessions keyed by (server, pooler pid, socket), checked against
+// the client's address and port since the socket's pointer is reused at
+// once. Shares the held-event queue with the PostgreSQL half, so settling
+// and ordering work the same way.
+#include <array>
+#include <functional>
+
+#include "lifecycle/tracker.hpp"
+
+namespace pgconn {
+
+namespace {
+
+// Keys of pooler clients: the server index on top, then this bit, then a
+// sequence number (a pooler's sockets are no pids).
+constexpr int kServerShift = 40;
+constexpr uint64_t kPoolerBit = uint64_t{1} << 38;
+
+// "unix(26341)" / "unix" -> "[local]" without a port; names "(nodb)",
+// "(nouser)" -> unknown.
+void display_peer(const LogRecord& r, std::string* host, int32_t* port) {
+  if (r.host.substr(0, 4) == "unix") {
+    host->assign("[local]");
+    *port = -1;
+  } else {
+    host->assign(r.host);
+    *port = r.port;
+  }
+}
+
+// A DEBUG line of the authentication exchange (SCRAM, passwords, secrets).
+bool about_auth(std::string_view m) {
+  for (std::string_view w : {"scram", "SCRAM", "SASL", "auth", "password", "secret"})
+    if (m.find(w) != std::string_view::npos) return true;
+  return false;
+}
+
+// Lower-case hex digits by character: their value, 16 for any other.
+constexpr auto kHexDigit = [] {
+  std::array<uint8_t, 256> t{};
+  for (auto& d : t) d = 16;
+  for (int c = '0'; c <= '9'; ++c) t[c] = static_cast<uint8_t>(c - '0');
+  for (int c = 'a'; c <= 'f'; ++c) t[c] = static_cast<uint8_t>(c - 'a' + 10);
+  return t;
+}();
+
+std::string_view known_name(std::string_view s) {
+  return s == "(nodb)" || s == "(nouser)" ? std::string_view() : s;
+}
+
+}  // namespace
+
+PoolerSocket Tracker::pooler_socket(uint32_t server, const LogRecord& r) {
+  PoolerSocket k;
+  k.server = server;
+  k.pid = r.pid;
+  std::string_view hex = r.socket.substr(std::min<size_t>(r.socket.size(), 4));
+  bool ok = r.socket.substr(0, 4) == "C-0x" && !hex.empty() && hex.size() <= 16;
+  uint64_t v = 0;
+  uint8_t bad = 0;  // 16 once any character is no lower-case hex digit
+  for (size_t i = 0; ok && i < hex.size(); ++i) {
+    const uint8_t d = kHexDigit[static_cast<unsigned char>(hex[i])];
+    bad |= d;
+    v = v << 4 | (d & 15);
+  }
+  ok = ok && bad < 16;
+  if (ok) {
+    k.pointer = v;
+    k.digits = static_cast<uint8_t>(hex.size());
+  } else {
+    k.pointer = std::hash<std::string_view>()(r.socket);
+    k.digits = 255;
+  }
+  return k;
+}
+
+Event& Tracker::push_pooler_event(EventType type, const LogRecord& r, const Backend* b,
+                                  uint32_t server) {
+  Event& e = push_event();
+  fill_base(&e, type, r, b);
+  e.pid = -1;  // the pooler's pid is no backend's
+  if (b == nullptr || b->server != server) {  // else fill_base() wrote these
+    e.server = servers_[server].name;
+    e.via = servers_[server].via;
+  }
+  return e;
+}
+
+void Tracker::pooler_lost(Backend& b, const LogRecord& r) {
+  if (b.stage == Stage::kHeld && b.fatal.empty()) {
+    // Its socket went to another client before anything settled it: it
+    // left during its login (psql asking for a password; PgBouncer 1.15+
+    // logs no close then). Never a session, as a PostgreSQL connection
+    // that is received but never authorized.
+    Queued& q = queue_[b.held_seq - queue_base_];
+    q.held = false;
+    q.dropped = true;
+    b.stage = Stage::kReceived;
+    return;
+  }
+  settle(b);
+  if (b.stage != Stage::kOpen) return;
+  Event& e = push_pooler_event(EventType::kDisconnect, r, &b, b.server);
+  e.reason = "lost";
+  e.matched = Flag::kTrue;
+  emit_pushed();
+}
+
+bool Tracker::add_pooler(const LogRecord& r) {
+  const uint32_t server = server_index(r.server, r.via);
+  // The time rule first: a line a second later settles a held login even
+  // when it is the socket's next client (whose login would otherwise drop
+  // it as one that never got through).
+  if (r.time.valid())
+    settle_older_than(r.time.sort_ms() - options_.settle_ms - (r.time.has_ms ? 0 : 1000));
+  const BouncerMessage m = classify_pgbouncer(r.severity, r.socket, r.message);
+  switch (m.kind) {
+    case BouncerKind::kProcessUp: {
+      ++stats_.lifecycle_lines;
+      // A start: whatever the previous process left open is gone.
+      bool open = false;
+      for (const auto& [key, b] : backends_) open = open || b.server == server;
+      if (open) on_server_down(server, r, "shutdown");
+      servers_[server].down = false;
+      servers_[server].shutting_down = false;
+      Event& e = push_pooler_event(EventType::kServer, r, nullptr, server);
+      e.pid = r.pid;
+      e.state = "ready";
+      emit_pushed();
+      break;
+    }
+    case BouncerKind::kExit:
+      ++stats_.lifecycle_lines;
+      on_server_down(server, r, "shutdown");
+      break;
+    case BouncerKind::kCrash:
+      ++stats_.lifecycle_lines;
+      on_server_down(server, r, "crash");
+      break;
+    case BouncerKind::kShuttingDown:
+      servers_[server].shutting_down = true;
+      break;
+    default:
+      if (!r.socket.empty() && r.socket[0] == 'C') pooler_client(server, r, m);
+      break;
+  }
+  finish_add(r);
+  return !stopped_;
+}
+
+void Tracker::pooler_client(uint32_t server, const LogRecord& r, const BouncerMessage& m) {
+  const PoolerSocket sk = pooler_socket(server, r);
+  Backend* b = nullptr;
+  uint64_t key = 0;  // b's
+  if (const PoolerRef* ref = sockets_.find(sk)) {
+    key = ref->key;
+    b = ref->backend;
+  }
+  if (b != nullptr && (b->pooler->peer_port != r.port || b->pooler->peer_host != r.host)) {
+    // The socket was freed and handed to another client: the earlier one
+    // ended without a line (a client leaving during authentication, a log
+    // switched off by RELOAD).
+    pooler_lost(*b, r);
+    forget(key);
+    b = nullptr;
+  }
+  auto create_client = [&]() -> Backend& {
+    key = (uint64_t{server} << kServerShift) | kPoolerBit | (++pooler_seq_ & (kPoolerBit - 1));
+    Backend& nb = create(key, server, r);
+    if (spare_poolers_.empty()) {
+      nb.pooler = std::make_unique<Backend::Pooler>();
+    } else {
+      nb.pooler = std::move(spare_poolers_.back());
+      spare_poolers_.pop_back();
+      nb.pooler->start = Timestamp();
+    }
+    nb.pooler->socket = sk;
+    nb.pooler->peer_host = r.host;
+    nb.pooler->peer_port = r.port;
+    display_peer(r, &nb.host, &nb.port);
+    sockets_.set(sk, PoolerRef{key, &nb});
+    return nb;
+  };
+  switch (m.kind) {
+    case BouncerKind::kLogin: {
+      ++stats_.lifecycle_lines;
+      servers_[server].down = false;  // up again, its start line or not: its exit ends these
+      if (b != nullptr && b->stage != Stage::kReceived) {  // a second login on one client
+        pooler_lost(*b, r);
+        forget(key);
+        b = nullptr;
+      }
+      if (b == nullptr) b = &create_client();
+      b->user = !m.user.empty() ? m.user : known_name(r.user);
+      b->db = !m.db.empty() ? m.db : known_name(r.db);
+      b->replication = m.replication;
+      b->pooler->start = r.time;
+      push_pooler_event(EventType::kConnect, r, b, server);
+      hold_pushed(*b, key, r);
+      break;
+    }
+    case BouncerKind::kRefusing:
+      if (b == nullptr) {
+        b = &create_client();  // "no such user" comes before the login
+        b->stage = Stage::kReceived;
+      }
+      if (b->stage == Stage::kReceived) {
+        if (b->fatal_reason.empty()) b->fatal_reason = m.reason;
+      } else if (b->stage == Stage::kHeld && b->fatal.empty()) {
+        b->fatal.assign(r.message);
+        b->fatal_time = r.time;
+        if (b->fatal_reason != "no_role") b->fatal_reason = m.reason;
+      }
+      break;
+    case BouncerKind::kClose:
+      ++stats_.lifecycle_lines;
+      ++stats_.disconnection_lines;
+      pooler_close(server, b, key, r, m);
+      break;
+    case BouncerKind::kAppName:
+      if (b == nullptr) {
+        b = &create_client();
+        b->stage = Stage::kReceived;
+      }
+      if (b->stage == Stage::kReceived) b->app = m.text;
+      break;
+    default:
+      // The client's next line: it got through its login. (Not a verbose
+      // log's DEBUG line about authentication: those come before a
+      // refusal too.)
+      if (b != nullptr && b->stage == Stage::kHeld && r.severity != "ERROR" &&
+          !((r.severity == "DEBUG" || r.severity == "NOISE") && about_auth(r.message)))
+        settle(*b);
+      break;
+  }
+}
+
+// `key`: b's (when b is not nullptr).
+void Tracker::pooler_close(uint32_t server, Backend* b, uint64_t key, const LogRecord& r,
+                           const BouncerMessage& m) {
+  std::string_view hint;
+  if (b != nullptr && b->stage == Stage::kReceived) {  // only a hint was seen
+    hint = b->fatal_reason;
+    forget(key);
+    b = nullptr;
+  }
+  if (m.cancel) {  // a cancel request's own connection: never a session
+    if (b != nullptr) {
+      pooler_lost(*b, r);
+      forget(key);
+    }
+    return;
+  }
+  std::string_view reason = m.reason;
+  if (b != nullptr && b->fatal_reason == "no_role") hint = "no_role";
+  if (m.reject && hint == "no_role" && reason == "auth_failed") reason = hint;
+  if (b != nullptr && b->stage == Stage::kHeld) {
+    if (m.reject) {
+      turn_into_reject(*b, r.time, reason, m.text);
+      forget(key);
+      return;
+    }
+    settle(*b);
+    if (b->stage != Stage::kOpen) {  // an ERROR before it made it a reject
+      forget(key);
+      return;
+    }
+  }
+  if (b != nullptr && b->stage == Stage::kOpen) {
+    // A refusal after the login settled: a login timeout or a server that
+    // never came (the session never was: a late reject retracts it); a
+    // protocol error ends a session that was.
+    const bool reject = m.reject && reason != "other";
+    if (m.reject && !reject) reason = "terminated";
+    Event& e = push_pooler_event(reject ? EventType::kReject : EventType::kDisconnect, r, b, server);
+    e.reason = reason;
+    e.matched = Flag::kTrue;
+    if (reject) {
+      e.message = m.text;
+    } else {
+      const Timestamp& start = b->pooler->start;
+      const bool exact = r.time.valid() && start.valid() && r.time.has_ms && start.has_ms;
+      if (exact) {
+        e.duration_ms = std::max<int64_t>(0, r.time.sort_ms() - start.sort_ms());
+      } else if (m.age_s >= 0) {
+        e.duration_ms = m.age_s * 1000;
+      } else if (r.time.valid() && start.valid()) {
+        e.duration_ms = std::max<int64_t>(0, r.time.sort_ms() - start.sort_ms());
+      }
+    }
+    forget(key);
+    emit_pushed();
+    return;
+  }
+  // No login in this stream: refused before it (max_client_conn, unknown
+  // database in 1.12-1.16, protocol errors), or the start was not logged.
+  Event& e = push_pooler_event(m.reject ? EventType::kReject : EventType::kDisconnect, r, nullptr, server);
+  new_session_key(r, &e.session);
+  e.user = known_name(r.user);
+  e.db = known_name(r.db);
+  // "no such user: NAME", "No such database: NAME" (<= 1.16, no login line)
+  if (size_t colon = m.text.find(": "); colon != std::string_view::npos) {
+    if (reason == "no_role" && e.user.empty()) e.user = m.text.substr(colon + 2);
+    if (reason == "no_database" && e.db.empty()) e.db = m.text.substr(colon + 2);
+  }
+  display_peer(r, &e.host, &e.port);
+  e.reason = reason;
+  if (m.reject) {
+    e.message = m.text;
+  } else {
+    e.matched = Flag::kFalse;
+    if (m.age_s >= 0) e.duration_ms = m.age_s * 1000;
+  }
+  emit_pushed();
+}
+
+}  // namespace pgconn
