@@ -1,4 +1,5 @@
-// RecordsAhead: the records of a csvlog or jsonlog block framed, searched
+// RecordsAhead: the records of a csvlog or jsonlog block framed (the line
+// ends and the count of '"' in one AVX2 pass where there is one), searched
 // for the lifecycle markers and probed (pid, application name) without
 // state, so that the thread that reads the file (scan_ahead.hpp) can do it
 // while the caller works on the block before. LogParser's marker-first
