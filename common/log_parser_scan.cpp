@@ -104,6 +104,11 @@ bool LogParser::scan_csv(std::string_view block, size_t* pos, const RecordsAhead
       line_no_ += r->lines;
       continue;
     }
+    if (r->lines == 1) {  // its end is its line's
+      ++line_no_;
+      if (!line(block.substr(start, r->end - start))) return false;
+      continue;
+    }
     for (size_t at = start; at < *pos;) {
       const size_t e = line_end(block, at);
       ++line_no_;
