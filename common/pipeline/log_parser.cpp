@@ -346,17 +346,18 @@ bool LogParser::app_moved(std::string_view text) {
   return tracker_->app_moved(pid, app);
 }
 
-bool LogParser::feed(std::string_view block, const BlockScan* scan, const LinesAhead* read) {
+bool LogParser::feed(std::string_view block, const BlockScan* scan, const LinesAhead* read,
+                     const RecordsAhead* records) {
   const uint64_t before = line_no_;
   bool ok = true;
   size_t pos = 0;
   while (ok && pos < block.size()) {
     if (!line_by_line() && current_ == InputFormat::kJson) {
-      ok = scan_json(block, &pos);
+      ok = scan_json(block, &pos, records);
       continue;
     }
     if (!line_by_line() && current_ == InputFormat::kCsv) {
-      ok = scan_csv(block, &pos);
+      ok = scan_csv(block, &pos, records);
       continue;
     }
     if (line_by_line()) {

@@ -50,6 +50,7 @@
 #include "envelopes/journald_format.hpp"
 #include "formats/jsonlog_format.hpp"
 #include "formats/pgbouncer_format.hpp"
+#include "formats/records_ahead.hpp"
 #include "formats/reorder.hpp"
 #include "result.hpp"
 #include "envelopes/rfc5424_format.hpp"
@@ -104,8 +105,20 @@ class LogParser : private RecordSink {
   // scanning the block itself. nullptr: the parser scans as it needs to.
   // `read`: scan's candidates read ahead with prefix_ahead() (the lines
   // read with another prefix, or not read, are read here).
+  // `records`: the block's csvlog or jsonlog records framed ahead with
+  // records_ahead() (records_ahead.hpp); ignored when they no longer fit.
   bool feed(std::string_view block, const BlockScan* scan = nullptr,
-            const LinesAhead* read = nullptr);
+            const LinesAhead* read = nullptr, const RecordsAhead* records = nullptr);
+
+  // What the records of the next block may be framed ahead as
+  // (read_records_ahead()), and the csvlog column count to probe with:
+  // kNone unless the marker-first csvlog or jsonlog reading is on.
+  AheadFormat records_ahead(size_t* columns) const {
+    *columns = csv_ ? csv_->columns() : 0;
+    if (options_.reference || full_scan_) return AheadFormat::kNone;
+    if (current_ == InputFormat::kCsv && csv_) return AheadFormat::kCsv;
+    return current_ == InputFormat::kJson ? AheadFormat::kJson : AheadFormat::kNone;
+  }
 
   // The log_line_prefix that candidate lines may be read with ahead
   // (stderr_ahead.hpp) for the fast stderr scan; empty when there is none
@@ -203,8 +216,10 @@ class LogParser : private RecordSink {
   }
   // Marker-first csvlog and jsonlog (log_parser_scan.cpp): from block[*pos]
   // to the block's end, or until line_by_line() says otherwise.
-  bool scan_json(std::string_view block, size_t* pos);
-  bool scan_csv(std::string_view block, size_t* pos);
+  // `ahead`: the block's records framed ahead, or nullptr.
+  bool scan_json(std::string_view block, size_t* pos, const RecordsAhead* ahead);
+  bool scan_csv(std::string_view block, size_t* pos, const RecordsAhead* ahead);
+  static const RecordAhead* framed_ahead(const RecordsAhead* ahead, size_t begin, size_t* next);
   // A record the scan would skip: read it anyway, as it may move a session
   // (its pid and application name said so, or could not be probed).
   bool may_move(bool probed, int64_t pid, std::string_view app);

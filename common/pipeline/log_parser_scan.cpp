@@ -6,13 +6,17 @@
 // read when it holds a marker, or when its pid and application name,
 // probed without parsing the record, would move an open session or settle
 // a held connection (Tracker::app_moved), or cannot be probed. The lines are still counted one by one: csvlog needs them to
-// frame its records, and every record needs its own probe. While the
+// frame its records, and every record needs its own probe. The framing,
+// the marker search and the probe need no state: the thread that reads the
+// file does them ahead when it can (records_ahead.hpp), and only the
+// tracker's look-up and the records read are left here. While the
 // reorderer holds lines, every line is read (line_by_line()): its window
 // runs on every line's time, and the tracker does not see the held lines
 // yet, so a probe could not tell.
 #include <cstring>
 
 #include "pipeline/log_parser.hpp"
+#include "formats/records_ahead.hpp"
 #include "formats/scanner.hpp"
 
 namespace pgconn {
@@ -25,80 +29,84 @@ size_t line_end(std::string_view block, size_t pos) {
   return nl == nullptr ? block.size() : static_cast<const char*>(nl) - block.data();
 }
 
-std::string_view without_cr(std::string_view l) {
-  if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
-  return l;
-}
-
 }  // namespace
 
 bool LogParser::may_move(bool probed, int64_t pid, std::string_view app) {
   return !probed || tracker_->app_moved(pid, app);
 }
 
-bool LogParser::scan_json(std::string_view block, size_t* pos) {
-  size_t hit = find_marker(block, *pos);
+// The record framed ahead that starts at `begin` (records_ahead.hpp), if
+// one does; *next walks the records as `begin` rises.
+const RecordAhead* LogParser::framed_ahead(const RecordsAhead* ahead, size_t begin, size_t* next) {
+  if (ahead == nullptr) return nullptr;
+  const std::vector<RecordAhead>& recs = ahead->records;
+  while (*next < recs.size() && recs[*next].begin < begin) ++*next;
+  return *next < recs.size() && recs[*next].begin == begin ? &recs[*next] : nullptr;
+}
+
+bool LogParser::scan_json(std::string_view block, size_t* pos, const RecordsAhead* ahead) {
+  if (ahead != nullptr && ahead->format != AheadFormat::kJson) ahead = nullptr;
+  MarkerCursor markers(block);
+  size_t next = 0;
   while (*pos < block.size() && !line_by_line() && current_ == InputFormat::kJson) {
-    const size_t end = line_end(block, *pos);
-    std::string_view l = block.substr(*pos, end - *pos);
-    ++line_no_;
-    bool read = hit < end;
-    if (read) {
-      hit = find_marker(block, std::min(end + 1, block.size()));
-    } else {
-      int64_t pid = -1;
-      std::string_view app;
-      const bool probed = JsonlogFormat::probe(without_cr(l), &pid, &app);
-      read = may_move(probed, pid, app);
+    RecordAhead own;
+    const RecordAhead* r = framed_ahead(ahead, *pos, &next);
+    if (r == nullptr) {
+      frame_json(block, *pos, &own);
+      own.marker = markers.in(own.begin, own.end);
+      if (!own.marker) probe_json(block, &own);
+      r = &own;
     }
-    *pos = end + 1;
-    if (read && !line(l)) return false;
+    ++line_no_;
+    *pos = r->end + 1;
+    if ((r->marker || may_move(r->probed, r->pid, r->app)) &&
+        !line(block.substr(r->begin, r->end - r->begin)))
+      return false;
   }
   return true;
 }
 
-// Records are framed as CsvlogFormat::feed() frames them: a record starts
-// on a line outside quotes and goes on while the count of '"' is odd. A
-// line with an odd count that does not start like a csvlog record goes to
-// line() (it may be a record of another format, whose quotes do not
-// count), and so does every line of a record still open (one cut by the
-// block's end). A line with an even count is one record whichever format
-// it is.
-bool LogParser::scan_csv(std::string_view block, size_t* pos) {
-  size_t hit = find_marker(block, *pos);
+// Records are framed as CsvlogFormat::feed() frames them (frame_csv()). A
+// foreign line goes to line(), and so does every line of a record still
+// open (one cut by the block's end, or begun by a foreign line). A line
+// with an even count is one record whichever format it is.
+bool LogParser::scan_csv(std::string_view block, size_t* pos, const RecordsAhead* ahead) {
+  if (ahead != nullptr && (ahead->format != AheadFormat::kCsv || ahead->columns != csv_->columns()))
+    ahead = nullptr;
+  MarkerCursor markers(block);
+  size_t next = 0;
   while (*pos < block.size() && !line_by_line() && current_ == InputFormat::kCsv) {
     const size_t start = *pos;
-    size_t end = line_end(block, start);
-    std::string_view first = block.substr(start, end - start);
-    const bool open = (csv_ && csv_->in_record()) || (foreign_csv_ && foreign_csv_->in_record());
-    bool in_quotes = !open && odd_quotes(first);
-    if (open || (in_quotes && !CsvlogFormat::looks_like(without_cr(first)))) {
+    if ((csv_ && csv_->in_record()) || (foreign_csv_ && foreign_csv_->in_record())) {
+      const size_t end = line_end(block, start);
       ++line_no_;
       *pos = end + 1;
-      if (hit <= end) hit = find_marker(block, std::min(end + 1, block.size()));
-      if (!line(first)) return false;
+      if (!line(block.substr(start, end - start))) return false;
       continue;
     }
-    // The record's lines: on while the quotes are unbalanced.
-    uint64_t lines = 1;
-    while (in_quotes && end < block.size()) {
-      const size_t next = line_end(block, end + 1);
-      in_quotes ^= odd_quotes(block.substr(end + 1, next - end - 1));
-      end = next;
-      ++lines;
+    RecordAhead own;
+    const RecordAhead* r = framed_ahead(ahead, start, &next);
+    if (r == nullptr) {
+      frame_csv(block, start, &own);
+      own.marker = markers.in(own.begin, own.end);
+      if (!own.marker) probe_csv(block, csv_->columns(), &own);
+      r = &own;
     }
-    bool read = in_quotes || hit < end;  // cut at the block's end, or a marker
-    if (!read) {
-      int64_t pid = -1;
-      std::string_view app;
-      const bool probed =
-          CsvlogFormat::probe(without_cr(block.substr(start, end - start)), csv_->columns(), &pid, &app);
-      read = may_move(probed, pid, app);
+    if (r->foreign) {
+      ++line_no_;
+      *pos = r->end + 1;
+      if (!line(block.substr(start, r->end - start))) return false;
+      continue;
     }
-    if (hit <= end) hit = find_marker(block, std::min(end + 1, block.size()));
-    *pos = std::min(end + 1, block.size());
+    const bool read = r->cut || r->marker || may_move(r->probed, r->pid, r->app);
+    *pos = std::min(r->end + 1, block.size());
     if (!read) {
-      line_no_ += lines;
+      line_no_ += r->lines;
+      continue;
+    }
+    if (r->lines == 1) {  // its end is its line's
+      ++line_no_;
+      if (!line(block.substr(start, r->end - start))) return false;
       continue;
     }
     for (size_t at = start; at < *pos;) {

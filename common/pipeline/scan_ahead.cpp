@@ -126,8 +126,8 @@ void ScanAhead::fill(int fd, Block* b, bool* end) {
   carry_.assign(buf + line_start, len - line_start);
 }
 
-// The thread: blocks of lines, each scanned (and its candidates read) when
-// the caller asks for it.
+// The thread: blocks of lines, each scanned (and its candidates read), or
+// its records framed, when the caller asks for it.
 void ScanAhead::run(int fd) {
   bool end = false;
   while (!end) {
@@ -145,6 +145,14 @@ void ScanAhead::run(int fd) {
       }
       reader_.read(prefix, b->text(), b->scan, &b->read);
     }
+    AheadFormat format;
+    size_t columns;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      format = frame_format_;
+      columns = frame_columns_;
+    }
+    read_records_ahead(b->size > 0 ? format : AheadFormat::kNone, columns, b->text(), &b->records);
     if (b->size == 0) {
       std::lock_guard<std::mutex> lock(mu_);
       free_.push_back(std::move(b));
@@ -156,6 +164,12 @@ void ScanAhead::run(int fd) {
 void ScanAhead::read_with(std::string_view prefix) {
   std::lock_guard<std::mutex> lock(mu_);
   if (read_with_ != prefix) read_with_ = prefix;
+}
+
+void ScanAhead::frame_records(AheadFormat format, size_t columns) {
+  std::lock_guard<std::mutex> lock(mu_);
+  frame_format_ = format;
+  frame_columns_ = columns;
 }
 
 ScanAhead::Status ScanAhead::next(int timeout_ms, const Block** block) {

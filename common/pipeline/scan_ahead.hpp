@@ -6,7 +6,9 @@
 // take about as long as the work on the lines they find (parsing, sessions,
 // events). Done on two cores they overlap. The thread also reads the
 // candidate lines with the prefix in use when asked (stderr_ahead.hpp),
-// which leaves the sessions and events to the caller's thread.
+// which leaves the sessions and events to the caller's thread; and, for
+// csvlog and jsonlog, frames, searches and probes the block's records when
+// asked (records_ahead.hpp).
 //
 // The lines and their order are exactly those a LineReader on the same
 // file gives: a line of LineReader::kMaxLine bytes or more is cut to its
@@ -33,6 +35,7 @@
 #include <thread>
 #include <vector>
 
+#include "formats/records_ahead.hpp"
 #include "result.hpp"
 #include "formats/scanner.hpp"
 #include "pipeline/stderr_ahead.hpp"
@@ -52,6 +55,7 @@ class ScanAhead {
     BlockScan scan;    // scan_block(text()), when `scanned`
     bool scanned = false;
     LinesAhead read;   // its candidates read (stderr_ahead.hpp), when `scanned`
+    RecordsAhead records;  // read_records_ahead(), format kNone when not asked
     // kCapacity bytes, not zeroed: pages never written are never resident.
     std::unique_ptr<char[]> buf;
     size_t size = 0;
@@ -75,6 +79,11 @@ class ScanAhead {
   // The log_line_prefix that the candidate lines of blocks scanned from now
   // on are read with (StderrAhead); empty (the default): none.
   void read_with(std::string_view prefix);
+
+  // The format (and csvlog column count) the records of blocks read from
+  // now on are framed ahead as (read_records_ahead()); kNone (the
+  // default): none.
+  void frame_records(AheadFormat format, size_t columns);
 
   enum class Status { kBlock, kTimeout, kEnd };
 
@@ -100,6 +109,8 @@ class ScanAhead {
   std::thread thread_;
   std::atomic<bool> want_scan_{false};
   std::string read_with_;  // guarded by mu_
+  AheadFormat frame_format_ = AheadFormat::kNone;  // guarded by mu_
+  size_t frame_columns_ = 0;                       // guarded by mu_
   StderrAhead reader_;     // the thread's
   std::mutex mu_;
   std::condition_variable ready_cv_;  // a block or the end came
