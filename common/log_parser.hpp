@@ -55,6 +55,7 @@
 #include "rfc5424_format.hpp"
 #include "scanner.hpp"
 #include "sink.hpp"
+#include "pgbouncer_ahead.hpp"
 #include "stderr_ahead.hpp"
 #include "stderr_format.hpp"
 #include "syslog_format.hpp"
@@ -104,8 +105,14 @@ class LogParser : private RecordSink {
   // scanning the block itself. nullptr: the parser scans as it needs to.
   // `read`: scan's candidates read ahead with prefix_ahead() (the lines
   // read with another prefix, or not read, are read here).
+  // `pooled`: every line of block read ahead as PgBouncer's
+  // (pgbouncer_ahead.hpp), used while wants_pooler(); nullptr: none.
   bool feed(std::string_view block, const BlockScan* scan = nullptr,
-            const LinesAhead* read = nullptr);
+            const LinesAhead* read = nullptr, const std::vector<PooledLine>* pooled = nullptr);
+
+  // True when the lines of the next block may be read ahead as PgBouncer's
+  // (the input's format is PgBouncer's log file, not on the reference path).
+  bool wants_pooler() const { return current_ == InputFormat::kPgbouncer && !options_.reference; }
 
   // The log_line_prefix that candidate lines may be read with ahead
   // (stderr_ahead.hpp) for the fast stderr scan; empty when there is none
@@ -181,6 +188,8 @@ class LogParser : private RecordSink {
   bool to_tracker(const LogRecord& r, const Message* classified = nullptr);
   // line() for a candidate read ahead (or, when that cannot be used, read now).
   bool line_ahead(std::string_view text, const LineAhead& a);
+  // The lines of a block read ahead as PgBouncer's, in order.
+  bool feed_pooled(std::string_view block, const std::vector<PooledLine>& pooled);
   // A line the current format does not read: a record of another format?
   // True when it was one (read and handed on; *go_on says whether to go on).
   bool foreign(std::string_view text, bool* go_on);

@@ -126,8 +126,8 @@ void ScanAhead::fill(int fd, Block* b, bool* end) {
   carry_.assign(buf + line_start, len - line_start);
 }
 
-// The thread: blocks of lines, each scanned (and its candidates read) when
-// the caller asks for it.
+// The thread: blocks of lines, each scanned (and its candidates read), or
+// its PgBouncer lines read, when the caller asks for it.
 void ScanAhead::run(int fd) {
   bool end = false;
   while (!end) {
@@ -145,6 +145,8 @@ void ScanAhead::run(int fd) {
       }
       reader_.read(prefix, b->text(), b->scan, &b->read);
     }
+    b->pooled = want_pooler_.load(std::memory_order_relaxed) && b->size > 0;
+    if (b->pooled) pooler_reader_.read(b->text(), &b->pooler);
     if (b->size == 0) {
       std::lock_guard<std::mutex> lock(mu_);
       free_.push_back(std::move(b));

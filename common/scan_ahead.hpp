@@ -6,7 +6,9 @@
 // take about as long as the work on the lines they find (parsing, sessions,
 // events). Done on two cores they overlap. The thread also reads the
 // candidate lines with the prefix in use when asked (stderr_ahead.hpp),
-// which leaves the sessions and events to the caller's thread.
+// which leaves the sessions and events to the caller's thread. On a
+// PgBouncer log it reads every line of a block when asked instead
+// (pgbouncer_ahead.hpp): the lines, their records and their messages.
 //
 // The lines and their order are exactly those a LineReader on the same
 // file gives: a line of LineReader::kMaxLine bytes or more is cut to its
@@ -33,6 +35,7 @@
 #include <thread>
 #include <vector>
 
+#include "pgbouncer_ahead.hpp"
 #include "result.hpp"
 #include "scanner.hpp"
 #include "stderr_ahead.hpp"
@@ -52,6 +55,8 @@ class ScanAhead {
     BlockScan scan;    // scan_block(text()), when `scanned`
     bool scanned = false;
     LinesAhead read;   // its candidates read (stderr_ahead.hpp), when `scanned`
+    bool pooled = false;
+    std::vector<PooledLine> pooler;  // its lines read (pgbouncer_ahead.hpp), when `pooled`
     // kCapacity bytes, not zeroed: pages never written are never resident.
     std::unique_ptr<char[]> buf;
     size_t size = 0;
@@ -71,6 +76,10 @@ class ScanAhead {
   // parser wants after each block (a block that comes unscanned is scanned
   // by the parser itself). Initially off.
   void want_scan(bool on) { want_scan_.store(on, std::memory_order_relaxed); }
+
+  // Whether the lines of blocks read from now on are read as PgBouncer's
+  // (PgbouncerAhead); the caller says after each block. Initially off.
+  void want_pooler(bool on) { want_pooler_.store(on, std::memory_order_relaxed); }
 
   // The log_line_prefix that the candidate lines of blocks scanned from now
   // on are read with (StderrAhead); empty (the default): none.
@@ -99,8 +108,10 @@ class ScanAhead {
 
   std::thread thread_;
   std::atomic<bool> want_scan_{false};
+  std::atomic<bool> want_pooler_{false};
   std::string read_with_;  // guarded by mu_
   StderrAhead reader_;     // the thread's
+  PgbouncerAhead pooler_reader_;  // the thread's
   std::mutex mu_;
   std::condition_variable ready_cv_;  // a block or the end came
   std::condition_variable free_cv_;   // a block came back, or stop

@@ -120,11 +120,13 @@ class ParseHandler : public InputHandler {
   void steer_ahead(ScanAhead* ahead) override {
     ahead->want_scan(parser_->wants_scan());
     ahead->read_with(parser_->prefix_ahead());
+    ahead->want_pooler(parser_->wants_pooler());
   }
   bool on_block(const ScanAhead::Block& b) override {
     if (snapshot_ != nullptr) snapshot_->saw_input(now_ms());
     // A regular file: not live, no tick.
-    return b.scanned ? parser_->feed(b.text(), &b.scan, &b.read) : parser_->feed(b.text());
+    return b.scanned ? parser_->feed(b.text(), &b.scan, &b.read)
+                     : parser_->feed(b.text(), nullptr, nullptr, b.pooled ? &b.pooler : nullptr);
   }
   int wait_ms() override {
     int64_t now = now_ms(), wait = parser_->next_tick_ms(now);

@@ -1,0 +1,44 @@
+// PgbouncerAhead: the part of the work on a PgBouncer log line that needs
+// no state of the tracker, done ahead on the thread that reads the file
+// (scan_ahead.hpp): each line of a block found (its '\n'), read
+// (PgbouncerFormat::parse) and its message classified (classify_pgbouncer).
+// LogParser::feed takes the results while the input's format is PgBouncer's
+// and hands them to the tracker in order on its own thread; a line not
+// read here it reads itself, as LogParser::line does (malformed lines).
+//
+// The records are those the parser's own PgbouncerFormat gives: parse()
+// gives the very record parse_pgbouncer_line() gives, whatever line came
+// before, so a second reader with a model of its own changes nothing.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "log_record.hpp"
+#include "pgbouncer_format.hpp"
+#include "pgbouncer_message.hpp"
+
+namespace pgconn {
+
+// One line of a block read ahead. `record` and `message` view the block's
+// text and live as long as it.
+struct PooledLine {
+  uint32_t begin = 0, end = 0;  // the line in the block, without its '\n'
+  bool parsed = false;  // a PgBouncer line (a final '\r' left out): record and message set
+  LogRecord record;
+  BouncerMessage message;
+};
+
+// Owned by one thread.
+class PgbouncerAhead {
+ public:
+  // Every line of `block` (whole lines; the last may lack '\n'), in order.
+  // Replaces what *out held.
+  void read(std::string_view block, std::vector<PooledLine>* out);
+
+ private:
+  PgbouncerFormat format_;
+};
+
+}  // namespace pgconn
