@@ -349,16 +349,17 @@ bool LogParser::app_moved(std::string_view text) {
 // What line() does with each line, the reading done ahead: a PgBouncer
 // record to the tracker with its message classified; a line that is not
 // one goes to line() (which reads it again, and says when it is malformed).
-bool LogParser::feed_pooled(std::string_view block, const std::vector<PooledLine>& pooled) {
-  for (const PooledLine& l : pooled) {
+bool LogParser::feed_pooled(std::string_view block, const PooledLines& pooled) {
+  for (const PooledLine& l : pooled.lines) {
     ++line_no_;
     bool ok;
-    if (!l.parsed || l.record.line_num >= 0) {
+    const PooledRecord* p = l.record < 0 ? nullptr : &pooled.records[l.record];
+    if (p == nullptr || p->record.line_num >= 0) {
       ok = line(block.substr(l.begin, l.end - l.begin));
     } else {
       ++pooler_lines_;
       const uint64_t malformed = tracker_->stats().malformed;
-      ok = tracker_->add_pooled(l.record, l.message);
+      ok = tracker_->add_pooled(p->record, p->message);
       if (tracker_->stats().malformed != malformed)
         reporter_->on_malformed(line_no_, "malformed connection line");
     }
@@ -368,7 +369,7 @@ bool LogParser::feed_pooled(std::string_view block, const std::vector<PooledLine
 }
 
 bool LogParser::feed(std::string_view block, const BlockScan* scan, const LinesAhead* read,
-                     const std::vector<PooledLine>* pooled) {
+                     const PooledLines* pooled) {
   const uint64_t before = line_no_;
   bool ok = true;
   size_t pos = 0;

@@ -30,7 +30,8 @@
 // later lines (a log collected out of order), the rest of the input is read
 // line by line. A stderr log's scan and the reading of its candidate lines
 // with the detected prefix may be done ahead by the caller, on another
-// thread (scan_ahead.hpp, stderr_ahead.hpp); the state (the prefix's
+// thread (scan_ahead.hpp, stderr_ahead.hpp), and so may the reading of a
+// PgBouncer log file's lines (pgbouncer_ahead.hpp); the state (the prefix's
 // detection, sessions, events) stays here, in line order.
 #pragma once
 
@@ -108,7 +109,7 @@ class LogParser : private RecordSink {
   // `pooled`: every line of block read ahead as PgBouncer's
   // (pgbouncer_ahead.hpp), used while wants_pooler(); nullptr: none.
   bool feed(std::string_view block, const BlockScan* scan = nullptr,
-            const LinesAhead* read = nullptr, const std::vector<PooledLine>* pooled = nullptr);
+            const LinesAhead* read = nullptr, const PooledLines* pooled = nullptr);
 
   // True when the lines of the next block may be read ahead as PgBouncer's
   // (the input's format is PgBouncer's log file, not on the reference path).
@@ -189,7 +190,7 @@ class LogParser : private RecordSink {
   // line() for a candidate read ahead (or, when that cannot be used, read now).
   bool line_ahead(std::string_view text, const LineAhead& a);
   // The lines of a block read ahead as PgBouncer's, in order.
-  bool feed_pooled(std::string_view block, const std::vector<PooledLine>& pooled);
+  bool feed_pooled(std::string_view block, const PooledLines& pooled);
   // A line the current format does not read: a record of another format?
   // True when it was one (read and handed on; *go_on says whether to go on).
   bool foreign(std::string_view text, bool* go_on);

@@ -21,13 +21,25 @@
 
 namespace pgconn {
 
-// One line of a block read ahead. `record` and `message` view the block's
-// text and live as long as it.
-struct PooledLine {
-  uint32_t begin = 0, end = 0;  // the line in the block, without its '\n'
-  bool parsed = false;  // a PgBouncer line (a final '\r' left out): record and message set
+// A PgBouncer line of a block read ahead. `record` and `message` view the
+// block's text and live as long as it.
+struct PooledRecord {
   LogRecord record;
   BouncerMessage message;
+};
+
+// One line of a block.
+struct PooledLine {
+  uint32_t begin = 0, end = 0;  // the line in the block, without its '\n'
+  int32_t record = -1;          // its PooledRecord (a final '\r' left out); -1: none
+};
+
+// Every line of a block, and the records of those that are PgBouncer's
+// (a line of at least 30 bytes each: so few records per block that memory
+// stays flat whatever the lines).
+struct PooledLines {
+  std::vector<PooledLine> lines;
+  std::vector<PooledRecord> records;
 };
 
 // Owned by one thread.
@@ -35,7 +47,7 @@ class PgbouncerAhead {
  public:
   // Every line of `block` (whole lines; the last may lack '\n'), in order.
   // Replaces what *out held.
-  void read(std::string_view block, std::vector<PooledLine>* out);
+  void read(std::string_view block, PooledLines* out);
 
  private:
   PgbouncerFormat format_;

@@ -56,7 +56,7 @@ class ScanAhead {
     bool scanned = false;
     LinesAhead read;   // its candidates read (stderr_ahead.hpp), when `scanned`
     bool pooled = false;
-    std::vector<PooledLine> pooler;  // its lines read (pgbouncer_ahead.hpp), when `pooled`
+    PooledLines pooler;  // its lines read (pgbouncer_ahead.hpp), when `pooled`
     // kCapacity bytes, not zeroed: pages never written are never resident.
     std::unique_ptr<char[]> buf;
     size_t size = 0;

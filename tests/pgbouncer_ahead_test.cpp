@@ -23,11 +23,15 @@ TEST_CASE("PgbouncerAhead reads every line of a block as parse_pgbouncer_line", 
       "2026-12-04 04:11:01.003 6505 LOG C-0x55d8f18f9e32: db/u@10.0.0.5:40022 "
       "closing because: client unexpected eof (age=3)";
   PgbouncerAhead ahead;
-  std::vector<PooledLine> out(12);  // more than needed: cut to the lines
+  PooledLines out;
+  out.lines.resize(12);   // what an earlier block left: replaced
+  out.records.resize(9);
   ahead.read(block, &out);
-  REQUIRE(out.size() == 7);
+  REQUIRE(out.lines.size() == 7);
+  CHECK(out.records.size() == 5);  // the PgBouncer lines
   size_t pos = 0;
-  for (const PooledLine& l : out) {
+  int32_t next_record = 0;
+  for (const PooledLine& l : out.lines) {
     INFO(pos);
     CHECK(l.begin == pos);
     const size_t nl = block.find('\n', pos);
@@ -37,26 +41,29 @@ TEST_CASE("PgbouncerAhead reads every line of a block as parse_pgbouncer_line", 
     if (!text.empty() && text.back() == '\r') text.remove_suffix(1);
     LogRecord want;
     const bool parsed = parse_pgbouncer_line(text, &want);
-    CHECK(l.parsed == parsed);
+    CHECK((l.record >= 0) == parsed);
     if (parsed) {
-      CHECK(l.record.time.wall_ms == want.time.wall_ms);
-      CHECK(l.record.pid == want.pid);
-      CHECK(l.record.severity == want.severity);
-      CHECK(l.record.socket == want.socket);
-      CHECK(l.record.db == want.db);
-      CHECK(l.record.user == want.user);
-      CHECK(l.record.host == want.host);
-      CHECK(l.record.port == want.port);
-      CHECK(l.record.message == want.message);
+      REQUIRE(l.record == next_record++);  // in line order
+      const PooledRecord& p = out.records[l.record];
+      CHECK(p.record.time.wall_ms == want.time.wall_ms);
+      CHECK(p.record.pid == want.pid);
+      CHECK(p.record.severity == want.severity);
+      CHECK(p.record.socket == want.socket);
+      CHECK(p.record.db == want.db);
+      CHECK(p.record.user == want.user);
+      CHECK(p.record.host == want.host);
+      CHECK(p.record.port == want.port);
+      CHECK(p.record.message == want.message);
       const BouncerMessage m = classify_pgbouncer(want.severity, want.socket, want.message);
-      CHECK(l.message.kind == m.kind);
-      CHECK(l.message.reason == m.reason);
+      CHECK(p.message.kind == m.kind);
+      CHECK(p.message.reason == m.reason);
     }
     pos = end + 1;
   }
-  CHECK_FALSE(out[2].parsed);  // a continuation line
-  CHECK_FALSE(out[3].parsed);  // an empty line
-  CHECK(out[5].record.message == "stats: 0 xacts/s\r");  // one '\r' left out, as LogParser::line
-  CHECK(out[6].record.port == 40022);  // the last line, without '\n'
-  CHECK(out[1].message.kind == BouncerKind::kClose);
+  CHECK(out.lines[2].record == -1);  // a continuation line
+  CHECK(out.lines[3].record == -1);  // an empty line
+  // One '\r' left out, as LogParser::line.
+  CHECK(out.records[out.lines[5].record].record.message == "stats: 0 xacts/s\r");
+  CHECK(out.records[out.lines[6].record].record.port == 40022);  // the last line, without '\n'
+  CHECK(out.records[out.lines[1].record].message.kind == BouncerKind::kClose);
 }
