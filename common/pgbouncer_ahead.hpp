@@ -34,9 +34,9 @@ struct PooledLine {
   int32_t record = -1;          // its PooledRecord (a final '\r' left out); -1: none
 };
 
-// Every line of a block, and the records of those that are PgBouncer's
-// (a line of at least 30 bytes each: so few records per block that memory
-// stays flat whatever the lines).
+// Every line of a block, and the records of those that are PgBouncer's.
+// Memory stays flat whatever the lines: 8 bytes a line, and a record
+// (a few hundred bytes) only for a PgBouncer line, at least 30 bytes long.
 struct PooledLines {
   std::vector<PooledLine> lines;
   std::vector<PooledRecord> records;

@@ -21,7 +21,8 @@
 // Only for regular files: a pipe or terminal keeps the read loop's own
 // LineReader, whose every read is handed on at once (live streams). Memory
 // stays flat: at most kDepth blocks of about kBlockBytes (plus one line of
-// up to kMaxLine) are read ahead.
+// up to kMaxLine) are read ahead, each with what was read of it (on a
+// PgBouncer log, 8 bytes a line and a record a PgBouncer line).
 #pragma once
 
 #include <atomic>
