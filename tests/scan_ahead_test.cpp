@@ -147,3 +147,38 @@ TEST_CASE("ScanAhead stops early when destroyed before the end", "[scan_ahead]")
   CHECK(!b->text().empty());
   a->reset();  // joins without reading the rest
 }
+
+TEST_CASE("ScanAhead reads a block's PgBouncer lines when asked", "[scan_ahead]") {
+  std::string big;
+  for (int i = 0; i < 20000; ++i) {
+    big += "2026-12-04 04:10:00.456 UTC [6505] LOG C-0x55d8f18f9e30: appdb/app@127.0.0.1:60544 "
+           "closing because: client close request (age=0s)\n";
+    big += "\tnot PgBouncer's\n";
+  }
+  TempFile f(big);
+  auto a = ScanAhead::start(f.fd);
+  REQUIRE(a.ok());
+  (*a)->want_pooler(true);
+  size_t lines = 0, records = 0, pooled_blocks = 0;
+  while (true) {
+    const ScanAhead::Block* b = nullptr;
+    ScanAhead::Status st = (*a)->next(1000, &b);
+    if (st == ScanAhead::Status::kEnd) break;
+    if (st == ScanAhead::Status::kTimeout) continue;
+    CHECK_FALSE(b->scanned);
+    if (!b->pooled) continue;  // read before want_pooler()
+    ++pooled_blocks;
+    const size_t n = split(b->text()).size();
+    REQUIRE(b->pooler.lines.size() == n);
+    for (size_t i = 0; i < n; ++i) {
+      const PooledLine& l = b->pooler.lines[i];
+      const bool bouncer = b->text()[l.begin] != '\t';
+      CHECK((l.record >= 0) == bouncer);
+      if (bouncer) CHECK(b->pooler.records[l.record].record.port == 60544);
+    }
+    lines += n;
+    records += b->pooler.records.size();
+  }
+  CHECK(pooled_blocks > 0);
+  CHECK(records * 2 == lines);
+}

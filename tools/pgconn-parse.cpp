@@ -123,12 +123,14 @@ class ParseHandler : public InputHandler {
     size_t columns = 0;
     const AheadFormat format = parser_->records_ahead(&columns);
     ahead->frame_records(format, columns);
+    ahead->want_pooler(parser_->wants_pooler());
   }
   bool on_block(const ScanAhead::Block& b) override {
     if (snapshot_ != nullptr) snapshot_->saw_input(now_ms());
     // A regular file: not live, no tick.
     return b.scanned ? parser_->feed(b.text(), &b.scan, &b.read, &b.records)
-                     : parser_->feed(b.text(), nullptr, nullptr, &b.records);
+                     : parser_->feed(b.text(), nullptr, nullptr, &b.records,
+                                     b.pooled ? &b.pooler : nullptr);
   }
   int wait_ms() override {
     int64_t now = now_ms(), wait = parser_->next_tick_ms(now);

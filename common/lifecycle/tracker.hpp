@@ -112,6 +112,12 @@ class Tracker {
   // `classified`: classify_message(r.severity, r.message) when the caller
   // made it already (ahead, on another thread: stderr_ahead.hpp).
   bool add(const LogRecord& r, const Message* classified = nullptr);
+  // add() for a PgBouncer record (via set) whose message the caller
+  // classified already: m is classify_pgbouncer(r.severity, r.socket,
+  // r.message) (ahead, on another thread: pgbouncer_ahead.hpp).
+  bool add_pooled(const LogRecord& r, const BouncerMessage& m) {
+    return stopped_ ? false : add_pooler(r, &m);
+  }
 
   // Settles every held connection and writes all queued events; call when a
   // live stream has been idle (~20 ms) and at end of input.
@@ -262,7 +268,8 @@ class Tracker {
   bool snapshot_join(const Backend* b, const LogRecord& r);
 
   // The pooler's half (tracker_pooler.cpp).
-  bool add_pooler(const LogRecord& r);
+  // `classified`: as add_pooled()'s m; nullptr: classified here.
+  bool add_pooler(const LogRecord& r, const BouncerMessage* classified = nullptr);
   void pooler_client(uint32_t server, const LogRecord& r, const BouncerMessage& m);
   void pooler_close(uint32_t server, Backend* b, uint64_t key, const LogRecord& r,
                     const BouncerMessage& m);

@@ -107,14 +107,15 @@ void Tracker::pooler_lost(Backend& b, const LogRecord& r) {
   emit_pushed();
 }
 
-bool Tracker::add_pooler(const LogRecord& r) {
+bool Tracker::add_pooler(const LogRecord& r, const BouncerMessage* classified) {
   const uint32_t server = server_index(r.server, r.via);
   // The time rule first: a line a second later settles a held login even
   // when it is the socket's next client (whose login would otherwise drop
   // it as one that never got through).
   if (r.time.valid())
     settle_older_than(r.time.sort_ms() - options_.settle_ms - (r.time.has_ms ? 0 : 1000));
-  const BouncerMessage m = classify_pgbouncer(r.severity, r.socket, r.message);
+  const BouncerMessage m =
+      classified != nullptr ? *classified : classify_pgbouncer(r.severity, r.socket, r.message);
   switch (m.kind) {
     case BouncerKind::kProcessUp: {
       ++stats_.lifecycle_lines;

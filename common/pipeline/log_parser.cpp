@@ -346,11 +346,37 @@ bool LogParser::app_moved(std::string_view text) {
   return tracker_->app_moved(pid, app);
 }
 
+// What line() does with each line, the reading done ahead: a PgBouncer
+// record to the tracker with its message classified; a line that is not
+// one goes to line() (which reads it again, and says when it is malformed).
+bool LogParser::feed_pooled(std::string_view block, const PooledLines& pooled) {
+  for (const PooledLine& l : pooled.lines) {
+    ++line_no_;
+    bool ok;
+    const PooledRecord* p = l.record < 0 ? nullptr : &pooled.records[l.record];
+    if (p == nullptr || p->record.line_num >= 0) {
+      ok = line(block.substr(l.begin, l.end - l.begin));
+    } else {
+      ++pooler_lines_;
+      const uint64_t malformed = tracker_->stats().malformed;
+      ok = tracker_->add_pooled(p->record, p->message);
+      if (tracker_->stats().malformed != malformed)
+        reporter_->on_malformed(line_no_, "malformed connection line");
+    }
+    if (!ok) return false;
+  }
+  return true;
+}
+
 bool LogParser::feed(std::string_view block, const BlockScan* scan, const LinesAhead* read,
-                     const RecordsAhead* records) {
+                     const RecordsAhead* records, const PooledLines* pooled) {
   const uint64_t before = line_no_;
   bool ok = true;
   size_t pos = 0;
+  if (pooled != nullptr && wants_pooler()) {
+    ok = feed_pooled(block, *pooled);
+    pos = block.size();
+  }
   while (ok && pos < block.size()) {
     if (!line_by_line() && current_ == InputFormat::kJson) {
       ok = scan_json(block, &pos, records);

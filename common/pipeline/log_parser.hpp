@@ -30,7 +30,8 @@
 // later lines (a log collected out of order), the rest of the input is read
 // line by line. A stderr log's scan and the reading of its candidate lines
 // with the detected prefix may be done ahead by the caller, on another
-// thread (scan_ahead.hpp, stderr_ahead.hpp); the state (the prefix's
+// thread (scan_ahead.hpp, stderr_ahead.hpp), and so may the reading of a
+// PgBouncer log file's lines (pgbouncer_ahead.hpp); the state (the prefix's
 // detection, sessions, events) stays here, in line order.
 #pragma once
 
@@ -56,6 +57,7 @@
 #include "envelopes/rfc5424_format.hpp"
 #include "formats/scanner.hpp"
 #include "sink.hpp"
+#include "pipeline/pgbouncer_ahead.hpp"
 #include "pipeline/stderr_ahead.hpp"
 #include "formats/stderr_format.hpp"
 #include "envelopes/syslog_format.hpp"
@@ -107,8 +109,11 @@ class LogParser : private RecordSink {
   // read with another prefix, or not read, are read here).
   // `records`: the block's csvlog or jsonlog records framed ahead with
   // records_ahead() (records_ahead.hpp); ignored when they no longer fit.
+  // `pooled`: every line of block read ahead as PgBouncer's
+  // (pgbouncer_ahead.hpp), used while wants_pooler(); nullptr: none.
   bool feed(std::string_view block, const BlockScan* scan = nullptr,
-            const LinesAhead* read = nullptr, const RecordsAhead* records = nullptr);
+            const LinesAhead* read = nullptr, const RecordsAhead* records = nullptr,
+            const PooledLines* pooled = nullptr);
 
   // What the records of the next block may be framed ahead as
   // (read_records_ahead()), and the csvlog column count to probe with:
@@ -119,6 +124,10 @@ class LogParser : private RecordSink {
     if (current_ == InputFormat::kCsv && csv_) return AheadFormat::kCsv;
     return current_ == InputFormat::kJson ? AheadFormat::kJson : AheadFormat::kNone;
   }
+
+  // True when the lines of the next block may be read ahead as PgBouncer's
+  // (the input's format is PgBouncer's log file, not on the reference path).
+  bool wants_pooler() const { return current_ == InputFormat::kPgbouncer && !options_.reference; }
 
   // The log_line_prefix that candidate lines may be read with ahead
   // (stderr_ahead.hpp) for the fast stderr scan; empty when there is none
@@ -194,6 +203,8 @@ class LogParser : private RecordSink {
   bool to_tracker(const LogRecord& r, const Message* classified = nullptr);
   // line() for a candidate read ahead (or, when that cannot be used, read now).
   bool line_ahead(std::string_view text, const LineAhead& a);
+  // The lines of a block read ahead as PgBouncer's, in order.
+  bool feed_pooled(std::string_view block, const PooledLines& pooled);
   // A line the current format does not read: a record of another format?
   // True when it was one (read and handed on; *go_on says whether to go on).
   bool foreign(std::string_view text, bool* go_on);

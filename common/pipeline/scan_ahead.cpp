@@ -127,7 +127,8 @@ void ScanAhead::fill(int fd, Block* b, bool* end) {
 }
 
 // The thread: blocks of lines, each scanned (and its candidates read), or
-// its records framed, when the caller asks for it.
+// its records framed (csvlog, jsonlog) or its PgBouncer lines read, when
+// the caller asks for it.
 void ScanAhead::run(int fd) {
   bool end = false;
   while (!end) {
@@ -153,6 +154,8 @@ void ScanAhead::run(int fd) {
       columns = frame_columns_;
     }
     read_records_ahead(b->size > 0 ? format : AheadFormat::kNone, columns, b->text(), &b->records);
+    b->pooled = want_pooler_.load(std::memory_order_relaxed) && b->size > 0;
+    if (b->pooled) pooler_reader_.read(b->text(), &b->pooler);
     if (b->size == 0) {
       std::lock_guard<std::mutex> lock(mu_);
       free_.push_back(std::move(b));

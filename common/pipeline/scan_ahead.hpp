@@ -8,7 +8,9 @@
 // candidate lines with the prefix in use when asked (stderr_ahead.hpp),
 // which leaves the sessions and events to the caller's thread; and, for
 // csvlog and jsonlog, frames, searches and probes the block's records when
-// asked (records_ahead.hpp).
+// asked (records_ahead.hpp). On a PgBouncer log it reads every line of a
+// block when asked instead (pgbouncer_ahead.hpp): the lines, their records
+// and their messages.
 //
 // The lines and their order are exactly those a LineReader on the same
 // file gives: a line of LineReader::kMaxLine bytes or more is cut to its
@@ -21,7 +23,8 @@
 // Only for regular files: a pipe or terminal keeps the read loop's own
 // LineReader, whose every read is handed on at once (live streams). Memory
 // stays flat: at most kDepth blocks of about kBlockBytes (plus one line of
-// up to kMaxLine) are read ahead.
+// up to kMaxLine) are read ahead, each with what was read of it (on a
+// PgBouncer log, 8 bytes a line and a record a PgBouncer line).
 #pragma once
 
 #include <atomic>
@@ -36,6 +39,7 @@
 #include <vector>
 
 #include "formats/records_ahead.hpp"
+#include "pipeline/pgbouncer_ahead.hpp"
 #include "result.hpp"
 #include "formats/scanner.hpp"
 #include "pipeline/stderr_ahead.hpp"
@@ -56,6 +60,8 @@ class ScanAhead {
     bool scanned = false;
     LinesAhead read;   // its candidates read (stderr_ahead.hpp), when `scanned`
     RecordsAhead records;  // read_records_ahead(), format kNone when not asked
+    bool pooled = false;
+    PooledLines pooler;  // its lines read (pgbouncer_ahead.hpp), when `pooled`
     // kCapacity bytes, not zeroed: pages never written are never resident.
     std::unique_ptr<char[]> buf;
     size_t size = 0;
@@ -75,6 +81,10 @@ class ScanAhead {
   // parser wants after each block (a block that comes unscanned is scanned
   // by the parser itself). Initially off.
   void want_scan(bool on) { want_scan_.store(on, std::memory_order_relaxed); }
+
+  // Whether the lines of blocks read from now on are read as PgBouncer's
+  // (PgbouncerAhead); the caller says after each block. Initially off.
+  void want_pooler(bool on) { want_pooler_.store(on, std::memory_order_relaxed); }
 
   // The log_line_prefix that the candidate lines of blocks scanned from now
   // on are read with (StderrAhead); empty (the default): none.
@@ -108,10 +118,12 @@ class ScanAhead {
 
   std::thread thread_;
   std::atomic<bool> want_scan_{false};
+  std::atomic<bool> want_pooler_{false};
   std::string read_with_;  // guarded by mu_
   AheadFormat frame_format_ = AheadFormat::kNone;  // guarded by mu_
   size_t frame_columns_ = 0;                       // guarded by mu_
   StderrAhead reader_;     // the thread's
+  PgbouncerAhead pooler_reader_;  // the thread's
   std::mutex mu_;
   std::condition_variable ready_cv_;  // a block or the end came
   std::condition_variable free_cv_;   // a block came back, or stop
