@@ -2,9 +2,13 @@
 
 #include <string>
 
+#include "got_record.hpp"
 #include "prefix.hpp"
 
 using namespace pgconn;
+using pgconn_test::Got;
+using pgconn_test::got;
+using pgconn_test::rfc;
 
 namespace {
 
@@ -15,42 +19,13 @@ PrefixMatcher compiled(std::string_view prefix) {
   return std::move(*m);
 }
 
-// Owned copies of what match() filled in, for readable failures.
-struct Got {
-  bool ok = false;
-  std::string user, db, app, host, backend_type, session_id, severity, message;
-  int32_t port = -1;
-  int64_t pid = -1, line_num = -1;
-  Timestamp time;
-};
-
 Got read(const PrefixMatcher& m, std::string_view line) {
   LogRecord r;
-  Got g;
-  g.ok = m.match(line, &r);
-  g.user = r.user;
-  g.db = r.db;
-  g.app = r.app;
-  g.host = r.host;
-  g.backend_type = r.backend_type;
-  g.session_id = r.session_id;
-  g.severity = r.severity;
-  g.message = r.message;
-  g.port = r.port;
-  g.pid = r.pid;
-  g.line_num = r.line_num;
-  g.time = r.time;
-  return g;
+  const bool ok = m.match(line, &r);
+  return got(ok, r);
 }
 
 Got read(std::string_view prefix, std::string_view line) { return read(compiled(prefix), line); }
-
-std::string rfc(const Timestamp& t) {
-  if (!t.valid()) return "(none)";
-  std::string s;
-  append_rfc3339(t, &s);
-  return s;
-}
 
 }  // namespace
 

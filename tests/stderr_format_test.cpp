@@ -2,44 +2,20 @@
 
 #include <string>
 
+#include "got_record.hpp"
 #include "stderr_format.hpp"
 
 using namespace pgconn;
+using pgconn_test::Got;
+using pgconn_test::got;
+using pgconn_test::rfc;
 
 namespace {
 
-struct Got {
-  bool ok = false;
-  std::string user, db, app, host, session_id, severity, message;
-  int32_t port = -1;
-  int64_t pid = -1, line_num = -1;
-  Timestamp time;
-};
-
 Got parse(StderrFormat* f, std::string_view line) {
   LogRecord r;
-  Got g;
-  g.ok = f->parse(line, &r);
-  if (!g.ok) return g;
-  g.user = r.user;
-  g.db = r.db;
-  g.app = r.app;
-  g.host = r.host;
-  g.session_id = r.session_id;
-  g.severity = r.severity;
-  g.message = r.message;
-  g.port = r.port;
-  g.pid = r.pid;
-  g.line_num = r.line_num;
-  g.time = r.time;
-  return g;
-}
-
-std::string rfc(const Timestamp& t) {
-  if (!t.valid()) return "(none)";
-  std::string s;
-  append_rfc3339(t, &s);
-  return s;
+  if (!f->parse(line, &r)) return Got();
+  return got(true, r);
 }
 
 }  // namespace
