@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "event_codec.hpp"
+#include "line_sink.hpp"
 #include "log_parser.hpp"
 #include "pgbouncer_format.hpp"
 #include "pgbouncer_message.hpp"
@@ -16,16 +17,7 @@ using namespace pgconn;
 
 namespace {
 
-struct Sink : EventSink {
-  std::vector<std::string> lines;
-  bool on_event(const Event& e) override {
-    std::string s;
-    encode_json(e, &s);
-    s.pop_back();
-    lines.push_back(s);
-    return true;
-  }
-};
+using Sink = pgconn_test::LineSink;
 
 struct NoReports : Reporter {
   int n = 0;

@@ -9,6 +9,7 @@
 
 #include "event_codec.hpp"
 #include "fake_proc.hpp"
+#include "line_sink.hpp"
 #include "snapshot.hpp"
 #include "timestamp.hpp"
 #include "tracker.hpp"
@@ -18,16 +19,7 @@ using pgconn::testing::FakeProc;
 
 namespace {
 
-struct FakeSink : EventSink {
-  std::vector<std::string> lines;
-  bool on_event(const Event& e) override {
-    std::string s;
-    encode_json(e, &s);
-    s.pop_back();
-    lines.push_back(s);
-    return true;
-  }
-};
+using FakeSink = pgconn_test::LineSink;
 
 // btime 2024-05-01T10:00:00Z; the server started 5 s after boot.
 constexpr int64_t kNow = 1714557600000 + 3600 * 1000;  // 11:00:00Z
