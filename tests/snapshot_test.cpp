@@ -47,6 +47,16 @@ struct Fixture {
     line(time, pid, "LOG", (std::string("connection received: ") + host_port).c_str());
     line(time, pid, "LOG", (std::string("connection authorized: ") + who).c_str());
   }
+  // A settled session of pid 200 from 10:30 whose process now started at
+  // 10:50 (300000 ticks after boot): the pid was used again. The sink is
+  // emptied of the connect.
+  void reused_pid_200() {
+    connect("2024-05-01 10:30:00.000 UTC", 200, "host=[local]",
+            "user=app database=shop application_name=web");
+    proc.add(200, 100, "postgres", "postgres: app shop [local] idle", 300000);
+    tracker.settle_all();
+    sink.lines.clear();
+  }
 };
 
 }  // namespace
@@ -138,12 +148,7 @@ TEST_CASE("Snapshot opens the sessions the log did not show, ends those that are
 
 TEST_CASE("Snapshot: a log session whose pid a later process has taken is lost", "[snapshot]") {
   Fixture f;
-  f.connect("2024-05-01 10:30:00.000 UTC", 200, "host=[local]",
-            "user=app database=shop application_name=web");
-  // Process 200 now started at 10:50 (300000 ticks after boot + ...).
-  f.proc.add(200, 100, "postgres", "postgres: app shop [local] idle", 300000);
-  f.tracker.settle_all();
-  f.sink.lines.clear();
+  f.reused_pid_200();
   auto report = f.snapshot.reconcile(kNow);
   REQUIRE(report.ok());
   CHECK(report->lost == 1);
@@ -379,11 +384,7 @@ TEST_CASE("Snapshot: a refusal after authorization read in the grace stands, no 
 
 TEST_CASE("Snapshot: a reused pid ends its old session at once, also live", "[snapshot][grace]") {
   Fixture f;
-  f.connect("2024-05-01 10:30:00.000 UTC", 200, "host=[local]",
-            "user=app database=shop application_name=web");
-  f.proc.add(200, 100, "postgres", "postgres: app shop [local] idle", 300000);
-  f.tracker.settle_all();
-  f.sink.lines.clear();
+  f.reused_pid_200();
   auto report = f.snapshot.reconcile(kNow, 0);
   REQUIRE(report.ok());
   CHECK(report->lost == 1);
