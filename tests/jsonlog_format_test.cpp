@@ -2,9 +2,11 @@
 
 #include <string>
 
+#include "got_record.hpp"
 #include "formats/jsonlog_format.hpp"
 
 using namespace pgconn;
+using pgconn_test::rfc;
 
 namespace {
 
@@ -15,13 +17,6 @@ const std::string kPg15 =
     R"("ps":"authentication","session_start":"2026-11-22 23:19:25 UTC","vxid":"3/1","txid":0,)"
     R"("error_severity":"LOG","message":"connection authorized: user=postgres database=postgres )"
     R"(application_name=psql","backend_type":"client backend","query_id":0})";
-
-std::string rfc(const Timestamp& t) {
-  if (!t.valid()) return "(none)";
-  std::string s;
-  append_rfc3339(t, &s);
-  return s;
-}
 
 }  // namespace
 

@@ -9,8 +9,10 @@
 #include <unistd.h>
 
 #include "read/line_reader.hpp"
+#include "temp_file.hpp"
 
 using namespace pgconn;
+using pgconn_test::TempFile;
 
 namespace {
 
@@ -29,27 +31,6 @@ struct Pipe {
   void close_write() {
     if (fds[1] >= 0) close(fds[1]);
     fds[1] = -1;
-  }
-};
-
-// An unlinked temporary file holding `content`, open for reading.
-struct TempFile {
-  int fd = -1;
-  explicit TempFile(const std::string& content) {
-    char name[] = "/tmp/pgconn_line_reader_XXXXXX";
-    fd = mkstemp(name);
-    REQUIRE(fd >= 0);
-    unlink(name);
-    size_t off = 0;
-    while (off < content.size()) {
-      ssize_t n = ::write(fd, content.data() + off, content.size() - off);
-      REQUIRE(n > 0);
-      off += static_cast<size_t>(n);
-    }
-    REQUIRE(lseek(fd, 0, SEEK_SET) == 0);
-  }
-  ~TempFile() {
-    if (fd >= 0) close(fd);
   }
 };
 

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "codec/event_codec.hpp"
+#include "line_sink.hpp"
 #include "pipeline/log_parser.hpp"
 #include "formats/pgbouncer_format.hpp"
 #include "lifecycle/pgbouncer_message.hpp"
@@ -16,16 +17,7 @@ using namespace pgconn;
 
 namespace {
 
-struct Sink : EventSink {
-  std::vector<std::string> lines;
-  bool on_event(const Event& e) override {
-    std::string s;
-    encode_json(e, &s);
-    s.pop_back();
-    lines.push_back(s);
-    return true;
-  }
-};
+using Sink = pgconn_test::LineSink;
 
 struct NoReports : Reporter {
   int n = 0;
@@ -192,9 +184,9 @@ TEST_CASE("PgBouncer clients become sessions", "[pgbouncer_format]") {
         p + "C-0x1: (nodb)/ghost@127.0.0.1:40596 password authentication failed\n" +
         p + "C-0x1: (nodb)/ghost@127.0.0.1:40596 closing because: SASL authentication failed (age=0s)\n");
     REQUIRE(ev.size() == 1);
-    CHECK(ev[0].find(R"("type":"reject")") != std::string::npos);
-    CHECK(ev[0].find(R"("user":"ghost","db":"appdb")") != std::string::npos);
-    CHECK(ev[0].find(R"("reason":"no_role")") != std::string::npos);
+    CHECK_THAT(ev[0], Catch::Contains(R"("type":"reject")"));
+    CHECK_THAT(ev[0], Catch::Contains(R"("user":"ghost","db":"appdb")"));
+    CHECK_THAT(ev[0], Catch::Contains(R"("reason":"no_role")"));
   }
   SECTION("max_client_conn: a reject with no login") {
     auto ev = events_of(p + "C-0x1: (nodb)/(nouser)@127.0.0.1:40630 closing because: no more connections allowed (max_client_conn) (age=0s)\n");
@@ -224,31 +216,31 @@ TEST_CASE("PgBouncer clients become sessions", "[pgbouncer_format]") {
         p + "C-0x1: appdb/app@127.0.0.1:60929 login attempt: db=appdb user=app tls=no\n" +
         p + "C-0x1: appdb/app@127.0.0.1:60929 closing because: client close request (age=0s)\n");
     REQUIRE(ev.size() == 3);
-    CHECK(ev[0].find(R"("type":"reject","ts":"2026-12-04T04:06:40.230Z","session":"26196-1","user":"app","db":"appdb","app":"billing-worker")") != std::string::npos);
-    CHECK(ev[1].find(R"("type":"connect")") != std::string::npos);
-    CHECK(ev[1].find("app\":") == std::string::npos);
+    CHECK_THAT(ev[0], Catch::Contains(R"("type":"reject","ts":"2026-12-04T04:06:40.230Z","session":"26196-1","user":"app","db":"appdb","app":"billing-worker")"));
+    CHECK_THAT(ev[1], Catch::Contains(R"("type":"connect")"));
+    CHECK_THAT(ev[1], !Catch::Contains("app\":"));
   }
   SECTION("a Unix socket client is [local], no port") {
     auto ev = events_of(p + "C-0x1: appdb/app@unix(26341):56432 login attempt: db=appdb user=app tls=no\n");
     REQUIRE(ev.size() == 1);
-    CHECK(ev[0].find(R"("host":"[local]","via")") != std::string::npos);
+    CHECK_THAT(ev[0], Catch::Contains(R"("host":"[local]","via")"));
   }
   SECTION("a new login on an open socket ends the earlier session: lost") {
     auto ev = events_of(
         "2026-12-04 04:06:40.000 UTC [9] LOG C-0x1: a/u@127.0.0.1:1000 login attempt: db=a user=u tls=no\n"
         "2026-12-04 04:06:42.000 UTC [9] LOG C-0x1: a/u@127.0.0.1:1001 login attempt: db=a user=u tls=no\n");
     REQUIRE(ev.size() == 3);
-    CHECK(ev[0].find(R"("type":"connect")") != std::string::npos);
-    CHECK(ev[1].find(R"("type":"disconnect")") != std::string::npos);
-    CHECK(ev[1].find(R"("port":1000,"reason":"lost")") != std::string::npos);
-    CHECK(ev[2].find(R"("port":1001)") != std::string::npos);
+    CHECK_THAT(ev[0], Catch::Contains(R"("type":"connect")"));
+    CHECK_THAT(ev[1], Catch::Contains(R"("type":"disconnect")"));
+    CHECK_THAT(ev[1], Catch::Contains(R"("port":1000,"reason":"lost")"));
+    CHECK_THAT(ev[2], Catch::Contains(R"("port":1001)"));
   }
   SECTION("a login left within its settle time (psql asking for a password): nothing") {
     auto ev = events_of(
         "2026-12-04 04:06:40.000 UTC [9] LOG C-0x1: a/u@127.0.0.1:1000 login attempt: db=a user=u tls=no\n"
         "2026-12-04 04:06:40.001 UTC [9] LOG C-0x1: a/u@127.0.0.1:1001 login attempt: db=a user=u tls=no\n");
     REQUIRE(ev.size() == 1);
-    CHECK(ev[0].find(R"("port":1001)") != std::string::npos);
+    CHECK_THAT(ev[0], Catch::Contains(R"("port":1001)"));
   }
   SECTION("same pointer in two processes: two clients") {
     auto ev = events_of(
@@ -256,7 +248,7 @@ TEST_CASE("PgBouncer clients become sessions", "[pgbouncer_format]") {
         "2026-12-04 04:06:40.100 UTC [10] LOG C-0x1: a/u@127.0.0.1:1001 login attempt: db=a user=u tls=no\n"
         "2026-12-04 04:06:40.200 UTC [9] LOG C-0x1: a/u@127.0.0.1:1000 closing because: client close request (age=0s)\n");
     REQUIRE(ev.size() == 3);
-    CHECK(ev[2].find(R"("port":1000,"duration_ms":200,"matched":true)") != std::string::npos);
+    CHECK_THAT(ev[2], Catch::Contains(R"("port":1000,"duration_ms":200,"matched":true)"));
   }
   SECTION("a fast exit ends every client; a restart is ready") {
     auto ev = events_of(
@@ -265,7 +257,7 @@ TEST_CASE("PgBouncer clients become sessions", "[pgbouncer_format]") {
         "2026-12-04 04:06:42.000 UTC [11] LOG process up: PgBouncer 1.18.0\n");
     REQUIRE(ev.size() == 3);
     CHECK(ev[1] == R"({"type":"server","ts":"2026-12-04T04:06:41.500Z","pid":9,"state":"shutdown","via":"pgbouncer"})");
-    CHECK(ev[2].find(R"("state":"ready")") != std::string::npos);
+    CHECK_THAT(ev[2], Catch::Contains(R"("state":"ready")"));
   }
   SECTION("an exit, clients of a start not in the log, an exit again") {
     auto ev = events_of(
@@ -273,24 +265,24 @@ TEST_CASE("PgBouncer clients become sessions", "[pgbouncer_format]") {
         "2026-12-04 04:06:42.000 UTC [11] LOG C-0x1: a/u@127.0.0.1:1000 login attempt: db=a user=u tls=no\n"
         "2026-12-04 04:06:45.000 UTC [11] LOG got SIGTERM, fast exit\n");
     REQUIRE(ev.size() == 3);
-    CHECK(ev[2].find(R"("pid":11,"state":"shutdown")") != std::string::npos);
+    CHECK_THAT(ev[2], Catch::Contains(R"("pid":11,"state":"shutdown")"));
   }
   SECTION("a restart without an exit line ends the old process's clients") {
     auto ev = events_of(
         "2026-12-04 04:06:40.000 UTC [9] LOG C-0x1: a/u@127.0.0.1:1000 login attempt: db=a user=u tls=no\n"
         "2026-12-04 04:06:42.000 UTC [11] LOG process up: PgBouncer 1.18.0\n");
     REQUIRE(ev.size() == 3);
-    CHECK(ev[1].find(R"("state":"shutdown")") != std::string::npos);
-    CHECK(ev[2].find(R"("state":"ready")") != std::string::npos);
+    CHECK_THAT(ev[1], Catch::Contains(R"("state":"shutdown")"));
+    CHECK_THAT(ev[2], Catch::Contains(R"("state":"ready")"));
   }
   SECTION("client_login_timeout after the login settled: a late reject of that session") {
     auto ev = events_of(
         "2026-12-04 04:06:40.000 UTC [9] LOG C-0x1: a/u@127.0.0.1:1000 login attempt: db=a user=u tls=no\n"
         "2026-12-04 04:07:40.000 UTC [9] LOG C-0x1: a/u@127.0.0.1:1000 closing because: client_login_timeout (server down) (age=60s)\n");
     REQUIRE(ev.size() == 2);
-    CHECK(ev[1].find(R"("type":"reject")") != std::string::npos);
-    CHECK(ev[1].find(R"("session":"9-1")") != std::string::npos);
-    CHECK(ev[1].find(R"("reason":"server_unavailable")") != std::string::npos);
+    CHECK_THAT(ev[1], Catch::Contains(R"("type":"reject")"));
+    CHECK_THAT(ev[1], Catch::Contains(R"("session":"9-1")"));
+    CHECK_THAT(ev[1], Catch::Contains(R"("reason":"server_unavailable")"));
   }
   SECTION("PgBouncer and PostgreSQL in one syslog stream stay apart") {
     auto ev = events_of(
@@ -301,11 +293,11 @@ TEST_CASE("PgBouncer clients become sessions", "[pgbouncer_format]") {
         "Dec  4 04:08:30 db1 postgres[812]: [5-1] LOG:  disconnection: session time: 0:00:03.000 user=app database=appdb host=127.0.0.1 port=59456\n");
     REQUIRE(ev.size() == 4);
     CHECK(ev[0] == R"({"type":"connect","ts":"2026-12-04T04:08:26","session":"31586-1","user":"app","db":"appdb","host":"127.0.0.1","port":52038,"server":"db1","via":"pgbouncer"})");
-    CHECK(ev[1].find(R"("type":"connect")") != std::string::npos);
-    CHECK(ev[1].find("via") == std::string::npos);
+    CHECK_THAT(ev[1], Catch::Contains(R"("type":"connect")"));
+    CHECK_THAT(ev[1], !Catch::Contains("via"));
     CHECK(ev[2] == R"({"type":"server","ts":"2026-12-04T04:08:29","pid":31586,"state":"shutdown","server":"db1","via":"pgbouncer"})");
-    CHECK(ev[3].find(R"("type":"disconnect")") != std::string::npos);
-    CHECK(ev[3].find(R"("matched":true)") != std::string::npos);
+    CHECK_THAT(ev[3], Catch::Contains(R"("type":"disconnect")"));
+    CHECK_THAT(ev[3], Catch::Contains(R"("matched":true)"));
   }
 }
 

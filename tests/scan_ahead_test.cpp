@@ -10,29 +10,12 @@
 
 #include "read/line_reader.hpp"
 #include "pipeline/scan_ahead.hpp"
+#include "temp_file.hpp"
 
 using namespace pgconn;
+using pgconn_test::TempFile;
 
 namespace {
-
-// An unlinked temporary file holding `content`, open for reading.
-struct TempFile {
-  int fd = -1;
-  explicit TempFile(const std::string& content) {
-    char name[] = "/tmp/pgconn_scan_ahead_XXXXXX";
-    fd = mkstemp(name);
-    REQUIRE(fd >= 0);
-    unlink(name);
-    size_t off = 0;
-    while (off < content.size()) {
-      ssize_t n = ::write(fd, content.data() + off, content.size() - off);
-      REQUIRE(n > 0);
-      off += static_cast<size_t>(n);
-    }
-    REQUIRE(lseek(fd, 0, SEEK_SET) == 0);
-  }
-  ~TempFile() { close(fd); }
-};
 
 // The lines as LineReader hands them on: each with its '\n' if it had one.
 std::vector<std::string> split(std::string_view block) {

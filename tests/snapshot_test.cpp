@@ -9,6 +9,7 @@
 
 #include "codec/event_codec.hpp"
 #include "fake_proc.hpp"
+#include "line_sink.hpp"
 #include "lifecycle/snapshot.hpp"
 #include "timestamp.hpp"
 #include "lifecycle/tracker.hpp"
@@ -18,16 +19,7 @@ using pgconn::testing::FakeProc;
 
 namespace {
 
-struct FakeSink : EventSink {
-  std::vector<std::string> lines;
-  bool on_event(const Event& e) override {
-    std::string s;
-    encode_json(e, &s);
-    s.pop_back();
-    lines.push_back(s);
-    return true;
-  }
-};
+using FakeSink = pgconn_test::LineSink;
 
 // btime 2024-05-01T10:00:00Z; the server started 5 s after boot.
 constexpr int64_t kNow = 1714557600000 + 3600 * 1000;  // 11:00:00Z
@@ -54,6 +46,16 @@ struct Fixture {
   void connect(const char* time, int64_t pid, const char* host_port, const char* who) {
     line(time, pid, "LOG", (std::string("connection received: ") + host_port).c_str());
     line(time, pid, "LOG", (std::string("connection authorized: ") + who).c_str());
+  }
+  // A settled session of pid 200 from 10:30 whose process now started at
+  // 10:50 (300000 ticks after boot): the pid was used again. The sink is
+  // emptied of the connect.
+  void reused_pid_200() {
+    connect("2024-05-01 10:30:00.000 UTC", 200, "host=[local]",
+            "user=app database=shop application_name=web");
+    proc.add(200, 100, "postgres", "postgres: app shop [local] idle", 300000);
+    tracker.settle_all();
+    sink.lines.clear();
   }
 };
 
@@ -108,8 +110,8 @@ TEST_CASE("Snapshot opens the sessions the log did not show, ends those that are
               "user=app database=shop application_name=late");
     f.line("2024-05-01 11:00:01.000 UTC", 204, "LOG", "statement: select 1");
     REQUIRE(f.sink.lines.size() == 1);
-    CHECK(f.sink.lines[0].find("\"type\":\"connect\",\"ts\":\"2024-05-01T10:59:50.000Z\"") !=
-          std::string::npos);
+    CHECK_THAT(f.sink.lines[0],
+               Catch::Contains("\"type\":\"connect\",\"ts\":\"2024-05-01T10:59:50.000Z\""));
     // 202's own start lines, read late (written before the scan): no
     // second connect; the application name comes as an update.
     f.sink.lines.clear();
@@ -128,10 +130,10 @@ TEST_CASE("Snapshot opens the sessions the log did not show, ends those that are
               "user=app database=shop application_name=new");
     f.line("2024-05-01 11:00:05.100 UTC", 202, "LOG", "statement: select 1");
     REQUIRE(f.sink.lines.size() == 2);
-    CHECK(f.sink.lines[0].find("\"pid\":202,\"session\":\"202-3\"") != std::string::npos);
-    CHECK(f.sink.lines[0].find("\"reason\":\"lost\"") != std::string::npos);
-    CHECK(f.sink.lines[1].find("\"type\":\"connect\"") != std::string::npos);
-    CHECK(f.sink.lines[1].find("\"app\":\"new\"") != std::string::npos);
+    CHECK_THAT(f.sink.lines[0], Catch::Contains("\"pid\":202,\"session\":\"202-3\""));
+    CHECK_THAT(f.sink.lines[0], Catch::Contains("\"reason\":\"lost\""));
+    CHECK_THAT(f.sink.lines[1], Catch::Contains("\"type\":\"connect\""));
+    CHECK_THAT(f.sink.lines[1], Catch::Contains("\"app\":\"new\""));
   }
   SECTION("gone before its start lines are read: the line's time decides") {
     f.proc.remove(203);
@@ -140,25 +142,20 @@ TEST_CASE("Snapshot opens the sessions the log did not show, ends those that are
     CHECK(f.sink.lines.empty());  // within 2 s of the process start: the same
     f.line("2024-05-01 11:00:09.000 UTC", 203, "LOG", "connection received: host=::1 port=4009");
     REQUIRE(f.sink.lines.size() == 1);
-    CHECK(f.sink.lines[0].find("\"reason\":\"lost\"") != std::string::npos);
+    CHECK_THAT(f.sink.lines[0], Catch::Contains("\"reason\":\"lost\""));
   }
 }
 
 TEST_CASE("Snapshot: a log session whose pid a later process has taken is lost", "[snapshot]") {
   Fixture f;
-  f.connect("2024-05-01 10:30:00.000 UTC", 200, "host=[local]",
-            "user=app database=shop application_name=web");
-  // Process 200 now started at 10:50 (300000 ticks after boot + ...).
-  f.proc.add(200, 100, "postgres", "postgres: app shop [local] idle", 300000);
-  f.tracker.settle_all();
-  f.sink.lines.clear();
+  f.reused_pid_200();
   auto report = f.snapshot.reconcile(kNow);
   REQUIRE(report.ok());
   CHECK(report->lost == 1);
   CHECK(report->connects == 1);
   REQUIRE(f.sink.lines.size() == 3);
-  CHECK(f.sink.lines[0].find("\"reason\":\"lost\"") != std::string::npos);
-  CHECK(f.sink.lines[1].find("\"ts\":\"2024-05-01T10:50:00.000Z\"") != std::string::npos);
+  CHECK_THAT(f.sink.lines[0], Catch::Contains("\"reason\":\"lost\""));
+  CHECK_THAT(f.sink.lines[1], Catch::Contains("\"ts\":\"2024-05-01T10:50:00.000Z\""));
 }
 
 TEST_CASE("Snapshot keeps a held connection and backends being set up", "[snapshot]") {
@@ -176,9 +173,9 @@ TEST_CASE("Snapshot keeps a held connection and backends being set up", "[snapsh
   CHECK(report->connects == 0);
   CHECK(report->lost == 0);
   REQUIRE(f.sink.lines.size() == 2);
-  CHECK(f.sink.lines[0].find("\"type\":\"connect\",\"ts\":\"2024-05-01T10:59:59.000Z\"") !=
-        std::string::npos);
-  CHECK(f.sink.lines[1].find("\"state\":\"snapshot\"") != std::string::npos);
+  CHECK_THAT(f.sink.lines[0],
+             Catch::Contains("\"type\":\"connect\",\"ts\":\"2024-05-01T10:59:59.000Z\""));
+  CHECK_THAT(f.sink.lines[1], Catch::Contains("\"state\":\"snapshot\""));
 }
 
 TEST_CASE("Snapshot writes times in the log's offset", "[snapshot]") {
@@ -188,8 +185,8 @@ TEST_CASE("Snapshot writes times in the log's offset", "[snapshot]") {
   auto report = f.snapshot.reconcile(kNow);
   REQUIRE(report.ok());
   REQUIRE(f.sink.lines.size() == 2);
-  CHECK(f.sink.lines[0].find("\"ts\":\"2024-05-01T12:00:12.340+02:00\"") != std::string::npos);
-  CHECK(f.sink.lines[1].find("\"ts\":\"2024-05-01T13:00:00.000+02:00\"") != std::string::npos);
+  CHECK_THAT(f.sink.lines[0], Catch::Contains("\"ts\":\"2024-05-01T12:00:12.340+02:00\""));
+  CHECK_THAT(f.sink.lines[1], Catch::Contains("\"ts\":\"2024-05-01T13:00:00.000+02:00\""));
 }
 
 TEST_CASE("Snapshot refuses what it cannot do exactly, and writes nothing", "[snapshot]") {
@@ -229,17 +226,17 @@ TEST_CASE("Snapshot writes the host's own zone abbreviation as the log does", "[
     auto report = f.snapshot.reconcile(kNow);
     REQUIRE(report.ok());
     REQUIRE(f.sink.lines.size() == 2);
-    CHECK(f.sink.lines[0].find("\"ts\":\"2024-05-01T12:00:12.340\",\"tz\":\"CEST\"") !=
-          std::string::npos);
-    CHECK(f.sink.lines[1].find("\"ts\":\"2024-05-01T13:00:00.000\",\"tz\":\"CEST\"") !=
-          std::string::npos);
+    CHECK_THAT(f.sink.lines[0],
+               Catch::Contains("\"ts\":\"2024-05-01T12:00:12.340\",\"tz\":\"CEST\""));
+    CHECK_THAT(f.sink.lines[1],
+               Catch::Contains("\"ts\":\"2024-05-01T13:00:00.000\",\"tz\":\"CEST\""));
   }
   {
     Fixture f;  // another abbreviation than the host's: the host's offset
     f.line("2024-05-01 06:00:00.000 EDT", 101, "LOG", "checkpoint starting: time");
     f.proc.add(202, 100, "postgres", "postgres: report analytics [local] idle", 1234);
     REQUIRE(f.snapshot.reconcile(kNow).ok());
-    CHECK(f.sink.lines[0].find("\"ts\":\"2024-05-01T12:00:12.340+02:00\"") != std::string::npos);
+    CHECK_THAT(f.sink.lines[0], Catch::Contains("\"ts\":\"2024-05-01T12:00:12.340+02:00\""));
   }
   if (old != nullptr) setenv("TZ", saved.c_str(), 1); else unsetenv("TZ");
   tzset();
@@ -344,10 +341,10 @@ TEST_CASE("Snapshot: the end of a session waiting for its grace is its own", "[s
     f.line("2024-05-01 11:00:00.500 UTC", 201, "LOG", "statement: select 1");
     CHECK(f.snapshot.tick(Snapshot::kLostGraceMs));
     REQUIRE(f.sink.lines.size() == 3);
-    CHECK(f.sink.lines[0].find("\"type\":\"disconnect\"") != std::string::npos);
-    CHECK(f.sink.lines[0].find("\"matched\":true") != std::string::npos);
-    CHECK(f.sink.lines[1].find("\"type\":\"connect\",\"ts\":\"2024-05-01T11:00:00.400Z\"") !=
-          std::string::npos);
+    CHECK_THAT(f.sink.lines[0], Catch::Contains("\"type\":\"disconnect\""));
+    CHECK_THAT(f.sink.lines[0], Catch::Contains("\"matched\":true"));
+    CHECK_THAT(f.sink.lines[1],
+               Catch::Contains("\"type\":\"connect\",\"ts\":\"2024-05-01T11:00:00.400Z\""));
     CHECK(f.sink.lines[2] == kSnapshotDone);
   }
   SECTION("its pid taken with its end never logged: the log's own rule ends it, once") {
@@ -356,10 +353,10 @@ TEST_CASE("Snapshot: the end of a session waiting for its grace is its own", "[s
     f.line("2024-05-01 11:00:00.500 UTC", 201, "LOG", "statement: select 1");
     CHECK(f.snapshot.tick(Snapshot::kLostGraceMs));
     REQUIRE(f.sink.lines.size() == 3);
-    CHECK(f.sink.lines[0].find("\"ts\":\"2024-05-01T11:00:00.400Z\",\"pid\":201,"
-                               "\"session\":\"201-2\"") != std::string::npos);
-    CHECK(f.sink.lines[0].find("\"reason\":\"lost\"") != std::string::npos);
-    CHECK(f.sink.lines[1].find("\"type\":\"connect\"") != std::string::npos);
+    CHECK_THAT(f.sink.lines[0], Catch::Contains("\"ts\":\"2024-05-01T11:00:00.400Z\",\"pid\":201,"
+                                                "\"session\":\"201-2\""));
+    CHECK_THAT(f.sink.lines[0], Catch::Contains("\"reason\":\"lost\""));
+    CHECK_THAT(f.sink.lines[1], Catch::Contains("\"type\":\"connect\""));
     CHECK(f.sink.lines[2] == kSnapshotDone);
   }
 }
@@ -379,26 +376,23 @@ TEST_CASE("Snapshot: a refusal after authorization read in the grace stands, no 
   f.line("2024-05-01 10:59:59.910 UTC", 201, "FATAL", "too many connections for role \"app\"");
   CHECK(f.snapshot.tick(Snapshot::kLostGraceMs));
   REQUIRE(f.sink.lines.size() == 3);
-  CHECK(f.sink.lines[1].find("\"type\":\"reject\",\"ts\":\"2024-05-01T10:59:59.910Z\",\"pid\":201,"
-                             "\"session\":\"201-1\"") != std::string::npos);
-  CHECK(f.sink.lines[1].find("\"matched\":true") != std::string::npos);
+  CHECK_THAT(f.sink.lines[1],
+             Catch::Contains("\"type\":\"reject\",\"ts\":\"2024-05-01T10:59:59.910Z\",\"pid\":201,"
+                             "\"session\":\"201-1\""));
+  CHECK_THAT(f.sink.lines[1], Catch::Contains("\"matched\":true"));
   CHECK(f.sink.lines[2] == kSnapshotDone);
 }
 
 TEST_CASE("Snapshot: a reused pid ends its old session at once, also live", "[snapshot][grace]") {
   Fixture f;
-  f.connect("2024-05-01 10:30:00.000 UTC", 200, "host=[local]",
-            "user=app database=shop application_name=web");
-  f.proc.add(200, 100, "postgres", "postgres: app shop [local] idle", 300000);
-  f.tracker.settle_all();
-  f.sink.lines.clear();
+  f.reused_pid_200();
   auto report = f.snapshot.reconcile(kNow, 0);
   REQUIRE(report.ok());
   CHECK(report->lost == 1);
   CHECK(report->waiting == 0);
   CHECK_FALSE(f.snapshot.waiting());
   REQUIRE(f.sink.lines.size() == 3);
-  CHECK(f.sink.lines[0].find("\"reason\":\"lost\"") != std::string::npos);
-  CHECK(f.sink.lines[1].find("\"snapshot\":true") != std::string::npos);
+  CHECK_THAT(f.sink.lines[0], Catch::Contains("\"reason\":\"lost\""));
+  CHECK_THAT(f.sink.lines[1], Catch::Contains("\"snapshot\":true"));
   CHECK(f.sink.lines[2] == kSnapshotDone);
 }

@@ -2,44 +2,30 @@
 
 #include <string>
 
+#include "got_record.hpp"
 #include "formats/stderr_format.hpp"
 
 using namespace pgconn;
+using pgconn_test::Got;
+using pgconn_test::got;
+using pgconn_test::rfc;
 
 namespace {
 
-struct Got {
-  bool ok = false;
-  std::string user, db, app, host, session_id, severity, message;
-  int32_t port = -1;
-  int64_t pid = -1, line_num = -1;
-  Timestamp time;
-};
-
 Got parse(StderrFormat* f, std::string_view line) {
   LogRecord r;
-  Got g;
-  g.ok = f->parse(line, &r);
-  if (!g.ok) return g;
-  g.user = r.user;
-  g.db = r.db;
-  g.app = r.app;
-  g.host = r.host;
-  g.session_id = r.session_id;
-  g.severity = r.severity;
-  g.message = r.message;
-  g.port = r.port;
-  g.pid = r.pid;
-  g.line_num = r.line_num;
-  g.time = r.time;
-  return g;
+  if (!f->parse(line, &r)) return Got();
+  return got(true, r);
 }
 
-std::string rfc(const Timestamp& t) {
-  if (!t.valid()) return "(none)";
-  std::string s;
-  append_rfc3339(t, &s);
-  return s;
+// A fresh StderrFormat reads `line` and detects `prefix` from it.
+Got detect(std::string_view prefix, std::string_view line) {
+  INFO(line);
+  StderrFormat f;
+  Got g = parse(&f, line);
+  REQUIRE(g.ok);
+  CHECK(f.detected() == prefix);
+  return g;
 }
 
 }  // namespace
@@ -154,10 +140,8 @@ TEST_CASE("StderrFormat narrows: a prefix dropped once is not tried again", "[st
 
 TEST_CASE("StderrFormat detects pgBadger's prefix with names that contain separators",
           "[stderr_format]") {
-  StderrFormat f;
-  Got g = parse(&f, "2024-05-01 10:00:00 UTC [4242]: user=etl job,db=shop,app=pgAdmin 4 - DB:shop,client=10.0.0.5 LOG:  connection authorized: user=etl job database=shop application_name=pgAdmin 4 - DB:shop");
-  REQUIRE(g.ok);
-  CHECK(f.detected() == "%t [%p]: user=%u,db=%d,app=%a,client=%h ");
+  Got g = detect("%t [%p]: user=%u,db=%d,app=%a,client=%h ",
+                 "2024-05-01 10:00:00 UTC [4242]: user=etl job,db=shop,app=pgAdmin 4 - DB:shop,client=10.0.0.5 LOG:  connection authorized: user=etl job database=shop application_name=pgAdmin 4 - DB:shop");
   CHECK(g.user == "etl job");
   CHECK(g.db == "shop");
   CHECK(g.app == "pgAdmin 4 - DB:shop");
@@ -166,19 +150,15 @@ TEST_CASE("StderrFormat detects pgBadger's prefix with names that contain separa
 }
 
 TEST_CASE("StderrFormat detects the older pgBadger prefix with %l", "[stderr_format]") {
-  StderrFormat f;
-  Got g = parse(&f, "2024-05-01 10:00:00 UTC [4242]: [3-1] user=app,db=shop,app=psql,client=[local] LOG:  x");
-  REQUIRE(g.ok);
-  CHECK(f.detected() == "%t [%p]: [%l-1] user=%u,db=%d,app=%a,client=%h ");
+  Got g = detect("%t [%p]: [%l-1] user=%u,db=%d,app=%a,client=%h ",
+                 "2024-05-01 10:00:00 UTC [4242]: [3-1] user=app,db=shop,app=psql,client=[local] LOG:  x");
   CHECK(g.line_num == 3);
   CHECK(g.host == "[local]");
 }
 
 TEST_CASE("StderrFormat detects Amazon RDS", "[stderr_format]") {
-  StderrFormat f;
-  Got g = parse(&f, "2024-05-01 10:00:00 UTC:10.0.0.5(51234):app@shop:[4242]:LOG:  connection authorized: user=app database=shop");
-  REQUIRE(g.ok);
-  CHECK(f.detected() == "%t:%r:%u@%d:[%p]:");
+  Got g = detect("%t:%r:%u@%d:[%p]:",
+                 "2024-05-01 10:00:00 UTC:10.0.0.5(51234):app@shop:[4242]:LOG:  connection authorized: user=app database=shop");
   CHECK(g.host == "10.0.0.5");
   CHECK(g.port == 51234);
   CHECK(g.user == "app");
@@ -187,29 +167,23 @@ TEST_CASE("StderrFormat detects Amazon RDS", "[stderr_format]") {
 }
 
 TEST_CASE("StderrFormat detects Azure's %t-%c-", "[stderr_format]") {
-  StderrFormat f;
-  Got g = parse(&f, "2024-05-01 10:00:00 UTC-6632134f.1092-LOG:  connection received: host=10.0.0.5 port=5000");
-  REQUIRE(g.ok);
-  CHECK(f.detected() == "%t-%c-");
+  Got g = detect("%t-%c-",
+                 "2024-05-01 10:00:00 UTC-6632134f.1092-LOG:  connection received: host=10.0.0.5 port=5000");
   CHECK(g.session_id == "6632134f.1092");
   CHECK(g.message == "connection received: host=10.0.0.5 port=5000");
 }
 
 TEST_CASE("StderrFormat detects SUSE's %m %d %u [%p]", "[stderr_format]") {
-  StderrFormat f;
-  Got g = parse(&f, "2024-05-01 10:00:00.123 UTC shop app [4242]LOG:  x");
-  REQUIRE(g.ok);
-  CHECK(f.detected() == "%m %d %u [%p]");
+  Got g = detect("%m %d %u [%p]",
+                 "2024-05-01 10:00:00.123 UTC shop app [4242]LOG:  x");
   CHECK(g.db == "shop");
   CHECK(g.user == "app");
   CHECK(g.pid == 4242);
 }
 
 TEST_CASE("StderrFormat detects prefixes with a session id or a line number", "[stderr_format]") {
-  StderrFormat c;
-  Got g = parse(&c, "2024-05-01 10:00:00.123 UTC [4242] 6632134f.1092 LOG:  x");
-  REQUIRE(g.ok);
-  CHECK(c.detected() == "%m [%p] %c ");
+  Got g = detect("%m [%p] %c ",
+                 "2024-05-01 10:00:00.123 UTC [4242] 6632134f.1092 LOG:  x");
   CHECK(g.session_id == "6632134f.1092");
 
   // Debian's prefix with %l reads these too: what follows %q is optional
@@ -237,10 +211,8 @@ TEST_CASE("StderrFormat detects prefixes with a session id or a line number", "[
 
   // Debian's prefix with %l (issue 15's bench: FATALs kept their user@db
   // only once this was known).
-  StderrFormat d;
-  Got j = parse(&d, "2024-05-01 10:00:01.001 UTC [83275-2] api@production FATAL:  sorry, too many clients already");
-  REQUIRE(j.ok);
-  CHECK(d.detected() == "%m [%p-%l] %q%u@%d ");
+  Got j = detect("%m [%p-%l] %q%u@%d ",
+                 "2024-05-01 10:00:01.001 UTC [83275-2] api@production FATAL:  sorry, too many clients already");
   CHECK(j.user == "api");
   CHECK(j.db == "production");
 }

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <cstdint>
+#include <initializer_list>
 #include <string>
 #include <vector>
 
@@ -67,6 +68,26 @@ struct Fixture {
   explicit Fixture(TrackerOptions o = TrackerOptions()) : tracker(&sink, std::move(o)) {}
   bool add(const Rec& rec) { return tracker.add(rec.r); }
 };
+
+// One line of a script fed to the tracker in order; a failure names it.
+struct Line {
+  const char* time;
+  int64_t pid;
+  const char* severity;
+  const char* message;
+  const char* session = nullptr;
+  const char* server = nullptr;
+};
+
+void feed(Fixture& f, std::initializer_list<Line> lines) {
+  for (const Line& l : lines) {
+    Rec rec(l.time, l.pid, l.severity, l.message);
+    if (l.session != nullptr) rec.session(l.session);
+    if (l.server != nullptr) rec.server(l.server);
+    INFO("line: " << l.message);
+    REQUIRE(f.add(rec));
+  }
+}
 
 // One TCP connection of pid 100 up to its `connection authorized`.
 void connect_100(Fixture& f, const char* session = "663213aa.64") {
@@ -350,13 +371,13 @@ TEST_CASE("Tracker makes an unknown FATAL during set-up a reject of reason other
 
 TEST_CASE("Tracker writes nothing for a connection that ends before authorization", "[tracker]") {
   Fixture f;
-  REQUIRE(f.add(Rec("2024-05-01 10:00:00.100 UTC", 100, "LOG",
-                    "connection received: host=10.0.0.5 port=51234")));
-  REQUIRE(f.add(Rec("2024-05-01 10:00:00.101 UTC", 100, "LOG", "incomplete startup packet")));
-  REQUIRE(f.add(Rec("2024-05-01 10:00:00.200 UTC", 101, "LOG",
-                    "connection received: host=10.0.0.6 port=40000")));
-  REQUIRE(f.add(Rec("2024-05-01 10:00:00.201 UTC", 101, "LOG",
-                    "could not receive data from client: Connection reset by peer")));
+  feed(f, {
+    {"2024-05-01 10:00:00.100 UTC", 100, "LOG", "connection received: host=10.0.0.5 port=51234"},
+    {"2024-05-01 10:00:00.101 UTC", 100, "LOG", "incomplete startup packet"},
+    {"2024-05-01 10:00:00.200 UTC", 101, "LOG", "connection received: host=10.0.0.6 port=40000"},
+    {"2024-05-01 10:00:00.201 UTC", 101, "LOG",
+     "could not receive data from client: Connection reset by peer"},
+  });
   CHECK(f.tracker.settle_all());
   CHECK(f.sink.events.empty());
 }
@@ -366,18 +387,16 @@ TEST_CASE("Tracker writes nothing for a connection that ends before authorizatio
 TEST_CASE("Tracker closes a session as lost when its pid logs a new connection received",
           "[tracker]") {
   Fixture f;
-  REQUIRE(f.add(Rec("2024-05-01 10:00:00.100 UTC", 100, "LOG",
-                    "connection received: host=10.0.0.5 port=51234")));
-  REQUIRE(f.add(Rec("2024-05-01 10:00:00.105 UTC", 100, "LOG",
-                    "connection authorized: user=app database=shop application_name=psql")));
-  REQUIRE(f.add(Rec("2024-05-01 10:00:00.200 UTC", 100, "LOG", "statement: SELECT 1")));
-  REQUIRE(f.add(Rec("2024-05-01 11:00:00.000 UTC", 100, "LOG",
-                    "connection received: host=10.0.0.7 port=40000")));
-  REQUIRE(f.add(Rec("2024-05-01 11:00:00.004 UTC", 100, "LOG",
-                    "connection authorized: user=bob database=dw")));
-  REQUIRE(f.add(Rec("2024-05-01 11:00:05.000 UTC", 100, "LOG",
-                    "disconnection: session time: 0:00:05.000 user=bob database=dw "
-                    "host=10.0.0.7 port=40000")));
+  feed(f, {
+    {"2024-05-01 10:00:00.100 UTC", 100, "LOG", "connection received: host=10.0.0.5 port=51234"},
+    {"2024-05-01 10:00:00.105 UTC", 100, "LOG",
+     "connection authorized: user=app database=shop application_name=psql"},
+    {"2024-05-01 10:00:00.200 UTC", 100, "LOG", "statement: SELECT 1"},
+    {"2024-05-01 11:00:00.000 UTC", 100, "LOG", "connection received: host=10.0.0.7 port=40000"},
+    {"2024-05-01 11:00:00.004 UTC", 100, "LOG", "connection authorized: user=bob database=dw"},
+    {"2024-05-01 11:00:05.000 UTC", 100, "LOG",
+     "disconnection: session time: 0:00:05.000 user=bob database=dw host=10.0.0.7 port=40000"},
+  });
   REQUIRE(f.sink.events.size() == 4);
   const auto lines = f.sink.lines();
   const std::string s1 = f.sink.events[0].session, s2 = f.sink.events[2].session;
@@ -396,13 +415,13 @@ TEST_CASE("Tracker closes a session as lost when its pid logs a new connection r
 
 TEST_CASE("Tracker gives a disconnect the app and session key of its connect", "[tracker]") {
   Fixture f;
-  REQUIRE(f.add(Rec("2024-05-01 10:00:00.100 UTC", 100, "LOG",
-                    "connection received: host=10.0.0.5 port=51234")));
-  REQUIRE(f.add(Rec("2024-05-01 10:00:00.105 UTC", 100, "LOG",
-                    "connection authorized: user=app database=shop application_name=rails")));
-  REQUIRE(f.add(Rec("2024-05-01 10:01:02.450 UTC", 100, "LOG",
-                    "disconnection: session time: 0:01:02.345 user=app database=shop "
-                    "host=10.0.0.5 port=51234")));
+  feed(f, {
+    {"2024-05-01 10:00:00.100 UTC", 100, "LOG", "connection received: host=10.0.0.5 port=51234"},
+    {"2024-05-01 10:00:00.105 UTC", 100, "LOG",
+     "connection authorized: user=app database=shop application_name=rails"},
+    {"2024-05-01 10:01:02.450 UTC", 100, "LOG",
+     "disconnection: session time: 0:01:02.345 user=app database=shop host=10.0.0.5 port=51234"},
+  });
   REQUIRE(f.sink.events.size() == 2);
   const std::string s = f.sink.events[0].session;
   CHECK_FALSE(s.empty());
@@ -451,11 +470,12 @@ TEST_CASE("Tracker gives a disconnect the reason its session ended", "[tracker]"
     CAPTURE(c.severity, c.message);
     Fixture f;
     connect_100(f);
-    REQUIRE(f.add(Rec("2024-05-01 10:00:00.300 UTC", 100, "LOG", "statement: BEGIN")));
-    REQUIRE(f.add(Rec("2024-05-01 10:05:00.000 UTC", 100, c.severity, c.message)));
-    REQUIRE(f.add(Rec("2024-05-01 10:05:00.001 UTC", 100, "LOG",
-                      "disconnection: session time: 0:04:59.896 user=app database=shop "
-                      "host=10.0.0.5 port=51234")));
+    feed(f, {
+      {"2024-05-01 10:00:00.300 UTC", 100, "LOG", "statement: BEGIN"},
+      {"2024-05-01 10:05:00.000 UTC", 100, c.severity, c.message},
+      {"2024-05-01 10:05:00.001 UTC", 100, "LOG",
+       "disconnection: session time: 0:04:59.896 user=app database=shop host=10.0.0.5 port=51234"},
+    });
     REQUIRE(f.sink.events.size() == 2);
     CHECK(event_type_name(f.sink.events[1].type) == "disconnect");
     CHECK(f.sink.events[1].reason == c.reason);
@@ -468,16 +488,16 @@ TEST_CASE("Tracker gives a session terminated during a fast shutdown the reason 
           "[tracker]") {
   Fixture f;
   connect_100(f);
-  REQUIRE(f.add(Rec("2024-05-01 10:00:00.300 UTC", 100, "LOG", "statement: SELECT 1")));
-  REQUIRE(f.add(Rec("2024-05-01 10:05:00.000 UTC", 1, "LOG", "received fast shutdown request")));
-  REQUIRE(f.add(Rec("2024-05-01 10:05:00.001 UTC", 1, "LOG",
-                    "aborting any active transactions")));
-  REQUIRE(f.add(Rec("2024-05-01 10:05:00.002 UTC", 100, "FATAL",
-                    "terminating connection due to administrator command")));
-  REQUIRE(f.add(Rec("2024-05-01 10:05:00.003 UTC", 100, "LOG",
-                    "disconnection: session time: 0:04:59.898 user=app database=shop "
-                    "host=10.0.0.5 port=51234")));
-  REQUIRE(f.add(Rec("2024-05-01 10:05:00.100 UTC", 1, "LOG", "database system is shut down")));
+  feed(f, {
+    {"2024-05-01 10:00:00.300 UTC", 100, "LOG", "statement: SELECT 1"},
+    {"2024-05-01 10:05:00.000 UTC", 1, "LOG", "received fast shutdown request"},
+    {"2024-05-01 10:05:00.001 UTC", 1, "LOG", "aborting any active transactions"},
+    {"2024-05-01 10:05:00.002 UTC", 100, "FATAL",
+     "terminating connection due to administrator command"},
+    {"2024-05-01 10:05:00.003 UTC", 100, "LOG",
+     "disconnection: session time: 0:04:59.898 user=app database=shop host=10.0.0.5 port=51234"},
+    {"2024-05-01 10:05:00.100 UTC", 1, "LOG", "database system is shut down"},
+  });
   CHECK(f.sink.types() == std::vector<std::string>{"connect", "disconnect", "server"});
   CHECK(f.sink.events[1].reason == "shutdown");
   CHECK(f.sink.lines()[2] ==
@@ -496,16 +516,15 @@ TEST_CASE("Tracker writes one server crash event and forgets the server's backen
                     "connection received: host=10.0.0.6 port=40000")));
   REQUIRE(f.add(Rec("2024-05-01 10:00:01.004 UTC", 101, "LOG",
                     "connection authorized: user=etl database=dw")));  // held
-  REQUIRE(f.add(Rec("2024-05-01 10:00:01.010 UTC", 1, "LOG",
-                    "client backend (PID 102) was terminated by signal 9: Killed")));
-  REQUIRE(f.add(Rec("2024-05-01 10:00:01.011 UTC", 1, "LOG",
-                    "terminating any other active server processes")));
-  REQUIRE(f.add(Rec("2024-05-01 10:00:01.020 UTC", 1, "LOG",
-                    "all server processes terminated; reinitializing")));
-  REQUIRE(f.add(Rec("2024-05-01 10:00:01.500 UTC", 1, "LOG",
-                    "database system was interrupted; last known up at 2024-05-01 09:55:00 UTC")));
-  REQUIRE(f.add(Rec("2024-05-01 10:00:02.000 UTC", 1, "LOG",
-                    "database system is ready to accept connections")));
+  feed(f, {
+    {"2024-05-01 10:00:01.010 UTC", 1, "LOG",
+     "client backend (PID 102) was terminated by signal 9: Killed"},
+    {"2024-05-01 10:00:01.011 UTC", 1, "LOG", "terminating any other active server processes"},
+    {"2024-05-01 10:00:01.020 UTC", 1, "LOG", "all server processes terminated; reinitializing"},
+    {"2024-05-01 10:00:01.500 UTC", 1, "LOG",
+     "database system was interrupted; last known up at 2024-05-01 09:55:00 UTC"},
+    {"2024-05-01 10:00:02.000 UTC", 1, "LOG", "database system is ready to accept connections"},
+  });
   CHECK(f.sink.types() ==
         std::vector<std::string>{"connect", "connect", "server", "server"});
   CHECK(f.sink.lines()[2] ==
@@ -527,25 +546,24 @@ TEST_CASE("Tracker writes one server crash event and forgets the server's backen
 TEST_CASE("Tracker writes one crash event when backends report the crash too", "[tracker]") {
   Fixture f;
   connect_100(f);
-  REQUIRE(f.add(Rec("2024-05-01 10:00:00.300 UTC", 100, "LOG", "statement: SELECT 1")));
-  REQUIRE(f.add(Rec("2024-05-01 10:00:01.010 UTC", 1, "LOG",
-                    "server process (PID 102) was terminated by signal 11: Segmentation fault")));
-  REQUIRE(f.add(Rec("2024-05-01 10:00:01.011 UTC", 1, "LOG",
-                    "terminating any other active server processes")));
-  REQUIRE(f.add(Rec("2024-05-01 10:00:01.012 UTC", 100, "WARNING",
-                    "terminating connection because of crash of another server process")));
-  REQUIRE(f.add(Rec("2024-05-01 10:00:01.020 UTC", 1, "LOG",
-                    "all server processes terminated; reinitializing")));
+  feed(f, {
+    {"2024-05-01 10:00:00.300 UTC", 100, "LOG", "statement: SELECT 1"},
+    {"2024-05-01 10:00:01.010 UTC", 1, "LOG",
+     "server process (PID 102) was terminated by signal 11: Segmentation fault"},
+    {"2024-05-01 10:00:01.011 UTC", 1, "LOG", "terminating any other active server processes"},
+    {"2024-05-01 10:00:01.012 UTC", 100, "WARNING",
+     "terminating connection because of crash of another server process"},
+    {"2024-05-01 10:00:01.020 UTC", 1, "LOG", "all server processes terminated; reinitializing"},
+  });
   CHECK(f.sink.types() == std::vector<std::string>{"connect", "server"});
   CHECK(f.sink.events[1].state == "crash");
   // A new connection on the same pid after the restart is a new session,
   // and nothing is written as lost for the old one.
-  REQUIRE(f.add(Rec("2024-05-01 10:00:05.000 UTC", 1, "LOG",
-                    "database system is ready to accept connections")));
-  REQUIRE(f.add(Rec("2024-05-01 10:00:06.000 UTC", 100, "LOG",
-                    "connection received: host=10.0.0.5 port=51300")));
-  REQUIRE(f.add(Rec("2024-05-01 10:00:06.004 UTC", 100, "LOG",
-                    "connection authorized: user=app database=shop")));
+  feed(f, {
+    {"2024-05-01 10:00:05.000 UTC", 1, "LOG", "database system is ready to accept connections"},
+    {"2024-05-01 10:00:06.000 UTC", 100, "LOG", "connection received: host=10.0.0.5 port=51300"},
+    {"2024-05-01 10:00:06.004 UTC", 100, "LOG", "connection authorized: user=app database=shop"},
+  });
   CHECK(f.tracker.settle_all());
   CHECK(f.sink.types() == std::vector<std::string>{"connect", "server", "server", "connect"});
   // A second crash after the restart is written again.
@@ -558,12 +576,13 @@ TEST_CASE("Tracker writes one crash event when backends report the crash too", "
 TEST_CASE("Tracker writes one shutdown event for an immediate shutdown", "[tracker]") {
   Fixture f;
   connect_100(f);
-  REQUIRE(f.add(Rec("2024-05-01 10:00:00.300 UTC", 100, "LOG", "statement: SELECT 1")));
-  REQUIRE(f.add(Rec("2024-05-01 10:00:02.000 UTC", 1, "LOG",
-                    "received immediate shutdown request")));
-  REQUIRE(f.add(Rec("2024-05-01 10:00:02.010 UTC", 100, "FATAL",
-                    "terminating connection due to immediate shutdown command")));
-  REQUIRE(f.add(Rec("2024-05-01 10:00:02.050 UTC", 1, "LOG", "database system is shut down")));
+  feed(f, {
+    {"2024-05-01 10:00:00.300 UTC", 100, "LOG", "statement: SELECT 1"},
+    {"2024-05-01 10:00:02.000 UTC", 1, "LOG", "received immediate shutdown request"},
+    {"2024-05-01 10:00:02.010 UTC", 100, "FATAL",
+     "terminating connection due to immediate shutdown command"},
+    {"2024-05-01 10:00:02.050 UTC", 1, "LOG", "database system is shut down"},
+  });
   CHECK(f.sink.types() == std::vector<std::string>{"connect", "server"});
   CHECK(f.sink.events[1].state == "shutdown");
   CHECK(f.sink.events[1].ts == "2024-05-01T10:00:02.000Z");
@@ -593,19 +612,17 @@ TEST_CASE("Tracker writes ready server events", "[tracker]") {
 
 TEST_CASE("Tracker marks replication connections", "[tracker]") {
   Fixture f;
-  REQUIRE(f.add(Rec("2024-05-01 10:00:00.100 UTC", 200, "LOG",
-                    "connection received: host=10.0.0.9 port=40112")));
-  REQUIRE(f.add(Rec("2024-05-01 10:00:00.104 UTC", 200, "LOG",
-                    "replication connection authorized: user=rep application_name=walreceiver "
-                    "SSL enabled (protocol=TLSv1.3, cipher=TLS_AES_256_GCM_SHA384, bits=256)")));
-  REQUIRE(f.add(Rec("2024-05-01 10:00:00.200 UTC", 201, "LOG",
-                    "connection received: host=10.0.0.10 port=40113")));
-  REQUIRE(f.add(Rec("2024-05-01 10:00:00.204 UTC", 201, "LOG",
-                    "replication connection authorized: user=rep database=shop "
-                    "application_name=sub1")));
-  REQUIRE(f.add(Rec("2024-05-01 10:10:00.000 UTC", 200, "LOG",
-                    "disconnection: session time: 0:09:59.900 user=rep database= host=10.0.0.9 "
-                    "port=40112")));
+  feed(f, {
+    {"2024-05-01 10:00:00.100 UTC", 200, "LOG", "connection received: host=10.0.0.9 port=40112"},
+    {"2024-05-01 10:00:00.104 UTC", 200, "LOG",
+     "replication connection authorized: user=rep application_name=walreceiver "
+     "SSL enabled (protocol=TLSv1.3, cipher=TLS_AES_256_GCM_SHA384, bits=256)"},
+    {"2024-05-01 10:00:00.200 UTC", 201, "LOG", "connection received: host=10.0.0.10 port=40113"},
+    {"2024-05-01 10:00:00.204 UTC", 201, "LOG",
+     "replication connection authorized: user=rep database=shop application_name=sub1"},
+    {"2024-05-01 10:10:00.000 UTC", 200, "LOG",
+     "disconnection: session time: 0:09:59.900 user=rep database= host=10.0.0.9 port=40112"},
+  });
   CHECK(f.tracker.settle_all());
   const auto lines = f.sink.lines();
   REQUIRE(lines.size() == 3);
@@ -643,14 +660,14 @@ TEST_CASE("Tracker marks a rejected replication connection", "[tracker]") {
 TEST_CASE("Tracker gives a reject of an already settled session the same session key",
           "[tracker]") {
   Fixture f;
-  REQUIRE(f.add(Rec("2024-05-01 10:00:00.100 UTC", 100, "LOG",
-                    "connection received: host=10.0.0.5 port=51234")));
-  REQUIRE(f.add(Rec("2024-05-01 10:00:00.105 UTC", 100, "LOG",
-                    "connection authorized: user=app database=shop application_name=psql")));
-  // Settled by time (another backend, 1.5 s later) before its FATAL came.
-  REQUIRE(f.add(Rec("2024-05-01 10:00:01.605 UTC", 300, "LOG", "checkpoint starting: time")));
-  REQUIRE(f.add(Rec("2024-05-01 10:00:01.606 UTC", 100, "FATAL",
-                    "too many connections for role \"app\"")));
+  feed(f, {
+    {"2024-05-01 10:00:00.100 UTC", 100, "LOG", "connection received: host=10.0.0.5 port=51234"},
+    {"2024-05-01 10:00:00.105 UTC", 100, "LOG",
+     "connection authorized: user=app database=shop application_name=psql"},
+    // Settled by time (another backend, 1.5 s later) before its FATAL came.
+    {"2024-05-01 10:00:01.605 UTC", 300, "LOG", "checkpoint starting: time"},
+    {"2024-05-01 10:00:01.606 UTC", 100, "FATAL", "too many connections for role \"app\""},
+  });
   REQUIRE(f.sink.events.size() == 2);
   CHECK(event_type_name(f.sink.events[0].type) == "connect");
   const Event& e = f.sink.events[1];
@@ -761,19 +778,18 @@ TEST_CASE("Tracker names every event's server by the label", "[tracker]") {
 
 TEST_CASE("Tracker joins the lines of a log without pid by order", "[tracker]") {
   Fixture f;
-  REQUIRE(f.add(Rec(nullptr, -1, "LOG", "connection received: host=10.0.0.5 port=51234")));
-  REQUIRE(f.add(Rec(nullptr, -1, "LOG",
-                    "connection authorized: user=app database=shop")));
-  REQUIRE(f.add(Rec(nullptr, -1, "LOG", "connection received: host=[local]")));
-  REQUIRE(f.add(Rec(nullptr, -1, "LOG", "connection authorized: user=bob database=dw")));
-  REQUIRE(f.add(Rec(nullptr, -1, "LOG", "statement: SELECT 1")));
-  // Ends in the other order; joined by user, database, host and port.
-  REQUIRE(f.add(Rec(nullptr, -1, "LOG",
-                    "disconnection: session time: 0:00:01.000 user=bob database=dw "
-                    "host=[local]")));
-  REQUIRE(f.add(Rec(nullptr, -1, "LOG",
-                    "disconnection: session time: 0:00:02.000 user=app database=shop "
-                    "host=10.0.0.5 port=51234")));
+  feed(f, {
+    {nullptr, -1, "LOG", "connection received: host=10.0.0.5 port=51234"},
+    {nullptr, -1, "LOG", "connection authorized: user=app database=shop"},
+    {nullptr, -1, "LOG", "connection received: host=[local]"},
+    {nullptr, -1, "LOG", "connection authorized: user=bob database=dw"},
+    {nullptr, -1, "LOG", "statement: SELECT 1"},
+    // Ends in the other order; joined by user, database, host and port.
+    {nullptr, -1, "LOG",
+     "disconnection: session time: 0:00:01.000 user=bob database=dw host=[local]"},
+    {nullptr, -1, "LOG",
+     "disconnection: session time: 0:00:02.000 user=app database=shop host=10.0.0.5 port=51234"},
+  });
   const auto& ev = f.sink.events;
   REQUIRE(ev.size() == 4);
   CHECK(f.sink.types() ==
@@ -798,12 +814,14 @@ TEST_CASE("Tracker joins the lines of a log without pid by order", "[tracker]") 
 
 TEST_CASE("Tracker rejects connections of a log without pid", "[tracker]") {
   Fixture f;
-  REQUIRE(f.add(Rec(nullptr, -1, "LOG", "connection received: host=10.0.0.5 port=51234")));
-  REQUIRE(f.add(Rec(nullptr, -1, "LOG", "connection authorized: user=app database=shop")));
-  REQUIRE(f.add(Rec(nullptr, -1, "FATAL", "too many connections for role \"app\"")));
-  REQUIRE(f.add(Rec(nullptr, -1, "LOG", "connection received: host=10.0.0.6 port=40000")));
-  REQUIRE(f.add(Rec(nullptr, -1, "FATAL", "password authentication failed for user \"bob\"")));
-  REQUIRE(f.add(Rec(nullptr, -1, "FATAL", "sorry, too many clients already")));
+  feed(f, {
+    {nullptr, -1, "LOG", "connection received: host=10.0.0.5 port=51234"},
+    {nullptr, -1, "LOG", "connection authorized: user=app database=shop"},
+    {nullptr, -1, "FATAL", "too many connections for role \"app\""},
+    {nullptr, -1, "LOG", "connection received: host=10.0.0.6 port=40000"},
+    {nullptr, -1, "FATAL", "password authentication failed for user \"bob\""},
+    {nullptr, -1, "FATAL", "sorry, too many clients already"},
+  });
   const auto& ev = f.sink.events;
   REQUIRE(ev.size() == 3);
   CHECK(f.sink.types() == std::vector<std::string>{"reject", "reject", "reject"});
@@ -824,18 +842,17 @@ TEST_CASE("Tracker rejects connections of a log without pid", "[tracker]") {
 TEST_CASE("Tracker applies a session end of a log without pid to the next disconnection",
           "[tracker]") {
   Fixture f;
-  REQUIRE(f.add(Rec(nullptr, -1, "LOG", "connection received: host=10.0.0.5 port=51234")));
-  REQUIRE(f.add(Rec(nullptr, -1, "LOG", "connection authorized: user=app database=shop")));
-  REQUIRE(f.add(Rec(nullptr, -1, "LOG", "connection received: host=10.0.0.6 port=40000")));
-  REQUIRE(f.add(Rec(nullptr, -1, "LOG", "connection authorized: user=bob database=dw")));
-  REQUIRE(f.add(Rec(nullptr, -1, "FATAL",
-                    "terminating connection due to idle-in-transaction timeout")));
-  REQUIRE(f.add(Rec(nullptr, -1, "LOG",
-                    "disconnection: session time: 0:01:00.000 user=bob database=dw "
-                    "host=10.0.0.6 port=40000")));
-  REQUIRE(f.add(Rec(nullptr, -1, "LOG",
-                    "disconnection: session time: 0:02:00.000 user=app database=shop "
-                    "host=10.0.0.5 port=51234")));
+  feed(f, {
+    {nullptr, -1, "LOG", "connection received: host=10.0.0.5 port=51234"},
+    {nullptr, -1, "LOG", "connection authorized: user=app database=shop"},
+    {nullptr, -1, "LOG", "connection received: host=10.0.0.6 port=40000"},
+    {nullptr, -1, "LOG", "connection authorized: user=bob database=dw"},
+    {nullptr, -1, "FATAL", "terminating connection due to idle-in-transaction timeout"},
+    {nullptr, -1, "LOG",
+     "disconnection: session time: 0:01:00.000 user=bob database=dw host=10.0.0.6 port=40000"},
+    {nullptr, -1, "LOG",
+     "disconnection: session time: 0:02:00.000 user=app database=shop host=10.0.0.5 port=51234"},
+  });
   const auto& ev = f.sink.events;
   REQUIRE(f.sink.types() ==
           std::vector<std::string>{"connect", "connect", "disconnect", "disconnect"});
@@ -923,12 +940,11 @@ TEST_CASE("Tracker reads PG 18 connection ready", "[tracker]") {
 
 TEST_CASE("Tracker keeps an abbreviated zone in tz and a numeric offset in ts", "[tracker]") {
   Fixture f;
-  REQUIRE(f.add(Rec("2024-01-15 10:00:00.000 CET", 1, "LOG",
-                    "database system is ready to accept connections")));
-  REQUIRE(f.add(Rec("2024-01-15 10:00:01 +03", 1, "LOG",
-                    "database system is ready to accept connections")));
-  REQUIRE(f.add(Rec("2024-01-15 10:00:02.500 -0330", 1, "LOG",
-                    "database system is ready to accept connections")));
+  feed(f, {
+    {"2024-01-15 10:00:00.000 CET", 1, "LOG", "database system is ready to accept connections"},
+    {"2024-01-15 10:00:01 +03", 1, "LOG", "database system is ready to accept connections"},
+    {"2024-01-15 10:00:02.500 -0330", 1, "LOG", "database system is ready to accept connections"},
+  });
   CHECK(f.sink.lines() ==
         std::vector<std::string>{
             "{\"type\":\"server\",\"ts\":\"2024-01-15T10:00:00.000\",\"tz\":\"CET\",\"pid\":1,"
@@ -942,11 +958,12 @@ TEST_CASE("Tracker keeps an abbreviated zone in tz and a numeric offset in ts", 
 TEST_CASE("Tracker counts lifecycle and malformed lines", "[tracker]") {
   Fixture f;
   connect_100(f);
-  REQUIRE(f.add(Rec("2024-05-01 10:00:00.200 UTC", 100, "LOG", "statement: SELECT 1")));
-  REQUIRE(f.add(Rec("2024-05-01 10:00:00.300 UTC", 101, "LOG", "connection received: port=5")));
-  REQUIRE(f.add(Rec("2024-05-01 10:00:01.300 UTC", 100, "LOG",
-                    "disconnection: session time: 0:00:01.195 user=app database=shop "
-                    "host=10.0.0.5 port=51234")));
+  feed(f, {
+    {"2024-05-01 10:00:00.200 UTC", 100, "LOG", "statement: SELECT 1"},
+    {"2024-05-01 10:00:00.300 UTC", 101, "LOG", "connection received: port=5"},
+    {"2024-05-01 10:00:01.300 UTC", 100, "LOG",
+     "disconnection: session time: 0:00:01.195 user=app database=shop host=10.0.0.5 port=51234"},
+  });
   CHECK(f.tracker.stats().lifecycle_lines == 3);
   CHECK(f.tracker.stats().malformed == 1);
   CHECK(f.tracker.stats().disconnection_lines == 1);
@@ -959,14 +976,14 @@ TEST_CASE("Tracker keeps a port scanner's reset out of the sessions of a log wit
   // received` and then `could not receive data from client`; it is neither a
   // connect nor the end of another session.
   Fixture f;
-  REQUIRE(f.add(Rec(nullptr, -1, "LOG", "connection received: host=10.0.0.5 port=51234")));
-  REQUIRE(f.add(Rec(nullptr, -1, "LOG", "connection authorized: user=app database=shop")));
-  REQUIRE(f.add(Rec(nullptr, -1, "LOG", "connection received: host=10.0.0.99 port=33333")));
-  REQUIRE(f.add(Rec(nullptr, -1, "LOG",
-                    "could not receive data from client: Connection reset by peer")));
-  REQUIRE(f.add(Rec(nullptr, -1, "LOG",
-                    "disconnection: session time: 0:00:05.000 user=app database=shop "
-                    "host=10.0.0.5 port=51234")));
+  feed(f, {
+    {nullptr, -1, "LOG", "connection received: host=10.0.0.5 port=51234"},
+    {nullptr, -1, "LOG", "connection authorized: user=app database=shop"},
+    {nullptr, -1, "LOG", "connection received: host=10.0.0.99 port=33333"},
+    {nullptr, -1, "LOG", "could not receive data from client: Connection reset by peer"},
+    {nullptr, -1, "LOG",
+     "disconnection: session time: 0:00:05.000 user=app database=shop host=10.0.0.5 port=51234"},
+  });
   REQUIRE(f.sink.types() == std::vector<std::string>{"connect", "disconnect"});
   CHECK(f.sink.events[1].matched == Flag::kTrue);
   CHECK(f.sink.events[1].reason.empty());
@@ -1056,11 +1073,11 @@ TEST_CASE("Tracker waits a second more to settle by time when the log has whole 
           "[tracker]") {
   // With %t a line stamped one second later may be only milliseconds later.
   Fixture f;
-  REQUIRE(f.add(Rec("2024-05-01 10:00:00 UTC", 100, "LOG",
-                    "connection received: host=10.0.0.5 port=51234")));
-  REQUIRE(f.add(Rec("2024-05-01 10:00:00 UTC", 100, "LOG",
-                    "connection authorized: user=app database=shop")));
-  REQUIRE(f.add(Rec("2024-05-01 10:00:01 UTC", 200, "LOG", "checkpoint starting: time")));
+  feed(f, {
+    {"2024-05-01 10:00:00 UTC", 100, "LOG", "connection received: host=10.0.0.5 port=51234"},
+    {"2024-05-01 10:00:00 UTC", 100, "LOG", "connection authorized: user=app database=shop"},
+    {"2024-05-01 10:00:01 UTC", 200, "LOG", "checkpoint starting: time"},
+  });
   CHECK(f.tracker.holding());
   REQUIRE(f.add(Rec("2024-05-01 10:00:02 UTC", 200, "LOG", "checkpoint complete")));
   CHECK_FALSE(f.tracker.holding());
@@ -1105,14 +1122,15 @@ TEST_CASE("Tracker gives a disconnect the reason of a session-end line without i
 TEST_CASE("issue_13 a ready after an unclean death ends every session of the server", "[tracker]") {
   Fixture f;
   connect_100(f);
-  REQUIRE(f.add(Rec("2024-05-01 10:00:00.200 UTC", 100, "LOG", "statement: SELECT 1")));
-  // pid 101 is still held when the postmaster dies (SIGKILL: no crash line).
-  REQUIRE(f.add(Rec("2024-05-01 10:00:00.300 UTC", 101, "LOG",
-                    "connection authorized: user=app database=shop application_name=job")));
-  REQUIRE(f.add(Rec("2024-05-01 10:05:00.000 UTC", 400, "LOG",
-                    "database system was interrupted; last known up at 2024-05-01 10:00:00 UTC")));
-  REQUIRE(f.add(Rec("2024-05-01 10:05:01.000 UTC", 400, "LOG",
-                    "database system is ready to accept connections")));
+  feed(f, {
+    {"2024-05-01 10:00:00.200 UTC", 100, "LOG", "statement: SELECT 1"},
+    // pid 101 is still held when the postmaster dies (SIGKILL: no crash line).
+    {"2024-05-01 10:00:00.300 UTC", 101, "LOG",
+     "connection authorized: user=app database=shop application_name=job"},
+    {"2024-05-01 10:05:00.000 UTC", 400, "LOG",
+     "database system was interrupted; last known up at 2024-05-01 10:00:00 UTC"},
+    {"2024-05-01 10:05:01.000 UTC", 400, "LOG", "database system is ready to accept connections"},
+  });
   CHECK(f.sink.types() == std::vector<std::string>{"connect", "connect", "server"});
   CHECK(f.sink.events[2].state == "ready");
   // No disconnect was invented; the old pid's disconnection is unmatched.
@@ -1134,12 +1152,12 @@ TEST_CASE("issue_13 a standby's promotion keeps its sessions", "[tracker]") {
   REQUIRE(f.add(Rec("2024-05-01 09:59:00.000 UTC", 400, "LOG",
                     "database system is ready to accept read-only connections")));
   connect_100(f);
-  REQUIRE(f.add(Rec("2024-05-01 10:00:00.200 UTC", 100, "LOG", "statement: SELECT 1")));
-  REQUIRE(f.add(Rec("2024-05-01 10:01:00.000 UTC", 400, "LOG",
-                    "database system is ready to accept connections")));
-  REQUIRE(f.add(Rec("2024-05-01 10:02:00.000 UTC", 100, "LOG",
-                    "disconnection: session time: 0:02:00.000 user=app database=shop "
-                    "host=10.0.0.5 port=51234")));
+  feed(f, {
+    {"2024-05-01 10:00:00.200 UTC", 100, "LOG", "statement: SELECT 1"},
+    {"2024-05-01 10:01:00.000 UTC", 400, "LOG", "database system is ready to accept connections"},
+    {"2024-05-01 10:02:00.000 UTC", 100, "LOG",
+     "disconnection: session time: 0:02:00.000 user=app database=shop host=10.0.0.5 port=51234"},
+  });
   CHECK(f.sink.types() == std::vector<std::string>{"server", "connect", "disconnect"});
   CHECK(f.sink.events[2].matched == Flag::kTrue);
 }
