@@ -727,6 +727,8 @@ class Generator {
     kv("rejects", rejects);
     for (int i = 1; i < int(Reject::Count); ++i)
       kv(fmt::format("reject_{}", kRejectName[i]), reject_count_[i]);
+    // Reasons the generator never writes are still true counts: none.
+    kv("reject_db_not_accepting", 0);  // needs a database with datallowconn off
     kv("open_at_end", open_count_);
     kv("open_at_end_leak", leak_open_);
     kv("peak_open", peak_);
