@@ -120,6 +120,7 @@ lib_tmpdir() {
   if (($# != 2)) || [[ ! $1 =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]]; then
     # Refused loudly: the old form T=$(lib_tmpdir TAG) would set T to "".
     echo "lib_tmpdir: use it as 'lib_tmpdir VAR TAG', not VAR=\$(lib_tmpdir ...)" >&2
+    kill -TERM "$$"  # the suite itself, even from a subshell: it must not go on
     exit 1
   fi
   d=$LIB_TMP/$tag

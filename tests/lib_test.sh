@@ -180,4 +180,12 @@ on_pty "$Y/out" sh -c 'if [ -t 1 ]; then echo "tty $TERM"; else echo "no tty"; f
 check_eq "on_pty: stdout is a terminal with a colour TERM" "tty xterm-256color" "$(cat "$Y/out")"
 check "on_pty: the command's pid in \$LIB_PTY_PIDFILE" "[ $rc = 0 ] && [ -s '$LIB_PTY_PIDFILE' ]" "rc $rc"
 
+# The old form VAR=$(lib_tmpdir TAG) would leave VAR empty (files in /):
+# it stops the whole suite, from inside the command substitution.
+lib_tmpdir O oldform
+printf '%s\n' ". '$LIB_ROOT/tests/lib.sh'" 'T=$(lib_tmpdir oops)' 'echo "went on with T=$T"' >"$O/suite.sh"
+(cd "$O" && bash suite.sh >out 2>err); rc=$?
+check "lib_tmpdir: the old form T=\$(lib_tmpdir TAG) stops the suite (exit 1, one error line)" \
+  "[ $rc = 1 ] && [ ! -s '$O/out' ] && grep -q 'use it as .lib_tmpdir VAR TAG.' '$O/err'" "rc $rc, out: $(cat "$O/out" 2>/dev/null)"
+
 lib_done

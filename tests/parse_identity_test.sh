@@ -13,7 +13,7 @@
 cd "$LIB_ROOT" || exit 1
 P=$PWD/${PGCONN_BIN:-bin}/pgconn-parse
 GEN=${PGCONN_GEN_LOG:-$PWD/build/gen-log}
-T=$(lib_tmpdir parse-identity)
+lib_tmpdir T parse-identity
 
 [ -x "$P" ] || fatal "pgconn-parse built" "no $P (run make)"
 [ -x "$GEN" ] || fatal "gen-log built" "no $GEN (run make build/gen-log)"
