@@ -38,11 +38,13 @@
 //   - one app that leaks: its sessions never close;
 //   - a physical replication connection that stays open.
 //
-// --truth FILE writes "key value" lines: connects, disconnects (logged and
-// lost, by reason), rejects by SPEC §2 category, sessions open at the end and
-// the exact peak of concurrently open sessions with its time. A session is
-// open from its "connection authorized" line to its "disconnection" line, or
-// for a lost one to the "connection received" line that reuses its pid.
+// --truth FILE writes "key value" lines: connects, the distinct names among
+// them (users, databases, apps, hosts, user/db/app/host combinations),
+// disconnects (logged and lost, by reason), rejects by SPEC §2 category,
+// sessions open at the end and the exact peak of concurrently open sessions
+// with its time. A session is open from its "connection authorized" line to
+// its "disconnection" line, or for a lost one to the "connection received"
+// line that reuses its pid.
 //
 // --new-conn P (default 0.045) is the chance that a line starts a new
 // connection rather than a statement; 1 makes a log of almost only
@@ -750,6 +752,12 @@ class Generator {
     kv("connects", connects_);
     kv("connects_replication", repl_connects_);
     kv("connects_leak", leak_opened_);
+    // Among the sessions connected ("" for no application_name or database).
+    kv("distinct_users", users_.size());
+    kv("distinct_databases", dbs_.size());
+    kv("distinct_apps", apps_.size());
+    kv("distinct_hosts", hosts_.size());
+    kv("distinct_combinations", combinations_.size());  // of user, database, app, host
     kv("disconnects", disconnects);
     kv("disconnects_logged", disconnects - end_count_[int(EndReason::Lost)]);
     for (int i = 0; i < int(EndReason::Count); ++i)
@@ -876,6 +884,11 @@ class Generator {
   }
   void opened(const Session& s) {
     ++connects_;
+    users_.insert(s.user);
+    dbs_.insert(s.db);
+    apps_.insert(s.app);
+    hosts_.insert(s.host);
+    combinations_.insert(fmt::format("{}\t{}\t{}\t{}", s.user, s.db, s.app, s.host));
     if (++open_count_ > peak_) {
       peak_ = open_count_;
       peak_ms_ = now_;
@@ -1460,6 +1473,7 @@ class Generator {
   std::vector<double> cum_;
   std::unordered_map<const HostPool*, std::vector<std::string>> fleet_;
   std::unordered_set<std::string> names_;  // node-based: c_str() stays valid
+  std::unordered_set<std::string> users_, dbs_, apps_, hosts_, combinations_;  // truth
 
   // truth
   uint64_t conn_lines_ = 0, received_ = 0, health_ = 0, connects_ = 0;
