@@ -3,7 +3,7 @@
 #
 # Generates (once, cached in build/bench/ under the hash of the gen-log
 # binary, so a changed generator writes new logs) a realistic stderr log of
-# BENCH_LINES lines with build/gen-log (a fleet's diversity: about 10,700
+# BENCH_LINES lines with build/gen-log (a fleet's diversity: about 10,200
 # user/db/app/host combinations in 1 M lines) and its ground truth, then measures on
 # it: `LC_ALL=C grep -c connection`, pgconn-parse (best of BENCH_RUNS
 # wall-clock runs, both writing into a pipe), pgBadger -j 1 (once), the

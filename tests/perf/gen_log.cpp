@@ -22,8 +22,10 @@
 //     and IPv6 addresses, busy and quiet ones; 2,000 tenants with a role and
 //     an application name each and 500 databases; apps that put a worker
 //     number in application_name; a new ephemeral port per session. The
-//     default 1 M-line log has about 10,700 distinct user/db/app/host
-//     combinations among its 24,700 sessions;
+//     default 1 M-line log has about 10,200 distinct user/db/app/host
+//     combinations among its 24,800 sessions; a longer one no more than
+//     about 21,400 (each tenant connects from its own few pods), as a real
+//     fleet repeats the same names day after day;
 //   - PG 14+ "connection authenticated" lines for scram and peer;
 //   - rejects before "connection authorized" (too many clients, password,
 //     pg_hba.conf, authentication timeout) and after it on the same pid with
@@ -169,12 +171,14 @@ struct HostPool {
 // A kind of client. app, user and db are fmt patterns: {t} is the tenant's
 // number (0..tenants-1), {d} its database's (t / tenants_per_db), {w} a
 // worker's number (0..workers-1). Tenants and hosts are drawn with a skew
-// (kSkew): a few are busy, most are quiet, as in a real fleet.
+// (kSkew): a few are busy, most are quiet, as in a real fleet (a tenant's
+// host: one of its pods, uniformly).
 struct Profile {
   const char* app;    // "" when the client sets no application_name
   const char* user;
   const char* db;
   int tenants, tenants_per_db, workers;
+  int pods;  // > 0: a tenant connects from this many addresses, fixed by its number
   HostPool pools[2];  // the second unused when its count is 0
   double weight;             // share of new connections
   double life_min_s, life_max_s;
@@ -186,36 +190,37 @@ struct Profile {
 
 constexpr HostPool kNoPool = {"", 0, 0};
 const Profile kProfiles[] = {
-    // Rails behind puma: a web tier of a few hundred nodes, 16 workers each.
-    {"puma: cluster worker {w}", "app_user", "production", 1, 1, 16,
-     {{"10.0.4.0", 360, 1}, kNoPool}, 30, 0.1, 3, 10, 1, 0.0, Auth::Scram},
-    {"sidekiq-worker-{w}", "app_user", "production", 1, 1, 64,
+    // Rails behind puma: a web tier of 480 nodes, 16 workers each.
+    {"puma: cluster worker {w}", "app_user", "production", 1, 1, 16, 0,
+     {{"10.0.4.0", 480, 1}, kNoPool}, 28, 0.1, 3, 10, 1, 0.0, Auth::Scram},
+    {"sidekiq-worker-{w}", "app_user", "production", 1, 1, 64, 0,
      {{"10.0.12.0", 24, 1}, kNoPool}, 3, 30, 600, 4, 1, 0.0, Auth::Scram},
-    {"PostgreSQL JDBC Driver", "api", "production", 1, 1, 1,
+    {"PostgreSQL JDBC Driver", "api", "production", 1, 1, 1, 0,
      {{"2001:db8:10:0", 120, 1}, kNoPool}, 12, 2, 60, 6, 1, 1.0, Auth::Scram},
-    {"", "readonly", "analytics", 1, 1, 1,
+    {"", "readonly", "analytics", 1, 1, 1, 0,
      {{"10.0.2.0", 16, 1}, kNoPool}, 8, 1, 30, 3, 1, 0.3, Auth::Scram},
-    {"pgAdmin 4 - DB:production", "admin", "production", 1, 1, 1,
+    {"pgAdmin 4 - DB:production", "admin", "production", 1, 1, 1, 0,
      {{"192.168.10.0", 12, 1}, kNoPool}, 1, 30, 900, 1, 0, 1.0, Auth::Scram},
-    {"psql", "postgres", "postgres", 1, 1, 1,
+    {"psql", "postgres", "postgres", 1, 1, 1, 0,
      {{"[local]", 1, 1}, kNoPool}, 3, 5, 300, 1, 0, 0.0, Auth::Peer},
-    {"etl job", "etl", "warehouse", 1, 1, 1,
+    {"etl job", "etl", "warehouse", 1, 1, 1, 0,
      {{"10.0.3.7", 1, 1}, kNoPool}, 4, 10, 120, 5, 2, 0.0, Auth::Trust},
-    {"pg_exporter", "monitor", "postgres", 1, 1, 1,
+    {"pg_exporter", "monitor", "postgres", 1, 1, 1, 0,
      {{"10.0.5.2", 1, 1}, {"fd00:5::2", 1, 1}}, 15, 0.01, 0.2, 10, 1, 0.0, Auth::Scram},
     // A multi-tenant SaaS: a role and an application name per tenant, four
-    // tenants per database, from a Kubernetes pod network (IPv4 and IPv6).
-    {"tenant-{t:04d}-portal", "tenant_{t:04d}", "t_{d:04d}", 2000, 4, 1,
-     {{"10.1.0.0", 900, 0.7}, {"fd00:a:1:0", 400, 0.3}}, 27, 0.2, 20, 4, 1, 0.5, Auth::Scram},
+    // tenants per database, each from 6 pods of a Kubernetes network (IPv4
+    // for 70% of the tenants, IPv6 for the others).
+    {"tenant-{t:04d}-portal", "tenant_{t:04d}", "t_{d:04d}", 2000, 4, 1, 6,
+     {{"10.1.0.0", 900, 0.7}, {"fd00:a:1:0", 400, 0.3}}, 32, 0.2, 20, 4, 1, 0.5, Auth::Scram},
 };
 constexpr int kNumProfiles = int(sizeof(kProfiles) / sizeof(kProfiles[0]));
 constexpr int kExporter = 7;  // kProfiles[kExporter] runs its own monitoring queries
 // Not chosen at random: scheduled separately.
-const Profile kLeakProfile = {"billing-sync", "app_user", "production", 1, 1, 1,
+const Profile kLeakProfile = {"billing-sync", "app_user", "production", 1, 1, 1, 0,
                               {{"10.0.1.9", 1, 1}, kNoPool}, 0, 0, 0, 1, 1, 0.0, Auth::Scram};
-const Profile kReplProfile = {"walreceiver", "replicator", "", 1, 1, 1,
+const Profile kReplProfile = {"walreceiver", "replicator", "", 1, 1, 1, 0,
                               {{"10.0.9.2", 1, 1}, kNoPool}, 0, 0, 0, 0, 0, 1.0, Auth::Scram};
-constexpr double kSkew = 2.0;  // index = count * u^kSkew: density falls as 1/sqrt(index)
+constexpr double kSkew = 1.5;  // index = count * u^kSkew: density falls as index^(-1/3)
 
 constexpr int kLeakCap = 150;            // the leaking pool's size
 constexpr int kPidPool = 1000;           // client backends draw pids from here
@@ -822,10 +827,18 @@ class Generator {
     s.user = name(p.user, t, d, w);
     s.db = name(p.db, t, d, w);
     s.app = name(p.app, t, d, w);
+    // With pods, a tenant's pool and addresses follow from its number (a
+    // multiplicative hash spreads them): the same few every time, so the name
+    // combinations of a long log stay bounded, as a real fleet's do.
+    const uint64_t hash = uint64_t(t) * 2654435761u;
     const HostPool* pool = &p.pools[0];
-    if (p.pools[1].count && r_.unit() * (pool->weight + p.pools[1].weight) >= pool->weight) pool = &p.pools[1];
+    const double second = p.pools[1].weight / (pool->weight + p.pools[1].weight);
+    if (p.pools[1].count && (p.pods ? double(hash % 1000) / 1000 : r_.unit()) < second) pool = &p.pools[1];
     const std::vector<std::string>& hosts = fleet_[pool];
-    s.host = hosts[hosts.size() > 1 ? skewed(int(hosts.size())) : 0].c_str();
+    const uint32_t n = uint32_t(hosts.size());
+    const uint32_t i = p.pods ? uint32_t((hash / 1000 + r_.below(uint32_t(p.pods)) * 40503u) % n)
+                              : n > 1 ? skewed(int(n)) : 0;
+    s.host = hosts[i].c_str();
   }
 
   // ---- bookkeeping
