@@ -34,6 +34,19 @@ if [ -n "$want" ] && [ "$connects" = "$want" ]; then
 else
   not_ok "stderr: connects as the generator's truth" "pgconn $connects, truth ${want:-unreadable: $(head -c 200 "$T/truth")}"
 fi
+# The names are the generator's too, and as diverse as a fleet's (issue 15:
+# gen-log once had 18 user/db/app/host combinations in all): the distinct
+# users, databases, apps, hosts and combinations of the connects, as the
+# truth counts them, and more than half as many combinations as sessions.
+names() { jq -r "select(.type == \"connect\") | $1" "$T/stderr.ev" | sort -u | wc -l; }
+for k in users:.user databases:.db apps:.app hosts:.host \
+  'combinations:[.user, .db // "", .app // "", .host] | join("\t")'; do
+  got=$(names "${k#*:} // \"\"") want=$(awk -v k="distinct_${k%%:*}" '$1 == k { print $2 }' "$T/truth")
+  check_eq "stderr: distinct ${k%%:*} of the connects, as the generator's truth" "$want" "$got"
+done
+combos=$(awk '$1 == "distinct_combinations" { print $2 }' "$T/truth")
+check "gen-log: diverse names (more user/db/app/host combinations than half the sessions)" \
+  "[ $((2 * ${combos:-0})) -gt $connects ]" "$combos combinations among $connects connects"
 for f in lnum csv json; do
   if cmp -s "$T/stderr.ev" "$T/$f.ev"; then
     ok "$f: the same $n events as the stderr log"

@@ -18,6 +18,14 @@
 // (SPEC.md §2, pg-log-formats.md §3-§5):
 //   - established sessions over TCP (IPv4, IPv6, some with SSL) and Unix
 //     sockets ([local]), with and without application_name, names with spaces;
+//   - a fleet's diversity (issue 15): clients from pools of hundreds of IPv4
+//     and IPv6 addresses, busy and quiet ones; 2,000 tenants with a role and
+//     an application name each and 500 databases; apps that put a worker
+//     number in application_name; a new ephemeral port per session. The
+//     default 1 M-line log has about 10,200 distinct user/db/app/host
+//     combinations among its 24,800 sessions; a longer one no more than
+//     about 21,400 (each tenant connects from its own few pods), as a real
+//     fleet repeats the same names day after day;
 //   - PG 14+ "connection authenticated" lines for scram and peer;
 //   - rejects before "connection authorized" (too many clients, password,
 //     pg_hba.conf, authentication timeout) and after it on the same pid with
@@ -32,11 +40,13 @@
 //   - one app that leaks: its sessions never close;
 //   - a physical replication connection that stays open.
 //
-// --truth FILE writes "key value" lines: connects, disconnects (logged and
-// lost, by reason), rejects by SPEC §2 category, sessions open at the end and
-// the exact peak of concurrently open sessions with its time. A session is
-// open from its "connection authorized" line to its "disconnection" line, or
-// for a lost one to the "connection received" line that reuses its pid.
+// --truth FILE writes "key value" lines: connects, the distinct names among
+// them (users, databases, apps, hosts, user/db/app/host combinations),
+// disconnects (logged and lost, by reason), rejects by SPEC §2 category,
+// sessions open at the end and the exact peak of concurrently open sessions
+// with its time. A session is open from its "connection authorized" line to
+// its "disconnection" line, or for a lost one to the "connection received"
+// line that reuses its pid.
 //
 // --new-conn P (default 0.045) is the chance that a line starts a new
 // connection rather than a statement; 1 makes a log of almost only
@@ -57,6 +67,7 @@
 #include <queue>
 #include <tuple>
 #include <unordered_map>
+#include <unordered_set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -147,12 +158,28 @@ const char* const kEndName[] = {"normal", "terminated", "idle_timeout",
 
 enum class Auth : uint8_t { Scram, Peer, Trust };
 
+// Where a profile's clients connect from: "[local]" (a Unix socket), one
+// address, or a pool of `count` addresses of a network: IPv4 "10.0.4.0"
+// (hosts .1-.254 of consecutive /24s) or the /64 "2001:db8:10:0" (random
+// interface ids, drawn once with a fixed seed: the same fleet for every --seed).
+struct HostPool {
+  const char* base;
+  int count;      // 1: base is the address itself
+  double weight;  // share of the profile's connections
+};
+
+// A kind of client. app, user and db are fmt patterns: {t} is the tenant's
+// number (0..tenants-1), {d} its database's (t / tenants_per_db), {w} a
+// worker's number (0..workers-1). Tenants and hosts are drawn with a skew
+// (kSkew): a few are busy, most are quiet, as in a real fleet (a tenant's
+// host: one of its pods, uniformly).
 struct Profile {
   const char* app;    // "" when the client sets no application_name
   const char* user;
   const char* db;
-  const char* const* hosts;  // "[local]" for a Unix socket
-  int nhosts;
+  int tenants, tenants_per_db, workers;
+  int pods;  // > 0: a tenant connects from this many addresses, fixed by its number
+  HostPool pools[2];  // the second unused when its count is 0
   double weight;             // share of new connections
   double life_min_s, life_max_s;
   int activity;              // relative chance to be picked for a statement (1..10)
@@ -161,35 +188,39 @@ struct Profile {
   Auth auth;
 };
 
-const char* const kRailsHosts[] = {"10.0.1.5", "10.0.1.6", "10.0.1.7", "10.0.1.8"};
-const char* const kSidekiqHosts[] = {"10.0.1.10", "10.0.1.11"};
-const char* const kApiHosts[] = {"2001:db8:10::21", "2001:db8:10::22", "2001:db8:10::23"};
-const char* const kAnalyticsHosts[] = {"10.0.2.20", "10.0.2.21"};
-const char* const kAdminHosts[] = {"192.168.10.15"};
-const char* const kLocalHosts[] = {"[local]"};
-const char* const kEtlHosts[] = {"10.0.3.7"};
-const char* const kMonHosts[] = {"10.0.5.2", "fd00:5::2"};
-const char* const kLeakHosts[] = {"10.0.1.9"};
-const char* const kReplHosts[] = {"10.0.9.2"};
-
-#define HOSTS(a) a, int(sizeof(a) / sizeof(a[0]))
+constexpr HostPool kNoPool = {"", 0, 0};
 const Profile kProfiles[] = {
-    {"rails", "app_user", "production", HOSTS(kRailsHosts), 48, 0.1, 3, 10, 1, 0.0, Auth::Scram},
-    {"sidekiq", "app_user", "production", HOSTS(kSidekiqHosts), 2, 30, 600, 4, 1, 0.0, Auth::Scram},
-    {"PostgreSQL JDBC Driver", "api", "production", HOSTS(kApiHosts), 15, 2, 60, 6, 1, 1.0, Auth::Scram},
-    {"", "readonly", "analytics", HOSTS(kAnalyticsHosts), 10, 1, 30, 3, 1, 0.3, Auth::Scram},
-    {"pgAdmin 4 - DB:production", "admin", "production", HOSTS(kAdminHosts), 1, 30, 900, 1, 0, 1.0, Auth::Scram},
-    {"psql", "postgres", "postgres", HOSTS(kLocalHosts), 3, 5, 300, 1, 0, 0.0, Auth::Peer},
-    {"etl job", "etl", "warehouse", HOSTS(kEtlHosts), 4, 10, 120, 5, 2, 0.0, Auth::Trust},
-    {"pg_exporter", "monitor", "postgres", HOSTS(kMonHosts), 15, 0.01, 0.2, 10, 1, 0.0, Auth::Scram},
+    // Rails behind puma: a web tier of 480 nodes, 16 workers each.
+    {"puma: cluster worker {w}", "app_user", "production", 1, 1, 16, 0,
+     {{"10.0.4.0", 480, 1}, kNoPool}, 28, 0.1, 3, 10, 1, 0.0, Auth::Scram},
+    {"sidekiq-worker-{w}", "app_user", "production", 1, 1, 64, 0,
+     {{"10.0.12.0", 24, 1}, kNoPool}, 3, 30, 600, 4, 1, 0.0, Auth::Scram},
+    {"PostgreSQL JDBC Driver", "api", "production", 1, 1, 1, 0,
+     {{"2001:db8:10:0", 120, 1}, kNoPool}, 12, 2, 60, 6, 1, 1.0, Auth::Scram},
+    {"", "readonly", "analytics", 1, 1, 1, 0,
+     {{"10.0.2.0", 16, 1}, kNoPool}, 8, 1, 30, 3, 1, 0.3, Auth::Scram},
+    {"pgAdmin 4 - DB:production", "admin", "production", 1, 1, 1, 0,
+     {{"192.168.10.0", 12, 1}, kNoPool}, 1, 30, 900, 1, 0, 1.0, Auth::Scram},
+    {"psql", "postgres", "postgres", 1, 1, 1, 0,
+     {{"[local]", 1, 1}, kNoPool}, 3, 5, 300, 1, 0, 0.0, Auth::Peer},
+    {"etl job", "etl", "warehouse", 1, 1, 1, 0,
+     {{"10.0.3.7", 1, 1}, kNoPool}, 4, 10, 120, 5, 2, 0.0, Auth::Trust},
+    {"pg_exporter", "monitor", "postgres", 1, 1, 1, 0,
+     {{"10.0.5.2", 1, 1}, {"fd00:5::2", 1, 1}}, 15, 0.01, 0.2, 10, 1, 0.0, Auth::Scram},
+    // A multi-tenant SaaS: a role and an application name per tenant, four
+    // tenants per database, each from 6 pods of a Kubernetes network (IPv4
+    // for 70% of the tenants, IPv6 for the others).
+    {"tenant-{t:04d}-portal", "tenant_{t:04d}", "t_{d:04d}", 2000, 4, 1, 6,
+     {{"10.1.0.0", 900, 0.7}, {"fd00:a:1:0", 400, 0.3}}, 32, 0.2, 20, 4, 1, 0.5, Auth::Scram},
 };
 constexpr int kNumProfiles = int(sizeof(kProfiles) / sizeof(kProfiles[0]));
+constexpr int kExporter = 7;  // kProfiles[kExporter] runs its own monitoring queries
 // Not chosen at random: scheduled separately.
-const Profile kLeakProfile = {"billing-sync", "app_user", "production", HOSTS(kLeakHosts),
-                              0, 0, 0, 1, 1, 0.0, Auth::Scram};
-const Profile kReplProfile = {"walreceiver", "replicator", "", HOSTS(kReplHosts),
-                              0, 0, 0, 0, 0, 1.0, Auth::Scram};
-#undef HOSTS
+const Profile kLeakProfile = {"billing-sync", "app_user", "production", 1, 1, 1, 0,
+                              {{"10.0.1.9", 1, 1}, kNoPool}, 0, 0, 0, 1, 1, 0.0, Auth::Scram};
+const Profile kReplProfile = {"walreceiver", "replicator", "", 1, 1, 1, 0,
+                              {{"10.0.9.2", 1, 1}, kNoPool}, 0, 0, 0, 0, 0, 1.0, Auth::Scram};
+constexpr double kSkew = 1.5;  // index = count * u^kSkew: density falls as index^(-1/3)
 
 constexpr int kLeakCap = 150;            // the leaking pool's size
 constexpr int kPidPool = 1000;           // client backends draw pids from here
@@ -207,10 +238,12 @@ struct Session {
   bool leak = false;
   bool repl = false;
   bool ssl = false;
+  bool own_user = true;  // user is the profile's, not a stranger's name
   bool health = false;  // a health check: received, then nothing or "incomplete startup packet"
   const Profile* prof = nullptr;
   const char* user = "";
   const char* db = "";
+  const char* app = "";  // application_name ("" none)
   const char* host = "";
   int pid = 0;
   int port = 0;
@@ -319,7 +352,7 @@ class Writer {
           put(",db=");
           put(named && *s->db ? s->db : "[unknown]");
           put(",app=");
-          put(who == Who::Session && *s->prof->app ? s->prof->app : "[unknown]");
+          put(who == Who::Session && *s->app ? s->app : "[unknown]");
           put(",client=");
           put(s->host);
           put(" ");
@@ -412,7 +445,7 @@ class Writer {
         line_meta_.user = s->user;
         line_meta_.db = s->db;
       }
-      if (who == Who::Session) line_meta_.app = s->prof->app;
+      if (who == Who::Session) line_meta_.app = s->app;
     }
     have_line_ = true;
   }
@@ -663,6 +696,10 @@ class Generator {
     for (const auto& p : kProfiles) total += p.weight;
     double acc = 0;
     for (const auto& p : kProfiles) cum_.push_back((acc += p.weight) / total);
+    Rng fleet(0xf1ee7);  // not --seed: every log comes from the same fleet
+    for (const auto& p : kProfiles) add_fleet(p, fleet);
+    add_fleet(kLeakProfile, fleet);
+    add_fleet(kReplProfile, fleet);
   }
 
   void run() {
@@ -720,6 +757,12 @@ class Generator {
     kv("connects", connects_);
     kv("connects_replication", repl_connects_);
     kv("connects_leak", leak_opened_);
+    // Among the sessions connected ("" for no application_name or database).
+    kv("distinct_users", users_.size());
+    kv("distinct_databases", dbs_.size());
+    kv("distinct_apps", apps_.size());
+    kv("distinct_hosts", hosts_.size());
+    kv("distinct_combinations", combinations_.size());  // of user, database, app, host
     kv("disconnects", disconnects);
     kv("disconnects_logged", disconnects - end_count_[int(EndReason::Lost)]);
     for (int i = 0; i < int(EndReason::Count); ++i)
@@ -738,6 +781,66 @@ class Generator {
   }
 
  private:
+  // ---- names
+
+  // The addresses of every pool of p (see HostPool).
+  void add_fleet(const Profile& p, Rng& r) {
+    for (const HostPool& pool : p.pools) {
+      if (pool.count == 0) continue;
+      std::vector<std::string>& out = fleet_[&pool];
+      if (pool.count == 1) {
+        out.emplace_back(pool.base);
+      } else if (std::strchr(pool.base, ':')) {
+        // SLAAC-like interface ids; a repeat would only make the pool smaller.
+        for (int i = 0; i < pool.count; ++i)
+          out.push_back(fmt::format("{}:{:x}:{:x}:{:x}:{:x}", pool.base, r.below(0x10000),
+                                    r.below(0x10000), r.below(0x10000), r.below(0x10000)));
+      } else {
+        unsigned a, b, c, d;
+        if (std::sscanf(pool.base, "%u.%u.%u.%u", &a, &b, &c, &d) != 4) std::abort();
+        for (int i = 0; i < pool.count; ++i)
+          out.push_back(fmt::format("{}.{}.{}.{}", a, b, c + i / 254, 1 + i % 254));
+      }
+    }
+  }
+
+  // An index in [0, n), low ones more likely (kSkew).
+  uint32_t skewed(int n) {
+    return std::min(uint32_t(n - 1), uint32_t(n * std::pow(r_.unit(), kSkew)));
+  }
+
+  // PATTERN with {t}, {d} and {w} filled in, as a string that lives as long
+  // as the generator (a pattern without "{" is its own name).
+  const char* name(const char* pattern, int t, int d, int w) {
+    if (!std::strchr(pattern, '{')) return pattern;
+    return names_
+        .insert(fmt::format(fmt::runtime(pattern), fmt::arg("t", t), fmt::arg("d", d), fmt::arg("w", w)))
+        .first->c_str();
+  }
+
+  // The session's user, database, application name and client address.
+  void name_session(Session& s) {
+    const Profile& p = *s.prof;
+    const int t = p.tenants > 1 ? int(skewed(p.tenants)) : 0;
+    const int w = p.workers > 1 ? int(r_.below(uint32_t(p.workers))) : 0;
+    const int d = t / p.tenants_per_db;
+    s.user = name(p.user, t, d, w);
+    s.db = name(p.db, t, d, w);
+    s.app = name(p.app, t, d, w);
+    // With pods, a tenant's pool and addresses follow from its number (a
+    // multiplicative hash spreads them): the same few every time, so the name
+    // combinations of a long log stay bounded, as a real fleet's do.
+    const uint64_t hash = uint64_t(t) * 2654435761u;
+    const HostPool* pool = &p.pools[0];
+    const double second = p.pools[1].weight / (pool->weight + p.pools[1].weight);
+    if (p.pools[1].count && (p.pods ? double(hash % 1000) / 1000 : r_.unit()) < second) pool = &p.pools[1];
+    const std::vector<std::string>& hosts = fleet_[pool];
+    const uint32_t n = uint32_t(hosts.size());
+    const uint32_t i = p.pods ? uint32_t((hash / 1000 + r_.below(uint32_t(p.pods)) * 40503u) % n)
+                              : n > 1 ? skewed(int(n)) : 0;
+    s.host = hosts[i].c_str();
+  }
+
   // ---- bookkeeping
 
   void push(int64_t t, uint32_t sid, Kind k) {
@@ -794,6 +897,11 @@ class Generator {
   }
   void opened(const Session& s) {
     ++connects_;
+    users_.insert(s.user);
+    dbs_.insert(s.db);
+    apps_.insert(s.app);
+    hosts_.insert(s.host);
+    combinations_.insert(fmt::format("{}\t{}\t{}\t{}", s.user, s.db, s.app, s.host));
     if (++open_count_ > peak_) {
       peak_ = open_count_;
       peak_ms_ = now_;
@@ -920,9 +1028,7 @@ class Generator {
     s.state = State::Setup;
     s.prof = p;
     s.pid = pid;
-    s.user = p->user;
-    s.db = p->db;
-    s.host = p->hosts[r_.below(uint32_t(p->nhosts))];
+    name_session(s);
     s.port = s.host[0] == '[' ? 0 : int(r_.range(32768, 60999));
     s.ssl = s.port && r_.chance(p->ssl);
     s.leak = p == &kLeakProfile;
@@ -966,7 +1072,10 @@ class Generator {
     }
     switch (s.reject) {
       case Reject::AuthFailed:
-        if (r_.chance(0.4)) s.user = r_.chance(0.5) ? "app" : "root";
+        if (r_.chance(0.4)) {
+          s.user = r_.chance(0.5) ? "app" : "root";
+          s.own_user = false;
+        }
         break;
       case Reject::NoHbaEntry:
       case Reject::HbaReject:
@@ -1025,9 +1134,9 @@ class Generator {
     } else {
       fmt::format_to(w_.out(), "LOG:  connection authorized: user={} database={}", s.user, s.db);
     }
-    if (*s.prof->app) {
+    if (*s.app) {
       w_.put(" application_name=");
-      w_.put(s.prof->app);
+      w_.put(s.app);
     }
     if (s.ssl) w_.put(" SSL enabled (protocol=TLSv1.3, cipher=TLS_AES_256_GCM_SHA384, bits=256)");
     w_.end();
@@ -1057,7 +1166,7 @@ class Generator {
         break;
       case Reject::AuthFailed:
         w_.line(now_, s.pid, Who::Named, &s, "FATAL", "password authentication failed for user \"{}\"", s.user);
-        if (s.user == s.prof->user) {
+        if (s.own_user) {
           w_.line(now_, s.pid, Who::Named, &s, "DETAIL",
                   "Connection matched pg_hba.conf line 124: \"host all all 10.0.0.0/8 scram-sha-256\"");
         } else {
@@ -1200,7 +1309,7 @@ class Generator {
       w_.put(sev);
       w_.put(":  ");
     };
-    if (s.prof == &kProfiles[7]) {
+    if (s.prof == &kProfiles[kExporter]) {
       // The exporter's own queries; some mention connections (grep counts them).
       static const char* const kMonitoring[] = {
           "SELECT count(*) AS connections, state FROM pg_stat_activity GROUP BY state",
@@ -1375,6 +1484,9 @@ class Generator {
   std::unordered_map<int, int64_t> started_sec_;  // pid -> second its last backend started
   std::vector<uint32_t> open_;  // sessions that may log statements
   std::vector<double> cum_;
+  std::unordered_map<const HostPool*, std::vector<std::string>> fleet_;
+  std::unordered_set<std::string> names_;  // node-based: c_str() stays valid
+  std::unordered_set<std::string> users_, dbs_, apps_, hosts_, combinations_;  // truth
 
   // truth
   uint64_t conn_lines_ = 0, received_ = 0, health_ = 0, connects_ = 0;
