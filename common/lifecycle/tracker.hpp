@@ -189,15 +189,16 @@ class Tracker {
     std::string fatal;
     Timestamp fatal_time;
     std::string_view fatal_reason;  // static; the reject category (pooler), else "other"
-    // Pooler clients only (allocated for them: PostgreSQL's backends, the
-    // table's bulk, stay small).
+    // Pooler clients only: their part in the same slot of pooler_slots_
+    // (PostgreSQL's backends, the table's bulk, stay small). nullptr for
+    // PostgreSQL's backends.
     struct Pooler {
       Timestamp start;         // the login's time
       PoolerSocket socket;     // its key in sockets_
       std::string peer_host;   // the address and port as logged: the join key
       int32_t peer_port = -1;  // with the socket
     };
-    std::unique_ptr<Pooler> pooler;
+    Pooler* pooler = nullptr;
   };
   // Slots of queue_ are reused (Ring): whoever takes one sets every field.
   struct Queued {
@@ -311,20 +312,47 @@ class Tracker {
   // whose address no session has.
   std::unordered_multimap<std::string, uint64_t> nopid_loose_;
   // Pooler clients: (server, pooler pid, socket) -> backend key and the
-  // backend itself (a node of backends_: its address holds until forget(),
-  // which erases the socket first), so a close finds its client without a
-  // second lookup.
+  // backend itself (a slot of pooler_slots_: its address holds until
+  // forget(), which erases the socket first), so a close finds its client
+  // without a second lookup.
   struct PoolerRef {
     uint64_t key = 0;
     Backend* backend = nullptr;
   };
   SocketTable<PoolerSocket, PoolerSocket::Hash, PoolerRef> sockets_;
-  uint64_t pooler_seq_ = 0;
-  // Pooler parts of forgotten clients, reused by the next ones (a busy
-  // pooler's log opens and closes a client every other line): at most
-  // kSparePoolers.
-  static constexpr size_t kSparePoolers = 64;
-  std::vector<std::unique_ptr<Backend::Pooler>> spare_poolers_;
+  // Pooler clients live here, not in backends_: a busy pooler's log opens
+  // and closes a client every other line, and a slot reused from a free
+  // list costs no node, no allocation and no hashing. Their keys: the
+  // server index on top, then kPoolerBit, a generation (kPoolerGenBits)
+  // and the slot's index (kPoolerIndexBits). find(), forget() and the
+  // table's size (live_backends()) cover both.
+  static constexpr uint64_t kPoolerBit = uint64_t{1} << 38;
+  static constexpr int kPoolerIndexBits = 26;
+  static constexpr uint64_t kPoolerIndexMask = (uint64_t{1} << kPoolerIndexBits) - 1;
+  static constexpr uint64_t kPoolerGenMask = (kPoolerBit - 1) & ~kPoolerIndexMask;
+  struct PoolerSlot {
+    Backend backend;
+    Backend::Pooler pooler;
+    uint64_t key = 0;  // 0: free
+  };
+  std::deque<PoolerSlot> pooler_slots_;     // addresses stay (deque)
+  std::vector<uint32_t> pooler_free_;       // free slots' indexes
+  size_t pooler_live_ = 0;
+  uint64_t pooler_seq_ = 0;                 // generations
+  // A new pooler client (its key in *key): create() for pooler_slots_.
+  Backend& create_pooler(uint32_t server, const LogRecord& r, uint64_t* key);
+  Backend* find_pooler(uint64_t key) {
+    const uint64_t i = key & kPoolerIndexMask;
+    return i < pooler_slots_.size() && pooler_slots_[i].key == key ? &pooler_slots_[i].backend
+                                                                  : nullptr;
+  }
+  size_t live_backends() const { return backends_.size() + pooler_live_; }
+  // Calls f(key, backend) for every pooler client.
+  template <typename F>
+  void for_each_pooler(F f) const {
+    for (const PoolerSlot& s : pooler_slots_)
+      if (s.key != 0) f(s.key, s.backend);
+  }
 };
 
 }  // namespace pgconn

@@ -12,11 +12,6 @@ namespace pgconn {
 
 namespace {
 
-// Keys of pooler clients: the server index on top, then this bit, then a
-// sequence number (a pooler's sockets are no pids).
-constexpr int kServerShift = 40;
-constexpr uint64_t kPoolerBit = uint64_t{1} << 38;
-
 // "unix(26341)" / "unix" -> "[local]" without a port; names "(nodb)",
 // "(nouser)" -> unknown.
 void display_peer(const LogRecord& r, std::string* host, int32_t* port) {
@@ -50,6 +45,35 @@ std::string_view known_name(std::string_view s) {
 }
 
 }  // namespace
+
+Tracker::Backend& Tracker::create_pooler(uint32_t server, const LogRecord& r, uint64_t* key) {
+  evict_if_full();
+  uint32_t i;
+  if (!pooler_free_.empty()) {
+    i = pooler_free_.back();
+    pooler_free_.pop_back();
+  } else {
+    i = static_cast<uint32_t>(pooler_slots_.size());
+    pooler_slots_.emplace_back();
+  }
+  PoolerSlot& slot = pooler_slots_[i];
+  // Keys are never 0 (kPoolerBit), and the generation tells a slot's
+  // clients apart (a stale key finds nothing).
+  slot.key = (uint64_t{server} << kServerShift) | kPoolerBit |
+             ((++pooler_seq_ << kPoolerIndexBits) & kPoolerGenMask) | i;
+  ++pooler_live_;
+  *key = slot.key;
+  Backend& b = slot.backend;
+  b = Backend();
+  b.pooler = &slot.pooler;
+  slot.pooler.start = Timestamp();
+  b.server = server;
+  b.pid = r.pid;
+  b.order = next_order_++;
+  new_session_key(r, &b.session);
+  fifo_.emplace_back(slot.key, b.order);
+  return b;
+}
 
 PoolerSocket Tracker::pooler_socket(uint32_t server, const LogRecord& r) {
   PoolerSocket k;
@@ -122,6 +146,7 @@ bool Tracker::add_pooler(const LogRecord& r, const BouncerMessage* classified) {
       // A start: whatever the previous process left open is gone.
       bool open = false;
       for (const auto& [key, b] : backends_) open = open || b.server == server;
+      for_each_pooler([&](uint64_t, const Backend& b) { open = open || b.server == server; });
       if (open) on_server_down(server, r, "shutdown");
       servers_[server].down = false;
       servers_[server].shutting_down = false;
@@ -167,15 +192,7 @@ void Tracker::pooler_client(uint32_t server, const LogRecord& r, const BouncerMe
     b = nullptr;
   }
   auto create_client = [&]() -> Backend& {
-    key = (uint64_t{server} << kServerShift) | kPoolerBit | (++pooler_seq_ & (kPoolerBit - 1));
-    Backend& nb = create(key, server, r);
-    if (spare_poolers_.empty()) {
-      nb.pooler = std::make_unique<Backend::Pooler>();
-    } else {
-      nb.pooler = std::move(spare_poolers_.back());
-      spare_poolers_.pop_back();
-      nb.pooler->start = Timestamp();
-    }
+    Backend& nb = create_pooler(server, r, &key);
     nb.pooler->socket = sk;
     nb.pooler->peer_host = r.host;
     nb.pooler->peer_port = r.port;
