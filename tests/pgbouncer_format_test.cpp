@@ -474,3 +474,20 @@ TEST_CASE("PgBouncer socket prefixes up to 40 characters", "[pgbouncer_format]")
   CHECK(r.socket == "C-0x1");
   CHECK(r.message == "x");
 }
+
+TEST_CASE("socket_id reads a client socket's pointer; other prefixes are hashed", "[pgbouncer_format]") {
+  const SocketId a = socket_id("C-0x55d8f18f9e30");
+  CHECK(a.pointer == 0x55d8f18f9e30u);
+  CHECK(a.digits == 12);
+  CHECK(socket_id("C-0xf").pointer == socket_id("C-0x0f").pointer);
+  CHECK(socket_id("C-0xf").digits != socket_id("C-0x0f").digits);  // two sockets
+  CHECK(socket_id("C-0xffffffffffffffff").digits == 16);
+  for (const char* other : {"C-0x", "C-0xF", "C-0x12g", "C-0x12345678901234567", "C-0:x", "C-0x1:x"}) {
+    INFO(other);
+    CHECK(socket_id(other).digits == 255);
+  }
+  CHECK(socket_id("C-0x1:x").pointer != socket_id("C-0x1:y").pointer);
+  // classify_pgbouncer() fills it in for a client's line only.
+  CHECK(classify_pgbouncer("LOG", "C-0xab", "login attempt: db=a user=b").socket.pointer == 0xab);
+  CHECK(classify_pgbouncer("LOG", "S-0xab", "new connection to server").socket.digits == 0);
+}

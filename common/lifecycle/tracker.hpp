@@ -170,6 +170,7 @@ class Tracker {
   // kOrphan: a session whose start this stream never saw, known only by a
   // line that tells why it is ending.
   enum class Stage : uint8_t { kReceived, kHeld, kOpen, kOrphan };
+  // create_pooler() resets each field of a reused slot: add new ones there.
   struct Backend {
     Stage stage = Stage::kReceived;
     bool replication = false;
@@ -276,7 +277,7 @@ class Tracker {
                     const BouncerMessage& m);
   void pooler_lost(Backend& b, const LogRecord& r);
   Event& push_pooler_event(EventType type, const LogRecord& r, const Backend* b, uint32_t server);
-  static PoolerSocket pooler_socket(uint32_t server, const LogRecord& r);
+  static PoolerSocket pooler_socket(uint32_t server, const LogRecord& r, const BouncerMessage& m);
   void finish_add(const LogRecord& r);
 
   EventSink* sink_;
