@@ -539,7 +539,7 @@ void Tracker::check_app(Backend& b, const LogRecord& r) {
 
 bool Tracker::add(const LogRecord& r, const Message* classified) {
   if (stopped_) return false;
-  if (!r.via.empty()) return add_pooler(r);
+  if (!r.via.empty()) return add_pooler(r, classify_pgbouncer(r.severity, r.socket, r.message));
   if (r.pid < 0 && !r.session_id.empty()) {
     // A session id but no pid (Azure's "%t-%c-"): the id carries the pid.
     if (int64_t pid = pid_from_session_id(r.session_id); pid >= 0) {

@@ -116,7 +116,7 @@ class Tracker {
   // classified already: m is classify_pgbouncer(r.severity, r.socket,
   // r.message) (ahead, on another thread: pgbouncer_ahead.hpp).
   bool add_pooled(const LogRecord& r, const BouncerMessage& m) {
-    return stopped_ ? false : add_pooler(r, &m);
+    return stopped_ ? false : add_pooler(r, m);
   }
 
   // Settles every held connection and writes all queued events; call when a
@@ -270,8 +270,8 @@ class Tracker {
   bool snapshot_join(const Backend* b, const LogRecord& r);
 
   // The pooler's half (tracker_pooler.cpp).
-  // `classified`: as add_pooled()'s m; nullptr: classified here.
-  bool add_pooler(const LogRecord& r, const BouncerMessage* classified = nullptr);
+  // m: classify_pgbouncer(r.severity, r.socket, r.message), as add_pooled()'s.
+  bool add_pooler(const LogRecord& r, const BouncerMessage& m);
   void pooler_client(uint32_t server, const LogRecord& r, const BouncerMessage& m);
   void pooler_close(uint32_t server, Backend* b, uint64_t key, const LogRecord& r,
                     const BouncerMessage& m);

@@ -150,16 +150,13 @@ void Tracker::pooler_lost(Backend& b, const LogRecord& r) {
   emit_pushed();
 }
 
-bool Tracker::add_pooler(const LogRecord& r, const BouncerMessage* classified) {
+bool Tracker::add_pooler(const LogRecord& r, const BouncerMessage& m) {
   const uint32_t server = server_index(r.server, r.via);
   // The time rule first: a line a second later settles a held login even
   // when it is the socket's next client (whose login would otherwise drop
   // it as one that never got through).
   if (r.time.valid())
     settle_older_than(r.time.sort_ms() - options_.settle_ms - (r.time.has_ms ? 0 : 1000));
-  BouncerMessage here;
-  if (classified == nullptr) here = classify_pgbouncer(r.severity, r.socket, r.message);
-  const BouncerMessage& m = classified != nullptr ? *classified : here;
   switch (m.kind) {
     case BouncerKind::kProcessUp: {
       ++stats_.lifecycle_lines;
@@ -188,7 +185,7 @@ bool Tracker::add_pooler(const LogRecord& r, const BouncerMessage* classified) {
       servers_[server].shutting_down = true;
       break;
     default:
-      if (!r.socket.empty() && r.socket[0] == 'C') pooler_client(server, r, m);
+      if (m.socket.digits != 0) pooler_client(server, r, m);  // a client's socket ("C…")
       break;
   }
   finish_add(r);
