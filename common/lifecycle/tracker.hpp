@@ -49,7 +49,7 @@ namespace pgconn {
 
 struct TrackerOptions {
   std::string label;             // `server` of every event; else LogRecord::server
-  size_t max_backends = 65536;   // table cap
+  size_t max_backends = 65536;   // table cap; REQUIRES: below 2^26 (a pooler key holds a slot index of 26 bits)
   int64_t settle_ms = 1000;      // a line this much later settles a held connection
   size_t max_held = 100000;      // events queued behind held connections
 };
