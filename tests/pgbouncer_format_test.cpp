@@ -301,6 +301,51 @@ TEST_CASE("PgBouncer clients become sessions", "[pgbouncer_format]") {
   }
 }
 
+TEST_CASE("PgBouncer clients at the table cap: the oldest is forgotten, its slot reused", "[pgbouncer_format]") {
+  // Pooler clients have a table of their own (tracker.hpp, pooler_slots_):
+  // the cap counts them, eviction takes the oldest, a freed slot serves the
+  // next client, and a restart ends those still open.
+  Sink sink;
+  TrackerOptions o;
+  o.max_backends = 2;
+  Tracker tracker(&sink, o);
+  NoReports reports;
+  auto p = LogParser::create(ParserOptions{}, &tracker, &reports);
+  REQUIRE(p.ok());
+  const std::string t = "2026-12-04 04:06:40.";
+  auto line = [&](const char* ms, const char* sock, int port, const char* what) {
+    return t + ms + " UTC [26196] LOG C-0x" + sock + ": appdb/app@10.0.0.1:" +
+           std::to_string(port) + " " + what + "\n";
+  };
+  const char* login = "login attempt: db=appdb user=app tls=no";
+  const char* close = "closing because: client close request (age=0s)";
+  (*p)->feed(line("100", "a1", 5001, login) + line("200", "a2", 5002, login) +
+             line("300", "a3", 5003, login) +  // a1 forgotten
+             line("400", "a1", 5001, close) +  // unmatched
+             line("500", "a3", 5003, close) +  // matched
+             line("600", "a4", 5004, login) +  // in a3's slot
+             line("700", "a4", 5004, close) +
+             "2026-12-04 04:06:41.000 UTC [26196] LOG process up: PgBouncer 1.18.0\n" +
+             line("900", "a2", 5002, close));  // a2 ended by the restart: unmatched
+  (*p)->end_input();
+  (*p)->idle();
+  CHECK(tracker.stats().evicted == 1);
+  const std::vector<std::string>& ev = sink.lines;
+  REQUIRE(ev.size() == 10);
+  CHECK_THAT(ev[0], Catch::Contains(R"("type":"connect")") && Catch::Contains(R"("session":"26196-1")"));
+  CHECK_THAT(ev[1], Catch::Contains(R"("type":"connect")") && Catch::Contains(R"("session":"26196-2")"));
+  CHECK_THAT(ev[2], Catch::Contains(R"("type":"connect")") && Catch::Contains(R"("session":"26196-3")"));
+  CHECK_THAT(ev[3], Catch::Contains(R"("type":"disconnect")") && Catch::Contains(R"("port":5001)") &&
+                        Catch::Contains(R"("matched":false)"));
+  CHECK_THAT(ev[4], Catch::Contains(R"("session":"26196-3")") && Catch::Contains(R"("duration_ms":200,"matched":true)"));
+  CHECK_THAT(ev[5], Catch::Contains(R"("type":"connect")") && Catch::Contains(R"("session":"26196-5")"));
+  CHECK_THAT(ev[6], Catch::Contains(R"("session":"26196-5")") && Catch::Contains(R"("duration_ms":100,"matched":true)"));
+  CHECK_THAT(ev[7], Catch::Contains(R"("type":"server")") && Catch::Contains(R"("state":"shutdown")"));
+  CHECK_THAT(ev[8], Catch::Contains(R"("type":"server")") && Catch::Contains(R"("state":"ready")"));
+  CHECK_THAT(ev[9], Catch::Contains(R"("type":"disconnect")") && Catch::Contains(R"("port":5002)") &&
+                        Catch::Contains(R"("matched":false)"));
+}
+
 TEST_CASE("--input=pgbouncer and detection", "[pgbouncer_format]") {
   CHECK(parse_input_format("pgbouncer").ok());
   CHECK(input_format_name(InputFormat::kPgbouncer) == "pgbouncer");
@@ -428,4 +473,21 @@ TEST_CASE("PgBouncer socket prefixes up to 40 characters", "[pgbouncer_format]")
   parse_pgbouncer_message("C-0x1: peer-2@h:1 x", &r);  // no '/': a peering socket
   CHECK(r.socket == "C-0x1");
   CHECK(r.message == "x");
+}
+
+TEST_CASE("socket_id reads a client socket's pointer; other prefixes are hashed", "[pgbouncer_format]") {
+  const SocketId a = socket_id("C-0x55d8f18f9e30");
+  CHECK(a.pointer == 0x55d8f18f9e30u);
+  CHECK(a.digits == 12);
+  CHECK(socket_id("C-0xf").pointer == socket_id("C-0x0f").pointer);
+  CHECK(socket_id("C-0xf").digits != socket_id("C-0x0f").digits);  // two sockets
+  CHECK(socket_id("C-0xffffffffffffffff").digits == 16);
+  for (const char* other : {"C-0x", "C-0xF", "C-0x12g", "C-0x12345678901234567", "C-0:x", "C-0x1:x"}) {
+    INFO(other);
+    CHECK(socket_id(other).digits == 255);
+  }
+  CHECK(socket_id("C-0x1:x").pointer != socket_id("C-0x1:y").pointer);
+  // classify_pgbouncer() fills it in for a client's line only.
+  CHECK(classify_pgbouncer("LOG", "C-0xab", "login attempt: db=a user=b").socket.pointer == 0xab);
+  CHECK(classify_pgbouncer("LOG", "S-0xab", "new connection to server").socket.digits == 0);
 }

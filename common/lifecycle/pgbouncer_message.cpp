@@ -1,6 +1,9 @@
 #include "lifecycle/pgbouncer_message.hpp"
 
+#include <algorithm>
+#include <array>
 #include <cstring>
+#include <functional>
 
 #include "formats/log_record.hpp"
 #include "lifecycle/message.hpp"
@@ -123,9 +126,43 @@ void classify_close_reason(std::string_view text, BouncerMessage* m) {
   m->reason = "terminated";  // some other end the pooler chose
 }
 
+namespace {
+// Lower-case hex digits by character: their value, 16 for any other.
+constexpr auto kHexDigit = [] {
+  std::array<uint8_t, 256> t{};
+  for (auto& d : t) d = 16;
+  for (int c = '0'; c <= '9'; ++c) t[c] = static_cast<uint8_t>(c - '0');
+  for (int c = 'a'; c <= 'f'; ++c) t[c] = static_cast<uint8_t>(c - 'a' + 10);
+  return t;
+}();
+}  // namespace
+
+SocketId socket_id(std::string_view socket) {
+  SocketId id;
+  std::string_view hex = socket.substr(std::min<size_t>(socket.size(), 4));
+  bool ok = socket.substr(0, 4) == "C-0x" && !hex.empty() && hex.size() <= 16;
+  uint64_t v = 0;
+  uint8_t bad = 0;  // 16 once any character is no lower-case hex digit
+  for (size_t i = 0; ok && i < hex.size(); ++i) {
+    const uint8_t d = kHexDigit[static_cast<unsigned char>(hex[i])];
+    bad |= d;
+    v = v << 4 | (d & 15);
+  }
+  if (ok && bad < 16) {
+    id.pointer = v;
+    id.digits = static_cast<uint8_t>(hex.size());
+  } else {
+    id.pointer = std::hash<std::string_view>()(socket);
+    id.digits = 255;
+  }
+  return id;
+}
+
 BouncerMessage classify_pgbouncer(std::string_view severity, std::string_view socket,
                                   std::string_view message) {
   BouncerMessage m;
+  // Here, not in the tracker: this runs ahead, on the reading thread.
+  if (!socket.empty() && socket[0] == 'C') m.socket = socket_id(socket);
   if (severity == "DEBUG" || severity == "NOISE") {
     // Only with verbose >= 1, before the login attempt: the one place
     // PgBouncer names a client's application.

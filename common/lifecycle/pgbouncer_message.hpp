@@ -26,8 +26,19 @@ enum class BouncerKind : uint8_t {
   kAppName,      // C-, DEBUG (verbose >= 1): using application_name: NAME (`text`)
 };
 
+// A client's socket prefix ("C-0x55d8f18f9e30") as a number: `pointer`
+// the value of its hex digits and `digits` their count (which tells "0x0f"
+// from "0xf"). A prefix that is not "C-0x" and 1 to 16 lower-case hex
+// digits: `pointer` a hash of its text, `digits` 255.
+struct SocketId {
+  uint64_t pointer = 0;
+  uint8_t digits = 0;
+};
+SocketId socket_id(std::string_view socket);
+
 struct BouncerMessage {
   BouncerKind kind = BouncerKind::kNone;
+  SocketId socket;            // a client's line (socket "C…"): socket_id(socket)
   std::string_view db, user;  // kLogin: db= and user= as the client asked
   bool replication = false;   // kLogin: replication=yes|database (1.23+)
   std::string_view text;      // kClose: the reason as logged

@@ -53,6 +53,8 @@ uint64_t Tracker::key_for(const LogRecord& r, uint32_t server) const {
 }
 
 Tracker::Backend* Tracker::find(uint64_t key) {
+  if ((key & kPoolerBit) != 0)
+    if (Backend* b = find_pooler(key)) return b;
   auto it = backends_.find(key);
   return it == backends_.end() ? nullptr : &it->second;
 }
@@ -71,6 +73,16 @@ Tracker::Backend& Tracker::create(uint64_t key, uint32_t server, const LogRecord
 }
 
 void Tracker::forget(uint64_t key) {
+  if ((key & kPoolerBit) != 0) {
+    const uint64_t i = key & kPoolerIndexMask;
+    if (i < pooler_slots_.size() && pooler_slots_[i].key == key) {
+      sockets_.erase(pooler_slots_[i].pooler.socket);
+      pooler_slots_[i].key = 0;
+      pooler_free_.push_back(static_cast<uint32_t>(i));
+      --pooler_live_;
+      return;
+    }
+  }
   auto it = backends_.find(key);
   if (it == backends_.end()) return;
   Backend& b = it->second;
@@ -87,15 +99,11 @@ void Tracker::forget(uint64_t key) {
     erase(&nopid_open_, nopid_index_key(b.user, b.db, b.host, b.port));
     if (b.loose) erase(&nopid_loose_, nopid_index_key(b.user, b.db, {}, -1));
   }
-  if (b.pooler) {
-    sockets_.erase(b.pooler->socket);
-    if (spare_poolers_.size() < kSparePoolers) spare_poolers_.push_back(std::move(b.pooler));
-  }
   backends_.erase(it);
 }
 
 void Tracker::evict_if_full() {
-  while (backends_.size() >= options_.max_backends && !fifo_.empty()) {
+  while (live_backends() >= options_.max_backends && !fifo_.empty()) {
     auto [key, order] = fifo_.front();
     fifo_.pop_front();
     Backend* b = find(key);
@@ -104,7 +112,7 @@ void Tracker::evict_if_full() {
     forget(key);
     ++stats_.evicted;
   }
-  if (fifo_.size() > 2 * backends_.size() + 1024) {  // drop stale entries: memory follows the table
+  if (fifo_.size() > 2 * live_backends() + 1024) {  // drop stale entries: memory follows the table
     std::deque<std::pair<uint64_t, uint64_t>> live;
     for (auto& [key, order] : fifo_) {
       Backend* b = find(key);
@@ -472,6 +480,8 @@ void Tracker::forget_server(uint32_t server) {
       ++it;
     }
   }
+  for (PoolerSlot& slot : pooler_slots_)
+    if (slot.key != 0 && slot.backend.server == server) forget(slot.key);
   const uint64_t base = uint64_t{server} << kServerShift;
   if (nopid_last_received_ >> kServerShift == server) nopid_last_received_ = 0;
   if (nopid_last_held_ >> kServerShift == server) nopid_last_held_ = 0;
@@ -529,7 +539,7 @@ void Tracker::check_app(Backend& b, const LogRecord& r) {
 
 bool Tracker::add(const LogRecord& r, const Message* classified) {
   if (stopped_) return false;
-  if (!r.via.empty()) return add_pooler(r);
+  if (!r.via.empty()) return add_pooler(r, classify_pgbouncer(r.severity, r.socket, r.message));
   if (r.pid < 0 && !r.session_id.empty()) {
     // A session id but no pid (Azure's "%t-%c-"): the id carries the pid.
     if (int64_t pid = pid_from_session_id(r.session_id); pid >= 0) {

@@ -49,7 +49,7 @@ namespace pgconn {
 
 struct TrackerOptions {
   std::string label;             // `server` of every event; else LogRecord::server
-  size_t max_backends = 65536;   // table cap
+  size_t max_backends = 65536;   // table cap; REQUIRES: below 2^26 (a pooler key holds a slot index of 26 bits)
   int64_t settle_ms = 1000;      // a line this much later settles a held connection
   size_t max_held = 100000;      // events queued behind held connections
 };
@@ -116,7 +116,7 @@ class Tracker {
   // classified already: m is classify_pgbouncer(r.severity, r.socket,
   // r.message) (ahead, on another thread: pgbouncer_ahead.hpp).
   bool add_pooled(const LogRecord& r, const BouncerMessage& m) {
-    return stopped_ ? false : add_pooler(r, &m);
+    return stopped_ ? false : add_pooler(r, m);
   }
 
   // Settles every held connection and writes all queued events; call when a
@@ -170,6 +170,7 @@ class Tracker {
   // kOrphan: a session whose start this stream never saw, known only by a
   // line that tells why it is ending.
   enum class Stage : uint8_t { kReceived, kHeld, kOpen, kOrphan };
+  // create_pooler() resets each field of a reused slot: add new ones there.
   struct Backend {
     Stage stage = Stage::kReceived;
     bool replication = false;
@@ -189,15 +190,16 @@ class Tracker {
     std::string fatal;
     Timestamp fatal_time;
     std::string_view fatal_reason;  // static; the reject category (pooler), else "other"
-    // Pooler clients only (allocated for them: PostgreSQL's backends, the
-    // table's bulk, stay small).
+    // Pooler clients only: their part in the same slot of pooler_slots_
+    // (PostgreSQL's backends, the table's bulk, stay small). nullptr for
+    // PostgreSQL's backends.
     struct Pooler {
       Timestamp start;         // the login's time
       PoolerSocket socket;     // its key in sockets_
       std::string peer_host;   // the address and port as logged: the join key
       int32_t peer_port = -1;  // with the socket
     };
-    std::unique_ptr<Pooler> pooler;
+    Pooler* pooler = nullptr;
   };
   // Slots of queue_ are reused (Ring): whoever takes one sets every field.
   struct Queued {
@@ -268,14 +270,14 @@ class Tracker {
   bool snapshot_join(const Backend* b, const LogRecord& r);
 
   // The pooler's half (tracker_pooler.cpp).
-  // `classified`: as add_pooled()'s m; nullptr: classified here.
-  bool add_pooler(const LogRecord& r, const BouncerMessage* classified = nullptr);
+  // m: classify_pgbouncer(r.severity, r.socket, r.message), as add_pooled()'s.
+  bool add_pooler(const LogRecord& r, const BouncerMessage& m);
   void pooler_client(uint32_t server, const LogRecord& r, const BouncerMessage& m);
   void pooler_close(uint32_t server, Backend* b, uint64_t key, const LogRecord& r,
                     const BouncerMessage& m);
   void pooler_lost(Backend& b, const LogRecord& r);
   Event& push_pooler_event(EventType type, const LogRecord& r, const Backend* b, uint32_t server);
-  static PoolerSocket pooler_socket(uint32_t server, const LogRecord& r);
+  static PoolerSocket pooler_socket(uint32_t server, const LogRecord& r, const BouncerMessage& m);
   void finish_add(const LogRecord& r);
 
   EventSink* sink_;
@@ -311,20 +313,47 @@ class Tracker {
   // whose address no session has.
   std::unordered_multimap<std::string, uint64_t> nopid_loose_;
   // Pooler clients: (server, pooler pid, socket) -> backend key and the
-  // backend itself (a node of backends_: its address holds until forget(),
-  // which erases the socket first), so a close finds its client without a
-  // second lookup.
+  // backend itself (a slot of pooler_slots_: its address holds until
+  // forget(), which erases the socket first), so a close finds its client
+  // without a second lookup.
   struct PoolerRef {
     uint64_t key = 0;
     Backend* backend = nullptr;
   };
   SocketTable<PoolerSocket, PoolerSocket::Hash, PoolerRef> sockets_;
-  uint64_t pooler_seq_ = 0;
-  // Pooler parts of forgotten clients, reused by the next ones (a busy
-  // pooler's log opens and closes a client every other line): at most
-  // kSparePoolers.
-  static constexpr size_t kSparePoolers = 64;
-  std::vector<std::unique_ptr<Backend::Pooler>> spare_poolers_;
+  // Pooler clients live here, not in backends_: a busy pooler's log opens
+  // and closes a client every other line, and a slot reused from a free
+  // list costs no node, no allocation and no hashing. Their keys: the
+  // server index on top, then kPoolerBit, a generation (kPoolerGenBits)
+  // and the slot's index (kPoolerIndexBits). find(), forget() and the
+  // table's size (live_backends()) cover both.
+  static constexpr uint64_t kPoolerBit = uint64_t{1} << 38;
+  static constexpr int kPoolerIndexBits = 26;
+  static constexpr uint64_t kPoolerIndexMask = (uint64_t{1} << kPoolerIndexBits) - 1;
+  static constexpr uint64_t kPoolerGenMask = (kPoolerBit - 1) & ~kPoolerIndexMask;
+  struct PoolerSlot {
+    Backend backend;
+    Backend::Pooler pooler;
+    uint64_t key = 0;  // 0: free
+  };
+  std::deque<PoolerSlot> pooler_slots_;     // addresses stay (deque)
+  std::vector<uint32_t> pooler_free_;       // free slots' indexes
+  size_t pooler_live_ = 0;
+  uint64_t pooler_seq_ = 0;                 // generations
+  // A new pooler client (its key in *key): create() for pooler_slots_.
+  Backend& create_pooler(uint32_t server, const LogRecord& r, uint64_t* key);
+  Backend* find_pooler(uint64_t key) {
+    const uint64_t i = key & kPoolerIndexMask;
+    return i < pooler_slots_.size() && pooler_slots_[i].key == key ? &pooler_slots_[i].backend
+                                                                  : nullptr;
+  }
+  size_t live_backends() const { return backends_.size() + pooler_live_; }
+  // Calls f(key, backend) for every pooler client.
+  template <typename F>
+  void for_each_pooler(F f) const {
+    for (const PoolerSlot& s : pooler_slots_)
+      if (s.key != 0) f(s.key, s.backend);
+  }
 };
 
 }  // namespace pgconn

@@ -3,19 +3,12 @@
 // the client's address and port since the socket's pointer is reused at
 // once. Shares the held-event queue with the PostgreSQL half, so settling
 // and ordering work the same way.
-#include <array>
-#include <functional>
 
 #include "lifecycle/tracker.hpp"
 
 namespace pgconn {
 
 namespace {
-
-// Keys of pooler clients: the server index on top, then this bit, then a
-// sequence number (a pooler's sockets are no pids).
-constexpr int kServerShift = 40;
-constexpr uint64_t kPoolerBit = uint64_t{1} << 38;
 
 // "unix(26341)" / "unix" -> "[local]" without a port; names "(nodb)",
 // "(nouser)" -> unknown.
@@ -36,54 +29,104 @@ bool about_auth(std::string_view m) {
   return false;
 }
 
-// Lower-case hex digits by character: their value, 16 for any other.
-constexpr auto kHexDigit = [] {
-  std::array<uint8_t, 256> t{};
-  for (auto& d : t) d = 16;
-  for (int c = '0'; c <= '9'; ++c) t[c] = static_cast<uint8_t>(c - '0');
-  for (int c = 'a'; c <= 'f'; ++c) t[c] = static_cast<uint8_t>(c - 'a' + 10);
-  return t;
-}();
-
 std::string_view known_name(std::string_view s) {
   return s == "(nodb)" || s == "(nouser)" ? std::string_view() : s;
 }
 
 }  // namespace
 
-PoolerSocket Tracker::pooler_socket(uint32_t server, const LogRecord& r) {
+Tracker::Backend& Tracker::create_pooler(uint32_t server, const LogRecord& r, uint64_t* key) {
+  evict_if_full();
+  uint32_t i;
+  if (!pooler_free_.empty()) {
+    i = pooler_free_.back();
+    pooler_free_.pop_back();
+  } else {
+    i = static_cast<uint32_t>(pooler_slots_.size());
+    pooler_slots_.emplace_back();
+  }
+  PoolerSlot& slot = pooler_slots_[i];
+  // Keys are never 0 (kPoolerBit), and the generation tells a slot's
+  // clients apart (a stale key finds nothing).
+  slot.key = (uint64_t{server} << kServerShift) | kPoolerBit |
+             ((++pooler_seq_ << kPoolerIndexBits) & kPoolerGenMask) | i;
+  ++pooler_live_;
+  *key = slot.key;
+  // Every field of Backend() (the strings keep their capacity).
+  Backend& b = slot.backend;
+  b.stage = Stage::kReceived;
+  b.replication = false;
+  b.loose = false;
+  b.port = -1;
+  b.held_seq = 0;
+  b.since_utc_ms = INT64_MIN;
+  b.snapshot_ticks = 0;
+  b.end_reason = {};
+  b.user.clear();
+  b.db.clear();
+  b.app.clear();
+  b.host.clear();
+  b.fatal.clear();
+  b.fatal_time = Timestamp();
+  b.fatal_reason = {};
+  b.pooler = &slot.pooler;
+  slot.pooler.start = Timestamp();
+  b.server = server;
+  b.pid = r.pid;
+  b.order = next_order_++;
+  new_session_key(r, &b.session);
+  fifo_.emplace_back(slot.key, b.order);
+  return b;
+}
+
+PoolerSocket Tracker::pooler_socket(uint32_t server, const LogRecord& r, const BouncerMessage& m) {
   PoolerSocket k;
   k.server = server;
   k.pid = r.pid;
-  std::string_view hex = r.socket.substr(std::min<size_t>(r.socket.size(), 4));
-  bool ok = r.socket.substr(0, 4) == "C-0x" && !hex.empty() && hex.size() <= 16;
-  uint64_t v = 0;
-  uint8_t bad = 0;  // 16 once any character is no lower-case hex digit
-  for (size_t i = 0; ok && i < hex.size(); ++i) {
-    const uint8_t d = kHexDigit[static_cast<unsigned char>(hex[i])];
-    bad |= d;
-    v = v << 4 | (d & 15);
-  }
-  ok = ok && bad < 16;
-  if (ok) {
-    k.pointer = v;
-    k.digits = static_cast<uint8_t>(hex.size());
-  } else {
-    k.pointer = std::hash<std::string_view>()(r.socket);
-    k.digits = 255;
-  }
+  k.pointer = m.socket.pointer;
+  k.digits = m.socket.digits;
   return k;
 }
 
 Event& Tracker::push_pooler_event(EventType type, const LogRecord& r, const Backend* b,
                                   uint32_t server) {
+  // fill_base()'s event, every field set once (a busy pooler's log makes
+  // one per line), but for pid (the pooler's is no backend's) and the
+  // server, always `server`.
   Event& e = push_event();
-  fill_base(&e, type, r, b);
-  e.pid = -1;  // the pooler's pid is no backend's
-  if (b == nullptr || b->server != server) {  // else fill_base() wrote these
-    e.server = servers_[server].name;
-    e.via = servers_[server].via;
+  e.type = type;
+  e.ts.clear();
+  e.tz.clear();
+  if (r.time.valid()) {
+    append_rfc3339(r.time, &e.ts);
+    if (r.time.zone == Timestamp::Zone::kAbbrev) e.tz = r.time.abbrev;
   }
+  e.pid = -1;
+  if (b != nullptr) {
+    e.session = b->session;
+    e.user = b->user;
+    e.db = b->db;
+    e.app = b->app;
+    e.host = b->host;
+    e.port = b->port;
+    e.replication = b->replication ? Flag::kTrue : Flag::kUnset;
+  } else {
+    e.session.clear();
+    e.user.clear();
+    e.db.clear();
+    e.app.clear();
+    e.host.clear();
+    e.port = -1;
+    e.replication = Flag::kUnset;
+  }
+  e.snapshot = Flag::kUnset;
+  e.duration_ms = -1;
+  e.reason.clear();
+  e.message.clear();
+  e.matched = Flag::kUnset;
+  e.state.clear();
+  e.server = servers_[server].name;
+  e.via = servers_[server].via;
   return e;
 }
 
@@ -107,21 +150,20 @@ void Tracker::pooler_lost(Backend& b, const LogRecord& r) {
   emit_pushed();
 }
 
-bool Tracker::add_pooler(const LogRecord& r, const BouncerMessage* classified) {
+bool Tracker::add_pooler(const LogRecord& r, const BouncerMessage& m) {
   const uint32_t server = server_index(r.server, r.via);
   // The time rule first: a line a second later settles a held login even
   // when it is the socket's next client (whose login would otherwise drop
   // it as one that never got through).
   if (r.time.valid())
     settle_older_than(r.time.sort_ms() - options_.settle_ms - (r.time.has_ms ? 0 : 1000));
-  const BouncerMessage m =
-      classified != nullptr ? *classified : classify_pgbouncer(r.severity, r.socket, r.message);
   switch (m.kind) {
     case BouncerKind::kProcessUp: {
       ++stats_.lifecycle_lines;
       // A start: whatever the previous process left open is gone.
       bool open = false;
       for (const auto& [key, b] : backends_) open = open || b.server == server;
+      for_each_pooler([&](uint64_t, const Backend& b) { open = open || b.server == server; });
       if (open) on_server_down(server, r, "shutdown");
       servers_[server].down = false;
       servers_[server].shutting_down = false;
@@ -143,7 +185,7 @@ bool Tracker::add_pooler(const LogRecord& r, const BouncerMessage* classified) {
       servers_[server].shutting_down = true;
       break;
     default:
-      if (!r.socket.empty() && r.socket[0] == 'C') pooler_client(server, r, m);
+      if (m.socket.digits != 0) pooler_client(server, r, m);  // a client's socket ("C…")
       break;
   }
   finish_add(r);
@@ -151,7 +193,7 @@ bool Tracker::add_pooler(const LogRecord& r, const BouncerMessage* classified) {
 }
 
 void Tracker::pooler_client(uint32_t server, const LogRecord& r, const BouncerMessage& m) {
-  const PoolerSocket sk = pooler_socket(server, r);
+  const PoolerSocket sk = pooler_socket(server, r, m);
   Backend* b = nullptr;
   uint64_t key = 0;  // b's
   if (const PoolerRef* ref = sockets_.find(sk)) {
@@ -167,15 +209,7 @@ void Tracker::pooler_client(uint32_t server, const LogRecord& r, const BouncerMe
     b = nullptr;
   }
   auto create_client = [&]() -> Backend& {
-    key = (uint64_t{server} << kServerShift) | kPoolerBit | (++pooler_seq_ & (kPoolerBit - 1));
-    Backend& nb = create(key, server, r);
-    if (spare_poolers_.empty()) {
-      nb.pooler = std::make_unique<Backend::Pooler>();
-    } else {
-      nb.pooler = std::move(spare_poolers_.back());
-      spare_poolers_.pop_back();
-      nb.pooler->start = Timestamp();
-    }
+    Backend& nb = create_pooler(server, r, &key);
     nb.pooler->socket = sk;
     nb.pooler->peer_host = r.host;
     nb.pooler->peer_port = r.port;

@@ -14,11 +14,13 @@ std::vector<TrackedBackend> Tracker::tracked(std::string_view server) const {
   std::vector<TrackedBackend> out;
   for (uint32_t i = 0; i < servers_.size(); ++i) {
     if (servers_[i].name != server) continue;
-    for (const auto& [key, b] : backends_) {
-      if (b.server != i || (key & kNoPidBit) || b.pid < 0) continue;
+    auto add = [&](uint64_t key, const Backend& b) {
+      if (b.server != i || (key & kNoPidBit) || b.pid < 0) return;
       out.push_back(TrackedBackend{b.pid, b.stage == Stage::kOpen, b.since_utc_ms,
                                    b.snapshot_ticks, b.session});
-    }
+    };
+    for (const auto& [key, b] : backends_) add(key, b);
+    for_each_pooler(add);
   }
   return out;
 }
