@@ -294,7 +294,10 @@ TEST_CASE("LogParser::feed with csvlog and jsonlog records framed ahead gives th
           "line numbers of the reference path", "[log_parser][records_ahead]") {
   // Sessions two at a time, their records interleaved: one renames itself
   // in a record without a marker, and its update must come out before the
-  // other's next event.
+  // other's next event. The messages are written with "\\n" and "\\\""
+  // for a newline and a quote, which each format then writes its own way
+  // (issue 15: raw ones made JSON objects cut across lines, records the
+  // reader rejects, whose line numbers the reference path then waited for).
   std::string csv, json;
   int n = 0;
   for (int s = 0; s < 1000; s += 2)
@@ -310,8 +313,8 @@ TEST_CASE("LogParser::feed with csvlog and jsonlog records framed ahead gives th
     switch (t) {
       case 0: msg = "connection received: host=10.0.0.1 port=" + pid; break;
       case 1: msg = "connection authorized: user=app database=shop application_name=psql"; break;
-      case 2: msg = "statement: SELECT 1\nFROM t"; break;
-      case 3: msg = "statement: SELECT q\nFROM \"t\"\nWHERE 1"; break;
+      case 2: msg = "statement: SELECT 1\\nFROM t"; break;
+      case 3: msg = "statement: SELECT q\\nFROM \\\"t\\\"\\nWHERE 1"; break;
       case 4: msg = "duration: 0.051 ms"; break;
       case 5:
         msg = "disconnection: session time: 0:00:01.000 user=app database=shop host=10.0.0.1 "
@@ -345,11 +348,13 @@ TEST_CASE("LogParser::feed with csvlog and jsonlog records framed ahead gives th
   // A stderr line with an odd count of '"' among the csvlog records: foreign.
   csv.insert(csv.find('\n', csv.size() / 2) + 1,
              "2024-03-01 10:00:30 UTC [77] LOG:  statement: SELECT 'a\"b'\n");
-  // The records framed ahead, stale or not, change nothing: the events are
-  // those of the same parse framing every record itself. For csvlog those
-  // are the reference path's too; for jsonlog with a session_id per session
-  // they are not yet (the order of events across sessions differs, with or
-  // without records framed ahead), so they are compared with the fast path.
+  // Every JSON object whole, on a line of its own.
+  for (size_t at = 0; at < json.size(); at = json.find('\n', at) + 1) {
+    REQUIRE(json[at] == '{');
+    REQUIRE(json[json.find('\n', at) - 1] == '}');
+  }
+  // The events are the reference path's, and the records framed ahead,
+  // stale or not, change nothing.
   for (const std::string* log : {&csv, &json}) {
     auto reference = run_blocks(*log, 1 << 20, false, true);
     REQUIRE(reference.first.size() > 400);
@@ -359,7 +364,7 @@ TEST_CASE("LogParser::feed with csvlog and jsonlog records framed ahead gives th
     for (size_t block : {size_t{64}, size_t{1000}, size_t{4096}, size_t{1} << 20}) {
       INFO(block);
       auto want = run_blocks(*log, block, false, false);
-      if (log == &csv) CHECK(want == reference);
+      CHECK(want == reference);
       CHECK(run_blocks(*log, block, false, false, false, Framed::kAsAsked) == want);
       CHECK(run_blocks(*log, block, false, false, false, Framed::kStale) == want);
     }
