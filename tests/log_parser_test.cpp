@@ -290,6 +290,84 @@ TEST_CASE("LogParser::feed with a scan made ahead gives the events and line numb
   }
 }
 
+TEST_CASE("issue_15 LogParser: %l lines read ahead give the events and line numbers of the "
+          "reference path", "[log_parser][stderr_ahead]") {
+  // log_line_prefix '%m [%p-%l] %q%u@%d ': sessions of 40 pids interleaved,
+  // each line numbered in its backend, each pid's backends one after the
+  // other (line 1 again); statements (no marker) leave gaps, a refused
+  // login has a DETAIL line with a marker (read ahead, it only counts), and
+  // some lines have a lifecycle head they do not parse.
+  std::string log;
+  std::vector<int> next(40, 1);
+  auto put = [&](int k, int i, const std::string& rest) {
+    const std::string ss = (i / 50 % 60 < 10 ? "0" : "") + std::to_string(i / 50 % 60);
+    log += "2024-03-01 10:" + std::string(i / 3000 < 10 ? "0" : "") + std::to_string(i / 3000) +
+           ":" + ss + "." + std::to_string(100 + i % 900) + " UTC [" + std::to_string(3000 + k) +
+           "-" + std::to_string(next[k]++) + "] " + rest + "\n";
+  };
+  for (int i = 0; i < 4000; ++i) {
+    const int k = i % 40;
+    const int cycle = i / 280;
+    const bool refused = (k + cycle) % 5 == 0;
+    const std::string pid = std::to_string(3000 + k);
+    switch (i / 40 % 7) {
+      case 0:
+        next[k] = 1;  // a new backend on this pid
+        put(k, i, "LOG:  connection received: host=10.0.0.1 port=" + pid);
+        break;
+      case 1:
+        if (refused) {
+          put(k, i, "app@shop FATAL:  password authentication failed for user \"app\"");
+          put(k, i, "app@shop DETAIL:  Connection matched file \"pg_hba.conf\" line 5");
+        } else {
+          put(k, i, "app@shop LOG:  connection authorized: user=app database=shop");
+        }
+        break;
+      case 2:
+        if (!refused) put(k, i, "app@shop LOG:  statement: SELECT 1");
+        break;
+      case 3:
+        if (!refused && k % 7 == 1) put(k, i, "app@shop LOG:  connection authorized: user=app port=x");
+        if (!refused && k % 7 != 1) put(k, i, "app@shop LOG:  duration: 0.051 ms");
+        break;
+      case 4:
+        if (!refused) put(k, i, "app@shop LOG:  statement: SELECT 2");
+        break;
+      case 5:
+        if (!refused) put(k, i, "app@shop LOG:  connection ready: setup total=1.5 ms");
+        break;
+      case 6:
+        if (!refused)
+          put(k, i, "app@shop LOG:  disconnection: session time: 0:00:01.000 user=app "
+                    "database=shop host=10.0.0.1 port=" + pid);
+        break;
+    }
+  }
+  // A new backend halfway, its first two lines swapped (a collected log):
+  // its `connection authorized` waits for line 1.
+  {
+    size_t at = log.find('\n', log.size() / 2) + 1;
+    const std::string time = log.substr(at, 27);  // "2024-03-01 10:00:24.300 UTC"
+    const std::string lines[] = {
+        time + " [4000-2] app@shop LOG:  connection authorized: user=late database=shop\n",
+        time + " [4000-1] LOG:  connection received: host=10.0.0.9 port=4000\n",
+        time + " [4000-3] late@shop LOG:  disconnection: session time: 0:00:00.001 user=late "
+               "database=shop host=10.0.0.9 port=4000\n"};
+    for (const std::string& l : lines) {
+      log.insert(at, l);
+      at = log.find('\n', log.find('\n', at + l.size()) + 1) + 1;  // one line between
+    }
+  }
+  auto want = run_blocks(log, 1 << 20, false, true);
+  REQUIRE(want.first.size() > 300);
+  REQUIRE(std::count(want.first.begin(), want.first.end(), "connect 4000 late@shop ") == 1);
+  for (size_t block : {size_t{64}, size_t{1000}, size_t{4096}, size_t{1} << 20}) {
+    INFO(block);
+    CHECK(run_blocks(log, block, true, false, true) == want);
+    CHECK(run_blocks(log, block, true, false) == want);
+  }
+}
+
 TEST_CASE("LogParser::feed with csvlog and jsonlog records framed ahead gives the events and "
           "line numbers of the reference path", "[log_parser][records_ahead]") {
   // Sessions two at a time, their records interleaved: one renames itself
