@@ -138,7 +138,8 @@ class LogParser : private RecordSink {
 
   // True when the next block would take the fast stderr scan, the one a
   // BlockScan given to feed() saves (false before the format and prefix are
-  // known, with line numbers, and for other formats).
+  // known, while the reorderer holds a line, once numbered lines came out of
+  // order, with %a, and for other formats).
   bool wants_scan() const {
     return current_ == InputFormat::kStderr && !line_by_line() && !app_scan();
   }
@@ -241,7 +242,7 @@ class LogParser : private RecordSink {
   // `classified`: the report's message classified already (read ahead);
   // the tracker uses it when the line leaves at once.
   bool to_reorder(const LogRecord& r, bool report, const Message* classified = nullptr);
-  // A stderr prefix with %a and no line numbers: the candidate lines are read
+  // A stderr prefix with %a (%l or not): the candidate lines are read
   // in full, every other line is probed (StderrFormat::probe) for an open
   // session whose application name moved, and only such a line is read.
   bool app_scan() const {
