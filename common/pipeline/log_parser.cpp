@@ -161,10 +161,17 @@ bool LogParser::to_reorder(const LogRecord& r, bool report, const Message* class
   const bool sparse = this->sparse();
   reorder_.set_sparse(sparse);
   const uint64_t late = reorder_.stats().late;
-  tracker_sink_.adding = classified != nullptr ? &r : nullptr;
-  tracker_sink_.classified = classified;
-  bool go_on = reorder_.add(r, report);
-  tracker_sink_.adding = nullptr;
+  bool go_on;
+  {
+    // Set for this add() only, also when the sink throws (EPIPE).
+    struct Adding {
+      TrackerSink& sink;
+      ~Adding() { sink.adding = nullptr; }
+    } adding{tracker_sink_};
+    tracker_sink_.adding = classified != nullptr ? &r : nullptr;
+    tracker_sink_.classified = classified;
+    go_on = reorder_.add(r, report);
+  }
   // Out of order: the gaps the scan left can no longer be told from lines
   // still to come. From here every line is read, and counted afresh.
   if (sparse && reorder_.stats().late != late) {
