@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # issue 15: pgconn-parse's fast paths give the bytes of the straightforward
 # one. On bench-like stderr logs (tests/perf/gen_log.cpp: several seeds and
-# log_line_prefix values, Debian's and the default among them) the events
+# log_line_prefix values, Debian's and the default among them, and one with
+# %l, whose lines go through the reorderer as read ahead) the events
 # and the warnings of `pgconn-parse FILE` (a regular file: read and scanned
 # ahead on a second thread, scan_ahead.hpp), of `cat FILE | pgconn-parse`
 # (a pipe: the fast scan on one thread) and of PGCONN_PARSE_REFERENCE=1
@@ -42,7 +43,7 @@ same() {
   check_eq "$name: exit status" "$ref_rc $ref_rc" "$file_rc $pipe_rc"
 }
 
-for spec in debian:1 debian:7 default:3 default:29 pgbadger:5; do
+for spec in debian:1 debian:7 default:3 default:29 pgbadger:5 lnum:11; do
   prefix=${spec%%:*} seed=${spec#*:}
   "$GEN" --lines "$lines" --seed "$seed" --prefix="$prefix" >"$T/$prefix-$seed.log"
   same "$prefix prefix, seed $seed, $lines lines" "$T/$prefix-$seed.log"

@@ -318,3 +318,70 @@ TEST_CASE("issue_15 Reorderer sparse mode: gaps past the set-up are skipped line
   o.add(rec(7, 9, 10), true);
   CHECK(o.holding());
 }
+
+TEST_CASE("issue_15 Reorderer keys a session id as its text, read as numbers or not", "[reorder]") {
+  // Each pair is two backends: line 2 of the second, a set-up line, waits
+  // for its line 1 (it would be a late line of the first if they shared a
+  // key). The pid is 0x7d0 in all of them.
+  struct Pair {
+    const char* first;
+    const char* second;
+    const char* second_server;
+  };
+  const Pair kPairs[] = {
+      {"65e1a8c0.7d0", "65e1a8c0.07d0", ""},    // a leading zero: another text
+      {"65e1a8c0.7d0", "65E1A8C0.7D0", ""},     // upper case
+      {"65e1a8c0.7d0", "65e1a8c0.7d0", "db2"},  // another server
+      {"65e1a8c0.7d0", "", ""},                 // keyed by the pid 2000
+      {"0.7d0", "00.7d0", ""},
+      {"123456789abcdef0.7d0", "123456789abcdef.7d0", ""},  // 16 digits: text
+      {"x-1", "x-2", ""},                        // not PostgreSQL's form
+  };
+  for (const Pair& p : kPairs) {
+    INFO(p.first << " | " << p.second << " " << p.second_server);
+    Collect out;
+    Reorderer o(&out);
+    LogRecord a1 = rec(2000, 1, 0, "connection received: host=[local]");
+    LogRecord a2 = rec(2000, 2, 1, "connection authorized: user=a database=b");
+    LogRecord a3 = rec(2000, 3, 2, "disconnection: session time: 0:00:00.001");
+    LogRecord b2 = rec(2000, 2, 3, "connection authorized: user=a database=b");
+    a1.session_id = a2.session_id = a3.session_id = p.first;
+    b2.session_id = p.second;
+    b2.server = p.second_server;
+    o.add(a1, true);
+    o.add(a2, true);
+    o.add(b2, true);
+    CHECK(o.holding());
+    CHECK(o.stats().late == 0);
+    o.add(a3, true);  // the first's count goes on
+    CHECK(out.seen.size() == 3);
+    CHECK(o.stats().late == 0);
+    // The same text is the same backend.
+    LogRecord a4 = rec(2000, 2, 4);
+    a4.session_id = p.first;
+    o.add(a4, true);
+    CHECK(o.stats().late == 1);
+  }
+}
+
+TEST_CASE("issue_15 Reorderer hands on a line it does not hold as the record add() got",
+          "[reorder]") {
+  struct Addresses : RecordSink {
+    bool on_record(const LogRecord& r) override {
+      seen.push_back(&r);
+      return true;
+    }
+    std::vector<const LogRecord*> seen;
+  } out;
+  Reorderer o(&out);
+  LogRecord r1 = rec(7, 1, 0, "connection received: host=[local]");
+  LogRecord r3 = rec(7, 3, 2, "FATAL one", "FATAL");
+  LogRecord r2 = rec(7, 2, 1, "connection authorized: user=a database=b");
+  o.add(r1, true);
+  o.add(r3, true);  // held: line 2 is still to come
+  o.add(r2, true);  // leaves as itself, then the held line 3 as a copy
+  REQUIRE(out.seen.size() == 3);
+  CHECK(out.seen[0] == &r1);
+  CHECK(out.seen[1] == &r2);
+  CHECK(out.seen[2] != &r3);
+}

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <climits>
 #include <cstddef>
+#include <functional>
+#include <string_view>
 
 namespace pgconn {
 
@@ -37,16 +39,57 @@ void copy_record(const LogRecord& from, size_t max_message, LogRecord* r, std::s
   }
 }
 
-void make_key(const LogRecord& r, std::string* key) {
-  key->assign(r.server);
-  key->push_back('\0');
-  if (!r.session_id.empty()) {
-    key->append(r.session_id);
-  } else {
-    key->push_back('#');
-    key->append(std::to_string(r.pid));
+// A run of 1 to 15 lower-case hex digits without a leading zero, as
+// PostgreSQL writes %c's two halves ("%lx.%x"): one text per number, so
+// the numbers key a backend as its session id's text would. -1 otherwise.
+int64_t session_hex(std::string_view s) {
+  if (s.empty() || s.size() > 15 || (s[0] == '0' && s.size() > 1)) return -1;
+  int64_t v = 0;
+  for (char c : s) {
+    int d;
+    if (c >= '0' && c <= '9') {
+      d = c - '0';
+    } else if (c >= 'a' && c <= 'f') {
+      d = c - 'a' + 10;
+    } else {
+      return -1;
+    }
+    v = v * 16 + d;
   }
+  return v;
 }
+
+}  // namespace
+
+size_t Reorderer::KeyHash::operator()(const Key& k) const {
+  uint64_t h = static_cast<uint64_t>(k.start) * 0x9E3779B97F4A7C15ull ^ static_cast<uint64_t>(k.pid);
+  h ^= h >> 29;
+  h *= 0xBF58476D1CE4E5B9ull;
+  h ^= h >> 32;
+  if (!k.text.empty()) h ^= std::hash<std::string>{}(k.text);
+  return static_cast<size_t>(h);
+}
+
+void Reorderer::make_key(const LogRecord& r, Key* key) {
+  key->text.assign(r.server);
+  if (r.session_id.empty()) {
+    key->start = -1;
+    key->pid = r.pid;
+    return;
+  }
+  const size_t dot = r.session_id.find('.');
+  if (dot != std::string_view::npos) {
+    key->start = session_hex(r.session_id.substr(0, dot));
+    key->pid = session_hex(r.session_id.substr(dot + 1));
+    if (key->start >= 0 && key->pid >= 0) return;
+  }
+  key->start = -2;
+  key->pid = -1;
+  key->text.push_back('\0');
+  key->text.append(r.session_id);
+}
+
+namespace {
 
 // With whole-second times a line in the next second may still be less than
 // a second later: one more second is needed to be sure (as the tracker).
@@ -88,7 +131,7 @@ bool Reorderer::pass_line(Session& s, const LogRecord& r, bool report) {
   return pass(r, report);
 }
 
-void Reorderer::hold(Session& s, const std::string& key, const LogRecord& r, bool report) {
+void Reorderer::hold(Session& s, const Key& key, const LogRecord& r, bool report) {
   if (s.held.empty()) {
     s.since_seq = next_seq_++;
     s.since_ms = r.time.valid() ? r.time.sort_ms() : INT64_MIN;

@@ -35,6 +35,11 @@
 // are put back in order in this mode. A line keyed by pid whose number was
 // passed is a new process there (its line 1 may have been skipped).
 //
+// Backends are keyed by numbers where they can be: the pid, or the start
+// time and pid of a session id of PostgreSQL's form ("65e1a8c0.7d0", %c);
+// a server name (syslog host, envelope instance) or a session id of
+// another form is kept as text beside them.
+//
 // Memory is bounded (about 3 MB at most): at most max_per_session lines
 // held per backend and max_held in all, each with the first max_message
 // bytes of its message (enough for every lifecycle message); past either cap the backend that has waited longest is
@@ -84,7 +89,10 @@ class Reorderer {
   // One numbered line: a report (`report`, handed on to `out`), or a
   // secondary line of one (DETAIL…; it only takes its place in the count).
   // A record without a line number or without a pid and session id is
-  // handed on at once. Returns false once `out` said stop.
+  // handed on at once. A line that is handed on during this call without
+  // being held is handed on as `r` itself (the same object; a held line
+  // leaves as a copy), so the sink can tell it by its address. Returns
+  // false once `out` said stop.
   bool add(const LogRecord& r, bool report);
 
   bool holding() const { return held_total_ > 0; }
@@ -124,16 +132,29 @@ class Reorderer {
     bool ended = false;       // the last report handed on ended the backend
     uint64_t seen = 0;        // when a line of it last came (adds_)
   };
+  // A backend: start -1, keyed by pid; start >= 0, by a session id of
+  // PostgreSQL's form (its start time and pid); start -2, by `text` alone.
+  // `text`: the server, and after a '\0' a session id of another form.
+  struct Key {
+    int64_t start = -1;
+    int64_t pid = -1;
+    std::string text;
+    bool operator==(const Key&) const = default;
+  };
+  struct KeyHash {
+    size_t operator()(const Key& k) const;
+  };
   struct Waiting {
     uint64_t seq;
     int64_t ms;
-    std::string key;
+    Key key;
   };
 
+  static void make_key(const LogRecord& r, Key* key);
   bool pass(const LogRecord& r, bool report);
   bool pass_line(Session& s, const LogRecord& r, bool report);
   bool gap_skipped(const Session& s) const { return sparse_ && !s.setup; }
-  void hold(Session& s, const std::string& key, const LogRecord& r, bool report);
+  void hold(Session& s, const Key& key, const LogRecord& r, bool report);
   bool drain(Session& s);
   bool release(Session& s);
   bool live(const Waiting& w) const;
@@ -146,12 +167,12 @@ class Reorderer {
   ReorderStats stats_;
   bool stopped_ = false;
   bool sparse_ = false;
-  std::unordered_map<std::string, Session> sessions_;
+  std::unordered_map<Key, Session, KeyHash> sessions_;
   std::deque<Waiting> waiting_;  // sessions in the order their wait began; lazily pruned
   size_t held_total_ = 0;
   uint64_t next_seq_ = 1;
   uint64_t adds_ = 0;  // lines add() took a key of
-  std::string key_;  // scratch
+  Key key_;  // scratch
 };
 
 }  // namespace pgconn

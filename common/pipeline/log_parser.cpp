@@ -157,11 +157,21 @@ bool LogParser::on_secondary(const LogRecord& r) {
   return true;
 }
 
-bool LogParser::to_reorder(const LogRecord& r, bool report) {
+bool LogParser::to_reorder(const LogRecord& r, bool report, const Message* classified) {
   const bool sparse = this->sparse();
   reorder_.set_sparse(sparse);
   const uint64_t late = reorder_.stats().late;
-  bool go_on = reorder_.add(r, report);
+  bool go_on;
+  {
+    // Set for this add() only, also when the sink throws (EPIPE).
+    struct Adding {
+      TrackerSink& sink;
+      ~Adding() { sink.adding = nullptr; }
+    } adding{tracker_sink_};
+    tracker_sink_.adding = classified != nullptr ? &r : nullptr;
+    tracker_sink_.classified = classified;
+    go_on = reorder_.add(r, report);
+  }
   // Out of order: the gaps the scan left can no longer be told from lines
   // still to come. From here every line is read, and counted afresh.
   if (sparse && reorder_.stats().late != late) {
@@ -326,15 +336,20 @@ bool LogParser::line(std::string_view text) {
   return true;
 }
 
-// What line() does with a stderr line that parse() reads as a report
-// without a line number, with the reading done ahead; anything else (not
-// read ahead, another prefix in use by now, DETAIL and such, %l) goes the
-// way of line().
+// What line() does with a stderr line that parse() reads, with the
+// reading done ahead: a report (on_record()), or a secondary line with a
+// line number (on_secondary()). Anything else (not read ahead, another
+// prefix in use by now, a secondary line without a number) goes the way
+// of line().
 bool LogParser::line_ahead(std::string_view text, const LineAhead& a) {
-  if (!a.matched || a.record.line_num >= 0 || current_ != InputFormat::kStderr ||
-      (foreign_csv_ && foreign_csv_->in_record()) || !stderr_->parsed_ahead(a.record))
+  if (!a.matched || current_ != InputFormat::kStderr ||
+      (foreign_csv_ && foreign_csv_->in_record()))
     return line(text);
+  if (!stderr_->parsed_ahead(a.record)) {
+    return a.record.line_num >= 0 ? on_secondary(a.record) : line(text);
+  }
   if (!a.record.via.empty()) ++pooler_lines_;
+  if (a.record.line_num >= 0) return to_reorder(a.record, true, &a.message);
   return to_tracker(a.record, &a.message);
 }
 

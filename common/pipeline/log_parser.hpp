@@ -138,7 +138,8 @@ class LogParser : private RecordSink {
 
   // True when the next block would take the fast stderr scan, the one a
   // BlockScan given to feed() saves (false before the format and prefix are
-  // known, with line numbers, and for other formats).
+  // known, while the reorderer holds a line, once numbered lines came out of
+  // order, with %a, and for other formats).
   bool wants_scan() const {
     return current_ == InputFormat::kStderr && !line_by_line() && !app_scan();
   }
@@ -201,7 +202,10 @@ class LogParser : private RecordSink {
   bool on_record(const LogRecord& r) override;
   bool on_secondary(const LogRecord& r) override;
   bool to_tracker(const LogRecord& r, const Message* classified = nullptr);
-  // line() for a candidate read ahead (or, when that cannot be used, read now).
+  // line() for a candidate read ahead (or, when that cannot be used, read now):
+  // a report to the tracker with its message classified, through the
+  // reorderer when it has a line number (%l), a secondary line with one
+  // to the reorderer's count.
   bool line_ahead(std::string_view text, const LineAhead& a);
   // The lines of a block read ahead as PgBouncer's, in order.
   bool feed_pooled(std::string_view block, const PooledLines& pooled);
@@ -235,19 +239,27 @@ class LogParser : private RecordSink {
   // (its pid and application name said so, or could not be probed).
   bool may_move(bool probed, int64_t pid, std::string_view app);
   // A numbered line to the reorderer, sparse unless every line is read.
-  bool to_reorder(const LogRecord& r, bool report);
-  // A stderr prefix with %a and no line numbers: the candidate lines are read
+  // `classified`: the report's message classified already (read ahead);
+  // the tracker uses it when the line leaves at once.
+  bool to_reorder(const LogRecord& r, bool report, const Message* classified = nullptr);
+  // A stderr prefix with %a (%l or not): the candidate lines are read
   // in full, every other line is probed (StderrFormat::probe) for an open
   // session whose application name moved, and only such a line is read.
   bool app_scan() const {
     return current_ == InputFormat::kStderr && !line_by_line() && stderr_->has_app();
   }
 
-  // The reorderer's sink: the tracker, through to_tracker().
+  // The reorderer's sink: the tracker, through to_tracker(). The record
+  // to_reorder() was given leaves as itself when it is not held
+  // (Reorderer::add), and then its classified message goes with it.
   struct TrackerSink : RecordSink {
     LogParser* parser;
+    const LogRecord* adding = nullptr;     // the record to_reorder() is adding
+    const Message* classified = nullptr;   // its message classified, or nullptr
     explicit TrackerSink(LogParser* p) : parser(p) {}
-    bool on_record(const LogRecord& r) override { return parser->to_tracker(r); }
+    bool on_record(const LogRecord& r) override {
+      return parser->to_tracker(r, &r == adding ? classified : nullptr);
+    }
   };
 
   ParserOptions options_;
