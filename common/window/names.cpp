@@ -44,7 +44,7 @@ NameTable::NameTable(size_t max_names, std::string overflow_name)
 
 void NameTable::clear() {
   names_.assign({std::string_view(), std::string_view(overflow_name_)});
-  hashes_.assign(2, 0);
+  hashes_.assign({0, kOverflowHash});
   slots_.assign(64, 0);
   blocks_.clear();
   block_used_ = block_size_ = 0;
@@ -93,10 +93,9 @@ uint32_t NameTable::find(std::string_view name) const {
   }
 }
 
-uint32_t NameTable::intern(std::string_view name) {
+uint32_t NameTable::intern(std::string_view name, uint32_t h) {
   if (name.empty()) return kEmpty;
-  if (last_id_ != kEmpty && names_[last_id_] == name) return last_id_;
-  const uint32_t h = static_cast<uint32_t>(hash_name(name));
+  if (last_id_ != kEmpty && hashes_[last_id_] == h && names_[last_id_] == name) return last_id_;
   const size_t mask = slots_.size() - 1;
   size_t i = h & mask;
   for (;; i = (i + 1) & mask) {

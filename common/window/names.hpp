@@ -42,6 +42,9 @@
 
 namespace pgconn {
 
+// 64-bit hash of bytes (8 at a time; not keyed).
+uint64_t hash_name(std::string_view s);
+
 class NameTable {
  public:
   static constexpr uint32_t kEmpty = 0;
@@ -55,7 +58,10 @@ class NameTable {
 
   // The id of `name`, adding it when new: kEmpty for "", kOverflow when it
   // is new and max_names names are known already (overflowed() turns true).
-  uint32_t intern(std::string_view name);
+  uint32_t intern(std::string_view name) { return intern(name, hash(name)); }
+  // The same with hash(name) already computed (so an event's names are
+  // hashed once for prefetch() and intern()). REQUIRES: h == hash(name).
+  uint32_t intern(std::string_view name, uint32_t h);
   // The id of `name` without adding it: kEmpty for "", kNone when unknown.
   // Never kOverflow: the overflow name is not a name of the log.
   uint32_t find(std::string_view name) const;
@@ -70,6 +76,20 @@ class NameTable {
   // A new name was refused at the cap since the start or clear().
   bool overflowed() const { return overflowed_; }
 
+  // The hash a name is filed under: hash_name()'s low 32 bits, 0 for "".
+  static uint32_t hash(std::string_view name) {
+    return name.empty() ? 0 : static_cast<uint32_t>(hash_name(name));
+  }
+  // The hash of an id's name (hash()), kOverflowHash for kOverflow.
+  // REQUIRES: id < size().
+  uint32_t hash_of(uint32_t id) const { return hashes_[id]; }
+  static constexpr uint32_t kOverflowHash = 0x9E3779B9;
+  // Asks the cache for the slot a name of hash `h` is looked up in, ahead
+  // of intern() (no effect on what it returns).
+  void prefetch(uint32_t h) const {
+    if (h != 0) __builtin_prefetch(&slots_[h & (slots_.size() - 1)]);
+  }
+
   // Forgets every name (the ids are handed out again from 2).
   void clear();
 
@@ -80,7 +100,7 @@ class NameTable {
   size_t max_names_;
   std::string overflow_name_;
   std::vector<std::string_view> names_;  // by id
-  std::vector<uint32_t> hashes_;         // by id: the low bits of each name's hash
+  std::vector<uint32_t> hashes_;         // by id: hash() of each name
   // Open addressing: hash << 32 | id, 0 for a free slot (the hash in the
   // slot spares a look at names_ for every other name probed).
   std::vector<uint64_t> slots_;
@@ -90,7 +110,5 @@ class NameTable {
   bool overflowed_ = false;
 };
 
-// 64-bit hash of bytes (8 at a time; not keyed).
-uint64_t hash_name(std::string_view s);
 
 }  // namespace pgconn

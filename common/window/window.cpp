@@ -15,10 +15,11 @@ constexpr std::string_view kOverflowNames[] = {"\u27e8other databases\u27e9", "\
                                                "\u27e8other servers\u27e9"};
 constexpr uint32_t kNoTotals = UINT32_MAX;
 
-uint64_t hash_ids(const uint32_t (&ids)[5]) {
+// The hash of a combination, from its names' hashes (NameTable::hash()).
+uint64_t hash_names(const uint32_t (&hashes)[5]) {
   uint64_t h = 0x9E3779B97F4A7C15ULL;
-  for (uint32_t id : ids) {
-    h = (h ^ id) * 0xff51afd7ed558ccdULL;
+  for (uint32_t x : hashes) {
+    h = (h ^ x) * 0xff51afd7ed558ccdULL;
     h ^= h >> 29;
   }
   return h ^ (h >> 32);
@@ -100,9 +101,54 @@ WhoView Window::who(uint32_t combo) const {
   return w;
 }
 
+uint64_t Window::combo_hash(const uint32_t (&ids)[5]) const {
+  uint32_t hashes[5];
+  for (int d = 0; d < 5; ++d) hashes[d] = names_[d].hash_of(ids[d]);
+  return hash_names(hashes);
+}
+
+void Window::prefetch(const EventView& e, Hint* hint) const {
+  const std::string_view names[5] = {e.db, e.user, e.app, e.host, e.server};
+  for (int d = 0; d < 5; ++d) {
+    hint->name[d] = NameTable::hash(names[d]);
+    names_[d].prefetch(hint->name[d]);
+  }
+  hint->combo = hash_names(hint->name);
+  hint->totals = UINT32_MAX;
+  if (e.type != EventType::kServer) __builtin_prefetch(&combo_slots_[hint->combo & (combo_slots_.size() - 1)]);
+}
+
+void Window::prefetch_totals(const EventView& e, Hint* hint) const {
+  if (e.type == EventType::kServer) return;
+  // The first slot of its hash's tag: its combination, unless two share a
+  // tag (then only this guess is wasted).
+  const size_t mask = combo_slots_.size() - 1;
+  const auto tag = static_cast<uint32_t>(hint->combo >> 32);
+  size_t i = hint->combo & mask;
+  for (int probe = 0; probe < 4; ++probe, i = (i + 1) & mask) {
+    const ComboSlot& s = combo_slots_[i];
+    if (s.combo == 0) return;
+    if (s.tag != tag) continue;
+    const uint32_t t = combo_totals_[s.combo - 1];
+    if (t >= totals_.size()) return;
+    hint->totals = t;
+    // Its counts and its histogram's fields, at the start of a Totals.
+    const char* at = reinterpret_cast<const char*>(&totals_[t]);
+    __builtin_prefetch(at);
+    __builtin_prefetch(at + 64);
+    __builtin_prefetch(at + 127);
+    return;
+  }
+}
+
+void Window::prefetch_durations(const EventView& e, const Hint& hint) const {
+  if (!options_.durations || e.type != EventType::kDisconnect || e.duration_ms < 0) return;
+  if (hint.totals < totals_.size()) totals_[hint.totals].durations.prefetch(e.duration_ms);
+}
+
 uint32_t Window::find_combo(const uint32_t (&ids)[5], size_t* slot) const {
   const size_t mask = combo_slots_.size() - 1;
-  for (size_t i = hash_ids(ids) & mask;; i = (i + 1) & mask) {
+  for (size_t i = combo_hash(ids) & mask;; i = (i + 1) & mask) {
     const ComboSlot& s = combo_slots_[i];
     if (s.combo == 0) {
       *slot = i;
@@ -139,18 +185,20 @@ uint32_t Window::combo_of(uint32_t (&ids)[5]) {
   combos_.push_back(combo);
   combo_totals_.push_back(kNoTotals);
   counts_.push_back(peak_all_ || options_.filter.matches(who(c)));
-  auto fill = [](ComboSlot* s, const uint32_t (&key)[5], uint32_t k) {
+  auto fill = [](ComboSlot* s, const uint32_t (&key)[5], uint32_t k, uint64_t hash) {
     std::copy(std::begin(key), std::end(key), s->id);
     s->combo = k + 1;
+    s->tag = static_cast<uint32_t>(hash >> 32);
   };
-  fill(&combo_slots_[slot], ids, c);
+  fill(&combo_slots_[slot], ids, c, combo_hash(ids));
   if (combos_.size() * 2 > combo_slots_.size()) {  // at most half full
     combo_slots_.assign(combo_slots_.size() * 2, ComboSlot{});
     const size_t mask = combo_slots_.size() - 1;
     for (uint32_t k = 0; k < combos_.size(); ++k) {
-      size_t i = hash_ids(combos_[k].id) & mask;
+      const uint64_t hash = combo_hash(combos_[k].id);
+      size_t i = hash & mask;
       while (combo_slots_[i].combo != 0) i = (i + 1) & mask;
-      fill(&combo_slots_[i], combos_[k].id, k);
+      fill(&combo_slots_[i], combos_[k].id, k, hash);
     }
   }
   return c;
@@ -390,6 +438,12 @@ Window::Session& Window::open(const std::string& key, const EventView& e, const 
 }
 
 void Window::add(const EventView& e) {
+  Hint hint;
+  prefetch(e, &hint);
+  add(e, hint);
+}
+
+void Window::add(const EventView& e, const Hint& hint) {
   ++events_;
   Timestamp t;
   if (!e.ts.empty() && parse_time(e.ts, &t)) {
@@ -409,7 +463,7 @@ void Window::add(const EventView& e) {
   // Interned where the names count; a disconnect of a session held, with
   // the names it opened with (the usual case), reuses them.
   if (e.type != EventType::kServer && e.type != EventType::kDisconnect) {
-    intern(e, ids);
+    intern(e, hint, ids);
     who_ = combo_of(ids);
   }
 
@@ -430,7 +484,7 @@ void Window::add(const EventView& e) {
         who_ = it->second.who;  // with its connect's app when the disconnect has none
         prefetch_totals(who_);
       } else {
-        intern(e, ids);
+        intern(e, hint, ids);
         if (it != active_.end() && e.app.empty())  // counted under its connect's app
           ids[static_cast<int>(Dimension::kApp)] = name_id(it->second.who, Dimension::kApp);
         who_ = combo_of(ids);
@@ -500,9 +554,9 @@ void Window::add(const EventView& e) {
   }
 }
 
-void Window::intern(const EventView& e, uint32_t (&ids)[5]) {
+void Window::intern(const EventView& e, const Hint& hint, uint32_t (&ids)[5]) {
   const std::string_view names[5] = {e.db, e.user, e.app, e.host, e.server};
-  for (int d = 0; d < 5; ++d) ids[d] = names_[d].intern(names[d]);
+  for (int d = 0; d < 5; ++d) ids[d] = names_[d].intern(names[d], hint.name[d]);
 }
 
 bool Window::parse_time(std::string_view ts, Timestamp* t) {

@@ -161,8 +161,10 @@ class Window {
   struct Totals {
     uint32_t who = 0;  // its names (Window::who()), one Totals per combination
     uint64_t connects = 0, disconnects = 0;
-    std::map<std::string, uint64_t, std::less<>> rejects;  // by reason
+    // First, with the counts: what an event touches is in the first two
+    // cache lines (Window::prefetch_totals()).
     LogHistogram durations;  // disconnects' duration_ms (options.durations)
+    std::map<std::string, uint64_t, std::less<>> rejects;  // by reason
     // options.ends: disconnects by reason (kNormalEnd when none was logged).
     std::map<std::string, uint64_t, std::less<>> ends;
     // options.duration_edges_ms (n edges): edge_counts[i] counts the
@@ -177,9 +179,34 @@ class Window {
   Window(const Window&) = delete;  // sessions point at each other
   Window& operator=(const Window&) = delete;
 
+  // What prefetch() works out of an event ahead of add(): its names'
+  // hashes (so that add() hashes none again) and where its counts are.
+  struct Hint {
+    uint32_t name[5] = {};  // NameTable::hash() of each name, by Dimension
+    uint64_t combo = 0;     // the hash its name combination is filed under
+    uint32_t totals = UINT32_MAX;  // prefetch_totals(): its Totals, if guessed
+  };
+
   // Applies one event, in stream order.
   void add(const EventView& e);
   void add(const Event& e) { add(EventView(e)); }
+  // The same with the hint prefetch() filled for it. REQUIRES: `hint` was
+  // filled by prefetch(e) (any time before: a hint only ever names hashes of
+  // `e`'s own names, so it never goes stale; what it guessed is checked).
+  void add(const EventView& e, const Hint& hint);
+
+  // Batching (pgconn-agg reads events a block at a time): fills `hint` and
+  // asks the cache for what add(e) looks up first, the slots of its names
+  // and of their combination. prefetch_totals() then, once those have
+  // arrived (call it for the other events of the batch first), asks for its
+  // Totals and, for a disconnect counted in durations, its histogram's
+  // bucket. Neither changes anything add() computes: they only read, and a
+  // wrong guess (a new name or combination) costs a wasted load.
+  void prefetch(const EventView& e, Hint* hint) const;
+  void prefetch_totals(const EventView& e, Hint* hint) const;
+  // A third step, after prefetch_totals() of the batch: the bucket of a
+  // disconnect's duration in its histogram (WindowOptions::durations).
+  void prefetch_durations(const EventView& e, const Hint& hint) const;
 
   // Forgets everything, the open sessions too.
   void clear();
@@ -245,6 +272,9 @@ class Window {
   // The combination of these name ids (adding it; see max_totals).
   uint32_t combo_of(uint32_t (&ids)[5]);
   uint32_t find_combo(const uint32_t (&ids)[5], size_t* slot) const;
+  // The hash a combination is filed under: of its names' hashes (not of
+  // its ids), so that prefetch() can work it out before interning.
+  uint64_t combo_hash(const uint32_t (&ids)[5]) const;
   // Whether the peak counts a session of these names.
   bool peak_counts(uint32_t who) const { return peak_all_ || counts_[who]; }
   std::string_view server_of(uint32_t who) const {
@@ -267,8 +297,8 @@ class Window {
     const uint32_t i = combo_totals_[who];
     if (i != UINT32_MAX) __builtin_prefetch(&totals_[i]);
   }
-  // The event's name ids, interned.
-  void intern(const EventView& e, uint32_t (&ids)[5]);
+  // The event's name ids, interned (`hint`: their hashes).
+  void intern(const EventView& e, const Hint& hint, uint32_t (&ids)[5]);
   // parse_iso_time(), with the last time kept to parse the next faster.
   bool parse_time(std::string_view ts, Timestamp* t);
   // Whether the event names the same user, db, host and server as `who`,
@@ -294,10 +324,12 @@ class Window {
   std::vector<uint32_t> combo_totals_;
   std::vector<bool> counts_;
   // Open addressing over the combinations, each slot holding its key (so
-  // that a probe reads one cache line): combo + 1, 0 for a free slot.
-  struct ComboSlot {
+  // that a probe reads one cache line): combo + 1, 0 for a free slot, and
+  // the top of its hash (for prefetch_totals(), which has no ids).
+  struct alignas(32) ComboSlot {
     uint32_t id[5];
     uint32_t combo;
+    uint32_t tag;
   };
   std::vector<ComboSlot> combo_slots_;
   std::string last_server_;         // server_view()'s last answer, for the next event
