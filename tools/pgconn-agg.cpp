@@ -65,7 +65,7 @@ class AggHandler : public cli::EventInputHandler {
   bool on_lines(std::string_view block) override {
     size_t pos = 0;
     while (pos < block.size()) {
-      // Up to kBatch events decoded, then looked up in three passes before
+      // Up to kBatch events decoded, then looked up step by step before
       // they are added in order: the cache misses of one event's lookups
       // overlap those of the others (Window::prefetch()).
       size_t n = 0;
@@ -75,14 +75,14 @@ class AggHandler : public cli::EventInputHandler {
         ++line_no_;
         std::string_view why;
         switch (decode_event(block.substr(pos, end - pos), &views_[n], &events_[n], &why)) {
-          case Decoded::kEvent: window_->prefetch(views_[n], &hints_[n]); ++n; break;
+          case Decoded::kEvent: window_->prefetch(views_[n], &hints_[n], 0); ++n; break;
           case Decoded::kMalformed: warnings_->on_malformed(line_no_, why); break;
           case Decoded::kSkip: break;
         }
         pos = end + 1;
       }
-      for (size_t i = 0; i < n; ++i) window_->prefetch_totals(views_[i], &hints_[i]);
-      for (size_t i = 0; i < n; ++i) window_->prefetch_durations(views_[i], hints_[i]);
+      for (int step = 1; step < Window::kPrefetchSteps; ++step)
+        for (size_t i = 0; i < n; ++i) window_->prefetch(views_[i], &hints_[i], step);
       for (size_t i = 0; i < n; ++i) window_->add(views_[i], hints_[i]);
     }
     warn_overflow();

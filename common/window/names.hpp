@@ -45,6 +45,26 @@ namespace pgconn {
 // 64-bit hash of bytes (8 at a time; not keyed).
 uint64_t hash_name(std::string_view s);
 
+// a == b, inline for names of up to 16 bytes (two loads per side that
+// overlap; no call).
+inline bool same_name(std::string_view a, std::string_view b) {
+  const size_t n = a.size();
+  if (n != b.size()) return false;
+  const char* p = a.data();
+  const char* q = b.data();
+  auto eq = [](const char* x, const char* y, size_t k) {  // k = 4 or 8: a fixed-size compare
+    return k == 8 ? __builtin_memcmp(x, y, 8) == 0 : __builtin_memcmp(x, y, 4) == 0;
+  };
+  if (n >= 8 && n <= 16) return eq(p, q, 8) && eq(p + n - 8, q + n - 8, 8);
+  if (n >= 4 && n < 8) return eq(p, q, 4) && eq(p + n - 4, q + n - 4, 4);
+  if (n < 4) {
+    for (size_t i = 0; i < n; ++i)
+      if (p[i] != q[i]) return false;
+    return true;
+  }
+  return __builtin_memcmp(p, q, n) == 0;
+}
+
 class NameTable {
  public:
   static constexpr uint32_t kEmpty = 0;
@@ -88,6 +108,26 @@ class NameTable {
   // of intern() (no effect on what it returns).
   void prefetch(uint32_t h) const {
     if (h != 0) __builtin_prefetch(&slots_[h & (slots_.size() - 1)]);
+  }
+  // Then (once that slot is in the cache): the id that the first name of
+  // hash `h` has, kNone when none, asking the cache for its entry; and then
+  // for the bytes of an id's name (kNone: nothing). Hints only: a name of
+  // the same hash may be another name.
+  uint32_t prefetch_entry(uint32_t h) const {
+    if (h == 0) return kNone;
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = h & mask, probe = 0; probe < 4; ++probe, i = (i + 1) & mask) {
+      const uint64_t slot = slots_[i];
+      if (slot == 0) return kNone;
+      if ((slot >> 32) != h) continue;
+      const auto id = static_cast<uint32_t>(slot);
+      __builtin_prefetch(&names_[id]);
+      return id;
+    }
+    return kNone;
+  }
+  void prefetch_bytes(uint32_t id) const {
+    if (id < names_.size()) __builtin_prefetch(names_[id].data());
   }
 
   // Forgets every name (the ids are handed out again from 2).

@@ -107,43 +107,45 @@ uint64_t Window::combo_hash(const uint32_t (&ids)[5]) const {
   return hash_names(hashes);
 }
 
-void Window::prefetch(const EventView& e, Hint* hint) const {
-  const std::string_view names[5] = {e.db, e.user, e.app, e.host, e.server};
-  for (int d = 0; d < 5; ++d) {
-    hint->name[d] = NameTable::hash(names[d]);
-    names_[d].prefetch(hint->name[d]);
-  }
-  hint->combo = hash_names(hint->name);
-  hint->totals = UINT32_MAX;
-  if (e.type != EventType::kServer) __builtin_prefetch(&combo_slots_[hint->combo & (combo_slots_.size() - 1)]);
-}
-
-void Window::prefetch_totals(const EventView& e, Hint* hint) const {
-  if (e.type == EventType::kServer) return;
-  // The first slot of its hash's tag: its combination, unless two share a
-  // tag (then only this guess is wasted).
-  const size_t mask = combo_slots_.size() - 1;
-  const auto tag = static_cast<uint32_t>(hint->combo >> 32);
-  size_t i = hint->combo & mask;
-  for (int probe = 0; probe < 4; ++probe, i = (i + 1) & mask) {
-    const ComboSlot& s = combo_slots_[i];
-    if (s.combo == 0) return;
-    if (s.tag != tag) continue;
-    const uint32_t t = combo_totals_[s.combo - 1];
-    if (t >= totals_.size()) return;
-    hint->totals = t;
-    // Its counts and its histogram's fields, at the start of a Totals.
-    const char* at = reinterpret_cast<const char*>(&totals_[t]);
-    __builtin_prefetch(at);
-    __builtin_prefetch(at + 64);
-    __builtin_prefetch(at + 127);
+void Window::prefetch(const EventView& e, Hint* hint, int step) const {
+  if (step == 0) {
+    const std::string_view names[5] = {e.db, e.user, e.app, e.host, e.server};
+    for (int d = 0; d < 5; ++d) {
+      hint->name[d] = NameTable::hash(names[d]);
+      names_[d].prefetch(hint->name[d]);
+    }
+    hint->combo = hash_names(hint->name);
+    hint->totals = UINT32_MAX;
+    if (e.type != EventType::kServer) __builtin_prefetch(&combo_slots_[hint->combo & (combo_slots_.size() - 1)]);
     return;
   }
-}
-
-void Window::prefetch_durations(const EventView& e, const Hint& hint) const {
-  if (!options_.durations || e.type != EventType::kDisconnect || e.duration_ms < 0) return;
-  if (hint.totals < totals_.size()) totals_[hint.totals].durations.prefetch(e.duration_ms);
+  if (e.type == EventType::kServer) return;
+  if (step == 1) {
+    for (int d = 0; d < 5; ++d) hint->id[d] = names_[d].prefetch_entry(hint->name[d]);
+    // The first slot of its hash's tag: its combination, unless two share
+    // a tag (then only this guess is wasted).
+    const size_t mask = combo_slots_.size() - 1;
+    const auto tag = static_cast<uint32_t>(hint->combo >> 32);
+    size_t i = hint->combo & mask;
+    for (int probe = 0; probe < 4; ++probe, i = (i + 1) & mask) {
+      const ComboSlot& s = combo_slots_[i];
+      if (s.combo == 0) return;
+      if (s.tag != tag) continue;
+      const uint32_t t = combo_totals_[s.combo - 1];
+      if (t >= totals_.size()) return;
+      hint->totals = t;
+      // Its counts and its histogram's fields, at the start of a Totals.
+      const char* at = reinterpret_cast<const char*>(&totals_[t]);
+      __builtin_prefetch(at);
+      __builtin_prefetch(at + 64);
+      __builtin_prefetch(at + 127);
+      return;
+    }
+    return;
+  }
+  for (int d = 0; d < 5; ++d) names_[d].prefetch_bytes(hint->id[d]);
+  if (options_.durations && e.type == EventType::kDisconnect && e.duration_ms >= 0 && hint->totals < totals_.size())
+    totals_[hint->totals].durations.prefetch(e.duration_ms);
 }
 
 uint32_t Window::find_combo(const uint32_t (&ids)[5], size_t* slot) const {
@@ -380,16 +382,10 @@ Window::Totals& Window::totals_for(uint32_t who) {
 
 void Window::record(EventType type, int8_t delta, int64_t wall_ms, uint32_t who) {
   if (history_.size() >= options_.max_events) {
+    // The oldest goes unread (a Record owns nothing): reading it would be
+    // a cache miss per event.
     ++dropped_;
-    // Reuse the oldest record's storage for the newest.
-    Record r = std::move(history_.front());
     history_.pop_front();
-    r.wall_ms = wall_ms;
-    r.type = type;
-    r.delta = delta;
-    r.who = who;
-    history_.push_back(std::move(r));
-    return;
   }
   history_.push_back(Record{wall_ms, type, delta, who});
 }
@@ -439,7 +435,7 @@ Window::Session& Window::open(const std::string& key, const EventView& e, const 
 
 void Window::add(const EventView& e) {
   Hint hint;
-  prefetch(e, &hint);
+  prefetch(e, &hint, 0);
   add(e, hint);
 }
 
@@ -589,8 +585,8 @@ bool Window::parse_time(std::string_view ts, Timestamp* t) {
 
 bool Window::same_names(uint32_t who, const EventView& e) const {
   const WhoView w = this->who(who);
-  return w.user == e.user && w.db == e.db && w.host == e.host && w.server == e.server &&
-         (w.app == e.app || e.app.empty());
+  return same_name(w.user, e.user) && same_name(w.db, e.db) && same_name(w.host, e.host) &&
+         same_name(w.server, e.server) && (e.app.empty() || same_name(w.app, e.app));
 }
 
 bool Window::fill_from(uint32_t who, uint32_t (&ids)[5]) const {

@@ -162,7 +162,7 @@ class Window {
     uint32_t who = 0;  // its names (Window::who()), one Totals per combination
     uint64_t connects = 0, disconnects = 0;
     // First, with the counts: what an event touches is in the first two
-    // cache lines (Window::prefetch_totals()).
+    // cache lines (Window::prefetch()).
     LogHistogram durations;  // disconnects' duration_ms (options.durations)
     std::map<std::string, uint64_t, std::less<>> rejects;  // by reason
     // options.ends: disconnects by reason (kNormalEnd when none was logged).
@@ -180,33 +180,35 @@ class Window {
   Window& operator=(const Window&) = delete;
 
   // What prefetch() works out of an event ahead of add(): its names'
-  // hashes (so that add() hashes none again) and where its counts are.
+  // hashes (so that add() hashes none again) and guesses at where its
+  // names and counts are.
   struct Hint {
     uint32_t name[5] = {};  // NameTable::hash() of each name, by Dimension
     uint64_t combo = 0;     // the hash its name combination is filed under
-    uint32_t totals = UINT32_MAX;  // prefetch_totals(): its Totals, if guessed
+    uint32_t id[5] = {};    // step 1: each name's id, if guessed (else kNone)
+    uint32_t totals = UINT32_MAX;  // step 1: its Totals, if guessed
   };
 
   // Applies one event, in stream order.
   void add(const EventView& e);
   void add(const Event& e) { add(EventView(e)); }
   // The same with the hint prefetch() filled for it. REQUIRES: `hint` was
-  // filled by prefetch(e) (any time before: a hint only ever names hashes of
-  // `e`'s own names, so it never goes stale; what it guessed is checked).
+  // filled by prefetch(e, hint, 0) (any time before: what a hint holds
+  // besides the hashes of `e`'s own names is only ever used as an address
+  // to prefetch, so it never goes stale).
   void add(const EventView& e, const Hint& hint);
 
-  // Batching (pgconn-agg reads events a block at a time): fills `hint` and
-  // asks the cache for what add(e) looks up first, the slots of its names
-  // and of their combination. prefetch_totals() then, once those have
-  // arrived (call it for the other events of the batch first), asks for its
-  // Totals and, for a disconnect counted in durations, its histogram's
-  // bucket. Neither changes anything add() computes: they only read, and a
-  // wrong guess (a new name or combination) costs a wasted load.
-  void prefetch(const EventView& e, Hint* hint) const;
-  void prefetch_totals(const EventView& e, Hint* hint) const;
-  // A third step, after prefetch_totals() of the batch: the bucket of a
-  // disconnect's duration in its histogram (WindowOptions::durations).
-  void prefetch_durations(const EventView& e, const Hint& hint) const;
+  // Batching (pgconn-agg reads events a block at a time): asks the cache
+  // for what add(e) will look up, in kPrefetchSteps steps, each reading
+  // what the one before asked for. Step 0 fills `hint` and asks for the
+  // slots of the event's names and of their combination; step 1 for each
+  // name's entry and for its Totals; step 2 for each name's bytes and, for
+  // a disconnect counted in durations, its histogram's bucket. Run a step
+  // for every event of the batch before the next step, then add() them in
+  // order. Nothing add() computes changes: these only read, and a wrong
+  // guess (a new name or combination) costs a wasted load.
+  static constexpr int kPrefetchSteps = 3;
+  void prefetch(const EventView& e, Hint* hint, int step) const;
 
   // Forgets everything, the open sessions too.
   void clear();
@@ -325,7 +327,7 @@ class Window {
   std::vector<bool> counts_;
   // Open addressing over the combinations, each slot holding its key (so
   // that a probe reads one cache line): combo + 1, 0 for a free slot, and
-  // the top of its hash (for prefetch_totals(), which has no ids).
+  // the top of its hash (for prefetch(), which has no ids).
   struct alignas(32) ComboSlot {
     uint32_t id[5];
     uint32_t combo;
