@@ -78,7 +78,10 @@ class NameTable {
 
   // The id of `name`, adding it when new: kEmpty for "", kOverflow when it
   // is new and max_names names are known already (overflowed() turns true).
-  uint32_t intern(std::string_view name) { return intern(name, hash(name)); }
+  uint32_t intern(std::string_view name) {
+    if (last_id_ != kEmpty && same_name(names_[last_id_], name)) return last_id_;  // not even hashed
+    return intern(name, hash(name));
+  }
   // The same with hash(name) already computed (so an event's names are
   // hashed once for prefetch() and intern()). REQUIRES: h == hash(name).
   uint32_t intern(std::string_view name, uint32_t h);

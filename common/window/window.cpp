@@ -109,6 +109,9 @@ uint64_t Window::combo_hash(const uint32_t (&ids)[5]) const {
 
 void Window::prefetch(const EventView& e, Hint* hint, int step) const {
   if (step == 0) {
+    hint->set = false;
+    if (combos_.size() < kPrefetchFrom) return;
+    hint->set = true;
     const std::string_view names[5] = {e.db, e.user, e.app, e.host, e.server};
     for (int d = 0; d < 5; ++d) {
       hint->name[d] = NameTable::hash(names[d]);
@@ -119,7 +122,7 @@ void Window::prefetch(const EventView& e, Hint* hint, int step) const {
     if (e.type != EventType::kServer) __builtin_prefetch(&combo_slots_[hint->combo & (combo_slots_.size() - 1)]);
     return;
   }
-  if (e.type == EventType::kServer) return;
+  if (!hint->set || e.type == EventType::kServer) return;
   if (step == 1) {
     for (int d = 0; d < 5; ++d) hint->id[d] = names_[d].prefetch_entry(hint->name[d]);
     // The first slot of its hash's tag: its combination, unless two share
@@ -434,9 +437,7 @@ Window::Session& Window::open(const std::string& key, const EventView& e, const 
 }
 
 void Window::add(const EventView& e) {
-  Hint hint;
-  prefetch(e, &hint, 0);
-  add(e, hint);
+  add(e, Hint());
 }
 
 void Window::add(const EventView& e, const Hint& hint) {
@@ -552,7 +553,11 @@ void Window::add(const EventView& e, const Hint& hint) {
 
 void Window::intern(const EventView& e, const Hint& hint, uint32_t (&ids)[5]) {
   const std::string_view names[5] = {e.db, e.user, e.app, e.host, e.server};
-  for (int d = 0; d < 5; ++d) ids[d] = names_[d].intern(names[d], hint.name[d]);
+  if (hint.set) {
+    for (int d = 0; d < 5; ++d) ids[d] = names_[d].intern(names[d], hint.name[d]);
+  } else {
+    for (int d = 0; d < 5; ++d) ids[d] = names_[d].intern(names[d]);
+  }
 }
 
 bool Window::parse_time(std::string_view ts, Timestamp* t) {

@@ -183,6 +183,10 @@ class Window {
   // hashes (so that add() hashes none again) and guesses at where its
   // names and counts are.
   struct Hint {
+    // Whether prefetch() worked it out: not while the Window is small
+    // enough for the cache (kPrefetchFrom), where it would cost more than
+    // it spares; then add() hashes the names it needs itself.
+    bool set = false;
     uint32_t name[5] = {};  // NameTable::hash() of each name, by Dimension
     uint64_t combo = 0;     // the hash its name combination is filed under
     uint32_t id[5] = {};    // step 1: each name's id, if guessed (else kNone)
@@ -208,6 +212,7 @@ class Window {
   // order. Nothing add() computes changes: these only read, and a wrong
   // guess (a new name or combination) costs a wasted load.
   static constexpr int kPrefetchSteps = 3;
+  static constexpr size_t kPrefetchFrom = 4096;  // name combinations
   void prefetch(const EventView& e, Hint* hint, int step) const;
 
   // Forgets everything, the open sessions too.
@@ -299,7 +304,7 @@ class Window {
     const uint32_t i = combo_totals_[who];
     if (i != UINT32_MAX) __builtin_prefetch(&totals_[i]);
   }
-  // The event's name ids, interned (`hint`: their hashes).
+  // The event's name ids, interned (with the hashes of `hint` when set).
   void intern(const EventView& e, const Hint& hint, uint32_t (&ids)[5]);
   // parse_iso_time(), with the last time kept to parse the next faster.
   bool parse_time(std::string_view ts, Timestamp* t);
