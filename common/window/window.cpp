@@ -406,12 +406,15 @@ Window::ActiveIt Window::erase_session(ActiveIt it) {
 
 Window::Session& Window::open(const std::string& key, const EventView& e, const Timestamp& t, bool* known) {
   const int64_t wall_ms = t.valid() ? t.wall_ms : 0;
-  auto found = active_.find(key);
-  *known = found != active_.end();
+  // One lookup: inserted first, then the oldest forgotten past the cap (the
+  // new one is not in the list yet, so it is never the one forgotten).
+  auto [found, inserted] = active_.try_emplace(key);
+  *known = !inserted;
   if (*known) {
     unlink(&found->second);  // opened again: the youngest now
   } else {
-    while (active_.size() >= options_.max_active && oldest_) {
+    found->second.key = &found->first;
+    while (active_.size() > options_.max_active && oldest_) {
       auto it = active_.find(*oldest_->key);
       // Forgotten, so the history must see it go as it saw it come.
       record(EventType::kServer, -1, wall_ms, it->second.who);
@@ -419,8 +422,6 @@ Window::Session& Window::open(const std::string& key, const EventView& e, const 
       erase_session(it);
       ++evicted_;
     }
-    found = active_.try_emplace(key).first;
-    found->second.key = &found->first;
   }
   Session& s = found->second;
   s.who = who_;
