@@ -887,3 +887,37 @@ TEST_CASE("Window: events added with prefetch() hints count as added one by one"
   CHECK(batched.totals_overflow() > 0);
   CHECK(fingerprint(batched) == fingerprint(plain));
 }
+
+TEST_CASE("NameTable: names that differ in one byte anywhere are two names", "[window]") {
+  // hash_name() and same_name() read names of up to 16 bytes with loads
+  // that overlap; every byte of every length must count.
+  NameTable t(100000, "other");
+  std::vector<std::string> names;
+  for (size_t n = 1; n <= 40; ++n) {
+    const std::string base(n, 'a');
+    names.push_back(base);
+    for (size_t i = 0; i < n; ++i) {
+      std::string v = base;
+      v[i] = 'b';
+      names.push_back(v);
+    }
+  }
+  std::set<uint32_t> ids;
+  for (const std::string& s : names) ids.insert(t.intern(s));
+  CHECK(ids.size() == names.size());
+  for (const std::string& s : names) {
+    INFO(s);
+    CHECK(t.name(t.find(s)) == s);
+    CHECK(t.intern(s) == t.find(s));
+    CHECK(same_name(s, std::string(s)));
+    CHECK(NameTable::hash(s) == t.hash_of(t.find(s)));
+  }
+  for (size_t i = 0; i < names.size(); ++i) {
+    for (size_t j = 0; j < names.size(); ++j) {
+      if (i == j) continue;
+      if (same_name(names[i], names[j])) FAIL(names[i] << " == " << names[j]);
+    }
+  }
+  CHECK(t.find("") == NameTable::kEmpty);
+  CHECK(t.find(std::string(17, 'c')) == NameTable::kNone);
+}

@@ -42,7 +42,8 @@
 
 namespace pgconn {
 
-// 64-bit hash of bytes (8 at a time; not keyed).
+// 64-bit hash of bytes (not keyed): up to 16 bytes in two loads that
+// overlap and one 128-bit multiply, longer names 8 bytes at a time.
 uint64_t hash_name(std::string_view s);
 
 // a == b, inline for names of up to 16 bytes (two loads per side that
