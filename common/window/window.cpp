@@ -134,6 +134,7 @@ void Window::prefetch(const EventView& e, Hint* hint, int step) const {
       const ComboSlot& s = combo_slots_[i];
       if (s.combo == 0) return;
       if (s.tag != tag) continue;
+      __builtin_prefetch(&combos_[s.combo - 1]);  // for find_combo() to check
       const uint32_t t = combo_totals_[s.combo - 1];
       if (t >= totals_.size()) return;
       hint->totals = t;
@@ -153,13 +154,16 @@ void Window::prefetch(const EventView& e, Hint* hint, int step) const {
 
 uint32_t Window::find_combo(const uint32_t (&ids)[5], size_t* slot) const {
   const size_t mask = combo_slots_.size() - 1;
-  for (size_t i = combo_hash(ids) & mask;; i = (i + 1) & mask) {
+  const uint64_t hash = combo_hash(ids);
+  const auto tag = static_cast<uint32_t>(hash >> 32);
+  for (size_t i = hash & mask;; i = (i + 1) & mask) {
     const ComboSlot& s = combo_slots_[i];
     if (s.combo == 0) {
       *slot = i;
       return UINT32_MAX;
     }
-    const uint32_t* id = s.id;
+    if (s.tag != tag) continue;
+    const uint32_t* id = combos_[s.combo - 1].id;
     if (id[0] == ids[0] && id[1] == ids[1] && id[2] == ids[2] && id[3] == ids[3] && id[4] == ids[4])
       return s.combo - 1;
   }
@@ -190,12 +194,11 @@ uint32_t Window::combo_of(uint32_t (&ids)[5]) {
   combos_.push_back(combo);
   combo_totals_.push_back(kNoTotals);
   counts_.push_back(peak_all_ || options_.filter.matches(who(c)));
-  auto fill = [](ComboSlot* s, const uint32_t (&key)[5], uint32_t k, uint64_t hash) {
-    std::copy(std::begin(key), std::end(key), s->id);
-    s->combo = k + 1;
+  auto fill = [](ComboSlot* s, uint32_t k, uint64_t hash) {
     s->tag = static_cast<uint32_t>(hash >> 32);
+    s->combo = k + 1;
   };
-  fill(&combo_slots_[slot], ids, c, combo_hash(ids));
+  fill(&combo_slots_[slot], c, combo_hash(ids));
   if (combos_.size() * 2 > combo_slots_.size()) {  // at most half full
     combo_slots_.assign(combo_slots_.size() * 2, ComboSlot{});
     const size_t mask = combo_slots_.size() - 1;
@@ -203,7 +206,7 @@ uint32_t Window::combo_of(uint32_t (&ids)[5]) {
       const uint64_t hash = combo_hash(combos_[k].id);
       size_t i = hash & mask;
       while (combo_slots_[i].combo != 0) i = (i + 1) & mask;
-      fill(&combo_slots_[i], combos_[k].id, k, hash);
+      fill(&combo_slots_[i], k, hash);
     }
   }
   return c;

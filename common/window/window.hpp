@@ -333,13 +333,13 @@ class Window {
   std::vector<Combo> combos_;
   std::vector<uint32_t> combo_totals_;
   std::vector<bool> counts_;
-  // Open addressing over the combinations, each slot holding its key (so
-  // that a probe reads one cache line): combo + 1, 0 for a free slot, and
-  // the top of its hash (for prefetch(), which has no ids).
-  struct alignas(32) ComboSlot {
-    uint32_t id[5];
-    uint32_t combo;
+  // Open addressing over the combinations: the top of its hash and
+  // combo + 1 (0 for a free slot), 8 bytes, so that the table of tens of
+  // thousands stays in the cache; a tag that matches is checked against
+  // combos_ (prefetch(), which has no ids yet, goes by the tag alone).
+  struct ComboSlot {
     uint32_t tag;
+    uint32_t combo;
   };
   std::vector<ComboSlot> combo_slots_;
   std::string last_server_;         // server_view()'s last answer, for the next event
