@@ -152,9 +152,8 @@ void Window::prefetch(const EventView& e, Hint* hint, int step) const {
     totals_[hint->totals].durations.prefetch(e.duration_ms);
 }
 
-uint32_t Window::find_combo(const uint32_t (&ids)[5], size_t* slot) const {
+uint32_t Window::find_combo(const uint32_t (&ids)[5], uint64_t hash, size_t* slot) const {
   const size_t mask = combo_slots_.size() - 1;
-  const uint64_t hash = combo_hash(ids);
   const auto tag = static_cast<uint32_t>(hash >> 32);
   for (size_t i = hash & mask;; i = (i + 1) & mask) {
     const ComboSlot& s = combo_slots_[i];
@@ -169,9 +168,10 @@ uint32_t Window::find_combo(const uint32_t (&ids)[5], size_t* slot) const {
   }
 }
 
-uint32_t Window::combo_of(uint32_t (&ids)[5]) {
+uint32_t Window::combo_of(uint32_t (&ids)[5], const uint64_t* hash) {
   size_t slot = 0;
-  uint32_t c = find_combo(ids, &slot);
+  uint64_t h = hash ? *hash : combo_hash(ids);
+  uint32_t c = find_combo(ids, h, &slot);
   if (c != UINT32_MAX) return c;
   if (combos_.size() >= options_.max_totals) {
     // The backstop (window.hpp): overflow names, most diverse dimension
@@ -184,7 +184,8 @@ uint32_t Window::combo_of(uint32_t (&ids)[5]) {
                      [&](int a, int b) { return names_[a].size() > names_[b].size(); });
     for (int d : order) {
       ids[d] = NameTable::kOverflow;
-      c = find_combo(ids, &slot);
+      h = combo_hash(ids);
+      c = find_combo(ids, h, &slot);
       if (c != UINT32_MAX) return c;
     }
   }
@@ -198,7 +199,7 @@ uint32_t Window::combo_of(uint32_t (&ids)[5]) {
     s->tag = static_cast<uint32_t>(hash >> 32);
     s->combo = k + 1;
   };
-  fill(&combo_slots_[slot], c, combo_hash(ids));
+  fill(&combo_slots_[slot], c, h);
   if (combos_.size() * 2 > combo_slots_.size()) {  // at most half full
     combo_slots_.assign(combo_slots_.size() * 2, ComboSlot{});
     const size_t mask = combo_slots_.size() - 1;
@@ -223,7 +224,7 @@ const Window::Totals* Window::find_totals(const WhoView& w) const {
     }
   }
   size_t slot = 0;
-  const uint32_t c = find_combo(ids, &slot);
+  const uint32_t c = find_combo(ids, combo_hash(ids), &slot);
   if (c == UINT32_MAX || combo_totals_[c] == kNoTotals) return nullptr;
   return &totals_[combo_totals_[c]];
 }
@@ -465,7 +466,10 @@ void Window::add(const EventView& e, const Hint& hint) {
   // the names it opened with (the usual case), reuses them.
   if (e.type != EventType::kServer && e.type != EventType::kDisconnect) {
     intern(e, hint, ids);
-    who_ = combo_of(ids);
+    // The hint's hash is the combination's when no name went to overflow.
+    bool hashed = hint.set;
+    for (uint32_t id : ids) hashed = hashed && id != NameTable::kOverflow;
+    who_ = combo_of(ids, hashed ? &hint.combo : nullptr);
   }
 
   switch (e.type) {

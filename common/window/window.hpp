@@ -280,8 +280,10 @@ class Window {
   ActiveIt erase_session(ActiveIt it);
   void unlink(Session* s);
   // The combination of these name ids (adding it; see max_totals).
-  uint32_t combo_of(uint32_t (&ids)[5]);
-  uint32_t find_combo(const uint32_t (&ids)[5], size_t* slot) const;
+  // `hash`: combo_hash(ids) when the caller has it.
+  uint32_t combo_of(uint32_t (&ids)[5], const uint64_t* hash = nullptr);
+  // REQUIRES: hash == combo_hash(ids).
+  uint32_t find_combo(const uint32_t (&ids)[5], uint64_t hash, size_t* slot) const;
   // The hash a combination is filed under: of its names' hashes (not of
   // its ids), so that prefetch() can work it out before interning.
   uint64_t combo_hash(const uint32_t (&ids)[5]) const;
