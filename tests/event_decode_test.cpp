@@ -355,3 +355,34 @@ TEST_CASE("decode_event: a CRLF line end is not part of the last field", "[event
   CHECK(dump(decode(json(e) + "\r").e) == dump(e));
   CHECK(dump(decode(tsv(e) + "\r").e) == dump(e));
 }
+
+TEST_CASE("decode_event: members read by key order decode as the general reader does", "[event_decode]") {
+  // decode_json_fast() reads the members it expects in the schema's order
+  // by comparing the key at once (member_fast()); every other member goes
+  // the long way. Each line here, compact, must decode exactly as it does
+  // with a space after '{' (which only the general JSON reader takes).
+  const std::string head = "{\"type\":\"disconnect\",";
+  for (const char* members : {
+           "\"ts\":\"2024-03-01T10:00:00.123Z\",\"pid\":812,\"port\":5432,\"duration_ms\":0}",
+           "\"pid\":007}", "\"pid\":0}", "\"pid\":00}", "\"port\":65535}", "\"port\":65536}",
+           "\"port\":0123}", "\"duration_ms\":123456789012345678}",
+           "\"duration_ms\":1234567890123456789}", "\"pid\":12x}", "\"pid\":12,\"pid\":13}",
+           "\"pid\":1e3}", "\"pid\":-0}", "\"pid\":}", "\"pid\":",
+           "\"matched\":true}", "\"matched\":false}", "\"matched\":truex}", "\"matched\":tru}",
+           "\"matched\":true,\"replication\":false,\"snapshot\":true}", "\"snapshot\":false}",
+           "\"user\":\"b\",\"user\":\"a\"}", "\"via\":\"x\",\"ts\":\"t\",\"server\":\"s\"}",
+           "\"user\":\"a\\\"b\"}", "\"user\":\"a\\u0041\"}", "\"user\":\"a\tb\"}", "\"user\":5}",
+           "\"user\":\"a\"", "\"user\":\"", "\"user\"", "\"user\":null}", "\"users\":\"x\",\"user\":\"y\"}",
+           "\"use\":\"x\"}", "\"ts\":\"a\",\"tz\":\"b\",\"session\":\"c\",\"db\":\"d\",\"app\":\"e\","
+           "\"host\":\"f\",\"reason\":\"g\",\"message\":\"h\",\"state\":\"i\",\"server\":\"j\",\"via\":\"k\"}",
+           "\"duration_ms\":12}x", "\"duration_ms\":12 }",
+       }) {
+    const std::string compact = head + members;
+    const std::string spaced = "{ " + compact.substr(1);
+    INFO(compact);
+    Result fast = decode(compact), general = decode(spaced);
+    CHECK(fast.d == general.d);
+    CHECK(fast.why == general.why);
+    if (fast.d == Decoded::kEvent) CHECK(dump(fast.e) == dump(general.e));
+  }
+}

@@ -789,3 +789,135 @@ TEST_CASE("issue_15: the times of a stream parse as parse_iso_time() does, one a
   CHECK(w.newest().sort_ms() == last.sort_ms());
   CHECK(w.newest().offset_min == -330);
 }
+
+namespace {
+
+// Everything a Window counts, as text: totals and durations per name
+// combination, the open sessions, the history and the peak.
+std::string fingerprint(const Window& w) {
+  std::vector<std::string> rows;
+  auto names = [&](uint32_t who) {
+    const WhoView v = w.who(who);
+    return fmt::format("{}|{}|{}|{}|{}", v.db, v.user, v.app, v.host, v.server);
+  };
+  for (const Window::Totals& t : w.totals()) {
+    std::string row = fmt::format("T {} c{} d{}", names(t.who), t.connects, t.disconnects);
+    for (const auto& [reason, n] : t.rejects) row += fmt::format(" r{}={}", reason, n);
+    const LogHistogram& h = t.durations;
+    if (h.count() > 0)
+      row += fmt::format(" h{} {} {} {} {} {}", h.count(), h.min(), h.max(), h.mean(), h.percentile(0.5),
+                         h.percentile(0.95));
+    rows.push_back(std::move(row));
+  }
+  for (const auto& [key, s] : w.active())
+    rows.push_back(fmt::format("A {} {} {}", key.substr(key.find('\0') + 1), names(s.who), s.since_ms));
+  std::sort(rows.begin(), rows.end());
+  std::string out;
+  for (const std::string& r : rows) out += r + "\n";
+  for (const Window::Record& r : w.history())
+    out += fmt::format("H {} {} {} {}\n", r.wall_ms, static_cast<int>(r.type), r.delta, names(r.who));
+  out += fmt::format("P {} {}\n", w.peak().peak().active, w.totals_overflow());
+  return out;
+}
+
+// A stream of many name combinations (past Window::kPrefetchFrom), with
+// every kind of event: disconnects with and without their app, rejects of
+// open sessions, updates, a restart.
+std::vector<Event> diverse_events(int sessions) {
+  std::vector<Event> out;
+  int64_t ms = 0;
+  auto ts = [&] {
+    ms += 3;
+    return fmt::format("2024-03-01T{:02}:{:02}:{:02}.{:03}Z", 10 + ms / 3600000, ms / 60000 % 60, ms / 1000 % 60,
+                       ms % 1000);
+  };
+  std::vector<W> open;
+  for (int i = 0; i < sessions; ++i) {
+    W c = connect(ts(), fmt::format("s{}", i))
+              .user(fmt::format("user_{}", i % 2000))
+              .db(fmt::format("db_{}", i % 20))
+              .app(fmt::format("app-{}", i * 7919 % 5000))
+              .host(fmt::format("10.0.{}.{}", i * 31 % 3000 / 256, i * 31 % 256))
+              .pid(1000 + i);
+    out.push_back(c);
+    open.push_back(c);
+    if (i % 97 == 0) out.push_back(update(ts(), c.e.session).app(fmt::format("app-{}", i % 7)));
+    if (i % 101 == 0) {
+      out.push_back(reject(ts(), c.e.session).reason("auth_failed"));
+      open.pop_back();
+    }
+    if (i == sessions / 2) {
+      out.push_back(server_event(ts(), "ready"));
+      open.clear();
+    }
+    if (open.size() > 50) {
+      W d = open.front();
+      open.erase(open.begin());
+      d.e.type = EventType::kDisconnect;
+      d.e.ts = ts();
+      if (i % 3 == 0) d.e.app.clear();  // counted under its connect's app
+      d.duration(static_cast<int64_t>(i % 1000) * (i % 7 + 1));
+      out.push_back(d);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("Window: events added with prefetch() hints count as added one by one", "[window]") {
+  const std::vector<Event> events = diverse_events(12000);
+  WindowOptions o;
+  o.durations = true;
+  o.max_totals = 8000;  // the backstop is reached too
+  Window plain(o), batched(o);
+  for (const Event& e : events) plain.add(e);
+  REQUIRE(plain.combinations() > Window::kPrefetchFrom);  // the prefetch steps run
+  // Batches of 16, each step for all of them before the next and add() last:
+  // hints are worked out before the events ahead of them add names.
+  for (size_t b = 0; b < events.size(); b += 16) {
+    const size_t n = std::min<size_t>(16, events.size() - b);
+    std::vector<EventView> views;
+    std::vector<Window::Hint> hints(n);
+    for (size_t i = 0; i < n; ++i) views.emplace_back(events[b + i]);
+    for (int step = 0; step < Window::kPrefetchSteps; ++step)
+      for (size_t i = 0; i < n; ++i) batched.prefetch(views[i], &hints[i], step);
+    for (size_t i = 0; i < n; ++i) batched.add(views[i], hints[i]);
+  }
+  CHECK(batched.totals_overflow() > 0);
+  CHECK(fingerprint(batched) == fingerprint(plain));
+}
+
+TEST_CASE("NameTable: names that differ in one byte anywhere are two names", "[window]") {
+  // hash_name() and same_name() read names of up to 16 bytes with loads
+  // that overlap; every byte of every length must count.
+  NameTable t(100000, "other");
+  std::vector<std::string> names;
+  for (size_t n = 1; n <= 40; ++n) {
+    const std::string base(n, 'a');
+    names.push_back(base);
+    for (size_t i = 0; i < n; ++i) {
+      std::string v = base;
+      v[i] = 'b';
+      names.push_back(v);
+    }
+  }
+  std::set<uint32_t> ids;
+  for (const std::string& s : names) ids.insert(t.intern(s));
+  CHECK(ids.size() == names.size());
+  for (const std::string& s : names) {
+    INFO(s);
+    CHECK(t.name(t.find(s)) == s);
+    CHECK(t.intern(s) == t.find(s));
+    CHECK(same_name(s, std::string(s)));
+    CHECK(NameTable::hash(s) == t.hash_of(t.find(s)));
+  }
+  for (size_t i = 0; i < names.size(); ++i) {
+    for (size_t j = 0; j < names.size(); ++j) {
+      if (i == j) continue;
+      if (same_name(names[i], names[j])) FAIL(names[i] << " == " << names[j]);
+    }
+  }
+  CHECK(t.find("") == NameTable::kEmpty);
+  CHECK(t.find(std::string(17, 'c')) == NameTable::kNone);
+}

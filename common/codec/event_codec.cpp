@@ -476,6 +476,121 @@ const char* string_end(const char* p, const char* end) {
   return p;
 }
 
+// The members as encode_json() writes them: a key of the schema, in the
+// schema's order, and a plain value of its type. member_fast() reads one
+// such member in a few loads and compares (no scan for the key's end, no
+// dispatch on its name); anything else is left to the loop below, which
+// would read it the same.
+enum class FastKind : uint8_t { kString, kInt, kPort, kFlag };
+struct FastKey {
+  uint8_t len;  // of `key":`
+  FastKind kind;
+  std::string_view EventView::*str;
+  int64_t EventView::*num;
+  Flag EventView::*flag;
+  uint64_t head, tail;  // its first and last 8 (or 4) bytes
+};
+
+uint64_t load_le(const char* p, size_t n) {
+  uint64_t v = 0;
+  std::memcpy(&v, p, n);
+  return v;
+}
+
+FastKey fast_key(std::string_view member, FastKind kind, std::string_view EventView::*str,
+                 int64_t EventView::*num, Flag EventView::*flag) {
+  const size_t w = member.size() >= 8 ? 8 : 4;
+  return FastKey{static_cast<uint8_t>(member.size()), kind, str, num, flag, load_le(member.data(), w),
+                 load_le(member.data() + member.size() - w, w)};
+}
+
+struct FastKeys {
+  FastKey key[18];
+  FastKeys() {
+    using V = EventView;
+    auto s = [](std::string_view m, std::string_view V::*f) { return fast_key(m, FastKind::kString, f, nullptr, nullptr); };
+    auto n = [](std::string_view m, int64_t V::*f) { return fast_key(m, FastKind::kInt, nullptr, f, nullptr); };
+    auto b = [](std::string_view m, Flag V::*f) { return fast_key(m, FastKind::kFlag, nullptr, nullptr, f); };
+    const FastKey keys[18] = {
+        s("ts\":", &V::ts),           s("tz\":", &V::tz),
+        n("pid\":", &V::pid),         s("session\":", &V::session),
+        s("user\":", &V::user),       s("db\":", &V::db),
+        s("app\":", &V::app),         s("host\":", &V::host),
+        fast_key("port\":", FastKind::kPort, nullptr, nullptr, nullptr),
+        b("replication\":", &V::replication), b("snapshot\":", &V::snapshot),
+        n("duration_ms\":", &V::duration_ms), s("reason\":", &V::reason),
+        s("message\":", &V::message), b("matched\":", &V::matched),
+        s("state\":", &V::state),     s("server\":", &V::server),
+        s("via\":", &V::via)};
+    std::copy(std::begin(keys), std::end(keys), key);
+  }
+};
+
+const FastKeys kFastKeys;
+
+PGCONN_INLINE bool key_is(const char* p, const char* end, const FastKey& k) {
+  if (end - p < k.len) return false;
+  if (k.len >= 8) return load_le(p, 8) == k.head && load_le(p + k.len - 8, 8) == k.tail;
+  return load_le(p, 4) == k.head && load_le(p + k.len - 4, 4) == k.tail;
+}
+
+// One member at `p` (just past its key's opening quote) read as described
+// above: sets its field, moves `p` past its value and `*next` past its
+// key's place in the schema; false (nothing changed) when it is not such
+// a member.
+PGCONN_INLINE bool member_fast(const char*& p, const char* end, size_t* next, EventView* e) {
+  for (size_t j = *next; j < std::size(kFastKeys.key); ++j) {
+    const FastKey& k = kFastKeys.key[j];
+    if (!key_is(p, end, k)) continue;
+    const char* v = p + k.len;
+    switch (k.kind) {
+      case FastKind::kString: {
+        if (v >= end || *v != '"') return false;
+        const char* q = string_end(v + 1, end);
+        if (q >= end || *q != '"') return false;
+        e->*k.str = std::string_view(v + 1, static_cast<size_t>(q - v - 1));
+        p = q + 1;
+        break;
+      }
+      case FastKind::kInt:
+      case FastKind::kPort: {
+        const char* q = v;
+        int64_t x = 0;
+        while (q < end && *q >= '0' && *q <= '9' && q - v < 18) x = x * 10 + (*q++ - '0');
+        // JSON has no leading zeros ("007" is no number: the reader refuses it).
+        if (q == v || (*v == '0' && q - v > 1) || q >= end || (*q != ',' && *q != '}')) return false;
+        if (k.kind == FastKind::kPort) {
+          if (x > 65535) return false;
+          e->port = static_cast<int32_t>(x);
+        } else {
+          e->*k.num = x;
+        }
+        p = q;
+        break;
+      }
+      case FastKind::kFlag: {
+        Flag f;
+        const char* q;
+        if (end - v >= 5 && std::memcmp(v, "true", 4) == 0 && (v[4] == ',' || v[4] == '}')) {
+          f = Flag::kTrue;
+          q = v + 4;
+        } else if (end - v >= 6 && std::memcmp(v, "false", 5) == 0 && (v[5] == ',' || v[5] == '}')) {
+          f = Flag::kFalse;
+          q = v + 5;
+        } else {
+          return false;
+        }
+        e->*k.flag = f;
+        p = q;
+        break;
+      }
+    }
+    *next = j + 1;
+    return true;
+  }
+  return false;
+}
+
 // The lines pgconn-parse writes: no white space, keys without escapes, flat
 // values. Reads them into views without a copy. Returns false for anything
 // else (the general reader then reads the line).
@@ -493,10 +608,13 @@ bool decode_json_fast(std::string_view line, EventView* e, Decoded* result) {
     return true;
   }
   ++p;
+  size_t next = 0;  // member_fast(): the schema's keys from here on
   while (p < end && *p == ',') {
     ++p;
     if (p >= end || *p != '"') return false;
-    const char* key = ++p;
+    ++p;
+    if (member_fast(p, end, &next, e)) continue;
+    const char* key = p;
     p = string_end(p, end);
     if (p + 1 >= end || *p != '"' || p[1] != ':') return false;
     std::string_view k(key, p - key);

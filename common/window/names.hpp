@@ -42,6 +42,30 @@
 
 namespace pgconn {
 
+// 64-bit hash of bytes (not keyed): up to 16 bytes in two loads that
+// overlap and one 128-bit multiply, longer names 8 bytes at a time.
+uint64_t hash_name(std::string_view s);
+
+// a == b, inline for names of up to 16 bytes (two loads per side that
+// overlap; no call).
+inline bool same_name(std::string_view a, std::string_view b) {
+  const size_t n = a.size();
+  if (n != b.size()) return false;
+  const char* p = a.data();
+  const char* q = b.data();
+  auto eq = [](const char* x, const char* y, size_t k) {  // k = 4 or 8: a fixed-size compare
+    return k == 8 ? __builtin_memcmp(x, y, 8) == 0 : __builtin_memcmp(x, y, 4) == 0;
+  };
+  if (n >= 8 && n <= 16) return eq(p, q, 8) && eq(p + n - 8, q + n - 8, 8);
+  if (n >= 4 && n < 8) return eq(p, q, 4) && eq(p + n - 4, q + n - 4, 4);
+  if (n < 4) {
+    for (size_t i = 0; i < n; ++i)
+      if (p[i] != q[i]) return false;
+    return true;
+  }
+  return __builtin_memcmp(p, q, n) == 0;
+}
+
 class NameTable {
  public:
   static constexpr uint32_t kEmpty = 0;
@@ -55,7 +79,13 @@ class NameTable {
 
   // The id of `name`, adding it when new: kEmpty for "", kOverflow when it
   // is new and max_names names are known already (overflowed() turns true).
-  uint32_t intern(std::string_view name);
+  uint32_t intern(std::string_view name) {
+    if (last_id_ != kEmpty && same_name(names_[last_id_], name)) return last_id_;  // not even hashed
+    return intern(name, hash(name));
+  }
+  // The same with hash(name) already computed (so an event's names are
+  // hashed once for prefetch() and intern()). REQUIRES: h == hash(name).
+  uint32_t intern(std::string_view name, uint32_t h);
   // The id of `name` without adding it: kEmpty for "", kNone when unknown.
   // Never kOverflow: the overflow name is not a name of the log.
   uint32_t find(std::string_view name) const;
@@ -70,6 +100,40 @@ class NameTable {
   // A new name was refused at the cap since the start or clear().
   bool overflowed() const { return overflowed_; }
 
+  // The hash a name is filed under: hash_name()'s low 32 bits, 0 for "".
+  static uint32_t hash(std::string_view name) {
+    return name.empty() ? 0 : static_cast<uint32_t>(hash_name(name));
+  }
+  // The hash of an id's name (hash()), kOverflowHash for kOverflow.
+  // REQUIRES: id < size().
+  uint32_t hash_of(uint32_t id) const { return hashes_[id]; }
+  static constexpr uint32_t kOverflowHash = 0x9E3779B9;
+  // Asks the cache for the slot a name of hash `h` is looked up in, ahead
+  // of intern() (no effect on what it returns).
+  void prefetch(uint32_t h) const {
+    if (h != 0) __builtin_prefetch(&slots_[h & (slots_.size() - 1)]);
+  }
+  // Then (once that slot is in the cache): the id that the first name of
+  // hash `h` has, kNone when none, asking the cache for its entry; and then
+  // for the bytes of an id's name (kNone: nothing). Hints only: a name of
+  // the same hash may be another name.
+  uint32_t prefetch_entry(uint32_t h) const {
+    if (h == 0) return kNone;
+    const size_t mask = slots_.size() - 1;
+    for (size_t i = h & mask, probe = 0; probe < 4; ++probe, i = (i + 1) & mask) {
+      const uint64_t slot = slots_[i];
+      if (slot == 0) return kNone;
+      if ((slot >> 32) != h) continue;
+      const auto id = static_cast<uint32_t>(slot);
+      __builtin_prefetch(&names_[id]);
+      return id;
+    }
+    return kNone;
+  }
+  void prefetch_bytes(uint32_t id) const {
+    if (id < names_.size()) __builtin_prefetch(names_[id].data());
+  }
+
   // Forgets every name (the ids are handed out again from 2).
   void clear();
 
@@ -80,7 +144,7 @@ class NameTable {
   size_t max_names_;
   std::string overflow_name_;
   std::vector<std::string_view> names_;  // by id
-  std::vector<uint32_t> hashes_;         // by id: the low bits of each name's hash
+  std::vector<uint32_t> hashes_;         // by id: hash() of each name
   // Open addressing: hash << 32 | id, 0 for a free slot (the hash in the
   // slot spares a look at names_ for every other name probed).
   std::vector<uint64_t> slots_;
@@ -90,7 +154,5 @@ class NameTable {
   bool overflowed_ = false;
 };
 
-// 64-bit hash of bytes (8 at a time; not keyed).
-uint64_t hash_name(std::string_view s);
 
 }  // namespace pgconn

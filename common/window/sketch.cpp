@@ -110,6 +110,17 @@ void LogHistogram::add_bucket(uint32_t b, uint64_t n) {
   counts_[b - first_] += n;
 }
 
+void LogHistogram::prefetch(int64_t v) const {
+  if (counts_.empty()) return;
+  if (sparse_) {  // the binary search's first probes and the end
+    __builtin_prefetch(counts_.data() + counts_.size() / 2);
+    __builtin_prefetch(counts_.data() + counts_.size() - 1);
+    return;
+  }
+  const uint32_t b = bucket_of(v < 0 ? 0 : v);
+  if (b >= first_ && b - first_ < counts_.size()) __builtin_prefetch(&counts_[b - first_]);
+}
+
 void LogHistogram::add(int64_t v) {
   if (v < 0) v = 0;
   if (n_ == 0) min_ = max_ = v;

@@ -42,6 +42,8 @@ class LogHistogram {
 
   // Counts one value; a negative one counts as 0.
   void add(int64_t v);
+  // Asks the cache for what add(v) will touch (no effect on the counts).
+  void prefetch(int64_t v) const;
   // Adds every value of `other` (exact: the counts are added).
   void merge(const LogHistogram& other);
   void clear();

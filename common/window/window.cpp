@@ -15,10 +15,11 @@ constexpr std::string_view kOverflowNames[] = {"\u27e8other databases\u27e9", "\
                                                "\u27e8other servers\u27e9"};
 constexpr uint32_t kNoTotals = UINT32_MAX;
 
-uint64_t hash_ids(const uint32_t (&ids)[5]) {
+// The hash of a combination, from its names' hashes (NameTable::hash()).
+uint64_t hash_names(const uint32_t (&hashes)[5]) {
   uint64_t h = 0x9E3779B97F4A7C15ULL;
-  for (uint32_t id : ids) {
-    h = (h ^ id) * 0xff51afd7ed558ccdULL;
+  for (uint32_t x : hashes) {
+    h = (h ^ x) * 0xff51afd7ed558ccdULL;
     h ^= h >> 29;
   }
   return h ^ (h >> 32);
@@ -100,23 +101,77 @@ WhoView Window::who(uint32_t combo) const {
   return w;
 }
 
-uint32_t Window::find_combo(const uint32_t (&ids)[5], size_t* slot) const {
+uint64_t Window::combo_hash(const uint32_t (&ids)[5]) const {
+  uint32_t hashes[5];
+  for (int d = 0; d < 5; ++d) hashes[d] = names_[d].hash_of(ids[d]);
+  return hash_names(hashes);
+}
+
+void Window::prefetch(const EventView& e, Hint* hint, int step) const {
+  if (step == 0) {
+    hint->set = false;
+    if (combos_.size() < kPrefetchFrom) return;
+    hint->set = true;
+    const std::string_view names[5] = {e.db, e.user, e.app, e.host, e.server};
+    for (int d = 0; d < 5; ++d) {
+      hint->name[d] = NameTable::hash(names[d]);
+      names_[d].prefetch(hint->name[d]);
+    }
+    hint->combo = hash_names(hint->name);
+    hint->totals = UINT32_MAX;
+    if (e.type != EventType::kServer) __builtin_prefetch(&combo_slots_[hint->combo & (combo_slots_.size() - 1)]);
+    return;
+  }
+  if (!hint->set || e.type == EventType::kServer) return;
+  if (step == 1) {
+    for (int d = 0; d < 5; ++d) hint->id[d] = names_[d].prefetch_entry(hint->name[d]);
+    // The first slot of its hash's tag: its combination, unless two share
+    // a tag (then only this guess is wasted).
+    const size_t mask = combo_slots_.size() - 1;
+    const auto tag = static_cast<uint32_t>(hint->combo >> 32);
+    size_t i = hint->combo & mask;
+    for (int probe = 0; probe < 4; ++probe, i = (i + 1) & mask) {
+      const ComboSlot& s = combo_slots_[i];
+      if (s.combo == 0) return;
+      if (s.tag != tag) continue;
+      __builtin_prefetch(&combos_[s.combo - 1]);  // for find_combo() to check
+      const uint32_t t = combo_totals_[s.combo - 1];
+      if (t >= totals_.size()) return;
+      hint->totals = t;
+      // Its counts and its histogram's fields, at the start of a Totals.
+      const char* at = reinterpret_cast<const char*>(&totals_[t]);
+      __builtin_prefetch(at);
+      __builtin_prefetch(at + 64);
+      __builtin_prefetch(at + 127);
+      return;
+    }
+    return;
+  }
+  for (int d = 0; d < 5; ++d) names_[d].prefetch_bytes(hint->id[d]);
+  if (options_.durations && e.type == EventType::kDisconnect && e.duration_ms >= 0 && hint->totals < totals_.size())
+    totals_[hint->totals].durations.prefetch(e.duration_ms);
+}
+
+uint32_t Window::find_combo(const uint32_t (&ids)[5], uint64_t hash, size_t* slot) const {
   const size_t mask = combo_slots_.size() - 1;
-  for (size_t i = hash_ids(ids) & mask;; i = (i + 1) & mask) {
+  const auto tag = static_cast<uint32_t>(hash >> 32);
+  for (size_t i = hash & mask;; i = (i + 1) & mask) {
     const ComboSlot& s = combo_slots_[i];
     if (s.combo == 0) {
       *slot = i;
       return UINT32_MAX;
     }
-    const uint32_t* id = s.id;
+    if (s.tag != tag) continue;
+    const uint32_t* id = combos_[s.combo - 1].id;
     if (id[0] == ids[0] && id[1] == ids[1] && id[2] == ids[2] && id[3] == ids[3] && id[4] == ids[4])
       return s.combo - 1;
   }
 }
 
-uint32_t Window::combo_of(uint32_t (&ids)[5]) {
+uint32_t Window::combo_of(uint32_t (&ids)[5], const uint64_t* hash) {
   size_t slot = 0;
-  uint32_t c = find_combo(ids, &slot);
+  uint64_t h = hash ? *hash : combo_hash(ids);
+  uint32_t c = find_combo(ids, h, &slot);
   if (c != UINT32_MAX) return c;
   if (combos_.size() >= options_.max_totals) {
     // The backstop (window.hpp): overflow names, most diverse dimension
@@ -129,7 +184,8 @@ uint32_t Window::combo_of(uint32_t (&ids)[5]) {
                      [&](int a, int b) { return names_[a].size() > names_[b].size(); });
     for (int d : order) {
       ids[d] = NameTable::kOverflow;
-      c = find_combo(ids, &slot);
+      h = combo_hash(ids);
+      c = find_combo(ids, h, &slot);
       if (c != UINT32_MAX) return c;
     }
   }
@@ -139,18 +195,19 @@ uint32_t Window::combo_of(uint32_t (&ids)[5]) {
   combos_.push_back(combo);
   combo_totals_.push_back(kNoTotals);
   counts_.push_back(peak_all_ || options_.filter.matches(who(c)));
-  auto fill = [](ComboSlot* s, const uint32_t (&key)[5], uint32_t k) {
-    std::copy(std::begin(key), std::end(key), s->id);
+  auto fill = [](ComboSlot* s, uint32_t k, uint64_t hash) {
+    s->tag = static_cast<uint32_t>(hash >> 32);
     s->combo = k + 1;
   };
-  fill(&combo_slots_[slot], ids, c);
+  fill(&combo_slots_[slot], c, h);
   if (combos_.size() * 2 > combo_slots_.size()) {  // at most half full
     combo_slots_.assign(combo_slots_.size() * 2, ComboSlot{});
     const size_t mask = combo_slots_.size() - 1;
     for (uint32_t k = 0; k < combos_.size(); ++k) {
-      size_t i = hash_ids(combos_[k].id) & mask;
+      const uint64_t hash = combo_hash(combos_[k].id);
+      size_t i = hash & mask;
       while (combo_slots_[i].combo != 0) i = (i + 1) & mask;
-      fill(&combo_slots_[i], combos_[k].id, k);
+      fill(&combo_slots_[i], k, hash);
     }
   }
   return c;
@@ -167,7 +224,7 @@ const Window::Totals* Window::find_totals(const WhoView& w) const {
     }
   }
   size_t slot = 0;
-  const uint32_t c = find_combo(ids, &slot);
+  const uint32_t c = find_combo(ids, combo_hash(ids), &slot);
   if (c == UINT32_MAX || combo_totals_[c] == kNoTotals) return nullptr;
   return &totals_[combo_totals_[c]];
 }
@@ -332,16 +389,10 @@ Window::Totals& Window::totals_for(uint32_t who) {
 
 void Window::record(EventType type, int8_t delta, int64_t wall_ms, uint32_t who) {
   if (history_.size() >= options_.max_events) {
+    // The oldest goes unread (a Record owns nothing): reading it would be
+    // a cache miss per event.
     ++dropped_;
-    // Reuse the oldest record's storage for the newest.
-    Record r = std::move(history_.front());
     history_.pop_front();
-    r.wall_ms = wall_ms;
-    r.type = type;
-    r.delta = delta;
-    r.who = who;
-    history_.push_back(std::move(r));
-    return;
   }
   history_.push_back(Record{wall_ms, type, delta, who});
 }
@@ -359,12 +410,15 @@ Window::ActiveIt Window::erase_session(ActiveIt it) {
 
 Window::Session& Window::open(const std::string& key, const EventView& e, const Timestamp& t, bool* known) {
   const int64_t wall_ms = t.valid() ? t.wall_ms : 0;
-  auto found = active_.find(key);
-  *known = found != active_.end();
+  // One lookup: inserted first, then the oldest forgotten past the cap (the
+  // new one is not in the list yet, so it is never the one forgotten).
+  auto [found, inserted] = active_.try_emplace(key);
+  *known = !inserted;
   if (*known) {
     unlink(&found->second);  // opened again: the youngest now
   } else {
-    while (active_.size() >= options_.max_active && oldest_) {
+    found->second.key = &found->first;
+    while (active_.size() > options_.max_active && oldest_) {
       auto it = active_.find(*oldest_->key);
       // Forgotten, so the history must see it go as it saw it come.
       record(EventType::kServer, -1, wall_ms, it->second.who);
@@ -372,8 +426,6 @@ Window::Session& Window::open(const std::string& key, const EventView& e, const 
       erase_session(it);
       ++evicted_;
     }
-    found = active_.try_emplace(key).first;
-    found->second.key = &found->first;
   }
   Session& s = found->second;
   s.who = who_;
@@ -390,6 +442,10 @@ Window::Session& Window::open(const std::string& key, const EventView& e, const 
 }
 
 void Window::add(const EventView& e) {
+  add(e, Hint());
+}
+
+void Window::add(const EventView& e, const Hint& hint) {
   ++events_;
   Timestamp t;
   if (!e.ts.empty() && parse_time(e.ts, &t)) {
@@ -409,8 +465,11 @@ void Window::add(const EventView& e) {
   // Interned where the names count; a disconnect of a session held, with
   // the names it opened with (the usual case), reuses them.
   if (e.type != EventType::kServer && e.type != EventType::kDisconnect) {
-    intern(e, ids);
-    who_ = combo_of(ids);
+    intern(e, hint, ids);
+    // The hint's hash is the combination's when no name went to overflow.
+    bool hashed = hint.set;
+    for (uint32_t id : ids) hashed = hashed && id != NameTable::kOverflow;
+    who_ = combo_of(ids, hashed ? &hint.combo : nullptr);
   }
 
   switch (e.type) {
@@ -430,7 +489,7 @@ void Window::add(const EventView& e) {
         who_ = it->second.who;  // with its connect's app when the disconnect has none
         prefetch_totals(who_);
       } else {
-        intern(e, ids);
+        intern(e, hint, ids);
         if (it != active_.end() && e.app.empty())  // counted under its connect's app
           ids[static_cast<int>(Dimension::kApp)] = name_id(it->second.who, Dimension::kApp);
         who_ = combo_of(ids);
@@ -500,9 +559,13 @@ void Window::add(const EventView& e) {
   }
 }
 
-void Window::intern(const EventView& e, uint32_t (&ids)[5]) {
+void Window::intern(const EventView& e, const Hint& hint, uint32_t (&ids)[5]) {
   const std::string_view names[5] = {e.db, e.user, e.app, e.host, e.server};
-  for (int d = 0; d < 5; ++d) ids[d] = names_[d].intern(names[d]);
+  if (hint.set) {
+    for (int d = 0; d < 5; ++d) ids[d] = names_[d].intern(names[d], hint.name[d]);
+  } else {
+    for (int d = 0; d < 5; ++d) ids[d] = names_[d].intern(names[d]);
+  }
 }
 
 bool Window::parse_time(std::string_view ts, Timestamp* t) {
@@ -535,8 +598,8 @@ bool Window::parse_time(std::string_view ts, Timestamp* t) {
 
 bool Window::same_names(uint32_t who, const EventView& e) const {
   const WhoView w = this->who(who);
-  return w.user == e.user && w.db == e.db && w.host == e.host && w.server == e.server &&
-         (w.app == e.app || e.app.empty());
+  return same_name(w.user, e.user) && same_name(w.db, e.db) && same_name(w.host, e.host) &&
+         same_name(w.server, e.server) && (e.app.empty() || same_name(w.app, e.app));
 }
 
 bool Window::fill_from(uint32_t who, uint32_t (&ids)[5]) const {

@@ -33,7 +33,10 @@
 // Names are interned (names.hpp): each distinct name is stored once per
 // dimension and sessions, records and totals hold a combination number
 // (who()), so that an event in the steady state costs hash probes and no
-// allocation.
+// allocation (but the open session's entry in active()). With tens of
+// thousands of name combinations those probes miss the cache; prefetch()
+// lets a caller that has a batch of events at hand overlap the misses of
+// one event with those of the others (issue 15).
 //
 // Pure: no I/O, no clock; times come from the events. Memory is bounded:
 // max_active sessions (the oldest is forgotten past it, counted in
@@ -161,8 +164,10 @@ class Window {
   struct Totals {
     uint32_t who = 0;  // its names (Window::who()), one Totals per combination
     uint64_t connects = 0, disconnects = 0;
-    std::map<std::string, uint64_t, std::less<>> rejects;  // by reason
+    // First, with the counts: what an event touches is in the first two
+    // cache lines (Window::prefetch()).
     LogHistogram durations;  // disconnects' duration_ms (options.durations)
+    std::map<std::string, uint64_t, std::less<>> rejects;  // by reason
     // options.ends: disconnects by reason (kNormalEnd when none was logged).
     std::map<std::string, uint64_t, std::less<>> ends;
     // options.duration_edges_ms (n edges): edge_counts[i] counts the
@@ -177,9 +182,41 @@ class Window {
   Window(const Window&) = delete;  // sessions point at each other
   Window& operator=(const Window&) = delete;
 
+  // What prefetch() works out of an event ahead of add(): its names'
+  // hashes (so that add() hashes none again) and guesses at where its
+  // names and counts are.
+  struct Hint {
+    // Whether prefetch() worked it out: not while the Window is small
+    // enough for the cache (kPrefetchFrom), where it would cost more than
+    // it spares; then add() hashes the names it needs itself.
+    bool set = false;
+    uint32_t name[5] = {};  // NameTable::hash() of each name, by Dimension
+    uint64_t combo = 0;     // the hash its name combination is filed under
+    uint32_t id[5] = {};    // step 1: each name's id, if guessed (else kNone)
+    uint32_t totals = UINT32_MAX;  // step 1: its Totals, if guessed
+  };
+
   // Applies one event, in stream order.
   void add(const EventView& e);
   void add(const Event& e) { add(EventView(e)); }
+  // The same with the hint prefetch() filled for it. REQUIRES: `hint` was
+  // filled by prefetch(e, hint, 0) (any time before: what a hint holds
+  // besides the hashes of `e`'s own names is only ever used as an address
+  // to prefetch, so it never goes stale).
+  void add(const EventView& e, const Hint& hint);
+
+  // Batching (pgconn-agg reads events a block at a time): asks the cache
+  // for what add(e) will look up, in kPrefetchSteps steps, each reading
+  // what the one before asked for. Step 0 fills `hint` and asks for the
+  // slots of the event's names and of their combination; step 1 for each
+  // name's entry and for its Totals; step 2 for each name's bytes and, for
+  // a disconnect counted in durations, its histogram's bucket. Run a step
+  // for every event of the batch before the next step, then add() them in
+  // order. Nothing add() computes changes: these only read, and a wrong
+  // guess (a new name or combination) costs a wasted load.
+  static constexpr int kPrefetchSteps = 3;
+  static constexpr size_t kPrefetchFrom = 4096;  // name combinations
+  void prefetch(const EventView& e, Hint* hint, int step) const;
 
   // Forgets everything, the open sessions too.
   void clear();
@@ -243,8 +280,13 @@ class Window {
   ActiveIt erase_session(ActiveIt it);
   void unlink(Session* s);
   // The combination of these name ids (adding it; see max_totals).
-  uint32_t combo_of(uint32_t (&ids)[5]);
-  uint32_t find_combo(const uint32_t (&ids)[5], size_t* slot) const;
+  // `hash`: combo_hash(ids) when the caller has it.
+  uint32_t combo_of(uint32_t (&ids)[5], const uint64_t* hash = nullptr);
+  // REQUIRES: hash == combo_hash(ids).
+  uint32_t find_combo(const uint32_t (&ids)[5], uint64_t hash, size_t* slot) const;
+  // The hash a combination is filed under: of its names' hashes (not of
+  // its ids), so that prefetch() can work it out before interning.
+  uint64_t combo_hash(const uint32_t (&ids)[5]) const;
   // Whether the peak counts a session of these names.
   bool peak_counts(uint32_t who) const { return peak_all_ || counts_[who]; }
   std::string_view server_of(uint32_t who) const {
@@ -267,8 +309,8 @@ class Window {
     const uint32_t i = combo_totals_[who];
     if (i != UINT32_MAX) __builtin_prefetch(&totals_[i]);
   }
-  // The event's name ids, interned.
-  void intern(const EventView& e, uint32_t (&ids)[5]);
+  // The event's name ids, interned (with the hashes of `hint` when set).
+  void intern(const EventView& e, const Hint& hint, uint32_t (&ids)[5]);
   // parse_iso_time(), with the last time kept to parse the next faster.
   bool parse_time(std::string_view ts, Timestamp* t);
   // Whether the event names the same user, db, host and server as `who`,
@@ -293,10 +335,12 @@ class Window {
   std::vector<Combo> combos_;
   std::vector<uint32_t> combo_totals_;
   std::vector<bool> counts_;
-  // Open addressing over the combinations, each slot holding its key (so
-  // that a probe reads one cache line): combo + 1, 0 for a free slot.
+  // Open addressing over the combinations: the top of its hash and
+  // combo + 1 (0 for a free slot), 8 bytes, so that the table of tens of
+  // thousands stays in the cache; a tag that matches is checked against
+  // combos_ (prefetch(), which has no ids yet, goes by the tag alone).
   struct ComboSlot {
-    uint32_t id[5];
+    uint32_t tag;
     uint32_t combo;
   };
   std::vector<ComboSlot> combo_slots_;
