@@ -195,8 +195,8 @@ uint32_t Window::combo_of(uint32_t (&ids)[5], const uint64_t* hash) {
   combos_.push_back(combo);
   combo_totals_.push_back(kNoTotals);
   counts_.push_back(peak_all_ || options_.filter.matches(who(c)));
-  auto fill = [](ComboSlot* s, uint32_t k, uint64_t hash) {
-    s->tag = static_cast<uint32_t>(hash >> 32);
+  auto fill = [](ComboSlot* s, uint32_t k, uint64_t tag_hash) {
+    s->tag = static_cast<uint32_t>(tag_hash >> 32);
     s->combo = k + 1;
   };
   fill(&combo_slots_[slot], c, h);
@@ -204,10 +204,10 @@ uint32_t Window::combo_of(uint32_t (&ids)[5], const uint64_t* hash) {
     combo_slots_.assign(combo_slots_.size() * 2, ComboSlot{});
     const size_t mask = combo_slots_.size() - 1;
     for (uint32_t k = 0; k < combos_.size(); ++k) {
-      const uint64_t hash = combo_hash(combos_[k].id);
-      size_t i = hash & mask;
+      const uint64_t kh = combo_hash(combos_[k].id);
+      size_t i = kh & mask;
       while (combo_slots_[i].combo != 0) i = (i + 1) & mask;
-      fill(&combo_slots_[i], k, hash);
+      fill(&combo_slots_[i], k, kh);
     }
   }
   return c;
