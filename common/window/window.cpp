@@ -39,18 +39,6 @@ bool parse_dimension(std::string_view name, Dimension* out) {
   return false;
 }
 
-namespace {
-
-// The count of `key` in a map of counts by reason, made 0 when new (with
-// no string built when it is there already).
-uint64_t& bump(std::map<std::string, uint64_t, std::less<>>* counts, std::string_view key) {
-  auto it = counts->find(key);
-  if (it == counts->end()) it = counts->emplace(std::string(key), 0).first;
-  return it->second;
-}
-
-}  // namespace
-
 std::string_view who_field(const WhoView& w, Dimension d) {
   switch (d) {
     case Dimension::kDb: return w.db;
@@ -505,7 +493,7 @@ void Window::add(const EventView& e, const Hint& hint) {
       ++totals.disconnects;
       if (options_.durations && e.duration_ms >= 0) totals.durations.add(e.duration_ms);
       if (e.duration_ms >= 0) count_duration(&totals, e.duration_ms);
-      if (options_.ends) ++bump(&totals.ends, e.reason.empty() ? kNormalEnd : e.reason);
+      if (options_.ends) ++totals.ends.bump(e.reason.empty() ? kNormalEnd : e.reason);
       record(EventType::kDisconnect, delta, wall, who_);
       break;
     }
@@ -525,7 +513,7 @@ void Window::add(const EventView& e, const Hint& hint) {
         if (fill_from(s.who, ids)) who_ = combo_of(ids);
         erase_session(it);
       }
-      ++bump(&totals_for(who_).rejects, e.reason.empty() ? std::string_view("other") : e.reason);
+      ++totals_for(who_).rejects.bump(e.reason.empty() ? std::string_view("other") : e.reason);
       record(EventType::kReject, 0, wall, who_);
       break;
     }

@@ -61,9 +61,11 @@
 #include <unordered_map>
 #include <vector>
 
+#include "chunked.hpp"
 #include "event.hpp"
 #include "window/names.hpp"
 #include "window/peak.hpp"
+#include "window/reason_counts.hpp"
 #include "window/sketch.hpp"
 #include "timestamp.hpp"
 
@@ -167,9 +169,9 @@ class Window {
     // First, with the counts: what an event touches is in the first two
     // cache lines (Window::prefetch()).
     LogHistogram durations;  // disconnects' duration_ms (options.durations)
-    std::map<std::string, uint64_t, std::less<>> rejects;  // by reason
+    ReasonCounts rejects;  // by reason
     // options.ends: disconnects by reason (kNormalEnd when none was logged).
-    std::map<std::string, uint64_t, std::less<>> ends;
+    ReasonCounts ends;
     // options.duration_edges_ms (n edges): edge_counts[i] counts the
     // disconnects with edge[i-1] < duration_ms <= edge[i] (edge[-1] = -1),
     // edge_counts[n] those above every edge; empty until the first one.
@@ -232,7 +234,7 @@ class Window {
   const std::deque<Record>& history() const { return history_; }
   // The totals of each name combination counted since the start or the
   // last reset (any order; Totals::who says whose).
-  const std::vector<Totals>& totals() const { return totals_; }
+  const Chunked<Totals>& totals() const { return totals_; }
   // The totals of these names, nullptr when none (names past a cap are
   // looked up as their overflow name).
   const Totals* find_totals(const WhoView& names) const;
@@ -327,7 +329,7 @@ class Window {
   Session* youngest_ = nullptr;
   uint64_t next_order_ = 0;
   std::deque<Record> history_;
-  std::vector<Totals> totals_;
+  Chunked<Totals> totals_;  // chunked: growing never copies (chunked.hpp)
   NameTable names_[5];              // by Dimension
   // By combination, apart from the names so that an event touches few
   // cache lines: its index in totals_ (or none since the last reset), and
