@@ -149,7 +149,7 @@ TEST_CASE("Window: a reject naming an open session closes it", "[window]") {
   w.add(reject(at(10, 2), "s8").user("u").db("d"));
   std::map<std::string, uint64_t> rejects;
   for (const auto& t : w.totals())
-    for (const auto& [reason, n] : t.rejects) rejects[reason] += n;
+    for (const auto& [reason, n] : t.rejects) rejects[std::string(reason)] += n;
   CHECK(rejects == std::map<std::string, uint64_t>{{"auth_failed", 1}, {"other", 1}, {"role_limit", 1}});
   // A reject is neither a connect nor a disconnect.
   CHECK(total_connects(w) == 2);

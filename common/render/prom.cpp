@@ -258,7 +258,7 @@ void PromExporter::render(const Window& w, const Filter& f, double reset_s, std:
     }
     for (const auto& [reason, n] : t.ends) {
       if (!named) {
-        spilled_ends[reason] += n;
+        spilled_ends[std::string(reason)] += n;
         continue;
       }
       std::string k = join(key, one_label("reason", reason));
@@ -267,9 +267,9 @@ void PromExporter::render(const Window& w, const Filter& f, double reset_s, std:
     }
     if (server_named) {
       auto& r = rejects[std::string(who.server)];
-      for (const auto& [reason, n] : t.rejects) r[reason] += n;
+      for (const auto& [reason, n] : t.rejects) r[std::string(reason)] += n;
     } else {
-      for (const auto& [reason, n] : t.rejects) spilled_rejects[reason] += n;
+      for (const auto& [reason, n] : t.rejects) spilled_rejects[std::string(reason)] += n;
       if (!t.rejects.empty()) servers_.spill();
     }
     if (t.duration_n > 0) {

@@ -1,49 +1,65 @@
-// ReasonCounts: counts by reason (a reject's or a disconnect's), ordered by
-// reason, that take one pointer until the first count. Most name
-// combinations never see a rejection, and pgconn-agg keeps one Totals per
-// combination (up to 65,536): two empty std::maps there took 96 bytes each
-// time, this takes 16.
+// ReasonCounts: counts by reason (a reject's or a disconnect's), in
+// ascending order of reason, for one Totals of pgconn-agg's Window. There
+// is one Totals per name combination (up to 65,536) and nearly every one
+// that counts a reason counts just one: that one is kept inline, and only a
+// second reason makes a sorted array. The reasons are views of names the
+// Window interned (Window::intern_reason()), so no count holds a string.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
-#include <map>
 #include <memory>
 #include <stdexcept>
-#include <string>
 #include <string_view>
+#include <vector>
 
 namespace pgconn {
 
 class ReasonCounts {
  public:
-  using Map = std::map<std::string, uint64_t, std::less<>>;
+  struct Entry {
+    std::string_view reason;
+    uint64_t n = 0;
+  };
 
-  // The count of `reason`, created at 0.
+  // The count of `reason`, created at 0. REQUIRES: `reason` is not empty
+  // and its bytes outlive this (an interned name).
   uint64_t& bump(std::string_view reason) {
-    if (!map_) map_ = std::make_unique<Map>();
-    auto it = map_->find(reason);
-    if (it == map_->end()) it = map_->emplace(std::string(reason), 0).first;
-    return it->second;
+    if (!many_) {
+      if (one_.reason.data() == nullptr) {
+        one_.reason = reason;
+        return one_.n;
+      }
+      if (one_.reason == reason) return one_.n;
+      many_ = std::make_unique<std::vector<Entry>>(1, one_);
+    }
+    auto it = std::lower_bound(many_->begin(), many_->end(), reason,
+                               [](const Entry& e, std::string_view r) { return e.reason < r; });
+    if (it == many_->end() || it->reason != reason) it = many_->insert(it, Entry{reason, 0});
+    return it->n;
   }
 
-  bool empty() const { return !map_ || map_->empty(); }
-  size_t size() const { return map_ ? map_->size() : 0; }
-  // REQUIRES: the reason was counted (std::out_of_range otherwise).
+  bool empty() const { return begin() == end(); }
+  size_t size() const { return static_cast<size_t>(end() - begin()); }
+  // The count of `reason`. REQUIRES: it was counted (std::out_of_range
+  // otherwise).
   uint64_t at(std::string_view reason) const {
-    if (map_) {
-      auto it = map_->find(reason);
-      if (it != map_->end()) return it->second;
-    }
+    for (const Entry& e : *this)
+      if (e.reason == reason) return e.n;
     throw std::out_of_range("no such reason");
   }
 
-  // (reason, count) pairs, reasons in ascending order.
-  Map::const_iterator begin() const { return map_ ? map_->begin() : kEmpty.begin(); }
-  Map::const_iterator end() const { return map_ ? map_->end() : kEmpty.end(); }
+  // The (reason, n) entries, reasons in ascending order; valid until the
+  // next bump().
+  const Entry* begin() const { return many_ ? many_->data() : &one_; }
+  const Entry* end() const {
+    if (many_) return many_->data() + many_->size();
+    return &one_ + (one_.reason.data() != nullptr ? 1 : 0);
+  }
 
  private:
-  static inline const Map kEmpty{};
-  std::unique_ptr<Map> map_;
+  Entry one_;                                  // the only one while many_ is null
+  std::unique_ptr<std::vector<Entry>> many_;  // all of them, from the second on
 };
 
 }  // namespace pgconn

@@ -135,7 +135,7 @@ Summary summarize(const Window& w, const Filter& f, const std::vector<Dimension>
     s.connects += t.connects;
     s.disconnects += t.disconnects;
     for (const auto& [reason, n] : t.rejects) {
-      rejects[reason] += static_cast<int64_t>(n);
+      rejects[std::string(reason)] += static_cast<int64_t>(n);
       s.rejected += n;
     }
   }

@@ -222,6 +222,7 @@ void Window::clear() {
   oldest_ = youngest_ = nullptr;
   history_.clear();
   totals_.clear();
+  reasons_.clear();
   for (NameTable& n : names_) n.clear();
   combos_.clear();
   combo_totals_.clear();
@@ -366,6 +367,13 @@ const std::string& Window::session_key(const EventView& e) {
   return key;
 }
 
+std::string_view Window::intern_reason(std::string_view reason) {
+  auto it = reasons_.find(reason);
+  if (it != reasons_.end()) return *it;
+  if (reasons_.size() >= kMaxReasons) reason = "other";
+  return *reasons_.emplace(reason).first;
+}
+
 Window::Totals& Window::totals_for(uint32_t who) {
   uint32_t& index = combo_totals_[who];
   if (index == kNoTotals) {
@@ -493,7 +501,7 @@ void Window::add(const EventView& e, const Hint& hint) {
       ++totals.disconnects;
       if (options_.durations && e.duration_ms >= 0) totals.durations.add(e.duration_ms);
       if (e.duration_ms >= 0) count_duration(&totals, e.duration_ms);
-      if (options_.ends) ++totals.ends.bump(e.reason.empty() ? kNormalEnd : e.reason);
+      if (options_.ends) ++totals.ends.bump(intern_reason(e.reason.empty() ? kNormalEnd : e.reason));
       record(EventType::kDisconnect, delta, wall, who_);
       break;
     }
@@ -513,7 +521,7 @@ void Window::add(const EventView& e, const Hint& hint) {
         if (fill_from(s.who, ids)) who_ = combo_of(ids);
         erase_session(it);
       }
-      ++totals_for(who_).rejects.bump(e.reason.empty() ? std::string_view("other") : e.reason);
+      ++totals_for(who_).rejects.bump(intern_reason(e.reason.empty() ? std::string_view("other") : e.reason));
       record(EventType::kReject, 0, wall, who_);
       break;
     }

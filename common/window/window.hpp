@@ -43,10 +43,10 @@
 // evicted()), max_events records, max_names names per dimension (past it a
 // new name of that dimension is counted under its overflow name, "⟨other
 // apps⟩", while the other dimensions keep their names: names_overflowed()),
-// and max_totals name combinations, a backstop that only a stream with
-// many names in several dimensions reaches: past it a new combination has
-// its names (but the server) replaced by the overflow names, the most
-// diverse dimension first, until it is one already counted
+// kMaxReasons reasons, and max_totals name combinations, a backstop that
+// only a stream with many names in several dimensions reaches: past it a
+// new combination has its names (but the server) replaced by the overflow
+// names, the most diverse dimension first, until it is one already counted
 // (totals_overflow() counts them).
 #pragma once
 
@@ -56,6 +56,7 @@
 #include <functional>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -248,6 +249,9 @@ class Window {
   // Whether a dimension had more than max_names names (the rest counted
   // under its overflow name) since the start or clear().
   bool names_overflowed(Dimension d) const { return names(d).overflowed(); }
+  // At most this many distinct reject and end reasons are told apart (the
+  // event format has about 30); past it a new one is counted as "other".
+  static constexpr size_t kMaxReasons = 1024;
   // Every server seen (by its `server` name; "" is the one unnamed server).
   // At most options.max_totals of them; past it, servers_overflow() is true
   // and the view is never complete.
@@ -321,6 +325,8 @@ class Window {
   // Fills the ids left empty (user, db, app, host) with those of `who`;
   // whether any changed.
   bool fill_from(uint32_t who, uint32_t (&ids)[5]) const;
+  // `reason` as stored in reasons_ (kMaxReasons: "other" past it).
+  std::string_view intern_reason(std::string_view reason);
 
   WindowOptions options_;
   bool peak_all_;  // no filter: the peak counts every session
@@ -330,6 +336,8 @@ class Window {
   uint64_t next_order_ = 0;
   std::deque<Record> history_;
   Chunked<Totals> totals_;  // chunked: growing never copies (chunked.hpp)
+  // The reasons Totals count (ReasonCounts holds views of them), until clear().
+  std::set<std::string, std::less<>> reasons_;
   NameTable names_[5];              // by Dimension
   // By combination, apart from the names so that an event touches few
   // cache lines: its index in totals_ (or none since the last reset), and

@@ -9,7 +9,12 @@
 # is sampled. At the end it prints, for each, the RSS after the warm-up, in
 # the middle, at the end and the peak (VmHWM), and the events per second,
 # and exits 1 if a program failed or its memory grew: the end more than 10%
-# (and 1 MB) over the value after the warm-up, or a peak of 32 MB or more.
+# (and 1 MB) over the middle, or a peak of 32 MB or more. The middle, not
+# the start: gen-log's fleet (about 21,000 name combinations among the
+# connects and twice as many among the rejects, which carry fewer names)
+# keeps bringing new names for the first ~10 M events, until pgconn-agg's
+# cap of name combinations; memory that grows with them is bounded by the
+# caps, memory that still grows in the second half is a leak.
 #
 # Settings (environment):
 #   SOAK_EVENTS   events to stream, at least (default 50000000)
@@ -96,8 +101,8 @@ awk -v warm="$WARMUP" -v phwm="$PARSE_HWM" -v ahwm="$AGG_HWM" '
     printf "  pgconn-parse        %8.1f %8.1f %8.1f %8.1f\n", p[0] / 1024, p[m] / 1024, p[n - 1] / 1024, phwm / 1024
     printf "  pgconn-agg          %8.1f %8.1f %8.1f %8.1f\n", a[0] / 1024, a[m] / 1024, a[n - 1] / 1024, ahwm / 1024
     bad = 0
-    if (p[n - 1] > p[0] * 1.1 && p[n - 1] > p[0] + 1024) { print "soak: pgconn-parse grew"; bad = 1 }
-    if (a[n - 1] > a[0] * 1.1 && a[n - 1] > a[0] + 1024) { print "soak: pgconn-agg grew"; bad = 1 }
+    if (p[n - 1] > p[m] * 1.1 && p[n - 1] > p[m] + 1024) { print "soak: pgconn-parse grew in the second half"; bad = 1 }
+    if (a[n - 1] > a[m] * 1.1 && a[n - 1] > a[m] + 1024) { print "soak: pgconn-agg grew in the second half"; bad = 1 }
     if (phwm >= 32768 || ahwm >= 32768) { print "soak: a peak of 32 MB or more"; bad = 1 }
     step = int((n + 29) / 30)  # about 30 rows
     printf "\nthe curve, every %d s (pgconn-parse / pgconn-agg, MB):\n", step * '"$SAMPLE"'
