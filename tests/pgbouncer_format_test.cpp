@@ -491,3 +491,31 @@ TEST_CASE("socket_id reads a client socket's pointer; other prefixes are hashed"
   CHECK(classify_pgbouncer("LOG", "C-0xab", "login attempt: db=a user=b").socket.pointer == 0xab);
   CHECK(classify_pgbouncer("LOG", "S-0xab", "new connection to server").socket.digits == 0);
 }
+
+TEST_CASE("PgBouncer client events held behind a login keep their client's names", "[pgbouncer_format]") {
+  // A client's connect and disconnect wait in the queue as references to
+  // its slot (tracker.hpp, Queued::slot): a client that ends while an
+  // earlier login is held leaves its slot to no one until they are written.
+  const std::string t = "2026-12-04 04:06:40.";
+  auto line = [&](const char* ms, const char* sock, int port, const char* user, const char* what) {
+    return t + ms + " UTC [26196] LOG C-0x" + sock + ": appdb/" + user + "@10.0.0.1:" +
+           std::to_string(port) + " " + what + "\n";
+  };
+  const std::string close = "closing because: client close request (age=0s)";
+  const std::vector<std::string> ev = events_of(
+      line("100", "b1", 5001, "held", "login attempt: db=appdb user=held tls=no") +
+      line("200", "a1", 5002, "first", "login attempt: db=appdb user=first tls=no") +
+      line("300", "a1", 5002, "first", close.c_str()) +
+      line("400", "c1", 5003, "second", "login attempt: db=appdb user=second tls=no") +
+      line("500", "c1", 5003, "second", close.c_str()) +
+      line("600", "b1", 5001, "held", close.c_str()));
+  REQUIRE(ev.size() == 6);
+  CHECK_THAT(ev[0], Catch::Contains(R"("type":"connect")") && Catch::Contains(R"("user":"held")"));
+  CHECK(ev[1] == R"({"type":"connect","ts":"2026-12-04T04:06:40.200Z","session":"26196-2","user":"first","db":"appdb","host":"10.0.0.1","port":5002,"via":"pgbouncer"})");
+  CHECK(ev[2] == R"({"type":"disconnect","ts":"2026-12-04T04:06:40.300Z","session":"26196-2","user":"first","db":"appdb","host":"10.0.0.1","port":5002,"duration_ms":100,"matched":true,"via":"pgbouncer"})");
+  CHECK_THAT(ev[3], Catch::Contains(R"("type":"connect")") && Catch::Contains(R"("user":"second")") &&
+                        Catch::Contains(R"("port":5003)"));
+  CHECK_THAT(ev[4], Catch::Contains(R"("type":"disconnect")") && Catch::Contains(R"("user":"second")"));
+  CHECK_THAT(ev[5], Catch::Contains(R"("type":"disconnect")") && Catch::Contains(R"("user":"held")") &&
+                        Catch::Contains(R"("duration_ms":500)"));
+}
