@@ -133,8 +133,12 @@ char* put_uint(char* p, uint64_t v) {
       "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
       "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
       "8081828384858687888990919293949596979899";
-  char tmp[20];
-  char* t = tmp + sizeof tmp;
+  // Digits at the end of tmp's first 20 bytes, then 20 bytes copied from
+  // the first digit: one fixed-size copy, not a call for n bytes. The bytes
+  // past the number land where the next piece is written; the bounds count
+  // 20 bytes for each number.
+  char tmp[40];
+  char* t = tmp + 20;
   while (v >= 100) {
     t -= 2;
     std::memcpy(t, kPairs + (v % 100) * 2, 2);
@@ -146,7 +150,8 @@ char* put_uint(char* p, uint64_t v) {
   } else {
     *--t = static_cast<char>('0' + v);
   }
-  return put(p, std::string_view(t, tmp + sizeof tmp - t));
+  std::memcpy(p, t, 20);
+  return p + (tmp + 20 - t);
 }
 
 // The sum of the string fields' lengths (the escapes' share of a bound).

@@ -363,7 +363,12 @@ class Tracker {
   std::vector<uint32_t> pooler_free_;       // free slots' indexes
   size_t pooler_live_ = 0;
   uint64_t pooler_seq_ = 0;                 // generations
-  std::string ref_ts_, ref_tz_;             // emit_ref()'s, reused
+  // emit_ref()'s time: ref_ts_ and ref_tz_ written for ref_time_; the
+  // milliseconds at ref_ms_at_ (0: none).
+  std::string ref_ts_, ref_tz_;
+  Timestamp ref_time_;
+  size_t ref_ms_at_ = 0;
+  void set_ref_time(const Timestamp& t);
   // A new pooler client (its key in *key): create() for pooler_slots_.
   Backend& create_pooler(uint32_t server, const LogRecord& r, uint64_t* key);
   Backend* find_pooler(uint64_t key) {

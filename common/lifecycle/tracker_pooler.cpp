@@ -182,15 +182,39 @@ void Tracker::unref_slot(int32_t slot) {
   if (--s.refs == 0 && s.key == 0) pooler_free_.push_back(static_cast<uint32_t>(slot));
 }
 
+void Tracker::set_ref_time(const Timestamp& t) {
+  // Within the second of the last one, with the same zone: only the
+  // milliseconds differ (a busy pooler writes hundreds of events a second).
+  const int64_t sec = t.wall_ms >= 0 ? t.wall_ms / 1000 : (t.wall_ms - 999) / 1000;
+  const Timestamp& last = ref_time_;
+  if (t.valid() && last.valid() && t.has_ms && last.has_ms && ref_ms_at_ != 0 &&
+      t.zone == last.zone && t.offset_min == last.offset_min &&
+      std::string_view(t.abbrev) == std::string_view(last.abbrev) &&
+      sec == (last.wall_ms >= 0 ? last.wall_ms / 1000 : (last.wall_ms - 999) / 1000)) {
+    const unsigned ms = static_cast<unsigned>(t.wall_ms - sec * 1000);
+    ref_ts_[ref_ms_at_] = static_cast<char>('0' + ms / 100);
+    ref_ts_[ref_ms_at_ + 1] = static_cast<char>('0' + ms / 10 % 10);
+    ref_ts_[ref_ms_at_ + 2] = static_cast<char>('0' + ms % 10);
+    ref_time_ = t;
+    return;
+  }
+  ref_ts_.clear();
+  ref_tz_.clear();
+  ref_ms_at_ = 0;
+  ref_time_ = t;
+  if (!t.valid()) return;
+  append_rfc3339(t, &ref_ts_);
+  if (t.zone == Timestamp::Zone::kAbbrev) ref_tz_ = t.abbrev;
+  if (t.has_ms) {  // "...:SS.mmm" then the zone, if any
+    const size_t dot = ref_ts_.find('.');
+    if (dot != std::string::npos && dot + 4 <= ref_ts_.size()) ref_ms_at_ = dot + 1;
+  }
+}
+
 void Tracker::emit_ref(const Queued& q) {
   // push_pooler_event()'s fields, read where they are kept.
   const Backend& b = pooler_slots_[q.slot].backend;
-  ref_ts_.clear();
-  ref_tz_.clear();
-  if (q.time.valid()) {
-    append_rfc3339(q.time, &ref_ts_);
-    if (q.time.zone == Timestamp::Zone::kAbbrev) ref_tz_ = q.time.abbrev;
-  }
+  set_ref_time(q.time);
   EventRef e;
   e.type = q.type;
   e.ts = &ref_ts_;
