@@ -3,6 +3,7 @@
 //
 // Every optional field is "unknown" when empty (strings), negative (numbers)
 // or kUnset (flags); unknown fields are left out of the encoded line.
+// EventView and EventRef hold the same fields as views and as references.
 #pragma once
 
 #include <cstdint>

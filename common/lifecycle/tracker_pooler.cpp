@@ -2,7 +2,8 @@
 // client sessions keyed by (server, pooler pid, socket), checked against
 // the client's address and port since the socket's pointer is reused at
 // once. Shares the held-event queue with the PostgreSQL half, so settling
-// and ordering work the same way.
+// and ordering work the same way; a client's connect and disconnect wait
+// there compact (Tracker::Queued::slot), read from its slot when written.
 
 #include "lifecycle/tracker.hpp"
 
