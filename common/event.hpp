@@ -3,6 +3,7 @@
 //
 // Every optional field is "unknown" when empty (strings), negative (numbers)
 // or kUnset (flags); unknown fields are left out of the encoded line.
+// EventView and EventRef hold the same fields as views and as references.
 #pragma once
 
 #include <cstdint>
@@ -61,6 +62,53 @@ struct EventView {
         snapshot(e.snapshot), duration_ms(e.duration_ms), reason(e.reason), message(e.message),
         matched(e.matched), state(e.state), server(e.server), via(e.via) {}
 };
+
+// A pooler client's connect or disconnect as the tracker keeps it (its
+// names stay in the client's slot): the strings are referenced, not
+// copied. The fields an Event has and this lacks are unknown (snapshot,
+// message, state). Valid only during the sink call that receives it.
+// REQUIRES: every pointer set.
+struct EventRef {
+  EventType type = EventType::kConnect;
+  const std::string* ts = nullptr;
+  const std::string* tz = nullptr;
+  int64_t pid = -1;
+  const std::string* session = nullptr;
+  const std::string* user = nullptr;
+  const std::string* db = nullptr;
+  const std::string* app = nullptr;
+  const std::string* host = nullptr;
+  int32_t port = -1;
+  Flag replication = Flag::kUnset;
+  int64_t duration_ms = -1;
+  std::string_view reason;
+  Flag matched = Flag::kUnset;
+  const std::string* server = nullptr;
+  const std::string* via = nullptr;
+};
+
+// The Event `r` stands for, into *e (every field set).
+inline void assign_ref(const EventRef& r, Event* e) {
+  e->type = r.type;
+  e->ts = *r.ts;
+  e->tz = *r.tz;
+  e->pid = r.pid;
+  e->session = *r.session;
+  e->user = *r.user;
+  e->db = *r.db;
+  e->app = *r.app;
+  e->host = *r.host;
+  e->port = r.port;
+  e->replication = r.replication;
+  e->snapshot = Flag::kUnset;
+  e->duration_ms = r.duration_ms;
+  e->reason = r.reason;
+  e->message.clear();
+  e->matched = r.matched;
+  e->state.clear();
+  e->server = *r.server;
+  e->via = *r.via;
+}
 
 // "connect", "disconnect", "reject", "server", "update".
 std::string_view event_type_name(EventType t);

@@ -15,6 +15,16 @@ class EventSink {
   // Receives one event; the reference is valid only during the call.
   // Returns false to stop the run (e.g. the output was closed).
   virtual bool on_event(const Event& e) = 0;
+  // The same event with its strings referenced (a pooler client's, from
+  // the tracker). By default made into an Event for on_event(); a sink
+  // that encodes overrides it to skip that copy. Same return.
+  virtual bool on_event_ref(const EventRef& e) {
+    assign_ref(e, &scratch_);
+    return on_event(scratch_);
+  }
+
+ private:
+  Event scratch_;  // on_event_ref()'s, reused
 };
 
 // Hears about input that could not be used. Counting and rate-limiting are

@@ -128,3 +128,52 @@ TEST_CASE("encode_json into a buffer returns the end of what it wrote", "[event_
         "{\"type\":\"disconnect\",\"ts\":\"2026-12-04T08:00:00.003Z\",\"session\":\"4242-1\","
         "\"duration_ms\":0}\n");
 }
+
+TEST_CASE("encode_json of an EventRef writes the bytes of the Event it stands for",
+          "[event_codec]") {
+  // Random pooler events: names of 0-40 bytes (around the 16- and 32-byte
+  // copies), some with quotes, control bytes or invalid UTF-8; every
+  // optional field known or not.
+  uint64_t seed = 88172645463325252ull;
+  auto next = [&seed]() {
+    seed ^= seed << 13;
+    seed ^= seed >> 7;
+    seed ^= seed << 17;
+    return seed;
+  };
+  auto text = [&next]() {
+    static const char kBytes[] = "abcXYZ019_-./@:[] \"\\\t\n\x01\x7f\xc3\xa9\xff\xe2\x82";
+    std::string s(next() % 41, 'a');
+    for (char& c : s) c = kBytes[next() % (sizeof kBytes - 1)];
+    return s;
+  };
+  const std::string_view kReasons[] = {"", "lost", "client_lost", "idle_timeout", "terminated"};
+  for (int i = 0; i < 5000; ++i) {
+    std::string ts = text(), tz = next() % 4 == 0 ? text() : std::string(), session = text(),
+                user = text(), db = text(), app = text(), host = text(), server = text(),
+                via = text();
+    EventRef r;
+    r.type = next() % 2 ? EventType::kConnect : EventType::kDisconnect;
+    r.ts = &ts;
+    r.tz = &tz;
+    r.pid = next() % 3 == 0 ? static_cast<int64_t>(next() % 100000) : -1;
+    r.session = &session;
+    r.user = &user;
+    r.db = &db;
+    r.app = &app;
+    r.host = &host;
+    r.port = next() % 3 == 0 ? -1 : static_cast<int32_t>(next() % 65536);
+    r.replication = next() % 4 == 0 ? Flag::kTrue : Flag::kUnset;
+    r.duration_ms = next() % 3 == 0 ? -1 : static_cast<int64_t>(next() % 10000000000ull);
+    r.reason = kReasons[next() % 5];
+    r.matched = static_cast<Flag>(static_cast<int>(next() % 3) - 1);
+    r.server = &server;
+    r.via = &via;
+    Event e;
+    assign_ref(r, &e);
+    std::vector<char> buf(json_bound(r) + 16);
+    char* end = encode_json(r, buf.data());
+    REQUIRE(static_cast<size_t>(end - buf.data()) <= json_bound(r));
+    REQUIRE(std::string(buf.data(), end) == json(e));
+  }
+}

@@ -29,6 +29,12 @@ void encode_tsv(const Event& e, std::string* out);
 char* encode_json(const Event& e, char* out);
 char* encode_tsv(const Event& e, char* out);
 
+// encode_json() of an event whose strings are referenced (event.hpp):
+// the same bytes as for the Event it stands for.
+// REQUIRES: `out` has room for json_bound(e) bytes.
+char* encode_json(const EventRef& e, char* out);
+size_t json_bound(const EventRef& e);
+
 // Upper bounds of an event's encoded length (escapes at their widest).
 size_t json_bound(const Event& e);
 size_t tsv_bound(const Event& e);

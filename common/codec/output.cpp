@@ -101,4 +101,15 @@ bool EventWriter::on_event(const Event& e) {
   return output_write(line_);
 }
 
+bool EventWriter::on_event_ref(const EventRef& e) {
+  if (format_ == Format::kJson) {
+    if (char* p = output_reserve(json_bound(e))) {
+      output_commit(encode_json(e, p));
+      return true;
+    }
+  }
+  assign_ref(e, &event_);
+  return on_event(event_);
+}
+
 }  // namespace pgconn

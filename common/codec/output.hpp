@@ -44,10 +44,14 @@ class EventWriter : public EventSink {
   enum class Format { kJson, kTsv };
   explicit EventWriter(Format f) : format_(f) {}
   bool on_event(const Event& e) override;
+  // NDJSON straight from the references (no Event built); TSV through
+  // on_event().
+  bool on_event_ref(const EventRef& e) override;
 
  private:
   Format format_;
   std::string line_;  // an event too large for the buffer's room
+  Event event_;       // on_event_ref()'s when it cannot encode directly
 };
 
 }  // namespace pgconn

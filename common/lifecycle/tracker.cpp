@@ -78,7 +78,8 @@ void Tracker::forget(uint64_t key) {
     if (i < pooler_slots_.size() && pooler_slots_[i].key == key) {
       sockets_.erase(pooler_slots_[i].pooler.socket);
       pooler_slots_[i].key = 0;
-      pooler_free_.push_back(static_cast<uint32_t>(i));
+      // Compact events still queued read its names: freed by the last (unref_slot).
+      if (pooler_slots_[i].refs == 0) pooler_free_.push_back(static_cast<uint32_t>(i));
       --pooler_live_;
       return;
     }
@@ -181,6 +182,7 @@ Event& Tracker::push_event() {
   q.held_ms = 0;
   q.held = false;
   q.dropped = false;
+  q.slot = -1;
   return q.event;
 }
 
@@ -213,6 +215,7 @@ void Tracker::hold(Event&& e, uint64_t key, const LogRecord& r) {
 void Tracker::turn_into_reject(Backend& b, const Timestamp& t, std::string_view reason,
                                std::string_view message) {
   Queued& q = queue_[b.held_seq - queue_base_];
+  if (q.slot >= 0) expand(q);
   q.held = false;
   Event& e = q.event;
   e.type = EventType::kReject;
@@ -256,6 +259,14 @@ void Tracker::release() {
     // The sink sees the event in its slot; the slot is reused later.
     queue_.pop_front();
     ++queue_base_;
+    if (front.slot >= 0) {  // a pooler client's, compact
+      if (!front.dropped) {
+        ++stats_.events[static_cast<int>(front.type)];
+        if (!stopped_) emit_ref(front);
+      }
+      unref_slot(front.slot);
+      continue;
+    }
     if (front.dropped) continue;
     ++stats_.events[static_cast<int>(front.event.type)];
     if (!stopped_ && !sink_->on_event(front.event)) stopped_ = true;

@@ -198,16 +198,28 @@ class Tracker {
       PoolerSocket socket;     // its key in sockets_
       std::string peer_host;   // the address and port as logged: the join key
       int32_t peer_port = -1;  // with the socket
+      uint32_t index = 0;      // its slot in pooler_slots_
     };
     Pooler* pooler = nullptr;
   };
   // Slots of queue_ are reused (Ring): whoever takes one sets every field.
+  // A pooler client's connect or disconnect is kept compact: `slot` names
+  // its client's slot of pooler_slots_ (which holds its names and is not
+  // reused while such events refer to it), `type`, `time`, `duration_ms`,
+  // `reason` and `matched` the rest; `event` is then unused. slot -1: the
+  // event is in `event`.
   struct Queued {
     Event event;
     uint64_t backend = 0;  // held connects: the backend key
     int64_t held_ms = 0;   // held connects: sort time of the authorized line
     bool held = false;
     bool dropped = false;  // a pooler login that never got through: no event
+    EventType type = EventType::kConnect;  // compact (slot >= 0) only, as the rest here
+    int32_t slot = -1;
+    Flag matched = Flag::kUnset;
+    int64_t duration_ms = -1;
+    std::string_view reason;  // static text
+    Timestamp time;
   };
   struct Server {
     std::string name;
@@ -277,6 +289,16 @@ class Tracker {
                     const BouncerMessage& m);
   void pooler_lost(Backend& b, const LogRecord& r);
   Event& push_pooler_event(EventType type, const LogRecord& r, const Backend* b, uint32_t server);
+  // push_pooler_event() of a client's connect or disconnect, kept compact
+  // (Queued::slot): set its reason, matched and duration_ms in the result,
+  // then emit_pushed() or hold_pushed(). REQUIRES: b is a pooler client.
+  Queued& push_pooler_ref(EventType type, const LogRecord& r, const Backend& b);
+  // The Event of a compact queued event, into q.event (q no longer compact).
+  void expand(Queued& q);
+  // A compact queued event leaves: its slot's hold on its client drops.
+  void unref_slot(int32_t slot);
+  // Writes a compact queued event to the sink.
+  void emit_ref(const Queued& q);
   static PoolerSocket pooler_socket(uint32_t server, const LogRecord& r, const BouncerMessage& m);
   void finish_add(const LogRecord& r);
 
@@ -334,12 +356,19 @@ class Tracker {
   struct PoolerSlot {
     Backend backend;
     Backend::Pooler pooler;
-    uint64_t key = 0;  // 0: free
+    uint64_t key = 0;   // 0: free, or forgotten and still referred to (refs)
+    uint32_t refs = 0;  // compact events in queue_ that refer to it: not reused until 0
   };
   std::deque<PoolerSlot> pooler_slots_;     // addresses stay (deque)
   std::vector<uint32_t> pooler_free_;       // free slots' indexes
   size_t pooler_live_ = 0;
   uint64_t pooler_seq_ = 0;                 // generations
+  // emit_ref()'s time: ref_ts_ and ref_tz_ written for ref_time_; the
+  // milliseconds at ref_ms_at_ (0: none).
+  std::string ref_ts_, ref_tz_;
+  Timestamp ref_time_;
+  size_t ref_ms_at_ = 0;
+  void set_ref_time(const Timestamp& t);
   // A new pooler client (its key in *key): create() for pooler_slots_.
   Backend& create_pooler(uint32_t server, const LogRecord& r, uint64_t* key);
   Backend* find_pooler(uint64_t key) {

@@ -2,7 +2,8 @@
 // client sessions keyed by (server, pooler pid, socket), checked against
 // the client's address and port since the socket's pointer is reused at
 // once. Shares the held-event queue with the PostgreSQL half, so settling
-// and ordering work the same way.
+// and ordering work the same way; a client's connect and disconnect wait
+// there compact (Tracker::Queued::slot), read from its slot when written.
 
 #include "lifecycle/tracker.hpp"
 
@@ -71,6 +72,7 @@ Tracker::Backend& Tracker::create_pooler(uint32_t server, const LogRecord& r, ui
   b.fatal_reason = {};
   b.pooler = &slot.pooler;
   slot.pooler.start = Timestamp();
+  slot.pooler.index = i;
   b.server = server;
   b.pid = r.pid;
   b.order = next_order_++;
@@ -130,6 +132,109 @@ Event& Tracker::push_pooler_event(EventType type, const LogRecord& r, const Back
   return e;
 }
 
+Tracker::Queued& Tracker::push_pooler_ref(EventType type, const LogRecord& r, const Backend& b) {
+  Queued& q = queue_.push_back();
+  q.backend = 0;
+  q.held_ms = 0;
+  q.held = false;
+  q.dropped = false;
+  q.type = type;
+  q.slot = static_cast<int32_t>(b.pooler->index);
+  q.matched = Flag::kUnset;
+  q.duration_ms = -1;
+  q.reason = {};
+  q.time = r.time;
+  ++pooler_slots_[b.pooler->index].refs;
+  return q;
+}
+
+void Tracker::expand(Queued& q) {
+  const Backend& b = pooler_slots_[q.slot].backend;
+  Event& e = q.event;
+  e.type = q.type;
+  e.ts.clear();
+  e.tz.clear();
+  if (q.time.valid()) {
+    append_rfc3339(q.time, &e.ts);
+    if (q.time.zone == Timestamp::Zone::kAbbrev) e.tz = q.time.abbrev;
+  }
+  e.pid = -1;
+  e.session = b.session;
+  e.user = b.user;
+  e.db = b.db;
+  e.app = b.app;
+  e.host = b.host;
+  e.port = b.port;
+  e.replication = b.replication ? Flag::kTrue : Flag::kUnset;
+  e.snapshot = Flag::kUnset;
+  e.duration_ms = q.duration_ms;
+  e.reason = q.reason;
+  e.message.clear();
+  e.matched = q.matched;
+  e.state.clear();
+  e.server = servers_[b.server].name;
+  e.via = servers_[b.server].via;
+  unref_slot(q.slot);
+  q.slot = -1;
+}
+
+void Tracker::unref_slot(int32_t slot) {
+  PoolerSlot& s = pooler_slots_[slot];
+  if (--s.refs == 0 && s.key == 0) pooler_free_.push_back(static_cast<uint32_t>(slot));
+}
+
+void Tracker::set_ref_time(const Timestamp& t) {
+  // Within the second of the last one, with the same zone: only the
+  // milliseconds differ (a busy pooler writes hundreds of events a second).
+  const int64_t sec = t.wall_ms >= 0 ? t.wall_ms / 1000 : (t.wall_ms - 999) / 1000;
+  const Timestamp& last = ref_time_;
+  if (t.valid() && last.valid() && t.has_ms && last.has_ms && ref_ms_at_ != 0 &&
+      t.zone == last.zone && t.offset_min == last.offset_min &&
+      std::string_view(t.abbrev) == std::string_view(last.abbrev) &&
+      sec == (last.wall_ms >= 0 ? last.wall_ms / 1000 : (last.wall_ms - 999) / 1000)) {
+    const unsigned ms = static_cast<unsigned>(t.wall_ms - sec * 1000);
+    ref_ts_[ref_ms_at_] = static_cast<char>('0' + ms / 100);
+    ref_ts_[ref_ms_at_ + 1] = static_cast<char>('0' + ms / 10 % 10);
+    ref_ts_[ref_ms_at_ + 2] = static_cast<char>('0' + ms % 10);
+    ref_time_ = t;
+    return;
+  }
+  ref_ts_.clear();
+  ref_tz_.clear();
+  ref_ms_at_ = 0;
+  ref_time_ = t;
+  if (!t.valid()) return;
+  append_rfc3339(t, &ref_ts_);
+  if (t.zone == Timestamp::Zone::kAbbrev) ref_tz_ = t.abbrev;
+  if (t.has_ms) {  // "...:SS.mmm" then the zone, if any
+    const size_t dot = ref_ts_.find('.');
+    if (dot != std::string::npos && dot + 4 <= ref_ts_.size()) ref_ms_at_ = dot + 1;
+  }
+}
+
+void Tracker::emit_ref(const Queued& q) {
+  // push_pooler_event()'s fields, read where they are kept.
+  const Backend& b = pooler_slots_[q.slot].backend;
+  set_ref_time(q.time);
+  EventRef e;
+  e.type = q.type;
+  e.ts = &ref_ts_;
+  e.tz = &ref_tz_;
+  e.session = &b.session;
+  e.user = &b.user;
+  e.db = &b.db;
+  e.app = &b.app;
+  e.host = &b.host;
+  e.port = b.port;
+  e.replication = b.replication ? Flag::kTrue : Flag::kUnset;
+  e.duration_ms = q.duration_ms;
+  e.reason = q.reason;
+  e.matched = q.matched;
+  e.server = &servers_[b.server].name;
+  e.via = &servers_[b.server].via;
+  if (!sink_->on_event_ref(e)) stopped_ = true;
+}
+
 void Tracker::pooler_lost(Backend& b, const LogRecord& r) {
   if (b.stage == Stage::kHeld && b.fatal.empty()) {
     // Its socket went to another client before anything settled it: it
@@ -144,9 +249,9 @@ void Tracker::pooler_lost(Backend& b, const LogRecord& r) {
   }
   settle(b);
   if (b.stage != Stage::kOpen) return;
-  Event& e = push_pooler_event(EventType::kDisconnect, r, &b, b.server);
-  e.reason = "lost";
-  e.matched = Flag::kTrue;
+  Queued& q = push_pooler_ref(EventType::kDisconnect, r, b);
+  q.reason = "lost";
+  q.matched = Flag::kTrue;
   emit_pushed();
 }
 
@@ -231,7 +336,7 @@ void Tracker::pooler_client(uint32_t server, const LogRecord& r, const BouncerMe
       b->db = !m.db.empty() ? m.db : known_name(r.db);
       b->replication = m.replication;
       b->pooler->start = r.time;
-      push_pooler_event(EventType::kConnect, r, b, server);
+      push_pooler_ref(EventType::kConnect, r, *b);
       hold_pushed(*b, key, r);
       break;
     }
@@ -308,20 +413,23 @@ void Tracker::pooler_close(uint32_t server, Backend* b, uint64_t key, const LogR
     // protocol error ends a session that was.
     const bool reject = m.reject && reason != "other";
     if (m.reject && !reject) reason = "terminated";
-    Event& e = push_pooler_event(reject ? EventType::kReject : EventType::kDisconnect, r, b, server);
-    e.reason = reason;
-    e.matched = Flag::kTrue;
-    if (reject) {
+    if (reject) {  // its message is the line's: copied into an Event
+      Event& e = push_pooler_event(EventType::kReject, r, b, server);
+      e.reason = reason;
+      e.matched = Flag::kTrue;
       e.message = m.text;
     } else {
+      Queued& q = push_pooler_ref(EventType::kDisconnect, r, *b);
+      q.reason = reason;
+      q.matched = Flag::kTrue;
       const Timestamp& start = b->pooler->start;
       const bool exact = r.time.valid() && start.valid() && r.time.has_ms && start.has_ms;
       if (exact) {
-        e.duration_ms = std::max<int64_t>(0, r.time.sort_ms() - start.sort_ms());
+        q.duration_ms = std::max<int64_t>(0, r.time.sort_ms() - start.sort_ms());
       } else if (m.age_s >= 0) {
-        e.duration_ms = m.age_s * 1000;
+        q.duration_ms = m.age_s * 1000;
       } else if (r.time.valid() && start.valid()) {
-        e.duration_ms = std::max<int64_t>(0, r.time.sort_ms() - start.sort_ms());
+        q.duration_ms = std::max<int64_t>(0, r.time.sort_ms() - start.sort_ms());
       }
     }
     forget(key);
