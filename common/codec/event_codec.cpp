@@ -7,6 +7,7 @@
 #include <emmintrin.h>
 #endif
 #include <string>
+#include <type_traits>
 
 #include "json_reader.hpp"
 #include "utf8.hpp"
@@ -264,30 +265,57 @@ void append_json_escaped(std::string_view s, std::string* out) {
   append_bounded(out, kMaxEscape * s.size(), [&](char* p) { return put_escaped(p, s, json_special); });
 }
 
-char* encode_json(const Event& e, char* p) {
+namespace {
+
+// The members of an Event or of the EventRef standing for one (whose
+// strings are pointers to an Event's, and which has no snapshot, message
+// or state): one writer, so the two give the same bytes.
+inline const std::string& field(const std::string& s) { return s; }
+inline const std::string& field(const std::string* s) { return *s; }
+
+// A reason that may be a static text, not a string's buffer: no
+// short-string copy (put_short reads a string's whole inline buffer).
+inline char* json_reason(char* p, std::string_view v) {
+  if (v.empty()) return p;
+  p = put(p, ",\"reason\":\"");
+  p = put_escaped(p, v, json_special);
+  *p++ = '"';
+  return p;
+}
+inline char* json_reason(char* p, const std::string& v) { return json_str(p, ",\"reason\":\"", v); }
+
+template <typename E>
+char* encode_json_members(const E& e, char* p) {
+  constexpr bool kFull = std::is_same_v<E, Event>;
   p = put(p, "{\"type\":\"");
   p = put(p, event_type_name(e.type));
   *p++ = '"';
-  p = json_str(p, ",\"ts\":\"", e.ts);
-  p = json_str(p, ",\"tz\":\"", e.tz);
+  p = json_str(p, ",\"ts\":\"", field(e.ts));
+  p = json_str(p, ",\"tz\":\"", field(e.tz));
   p = json_num(p, ",\"pid\":", e.pid);
-  p = json_str(p, ",\"session\":\"", e.session);
-  p = json_str(p, ",\"user\":\"", e.user);
-  p = json_str(p, ",\"db\":\"", e.db);
-  p = json_str(p, ",\"app\":\"", e.app);
-  p = json_str(p, ",\"host\":\"", e.host);
+  p = json_str(p, ",\"session\":\"", field(e.session));
+  p = json_str(p, ",\"user\":\"", field(e.user));
+  p = json_str(p, ",\"db\":\"", field(e.db));
+  p = json_str(p, ",\"app\":\"", field(e.app));
+  p = json_str(p, ",\"host\":\"", field(e.host));
   p = json_num(p, ",\"port\":", e.port);
   if (e.replication == Flag::kTrue) p = put(p, ",\"replication\":true");
-  if (e.snapshot == Flag::kTrue) p = put(p, ",\"snapshot\":true");
+  if constexpr (kFull) {
+    if (e.snapshot == Flag::kTrue) p = put(p, ",\"snapshot\":true");
+  }
   p = json_num(p, ",\"duration_ms\":", e.duration_ms);
-  p = json_str(p, ",\"reason\":\"", e.reason);
-  p = json_str(p, ",\"message\":\"", e.message);
+  p = json_reason(p, e.reason);
+  if constexpr (kFull) p = json_str(p, ",\"message\":\"", e.message);
   if (e.matched != Flag::kUnset) p = put(p, e.matched == Flag::kTrue ? ",\"matched\":true" : ",\"matched\":false");
-  p = json_str(p, ",\"state\":\"", e.state);
-  p = json_str(p, ",\"server\":\"", e.server);
-  p = json_str(p, ",\"via\":\"", e.via);
+  if constexpr (kFull) p = json_str(p, ",\"state\":\"", e.state);
+  p = json_str(p, ",\"server\":\"", field(e.server));
+  p = json_str(p, ",\"via\":\"", field(e.via));
   return put(p, "}\n");
 }
+
+}  // namespace
+
+char* encode_json(const Event& e, char* p) { return encode_json_members(e, p); }
 
 // The same bytes as encode_json(Event) of the Event `e` stands for (its
 // missing fields are unknown there, so left out here).
@@ -298,31 +326,7 @@ size_t json_bound(const EventRef& e) {
                                      e.via->size());
 }
 
-char* encode_json(const EventRef& e, char* p) {
-  p = put(p, "{\"type\":\"");
-  p = put(p, event_type_name(e.type));
-  *p++ = '"';
-  p = json_str(p, ",\"ts\":\"", *e.ts);
-  p = json_str(p, ",\"tz\":\"", *e.tz);
-  p = json_num(p, ",\"pid\":", e.pid);
-  p = json_str(p, ",\"session\":\"", *e.session);
-  p = json_str(p, ",\"user\":\"", *e.user);
-  p = json_str(p, ",\"db\":\"", *e.db);
-  p = json_str(p, ",\"app\":\"", *e.app);
-  p = json_str(p, ",\"host\":\"", *e.host);
-  p = json_num(p, ",\"port\":", e.port);
-  if (e.replication == Flag::kTrue) p = put(p, ",\"replication\":true");
-  p = json_num(p, ",\"duration_ms\":", e.duration_ms);
-  if (!e.reason.empty()) {  // a static text (no short-string copy: its buffer is not a string's)
-    p = put(p, ",\"reason\":\"");
-    p = put_escaped(p, e.reason, json_special);
-    *p++ = '"';
-  }
-  if (e.matched != Flag::kUnset) p = put(p, e.matched == Flag::kTrue ? ",\"matched\":true" : ",\"matched\":false");
-  p = json_str(p, ",\"server\":\"", *e.server);
-  p = json_str(p, ",\"via\":\"", *e.via);
-  return put(p, "}\n");
-}
+char* encode_json(const EventRef& e, char* p) { return encode_json_members(e, p); }
 
 void encode_json(const Event& e, std::string* out) {
   append_bounded(out, json_bound(e), [&](char* p) { return encode_json(e, p); });
