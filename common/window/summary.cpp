@@ -13,10 +13,13 @@ std::string group_name(std::string_view name) {
   return name.empty() ? std::string("unknown") : std::string(name);
 }
 
-std::vector<Count> sorted(const std::unordered_map<std::string, int64_t>& counts) {
+// Counts by name (std::string or a view of a name the Window keeps), the
+// biggest first, then by name.
+template <typename Name>
+std::vector<Count> sorted(const std::unordered_map<Name, int64_t>& counts) {
   std::vector<Count> out;
   out.reserve(counts.size());
-  for (const auto& [name, n] : counts) out.push_back(Count{name, n});
+  for (const auto& [name, n] : counts) out.push_back(Count{std::string(name), n});
   std::sort(out.begin(), out.end(), [](const Count& a, const Count& b) {
     return a.n != b.n ? a.n > b.n : a.name < b.name;
   });
@@ -129,13 +132,13 @@ Summary summarize(const Window& w, const Filter& f, const std::vector<Dimension>
   }
   for (size_t i = 0; i < by.size(); ++i) s.by.emplace_back(by[i], sorted(w.names(by[i]), groups[i]));
 
-  std::unordered_map<std::string, int64_t> rejects;
+  std::unordered_map<std::string_view, int64_t> rejects;  // views of the Window's reasons
   for (const Window::Totals& t : w.totals()) {
     if (!f.empty() && !f.matches(w.who(t.who))) continue;
     s.connects += t.connects;
     s.disconnects += t.disconnects;
     for (const auto& [reason, n] : t.rejects) {
-      rejects[std::string(reason)] += static_cast<int64_t>(n);
+      rejects[reason] += static_cast<int64_t>(n);
       s.rejected += n;
     }
   }
