@@ -1,6 +1,8 @@
 #include "codec/output.hpp"
 
+#include <fcntl.h>
 #include <poll.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -13,6 +15,11 @@ namespace pgconn {
 
 namespace {
 constexpr size_t kBufferSize = 64 * 1024;
+// A pipe of Linux's default 64 KiB holds one of our writes: each write
+// then waits for the reader to empty it, and the two processes take turns
+// instead of running side by side. 256 KiB lets them overlap (PgBouncer's
+// 1 M-line bench log into `| cat`: 197 -> 156 ms).
+constexpr int kPipeSize = 256 * 1024;
 char g_buffer[kBufferSize];
 size_t g_used = 0;
 int g_error = 0;
@@ -53,7 +60,13 @@ bool drain() {
 }
 }  // namespace
 
-void output_init() { std::signal(SIGPIPE, SIG_IGN); }
+void output_init() {
+  std::signal(SIGPIPE, SIG_IGN);
+  struct stat st;
+  if (fstat(STDOUT_FILENO, &st) == 0 && S_ISFIFO(st.st_mode) &&
+      fcntl(STDOUT_FILENO, F_GETPIPE_SZ) < kPipeSize)
+    fcntl(STDOUT_FILENO, F_SETPIPE_SZ, kPipeSize);  // best effort: a user's pipe quota may refuse
+}
 
 bool output_write(std::string_view s) {
   if (failed()) return false;

@@ -16,7 +16,8 @@
 
 namespace pgconn {
 
-// Call once at start-up, before any output: SIGPIPE ignored.
+// Call once at start-up, before any output: SIGPIPE ignored, and a pipe on
+// stdout enlarged to 256 KiB where the system allows it.
 void output_init();
 
 // Queues `s`. Returns false once stdout is closed or failed.
