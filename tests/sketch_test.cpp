@@ -188,3 +188,78 @@ TEST_CASE("issue_15: sparse and dense histograms merge both ways", "[sketch][iss
   CHECK(a.min() == 5);
   CHECK(b.max() == 700);
 }
+
+TEST_CASE("issue_15: dense counters widen past 255 and 65,535, exactly", "[sketch][issue_15]") {
+  LogHistogram h;
+  for (int64_t v = 0; v < 64; ++v) h.add(v);  // 64 buckets side by side: dense
+  REQUIRE(h.dense());
+  CHECK(h.counter_bytes() == 1);
+  for (int i = 0; i < 300; ++i) h.add(10);
+  CHECK(h.counter_bytes() == 2);
+  for (int i = 0; i < 70000; ++i) h.add(20);
+  CHECK(h.counter_bytes() == 4);
+  CHECK(h.count() == 64 + 300 + 70000);
+  // Nearest rank: 11 values below 10, then 301 tens; 20's run covers the middle.
+  CHECK(h.percentile(0.001) == 10);
+  CHECK(h.percentile(0.5) == 20);
+  CHECK(h.percentile(0.0001) == 7);  // rank ceil(7.04) = 8: the eighth value
+  CHECK(h.min() == 0);
+  CHECK(h.max() == 63);
+}
+
+TEST_CASE("issue_15: a sparse count past an entry's 19 bits turns the histogram dense", "[sketch][issue_15]") {
+  LogHistogram a, b;
+  a.add(100);
+  a.add(1000000);  // far apart: sparse
+  REQUIRE_FALSE(a.dense());
+  for (int i = 0; i < 600000; ++i) a.add(100);  // past 524,287 in one bucket
+  CHECK(a.count() == 600002);
+  CHECK(a.percentile(0.5) == 100);
+  CHECK(a.percentile(0.99999) == 100);
+  CHECK(a.max() == 1000000);
+  // The same counts merged in: equal answers.
+  LogHistogram one;
+  one.add(100);
+  b.add(1000000);
+  for (int i = 0; i < 600001; ++i) b.merge(one);
+  for (double p : {0.0, 0.5, 0.99, 0.999999, 1.0}) CHECK(a.percentile(p) == b.percentile(p));
+}
+
+TEST_CASE("issue_15: a far value turns a dense histogram back to sparse", "[sketch][issue_15]") {
+  LogHistogram h;
+  for (int64_t v = 0; v < 40; ++v) h.add(v);
+  REQUIRE(h.dense());
+  h.add(int64_t{1} << 40);  // thousands of buckets away
+  CHECK_FALSE(h.dense());
+  CHECK(h.count() == 41);
+  CHECK(h.percentile(0.5) == 20);
+  CHECK(h.max() == int64_t{1} << 40);
+  CHECK(h.bytes() <= 41 * 8);
+}
+
+TEST_CASE("issue_15: memory stays within 8 bytes per value, 64 at least, on any data", "[sketch][issue_15]") {
+  std::mt19937_64 rng(1515);
+  for (int round = 0; round < 200; ++round) {
+    LogHistogram h, m;
+    std::vector<int64_t> values;
+    const int n = 1 + static_cast<int>(rng() % 3000);
+    const double spread = std::uniform_real_distribution<double>(0.5, 40)(rng);
+    for (int i = 0; i < n; ++i) {
+      const int64_t v = static_cast<int64_t>(std::exp(std::uniform_real_distribution<double>(0, spread)(rng)));
+      values.push_back(v);
+      h.add(v);
+      LogHistogram one;
+      one.add(v);
+      m.merge(one);
+      if (i % 97 == 0) REQUIRE(h.bytes() <= std::max<size_t>(64, 8 * h.count()));
+    }
+    INFO("round " << round << " n " << n << " spread " << spread);
+    CHECK(h.bytes() <= std::max<size_t>(64, 8 * h.count()));
+    CHECK(m.bytes() <= std::max<size_t>(64, 8 * m.count()));
+    for (double p : {0.01, 0.5, 0.9, 0.95, 0.99}) {
+      CHECK(h.percentile(p) == m.percentile(p));
+      const int64_t exact = nearest_rank(values, p);
+      CHECK(std::abs(h.percentile(p) - exact) <= exact / 256 + 1);
+    }
+  }
+}

@@ -611,12 +611,15 @@ TEST_CASE("history: issue_9 a session rejected after its connect is in no bucket
 TEST_CASE("summarize: issue_9 durations per name, filtered, ordered by sessions", "[summary][durations]") {
   WindowOptions o;
   o.durations = true;
+  auto feed = [](Window& w) {
+    w.add(con(at(10, 0), "1").user("u").db("prod").app("rails"));
+    w.add(dis_ms(at(10, 1), "1", 1000).user("u").db("prod"));  // app carried from the connect
+    w.add(dis_ms(at(10, 2), "x", 3000).user("u").db("prod"));  // unmatched: app unknown
+    w.add(dis_ms(at(10, 3), "y", 5000).user("v").db("test").app("rails"));
+    w.add(dis(at(10, 4), "z").user("v").db("test").app("rails"));  // no duration: not counted
+  };
   Window w(o);
-  w.add(con(at(10, 0), "1").user("u").db("prod").app("rails"));
-  w.add(dis_ms(at(10, 1), "1", 1000).user("u").db("prod"));  // app carried from the connect
-  w.add(dis_ms(at(10, 2), "x", 3000).user("u").db("prod"));  // unmatched: app unknown
-  w.add(dis_ms(at(10, 3), "y", 5000).user("v").db("test").app("rails"));
-  w.add(dis(at(10, 4), "z").user("v").db("test").app("rails"));  // no duration: not counted
+  feed(w);
   Summary s = summarize(w, Filter{}, kDefaultBy, SummaryOptions{true, 0});
   REQUIRE(s.with_durations);
   REQUIRE(s.durations.size() == 3);
@@ -633,12 +636,41 @@ TEST_CASE("summarize: issue_9 durations per name, filtered, ordered by sessions"
   const auto& dbs = s.durations[0].second;
   REQUIRE(dbs.size() == 2);
   CHECK((dbs[0].name == "prod" && dbs[0].n == 2 && dbs[1].name == "test" && dbs[1].n == 1));
-  Summary f = summarize(w, filter(Dimension::kUser, "v"), kDefaultBy, SummaryOptions{true, 0});
+  // Filtered: the Window counts durations for its filter (as pgconn-agg
+  // builds it), like the peak.
+  WindowOptions fo = o;
+  fo.filter = filter(Dimension::kUser, "v");
+  Window wf(fo);
+  feed(wf);
+  Summary f = summarize(wf, fo.filter, kDefaultBy, SummaryOptions{true, 0});
   REQUIRE(f.durations[0].second.size() == 1);
   CHECK(f.durations[0].second[0].name == "test");
   CHECK(f.durations[0].second[0].max_ms == 5000);
+  // Only the dimensions asked for are kept.
+  WindowOptions ao = o;
+  ao.durations_by = {Dimension::kApp};
+  Window wa(ao);
+  feed(wa);
+  Summary a = summarize(wa, Filter{}, {Dimension::kApp, Dimension::kDb}, SummaryOptions{true, 0});
+  CHECK(a.durations[0].second.size() == 2);
+  CHECK(a.durations[1].second.empty());
+  CHECK(wa.durations(Dimension::kDb).size() == 0);
   w.clear();
   CHECK(summarize(w, Filter{}, kDefaultBy, SummaryOptions{true, 0}).durations[0].second.empty());
+}
+
+TEST_CASE("summarize: issue_15 durations of \"unknown\" and of the empty name are one row", "[summary][durations][issue_15]") {
+  WindowOptions o;
+  o.durations = true;
+  Window w(o);
+  w.add(dis_ms(at(10, 1), "a", 1000).user("u").db("prod").app("unknown"));  // a client calling itself so
+  w.add(dis_ms(at(10, 2), "b", 3000).user("u").db("prod"));                  // none logged
+  w.add(dis_ms(at(10, 3), "c", 5000).user("u").db("prod").app("rails"));
+  Summary s = summarize(w, Filter{}, {Dimension::kApp}, SummaryOptions{true, 0});
+  const auto& apps = s.durations[0].second;
+  REQUIRE(apps.size() == 2);
+  CHECK((apps[0].name == "unknown" && apps[0].n == 2 && apps[0].max_ms == 3000 && apps[0].mean_ms == 2000));
+  CHECK((apps[1].name == "rails" && apps[1].n == 1));
 }
 
 TEST_CASE("summarize: issue_9 the longest open sessions, oldest first, ties by pid", "[summary][longest]") {

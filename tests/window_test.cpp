@@ -585,7 +585,14 @@ TEST_CASE("Window: issue_13 an update moves an open session to its new app", "[w
   // A disconnect without an app is counted under the new one, duration too.
   w.add(disconnect(at(10, 3), "s1").user("u").db("d").duration(3000));
   CHECK((*w.find_totals(names("u", "d", "worker-7", ""))).disconnects == 1);
-  CHECK((*w.find_totals(names("u", "d", "worker-7", ""))).durations.count() == 1);
+  {
+    const Chunked<LogHistogram>& app_h = w.durations(Dimension::kApp);
+    const uint32_t worker7 = w.names(Dimension::kApp).find("worker-7");
+    REQUIRE(worker7 < app_h.size());
+    CHECK(app_h[worker7].count() == 1);
+    const uint32_t psql = w.names(Dimension::kApp).find("psql");
+    CHECK((psql >= app_h.size() || app_h[psql].count() == 0));
+  }
   CHECK((*w.find_totals(names("u", "d", "psql", ""))).connects == 2);  // connects stay where they were
   // An update for a session it does not hold is counted nowhere.
   const size_t before = w.history().size();
@@ -722,7 +729,7 @@ TEST_CASE("issue_15: caps per dimension: past max_names only that dimension over
   const Window::Totals* t = w.find_totals(names("u", "production", "worker-5", "h"));
   REQUIRE(t != nullptr);
   CHECK(t->connects == 3);
-  CHECK(t->durations.count() == 3);
+  CHECK(w.durations(Dimension::kApp)[NameTable::kOverflow].count() == 3);
   CHECK(w.totals_overflow() == 0);  // no combination was folded
   // The overflow id is not the name of the log: a real name spelled like it
   // would be a name of its own.
@@ -792,8 +799,8 @@ TEST_CASE("issue_15: the times of a stream parse as parse_iso_time() does, one a
 
 namespace {
 
-// Everything a Window counts, as text: totals and durations per name
-// combination, the open sessions, the history and the peak.
+// Everything a Window counts, as text: totals per name combination,
+// durations per name, the open sessions, the history and the peak.
 std::string fingerprint(const Window& w) {
   std::vector<std::string> rows;
   auto names = [&](uint32_t who) {
@@ -803,11 +810,16 @@ std::string fingerprint(const Window& w) {
   for (const Window::Totals& t : w.totals()) {
     std::string row = fmt::format("T {} c{} d{}", names(t.who), t.connects, t.disconnects);
     for (const auto& [reason, n] : t.rejects) row += fmt::format(" r{}={}", reason, n);
-    const LogHistogram& h = t.durations;
-    if (h.count() > 0)
-      row += fmt::format(" h{} {} {} {} {} {}", h.count(), h.min(), h.max(), h.mean(), h.percentile(0.5),
-                         h.percentile(0.95));
     rows.push_back(std::move(row));
+  }
+  for (int d = 0; d < 5; ++d) {
+    const Chunked<LogHistogram>& hs = w.durations(static_cast<Dimension>(d));
+    for (uint32_t id = 0; id < hs.size(); ++id) {
+      const LogHistogram& h = hs[id];
+      if (h.count() > 0)
+        rows.push_back(fmt::format("D{} {} h{} {} {} {} {} {}", d, w.names(static_cast<Dimension>(d)).name(id),
+                                   h.count(), h.min(), h.max(), h.mean(), h.percentile(0.5), h.percentile(0.95)));
+    }
   }
   for (const auto& [key, s] : w.active())
     rows.push_back(fmt::format("A {} {} {}", key.substr(key.find('\0') + 1), names(s.who), s.since_ms));

@@ -166,6 +166,7 @@ inline std::optional<int> parse(const cxxopts::ParseResult& args, Options* o) {
     if (args.count(filters[i])) view.filter.field[i] = args[filters[i]].as<std::string>();
   std::string max_events = args["max-events"].as<std::string>();
   o->window.durations = view.summary.durations;
+  o->window.durations_by = view.by;  // kept only for the names shown
   o->window.filter = view.filter;  // the peak is kept for what is shown
   if (!parse_count(max_events, 100000000, &o->window.max_events))
     return usage_error("bad --max-events \"" + max_events + "\": expected a number from 1 to 100000000");

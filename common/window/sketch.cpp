@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <cstring>
 
 namespace pgconn {
 
@@ -27,98 +28,187 @@ void LogHistogram::bucket_range(uint32_t b, int64_t* lo, int64_t* hi) {
   *hi = static_cast<int64_t>(l + ((uint64_t{1} << shift) - 1));
 }
 
-template <typename F>
-void LogHistogram::for_each(F f) const {
-  if (sparse_) {
-    for (uint64_t e : counts_) f(static_cast<uint32_t>(e >> kCountBits), e & kMaxSparseCount);
-    return;
-  }
-  for (size_t i = 0; i < counts_.size(); ++i)
-    if (counts_[i] != 0) f(first_ + static_cast<uint32_t>(i), counts_[i]);
+uint32_t LogHistogram::entry(size_t i) const {
+  uint32_t e;
+  std::memcpy(&e, data_.data() + 4 * i, 4);
+  return e;
 }
 
-void LogHistogram::make_dense() {
-  std::vector<uint64_t> sparse;
-  sparse.swap(counts_);
-  sparse_ = false;
-  if (sparse.empty()) return;
-  first_ = static_cast<uint32_t>(sparse.front() >> kCountBits);
-  counts_.assign((sparse.back() >> kCountBits) - first_ + 1, 0);
-  used_ = 0;
-  for (uint64_t e : sparse) {
-    used_ += counts_[(e >> kCountBits) - first_] == 0;
-    counts_[(e >> kCountBits) - first_] += e & kMaxSparseCount;
+void LogHistogram::set_entry(size_t i, uint32_t e) { std::memcpy(data_.data() + 4 * i, &e, 4); }
+
+uint64_t LogHistogram::counter(size_t i) const {
+  const uint8_t* p = data_.data() + i * width_;
+  switch (width_) {
+    case 1: return *p;
+    case 2: { uint16_t v; std::memcpy(&v, p, 2); return v; }
+    case 4: { uint32_t v; std::memcpy(&v, p, 4); return v; }
+    default: { uint64_t v; std::memcpy(&v, p, 8); return v; }
   }
+}
+
+void LogHistogram::set_counter(size_t i, uint64_t v) {
+  uint8_t* p = data_.data() + i * width_;
+  switch (width_) {
+    case 1: *p = static_cast<uint8_t>(v); break;
+    case 2: { const auto w = static_cast<uint16_t>(v); std::memcpy(p, &w, 2); break; }
+    case 4: { const auto w = static_cast<uint32_t>(v); std::memcpy(p, &w, 4); break; }
+    default: std::memcpy(p, &v, 8); break;
+  }
+}
+
+uint64_t LogHistogram::max_counter() const {
+  uint64_t m = 0;
+  for (size_t i = 0; i < span(); ++i) m = std::max(m, counter(i));
+  return m;
+}
+
+int LogHistogram::width_for(uint64_t count) {
+  if (count <= UINT8_MAX) return 1;
+  if (count <= UINT16_MAX) return 2;
+  if (count <= UINT32_MAX) return 4;
+  return 8;
+}
+
+template <typename F>
+void LogHistogram::for_each(F f) const {
+  if (width_ == 0) {
+    for (size_t i = 0; i < entries(); ++i) {
+      const uint32_t e = entry(i);
+      f(e >> kCountBits, uint64_t{e & kMaxSparseCount});
+    }
+    return;
+  }
+  for (size_t i = 0; i < span(); ++i)
+    if (const uint64_t n = counter(i); n != 0) f(first_ + static_cast<uint32_t>(i), n);
+}
+
+bool LogHistogram::dense_pays(uint64_t span, uint64_t used, int width) {
+  return span * static_cast<uint64_t>(width) <= std::max<uint64_t>(64, 8 * used);
+}
+
+void LogHistogram::make_dense(uint64_t extra) {
+  std::vector<uint8_t> sparse;
+  sparse.swap(data_);
+  const size_t n = sparse.size() / 4;
+  auto at = [&](size_t i) {
+    uint32_t e;
+    std::memcpy(&e, sparse.data() + 4 * i, 4);
+    return e;
+  };
+  uint64_t top = 0;
+  for (size_t i = 0; i < n; ++i) top = std::max<uint64_t>(top, at(i) & kMaxSparseCount);
+  width_ = static_cast<uint8_t>(width_for(top + extra));
+  used_ = static_cast<uint16_t>(n);
+  if (n == 0) return;
+  first_ = static_cast<uint16_t>(at(0) >> kCountBits);
+  const size_t span = (at(n - 1) >> kCountBits) - first_ + 1;
+  data_.assign(span * width_, 0);
+  for (size_t i = 0; i < n; ++i) set_counter((at(i) >> kCountBits) - first_, at(i) & kMaxSparseCount);
 }
 
 void LogHistogram::make_sparse() {
-  std::vector<uint64_t> sparse;
-  sparse.reserve(used_ + 1);
+  std::vector<uint8_t> sparse;
+  sparse.reserve(4 * static_cast<size_t>(used_) + 4);  // and the entry about to come
   for_each([&](uint32_t b, uint64_t n) {
-    while (n > 0) {  // a count too big for one entry: never seen, but exact
-      const uint64_t part = std::min(n, kMaxSparseCount);
-      sparse.push_back(uint64_t{b} << kCountBits | part);
-      n -= part;
-    }
+    const uint32_t e = b << kCountBits | static_cast<uint32_t>(n);
+    sparse.insert(sparse.end(), reinterpret_cast<const uint8_t*>(&e), reinterpret_cast<const uint8_t*>(&e) + 4);
   });
-  counts_.swap(sparse);
-  sparse_ = true;
+  data_.swap(sparse);
+  width_ = 0;
+  used_ = 0;
 }
 
-bool LogHistogram::dense_pays(uint64_t span, uint64_t used) {
-  return span <= std::max<uint64_t>(32, 4 * used);
+void LogHistogram::widen(int width) {
+  const size_t n = span();
+  std::vector<uint64_t> values(n);
+  for (size_t i = 0; i < n; ++i) values[i] = counter(i);
+  width_ = static_cast<uint8_t>(width);
+  data_.assign(n * static_cast<size_t>(width), 0);
+  for (size_t i = 0; i < n; ++i) set_counter(i, values[i]);
+}
+
+void LogHistogram::add_sparse(uint32_t b, uint64_t n) {
+  // Binary search over the entries (sorted by bucket: the top bits).
+  size_t lo = 0, hi = entries();
+  while (lo < hi) {
+    const size_t mid = (lo + hi) / 2;
+    if ((entry(mid) >> kCountBits) < b) lo = mid + 1; else hi = mid;
+  }
+  if (lo < entries() && (entry(lo) >> kCountBits) == b) {
+    const uint64_t have = entry(lo) & kMaxSparseCount;
+    if (have + n <= kMaxSparseCount) {
+      set_entry(lo, entry(lo) + static_cast<uint32_t>(n));
+      return;
+    }
+    make_dense(n);  // a count too big for an entry
+    add_dense(b, n);
+    return;
+  }
+  if (n > kMaxSparseCount) {
+    make_dense(n);
+    add_dense(b, n);
+    return;
+  }
+  // A new entry. Room grows by a quarter (not doubled): bytes() stays close
+  // to what is used.
+  if (data_.size() + 4 > data_.capacity()) data_.reserve(data_.size() + std::max<size_t>(16, data_.size() / 4 / 4 * 4));
+  const uint32_t e = b << kCountBits | static_cast<uint32_t>(n);
+  data_.insert(data_.begin() + static_cast<std::ptrdiff_t>(4 * lo), reinterpret_cast<const uint8_t*>(&e),
+               reinterpret_cast<const uint8_t*>(&e) + 4);
+  const uint64_t span = (entry(entries() - 1) >> kCountBits) - (entry(0) >> kCountBits) + 1;
+  uint64_t top = 0;
+  if (dense_pays(span, entries(), 1)) {
+    for (size_t i = 0; i < entries(); ++i) top = std::max<uint64_t>(top, entry(i) & kMaxSparseCount);
+    if (dense_pays(span, entries(), width_for(top))) make_dense();
+  }
+}
+
+void LogHistogram::add_dense(uint32_t b, uint64_t n) {
+  if (data_.empty()) {
+    first_ = static_cast<uint16_t>(b);
+    width_ = static_cast<uint8_t>(width_for(n));
+    data_.assign(width_, 0);
+  } else if (b < first_ || b - first_ >= span()) {
+    const uint64_t lo = std::min<uint32_t>(first_, b), hi = std::max<uint64_t>(first_ + span() - 1, b);
+    if (!dense_pays(hi - lo + 1, used_ + 1u, width_) && n <= kMaxSparseCount &&
+        max_counter() <= kMaxSparseCount) {  // a far value
+      make_sparse();
+      add_sparse(b, n);
+      return;
+    }
+    // Exactly as big as needed (vector's own growth would double it).
+    std::vector<uint8_t> grown((hi - lo + 1) * width_, 0);
+    std::memcpy(grown.data() + (first_ - lo) * width_, data_.data(), data_.size());
+    data_.swap(grown);
+    first_ = static_cast<uint16_t>(lo);
+  }
+  const size_t i = b - first_;
+  const uint64_t have = counter(i);
+  used_ += have == 0;
+  if (width_for(have + n) > width_) widen(width_for(have + n));
+  set_counter(i, have + n);
 }
 
 void LogHistogram::add_bucket(uint32_t b, uint64_t n) {
-  if (!sparse_ && !counts_.empty()) {
-    const uint64_t lo = std::min<uint64_t>(first_, b), hi = std::max<uint64_t>(first_ + counts_.size() - 1, b);
-    const bool fresh = b < first_ || b - first_ >= counts_.size() || counts_[b - first_] == 0;
-    if (!dense_pays(hi - lo + 1, used_ + fresh) && n <= kMaxSparseCount) make_sparse();  // a far value
+  if (width_ == 0 && !data_.empty()) {
+    add_sparse(b, n);
+  } else if (width_ == 0) {
+    // The first bucket: sparse, unless its count needs more than an entry.
+    if (n > kMaxSparseCount) add_dense(b, n); else add_sparse(b, n);
+  } else {
+    add_dense(b, n);
   }
-  if (sparse_) {
-    const uint64_t key = uint64_t{b} << kCountBits;
-    auto it = std::lower_bound(counts_.begin(), counts_.end(), key);
-    if (it != counts_.end() && (*it >> kCountBits) == b) {
-      if ((*it & kMaxSparseCount) + n <= kMaxSparseCount) {
-        *it += n;
-        return;
-      }
-      make_dense();  // a count too big for an entry
-    } else {
-      counts_.insert(it, key | std::min(n, kMaxSparseCount));
-      if (n <= kMaxSparseCount) {
-        // Dense once that is at most four times the size, or 32 buckets
-        // (sketch.hpp): a dense add is one increment, no search.
-        const uint64_t span = (counts_.back() >> kCountBits) - (counts_.front() >> kCountBits) + 1;
-        if (dense_pays(span, counts_.size())) make_dense();
-        return;
-      }
-      counts_.erase(std::lower_bound(counts_.begin(), counts_.end(), key));
-      make_dense();
-    }
-  }
-  if (counts_.empty()) {
-    first_ = b;
-    counts_.assign(1, 0);
-  } else if (b < first_) {  // grow downwards
-    counts_.insert(counts_.begin(), first_ - b, 0);
-    first_ = b;
-  } else if (b - first_ >= counts_.size()) {
-    counts_.resize(b - first_ + 1, 0);
-  }
-  used_ += counts_[b - first_] == 0;
-  counts_[b - first_] += n;
 }
 
 void LogHistogram::prefetch(int64_t v) const {
-  if (counts_.empty()) return;
-  if (sparse_) {  // the binary search's first probes and the end
-    __builtin_prefetch(counts_.data() + counts_.size() / 2);
-    __builtin_prefetch(counts_.data() + counts_.size() - 1);
+  if (data_.empty()) return;
+  if (width_ == 0) {  // the binary search's first probes and the end
+    __builtin_prefetch(data_.data() + data_.size() / 8 * 4);
+    __builtin_prefetch(data_.data() + data_.size() - 1);
     return;
   }
   const uint32_t b = bucket_of(v < 0 ? 0 : v);
-  if (b >= first_ && b - first_ < counts_.size()) __builtin_prefetch(&counts_[b - first_]);
+  if (b >= first_ && b - first_ < span()) __builtin_prefetch(data_.data() + (b - first_) * width_);
 }
 
 void LogHistogram::add(int64_t v) {

@@ -55,31 +55,26 @@ std::vector<Count> sorted(const NameTable& names, const std::vector<int64_t>& by
   return out;
 }
 
-// Session lengths per name of each `by` dimension: the histograms of the
-// name combinations the filter matches, merged one name at a time (so that
-// only one merged histogram is held at once, whatever the number of names).
-void durations(const Window& w, const Filter& f, const std::vector<Dimension>& by, Summary* s) {
-  std::vector<uint32_t> shown;  // the totals with durations the filter matches
-  for (uint32_t i = 0; i < w.totals().size(); ++i) {
-    const Window::Totals& t = w.totals()[i];
-    if (t.durations.count() == 0) continue;
-    if (!f.empty() && !f.matches(w.who(t.who))) continue;
-    shown.push_back(i);
-  }
-  std::vector<std::pair<uint32_t, uint32_t>> by_name;  // (name id, totals index)
+// Session lengths per name of each `by` dimension: the Window's histograms
+// (kept for its filter), "unknown" merged with the empty name as the
+// counts are.
+void durations(const Window& w, const std::vector<Dimension>& by, Summary* s) {
   for (Dimension d : by) {
     const Grouping group(w.names(d));
-    by_name.clear();
-    for (uint32_t i : shown) by_name.emplace_back(group(w.name_id(w.totals()[i].who, d)), i);
-    std::sort(by_name.begin(), by_name.end());
+    const Chunked<LogHistogram>& hs = w.durations(d);
     std::vector<DurationStats> rows;
-    LogHistogram h;
-    for (size_t k = 0; k < by_name.size();) {
-      const uint32_t id = by_name[k].first;
-      h.clear();
-      for (; k < by_name.size() && by_name[k].first == id; ++k) h.merge(w.totals()[by_name[k].second].durations);
-      rows.push_back(DurationStats{group_name(w.names(d).name(id)), h.count(), h.mean(), h.percentile(0.5),
-                                   h.percentile(0.95), h.max(), id == NameTable::kOverflow});
+    for (uint32_t id = 0; id < hs.size(); ++id) {
+      if (group(id) != id) continue;  // "unknown": with the empty name
+      const LogHistogram* h = &hs[id];
+      LogHistogram merged;
+      if (id == NameTable::kEmpty && group.unknown < hs.size() && hs[group.unknown].count() > 0) {
+        merged = *h;
+        merged.merge(hs[group.unknown]);
+        h = &merged;
+      }
+      if (h->count() == 0) continue;
+      rows.push_back(DurationStats{group_name(w.names(d).name(id)), h->count(), h->mean(), h->percentile(0.5),
+                                   h->percentile(0.95), h->max(), id == NameTable::kOverflow});
     }
     std::sort(rows.begin(), rows.end(), [](const DurationStats& a, const DurationStats& b) {
       return a.n != b.n ? a.n > b.n : a.name < b.name;
@@ -149,7 +144,7 @@ Summary summarize(const Window& w, const Filter& f, const std::vector<Dimension>
   s.no_match = !f.empty() && !s.no_data && s.active == 0 && s.connects == 0 && s.disconnects == 0 &&
                s.rejected == 0;
   s.with_durations = options.durations;
-  if (options.durations) durations(w, f, by, &s);
+  if (options.durations) durations(w, by, &s);
   s.with_longest = options.longest;
   if (options.longest > 0) longest(w, f, options.longest, &s);
   view_completeness(w, f, &s);

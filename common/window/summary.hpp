@@ -55,7 +55,9 @@ struct Summary {
   bool no_data = false;        // no event at all
   bool no_match = false;       // a filter, events, but none it matches
   // SummaryOptions::durations: per `by` dimension (in its order), per name,
-  // most sessions first, ties by name.
+  // most sessions first, ties by name. The Window's (Window::durations():
+  // REQUIRES the Window was built with the same filter, and with `by`
+  // among its durations_by, else that dimension's list is empty).
   bool with_durations = false;
   std::vector<std::pair<Dimension, std::vector<DurationStats>>> durations;
   // SummaryOptions::longest: the sessions open longest, oldest first, ties
@@ -80,8 +82,8 @@ struct Summary {
 
 // Active sessions grouped by each of `by`; an unset name counts as "" (the
 // renderer shows "unknown"). Every name the Window kept is listed (its
-// overflow name too, marked): cutting lists short is the text view's job. Durations need a Window with
-// WindowOptions::durations.
+// overflow name too, marked): cutting lists short is the text view's job.
+// Durations need a Window with WindowOptions::durations.
 Summary summarize(const Window& w, const Filter& f, const std::vector<Dimension>& by,
                   const SummaryOptions& options = {});
 

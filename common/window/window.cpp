@@ -76,6 +76,8 @@ Window::Window(WindowOptions options)
              NameTable(options_.max_names, std::string(kOverflowNames[3])),
              NameTable(options_.max_names, std::string(kOverflowNames[4]))} {
   combo_slots_.assign(1024, ComboSlot{});
+  if (options_.durations)
+    for (Dimension d : options_.durations_by) durations_of_[static_cast<int>(d)] = true;
 }
 
 WhoView Window::who(uint32_t combo) const {
@@ -113,6 +115,9 @@ void Window::prefetch(const EventView& e, Hint* hint, int step) const {
   if (!hint->set || e.type == EventType::kServer) return;
   if (step == 1) {
     for (int d = 0; d < 5; ++d) hint->id[d] = names_[d].prefetch_entry(hint->name[d]);
+    if (options_.durations && e.type == EventType::kDisconnect && e.duration_ms >= 0)
+      for (int d = 0; d < 5; ++d)
+        if (durations_of_[d] && hint->id[d] < durations_[d].size()) __builtin_prefetch(&durations_[d][hint->id[d]]);
     // The first slot of its hash's tag: its combination, unless two share
     // a tag (then only this guess is wasted).
     const size_t mask = combo_slots_.size() - 1;
@@ -126,7 +131,7 @@ void Window::prefetch(const EventView& e, Hint* hint, int step) const {
       const uint32_t t = combo_totals_[s.combo - 1];
       if (t >= totals_.size()) return;
       hint->totals = t;
-      // Its counts and its histogram's fields, at the start of a Totals.
+      // Its counts, at the start of a Totals.
       const char* at = reinterpret_cast<const char*>(&totals_[t]);
       __builtin_prefetch(at);
       __builtin_prefetch(at + 64);
@@ -136,8 +141,9 @@ void Window::prefetch(const EventView& e, Hint* hint, int step) const {
     return;
   }
   for (int d = 0; d < 5; ++d) names_[d].prefetch_bytes(hint->id[d]);
-  if (options_.durations && e.type == EventType::kDisconnect && e.duration_ms >= 0 && hint->totals < totals_.size())
-    totals_[hint->totals].durations.prefetch(e.duration_ms);
+  if (options_.durations && e.type == EventType::kDisconnect && e.duration_ms >= 0)
+    for (int d = 0; d < 5; ++d)
+      if (durations_of_[d] && hint->id[d] < durations_[d].size()) durations_[d][hint->id[d]].prefetch(e.duration_ms);
 }
 
 uint32_t Window::find_combo(const uint32_t (&ids)[5], uint64_t hash, size_t* slot) const {
@@ -222,6 +228,7 @@ void Window::clear() {
   oldest_ = youngest_ = nullptr;
   history_.clear();
   totals_.clear();
+  for (Chunked<LogHistogram>& h : durations_) h.clear();
   reasons_.clear();
   for (NameTable& n : names_) n.clear();
   combos_.clear();
@@ -278,6 +285,16 @@ void Window::count_duration(Totals* totals, int64_t ms) const {
   totals->duration_sum_ms += static_cast<uint64_t>(ms);
 }
 
+void Window::add_duration(uint32_t who, int64_t ms) {
+  for (int d = 0; d < 5; ++d) {
+    if (!durations_of_[d]) continue;
+    const uint32_t id = combos_[who].id[d];
+    Chunked<LogHistogram>& h = durations_[d];
+    while (h.size() <= id) h.emplace_back();
+    h[id].add(ms);
+  }
+}
+
 void Window::reset_statistics() {
   // The sessions stay, so their record numbers must not be reused: the
   // numbering goes on past the forgotten records.
@@ -285,6 +302,7 @@ void Window::reset_statistics() {
   history_.clear();
   dropped_ = 0;
   totals_.clear();
+  for (Chunked<LogHistogram>& h : durations_) h.clear();
   std::fill(combo_totals_.begin(), combo_totals_.end(), kNoTotals);
   totals_overflow_ = 0;
   int64_t open = 0;
@@ -499,7 +517,7 @@ void Window::add(const EventView& e, const Hint& hint) {
       }
       Totals& totals = totals_for(who_);
       ++totals.disconnects;
-      if (options_.durations && e.duration_ms >= 0) totals.durations.add(e.duration_ms);
+      if (options_.durations && e.duration_ms >= 0 && peak_counts(who_)) add_duration(who_, e.duration_ms);
       if (e.duration_ms >= 0) count_duration(&totals, e.duration_ms);
       if (options_.ends) ++totals.ends.bump(intern_reason(e.reason.empty() ? kNormalEnd : e.reason));
       record(EventType::kDisconnect, delta, wall, who_);

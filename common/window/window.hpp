@@ -21,8 +21,12 @@
 //     stream (peak.hpp), counting only the sessions options.filter matches:
 //     a peak cannot be summed from parts, so it is kept for what is shown;
 //   - with options.durations, the session lengths of the disconnects
-//     (duration_ms) in a LogHistogram per name combination of the totals,
-//     merged per name when shown, so that filters apply to them too.
+//     (duration_ms) in a LogHistogram per name of each dimension of
+//     options.durations_by (pgconn-agg's --by), counting only the sessions
+//     options.filter matches: like the peak, kept for what is shown. One
+//     per name, not per name combination: tens of thousands of
+//     combinations took 58 MB, where a histogram per name of the dimensions
+//     shown holds the same buckets (the merge is exact) in a few.
 //
 // A `reject` naming a session that is open (a connection rejected right
 // after `connection authorized`) closes it, and that session never counts
@@ -88,6 +92,13 @@ struct WhoView {
 
 enum class Dimension : uint8_t { kDb, kUser, kApp, kHost, kServer };
 
+// Every dimension, in that order.
+inline std::vector<Dimension> all_dimensions() {
+  std::vector<Dimension> all;
+  for (int d = 0; d < 5; ++d) all.push_back(static_cast<Dimension>(d));
+  return all;
+}
+
 // "db", "user", "app", "host", "server".
 std::string_view dimension_name(Dimension d);
 bool parse_dimension(std::string_view name, Dimension* out);
@@ -110,8 +121,10 @@ struct WindowOptions {
   size_t max_active = 100000;
   size_t max_names = 20000;   // distinct names per dimension
   size_t max_totals = 65536;  // name combinations
-  bool durations = false;  // keep Totals::durations (--durations)
-  Filter filter;           // the sessions the peak counts (what is shown)
+  bool durations = false;  // keep durations() (--durations)
+  // The dimensions durations() are kept for (pgconn-agg: --by).
+  std::vector<Dimension> durations_by = all_dimensions();
+  Filter filter;  // the sessions the peak and durations() count (what is shown)
   // For the Prometheus exposition (prom.hpp), all off by default:
   //   - ends: count the disconnects by reason in Totals::ends;
   //   - duration_edges_ms (ascending, no repeats): count each disconnect's
@@ -167,9 +180,8 @@ class Window {
   struct Totals {
     uint32_t who = 0;  // its names (Window::who()), one Totals per combination
     uint64_t connects = 0, disconnects = 0;
-    // First, with the counts: what an event touches is in the first two
-    // cache lines (Window::prefetch()).
-    LogHistogram durations;  // disconnects' duration_ms (options.durations)
+    // With the counts, in the first cache lines: what an event touches
+    // (Window::prefetch()).
     ReasonCounts rejects;  // by reason
     // options.ends: disconnects by reason (kNormalEnd when none was logged).
     ReasonCounts ends;
@@ -212,8 +224,9 @@ class Window {
   // for what add(e) will look up, in kPrefetchSteps steps, each reading
   // what the one before asked for. Step 0 fills `hint` and asks for the
   // slots of the event's names and of their combination; step 1 for each
-  // name's entry and for its Totals; step 2 for each name's bytes and, for
-  // a disconnect counted in durations, its histogram's bucket. Run a step
+  // name's entry, for its Totals and, for a disconnect counted in
+  // durations(), for its names' histograms; step 2 for each name's bytes
+  // and the histograms' buckets. Run a step
   // for every event of the batch before the next step, then add() them in
   // order. Nothing add() computes changes: these only read, and a wrong
   // guess (a new name or combination) costs a wasted load.
@@ -221,11 +234,17 @@ class Window {
   static constexpr size_t kPrefetchFrom = 4096;  // name combinations
   void prefetch(const EventView& e, Hint* hint, int step) const;
 
+  // options.durations: the session lengths of the disconnects of each name
+  // of `d` (indexed by name id; ids past size() have none), counting the
+  // sessions options.filter matches; empty for a dimension not in
+  // options.durations_by.
+  const Chunked<LogHistogram>& durations(Dimension d) const { return durations_[static_cast<int>(d)]; }
+
   // Forgets everything, the open sessions too.
   void clear();
 
   // SIGHUP, the seeds' `clear` (SPEC.md §4): forgets what was accumulated
-  // (totals, rejections, history, durations, the peak) and keeps the
+  // (totals, rejections, history, durations(), the peak) and keeps the
   // sessions open now and what is known of each server (servers()), so the
   // active count stays right; the peak starts again from the sessions open
   // now (those it counts), at the newest event's time.
@@ -304,6 +323,8 @@ class Window {
   void peak_close(uint32_t who, const Timestamp& t, int64_t n = 1);
   void peak_retract(uint32_t who, uint64_t id, const Timestamp& t);
   void count_duration(Totals* totals, int64_t ms) const;
+  // options.durations: adds a disconnect's length to its names' histograms.
+  void add_duration(uint32_t who, int64_t ms);
   void record(EventType type, int8_t delta, int64_t wall_ms, uint32_t who);
   // The history_ index of a record number, or SIZE_MAX when it is no longer kept.
   size_t record_index(uint64_t record) const;
@@ -336,6 +357,8 @@ class Window {
   uint64_t next_order_ = 0;
   std::deque<Record> history_;
   Chunked<Totals> totals_;  // chunked: growing never copies (chunked.hpp)
+  Chunked<LogHistogram> durations_[5];  // by Dimension, by name id (durations())
+  bool durations_of_[5] = {};           // the dimensions of options.durations_by
   // The reasons Totals count (ReasonCounts holds views of them), until clear().
   std::set<std::string, std::less<>> reasons_;
   NameTable names_[5];              // by Dimension

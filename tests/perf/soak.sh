@@ -4,7 +4,8 @@
 #
 # build/gen-log writes a log of almost only connection traffic (--new-conn 1:
 # about 36% of its lines become events) straight into the pipe, so no file
-# is kept; pgconn-agg prints a JSON record every 10 s. Every SOAK_SAMPLE
+# is kept; pgconn-agg prints a JSON record every 10 s, with --durations on
+# every dimension. Every SOAK_SAMPLE
 # seconds the resident memory (VmRSS in /proc/PID/status) of both programs
 # is sampled. At the end it prints, for each, the RSS after the warm-up, in
 # the middle, at the end and the peak (VmHWM), and the events per second,
@@ -39,14 +40,17 @@ LINES=$((EVENTS * 100 / 35))
 T=$LIB_TMP
 
 mkfifo "$T/log" "$T/events"
-echo "soak: $EVENTS events (gen-log --lines $LINES --new-conn 1) through pgconn-parse | pgconn-agg --json --interval=10s"
+# pgconn-agg with everything that keeps state per name: --durations on every
+# dimension (a histogram per name) and --longest.
+AGG_OPTS=(--json --interval=10s --durations --by=db,user,app,host,server --longest=10)
+echo "soak: $EVENTS events (gen-log --lines $LINES --new-conn 1) through pgconn-parse | pgconn-agg ${AGG_OPTS[*]}"
 start_ms=$(now_ms)
 "$GEN" --lines "$LINES" --new-conn 1 --seed 7 >"$T/log" &
 GEN_PID=$!
 # "-" (stdin): a command line no one else's `pkill -f '^bin/pgconn-parse$'` matches.
 "$PARSE" - <"$T/log" >"$T/events" 2>"$T/parse.err" &
 PARSE_PID=$!
-"$AGG" --json --interval=10s - <"$T/events" >"$T/agg.out" 2>"$T/agg.err" &
+"$AGG" "${AGG_OPTS[@]}" - <"$T/events" >"$T/agg.out" 2>"$T/agg.err" &
 AGG_PID=$!
 lib_track_pid "$GEN_PID"; lib_track_pid "$PARSE_PID"; lib_track_pid "$AGG_PID"
 
