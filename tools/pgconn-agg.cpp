@@ -149,8 +149,13 @@ class AggHandler : public cli::EventInputHandler {
       else render_history_text(h, view_.filter, view_.last_ms, &out_);
     } else {
       Summary s = summarize(*window_, view_.filter, view_.by, view_.summary);
-      if (view_.json) render_summary_json(s, &out_);
-      else render_summary_text(s, view_.filter, &out_, view_.top);
+      // Written as it grows: at the caps of names it is megabytes.
+      const Spill spill = [](std::string* part) {
+        output_write(*part);
+        part->clear();
+      };
+      if (view_.json) render_summary_json(s, &out_, spill);
+      else render_summary_text(s, view_.filter, &out_, view_.top, spill);
     }
     printed_ = true;
     return output_write(out_) && output_flush();

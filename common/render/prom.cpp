@@ -247,7 +247,11 @@ void PromExporter::render(const Window& w, const Filter& f, double reset_s, std:
   const bool by_app = std::find(options_.labels.begin(), options_.labels.end(), Dimension::kApp) !=
                       options_.labels.end();
   const bool server_over = w.names_overflowed(Dimension::kServer);
-  for (const Window::Totals& t : w.totals()) {
+  const Window::EndTotals none;
+  for (size_t i = 0; i < w.totals().size(); ++i) {
+    const Window::Totals& t = w.totals()[i];
+    const Window::EndTotals* ended = w.end_totals(i);
+    if (ended == nullptr) ended = &none;
     const WhoView who = w.who(t.who);
     if (!f.empty() && !f.matches(who)) continue;
     const bool named = identity(w, t.who, &key);
@@ -256,7 +260,7 @@ void PromExporter::render(const Window& w, const Filter& f, double reset_s, std:
       if (named) connects[key] += t.connects;
       else over_connects += t.connects, connects_.spill();
     }
-    for (const auto& [reason, n] : t.ends) {
+    for (const auto& [reason, n] : ended->ends) {
       if (!named) {
         spilled_ends[std::string(reason)] += n;
         continue;
@@ -272,8 +276,8 @@ void PromExporter::render(const Window& w, const Filter& f, double reset_s, std:
       for (const auto& [reason, n] : t.rejects) spilled_rejects[std::string(reason)] += n;
       if (!t.rejects.empty()) servers_.spill();
     }
-    if (t.duration_n > 0) {
-      const Durations d{t.edge_counts, t.duration_n, t.duration_sum_ms};
+    if (ended->duration_n > 0) {
+      const Durations d{ended->edge_counts, ended->duration_n, ended->duration_sum_ms};
       if (!server_named || (by_app && w.name_id(t.who, Dimension::kApp) == NameTable::kOverflow)) {
         over_durations.add(d);
         durations_.spill();

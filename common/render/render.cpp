@@ -73,9 +73,17 @@ void json_string(std::string_view s, std::string* out) {
   out->push_back('"');
 }
 
-void json_counts(const std::vector<Count>& counts, bool unknown_for_empty, std::string* out) {
+// Hands `out` to `spill` once it holds kSpillBytes (render_summary_json()).
+constexpr size_t kSpillBytes = 64 * 1024;
+void maybe_spill(std::string* out, const Spill& spill) {
+  if (spill && out->size() >= kSpillBytes) spill(out);
+}
+
+void json_counts(const std::vector<Count>& counts, bool unknown_for_empty, std::string* out,
+                 const Spill& spill = nullptr) {
   out->push_back('{');
   for (size_t i = 0; i < counts.size(); ++i) {
+    maybe_spill(out, spill);
     if (i > 0) out->push_back(',');
     json_string(unknown_for_empty && counts[i].name.empty() ? "unknown" : counts[i].name, out);
     fmt::format_to(std::back_inserter(*out), ":{}", counts[i].n);
@@ -254,7 +262,7 @@ std::string_view reason_phrase(std::string_view r, std::string_view via) {
   return r;
 }
 
-void render_summary_text(const Summary& s, const Filter& f, std::string* out, size_t top) {
+void render_summary_text(const Summary& s, const Filter& f, std::string* out, size_t top, const Spill& spill) {
   auto it = std::back_inserter(*out);
   if (s.no_data) {
     out->append("No connection data available.\n"
@@ -287,6 +295,7 @@ void render_summary_text(const Summary& s, const Filter& f, std::string* out, si
     }
   }
   auto row = [&](std::string_view name, int64_t n) {
+    maybe_spill(out, spill);
     out->append("  ");
     out->append(name);
     pad(out, name_w - std::min(name_w, width(name)) + 2);
@@ -334,11 +343,11 @@ void render_summary_text(const Summary& s, const Filter& f, std::string* out, si
   } else {
     out->push_back('\n');
   }
-  if (s.with_durations) render_durations_text(s, out, top);
+  if (s.with_durations) render_durations_text(s, out, top, spill);
   if (s.with_longest > 0) render_longest_text(s, out);
 }
 
-void render_durations_text(const Summary& s, std::string* out, size_t top) {
+void render_durations_text(const Summary& s, std::string* out, size_t top, const Spill& spill) {
   auto it = std::back_inserter(*out);
   for (const auto& [dim, rows] : s.durations) {
     std::string t(title(dim));  // "By application:" -> "Durations by application:"
@@ -365,6 +374,7 @@ void render_durations_text(const Summary& s, std::string* out, size_t top) {
     for (size_t i = 0; i < k; ++i) {
       const DurationStats& r = rows[i];
       const std::string name = list_name(r.name, r.overflow);
+      maybe_spill(out, spill);
       out->append("  ");
       out->append(name);
       pad(out, name_w - std::min(name_w, width(name)) + 2);
@@ -424,7 +434,7 @@ void render_longest_text(const Summary& s, std::string* out) {
   }
 }
 
-void render_summary_json(const Summary& s, std::string* out) {
+void render_summary_json(const Summary& s, std::string* out, const Spill& spill) {
   auto it = std::back_inserter(*out);
   fmt::format_to(it, "{{\"active\":{},\"connects\":{},\"disconnects\":{},\"rejects\":", s.active,
                  s.connects, s.disconnects);
@@ -434,7 +444,7 @@ void render_summary_json(const Summary& s, std::string* out) {
     if (i > 0) out->push_back(',');
     json_string(dimension_name(s.by[i].first), out);
     out->push_back(':');
-    json_counts(s.by[i].second, true, out);
+    json_counts(s.by[i].second, true, out, spill);
   }
   fmt::format_to(it, "}},\"peak\":{{\"active\":{},\"at\":", s.peak.active);
   if (s.peak.active > 0 && s.peak.at.valid()) {
@@ -458,6 +468,7 @@ void render_summary_json(const Summary& s, std::string* out) {
       const auto& rows = s.durations[i].second;
       for (size_t j = 0; j < rows.size(); ++j) {
         const DurationStats& r = rows[j];
+        maybe_spill(out, spill);
         if (j > 0) out->push_back(',');
         json_string(r.name.empty() ? "unknown" : r.name, out);
         fmt::format_to(it, ":{{\"n\":{},\"mean_ms\":{},\"p50_ms\":{},\"p95_ms\":{},\"max_ms\":{}}}", r.n,

@@ -5,6 +5,7 @@
 // database or application names are shown escaped, never sent raw.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 
@@ -29,6 +30,10 @@ std::string wall_clock(int64_t wall_ms, bool with_date, bool with_seconds);
 // that refused (PgBouncer's own limits have other names than PostgreSQL's).
 std::string_view reason_phrase(std::string_view reason, std::string_view via = {});
 
+// Hands a renderer's output so far to be written out and emptied (see
+// render_summary_json()).
+using Spill = std::function<void(std::string*)>;
+
 // The rows a text list shows by default (pgconn-agg --top).
 inline constexpr size_t kDefaultTop = 20;
 
@@ -42,13 +47,16 @@ std::string list_name(std::string_view name, bool overflow);
 // Summary has them. Each list (by name, rejects, durations) shows its
 // biggest `top` rows and then one row "… N more" with the total of the
 // rest; top = 0 shows every row.
-void render_summary_text(const Summary& s, const Filter& f, std::string* out, size_t top = kDefaultTop);
+// `spill`: as for render_summary_json() below.
+void render_summary_text(const Summary& s, const Filter& f, std::string* out, size_t top = kDefaultTop,
+                         const Spill& spill = nullptr);
 
 // The parts of the text summary: one table of session lengths per
 // dimension ("Durations by application:": sessions, mean, median, p95, max;
 // `top` as above, the last row's sessions the total of the rest), and the
 // longest open sessions (since, open for, pid, user, db, app, host).
-void render_durations_text(const Summary& s, std::string* out, size_t top = kDefaultTop);
+void render_durations_text(const Summary& s, std::string* out, size_t top = kDefaultTop,
+                           const Spill& spill = nullptr);
 void render_longest_text(const Summary& s, std::string* out);
 
 // One JSON object and a newline:
@@ -58,7 +66,10 @@ void render_longest_text(const Summary& s, std::string* out);
 // "durations":{"app":{"rails":{"n":…,"mean_ms":…,"p50_ms":…,"p95_ms":…,"max_ms":…}},…}
 // and "longest":[{"pid":…,"user":…,"db":…,"app":…,"host":…,"server":…,
 // "since":…,"open_ms":…}] (unknown fields left out, as in the event stream).
-void render_summary_json(const Summary& s, std::string* out);
+// `spill`, when given, is handed `out` whenever it holds 64 KiB between two
+// names, to write it out and empty it: at 20,000 names per dimension the
+// document is megabytes, and memory stays flat (issue 15: 32 MB).
+void render_summary_json(const Summary& s, std::string* out, const Spill& spill = nullptr);
 
 // Each bucket has its peak: a "peak N" column, "peak":N.
 // `zone`: the newest event's time, whose zone the bucket times are shown in.

@@ -47,6 +47,7 @@ struct Grouping {
 // Counts by name id as a sorted list of names.
 std::vector<Count> sorted(const NameTable& names, const std::vector<int64_t>& by_id) {
   std::vector<Count> out;
+  out.reserve(static_cast<size_t>(std::count_if(by_id.begin(), by_id.end(), [](int64_t n) { return n != 0; })));
   for (uint32_t id = 0; id < by_id.size(); ++id)
     if (by_id[id] != 0) out.push_back(Count{group_name(names.name(id)), by_id[id], id == NameTable::kOverflow});
   std::sort(out.begin(), out.end(), [](const Count& a, const Count& b) {
@@ -63,6 +64,9 @@ void durations(const Window& w, const std::vector<Dimension>& by, Summary* s) {
     const Grouping group(w.names(d));
     const Chunked<LogHistogram>& hs = w.durations(d);
     std::vector<DurationStats> rows;
+    size_t n = 0;  // exactly: at the caps these are tens of thousands
+    for (uint32_t id = 0; id < hs.size(); ++id) n += hs[id].count() > 0;
+    rows.reserve(n);
     for (uint32_t id = 0; id < hs.size(); ++id) {
       if (group(id) != id) continue;  // "unknown": with the empty name
       const LogHistogram* h = &hs[id];

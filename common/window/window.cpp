@@ -70,6 +70,7 @@ bool Filter::matches(const WhoView& w) const {
 Window::Window(WindowOptions options)
     : options_(options),
       peak_all_(options_.filter.empty()),
+      keep_ends_(options_.ends || !options_.duration_edges_ms.empty()),
       names_{NameTable(options_.max_names, std::string(kOverflowNames[0])),
              NameTable(options_.max_names, std::string(kOverflowNames[1])),
              NameTable(options_.max_names, std::string(kOverflowNames[2])),
@@ -228,6 +229,7 @@ void Window::clear() {
   oldest_ = youngest_ = nullptr;
   history_.clear();
   totals_.clear();
+  end_totals_.clear();
   for (Chunked<LogHistogram>& h : durations_) h.clear();
   reasons_.clear();
   for (NameTable& n : names_) n.clear();
@@ -275,7 +277,7 @@ void Window::peak_retract(uint32_t who, uint64_t id, const Timestamp& t) {
   if (it != server_peaks_.end()) it->second.retract(id, t);
 }
 
-void Window::count_duration(Totals* totals, int64_t ms) const {
+void Window::count_duration(EndTotals* totals, int64_t ms) const {
   const std::vector<int64_t>& edges = options_.duration_edges_ms;
   if (edges.empty()) return;
   if (totals->edge_counts.empty()) totals->edge_counts.assign(edges.size() + 1, 0);
@@ -302,6 +304,7 @@ void Window::reset_statistics() {
   history_.clear();
   dropped_ = 0;
   totals_.clear();
+  end_totals_.clear();
   for (Chunked<LogHistogram>& h : durations_) h.clear();
   std::fill(combo_totals_.begin(), combo_totals_.end(), kNoTotals);
   totals_overflow_ = 0;
@@ -392,12 +395,14 @@ std::string_view Window::intern_reason(std::string_view reason) {
   return *reasons_.emplace(reason).first;
 }
 
-Window::Totals& Window::totals_for(uint32_t who) {
+Window::Totals& Window::totals_for(uint32_t who, uint32_t* index_out) {
   uint32_t& index = combo_totals_[who];
   if (index == kNoTotals) {
     index = static_cast<uint32_t>(totals_.size());
     totals_.emplace_back().who = who;
+    if (keep_ends_) end_totals_.emplace_back();
   }
+  if (index_out) *index_out = index;
   return totals_[index];
 }
 
@@ -515,11 +520,15 @@ void Window::add(const EventView& e, const Hint& hint) {
       } else if (e.matched == Flag::kFalse && server && !server->complete) {
         ++server->ended_before;  // a session from before the stream began
       }
-      Totals& totals = totals_for(who_);
+      uint32_t index = 0;
+      Totals& totals = totals_for(who_, &index);
       ++totals.disconnects;
       if (options_.durations && e.duration_ms >= 0 && peak_counts(who_)) add_duration(who_, e.duration_ms);
-      if (e.duration_ms >= 0) count_duration(&totals, e.duration_ms);
-      if (options_.ends) ++totals.ends.bump(intern_reason(e.reason.empty() ? kNormalEnd : e.reason));
+      if (keep_ends_) {
+        EndTotals& ended = end_totals_[index];
+        if (e.duration_ms >= 0) count_duration(&ended, e.duration_ms);
+        if (options_.ends) ++ended.ends.bump(intern_reason(e.reason.empty() ? kNormalEnd : e.reason));
+      }
       record(EventType::kDisconnect, delta, wall, who_);
       break;
     }
