@@ -444,17 +444,20 @@ bool LogParser::feed(std::string_view block, const BlockScan* scan, const LinesA
       origin_line = line_no_;
     }
     // Lines read ahead count while the prefix in use is the one they were
-    // read with.
+    // read with; the first read->lines.size() candidates were (all, unless
+    // the reading ahead stopped early).
     const bool ahead = found == scan && read != nullptr && !read->prefix.empty() &&
-                       read->lines.size() == found->candidates.size();
+                       read->lines.size() <= found->candidates.size();
+    const size_t read_ahead = ahead ? read->lines.size() : 0;
     size_t resume = std::string_view::npos;
     for (size_t i = 0; i < found->candidates.size(); ++i) {
       const Candidate& c = found->candidates[i];
       if (origin + c.begin < pos) continue;  // read before the fast scan began
       line_no_ = origin_line + c.line + 1;
       std::string_view text = block.substr(origin + c.begin, c.end - c.begin);
-      ok = ahead && stderr_->first_prefix() == read->prefix ? line_ahead(text, read->lines[i])
-                                                            : line(text);
+      ok = i < read_ahead && stderr_->first_prefix() == read->prefix
+               ? line_ahead(text, read->lines[i])
+               : line(text);
       if (!ok) break;
       if (line_by_line()) {
         resume = origin + c.end + 1;

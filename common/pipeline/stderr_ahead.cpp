@@ -3,7 +3,7 @@
 namespace pgconn {
 
 void StderrAhead::read(std::string_view prefix, std::string_view block, const BlockScan& scan,
-                       LinesAhead* out) {
+                       LinesAhead* out, const std::atomic<bool>* hurry) {
   out->prefix.clear();
   if (prefix.empty()) {
     out->lines.clear();
@@ -19,6 +19,10 @@ void StderrAhead::read(std::string_view prefix, std::string_view block, const Bl
   out->prefix = source_;
   out->lines.resize(scan.candidates.size());  // each element is set below
   for (size_t i = 0; i < scan.candidates.size(); ++i) {
+    if (hurry != nullptr && hurry->load(std::memory_order_relaxed)) {
+      out->lines.resize(i);
+      return;
+    }
     const Candidate& c = scan.candidates[i];
     std::string_view text = block.substr(c.begin, c.end - c.begin);
     if (!text.empty() && text.back() == '\r') text.remove_suffix(1);  // as LogParser::line

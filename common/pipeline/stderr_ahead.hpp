@@ -8,6 +8,7 @@
 // read it reads itself, as before.
 #pragma once
 
+#include <atomic>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -29,7 +30,9 @@ struct LineAhead {
 };
 
 // The candidate lines of a block read ahead: lines[i] is the i-th of its
-// BlockScan's candidates, read with `prefix` (empty: none was read).
+// BlockScan's candidates, read with `prefix` (empty: none was read). Only
+// the first lines.size() candidates were read when the reading stopped
+// early (StderrAhead::read's `hurry`); the rest are the reader's to read.
 struct LinesAhead {
   std::string prefix;
   std::vector<LineAhead> lines;
@@ -43,8 +46,12 @@ class StderrAhead {
   // is empty or starts with '\t' is not read, a final '\r' is left out.
   // An empty prefix, or one that does not compile, reads nothing
   // (out->prefix empty). Replaces what *out held.
+  // `hurry` (nullptr: never): looked at between lines; once it is set the
+  // reading stops, and out->lines holds the candidates read so far (the
+  // caller's thread waits for the block: it reads the rest itself, which
+  // shares the work between the two threads when this one is the slower).
   void read(std::string_view prefix, std::string_view block, const BlockScan& scan,
-            LinesAhead* out);
+            LinesAhead* out, const std::atomic<bool>* hurry = nullptr);
 
  private:
   std::optional<PrefixMatcher> matcher_;  // compiled from source_
