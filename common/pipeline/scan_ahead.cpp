@@ -58,6 +58,9 @@ void ScanAhead::publish(std::unique_ptr<Block> b, bool end) {
     std::lock_guard<std::mutex> lock(mu_);
     if (b != nullptr) ready_.push_back(std::move(b));
     if (end) ended_ = true;
+    // A caller waiting in next() has a block now: it is no longer waiting,
+    // though it may not have woken yet.
+    starving_.store(false, std::memory_order_relaxed);
   }
   ready_cv_.notify_one();
 }
