@@ -5,7 +5,8 @@
 // (classify_message). LogParser::feed takes the results when the prefix is
 // still the one in use, and does the rest (the prefix detection's state,
 // sessions, events) in order on its own thread; a line the prefix did not
-// read it reads itself, as before.
+// read, or that was not read ahead (the reading stops early while that
+// thread waits for the block), it reads itself, as before.
 #pragma once
 
 #include <atomic>
@@ -32,7 +33,8 @@ struct LineAhead {
 // The candidate lines of a block read ahead: lines[i] is the i-th of its
 // BlockScan's candidates, read with `prefix` (empty: none was read). Only
 // the first lines.size() candidates were read when the reading stopped
-// early (StderrAhead::read's `hurry`); the rest are the reader's to read.
+// early (StderrAhead::read's `hurry`); the rest are left to whoever takes
+// the block (LogParser::feed reads them itself).
 struct LinesAhead {
   std::string prefix;
   std::vector<LineAhead> lines;
