@@ -460,3 +460,22 @@ TEST_CASE("LogParser::feed with csvlog and jsonlog records framed ahead gives th
     }
   }
 }
+
+TEST_CASE("LogParser: each line before the format is known is read as by a new stderr reader",
+          "[log_parser]") {
+  // The DETAIL line is no report: it decides nothing, and that the prefix
+  // "%t [%p] %q%u@%d " read it must not drop "%m [%p] %q%u@%d " for the
+  // next line. Text of other programs first.
+  std::string log;
+  for (int i = 0; i < 150; ++i) log += "pg_ctl: some other output " + std::to_string(i) + "\n";
+  log += "2024-03-01 10:00:00 UTC [77] DETAIL:  not a report\n"
+         "2024-03-01 10:00:00.123 UTC [78] LOG:  connection received: host=10.0.0.1 port=5\n"
+         "2024-03-01 10:00:00.124 UTC [78] app@shop LOG:  connection authorized: user=app "
+         "database=shop\n";
+  Run run;
+  run.input(log);
+  CHECK(run.parser->describe() == "stderr, log_line_prefix '%m [%p] %q%u@%d '");
+  REQUIRE(run.sink.events.size() == 1);
+  CHECK(run.sink.events[0].pid == 78);
+  CHECK(run.sink.events[0].user == "app");
+}

@@ -212,11 +212,16 @@ bool LogParser::detect(std::string_view text) {
   } else if (envelopes_->cloudwatch_text(text)) {
     current_ = InputFormat::kCloudwatch;
   } else {
-    StderrFormat s = make_stderr();
+    // One reader for every line before the format is known, back at its
+    // start for each (as a new one would be): its patterns are compiled
+    // once, not once a line (a log that begins with other text).
+    if (!detecting_) detecting_.emplace(make_stderr());
+    detecting_->restart();
     LogRecord r;
-    if (!s.parse(text, &r) && ++undecided_ < kDetectLines) return false;
+    if (!detecting_->parse(text, &r) && ++undecided_ < kDetectLines) return false;
     current_ = InputFormat::kStderr;
-    stderr_.emplace(std::move(s));
+    stderr_.emplace(std::move(*detecting_));
+    detecting_.reset();
     return true;
   }
   start_format();
