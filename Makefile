@@ -16,7 +16,13 @@ CXX      ?= g++
 OPT      ?= -O2
 CXXFLAGS ?= $(OPT) -g
 CXXFLAGS += -std=c++20 -Wall -Wextra -Wshadow -Wno-unused-parameter -Icommon -MMD -MP
-LDLIBS   := -lpcre2-8 -lfmt -lz -lbz2 -llzma -lzstd -pthread
+# Libraries linked statically (Debian's -dev packages ship the .a files;
+# fmt's compiled part is common/fmt_impl.cpp): a program then loads libc
+# alone, and starts in about 1.3 ms of CPU instead of 2.2 (perf stat -r 50
+# bin/pgconn-parse /dev/null). STATIC_RUNTIME links the C++ runtime in too;
+# the sanitized build keeps it shared (the sanitizers' runtime wants that).
+STATIC_RUNTIME ?= -static-libstdc++ -static-libgcc
+LDLIBS    = $(STATIC_RUNTIME) -Wl,-Bstatic -lpcre2-8 -lz -lbz2 -llzma -lzstd -Wl,-Bdynamic -pthread
 PREFIX   ?= /usr/local
 DESTDIR  ?=
 BUILD    ?= build
@@ -97,7 +103,7 @@ $(BIN)/%: $(BUILD)/tools/%.o $(BUILD)/libpgconn.a
 $(BUILD)/unit-tests: $(TEST_OBJ) $(BUILD)/libpgconn.a
 	$(CXX) $(CXXFLAGS) $^ -o $@ /usr/lib/libCatch2WithMain.a $(LDLIBS)
 
-$(BUILD)/gen-log: $(BUILD)/tests/perf/gen_log.o
+$(BUILD)/gen-log: $(BUILD)/tests/perf/gen_log.o $(BUILD)/common/fmt_impl.o
 	$(CXX) $(CXXFLAGS) $^ -o $@ $(LDLIBS)
 
 SAMPLE := tests/sample/sample.log
@@ -123,7 +129,7 @@ SAN_OPT   := -O0 -fsanitize=address,undefined -fno-omit-frame-pointer \
              -fno-sanitize-recover=undefined
 
 sanitized:
-	@$(MAKE) --no-print-directory BUILD=$(SAN_BUILD) BIN=$(SAN_BUILD)/bin OPT='$(SAN_OPT)' \
+	@$(MAKE) --no-print-directory BUILD=$(SAN_BUILD) BIN=$(SAN_BUILD)/bin OPT='$(SAN_OPT)' STATIC_RUNTIME= \
 	  $(TOOLS:%=$(SAN_BUILD)/bin/%) $(SAN_BUILD)/unit-tests
 
 # Unit tests, then end-to-end tests of the built programs, then both again on

@@ -18,6 +18,7 @@ struct Regex::Impl {
   pcre2_code* code = nullptr;
   pcre2_match_data* data = nullptr;
   pcre2_match_context* context = nullptr;
+  bool jitted = false;  // pcre2_jit_compile() tried (at the first match)
   ~Impl() {
     pcre2_match_data_free(data);
     pcre2_match_context_free(context);
@@ -43,7 +44,6 @@ Result<Regex> Regex::compile(std::string_view pattern) {
   Regex re;
   re.impl_ = std::make_unique<Impl>();
   re.impl_->code = code;
-  pcre2_jit_compile(code, PCRE2_JIT_COMPLETE);  // falls back to the interpreter on failure
   re.impl_->data = pcre2_match_data_create_from_pattern(code, nullptr);
   re.impl_->context = pcre2_match_context_create(nullptr);
   pcre2_set_match_limit(re.impl_->context, kMatchLimit);
@@ -55,6 +55,13 @@ Result<Regex> Regex::compile(std::string_view pattern) {
 }
 
 bool Regex::match(std::string_view subject, std::vector<std::string_view>* caps) const {
+  // JIT-compiled at the first match, not at compile(): most patterns
+  // compiled at start (every known log_line_prefix, for detection) are
+  // never matched on a given input, and the JIT compile is what costs.
+  if (!impl_->jitted) {
+    impl_->jitted = true;
+    pcre2_jit_compile(impl_->code, PCRE2_JIT_COMPLETE);  // falls back to the interpreter on failure
+  }
   int rc = pcre2_match(impl_->code, reinterpret_cast<PCRE2_SPTR>(subject.data()), subject.size(),
                        0, 0, impl_->data, impl_->context);
   if (rc <= 0) return false;  // no match, or a limit was hit

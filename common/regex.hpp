@@ -1,9 +1,10 @@
-// Regex: a compiled PCRE2 pattern (JIT when available) with bounded matching.
+// Regex: a compiled PCRE2 pattern (JIT when available, compiled at the first
+// match) with bounded matching.
 //
 // Matching is limited (match and depth limits), so no pattern can
 // backtrack for long on any subject: a match that hits a limit is reported
 // as no match. One Regex must not be used by two threads at once (it owns
-// its match data).
+// its match data, and its first match compiles it to machine code).
 #pragma once
 
 #include <memory>

@@ -34,6 +34,9 @@ $(FUZZ_BUILD)/%_fuzz: fuzz/%_fuzz.cpp $(FUZZ_OBJ) | fuzz-deps
 	@mkdir -p $(@D)
 	$(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer $< $(FUZZ_OBJ) -o $@ $(LDLIBS)
 
+# The sanitizers' runtime wants the C++ runtime shared (Makefile's LDLIBS).
+$(FUZZ_BINS): STATIC_RUNTIME :=
+
 fuzz-build: $(FUZZ_BINS)
 
 fuzz: fuzz-build

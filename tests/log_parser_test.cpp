@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <string>
 #include <vector>
 
@@ -212,10 +213,11 @@ enum class Framed { kNone, kAsAsked, kStale };
 // prefix_ahead() when `read`, as the thread of scan_ahead.hpp does), its
 // records framed ahead as records_ahead() asks (kAsAsked) or as it did not
 // ask (kStale: the other format, or another column count), or on the
-// reference path.
+// reference path. `partly`: the reading ahead stops early (StderrAhead's
+// `hurry`) in two blocks of three, before the first candidate or halfway.
 std::pair<std::vector<std::string>, std::vector<std::string>> run_blocks(
     const std::string& text, size_t block, bool scanned, bool reference, bool read = false,
-    Framed framed = Framed::kNone) {
+    Framed framed = Framed::kNone, bool partly = false) {
   ParserOptions o;
   o.reference = reference;
   Run run(o);
@@ -225,6 +227,7 @@ std::pair<std::vector<std::string>, std::vector<std::string>> run_blocks(
   StderrAhead reader;
   LinesAhead lines;
   RecordsAhead records;
+  size_t blocks = 0;
   while (pos < text.size()) {
     size_t end = std::min(text.size(), pos + block);
     if (end < text.size()) {
@@ -233,7 +236,14 @@ std::pair<std::vector<std::string>, std::vector<std::string>> run_blocks(
     }
     std::string_view b = std::string_view(text).substr(pos, end - pos);
     if (scanned) scan_block(b, &scan);
-    if (read) reader.read(run.parser->prefix_ahead(), b, scan, &lines);
+    if (read) {
+      // partly: what a hurry set before the first candidate (blocks 0, 3,
+      // …) or halfway (blocks 1, 4, …) leaves read.
+      const size_t kind = partly ? blocks++ % 3 : 2;
+      const std::atomic<bool> hurry{kind == 0};
+      reader.read(run.parser->prefix_ahead(), b, scan, &lines, &hurry);
+      if (kind == 1) lines.lines.resize(lines.lines.size() / 2);
+    }
     size_t columns = 0;
     AheadFormat format = run.parser->records_ahead(&columns);
     if (framed == Framed::kStale) {
@@ -286,6 +296,7 @@ TEST_CASE("LogParser::feed with a scan made ahead gives the events and line numb
     INFO(block);
     CHECK(run_blocks(log, block, true, false) == want);
     CHECK(run_blocks(log, block, true, false, true) == want);
+    CHECK(run_blocks(log, block, true, false, true, Framed::kNone, true) == want);
     CHECK(run_blocks(log, block, false, false) == want);
   }
 }
@@ -364,6 +375,7 @@ TEST_CASE("issue_15 LogParser: %l lines read ahead give the events and line numb
   for (size_t block : {size_t{64}, size_t{1000}, size_t{4096}, size_t{1} << 20}) {
     INFO(block);
     CHECK(run_blocks(log, block, true, false, true) == want);
+    CHECK(run_blocks(log, block, true, false, true, Framed::kNone, true) == want);
     CHECK(run_blocks(log, block, true, false) == want);
   }
 }
@@ -447,4 +459,23 @@ TEST_CASE("LogParser::feed with csvlog and jsonlog records framed ahead gives th
       CHECK(run_blocks(*log, block, false, false, false, Framed::kStale) == want);
     }
   }
+}
+
+TEST_CASE("LogParser: each line before the format is known is read as by a new stderr reader",
+          "[log_parser]") {
+  // The DETAIL line is no report: it decides nothing, and that the prefix
+  // "%t [%p] %q%u@%d " read it must not drop "%m [%p] %q%u@%d " for the
+  // next line. Text of other programs first.
+  std::string log;
+  for (int i = 0; i < 150; ++i) log += "pg_ctl: some other output " + std::to_string(i) + "\n";
+  log += "2024-03-01 10:00:00 UTC [77] DETAIL:  not a report\n"
+         "2024-03-01 10:00:00.123 UTC [78] LOG:  connection received: host=10.0.0.1 port=5\n"
+         "2024-03-01 10:00:00.124 UTC [78] app@shop LOG:  connection authorized: user=app "
+         "database=shop\n";
+  Run run;
+  run.input(log);
+  CHECK(run.parser->describe() == "stderr, log_line_prefix '%m [%p] %q%u@%d '");
+  REQUIRE(run.sink.events.size() == 1);
+  CHECK(run.sink.events[0].pid == 78);
+  CHECK(run.sink.events[0].user == "app");
 }

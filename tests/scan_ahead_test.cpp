@@ -165,3 +165,41 @@ TEST_CASE("ScanAhead reads a block's PgBouncer lines when asked", "[scan_ahead]"
   CHECK(pooled_blocks > 0);
   CHECK(records * 2 == lines);
 }
+
+TEST_CASE("ScanAhead reads a block's candidates while the caller is busy, and leaves the rest "
+          "to it when it waits", "[scan_ahead][stderr_ahead]") {
+  std::string big;
+  for (int i = 0; i < 60000; ++i)
+    big += "2024-05-01 10:00:00.100 UTC [" + std::to_string(1000 + i) + "] LOG:  " +
+           (i % 10 == 0 ? "connection received: host=[local]" : "statement: SELECT 1") + "\n";
+  TempFile f(big);
+  auto a = ScanAhead::start(f.fd);
+  REQUIRE(a.ok());
+  (*a)->want_scan(true);
+  (*a)->read_with("%m [%p] ");
+  size_t blocks = 0;
+  bool slept = false;
+  while (true) {
+    const ScanAhead::Block* b = nullptr;
+    ScanAhead::Status st = (*a)->next(1000, &b);
+    if (st == ScanAhead::Status::kEnd) break;
+    if (st == ScanAhead::Status::kTimeout) continue;
+    ++blocks;
+    if (!b->scanned || b->read.prefix.empty()) continue;  // read before want_scan(), read_with()
+    const std::vector<Candidate>& c = b->scan.candidates;
+    const std::vector<LineAhead>& read = b->read.lines;
+    // The first candidates, each read; the others are the caller's.
+    REQUIRE(read.size() <= c.size());
+    for (size_t i = 0; i < read.size(); ++i) {
+      std::string_view text = b->text().substr(c[i].begin, c[i].end - c[i].begin);
+      CHECK(read[i].matched);
+      CHECK(read[i].message.kind == MsgKind::kReceived);
+      CHECK(std::to_string(read[i].record.pid) == text.substr(29, text.find(']') - 29));
+    }
+    // A caller busy for a while: the block read meanwhile is read whole.
+    if (slept) CHECK(read.size() == c.size());
+    slept = blocks % 4 == 1;
+    if (slept) usleep(100 * 1000);
+  }
+  CHECK(blocks > 4);
+}

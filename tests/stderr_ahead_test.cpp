@@ -2,6 +2,7 @@
 // same prefix first.
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <string>
 
 #include "pipeline/stderr_ahead.hpp"
@@ -62,4 +63,24 @@ TEST_CASE("StderrAhead reads each candidate as the prefix in use reads it", "[st
   ahead.read("%m [%p] ", block, scan, &out);
   CHECK(out.prefix == "%m [%p] ");
   CHECK(out.lines[0].record.user.empty());
+}
+
+TEST_CASE("StderrAhead stops reading once hurried, keeping the lines read", "[stderr_ahead]") {
+  std::string block;
+  for (int i = 0; i < 10; ++i)
+    block += "2024-03-01 10:00:00.100 UTC [" + std::to_string(800 + i) +
+             "] LOG:  connection received: host=[local]\n";
+  BlockScan scan;
+  scan_block(block, &scan);
+  REQUIRE(scan.candidates.size() == 10);
+  StderrAhead ahead;
+  LinesAhead out;
+  std::atomic<bool> hurry{false};
+  ahead.read("%m [%p] ", block, scan, &out, &hurry);
+  REQUIRE(out.lines.size() == 10);
+  CHECK(out.lines[9].record.pid == 809);
+  hurry = true;
+  ahead.read("%m [%p] ", block, scan, &out, &hurry);
+  CHECK(out.prefix == "%m [%p] ");  // read with it: none, so far
+  CHECK(out.lines.empty());
 }

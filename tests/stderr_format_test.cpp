@@ -343,3 +343,20 @@ TEST_CASE("StderrFormat moves with its state", "[stderr_format]") {
   CHECK(h.user == "ann");
   CHECK(h.host == "[local]");
 }
+
+TEST_CASE("StderrFormat::restart forgets what was detected", "[stderr_format]") {
+  const std::string_view detail = "2024-03-01 10:00:00 UTC [77] DETAIL:  not a report";
+  const std::string_view line = "2024-03-01 10:00:00.123 UTC [78] LOG:  connection received: host=x";
+  StderrFormat f;
+  LogRecord r;
+  CHECK_FALSE(f.parse(detail, &r));  // no report, but it drops the prefixes before its own
+  CHECK(f.detected() == "%t [%p] %q%u@%d ");
+  REQUIRE(f.parse(line, &r));
+  CHECK(f.detected() == "%m [%p] ");
+  f.restart();
+  CHECK(f.detected().empty());
+  CHECK(f.first_prefix().empty());
+  REQUIRE(f.parse(line, &r));  // as a new StderrFormat reads it
+  CHECK(f.detected() == "%m [%p] %q%u@%d ");
+  CHECK(r.pid == 78);
+}

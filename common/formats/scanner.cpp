@@ -70,6 +70,8 @@ static_assert(kMarkers[3].size() == kLongest);
   uint64_t counted = 0;                                                            \
   for (; i + (W) + kLongest - 1 <= n; i += (W)) {                                  \
     unsigned mask = 0;                                                             \
+    /* unrolled: the probes' offsets and bytes become constants */               \
+    _Pragma("GCC unroll 8")                                                        \
     for (int m = 0; m < kMarkerCount; ++m) {                                       \
       const VEC a = LOAD(reinterpret_cast<const VEC*>(p + i + kProbeA[m]));        \
       const VEC b = LOAD(reinterpret_cast<const VEC*>(p + i + kProbeB[m]));        \

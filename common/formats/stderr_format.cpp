@@ -49,6 +49,12 @@ StderrFormat::StderrFormat(PrefixMatcher fixed)
   alive_ = 1;
 }
 
+void StderrFormat::restart() {
+  alive_ = fixed_ ? 1 : (uint64_t{1} << candidates_.size()) - 1;
+  last_ = -1;
+  generic_only_ = 0;
+}
+
 StderrFormat::StderrFormat(StderrFormat&&) noexcept = default;
 StderrFormat::~StderrFormat() = default;
 

@@ -38,6 +38,11 @@ class StderrFormat {
   // of a report (a continuation line, another program's output, garbage).
   bool parse(std::string_view line, LogRecord* r);
 
+  // Back to the state it was made in: nothing detected, every known
+  // prefix possible (what a new StderrFormat of the same prefixes is,
+  // without compiling them again).
+  void restart();
+
   // The log_line_prefix in use: the fixed one, the detected one, or
   // "(generic)"; empty before the first report line.
   std::string_view detected() const;

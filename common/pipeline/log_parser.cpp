@@ -212,11 +212,16 @@ bool LogParser::detect(std::string_view text) {
   } else if (envelopes_->cloudwatch_text(text)) {
     current_ = InputFormat::kCloudwatch;
   } else {
-    StderrFormat s = make_stderr();
+    // One reader for every line before the format is known, back at its
+    // start for each (as a new one would be): its patterns are compiled
+    // once, not once a line (a log that begins with other text).
+    if (!detecting_) detecting_.emplace(make_stderr());
+    detecting_->restart();
     LogRecord r;
-    if (!s.parse(text, &r) && ++undecided_ < kDetectLines) return false;
+    if (!detecting_->parse(text, &r) && ++undecided_ < kDetectLines) return false;
     current_ = InputFormat::kStderr;
-    stderr_.emplace(std::move(s));
+    stderr_.emplace(std::move(*detecting_));
+    detecting_.reset();
     return true;
   }
   start_format();
@@ -444,17 +449,20 @@ bool LogParser::feed(std::string_view block, const BlockScan* scan, const LinesA
       origin_line = line_no_;
     }
     // Lines read ahead count while the prefix in use is the one they were
-    // read with.
+    // read with; the first read->lines.size() candidates were (all, unless
+    // the reading ahead stopped early).
     const bool ahead = found == scan && read != nullptr && !read->prefix.empty() &&
-                       read->lines.size() == found->candidates.size();
+                       read->lines.size() <= found->candidates.size();
+    const size_t read_ahead = ahead ? read->lines.size() : 0;
     size_t resume = std::string_view::npos;
     for (size_t i = 0; i < found->candidates.size(); ++i) {
       const Candidate& c = found->candidates[i];
       if (origin + c.begin < pos) continue;  // read before the fast scan began
       line_no_ = origin_line + c.line + 1;
       std::string_view text = block.substr(origin + c.begin, c.end - c.begin);
-      ok = ahead && stderr_->first_prefix() == read->prefix ? line_ahead(text, read->lines[i])
-                                                            : line(text);
+      ok = i < read_ahead && stderr_->first_prefix() == read->prefix
+               ? line_ahead(text, read->lines[i])
+               : line(text);
       if (!ok) break;
       if (line_by_line()) {
         resume = origin + c.end + 1;

@@ -297,6 +297,7 @@ class LogParser : private RecordSink {
   std::optional<CsvlogFormat> foreign_csv_;
   std::optional<JsonlogFormat> foreign_json_;
   std::optional<StderrFormat> foreign_stderr_;
+  std::optional<StderrFormat> detecting_;  // detect()'s, while no format is known
   Reorderer reorder_{&tracker_sink_};
   bool full_scan_ = false;    // numbered lines came out of order: read every one
   BlockScan scan_;            // the fast scan's, when feed() got none

@@ -58,6 +58,9 @@ void ScanAhead::publish(std::unique_ptr<Block> b, bool end) {
     std::lock_guard<std::mutex> lock(mu_);
     if (b != nullptr) ready_.push_back(std::move(b));
     if (end) ended_ = true;
+    // A caller waiting in next() has a block now: it is no longer waiting,
+    // though it may not have woken yet.
+    starving_.store(false, std::memory_order_relaxed);
   }
   ready_cv_.notify_one();
 }
@@ -144,7 +147,7 @@ void ScanAhead::run(int fd) {
         std::lock_guard<std::mutex> lock(mu_);
         prefix = read_with_;
       }
-      reader_.read(prefix, b->text(), b->scan, &b->read);
+      reader_.read(prefix, b->text(), b->scan, &b->read, &starving_);
     }
     AheadFormat format;
     size_t columns;
@@ -181,9 +184,13 @@ ScanAhead::Status ScanAhead::next(int timeout_ms, const Block** block) {
     free_.push_back(std::move(lent_));
     free_cv_.notify_one();
   }
-  if (!ready_cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms),
-                          [&] { return !ready_.empty() || ended_; }))
-    return Status::kTimeout;
+  // While the caller waits, the thread hands its block on as soon as it is
+  // scanned, the candidates it did not read left to the caller.
+  starving_.store(ready_.empty() && !ended_, std::memory_order_relaxed);
+  const bool came = ready_cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms),
+                                       [&] { return !ready_.empty() || ended_; });
+  starving_.store(false, std::memory_order_relaxed);
+  if (!came) return Status::kTimeout;
   if (ready_.empty()) return Status::kEnd;
   lent_ = std::move(ready_.front());
   ready_.pop_front();

@@ -6,7 +6,9 @@
 // take about as long as the work on the lines they find (parsing, sessions,
 // events). Done on two cores they overlap. The thread also reads the
 // candidate lines with the prefix in use when asked (stderr_ahead.hpp),
-// which leaves the sessions and events to the caller's thread; and, for
+// which leaves the sessions and events to the caller's thread (while the
+// caller waits for a block, the thread hands it on unread, or partly
+// read, and the caller reads its candidates itself); and, for
 // csvlog and jsonlog, frames, searches and probes the block's records when
 // asked (records_ahead.hpp). On a PgBouncer log it reads every line of a
 // block when asked instead (pgbouncer_ahead.hpp): the lines, their records
@@ -119,6 +121,10 @@ class ScanAhead {
   std::thread thread_;
   std::atomic<bool> want_scan_{false};
   std::atomic<bool> want_pooler_{false};
+  // The caller waits in next() for a block: the candidates of the block
+  // being read are left to it (StderrAhead::read's `hurry`), so that the
+  // two threads share that work when this one is the slower.
+  std::atomic<bool> starving_{false};
   std::string read_with_;  // guarded by mu_
   AheadFormat frame_format_ = AheadFormat::kNone;  // guarded by mu_
   size_t frame_columns_ = 0;                       // guarded by mu_

@@ -3,7 +3,7 @@
 namespace pgconn {
 
 void StderrAhead::read(std::string_view prefix, std::string_view block, const BlockScan& scan,
-                       LinesAhead* out) {
+                       LinesAhead* out, const std::atomic<bool>* hurry) {
   out->prefix.clear();
   if (prefix.empty()) {
     out->lines.clear();
@@ -17,13 +17,12 @@ void StderrAhead::read(std::string_view prefix, std::string_view block, const Bl
     matcher_.emplace(std::move(*m));
   }
   out->prefix = source_;
-  out->lines.resize(scan.candidates.size());  // each element is set below
-  for (size_t i = 0; i < scan.candidates.size(); ++i) {
-    const Candidate& c = scan.candidates[i];
+  out->lines.clear();  // keeps its memory: one element a line read, as it is read
+  for (const Candidate& c : scan.candidates) {
+    if (hurry != nullptr && hurry->load(std::memory_order_relaxed)) return;
     std::string_view text = block.substr(c.begin, c.end - c.begin);
     if (!text.empty() && text.back() == '\r') text.remove_suffix(1);  // as LogParser::line
-    LineAhead& a = out->lines[i];
-    a.record = LogRecord();
+    LineAhead& a = out->lines.emplace_back();
     a.matched = !text.empty() && text[0] != '\t' && matcher_->match(text, &a.record);
     if (a.matched) a.message = classify_message(a.record.severity, a.record.message);
   }

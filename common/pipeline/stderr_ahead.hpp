@@ -5,9 +5,11 @@
 // (classify_message). LogParser::feed takes the results when the prefix is
 // still the one in use, and does the rest (the prefix detection's state,
 // sessions, events) in order on its own thread; a line the prefix did not
-// read it reads itself, as before.
+// read, or that was not read ahead (the reading stops early while that
+// thread waits for the block), it reads itself, as before.
 #pragma once
 
+#include <atomic>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -29,7 +31,10 @@ struct LineAhead {
 };
 
 // The candidate lines of a block read ahead: lines[i] is the i-th of its
-// BlockScan's candidates, read with `prefix` (empty: none was read).
+// BlockScan's candidates, read with `prefix` (empty: none was read). Only
+// the first lines.size() candidates were read when the reading stopped
+// early (StderrAhead::read's `hurry`); the rest are left to whoever takes
+// the block (LogParser::feed reads them itself).
 struct LinesAhead {
   std::string prefix;
   std::vector<LineAhead> lines;
@@ -43,8 +48,12 @@ class StderrAhead {
   // is empty or starts with '\t' is not read, a final '\r' is left out.
   // An empty prefix, or one that does not compile, reads nothing
   // (out->prefix empty). Replaces what *out held.
+  // `hurry` (nullptr: never): looked at between lines; once it is set the
+  // reading stops, and out->lines holds the candidates read so far (the
+  // caller's thread waits for the block: it reads the rest itself, which
+  // shares the work between the two threads when this one is the slower).
   void read(std::string_view prefix, std::string_view block, const BlockScan& scan,
-            LinesAhead* out);
+            LinesAhead* out, const std::atomic<bool>* hurry = nullptr);
 
  private:
   std::optional<PrefixMatcher> matcher_;  // compiled from source_
