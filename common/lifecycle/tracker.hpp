@@ -314,6 +314,14 @@ class Tracker {
   std::vector<Server> servers_;
   int64_t unnamed_server_ = -1;  // app_moved(): server_index({}) once known
   uint64_t session_seq_ = 0;
+  // new_session_key()'s text: session_seq_ in decimal at seq_text_[seq_at_..]
+  // (none yet: 0), and the "PID-" (or "n") of the pid of the last key,
+  // key_pid_, in key_text_'s first key_pid_len_ bytes.
+  char seq_text_[20] = {};
+  size_t seq_at_ = sizeof(seq_text_);
+  char key_text_[48] = {};
+  int64_t key_pid_ = -1;
+  size_t key_pid_len_ = 0;
   // Logs without a pid (empty prefix): lines are joined by order.
   uint64_t nopid_seq_ = 0;
   uint64_t nopid_last_received_ = 0;  // key of the newest unauthorized backend
