@@ -196,8 +196,13 @@ class Tracker {
     struct Pooler {
       Timestamp start;         // the login's time
       PoolerSocket socket;     // its key in sockets_
-      std::string peer_host;   // the address and port as logged: the join key
-      int32_t peer_port = -1;  // with the socket
+      // The address and port as logged: the join key with the socket. The
+      // address is the client's host but for a Unix socket ("unix(26341)",
+      // host "[local]"): kept in peer_host only when it is not (no copy per
+      // client).
+      std::string peer_host;   // peer_kept only
+      int32_t peer_port = -1;
+      bool peer_kept = false;
       uint32_t index = 0;      // its slot in pooler_slots_
     };
     Pooler* pooler = nullptr;
@@ -371,10 +376,12 @@ class Tracker {
   std::vector<uint32_t> pooler_free_;       // free slots' indexes
   size_t pooler_live_ = 0;
   uint64_t pooler_seq_ = 0;                 // generations
-  // emit_ref()'s time: ref_ts_ and ref_tz_ written for ref_time_; the
-  // milliseconds at ref_ms_at_ (0: none).
+  // emit_ref()'s time: ref_ts_ and ref_tz_ written for ref_time_ (its
+  // second ref_sec_; later times of that second and zone: only the
+  // milliseconds changed, at ref_ms_at_, 0: none).
   std::string ref_ts_, ref_tz_;
   Timestamp ref_time_;
+  int64_t ref_sec_ = 0;
   size_t ref_ms_at_ = 0;
   void set_ref_time(const Timestamp& t);
   // A new pooler client (its key in *key): create() for pooler_slots_.
