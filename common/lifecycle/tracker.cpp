@@ -41,7 +41,7 @@ char* put_decimal(char* out, uint64_t v) { return std::to_chars(out, out + 20, v
 
 Tracker::~Tracker() = default;
 
-uint32_t Tracker::server_index(std::string_view name, std::string_view via) {
+uint32_t Tracker::find_server(std::string_view name, std::string_view via) {
   if (!options_.label.empty()) name = options_.label;
   for (uint32_t i = 0; i < servers_.size(); ++i)
     if (servers_[i].name == name && servers_[i].via == via) return i;

@@ -30,6 +30,7 @@
 
 #include <climits>
 #include <cstdint>
+#include <cstring>
 #include <deque>
 #include <memory>
 #include <string>
@@ -263,7 +264,20 @@ class Tracker {
   uint64_t nopid_key(const LogRecord& r, const Message& m, uint32_t server);
 
   uint64_t key_for(const LogRecord& r, uint32_t server) const;
-  uint32_t server_index(std::string_view name, std::string_view via = {});
+  // The index of the server (name, via) in servers_ (added when new). The
+  // last one found is tried first, inline (a log's lines name one server).
+  uint32_t server_index(std::string_view name, std::string_view via = {}) {
+    if (options_.label.empty() && found_server_ < servers_.size()) {
+      const Server& s = servers_[found_server_];
+      if (s.name.size() == name.size() && s.via.size() == via.size() &&
+          (name.empty() || std::memcmp(s.name.data(), name.data(), name.size()) == 0) &&
+          (via.empty() || std::memcmp(s.via.data(), via.data(), via.size()) == 0))
+        return found_server_;
+    }
+    return found_server_ = find_server(name, via);
+  }
+  uint32_t find_server(std::string_view name, std::string_view via);
+  uint32_t found_server_ = UINT32_MAX;
   Backend* find(uint64_t key);
   Backend& create(uint64_t key, uint32_t server, const LogRecord& r);
   void forget(uint64_t key);
