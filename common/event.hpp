@@ -85,11 +85,6 @@ struct EventRef {
   Flag matched = Flag::kUnset;
   const std::string* server = nullptr;
   const std::string* via = nullptr;
-  // When not empty: the JSON members user through replication of this
-  // event, encoded already (encode_json_names() of user, db, app, host,
-  // port and replication, which still say the same for other sinks):
-  // encode_json() copies them instead of encoding those fields again.
-  std::string_view names_json;
 };
 
 // The Event `r` stands for, into *e (every field set).

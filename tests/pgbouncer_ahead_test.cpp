@@ -1,13 +1,10 @@
 // PgbouncerAhead reads every line of a block as parse_pgbouncer_line()
-// does, with the line's place in the block and its message classified,
-// and a client login's names encoded as its events write them.
+// does, with the line's place in the block and its message classified.
 #include <catch2/catch.hpp>
 
 #include <string>
 #include <vector>
 
-#include "codec/event_codec.hpp"
-#include "lifecycle/tracker.hpp"
 #include "pipeline/pgbouncer_ahead.hpp"
 
 using namespace pgconn;
@@ -69,43 +66,4 @@ TEST_CASE("PgbouncerAhead reads every line of a block as parse_pgbouncer_line", 
   CHECK(out.records[out.lines[5].record].record.message == "stats: 0 xacts/s\r");
   CHECK(out.records[out.lines[6].record].record.port == 40022);  // the last line, without '\n'
   CHECK(out.records[out.lines[1].record].message.kind == BouncerKind::kClose);
-}
-
-TEST_CASE("PgbouncerAhead encodes each client login's names as its events write them",
-          "[pgbouncer_ahead]") {
-  // Twice, the second block reusing the first one's buffers: views into
-  // PooledLines::names, in place once the block is read.
-  PgbouncerAhead ahead;
-  PooledLines out;
-  for (int round = 0; round < 2; ++round) {
-    std::string block;
-    for (int i = 0; i < 300; ++i) {
-      const std::string n = std::to_string(i + round);
-      block += "2026-12-04 04:10:00.456 UTC [6505] LOG C-0x55d8f18f9e" + std::to_string(10 + i % 80) +
-               ": db" + n + "/u" + n + "@10.0.0." + std::to_string(i % 250) + ":" + std::to_string(40000 + i) +
-               " login attempt: db=db" + n + " user=u\"" + n + " tls=no" +
-               (i % 3 == 0 ? " replication=yes" : "") + "\n";
-      block += "2026-12-04 04:10:00.457 UTC [6505] LOG C-0x55d8f18f9e30: (nodb)/(nouser)@unix(1):6432 "
-               "login attempt: db=d user=u tls=no\n";
-      block += "2026-12-04 04:10:00.458 UTC [6505] LOG C-0x55d8f18f9e30: d/u@unix(1):6432 "
-               "closing because: client close request (age=0s)\n";
-    }
-    ahead.read(block, &out);
-    REQUIRE(out.records.size() == 900);
-    for (size_t r = 0; r < out.records.size(); ++r) {
-      const PooledRecord& p = out.records[r];
-      if (p.message.kind != BouncerKind::kLogin) {
-        CHECK(p.message.names_json.empty());
-        continue;
-      }
-      const LoginNames names = Tracker::login_names(p.record, p.message);
-      std::string want;
-      encode_json_names(names.user, names.db, {}, names.host, names.port, names.replication, &want);
-      REQUIRE(p.message.names_json == want);
-    }
-    const std::string i0 = std::to_string(round);
-    CHECK(out.records[0].message.names_json ==
-          "," R"("user":"u\")" + i0 + R"(","db":"db)" + i0 + R"(","host":"10.0.0.0","port":40000,"replication":true)");
-    CHECK(out.records[1].message.names_json == R"(,"user":"u","db":"d","host":"[local]")");
-  }
 }

@@ -216,55 +216,6 @@ PGCONN_INLINE char* json_str(char* p, std::string_view key, const std::string& v
   return p;
 }
 
-// The bytes written in a JSON string as they are (plain_prefix()'s).
-struct PlainBytes {
-  bool plain[256] = {};
-  constexpr PlainBytes() {
-    for (int c = 0x20; c < 0x7F; ++c) plain[c] = c != '"' && c != '\\';
-  }
-};
-constexpr PlainBytes kPlain;
-
-// Nonzero when one of the 8 bytes of x needs care (plain_prefix()'s test,
-// 8 bytes at a time): below 0x20, above 0x7E, '"' or '\\'. Exact as a
-// yes or no (a borrow or carry only ever spreads from a byte that needs
-// care).
-PGCONN_INLINE uint64_t care8(uint64_t x) {
-  constexpr uint64_t k01 = 0x0101010101010101ull, k80 = 0x8080808080808080ull;
-  auto zero = [](uint64_t v) { return (v - k01) & ~v & k80; };
-  return ((x - k01 * 0x20) & ~x & k80) | (((x + k01) | x) & k80) | zero(x ^ (k01 * '"')) |
-         zero(x ^ (k01 * '\\'));
-}
-
-// A view may end anywhere: no byte read past it. A plain one of 8 to 64
-// bytes (a name, an address) is checked and copied 8 bytes at a time (the
-// last 8 overlapping), a shorter one byte by byte.
-PGCONN_INLINE char* json_str(char* p, std::string_view key, std::string_view v) {
-  if (v.empty()) return p;
-  p = put(p, key);
-  const size_t n = v.size();
-  bool plain = n <= 64;
-  if (plain && n >= 8) {
-    uint64_t care = 0;
-    for (size_t i = 0; i < n; i += 8) {
-      const size_t at = i + 8 <= n ? i : n - 8;
-      uint64_t x;
-      std::memcpy(&x, v.data() + at, 8);
-      care |= care8(x);
-      std::memcpy(p + at, &x, 8);
-    }
-    plain = care == 0;
-  } else if (plain) {
-    for (size_t i = 0; i < n && plain; ++i) {
-      plain = kPlain.plain[static_cast<unsigned char>(v[i])];
-      p[i] = v[i];
-    }
-  }
-  p = plain ? p + n : put_escaped(p, v, json_special);
-  *p++ = '"';
-  return p;
-}
-
 PGCONN_INLINE char* json_num(char* p, std::string_view key, int64_t v) {
   if (v < 0) return p;
   return put_uint(put(p, key), static_cast<uint64_t>(v));
@@ -333,19 +284,6 @@ inline char* json_reason(char* p, std::string_view v) {
 }
 inline char* json_reason(char* p, const std::string& v) { return json_str(p, ",\"reason\":\"", v); }
 
-// The members user through replication (encode_json_names()).
-template <typename S>
-PGCONN_INLINE char* json_names(char* p, const S& user, const S& db, const S& app, const S& host,
-                               int32_t port, bool replication) {
-  p = json_str(p, ",\"user\":\"", user);
-  p = json_str(p, ",\"db\":\"", db);
-  p = json_str(p, ",\"app\":\"", app);
-  p = json_str(p, ",\"host\":\"", host);
-  p = json_num(p, ",\"port\":", port);
-  if (replication) p = put(p, ",\"replication\":true");
-  return p;
-}
-
 template <typename E>
 char* encode_json_members(const E& e, char* p) {
   constexpr bool kFull = std::is_same_v<E, Event>;
@@ -356,15 +294,12 @@ char* encode_json_members(const E& e, char* p) {
   p = json_str(p, ",\"tz\":\"", field(e.tz));
   p = json_num(p, ",\"pid\":", e.pid);
   p = json_str(p, ",\"session\":\"", field(e.session));
-  bool names = true;
-  if constexpr (!kFull) {
-    if (!e.names_json.empty()) {  // encoded already, by json_names()
-      p = put(p, e.names_json);
-      names = false;
-    }
-  }
-  if (names) p = json_names(p, field(e.user), field(e.db), field(e.app), field(e.host), e.port,
-                            e.replication == Flag::kTrue);
+  p = json_str(p, ",\"user\":\"", field(e.user));
+  p = json_str(p, ",\"db\":\"", field(e.db));
+  p = json_str(p, ",\"app\":\"", field(e.app));
+  p = json_str(p, ",\"host\":\"", field(e.host));
+  p = json_num(p, ",\"port\":", e.port);
+  if (e.replication == Flag::kTrue) p = put(p, ",\"replication\":true");
   if constexpr (kFull) {
     if (e.snapshot == Flag::kTrue) p = put(p, ",\"snapshot\":true");
   }
@@ -385,25 +320,13 @@ char* encode_json(const Event& e, char* p) { return encode_json_members(e, p); }
 // The same bytes as encode_json(Event) of the Event `e` stands for (its
 // missing fields are unknown there, so left out here).
 size_t json_bound(const EventRef& e) {
-  return kFixedBound + e.names_json.size() +
-         kMaxEscape * (e.ts->size() + e.tz->size() + e.session->size() + e.user->size() +
-                       e.db->size() + e.app->size() + e.host->size() + e.reason.size() +
-                       e.server->size() + e.via->size());
+  return kFixedBound + kMaxEscape * (e.ts->size() + e.tz->size() + e.session->size() +
+                                     e.user->size() + e.db->size() + e.app->size() +
+                                     e.host->size() + e.reason.size() + e.server->size() +
+                                     e.via->size());
 }
 
 char* encode_json(const EventRef& e, char* p) { return encode_json_members(e, p); }
-
-void encode_json_names(std::string_view user, std::string_view db, std::string_view app,
-                       std::string_view host, int32_t port, bool replication, std::string* out) {
-  out->clear();
-  const size_t bound = kFixedBound + kMaxEscape * (user.size() + db.size() + app.size() + host.size());
-  char buf[1024];  // the usual case: no zero fill of a resize
-  if (bound <= sizeof(buf)) {
-    out->assign(buf, static_cast<size_t>(json_names(buf, user, db, app, host, port, replication) - buf));
-    return;
-  }
-  append_bounded(out, bound, [&](char* p) { return json_names(p, user, db, app, host, port, replication); });
-}
 
 void encode_json(const Event& e, std::string* out) {
   append_bounded(out, json_bound(e), [&](char* p) { return encode_json(e, p); });

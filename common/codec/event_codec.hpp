@@ -35,12 +35,6 @@ char* encode_tsv(const Event& e, char* out);
 char* encode_json(const EventRef& e, char* out);
 size_t json_bound(const EventRef& e);
 
-// The members user, db, app, host, port and replication of an event with
-// these fields, as encode_json() writes them (from the ',' before the
-// first known one); into *out (replacing it). EventRef::names_json.
-void encode_json_names(std::string_view user, std::string_view db, std::string_view app,
-                       std::string_view host, int32_t port, bool replication, std::string* out);
-
 // Upper bounds of an event's encoded length (escapes at their widest).
 size_t json_bound(const Event& e);
 size_t tsv_bound(const Event& e);

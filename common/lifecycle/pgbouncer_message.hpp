@@ -49,10 +49,6 @@ struct BouncerMessage {
   // ("client_lost", …, empty for a normal close); kRefusing: the category
   // the coming refusal has.
   std::string_view reason;
-  // kLogin, not classify_pgbouncer()'s: the client's names as an event
-  // writes them (Tracker::login_names(), encode_json_names()), when the
-  // caller encoded them ahead (pgbouncer_ahead.hpp); empty: not done.
-  std::string_view names_json;
 };
 
 // `severity` as logged ("LOG", …; empty from syslog); `socket` the socket

@@ -103,21 +103,8 @@ struct PoolerSocket {
   };
 };
 
-// The names a pooler client's login gives it (Tracker::login_names()).
-struct LoginNames {
-  std::string_view user, db, host;
-  int32_t port = -1;
-  bool replication = false;
-};
-
 class Tracker {
  public:
-  // A pooler client's names as its `login attempt` line sets them: the
-  // login's db= and user= (else the socket prefix's, but "(nodb)",
-  // "(nouser)"), the address ("[local]" without a port for "unix…").
-  // Its app is empty unless an earlier line of the client named one.
-  static LoginNames login_names(const LogRecord& r, const BouncerMessage& m);
-
   // REQUIRES: sink outlives the tracker.
   Tracker(EventSink* sink, TrackerOptions options);
   ~Tracker();
@@ -218,12 +205,6 @@ class Tracker {
       int32_t peer_port = -1;
       bool peer_kept = false;
       uint32_t index = 0;      // its slot in pooler_slots_
-      // EventRef::names_json of its events, names_len bytes: its login's
-      // BouncerMessage's when given, its app empty and it fits (a copy, not
-      // a string's assign); else none (0). Set at the login; the names do
-      // not change after it.
-      uint8_t names_len = 0;
-      char names_json[119];
     };
     Pooler* pooler = nullptr;
   };

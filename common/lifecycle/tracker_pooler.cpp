@@ -15,19 +15,14 @@ namespace {
 
 // "unix(26341)" / "unix" -> "[local]" without a port; names "(nodb)",
 // "(nouser)" -> unknown.
-void display_peer(const LogRecord& r, std::string_view* host, int32_t* port) {
+void display_peer(const LogRecord& r, std::string* host, int32_t* port) {
   if (r.host.substr(0, 4) == "unix") {
-    *host = "[local]";
+    host->assign("[local]");
     *port = -1;
   } else {
-    *host = r.host;
+    host->assign(r.host);
     *port = r.port;
   }
-}
-void display_peer(const LogRecord& r, std::string* host, int32_t* port) {
-  std::string_view h;
-  display_peer(r, &h, port);
-  host->assign(h);
 }
 
 // A DEBUG line of the authentication exchange (SCRAM, passwords, secrets).
@@ -42,15 +37,6 @@ std::string_view known_name(std::string_view s) {
 }
 
 }  // namespace
-
-LoginNames Tracker::login_names(const LogRecord& r, const BouncerMessage& m) {
-  LoginNames n;
-  n.user = !m.user.empty() ? m.user : known_name(r.user);
-  n.db = !m.db.empty() ? m.db : known_name(r.db);
-  display_peer(r, &n.host, &n.port);
-  n.replication = m.replication;
-  return n;
-}
 
 Tracker::Backend& Tracker::create_pooler(uint32_t server, const LogRecord& r, uint64_t* key) {
   evict_if_full();
@@ -88,7 +74,6 @@ Tracker::Backend& Tracker::create_pooler(uint32_t server, const LogRecord& r, ui
   b.fatal_reason = {};
   b.pooler = &slot.pooler;
   slot.pooler.start = Timestamp();
-  slot.pooler.names_len = 0;
   slot.pooler.index = i;
   b.server = server;
   b.pid = r.pid;
@@ -250,7 +235,6 @@ void Tracker::emit_ref(const Queued& q) {
   e.matched = q.matched;
   e.server = &servers_[b.server].name;
   e.via = &servers_[b.server].via;
-  e.names_json = std::string_view(b.pooler->names_json, b.pooler->names_len);
   if (!sink_->on_event_ref(e)) stopped_ = true;
 }
 
@@ -353,20 +337,10 @@ void Tracker::pooler_client(uint32_t server, const LogRecord& r, const BouncerMe
         b = nullptr;
       }
       if (b == nullptr) b = &create_client();
-      const LoginNames names = login_names(r, m);
-      b->user = names.user;
-      b->db = names.db;
-      b->replication = names.replication;
+      b->user = !m.user.empty() ? m.user : known_name(r.user);
+      b->db = !m.db.empty() ? m.db : known_name(r.db);
+      b->replication = m.replication;
       b->pooler->start = r.time;
-      // The names encoded ahead are these: host and port are create_client's,
-      // from this line or an earlier one of the client (whose address and
-      // port the socket's join checked equal to this line's).
-      Backend::Pooler& p = *b->pooler;
-      p.names_len = 0;
-      if (b->app.empty() && m.names_json.size() <= sizeof(p.names_json)) {
-        std::memcpy(p.names_json, m.names_json.data(), m.names_json.size());
-        p.names_len = static_cast<uint8_t>(m.names_json.size());
-      }
       push_pooler_ref(EventType::kConnect, r, *b);
       hold_pushed(*b, key, r);
       break;

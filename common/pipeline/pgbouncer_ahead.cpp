@@ -2,15 +2,10 @@
 
 #include <cstring>
 
-#include "codec/event_codec.hpp"
-#include "lifecycle/tracker.hpp"
-
 namespace pgconn {
 
 void PgbouncerAhead::read(std::string_view block, PooledLines* out) {
   out->lines.clear();
-  out->names.clear();
-  logins_.clear();
   size_t n = 0;  // records used
   size_t pos = 0;
   while (pos < block.size()) {
@@ -25,22 +20,11 @@ void PgbouncerAhead::read(std::string_view block, PooledLines* out) {
     PooledRecord& p = out->records[n];
     if (format_.parse(text, &p.record)) {
       p.message = classify_pgbouncer(p.record.severity, p.record.socket, p.record.message);
-      if (p.message.kind == BouncerKind::kLogin && p.message.socket.digits != 0) {
-        const LoginNames names = Tracker::login_names(p.record, p.message);
-        encode_json_names(names.user, names.db, {}, names.host, names.port, names.replication,
-                          &encoded_);
-        logins_.push_back(Login{static_cast<uint32_t>(n), static_cast<uint32_t>(out->names.size()),
-                                static_cast<uint32_t>(encoded_.size())});
-        out->names += encoded_;
-      }
       l.record = static_cast<int32_t>(n++);
     }
     pos = end + 1;
   }
   out->records.resize(n);
-  // Views into names once it no longer grows.
-  for (const Login& g : logins_)
-    out->records[g.record].message.names_json = std::string_view(out->names).substr(g.at, g.size);
 }
 
 }  // namespace pgconn

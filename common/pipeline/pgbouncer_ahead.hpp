@@ -6,17 +6,12 @@
 // and hands them to the tracker in order on its own thread; a line not
 // read here it reads itself, as LogParser::line does (malformed lines).
 //
-// A client's login has its names encoded ahead too (BouncerMessage::
-// names_json: Tracker::login_names(), encode_json_names()), so the main
-// thread copies them into its events instead of encoding them per event.
-//
 // The records are those the parser's own PgbouncerFormat gives: parse()
 // gives the very record parse_pgbouncer_line() gives, whatever line came
 // before, so a second reader with a model of its own changes nothing.
 #pragma once
 
 #include <cstdint>
-#include <string>
 #include <string_view>
 #include <vector>
 
@@ -27,8 +22,7 @@
 namespace pgconn {
 
 // A PgBouncer line of a block read ahead. `record` and `message` view the
-// block's text and live as long as it; message.names_json views
-// PooledLines::names.
+// block's text and live as long as it.
 struct PooledRecord {
   LogRecord record;
   BouncerMessage message;
@@ -42,12 +36,10 @@ struct PooledLine {
 
 // Every line of a block, and the records of those that are PgBouncer's.
 // Memory stays flat whatever the lines: 8 bytes a line, and a record
-// (a few hundred bytes) only for a PgBouncer line, at least 30 bytes long,
-// and a login's names (at most 6 bytes a byte of the line, plus ~60).
+// (a few hundred bytes) only for a PgBouncer line, at least 30 bytes long.
 struct PooledLines {
   std::vector<PooledLine> lines;
   std::vector<PooledRecord> records;
-  std::string names;  // the logins' names_json, one after the other
 };
 
 // Owned by one thread.
@@ -59,12 +51,6 @@ class PgbouncerAhead {
 
  private:
   PgbouncerFormat format_;
-  // The logins of the block being read: their records and names' places.
-  struct Login {
-    uint32_t record, at, size;
-  };
-  std::vector<Login> logins_;
-  std::string encoded_;  // one login's names
 };
 
 }  // namespace pgconn
