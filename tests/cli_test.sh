@@ -39,6 +39,26 @@ check "--header without tsv exits 2" "[ $rc = 2 ]"
 $P "$LOG" >"$T/out" 2>"$T/err"; rc=$?
 check "a log gives connect, reject, disconnect" "[ \"\$(jq -r .type '$T/out' | tr '\n' ' ')\" = 'connect reject disconnect ' ]" "$(cat "$T/out")"
 check "nothing on stderr for a clean log" "[ ! -s '$T/err' ]" "$(cat "$T/err")"
+# A pipe on stdout is enlarged to 1 MiB (best effort: the system's limit,
+# /proc/sys/fs/pipe-max-size, may be lower), the size its read end shows.
+pipe_size=$(python3 - "$P" "$LOG" <<'EOF'
+import fcntl, os, subprocess, sys
+r, w = os.pipe()
+before = fcntl.fcntl(r, 1032)  # F_GETPIPE_SZ
+p = subprocess.Popen([sys.argv[1], sys.argv[2]], stdout=w)
+os.close(w)
+while os.read(r, 65536):
+    pass
+p.wait()
+print(before, fcntl.fcntl(r, 1032))
+EOF
+)
+max_pipe=$(cat /proc/sys/fs/pipe-max-size 2>/dev/null || echo 0)
+if [ "$max_pipe" -ge 1048576 ]; then
+  check_eq "a pipe on stdout is enlarged to 1 MiB" "65536 1048576" "$pipe_size"
+else
+  skip "a pipe on stdout is enlarged to 1 MiB" "pipe-max-size $max_pipe"
+fi
 $P --format=tsv --header "$LOG" >"$T/out"
 check "--format=tsv --header: header then 19 columns" "head -1 '$T/out' | grep -q '^type	ts	tz	pid	session' && awk -F'\t' 'NF != 19 {exit 1}' '$T/out'"
 $P --label=db1 "$LOG" >"$T/out"

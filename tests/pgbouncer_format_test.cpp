@@ -225,6 +225,23 @@ TEST_CASE("PgBouncer clients become sessions", "[pgbouncer_format]") {
     REQUIRE(ev.size() == 1);
     CHECK_THAT(ev[0], Catch::Contains(R"("host":"[local]","via")"));
   }
+  SECTION("a Unix socket's clients are told apart by the address as logged, not by [local]") {
+    for (InputFormat f : {InputFormat::kAuto, InputFormat::kPgbouncer}) {
+      auto ev = events_of(
+          "2026-12-04 04:06:40.000 UTC [9] LOG C-0x1: a/u@unix(26341):6432 login attempt: db=a user=u tls=no\n"
+          "2026-12-04 04:06:41.500 UTC [9] LOG C-0x1: a/u@unix(26341):6432 closing because: client close request (age=1s)\n"
+          "2026-12-04 04:06:42.000 UTC [9] LOG C-0x1: a/u@unix(26341):6432 login attempt: db=a user=u tls=no\n"
+          "2026-12-04 04:06:44.000 UTC [9] LOG C-0x1: a/u@unix(26342):6432 login attempt: db=a user=u tls=no\n"
+          "2026-12-04 04:06:44.100 UTC [9] LOG C-0x1: a/u@unix(26342):6432 closing because: client close request (age=0s)\n",
+          f);
+      REQUIRE(ev.size() == 6);
+      CHECK_THAT(ev[1], Catch::Contains(R"("type":"disconnect","ts":"2026-12-04T04:06:41.500Z","session":"9-1")"));
+      CHECK_THAT(ev[1], Catch::Contains(R"("host":"[local]","duration_ms":1500)"));
+      CHECK_THAT(ev[3], Catch::Contains(R"("type":"disconnect","ts":"2026-12-04T04:06:44.000Z","session":"9-2")"));
+      CHECK_THAT(ev[3], Catch::Contains(R"("reason":"lost")"));
+      CHECK_THAT(ev[5], Catch::Contains(R"("type":"disconnect","ts":"2026-12-04T04:06:44.100Z","session":"9-3")"));
+    }
+  }
   SECTION("a new login on an open socket ends the earlier session: lost") {
     auto ev = events_of(
         "2026-12-04 04:06:40.000 UTC [9] LOG C-0x1: a/u@127.0.0.1:1000 login attempt: db=a user=u tls=no\n"

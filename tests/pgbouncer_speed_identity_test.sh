@@ -30,6 +30,11 @@ same() {
   "$P" "$file" >"$T/fast.json" 2>/dev/null
   PGCONN_PARSE_REFERENCE=1 "$P" "$file" >"$T/ref.json" 2>/dev/null
   check_file "$name: NDJSON as the reference path's" "$T/ref.json" "$T/fast.json"
+  # Named, the input is read ahead from its first block (auto-detection
+  # reads the lines of the first one itself).
+  "$P" --input=pgbouncer "$file" >"$T/named.json" 2>/dev/null
+  PGCONN_PARSE_REFERENCE=1 "$P" --input=pgbouncer "$file" >"$T/ref-named.json" 2>/dev/null
+  check_file "$name: NDJSON of --input=pgbouncer as the reference path's" "$T/ref-named.json" "$T/named.json"
   # Warnings of the PgBouncer reader. (A file that auto-detection reads as
   # stderr, achanda's compose-prefixed mix, goes through the stderr fast
   # scan, which reports fewer malformed lines than the reference path.)
@@ -84,6 +89,26 @@ check_eq "names with escapes: the names as jq reads them" \
 check_eq "names with escapes: a pointer written another way is another client" \
   "connect connect connect connect connect disconnect disconnect reject disconnect" \
   "$(jq -r .type "$T/fast.json" | paste -sd ' ')"
+
+# The names of a client's events: an application named by an earlier line
+# of the client (a verbose log's DEBUG line), long names, a replication
+# login, a Unix socket.
+long=$(printf 'n%.0s' $(seq 90))
+printf '%s\n' \
+  '2026-12-04 08:00:00.001 UTC [77] DEBUG C-0x1: (nodb)/(nouser)@10.0.0.1:5000 using application_name: billing-worker' \
+  '2026-12-04 08:00:00.002 UTC [77] LOG C-0x1: shop/app@10.0.0.1:5000 login attempt: db=shop user=app tls=no' \
+  "2026-12-04 08:00:00.003 UTC [77] LOG C-0x2: $long/$long@10.0.0.2:5001 login attempt: db=$long user=$long tls=no" \
+  '2026-12-04 08:00:00.004 UTC [77] LOG C-0x3: shop/repl@10.0.0.3:5002 login attempt: db=shop user=repl tls=no replication=yes' \
+  '2026-12-04 08:00:00.005 UTC [77] LOG C-0x4: (nodb)/(nouser)@unix(4242):6432 login attempt: db=shop user=app tls=no' \
+  '2026-12-04 08:00:02.001 UTC [77] LOG C-0x1: shop/app@10.0.0.1:5000 closing because: client close request (age=2s)' \
+  "2026-12-04 08:00:02.002 UTC [77] LOG C-0x2: $long/$long@10.0.0.2:5001 closing because: client close request (age=2s)" \
+  '2026-12-04 08:00:02.003 UTC [77] LOG C-0x3: shop/repl@10.0.0.3:5002 closing because: client close request (age=2s)' \
+  '2026-12-04 08:00:02.004 UTC [77] LOG C-0x4: (nodb)/(nouser)@unix(4242):6432 closing because: client close request (age=2s)' \
+  >"$T/names.log"
+same "client names" "$T/names.log"
+check_eq "client names: app, long names, replication, [local]" \
+  "billing-worker shop app 10.0.0.1 5000 false| $long $long 10.0.0.2 5001 false| shop repl 10.0.0.3 5002 true| shop app [local]  false" \
+  "$(jq -r 'select(.type == "disconnect") | "\(.app // "") \(.db) \(.user) \(.host) \(.port // "") \(.replication // false)"' "$T/named.json" | paste -sd '|')"
 
 corpus=../shared/corpus/pgbouncer
 if [ -d "$corpus" ]; then

@@ -1255,3 +1255,24 @@ TEST_CASE("issue_13 without pids a disconnection from before the log leaves a su
   CHECK(f.sink.events[2].matched == Flag::kTrue);
   CHECK(f.sink.events[2].app == "pool1");
 }
+
+TEST_CASE("Tracker numbers its session keys PID-N across digit carries and pid changes",
+          "[tracker]") {
+  // The counter's decimal text is counted up in place and the pid's text
+  // kept from key to key: every key must still be "PID-N", N = 1, 2, ...
+  Fixture f;
+  const int64_t pids[] = {7, 7, 123456, 9, 9, 9, 4194304};
+  for (int n = 1; n <= 1200; ++n) {
+    const int64_t pid = pids[n % 7];
+    REQUIRE(f.add(Rec("2024-05-01 10:00:00.100 UTC", pid, "LOG",
+                      "connection received: host=10.0.0.5 port=51234")));
+    REQUIRE(f.add(Rec("2024-05-01 10:00:00.101 UTC", pid, "LOG",
+                      "connection authorized: user=app database=shop")));
+    REQUIRE(f.add(Rec("2024-05-01 10:00:00.102 UTC", pid, "LOG",
+                      "disconnection: session time: 0:00:00.002 user=app database=shop "
+                      "host=10.0.0.5 port=51234")));
+    REQUIRE(f.sink.events.size() == static_cast<size_t>(2 * n));
+    CHECK(f.sink.events[2 * n - 2].session == std::to_string(pid) + "-" + std::to_string(n));
+    CHECK(f.sink.events[2 * n - 1].session == std::to_string(pid) + "-" + std::to_string(n));
+  }
+}

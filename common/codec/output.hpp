@@ -1,4 +1,4 @@
-// The only writer to stdout. Output is queued in a 64 KiB buffer of our own
+// The only writer to stdout. Output is queued in a 256 KiB buffer of our own
 // and written with write(2) when it fills; the tools flush just before a
 // call that may block, so a live stream shows each event at once while a
 // file is still written in large blocks. (stdio is not used for stdout:
@@ -17,7 +17,7 @@
 namespace pgconn {
 
 // Call once at start-up, before any output: SIGPIPE ignored, and a pipe on
-// stdout enlarged to 256 KiB where the system allows it.
+// stdout enlarged to 1 MiB where the system allows it.
 void output_init();
 
 // Queues `s`. Returns false once stdout is closed or failed.

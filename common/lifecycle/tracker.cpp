@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <climits>
+#include <cstring>
 
 #include <fmt/format.h>
 
@@ -40,7 +41,7 @@ char* put_decimal(char* out, uint64_t v) { return std::to_chars(out, out + 20, v
 
 Tracker::~Tracker() = default;
 
-uint32_t Tracker::server_index(std::string_view name, std::string_view via) {
+uint32_t Tracker::find_server(std::string_view name, std::string_view via) {
   if (!options_.label.empty()) name = options_.label;
   for (uint32_t i = 0; i < servers_.size(); ++i)
     if (servers_[i].name == name && servers_[i].via == via) return i;
@@ -135,18 +136,31 @@ void Tracker::new_session_key(const LogRecord& r, std::string* out) {
     return;
   }
   ++session_seq_;
-  // "PID-N" or "nN", without fmt's format-string parsing (a pooler's log
-  // makes one per line); short enough for the string's own buffer.
-  char key[48];
-  char* p = key;
-  if (r.pid >= 0) {
-    p = put_decimal(p, static_cast<uint64_t>(r.pid));
-    *p++ = '-';
+  // session_seq_ in decimal, counted up in place (no conversion per key).
+  size_t i = sizeof(seq_text_);
+  while (i > seq_at_ && seq_text_[i - 1] == '9') seq_text_[--i] = '0';
+  if (i == seq_at_) {
+    seq_text_[--seq_at_] = '1';
   } else {
-    *p++ = 'n';
+    ++seq_text_[i - 1];
   }
-  p = put_decimal(p, session_seq_);
-  out->assign(key, static_cast<size_t>(p - key));
+  // "PID-N" or "nN", without fmt's format-string parsing (a pooler's log
+  // makes one per line); short enough for the string's own buffer. The
+  // pid's text is kept for the next key (one pooler's pid, line after line).
+  if (r.pid != key_pid_ || key_pid_len_ == 0) {
+    char* p = key_text_;
+    if (r.pid >= 0) {
+      p = put_decimal(p, static_cast<uint64_t>(r.pid));
+      *p++ = '-';
+    } else {
+      *p++ = 'n';
+    }
+    key_pid_ = r.pid;
+    key_pid_len_ = static_cast<size_t>(p - key_text_);
+  }
+  const size_t digits = sizeof(seq_text_) - seq_at_;
+  std::memcpy(key_text_ + key_pid_len_, seq_text_ + seq_at_, digits);
+  out->assign(key_text_, key_pid_len_ + digits);
 }
 
 Event Tracker::base_event(EventType type, const LogRecord& r, const Backend* b) const {

@@ -30,6 +30,7 @@
 
 #include <climits>
 #include <cstdint>
+#include <cstring>
 #include <deque>
 #include <memory>
 #include <string>
@@ -196,8 +197,13 @@ class Tracker {
     struct Pooler {
       Timestamp start;         // the login's time
       PoolerSocket socket;     // its key in sockets_
-      std::string peer_host;   // the address and port as logged: the join key
-      int32_t peer_port = -1;  // with the socket
+      // The address and port as logged: the join key with the socket. The
+      // address is the client's host but for a Unix socket ("unix(26341)",
+      // host "[local]"): kept in peer_host only when it is not (no copy per
+      // client).
+      std::string peer_host;   // peer_kept only
+      int32_t peer_port = -1;
+      bool peer_kept = false;
       uint32_t index = 0;      // its slot in pooler_slots_
     };
     Pooler* pooler = nullptr;
@@ -239,7 +245,20 @@ class Tracker {
   uint64_t nopid_key(const LogRecord& r, const Message& m, uint32_t server);
 
   uint64_t key_for(const LogRecord& r, uint32_t server) const;
-  uint32_t server_index(std::string_view name, std::string_view via = {});
+  // The index of the server (name, via) in servers_ (added when new). The
+  // last one found is tried first, inline (a log's lines name one server).
+  uint32_t server_index(std::string_view name, std::string_view via = {}) {
+    if (options_.label.empty() && found_server_ < servers_.size()) {
+      const Server& s = servers_[found_server_];
+      if (s.name.size() == name.size() && s.via.size() == via.size() &&
+          (name.empty() || std::memcmp(s.name.data(), name.data(), name.size()) == 0) &&
+          (via.empty() || std::memcmp(s.via.data(), via.data(), via.size()) == 0))
+        return found_server_;
+    }
+    return found_server_ = find_server(name, via);
+  }
+  uint32_t find_server(std::string_view name, std::string_view via);
+  uint32_t found_server_ = UINT32_MAX;
   Backend* find(uint64_t key);
   Backend& create(uint64_t key, uint32_t server, const LogRecord& r);
   void forget(uint64_t key);
@@ -314,6 +333,14 @@ class Tracker {
   std::vector<Server> servers_;
   int64_t unnamed_server_ = -1;  // app_moved(): server_index({}) once known
   uint64_t session_seq_ = 0;
+  // new_session_key()'s text: session_seq_ in decimal at seq_text_[seq_at_..]
+  // (none yet: 0), and the "PID-" (or "n") of the pid of the last key,
+  // key_pid_, in key_text_'s first key_pid_len_ bytes.
+  char seq_text_[20] = {};
+  size_t seq_at_ = sizeof(seq_text_);
+  char key_text_[48] = {};
+  int64_t key_pid_ = -1;
+  size_t key_pid_len_ = 0;
   // Logs without a pid (empty prefix): lines are joined by order.
   uint64_t nopid_seq_ = 0;
   uint64_t nopid_last_received_ = 0;  // key of the newest unauthorized backend
@@ -363,10 +390,12 @@ class Tracker {
   std::vector<uint32_t> pooler_free_;       // free slots' indexes
   size_t pooler_live_ = 0;
   uint64_t pooler_seq_ = 0;                 // generations
-  // emit_ref()'s time: ref_ts_ and ref_tz_ written for ref_time_; the
-  // milliseconds at ref_ms_at_ (0: none).
+  // emit_ref()'s time: ref_ts_ and ref_tz_ written for ref_time_ (its
+  // second ref_sec_; later times of that second and zone: only the
+  // milliseconds changed, at ref_ms_at_, 0: none).
   std::string ref_ts_, ref_tz_;
   Timestamp ref_time_;
+  int64_t ref_sec_ = 0;
   size_t ref_ms_at_ = 0;
   void set_ref_time(const Timestamp& t);
   // A new pooler client (its key in *key): create() for pooler_slots_.

@@ -7,6 +7,8 @@
 
 #include "lifecycle/tracker.hpp"
 
+#include <cstring>
+
 namespace pgconn {
 
 namespace {
@@ -186,23 +188,24 @@ void Tracker::unref_slot(int32_t slot) {
 void Tracker::set_ref_time(const Timestamp& t) {
   // Within the second of the last one, with the same zone: only the
   // milliseconds differ (a busy pooler writes hundreds of events a second).
+  // The zone's abbreviation compared as its 8 bytes (what follows the NUL
+  // may differ for the same name: then it is written anew, alike).
   const int64_t sec = t.wall_ms >= 0 ? t.wall_ms / 1000 : (t.wall_ms - 999) / 1000;
   const Timestamp& last = ref_time_;
-  if (t.valid() && last.valid() && t.has_ms && last.has_ms && ref_ms_at_ != 0 &&
-      t.zone == last.zone && t.offset_min == last.offset_min &&
-      std::string_view(t.abbrev) == std::string_view(last.abbrev) &&
-      sec == (last.wall_ms >= 0 ? last.wall_ms / 1000 : (last.wall_ms - 999) / 1000)) {
+  if (ref_ms_at_ != 0 && sec == ref_sec_ && t.valid() && t.has_ms && t.zone == last.zone &&
+      t.offset_min == last.offset_min &&
+      std::memcmp(t.abbrev, last.abbrev, sizeof(t.abbrev)) == 0) {
     const unsigned ms = static_cast<unsigned>(t.wall_ms - sec * 1000);
     ref_ts_[ref_ms_at_] = static_cast<char>('0' + ms / 100);
     ref_ts_[ref_ms_at_ + 1] = static_cast<char>('0' + ms / 10 % 10);
     ref_ts_[ref_ms_at_ + 2] = static_cast<char>('0' + ms % 10);
-    ref_time_ = t;
     return;
   }
   ref_ts_.clear();
   ref_tz_.clear();
   ref_ms_at_ = 0;
   ref_time_ = t;
+  ref_sec_ = sec;
   if (!t.valid()) return;
   append_rfc3339(t, &ref_ts_);
   if (t.zone == Timestamp::Zone::kAbbrev) ref_tz_ = t.abbrev;
@@ -305,7 +308,8 @@ void Tracker::pooler_client(uint32_t server, const LogRecord& r, const BouncerMe
     key = ref->key;
     b = ref->backend;
   }
-  if (b != nullptr && (b->pooler->peer_port != r.port || b->pooler->peer_host != r.host)) {
+  if (b != nullptr && (b->pooler->peer_port != r.port ||
+                       (b->pooler->peer_kept ? b->pooler->peer_host : b->host) != r.host)) {
     // The socket was freed and handed to another client: the earlier one
     // ended without a line (a client leaving during authentication, a log
     // switched off by RELOAD).
@@ -316,9 +320,10 @@ void Tracker::pooler_client(uint32_t server, const LogRecord& r, const BouncerMe
   auto create_client = [&]() -> Backend& {
     Backend& nb = create_pooler(server, r, &key);
     nb.pooler->socket = sk;
-    nb.pooler->peer_host = r.host;
     nb.pooler->peer_port = r.port;
     display_peer(r, &nb.host, &nb.port);
+    nb.pooler->peer_kept = nb.host != r.host;
+    if (nb.pooler->peer_kept) nb.pooler->peer_host = r.host;
     sockets_.set(sk, PoolerRef{key, &nb});
     return nb;
   };
