@@ -97,6 +97,32 @@ TEST_CASE("encode_json and encode_tsv around 16-byte fields", "[event_codec]") {
   }
 }
 
+TEST_CASE("append_json_escaped: every length from 0 to 40, one byte needing care at every place", "[event_codec]") {
+  // Each byte is seen whatever the field's length and the byte's place
+  // (16-byte blocks and a tail). Bytes: the specials, DEL, a lone UTF-8
+  // lead, a whole "é".
+  const std::vector<std::pair<std::string, std::string>> cares = {
+      {"\"", "\\\""}, {"\\", "\\\\"}, {"\n", "\\n"}, {"\x01", "\\u0001"},
+      {"\x7f", "\\u007f"}, {"\xc3", "\xef\xbf\xbd"}, {"\xc3\xa9", "\xc3\xa9"}};
+  for (size_t n = 0; n <= 40; ++n) {
+    for (size_t at = 0; at <= n; ++at) {  // at == n: none
+      for (const auto& [care, escaped] : cares) {
+        if (at == n && &care != &cares.front().first) continue;
+        std::string s(n, 'a'), want(n, 'a');
+        for (size_t i = 0; i < n; ++i) s[i] = want[i] = static_cast<char>('a' + i % 26);
+        if (at < n) {
+          s = s.substr(0, at) + care + s.substr(at + 1);
+          want = want.substr(0, at) + escaped + want.substr(at + 1);
+        }
+        std::string out;
+        append_json_escaped(s, &out);
+        CAPTURE(n, at, care);
+        CHECK(out == want);
+      }
+    }
+  }
+}
+
 TEST_CASE("encode_json stays within json_bound at the widest escapes", "[event_codec]") {
   Event e;
   e.type = EventType::kReject;
