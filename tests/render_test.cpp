@@ -729,3 +729,40 @@ TEST_CASE("issue_15: a real name spelled like an overflow name does not read lik
   CHECK(list_name("", false) == "unknown");
   CHECK(list_name("rails", false) == "rails");
 }
+
+TEST_CASE("issue_15: a large summary spilled in pieces is the same text, each piece about 64 KiB",
+          "[render][issue_15]") {
+  Summary s = seed_summary();
+  std::vector<Count> apps;
+  std::vector<DurationStats> rows;
+  for (int i = 0; i < 20000; ++i) {
+    apps.push_back(Count{fmt::format("worker-{}", i), 20000 - i});
+    rows.push_back(DurationStats{fmt::format("worker-{}", i), static_cast<uint64_t>(20000 - i), 1500.5, 1000, 9000,
+                                 60000});
+  }
+  s.by.emplace_back(Dimension::kHost, apps);
+  s.with_durations = true;
+  s.durations.emplace_back(Dimension::kApp, rows);
+  for (bool json : {true, false}) {
+    CAPTURE(json);
+    std::string whole, out, pieces;
+    std::vector<size_t> sizes;
+    const Spill spill = [&](std::string* part) {
+      sizes.push_back(part->size());
+      pieces += *part;
+      part->clear();
+    };
+    if (json) {
+      render_summary_json(s, &whole);
+      render_summary_json(s, &out, spill);
+    } else {
+      render_summary_text(s, Filter{}, &whole, 0);
+      render_summary_text(s, Filter{}, &out, 0, spill);
+    }
+    pieces += out;  // the rest, as the caller writes it
+    CHECK(pieces == whole);
+    REQUIRE(sizes.size() >= 20);  // megabytes: spilled many times
+    for (size_t n : sizes) CHECK((n >= 64 * 1024 && n < 65 * 1024));
+    CHECK(out.size() < 65 * 1024);
+  }
+}

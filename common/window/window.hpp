@@ -24,9 +24,10 @@
 //     (duration_ms) in a LogHistogram per name of each dimension of
 //     options.durations_by (pgconn-agg's --by), counting only the sessions
 //     options.filter matches: like the peak, kept for what is shown. One
-//     per name, not per name combination: tens of thousands of
-//     combinations took 58 MB, where a histogram per name of the dimensions
-//     shown holds the same buckets (the merge is exact) in a few.
+//     per name, not per name combination: the 60,000 combinations of a
+//     fleet's stream took 58 MB in histograms, where one per name of the
+//     dimensions shown holds the same buckets (the merge is exact) in a few
+//     MB.
 //
 // A `reject` naming a session that is open (a connection rejected right
 // after `connection authorized`) closes it, and that session never counts
@@ -126,16 +127,16 @@ struct WindowOptions {
   std::vector<Dimension> durations_by = all_dimensions();
   Filter filter;  // the sessions the peak and durations() count (what is shown)
   // For the Prometheus exposition (prom.hpp), all off by default:
-  //   - ends: count the disconnects by reason in Totals::ends;
+  //   - ends: count the disconnects by reason in EndTotals::ends;
   //   - duration_edges_ms (ascending, no repeats): count each disconnect's
-  //     duration_ms exactly into Totals::edge_counts;
+  //     duration_ms exactly into EndTotals::edge_counts;
   //   - peak_by_server: keep a peak per server too (server_peaks()).
   bool ends = false;
   std::vector<int64_t> duration_edges_ms;
   bool peak_by_server = false;
 };
 
-// A disconnect's reason as Totals::ends counts it: "normal" when none was
+// A disconnect's reason as EndTotals::ends counts it: "normal" when none was
 // logged (the client said goodbye).
 inline constexpr std::string_view kNormalEnd = "normal";
 
@@ -184,7 +185,7 @@ class Window {
   };
   // What the Prometheus exposition (prom.hpp) counts besides, per Totals
   // (end_totals()): kept apart, and only with options.ends or
-  // options.duration_edges_ms, so that a Totals is one cache line and
+  // options.duration_edges_ms, so that a Totals fits one cache line and
   // 65,536 of them take 3.7 MB, not 8.4.
   struct EndTotals {
     // options.ends: disconnects by reason (kNormalEnd when none was logged).
