@@ -1,8 +1,10 @@
 // The only writer to stdout. Output is queued in a 256 KiB buffer of our own
-// and written with write(2) when it fills; the tools flush just before a
-// call that may block, so a live stream shows each event at once while a
-// file is still written in large blocks. (stdio is not used for stdout:
-// the event encoders write straight into this buffer.)
+// and written with write(2) when it fills, by a thread of its own from the
+// first full buffer on (output.cpp: the main thread goes on filling the
+// next); the tools flush just before a call that may block, and a flush
+// returns once everything queued is written, so a live stream shows each
+// event at once while a file is still written in large blocks. (stdio is
+// not used for stdout: the event encoders write straight into this buffer.)
 //
 // A closed reader (EPIPE) is not an error: writes then report false and the
 // tool stops quietly. Any other write error is kept for the exit status.
