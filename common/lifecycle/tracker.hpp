@@ -307,6 +307,9 @@ class Tracker {
   void pooler_close(uint32_t server, Backend* b, uint64_t key, const LogRecord& r,
                     const BouncerMessage& m);
   void pooler_lost(Backend& b, const LogRecord& r);
+  // Every field of a pooler client's event of time `t`: its names from `b`
+  // (none when nullptr), no pid, the server `server`.
+  void fill_pooler_event(Event& e, EventType type, const Timestamp& t, const Backend* b, uint32_t server);
   Event& push_pooler_event(EventType type, const LogRecord& r, const Backend* b, uint32_t server);
   // push_pooler_event() of a client's connect or disconnect, kept compact
   // (Queued::slot): set its reason, matched and duration_ms in the result,

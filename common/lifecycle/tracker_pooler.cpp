@@ -92,18 +92,16 @@ PoolerSocket Tracker::pooler_socket(uint32_t server, const LogRecord& r, const B
   return k;
 }
 
-Event& Tracker::push_pooler_event(EventType type, const LogRecord& r, const Backend* b,
-                                  uint32_t server) {
-  // fill_base()'s event, every field set once (a busy pooler's log makes
-  // one per line), but for pid (the pooler's is no backend's) and the
-  // server, always `server`.
-  Event& e = push_event();
+void Tracker::fill_pooler_event(Event& e, EventType type, const Timestamp& t, const Backend* b,
+                                uint32_t server) {
+  // Every field set once (a busy pooler's log makes one event per line), but
+  // for pid (the pooler's is no backend's) and the server, always `server`.
   e.type = type;
   e.ts.clear();
   e.tz.clear();
-  if (r.time.valid()) {
-    append_rfc3339(r.time, &e.ts);
-    if (r.time.zone == Timestamp::Zone::kAbbrev) e.tz = r.time.abbrev;
+  if (t.valid()) {
+    append_rfc3339(t, &e.ts);
+    if (t.zone == Timestamp::Zone::kAbbrev) e.tz = t.abbrev;
   }
   e.pid = -1;
   if (b != nullptr) {
@@ -131,6 +129,12 @@ Event& Tracker::push_pooler_event(EventType type, const LogRecord& r, const Back
   e.state.clear();
   e.server = servers_[server].name;
   e.via = servers_[server].via;
+}
+
+Event& Tracker::push_pooler_event(EventType type, const LogRecord& r, const Backend* b,
+                                  uint32_t server) {
+  Event& e = push_event();  // fill_base()'s event, for a pooler client
+  fill_pooler_event(e, type, r.time, b, server);
   return e;
 }
 
@@ -152,30 +156,10 @@ Tracker::Queued& Tracker::push_pooler_ref(EventType type, const LogRecord& r, co
 
 void Tracker::expand(Queued& q) {
   const Backend& b = pooler_slots_[q.slot].backend;
-  Event& e = q.event;
-  e.type = q.type;
-  e.ts.clear();
-  e.tz.clear();
-  if (q.time.valid()) {
-    append_rfc3339(q.time, &e.ts);
-    if (q.time.zone == Timestamp::Zone::kAbbrev) e.tz = q.time.abbrev;
-  }
-  e.pid = -1;
-  e.session = b.session;
-  e.user = b.user;
-  e.db = b.db;
-  e.app = b.app;
-  e.host = b.host;
-  e.port = b.port;
-  e.replication = b.replication ? Flag::kTrue : Flag::kUnset;
-  e.snapshot = Flag::kUnset;
-  e.duration_ms = q.duration_ms;
-  e.reason = q.reason;
-  e.message.clear();
-  e.matched = q.matched;
-  e.state.clear();
-  e.server = servers_[b.server].name;
-  e.via = servers_[b.server].via;
+  fill_pooler_event(q.event, q.type, q.time, &b, b.server);
+  q.event.duration_ms = q.duration_ms;
+  q.event.reason = q.reason;
+  q.event.matched = q.matched;
   unref_slot(q.slot);
   q.slot = -1;
 }
